@@ -1,0 +1,104 @@
+//! Builds every crate under `plugins/` for wasm32-wasip2 and embeds the
+//! components in the binary, so `cargo build` alone yields a complete mcp-push.
+
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::{env, fs};
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest.parent().unwrap().to_path_buf();
+    for watched in ["plugins", "sdk", "wit", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+
+    let plugins = plugin_crates(&root.join("plugins"));
+    let target_dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("wasm");
+    build_wasm(
+        &root,
+        &target_dir,
+        plugins.iter().map(|(_, pkg)| pkg.as_str()),
+    );
+
+    let mut code = String::from("pub static BUNDLED: &[Bundled] = &[\n");
+    for (dir, pkg) in &plugins {
+        let wasm = target_dir
+            .join("wasm32-wasip2/plugin")
+            .join(format!("{}.wasm", pkg.replace('-', "_")));
+        let bytes = fs::read(&wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
+        let copy = out.join(format!("{dir}.wasm"));
+        fs::write(&copy, &bytes).unwrap();
+        code.push_str(&format!(
+            "    Bundled {{ name: {dir:?}, wasm: include_bytes!({:?}), sha256: {:?} }},\n",
+            copy.display().to_string(),
+            hex::encode(Sha256::digest(&bytes)),
+        ));
+    }
+    code.push_str("];\n");
+    fs::write(out.join("bundled.rs"), code).unwrap();
+}
+
+/// (directory name, package name) of each crate under `dir`.
+fn plugin_crates(dir: &Path) -> Vec<(String, String)> {
+    let mut crates: Vec<(String, String)> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let manifest = fs::read_to_string(path.join("Cargo.toml")).ok()?;
+            let name = manifest
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("name = "))?
+                .trim_matches('"')
+                .to_string();
+            Some((path.file_name()?.to_string_lossy().into_owned(), name))
+        })
+        .collect();
+    crates.sort();
+    crates
+}
+
+fn build_wasm<'a>(root: &Path, target_dir: &Path, packages: impl Iterator<Item = &'a str>) {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args([
+            "build",
+            "--target",
+            "wasm32-wasip2",
+            "--profile",
+            "plugin",
+            "--target-dir",
+        ])
+        .arg(target_dir);
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    // The outer build's flags and wrappers (clippy's, coverage's) are for the
+    // host target, not for the components.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CLIPPY_ARGS",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .expect("running cargo to build the bundled plugins");
+    if !status.success() {
+        panic!(
+            "building the bundled plugins for wasm32-wasip2 failed (see above). \
+             If the target is missing: rustup target add wasm32-wasip2"
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! The command line: clap commands that call into the hub; nothing else.
+
+mod channels;
+mod send;
+
+use crate::config::{Config, ConfigFile, Environment, Paths};
+use crate::hub::{Hub, Route};
+use crate::plugin::{Registry, Runtime, RuntimeOptions};
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mcp-push",
+    version,
+    about = "Deliver notifications from agents and scripts to every channel you use",
+    after_help = "Channels turn themselves on from the classic notify.py environment names \
+                  (WEBHOOK_URL, TG_BOT_TOKEN, ...) or come from the config file. \
+                  `mcp-push channels` lists what is available."
+)]
+pub struct Cli {
+    /// Config file [default: the platform config dir's mcp-push/config.toml]
+    #[arg(long, global = true, env = "MCP_PUSH_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory of third-party plugins (*.wasm) [default: the platform data dir's mcp-push/plugins]
+    #[arg(long, global = true, env = "MCP_PUSH_PLUGINS_DIR", value_name = "DIR")]
+    plugins_dir: Option<PathBuf>,
+    /// Directory for compiled components [default: the platform cache dir's mcp-push/components]
+    #[arg(long, global = true, env = "MCP_PUSH_CACHE_DIR", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug); MCP_PUSH_LOG takes a filter
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Send a message to every configured channel (or the ones named)
+    Send(send::SendArgs),
+    /// List the plugins found and the channels configured
+    Channels(channels::ChannelsArgs),
+}
+
+/// Exit codes: 0 delivered, 1 a delivery failed, 2 usage or configuration.
+pub(crate) const EXIT_FAILED: u8 = 1;
+pub(crate) const EXIT_USAGE: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    rt.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Send(ref args) => send::run(&cli, args).await,
+        Command::Channels(ref args) => channels::run(&cli, args).await,
+    }
+}
+
+pub(crate) fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {}", crate::redact::redact(message));
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug,wasmtime=info,cranelift=info,hyper_util=info,reqwest=info",
+    };
+    let filter = std::env::var("MCP_PUSH_LOG").unwrap_or_else(|_| default.to_string());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(crate::redact::RedactingStderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}
+
+/// Everything a command needs: plugins loaded, configuration applied.
+pub(crate) struct App {
+    pub registry: Registry,
+    pub config: Config,
+    pub paths: Paths,
+}
+
+impl App {
+    pub async fn load(cli: &Cli) -> Result<App, String> {
+        let paths = Paths::resolve(cli.plugins_dir.as_deref(), cli.cache_dir.as_deref());
+        let runtime = Runtime::new(RuntimeOptions {
+            cache_dir: paths.cache_dir.clone(),
+            ..Default::default()
+        })
+        .map_err(|e| format!("cannot start the plugin runtime: {e:#}"))?;
+        let registry = Registry::discover(&runtime, paths.plugins_dir.as_deref()).await;
+        let file = match (&cli.config, &paths.default_config) {
+            (Some(path), _) => Some(ConfigFile::read(path).map_err(|e| e.to_string())?),
+            (None, Some(path)) if path.exists() => {
+                Some(ConfigFile::read(path).map_err(|e| e.to_string())?)
+            }
+            _ => None,
+        };
+        let config = Config::load(&registry, file.as_ref(), &Environment::from_process())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(App {
+            registry,
+            config,
+            paths,
+        })
+    }
+
+    pub fn hub(&self) -> Hub {
+        Hub::new(
+            self.config.channels.clone(),
+            Route {
+                skip_titles: self.config.skip_titles.clone(),
+            },
+        )
+    }
+}

@@ -1,0 +1,179 @@
+//! The TOML file: named channel instances and a few global switches.
+//!
+//! ```toml
+//! from_env = true                  # also read the notify.py environment names
+//! skip_titles = ["noisy job"]      # never sent, like SKIP_PUSH_TITLE
+//!
+//! [channels.ops]                   # a plugin plus settings
+//! plugin = "webhook"
+//! url = "https://hooks.example.com/ops"
+//! headers = ["Authorization: Bearer abc"]
+//!
+//! [channels.team]                  # a one-line URL, handed to the plugin's parse-url
+//! url = "jsons://hooks.example.com/team"
+//! ```
+
+use super::{Channel, ConfigError, Origin, complete};
+use crate::notification::ChannelId;
+use crate::plugin::Registry;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    pub from_env: bool,
+    pub skip_titles: Vec<String>,
+    pub channels: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default = "yes")]
+    from_env: bool,
+    #[serde(default)]
+    skip_titles: Vec<String>,
+    #[serde(default)]
+    channels: BTreeMap<String, toml::Table>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ConfigFile {
+    pub fn read(path: &Path) -> Result<ConfigFile, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
+        let raw: Raw = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Ok(ConfigFile {
+            path: path.to_path_buf(),
+            from_env: raw.from_env,
+            skip_titles: raw.skip_titles,
+            channels: raw.channels,
+        })
+    }
+
+    pub(super) async fn channel(
+        &self,
+        registry: &Registry,
+        name: &str,
+        table: &toml::Table,
+    ) -> Result<Channel, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            channel: name.to_string(),
+            message,
+        };
+        let id = ChannelId::new(name).map_err(invalid)?;
+        let mut values: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in table {
+            values.insert(
+                k.clone(),
+                value_text(v).map_err(|m| invalid(format!("`{k}`: {m}")))?,
+            );
+        }
+        let url = values.get("url").cloned();
+        let scheme = url
+            .as_deref()
+            .and_then(|u| u.split_once("://"))
+            .map(|(s, _)| s.to_ascii_lowercase());
+
+        let plugin = match values.remove("plugin") {
+            Some(p) => registry
+                .get(&p)
+                .cloned()
+                .ok_or_else(|| ConfigError::UnknownPlugin {
+                    channel: name.into(),
+                    plugin: p.clone(),
+                    known: registry.ids().join(", "),
+                })?,
+            None => {
+                let Some(scheme) = &scheme else {
+                    return Err(invalid(
+                        "say which plugin it uses (`plugin = \"webhook\"`) or give a one-line `url = \"json://host/path\"`".into(),
+                    ));
+                };
+                registry.by_scheme(scheme).cloned().ok_or_else(|| {
+                    let known: Vec<String> = registry.iter().flat_map(|p| p.info().schemes.clone()).collect();
+                    invalid(format!(
+                        "no plugin handles {scheme}:// URLs (schemes: {}); or name the plugin with `plugin = \"...\"`",
+                        known.join(", ")
+                    ))
+                })?
+            }
+        };
+        let info = plugin.info();
+
+        // A `url` in one of the plugin's own schemes is a one-line URL; any
+        // other `url` (https://...) is an ordinary setting.
+        let mut settings: Vec<(String, String)> = Vec::new();
+        if let (Some(url), Some(scheme)) = (&url, &scheme)
+            && info.schemes.contains(scheme)
+        {
+            values.remove("url");
+            let parsed = plugin
+                .parse_url(url)
+                .await
+                .map_err(|m| invalid(format!("url: {m}")))?;
+            settings.extend(parsed);
+        }
+        for (key, value) in values {
+            let spec = info
+                .settings
+                .iter()
+                .find(|s| s.key == key || s.env.contains(&key))
+                .ok_or_else(|| ConfigError::UnknownSetting {
+                    channel: name.into(),
+                    plugin: info.id.clone(),
+                    key: key.clone(),
+                    known: info
+                        .settings
+                        .iter()
+                        .map(|s| s.key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?;
+            settings.retain(|(k, _)| *k != spec.key);
+            settings.push((spec.key.clone(), value));
+        }
+        Ok(Channel {
+            id,
+            settings: complete(name, info, settings)?,
+            plugin,
+            origin: Origin::File(self.path.clone()),
+        })
+    }
+}
+
+/// Strings as they are; numbers and booleans as written; arrays of strings as
+/// lines (for multi-line settings such as headers).
+fn value_text(v: &toml::Value) -> Result<String, String> {
+    match v {
+        toml::Value::String(s) => Ok(s.clone()),
+        toml::Value::Integer(i) => Ok(i.to_string()),
+        toml::Value::Float(f) => Ok(f.to_string()),
+        toml::Value::Boolean(b) => Ok(b.to_string()),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(String::from)
+                    .ok_or("arrays may hold only strings")
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|lines| lines.join("\n"))
+            .map_err(String::from),
+        _ => Err("expected a string, number, boolean or list of strings".into()),
+    }
+}

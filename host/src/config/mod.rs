@@ -1,0 +1,187 @@
+//! Configuration: the notify.py environment names and a TOML file, turned into
+//! channel instances (a plugin plus its settings).
+
+mod env;
+mod file;
+mod paths;
+
+pub use env::Environment;
+pub use file::ConfigFile;
+pub use paths::Paths;
+
+use crate::notification::ChannelId;
+use crate::plugin::{AllowList, Plugin, PluginInfo, Registry, SettingValue};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A configured channel: what the hub delivers to.
+#[derive(Clone)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub plugin: Arc<Plugin>,
+    pub settings: Vec<SettingValue>,
+    pub origin: Origin,
+}
+
+impl Channel {
+    pub fn allow_list(&self) -> AllowList {
+        self.plugin.allow_list(&self.settings)
+    }
+
+    /// Settings for display: secrets masked.
+    pub fn masked_settings(&self) -> Vec<(String, String)> {
+        self.settings
+            .iter()
+            .map(|s| {
+                let v = if s.secret {
+                    "***".to_string()
+                } else {
+                    s.value.clone()
+                };
+                (s.key.clone(), v)
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "path")]
+pub enum Origin {
+    /// Found through the plugin's environment names.
+    Environment,
+    /// A `[channels.NAME]` table of this file.
+    File(PathBuf),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("channel `{channel}`: no plugin `{plugin}` (plugins: {known})")]
+    UnknownPlugin {
+        channel: String,
+        plugin: String,
+        known: String,
+    },
+    #[error(
+        "channel `{channel}`: plugin `{plugin}` has no setting `{key}` (its settings: {known})"
+    )]
+    UnknownSetting {
+        channel: String,
+        plugin: String,
+        key: String,
+        known: String,
+    },
+    #[error("channel `{channel}`: missing required setting `{key}`{hint}")]
+    MissingSetting {
+        channel: String,
+        key: String,
+        hint: String,
+    },
+    #[error("channel `{channel}`: {message}")]
+    Invalid { channel: String, message: String },
+}
+
+/// Everything the hub needs from configuration.
+pub struct Config {
+    pub channels: Vec<Channel>,
+    /// Titles that are never sent (SKIP_PUSH_TITLE plus the file's `skip_titles`).
+    pub skip_titles: Vec<String>,
+    /// The file that was read, if any.
+    pub file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Build the channels from the file (if any) and the environment.
+    pub async fn load(
+        registry: &Registry,
+        file: Option<&ConfigFile>,
+        env: &Environment,
+    ) -> Result<Config, ConfigError> {
+        let mut channels = Vec::new();
+        if let Some(f) = file {
+            for (name, table) in &f.channels {
+                channels.push(f.channel(registry, name, table).await?);
+            }
+        }
+        if file.is_none_or(|f| f.from_env) {
+            for ch in env::channels(registry, env) {
+                if channels.iter().any(|c: &Channel| c.id == ch.id) {
+                    tracing::debug!(
+                        "channel {} is defined in the config file; ignoring its environment",
+                        ch.id
+                    );
+                    continue;
+                }
+                channels.push(ch);
+            }
+        }
+        crate::redact::register(channels.iter().flat_map(|c| {
+            c.settings
+                .iter()
+                .filter(|s| s.secret)
+                .map(|s| s.value.clone())
+        }));
+        let mut skip_titles: Vec<String> = env
+            .get("SKIP_PUSH_TITLE")
+            .map(|v| {
+                v.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(f) = file {
+            skip_titles.extend(f.skip_titles.iter().cloned());
+        }
+        Ok(Config {
+            channels,
+            skip_titles,
+            file: file.map(|f| f.path.clone()),
+        })
+    }
+}
+
+/// Apply defaults and check required settings: the last step for both sources.
+fn complete(
+    channel: &str,
+    info: &PluginInfo,
+    mut values: Vec<(String, String)>,
+) -> Result<Vec<SettingValue>, ConfigError> {
+    let mut out = Vec::new();
+    for spec in &info.settings {
+        let found = values
+            .iter()
+            .position(|(k, _)| *k == spec.key)
+            .map(|i| values.swap_remove(i).1)
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| spec.default.clone());
+        match found {
+            Some(value) => out.push(SettingValue {
+                key: spec.key.clone(),
+                value,
+                secret: spec.secret,
+            }),
+            None if spec.required => {
+                let hint = match spec.env.first() {
+                    Some(e) => format!(" (or the environment variable {e})"),
+                    None => String::new(),
+                };
+                return Err(ConfigError::MissingSetting {
+                    channel: channel.to_string(),
+                    key: spec.key.clone(),
+                    hint,
+                });
+            }
+            None => {}
+        }
+    }
+    Ok(out)
+}

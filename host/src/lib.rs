@@ -1,0 +1,12 @@
+//! mcp-push: a notification hub for AI agents and scripts.
+//!
+//! Data flows one way: a [`notification::Notification`] comes in through the
+//! [`cli`], the [`hub`] routes it to the channel instances that [`config`] built,
+//! and each instance's [`plugin`] (a sandboxed WebAssembly component) sends it.
+
+pub mod cli;
+pub mod config;
+pub mod hub;
+pub mod notification;
+pub mod plugin;
+pub mod redact;

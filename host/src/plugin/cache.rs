@@ -1,0 +1,61 @@
+//! Compiled components on disk, keyed by the wasm's hash and the engine's
+//! compatibility hash, so a second start deserializes instead of compiling.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+#[derive(Debug)]
+pub(crate) struct CompileCache {
+    dir: PathBuf,
+    engine_key: String,
+}
+
+impl CompileCache {
+    pub fn new(dir: &Path, engine: &Engine) -> Self {
+        let mut h = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        CompileCache {
+            dir: dir.to_path_buf(),
+            engine_key: format!("{:016x}", h.finish()),
+        }
+    }
+
+    fn path(&self, sha256: &str) -> PathBuf {
+        let short = &sha256[..sha256.len().min(32)];
+        self.dir.join(format!("{short}-{}.cwasm", self.engine_key))
+    }
+
+    /// The component, from the cache when it holds it, else compiled (and
+    /// stored for next time; a cache that cannot be written is only a warning).
+    pub fn load(&self, engine: &Engine, wasm: &[u8], sha256: &str) -> wasmtime::Result<Component> {
+        let path = self.path(sha256);
+        if path.exists() {
+            // SAFETY: the file is one this cache wrote with `serialize` for an
+            // engine with the same compatibility hash (it is in the name); the
+            // cache directory belongs to the user running mcp-push.
+            match unsafe { Component::deserialize_file(engine, &path) } {
+                Ok(c) => return Ok(c),
+                Err(e) => {
+                    tracing::warn!("ignoring unreadable compile cache {}: {e}", path.display())
+                }
+            }
+        }
+        let component = Component::new(engine, wasm)?;
+        if let Err(e) = self.store(&path, &component) {
+            tracing::warn!("cannot write the compile cache {}: {e}", self.dir.display());
+        }
+        Ok(component)
+    }
+
+    fn store(&self, path: &Path, component: &Component) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let bytes = component.serialize().map_err(anyhow::Error::from)?;
+        // Write then rename, so a concurrent start never maps half a file.
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
+}

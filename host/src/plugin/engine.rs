@@ -1,0 +1,67 @@
+//! The one wasmtime `Engine` and the thread that drives its epochs.
+
+use super::runtime::Limits;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances: the granularity of deadlines, and how long a
+/// busy guest may hold a worker thread before it yields.
+pub(crate) const TICK: Duration = Duration::from_millis(10);
+
+/// Sends that may run at once; the pooling allocator reserves this many slots.
+pub(crate) const CONCURRENT_SENDS: u32 = 128;
+
+pub(crate) fn build(limits: &Limits) -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    config.wasm_component_model(true);
+
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(CONCURRENT_SENDS)
+        .total_core_instances(CONCURRENT_SENDS * 8)
+        .total_memories(CONCURRENT_SENDS * 2)
+        .total_tables(CONCURRENT_SENDS * 8)
+        .total_stacks(CONCURRENT_SENDS)
+        .max_memory_size(limits.memory_bytes);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    match Engine::new(&config) {
+        Ok(engine) => Ok(engine),
+        Err(e) => {
+            // A process with a small address-space limit cannot reserve the
+            // pool; allocate per instance instead (slower, same limits).
+            tracing::debug!("pooling allocator unavailable ({e}); using on-demand allocation");
+            config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+            Engine::new(&config)
+        }
+    }
+}
+
+/// Advances the engine's epoch every [`TICK`] until dropped.
+pub(crate) struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochTicker {
+    pub fn start(engine: &Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (flag, engine) = (stop.clone(), engine.clone());
+        std::thread::Builder::new()
+            .name("mcp-push-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawning the epoch thread");
+        EpochTicker { stop }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,67 @@
+use serde::Serialize;
+use std::time::Duration;
+
+/// Why one delivery failed. Only this delivery: the hub and other channels go on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
+pub enum DeliveryError {
+    /// Settings missing or invalid, or a request the sandbox denied.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The service said no (auth, bad request).
+    #[error("rejected: {0}")]
+    Rejected(String),
+    /// The service asked to slow down.
+    #[error("rate limited{}", .0.map(|s| format!(", retry after {s} s")).unwrap_or_default())]
+    RateLimited(Option<u32>),
+    /// Network failure or a 5xx: worth retrying.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The plugin ran past its deadline.
+    #[error("timed out: the channel did not finish within {} s", .0.as_secs_f32())]
+    Timeout(#[serde(serialize_with = "secs")] Duration),
+    /// The plugin trapped (a bug, or it ran out of memory).
+    #[error("plugin failed: {0}")]
+    Crashed(String),
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+impl DeliveryError {
+    /// Whether sending again later could succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            DeliveryError::RateLimited(_)
+                | DeliveryError::Unavailable(_)
+                | DeliveryError::Timeout(_)
+        )
+    }
+}
+
+/// Why a `.wasm` file could not become a plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read it: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a WebAssembly file")]
+    NotWasm,
+    #[error(
+        "a core WebAssembly module, not a component: build it for wasm32-wasip2 with mcp-push-sdk"
+    )]
+    CoreModule,
+    #[error("not a valid component: {0}")]
+    Invalid(String),
+    #[error("built for {found}; this mcp-push supports mcp-push:channel@0.1.x")]
+    WrongVersion { found: String },
+    #[error("does not export mcp-push:channel/channel (is it an mcp-push channel?)")]
+    MissingExport,
+    #[error("imports something this host does not supply: {0}")]
+    Imports(String),
+    #[error("its info() is not valid: {0}")]
+    BadInfo(String),
+    #[error("it failed while describing itself: {0}")]
+    Trap(String),
+}

@@ -1,0 +1,98 @@
+//! What a plugin says about itself, checked before the host trusts it.
+
+use super::allow::HostPattern;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingSpec {
+    pub key: String,
+    pub env: Vec<String>,
+    pub help: String,
+    pub required: bool,
+    pub secret: bool,
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginInfo {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub settings: Vec<SettingSpec>,
+    pub allowed_hosts: Vec<HostPattern>,
+    pub schemes: Vec<String>,
+    pub can_edit: bool,
+}
+
+impl PluginInfo {
+    pub fn setting(&self, key: &str) -> Option<&SettingSpec> {
+        self.settings.iter().find(|s| s.key == key)
+    }
+}
+
+/// Checks that the plugin's self-description is usable; the first problem wins.
+pub(crate) fn validate(
+    id: &str,
+    settings: &[SettingSpec],
+    allowed_hosts: &[String],
+    schemes: &[String],
+) -> Result<Vec<HostPattern>, String> {
+    let id_ok = (1..=32).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !id_ok {
+        return Err(format!(
+            "id {id:?} must be 1 to 32 lowercase letters, digits or `-`, starting with a letter"
+        ));
+    }
+    for (i, s) in settings.iter().enumerate() {
+        let key_ok = !s.key.is_empty()
+            && s.key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !key_ok {
+            return Err(format!(
+                "setting key {:?} must be lowercase letters, digits or `_`",
+                s.key
+            ));
+        }
+        if settings[..i].iter().any(|o| o.key == s.key) {
+            return Err(format!("setting {:?} is declared twice", s.key));
+        }
+        if let Some(bad) = s
+            .env
+            .iter()
+            .find(|e| e.is_empty() || !e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            return Err(format!(
+                "setting {:?} has an invalid env name {bad:?}",
+                s.key
+            ));
+        }
+    }
+    if let Some(bad) = schemes.iter().find(|s| {
+        s.is_empty()
+            || !s.starts_with(|c: char| c.is_ascii_lowercase())
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
+    }) {
+        return Err(format!("invalid URL scheme {bad:?}"));
+    }
+    let mut patterns = Vec::with_capacity(allowed_hosts.len());
+    for h in allowed_hosts {
+        let p: HostPattern = h.parse()?;
+        if let HostPattern::Setting(key) = &p
+            && !settings.iter().any(|s| &s.key == key)
+        {
+            return Err(format!(
+                "allowed host {h:?} names a setting it does not declare"
+            ));
+        }
+        patterns.push(p);
+    }
+    Ok(patterns)
+}

@@ -1,0 +1,38 @@
+//! Channels as sandboxed WebAssembly components.
+//!
+//! One [`Runtime`] holds the wasmtime engine, the linker with the host imports,
+//! the shared HTTP client and the on-disk compile cache. Each [`Plugin`] is a
+//! compiled component with its `InstancePre`; every call gets a fresh `Store`
+//! with its own memory cap, deadline and request budget.
+
+mod allow;
+mod cache;
+mod engine;
+mod error;
+mod fetch;
+mod info;
+mod registry;
+mod runtime;
+mod sandbox;
+mod secrets;
+mod wit_v0_1;
+
+pub use allow::{AllowList, HostPattern};
+pub use error::{DeliveryError, LoadError};
+pub use info::{PluginInfo, SettingSpec};
+pub use registry::{LoadWarning, Registry};
+pub use runtime::{Limits, Plugin, PluginSource, Receipt, Runtime, RuntimeOptions, SettingValue};
+pub use wit_v0_1::WIT_VERSION;
+
+/// The channels built into this binary by `build.rs`.
+pub mod bundled {
+    pub struct Bundled {
+        /// The plugin's directory under `plugins/`.
+        pub name: &'static str,
+        pub wasm: &'static [u8],
+        /// Hashed at build time, so a start does not hash every bundled plugin.
+        pub sha256: &'static str,
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}

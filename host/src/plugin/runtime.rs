@@ -1,0 +1,388 @@
+//! The runtime that loads plugins and runs every call in a fresh sandbox.
+
+use super::allow::AllowList;
+use super::cache::CompileCache;
+use super::engine::{self, CONCURRENT_SENDS, EpochTicker};
+use super::error::{DeliveryError, LoadError};
+use super::info::PluginInfo;
+use super::sandbox::{self, HostIo, SendState};
+use super::secrets::Secrets;
+use super::wit_v0_1::{self as v0_1, types};
+use crate::notification::Notification;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Engine, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+/// What one call into a plugin may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub memory_bytes: usize,
+    pub deadline: Duration,
+    pub max_fetches: u32,
+    pub max_response_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 32 << 20,
+            deadline: Duration::from_secs(15),
+            max_fetches: 8,
+            max_response_bytes: 1 << 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeOptions {
+    pub limits: Limits,
+    /// Where compiled components are kept; `None` compiles on every start.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Engine, linker, HTTP client and compile cache, shared by every plugin.
+#[derive(Clone)]
+pub struct Runtime {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    engine: Engine,
+    linker: Linker<SendState>,
+    client: reqwest::Client,
+    limits: Limits,
+    cache: Option<CompileCache>,
+    permits: Semaphore,
+    _ticker: EpochTicker,
+}
+
+/// Where a plugin came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "path")]
+pub enum PluginSource {
+    Bundled,
+    File(PathBuf),
+}
+
+impl std::fmt::Display for PluginSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PluginSource::Bundled => f.write_str("bundled"),
+            PluginSource::File(p) => write!(f, "file {}", p.display()),
+        }
+    }
+}
+
+/// One setting of a channel instance, as the host holds it (real values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingValue {
+    pub key: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+/// Proof of a delivery.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub remote_id: Option<String>,
+}
+
+impl Runtime {
+    pub fn new(options: RuntimeOptions) -> anyhow::Result<Self> {
+        // reqwest is built without a default TLS provider; ring is ours.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let engine = engine::build(&options.limits)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        v0_1::Plugin::add_to_linker::<_, HasSelf<HostIo>>(&mut linker, |s: &mut SendState| {
+            &mut s.io
+        })?;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("mcp-push/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()?;
+        let cache = options
+            .cache_dir
+            .as_deref()
+            .map(|d| CompileCache::new(d, &engine));
+        let ticker = EpochTicker::start(&engine);
+        Ok(Runtime {
+            shared: Arc::new(Shared {
+                engine,
+                linker,
+                client,
+                limits: options.limits,
+                cache,
+                permits: Semaphore::new(CONCURRENT_SENDS as usize),
+                _ticker: ticker,
+            }),
+        })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
+    /// Compile (or take from the cache), link and describe a component.
+    /// `sha256` may be given when known (bundled plugins hash at build time).
+    pub async fn load(
+        &self,
+        wasm: &[u8],
+        sha256: Option<&str>,
+        source: PluginSource,
+    ) -> Result<Plugin, LoadError> {
+        check_header(wasm)?;
+        let sha256 = match sha256 {
+            Some(h) => h.to_string(),
+            None => hex::encode(Sha256::digest(wasm)),
+        };
+        let rt = &self.shared;
+        let component = match &rt.cache {
+            Some(cache) => cache.load(&rt.engine, wasm, &sha256),
+            None => Component::new(&rt.engine, wasm),
+        }
+        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        check_exports(&rt.engine, &component)?;
+        let pre = rt
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Imports(e.to_string()))?;
+        let pre = v0_1::PluginPre::new(pre).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let mut plugin = Plugin {
+            info: placeholder_info(),
+            source,
+            sha256,
+            size: wasm.len(),
+            pre,
+            rt: self.shared.clone(),
+        };
+        let raw = match plugin
+            .invoke(
+                plugin.io("load", AllowList::default(), Secrets::new()),
+                Call::Info,
+            )
+            .await
+        {
+            Ok(Answer::Info(raw)) => raw,
+            Ok(_) => unreachable!("info answers info"),
+            Err(e) => return Err(LoadError::Trap(e.to_string())),
+        };
+        plugin.info = v0_1::info(raw).map_err(LoadError::BadInfo)?;
+        Ok(plugin)
+    }
+}
+
+fn check_header(wasm: &[u8]) -> Result<(), LoadError> {
+    if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
+        return Err(LoadError::NotWasm);
+    }
+    // Bytes 6..8 are the layer: 0 for a core module, 1 for a component.
+    if wasm[6..8] == [0, 0] {
+        return Err(LoadError::CoreModule);
+    }
+    Ok(())
+}
+
+fn check_exports(engine: &Engine, component: &Component) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let mut found = None;
+    for (name, _) in ty.exports(engine) {
+        if let Some(version) = name.strip_prefix(v0_1::EXPORT_PREFIX) {
+            if v0_1::supports(version) {
+                return Ok(());
+            }
+            found = Some(format!("mcp-push:channel@{version}"));
+        }
+    }
+    Err(match found {
+        Some(found) => LoadError::WrongVersion { found },
+        None => LoadError::MissingExport,
+    })
+}
+
+fn placeholder_info() -> PluginInfo {
+    PluginInfo {
+        id: String::new(),
+        name: String::new(),
+        version: String::new(),
+        description: String::new(),
+        settings: Vec::new(),
+        allowed_hosts: Vec::new(),
+        schemes: Vec::new(),
+        can_edit: false,
+    }
+}
+
+/// A loaded channel component.
+pub struct Plugin {
+    info: PluginInfo,
+    source: PluginSource,
+    sha256: String,
+    size: usize,
+    pre: v0_1::PluginPre<SendState>,
+    rt: Arc<Shared>,
+}
+
+enum Call<'a> {
+    Info,
+    ParseUrl(&'a str),
+    Send(&'a [(String, String)], &'a types::Message),
+}
+
+enum Answer {
+    Info(types::ChannelInfo),
+    ParseUrl(Result<Vec<(String, String)>, String>),
+    Send(Result<types::Receipt, types::SendError>),
+}
+
+impl Plugin {
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
+    }
+
+    pub fn source(&self) -> &PluginSource {
+        &self.source
+    }
+
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The hosts a channel instance with these settings may reach.
+    pub fn allow_list(&self, settings: &[SettingValue]) -> AllowList {
+        AllowList::resolve(&self.info.allowed_hosts, |key| {
+            settings
+                .iter()
+                .find(|s| s.key == key)
+                .map(|s| s.value.as_str())
+        })
+    }
+
+    /// Ask the plugin to turn a one-line URL into settings.
+    pub async fn parse_url(&self, url: &str) -> Result<Vec<(String, String)>, String> {
+        let io = self.io("config", AllowList::default(), Secrets::new());
+        match self.invoke(io, Call::ParseUrl(url)).await {
+            Ok(Answer::ParseUrl(r)) => r,
+            Ok(_) => unreachable!("parse-url answers parse-url"),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Deliver `msg` with this channel instance's settings. `previous` is the
+    /// remote id of the run's earlier message, for channels that edit.
+    pub async fn send(
+        &self,
+        channel: &str,
+        settings: &[SettingValue],
+        msg: &Notification,
+        previous: Option<String>,
+    ) -> Result<Receipt, DeliveryError> {
+        let mut secrets = Secrets::new();
+        let args: Vec<(String, String)> = settings
+            .iter()
+            .map(|s| {
+                let value = if s.secret {
+                    secrets.add(&s.key, &s.value)
+                } else {
+                    s.value.clone()
+                };
+                (s.key.clone(), value)
+            })
+            .collect();
+        let describer = secrets.clone();
+        let io = self.io(channel, self.allow_list(settings), secrets);
+        let message = v0_1::message(msg, previous);
+        match self.invoke(io, Call::Send(&args, &message)).await {
+            Ok(Answer::Send(Ok(r))) => Ok(Receipt {
+                remote_id: r.remote_id,
+            }),
+            Ok(Answer::Send(Err(e))) => Err(v0_1::send_error(e, |m| describer.describe(m))),
+            Ok(_) => unreachable!("send answers send"),
+            Err(e) => Err(match e {
+                DeliveryError::Crashed(m) => DeliveryError::Crashed(describer.describe(&m)),
+                other => other,
+            }),
+        }
+    }
+
+    fn io(&self, channel: &str, allow: AllowList, secrets: Secrets) -> HostIo {
+        HostIo {
+            channel: channel.to_string(),
+            allow,
+            secrets,
+            client: self.rt.client.clone(),
+            limits: self.rt.limits,
+            deadline: Instant::now() + self.rt.limits.deadline,
+            fetches: 0,
+            log_lines: 0,
+        }
+    }
+
+    /// One call in a fresh store. Whatever the guest does (trap, loop, grow
+    /// memory without end) ends here as a [`DeliveryError`].
+    async fn invoke(&self, io: HostIo, call: Call<'_>) -> Result<Answer, DeliveryError> {
+        let limits = self.rt.limits;
+        let _permit = self
+            .rt
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let stderr = MemoryOutputPipe::new(16 << 10);
+        let mut store = sandbox::new_store(&self.rt.engine, io, stderr.clone());
+        let run = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            let ch = instance.mcp_push_channel_channel();
+            Ok::<_, wasmtime::Error>(match call {
+                Call::Info => Answer::Info(ch.call_info(&mut store).await?),
+                Call::ParseUrl(url) => Answer::ParseUrl(ch.call_parse_url(&mut store, url).await?),
+                Call::Send(args, msg) => Answer::Send(ch.call_send(&mut store, args, msg).await?),
+            })
+        };
+        // The epoch callback stops a running guest at the deadline; this outer
+        // timeout covers time spent in host calls, with a little slack so the
+        // guest's own interrupt is the usual way out.
+        match tokio::time::timeout(limits.deadline + Duration::from_millis(250), run).await {
+            Err(_) => Err(DeliveryError::Timeout(limits.deadline)),
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(e)) => Err(classify(&e, &limits, &stderr)),
+        }
+    }
+}
+
+fn classify(e: &wasmtime::Error, limits: &Limits, stderr: &MemoryOutputPipe) -> DeliveryError {
+    if let Some(Trap::Interrupt) = e.downcast_ref::<Trap>() {
+        return DeliveryError::Timeout(limits.deadline);
+    }
+    let text = format!("{e:#}");
+    if text.contains("exceeded") && text.contains("memory") || text.contains("growing memory") {
+        return DeliveryError::Crashed(format!(
+            "it ran out of memory (limit {} MiB)",
+            limits.memory_bytes >> 20
+        ));
+    }
+    let mut why = match e.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => e.root_cause().to_string(),
+    };
+    // A Rust guest prints its panic message to stderr before it traps.
+    let printed = String::from_utf8_lossy(&stderr.contents())
+        .trim()
+        .to_string();
+    if let Some(last) = printed.lines().rev().find(|l| !l.trim().is_empty()) {
+        why = format!("{why} ({})", last.trim());
+    }
+    DeliveryError::Crashed(why)
+}

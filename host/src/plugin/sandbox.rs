@@ -1,0 +1,128 @@
+//! The per-call `Store`: WASI with nothing in it, a memory cap, a deadline, and
+//! the host side of the `crypto` and `log` imports.
+
+use super::allow::AllowList;
+use super::runtime::Limits;
+use super::secrets::Secrets;
+use super::wit_v0_1::{crypto, log, types};
+use hmac::{Hmac, Mac};
+use std::time::Instant;
+use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// Log lines one call may write; the rest are counted and dropped.
+const MAX_LOG_LINES: u32 = 64;
+const MAX_LOG_LINE: usize = 2048;
+
+pub(crate) struct SendState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+    pub io: HostIo,
+}
+
+impl WasiView for SendState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// What the host imports work with during one call.
+pub(crate) struct HostIo {
+    /// The channel instance, for log lines.
+    pub channel: String,
+    pub allow: AllowList,
+    pub secrets: Secrets,
+    pub client: reqwest::Client,
+    pub limits: Limits,
+    pub deadline: Instant,
+    pub fetches: u32,
+    pub log_lines: u32,
+}
+
+pub(crate) fn new_store(engine: &Engine, io: HostIo, stderr: MemoryOutputPipe) -> Store<SendState> {
+    // No files, environment, arguments or sockets: only clocks, random and a
+    // small stderr buffer that keeps a panic message for the error report.
+    let wasi = WasiCtxBuilder::new()
+        .stderr(stderr)
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .build();
+    let limits = StoreLimitsBuilder::new()
+        .memory_size(io.limits.memory_bytes)
+        .instances(64)
+        .tables(64)
+        .memories(8)
+        .trap_on_grow_failure(true)
+        .build();
+    let deadline = io.deadline;
+    let mut store = Store::new(
+        engine,
+        SendState {
+            wasi,
+            table: ResourceTable::new(),
+            limits,
+            io,
+        },
+    );
+    store.limiter(|s| &mut s.limits);
+    // Every tick a running guest yields to the executor (so a busy plugin
+    // never holds a worker thread), and past the deadline it is stopped.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            Ok(UpdateDeadline::Interrupt)
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    store
+}
+
+impl types::Host for HostIo {}
+
+impl crypto::Host for HostIo {
+    async fn hmac_sha256(&mut self, key: Vec<u8>, msg: Vec<u8>) -> Vec<u8> {
+        let key = self.secrets.fill_bytes(&key);
+        let msg = self.secrets.fill_bytes(&msg);
+        let mut mac =
+            Hmac::<sha2::Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
+        mac.update(&msg);
+        mac.finalize().into_bytes().to_vec()
+    }
+}
+
+impl log::Host for HostIo {
+    async fn log(&mut self, level: log::Level, message: String) {
+        self.log_lines += 1;
+        if self.log_lines > MAX_LOG_LINES {
+            if self.log_lines == MAX_LOG_LINES + 1 {
+                tracing::warn!(channel = %self.channel, "plugin log limit reached; dropping further lines");
+            }
+            return;
+        }
+        let mut text = self.secrets.describe(&message);
+        if text.len() > MAX_LOG_LINE {
+            let cut = (0..=MAX_LOG_LINE)
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
+            text.truncate(cut);
+            text.push('…');
+        }
+        let channel = &self.channel;
+        match level {
+            log::Level::Trace => tracing::trace!(target: "plugin", %channel, "{text}"),
+            log::Level::Debug => tracing::debug!(target: "plugin", %channel, "{text}"),
+            log::Level::Info => tracing::info!(target: "plugin", %channel, "{text}"),
+            log::Level::Warn => tracing::warn!(target: "plugin", %channel, "{text}"),
+            log::Level::Error => tracing::error!(target: "plugin", %channel, "{text}"),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Bindings for `mcp-push:channel@0.1.x` and the conversions between them and
+//! the host's own types. When 0.2 comes, it gets a module of its own beside
+//! this one, and 0.1 components keep loading through this one.
+
+use super::error::DeliveryError;
+use super::info::{PluginInfo, SettingSpec, validate};
+use crate::notification::{self as n, Notification};
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "plugin",
+    imports: { default: async },
+    exports: { default: async },
+});
+
+pub use mcp_push::channel::{crypto, http, log, types};
+
+/// The WIT package version this module implements.
+pub const WIT_VERSION: &str = "0.1.0";
+/// The export a component of this version must have (any 0.1.x matches).
+pub(crate) const EXPORT_PREFIX: &str = "mcp-push:channel/channel@";
+
+pub(crate) fn supports(version: &str) -> bool {
+    version.starts_with("0.1.")
+}
+
+pub(crate) fn message(msg: &Notification, previous: Option<String>) -> types::Message {
+    types::Message {
+        title: msg.title.clone(),
+        body: msg.body.clone(),
+        format: match msg.format {
+            n::Format::Text => types::Format::Text,
+            n::Format::Markdown => types::Format::Markdown,
+            n::Format::Html => types::Format::Html,
+        },
+        priority: match msg.priority {
+            n::Priority::Low => types::Priority::Low,
+            n::Priority::Normal => types::Priority::Normal,
+            n::Priority::High => types::Priority::High,
+            n::Priority::Urgent => types::Priority::Urgent,
+        },
+        tags: msg.tags.clone(),
+        link: msg.link.clone(),
+        event: msg.event.as_ref().map(|e| types::RunEvent {
+            run_id: e.run_id.0.clone(),
+            kind: match e.kind {
+                n::EventKind::Start => types::EventKind::Start,
+                n::EventKind::Update => types::EventKind::Update,
+                n::EventKind::End => types::EventKind::End,
+                n::EventKind::Error => types::EventKind::Error,
+            },
+            progress: e.progress,
+            step: e.step.clone(),
+            artifact_url: e.artifact_url.clone(),
+            data: e.data.as_ref().map(|d| d.to_string()),
+        }),
+        previous,
+    }
+}
+
+pub(crate) fn info(raw: types::ChannelInfo) -> Result<PluginInfo, String> {
+    let settings: Vec<SettingSpec> = raw
+        .settings
+        .into_iter()
+        .map(|s| SettingSpec {
+            key: s.key,
+            env: s.env,
+            help: s.help,
+            required: s.required,
+            secret: s.secret,
+            default: s.default,
+        })
+        .collect();
+    let allowed_hosts = validate(&raw.id, &settings, &raw.allowed_hosts, &raw.schemes)?;
+    Ok(PluginInfo {
+        id: raw.id,
+        name: raw.name,
+        version: raw.version,
+        description: raw.description,
+        settings,
+        allowed_hosts,
+        schemes: raw.schemes,
+        can_edit: raw.can_edit,
+    })
+}
+
+pub(crate) fn send_error(e: types::SendError, describe: impl Fn(&str) -> String) -> DeliveryError {
+    match e {
+        types::SendError::Config(m) => DeliveryError::Config(describe(&m)),
+        types::SendError::Rejected(m) => DeliveryError::Rejected(describe(&m)),
+        types::SendError::RateLimited(s) => DeliveryError::RateLimited(s),
+        types::SendError::Unavailable(m) => DeliveryError::Unavailable(describe(&m)),
+    }
+}

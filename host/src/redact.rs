@@ -1,0 +1,65 @@
+//! The last line of defence for secrets: every log line the process writes goes
+//! through [`redact`], which knows every configured secret value.
+
+use std::io::Write;
+use std::sync::{OnceLock, RwLock};
+
+/// Values shorter than this are not redacted: replacing every "1" or "on" in
+/// the output would hide more than it protects.
+pub const MIN_SECRET_LEN: usize = 4;
+
+const MASK: &str = "***";
+
+static SECRETS: OnceLock<RwLock<Vec<String>>> = OnceLock::new();
+
+fn secrets() -> &'static RwLock<Vec<String>> {
+    SECRETS.get_or_init(|| RwLock::new(Vec::new()))
+}
+
+/// Remember secret values so that [`redact`] masks them from now on.
+pub fn register<I: IntoIterator<Item = String>>(values: I) {
+    let mut list = secrets().write().unwrap_or_else(|e| e.into_inner());
+    for v in values {
+        if v.len() >= MIN_SECRET_LEN && !list.contains(&v) {
+            list.push(v);
+        }
+    }
+    // Longest first, so a secret that contains another is masked whole.
+    list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
+/// `text` with every registered secret value replaced by `***`.
+pub fn redact(text: &str) -> String {
+    let list = secrets().read().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_string();
+    for s in list.iter() {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), MASK);
+        }
+    }
+    out
+}
+
+/// A `tracing` writer to stderr that redacts each write.
+#[derive(Clone, Copy, Default)]
+pub struct RedactingStderr;
+
+impl Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(redact(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for RedactingStderr {
+    type Writer = RedactingStderr;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        RedactingStderr
+    }
+}

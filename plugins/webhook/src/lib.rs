@@ -1,0 +1,315 @@
+//! The custom webhook of the classic notify.py (`WEBHOOK_*`), plus Apprise's
+//! `json://`, `jsons://` and `form://` one-line URLs.
+
+use mcp_push_sdk::encode::url_decode;
+use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::serde_json::{self, Map, Value};
+use mcp_push_sdk::template::has_placeholders;
+
+struct Webhook;
+
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+impl Channel for Webhook {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "webhook",
+            "Custom webhook",
+            env!("CARGO_PKG_VERSION"),
+            "Any HTTP endpoint: notify.py's WEBHOOK_* settings with $title/$content templates",
+        )
+        .setting(
+            Setting::new(
+                "url",
+                "Endpoint URL; $title and $content are put in URL-encoded",
+            )
+            .env(&["WEBHOOK_URL"])
+            .required(),
+        )
+        .setting(
+            Setting::new("method", "HTTP method")
+                .env(&["WEBHOOK_METHOD"])
+                .default_value("POST"),
+        )
+        .setting(
+            Setting::new(
+                "content_type",
+                "application/json, application/x-www-form-urlencoded or text/plain",
+            )
+            .env(&["WEBHOOK_CONTENT_TYPE"])
+            .default_value(JSON),
+        )
+        .setting(
+            Setting::new("headers", "Extra headers, one `Name: value` per line")
+                .env(&["WEBHOOK_HEADERS"])
+                .secret(),
+        )
+        .setting(
+            Setting::new(
+                "body",
+                "Body template: `key: value` lines (JSON or form), or the text itself",
+            )
+            .env(&["WEBHOOK_BODY"]),
+        )
+        .setting(Setting::new("user", "HTTP Basic auth user"))
+        .setting(Setting::new("password", "HTTP Basic auth password").secret())
+        .allow_host("setting:url")
+        .schemes(&["json", "jsons", "form"])
+    }
+
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        parse_apprise(url)
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let (title, content) = (msg.title.as_str(), msg.body.as_str());
+        let url = fill(settings.require("url")?, title, content, Escape::Url);
+        let method = settings.get_or("method", "POST").to_ascii_uppercase();
+        let content_type = settings.get_or("content_type", JSON);
+
+        let mut req = Request::new(&method, url);
+        if method != "GET" && method != "HEAD" {
+            let body = match settings.get("body") {
+                Some(template) => render_body(template, content_type, title, content)?,
+                None => default_body(content_type, title, content),
+            };
+            req = req.body(content_type, body);
+        }
+        if let Some(lines) = settings.get("headers") {
+            req = req.header_lines(lines);
+        }
+        if let Some(user) = settings.get("user") {
+            req = req.basic_auth(user, settings.get_or("password", ""));
+        }
+        req.send()?.error_for_status()?;
+        Ok(Receipt::none())
+    }
+}
+
+export_channel!(Webhook);
+
+/// What kind of body a content type asks for.
+#[derive(Clone, Copy, PartialEq)]
+enum BodyKind {
+    Json,
+    Form,
+    Text,
+}
+
+fn body_kind(content_type: &str) -> BodyKind {
+    let ct = content_type.to_ascii_lowercase();
+    if ct.contains("json") {
+        BodyKind::Json
+    } else if ct.contains("x-www-form-urlencoded") {
+        BodyKind::Form
+    } else {
+        BodyKind::Text
+    }
+}
+
+/// The body when the user gave no template.
+fn default_body(content_type: &str, title: &str, content: &str) -> String {
+    match body_kind(content_type) {
+        BodyKind::Json => json!({ "title": title, "content": content }).to_string(),
+        BodyKind::Form => form_encode(&[("title", title), ("content", content)]),
+        BodyKind::Text if title.is_empty() => content.to_string(),
+        BodyKind::Text => format!("{title}\n\n{content}"),
+    }
+}
+
+/// notify.py's WEBHOOK_BODY: for JSON and form, `key: value` lines; for any
+/// other type, the text itself. `$title`/`$content` are JSON-escaped inside
+/// JSON values, and kept as they are (newlines included) elsewhere.
+fn render_body(
+    template: &str,
+    content_type: &str,
+    title: &str,
+    content: &str,
+) -> Result<String, SendError> {
+    let kind = body_kind(content_type);
+    if kind == BodyKind::Text {
+        return Ok(fill(template, title, content, Escape::None));
+    }
+    let pairs = body_lines(template);
+    if pairs.is_empty() {
+        return Err(SendError::Config(
+            "WEBHOOK_BODY has no `key: value` line; write one per line, e.g. `text: $content`"
+                .into(),
+        ));
+    }
+    if kind == BodyKind::Form {
+        let filled: Vec<(&str, String)> = pairs
+            .iter()
+            .map(|(k, v)| (*k, fill(v, title, content, Escape::None)))
+            .collect();
+        return Ok(form_encode(&filled));
+    }
+    let mut object = Map::new();
+    for (key, value) in pairs {
+        object.insert(key.to_string(), json_value(value, title, content));
+    }
+    Ok(Value::Object(object).to_string())
+}
+
+/// A template value that is JSON in its own right (`{"a": "$title"}`, `3`,
+/// `true`) stays JSON; anything else becomes a string. Decided on the template,
+/// not on the filled text, so a title that happens to read `123` stays a string.
+fn json_value(template: &str, title: &str, content: &str) -> Value {
+    let probe = fill(template, "x", "x", Escape::Json);
+    if serde_json::from_str::<Value>(&probe).is_ok()
+        && let Ok(v) = serde_json::from_str(&fill(template, title, content, Escape::Json))
+    {
+        return v;
+    }
+    Value::String(fill(template, title, content, Escape::None))
+}
+
+/// `key: value` lines, as notify.py's parser reads them: a key is a word, the
+/// value runs to the end of the line; other lines are ignored.
+fn body_lines(template: &str) -> Vec<(&str, &str)> {
+    template
+        .lines()
+        .filter_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            let key = key.trim();
+            let is_word = !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_');
+            is_word.then(|| (key, value.trim()))
+        })
+        .collect()
+}
+
+/// Apprise's `json://`, `jsons://` and `form://`:
+/// `SCHEME://[user[:password]@]host[:port][/path][?method=M&+Header=v&-param=v&:key=v]`.
+fn parse_apprise(url: &str) -> Result<Vec<(String, String)>, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("not a URL: {url:?}"))?;
+    let (http, content_type) = match scheme.to_ascii_lowercase().as_str() {
+        "json" => ("http", JSON),
+        "jsons" => ("https", JSON),
+        "form" => ("http", FORM),
+        "forms" => ("https", FORM),
+        other => {
+            return Err(format!(
+                "scheme {other}:// is not a webhook URL (json, jsons, form)"
+            ));
+        }
+    };
+    if has_placeholders(url) {
+        return Err("a one-line URL cannot hold $title/$content; use WEBHOOK_URL for that".into());
+    }
+    let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = match before_query.find('/') {
+        Some(i) => before_query.split_at(i),
+        None => (before_query, ""),
+    };
+    let (userinfo, host) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    if host.is_empty() {
+        return Err(format!("{scheme}:// URL has no host"));
+    }
+
+    let mut method = "POST".to_string();
+    let mut headers = Vec::new();
+    let mut params = Vec::new();
+    // Apprise's payload, with `:key=value` renaming (or, empty, dropping) a key.
+    let mut payload: Vec<(String, String)> = vec![
+        ("version".into(), "\"1.0\"".into()),
+        ("title".into(), "$title".into()),
+        ("message".into(), "$content".into()),
+        ("type".into(), "info".into()),
+    ];
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        let (k, v) = (url_decode(k, true), url_decode(v, true));
+        if let Some(name) = k.strip_prefix('+') {
+            headers.push(format!("{name}: {v}"));
+        } else if let Some(name) = k.strip_prefix('-') {
+            params.push((name.to_string(), v));
+        } else if let Some(name) = k.strip_prefix(':') {
+            match payload.iter().position(|(key, _)| key == name) {
+                Some(i) if v.is_empty() => {
+                    payload.remove(i);
+                }
+                Some(i) => payload[i].0 = v,
+                None => payload.push((name.to_string(), v)),
+            }
+        } else if k.eq_ignore_ascii_case("method") {
+            method = v.to_ascii_uppercase();
+        }
+    }
+
+    let mut endpoint = format!("{http}://{host}{path}");
+    if !params.is_empty() {
+        endpoint.push('?');
+        endpoint.push_str(&form_encode(&params));
+    }
+    let body = payload
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut settings = vec![
+        ("url".to_string(), endpoint),
+        ("method".to_string(), method),
+        ("content_type".to_string(), content_type.to_string()),
+        ("body".to_string(), body),
+    ];
+    if !headers.is_empty() {
+        settings.push(("headers".into(), headers.join("\n")));
+    }
+    if let Some(userinfo) = userinfo {
+        let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+        settings.push(("user".into(), url_decode(user, false)));
+        if !password.is_empty() {
+            settings.push(("password".into(), url_decode(password, false)));
+        }
+    }
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_body_lines_keep_types_and_escape() {
+        let body = render_body(
+            "text: $content\nn: 3\nnested: {\"t\": \"$title\"}\nbad line\n",
+            JSON,
+            "say \"hi\"",
+            "a\nb",
+        )
+        .unwrap();
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["text"], "a\nb");
+        assert_eq!(v["n"], 3);
+        assert_eq!(v["nested"]["t"], "say \"hi\"");
+        assert_eq!(v.as_object().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_title_that_reads_as_json_stays_a_string() {
+        let body = render_body("t: $title", JSON, "123", "").unwrap();
+        assert_eq!(body, r#"{"t":"123"}"#);
+    }
+
+    #[test]
+    fn apprise_url_maps_to_settings() {
+        let s = parse_apprise("jsons://bob:p%40ss@example.com:8443/hook?method=put&+X-Key=abc&-q=1&:message=msg&:type=").unwrap();
+        let get = |k: &str| s.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("url"), Some("https://example.com:8443/hook?q=1"));
+        assert_eq!(get("method"), Some("PUT"));
+        assert_eq!(get("headers"), Some("X-Key: abc"));
+        assert_eq!(get("user"), Some("bob"));
+        assert_eq!(get("password"), Some("p@ss"));
+        assert_eq!(
+            get("body"),
+            Some("version: \"1.0\"\ntitle: $title\nmsg: $content")
+        );
+        assert!(parse_apprise("tgram://x/y").is_err());
+    }
+}

@@ -1,0 +1,38 @@
+//! The host's imports. Inside mcp-push (wasm32) they are the WIT imports; in a
+//! native build (a plugin's unit tests, clippy) there is no host to call.
+
+use crate::bindings::mcp_push::channel::{http as wit_http, log as wit_log};
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn fetch(req: &wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
+    wit_http::fetch(req)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
+    crate::bindings::mcp_push::channel::crypto::hmac_sha256(key, msg)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn log(level: wit_log::Level, message: &str) {
+    wit_log::log(level, message)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+const NO_HOST: &str =
+    "mcp-push-sdk: host imports exist only inside mcp-push (build for wasm32-wasip2)";
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn fetch(_req: &wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
+    Err(wit_http::Error::Transport(NO_HOST.into()))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn hmac_sha256(_key: &[u8], _msg: &[u8]) -> Vec<u8> {
+    panic!("{NO_HOST}")
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn log(level: wit_log::Level, message: &str) {
+    eprintln!("[{level:?}] {message}");
+}

@@ -1,0 +1,75 @@
+//! Builders for the records a channel describes itself with.
+
+use crate::{ChannelInfo, Setting};
+
+impl ChannelInfo {
+    pub fn new(id: &str, name: &str, version: &str, description: &str) -> Self {
+        ChannelInfo {
+            id: id.into(),
+            name: name.into(),
+            version: version.into(),
+            description: description.into(),
+            settings: Vec::new(),
+            allowed_hosts: Vec::new(),
+            schemes: Vec::new(),
+            can_edit: false,
+        }
+    }
+
+    pub fn setting(mut self, setting: Setting) -> Self {
+        self.settings.push(setting);
+        self
+    }
+
+    /// A host this channel may reach: `api.example.com`, `*.example.com`, or
+    /// `setting:KEY` for the host of a URL the user configures.
+    pub fn allow_host(mut self, host: &str) -> Self {
+        self.allowed_hosts.push(host.into());
+        self
+    }
+
+    /// One-line URL schemes that [`crate::Channel::parse_url`] understands.
+    pub fn schemes(mut self, schemes: &[&str]) -> Self {
+        self.schemes = schemes.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn can_edit(mut self) -> Self {
+        self.can_edit = true;
+        self
+    }
+}
+
+impl Setting {
+    pub fn new(key: &str, help: &str) -> Self {
+        Setting {
+            key: key.into(),
+            env: Vec::new(),
+            help: help.into(),
+            required: false,
+            secret: false,
+            default: None,
+        }
+    }
+
+    /// Environment names read for this setting, first found wins.
+    pub fn env(mut self, names: &[&str]) -> Self {
+        self.env = names.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    pub fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
+    pub fn default_value(mut self, value: &str) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+}

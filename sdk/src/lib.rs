@@ -1,0 +1,135 @@
+//! # mcp-push-sdk
+//!
+//! Everything a channel author needs to turn "send this message" into a request
+//! to one service, compiled to a `wasm32-wasip2` component that mcp-push loads
+//! at run time.
+//!
+//! ```ignore
+//! use mcp_push_sdk::prelude::*;
+//!
+//! struct Echo;
+//!
+//! impl Channel for Echo {
+//!     fn info() -> ChannelInfo {
+//!         ChannelInfo::new("echo", "Echo", env!("CARGO_PKG_VERSION"), "Posts JSON to example.com")
+//!             .setting(Setting::new("token", "API token").env(&["ECHO_TOKEN"]).required().secret())
+//!             .allow_host("api.example.com")
+//!     }
+//!
+//!     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+//!         let token = settings.require("token")?;
+//!         Request::post("https://api.example.com/send")
+//!             .bearer(token)
+//!             .json(&json!({ "title": msg.title, "text": msg.body }))
+//!             .send()?
+//!             .error_for_status()?;
+//!         Ok(Receipt::none())
+//!     }
+//! }
+//!
+//! export_channel!(Echo);
+//! ```
+//!
+//! The host never hands the component a secret's value: `settings.require("token")`
+//! returns an opaque placeholder, which the host swaps for the value in requests
+//! to the allowed hosts and inside [`crypto::hmac_sha256`]. Build and send it as
+//! you would the real value; never transform it (base64, hashing) yourself.
+
+pub mod bindings {
+    //! The raw WIT bindings (package `mcp-push:channel@0.1.0`). Prefer the
+    //! wrappers in the crate root.
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "plugin",
+        pub_export_macro: true,
+        default_bindings_module: "mcp_push_sdk::bindings",
+        export_macro_name: "export",
+    });
+}
+
+pub mod crypto;
+pub mod encode;
+mod host;
+pub mod http;
+mod info;
+pub mod log;
+mod settings;
+pub mod template;
+
+pub use bindings::mcp_push::channel::types::{
+    ChannelInfo, EventKind, Format, Message, Priority, Receipt, RunEvent, SendError, Setting,
+};
+pub use http::{Request, Response};
+pub use serde_json::{self, json};
+pub use settings::Settings;
+
+/// The WIT package version this SDK builds components for.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// One channel: what it is ([`Channel::info`]), how its one-line URL reads
+/// ([`Channel::parse_url`]) and how it sends ([`Channel::send`]).
+pub trait Channel {
+    fn info() -> ChannelInfo;
+
+    /// Turn a one-line URL (a scheme listed in `info().schemes`) into settings.
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        Err(format!(
+            "this channel has no one-line URL form (got {url:?})"
+        ))
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError>;
+}
+
+/// Export a type implementing [`Channel`] as the component's `channel` interface.
+#[macro_export]
+macro_rules! export_channel {
+    ($ty:ty) => {
+        const _: () = {
+            struct __McpPushExport;
+
+            impl $crate::bindings::exports::mcp_push::channel::channel::Guest for __McpPushExport {
+                fn info() -> $crate::ChannelInfo {
+                    <$ty as $crate::Channel>::info()
+                }
+
+                fn parse_url(url: String) -> Result<Vec<(String, String)>, String> {
+                    <$ty as $crate::Channel>::parse_url(&url)
+                }
+
+                fn send(
+                    settings: Vec<(String, String)>,
+                    msg: $crate::Message,
+                ) -> Result<$crate::Receipt, $crate::SendError> {
+                    <$ty as $crate::Channel>::send(&$crate::Settings::from(settings), &msg)
+                }
+            }
+
+    $crate::bindings::export!(__McpPushExport with_types_in $crate::bindings);
+        };
+    };
+}
+
+/// `use mcp_push_sdk::prelude::*;` brings in what a channel file usually needs.
+pub mod prelude {
+    pub use crate::encode::{form_encode, url_encode};
+    pub use crate::template::{Escape, fill};
+    pub use crate::{
+        Channel, ChannelInfo, EventKind, Format, Message, Priority, Receipt, Request, Response,
+        SendError, Setting, Settings, export_channel, json,
+    };
+}
+
+impl Receipt {
+    /// Sent, and the service gave no id worth keeping.
+    pub fn none() -> Self {
+        Receipt { remote_id: None }
+    }
+
+    /// Sent; `id` lets a later update of the same run edit this message.
+    pub fn id(id: impl Into<String>) -> Self {
+        Receipt {
+            remote_id: Some(id.into()),
+        }
+    }
+}
