@@ -1,1 +1,167 @@
+//! The sandbox: a test-only hostile component misbehaves in every way we know,
+//! and each time only its own delivery fails while a webhook channel in the
+//! same send still delivers.
 
+mod support;
+
+use support::{Mock, Run, Sandbox, hostile_wasm};
+
+const SECRET: &str = "tok-9f8e7d6c5b4a";
+
+/// A send to a hostile channel in `mode` plus a healthy webhook channel.
+fn send_with(mode: &str, mock: &Mock, url_path: &str, extra: &str) -> Run {
+    let home = Sandbox::new().config(&format!(
+        "from_env = false\n\
+         [sandbox]\ntimeout_secs = 2\nmemory_mib = 16\n\
+         [channels.bad]\nplugin = \"hostile\"\nmode = \"{mode}\"\nurl = \"{}\"\ntoken = \"{SECRET}\"\n{extra}\n\
+         [channels.good]\nplugin = \"webhook\"\nurl = \"{}\"\n",
+        mock.url(url_path),
+        mock.url("/good"),
+    ));
+    home.install(&hostile_wasm(), "hostile.wasm");
+    let run = home.run(&["send", "-vv", "Title", "Body"]);
+    assert_eq!(
+        mock.requests_to("/good").len(),
+        1,
+        "the healthy channel must deliver whatever the other does: {run:?}"
+    );
+    assert!(run.stdout.contains("good  ok"), "{}", run.stdout);
+    assert!(
+        !run.all_output().contains(SECRET),
+        "secret leaked: {}",
+        run.all_output()
+    );
+    run
+}
+
+fn bad_line(run: &Run) -> String {
+    run.stdout
+        .lines()
+        .find(|l| l.starts_with("bad"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn an_endless_loop_is_stopped_at_the_deadline() {
+    let mock = Mock::start();
+    let run = send_with("loop", &mock, "/x", "");
+    assert_eq!(run.code, 1);
+    assert!(
+        bad_line(&run).contains("failed  timed out: the channel did not finish within 2 s"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_memory_bomb_traps() {
+    let mock = Mock::start();
+    let run = send_with("membomb", &mock, "/x", "");
+    assert_eq!(run.code, 1);
+    assert!(
+        bad_line(&run).contains("failed  plugin failed: it ran out of memory (limit 16 MiB)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_fetch_to_an_undeclared_host_is_denied() {
+    let mock = Mock::start();
+    let target = mock.undeclared_url("/stolen");
+    let run = send_with("undeclared", &mock, "/x", &format!("target = \"{target}\""));
+    assert_eq!(run.code, 1);
+    assert!(
+        bad_line(&run).contains("configuration: request denied: localhost is not an allowed host of this channel (allowed: 127.0.0.1)"),
+        "{}",
+        run.stdout
+    );
+    assert!(mock.requests_to("/stolen").is_empty());
+}
+
+#[test]
+fn a_redirect_to_an_undeclared_host_is_denied() {
+    let mock = Mock::start();
+    let to = mock.undeclared_url("/stolen");
+    let run = send_with("redirect", &mock, &format!("/redirect?to={to}"), "");
+    assert_eq!(run.code, 1);
+    assert!(
+        bad_line(&run).contains("request denied: redirect to localhost is not an allowed host"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(mock.requests_to("/redirect").len(), 1);
+    assert!(mock.requests_to("/stolen").is_empty());
+}
+
+#[test]
+fn an_oversized_response_is_cut_at_the_cap() {
+    let mock = Mock::start();
+    let home = Sandbox::new().config(&format!(
+        "[channels.bad]\nplugin = \"hostile\"\nmode = \"bigbody\"\nurl = \"{}\"\n",
+        mock.url("/big")
+    ));
+    home.install(&hostile_wasm(), "hostile.wasm");
+    let run = home.run(&["send", "--json", "T", "B"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    // 1 MiB of the 5 MiB body, flagged as cut.
+    assert_eq!(v["outcomes"][0]["remote_id"], "1048576:true");
+}
+
+#[test]
+fn a_component_sees_only_placeholders_of_secrets() {
+    let mock = Mock::start();
+    let target = mock.undeclared_url("/exfil");
+    let run = send_with("leak", &mock, "/leak", &format!("target = \"{target}\""));
+    assert_eq!(run.code, 0, "{run:?}");
+    // What it logged and reported says where the secret is, not what it is.
+    assert!(run.stderr.contains("my settings:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("token=<secret:token>"),
+        "{}",
+        run.stderr
+    );
+    assert!(bad_line(&run).contains("ok"), "{}", run.stdout);
+    // What it posted (encoded, so the host could not swap anything in) holds a
+    // placeholder, never the value.
+    use base64::Engine as _;
+    let posted = mock.requests_to("/leak");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(&posted[0].body)
+        .unwrap();
+    let decoded = String::from_utf8(decoded).unwrap();
+    assert!(decoded.contains("token=MCPPUSHSECRET_"), "{decoded}");
+    assert!(!decoded.contains(SECRET));
+    // And the secret went nowhere it was not declared for.
+    assert!(mock.requests_to("/exfil").is_empty());
+}
+
+#[test]
+fn a_panic_fails_only_its_delivery_and_says_why() {
+    let mock = Mock::start();
+    let run = send_with("panic", &mock, "/x", "");
+    assert_eq!(run.code, 1);
+    let line = bad_line(&run);
+    assert!(line.contains("failed  plugin failed:"), "{line}");
+    assert!(line.contains("panicked at"), "{line}");
+    assert!(
+        line.contains("hostile plugin panicked on purpose"),
+        "{line}"
+    );
+}
+
+#[test]
+fn the_request_budget_is_enforced() {
+    let mock = Mock::start();
+    let run = send_with("fetches", &mock, "/count", "");
+    assert_eq!(run.code, 1);
+    assert!(
+        bad_line(&run).contains("request 9 failed:")
+            && bad_line(&run).contains("request denied: a send may make at most 8 requests"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(mock.requests_to("/count").len(), 8);
+}

@@ -99,12 +99,6 @@ pub(crate) struct App {
 impl App {
     pub async fn load(cli: &Cli) -> Result<App, String> {
         let paths = Paths::resolve(cli.plugins_dir.as_deref(), cli.cache_dir.as_deref());
-        let runtime = Runtime::new(RuntimeOptions {
-            cache_dir: paths.cache_dir.clone(),
-            ..Default::default()
-        })
-        .map_err(|e| format!("cannot start the plugin runtime: {e:#}"))?;
-        let registry = Registry::discover(&runtime, paths.plugins_dir.as_deref()).await;
         let file = match (&cli.config, &paths.default_config) {
             (Some(path), _) => Some(ConfigFile::read(path).map_err(|e| e.to_string())?),
             (None, Some(path)) if path.exists() => {
@@ -112,6 +106,12 @@ impl App {
             }
             _ => None,
         };
+        let runtime = Runtime::new(RuntimeOptions {
+            cache_dir: paths.cache_dir.clone(),
+            limits: file.as_ref().map(|f| f.limits).unwrap_or_default(),
+        })
+        .map_err(|e| format!("cannot start the plugin runtime: {e:#}"))?;
+        let registry = Registry::discover(&runtime, paths.plugins_dir.as_deref()).await;
         let config = Config::load(&registry, file.as_ref(), &Environment::from_process())
             .await
             .map_err(|e| e.to_string())?;

@@ -4,6 +4,12 @@
 //! from_env = true                  # also read the notify.py environment names
 //! skip_titles = ["noisy job"]      # never sent, like SKIP_PUSH_TITLE
 //!
+//! [sandbox]                        # per-send limits of every plugin (defaults shown)
+//! timeout_secs = 15
+//! memory_mib = 32
+//! max_requests = 8
+//! max_response_kib = 1024
+//!
 //! [channels.ops]                   # a plugin plus settings
 //! plugin = "webhook"
 //! url = "https://hooks.example.com/ops"
@@ -15,7 +21,7 @@
 
 use super::{Channel, ConfigError, Origin, complete};
 use crate::notification::ChannelId;
-use crate::plugin::Registry;
+use crate::plugin::{Limits, Registry};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,7 +31,46 @@ pub struct ConfigFile {
     pub path: PathBuf,
     pub from_env: bool,
     pub skip_titles: Vec<String>,
+    pub limits: Limits,
     pub channels: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Sandbox {
+    timeout_secs: Option<f64>,
+    memory_mib: Option<u32>,
+    max_requests: Option<u32>,
+    max_response_kib: Option<u32>,
+}
+
+impl Sandbox {
+    fn limits(&self) -> Result<Limits, String> {
+        let mut l = Limits::default();
+        if let Some(t) = self.timeout_secs {
+            if !(0.01..=3600.0).contains(&t) {
+                return Err(format!(
+                    "sandbox.timeout_secs must be between 0.01 and 3600, not {t}"
+                ));
+            }
+            l.deadline = std::time::Duration::from_secs_f64(t);
+        }
+        if let Some(m) = self.memory_mib {
+            if !(1..=4096).contains(&m) {
+                return Err(format!(
+                    "sandbox.memory_mib must be between 1 and 4096, not {m}"
+                ));
+            }
+            l.memory_bytes = (m as usize) << 20;
+        }
+        if let Some(n) = self.max_requests {
+            l.max_fetches = n;
+        }
+        if let Some(k) = self.max_response_kib {
+            l.max_response_bytes = (k as usize) << 10;
+        }
+        Ok(l)
+    }
 }
 
 #[derive(Deserialize)]
@@ -35,6 +80,8 @@ struct Raw {
     from_env: bool,
     #[serde(default)]
     skip_titles: Vec<String>,
+    #[serde(default)]
+    sandbox: Sandbox,
     #[serde(default)]
     channels: BTreeMap<String, toml::Table>,
 }
@@ -57,9 +104,14 @@ impl ConfigFile {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
+        let limits = raw.sandbox.limits().map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })?;
         Ok(ConfigFile {
             path: path.to_path_buf(),
             from_env: raw.from_env,
+            limits,
             skip_titles: raw.skip_titles,
             channels: raw.channels,
         })

@@ -36,13 +36,22 @@ impl CompileCache {
             // engine with the same compatibility hash (it is in the name); the
             // cache directory belongs to the user running mcp-push.
             match unsafe { Component::deserialize_file(engine, &path) } {
-                Ok(c) => return Ok(c),
+                Ok(c) => {
+                    tracing::debug!("loaded {} from the compile cache", &sha256[..12]);
+                    return Ok(c);
+                }
                 Err(e) => {
                     tracing::warn!("ignoring unreadable compile cache {}: {e}", path.display())
                 }
             }
         }
+        let started = std::time::Instant::now();
         let component = Component::new(engine, wasm)?;
+        tracing::debug!(
+            "compiled {} in {} ms",
+            &sha256[..12],
+            started.elapsed().as_millis()
+        );
         if let Err(e) = self.store(&path, &component) {
             tracing::warn!("cannot write the compile cache {}: {e}", self.dir.display());
         }

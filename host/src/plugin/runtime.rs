@@ -377,12 +377,25 @@ fn classify(e: &wasmtime::Error, limits: &Limits, stderr: &MemoryOutputPipe) -> 
         Some(trap) => trap.to_string(),
         None => e.root_cause().to_string(),
     };
-    // A Rust guest prints its panic message to stderr before it traps.
-    let printed = String::from_utf8_lossy(&stderr.contents())
-        .trim()
-        .to_string();
-    if let Some(last) = printed.lines().rev().find(|l| !l.trim().is_empty()) {
-        why = format!("{why} ({})", last.trim());
+    // A Rust guest prints its panic message to stderr before it traps:
+    // "thread '<unnamed>' panicked at src/lib.rs:7:9:\nMESSAGE\nnote: ...".
+    let printed = String::from_utf8_lossy(&stderr.contents()).into_owned();
+    let lines: Vec<&str> = printed
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("note:"))
+        .collect();
+    let said = match lines.iter().rposition(|l| l.contains("panicked at")) {
+        Some(i) => lines[i..]
+            .iter()
+            .take(2)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => lines.last().copied().unwrap_or_default().to_string(),
+    };
+    if !said.is_empty() {
+        why = format!("{why} ({said})");
     }
     DeliveryError::Crashed(why)
 }

@@ -224,7 +224,17 @@ fn parse_apprise(url: &str) -> Result<Vec<(String, String)>, String> {
     ];
     for part in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
-        let (k, v) = (url_decode(k, true), url_decode(v, true));
+        // The prefix is read before decoding: in a query a literal `+` would
+        // otherwise decode to a space.
+        let (prefix, name) = match k.chars().next() {
+            Some(c @ ('+' | '-' | ':')) => (Some(c), &k[1..]),
+            _ => (None, k),
+        };
+        let (name, v) = (url_decode(name, true), url_decode(v, true));
+        let k = match prefix {
+            Some(c) => format!("{c}{name}"),
+            None => name,
+        };
         if let Some(name) = k.strip_prefix('+') {
             headers.push(format!("{name}: {v}"));
         } else if let Some(name) = k.strip_prefix('-') {
