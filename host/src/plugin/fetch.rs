@@ -205,23 +205,23 @@ impl HostIo {
             .filter_map(|(k, v)| Some((k.to_string(), self.secrets.hide(v.to_str().ok()?))))
             .collect();
         let cap = self.limits.max_response_bytes;
-        let mut body = Vec::new();
-        let mut truncated = false;
-        loop {
-            let chunk = tokio::time::timeout(self.remaining()?, resp.chunk())
-                .await
-                .map_err(|_| http::Error::Timeout)?
-                .map_err(|e| {
-                    http::Error::Transport(format!("reading the reply: {}", e.without_url()))
-                })?;
-            let Some(chunk) = chunk else { break };
-            if body.len() + chunk.len() > cap {
-                body.extend_from_slice(&chunk[..cap - body.len()]);
-                truncated = true;
-                break;
+        let read_capped = async {
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await? {
+                if body.len() + chunk.len() > cap {
+                    body.extend_from_slice(&chunk[..cap - body.len()]);
+                    return Ok((body, true));
+                }
+                body.extend_from_slice(&chunk);
             }
-            body.extend_from_slice(&chunk);
-        }
+            Ok::<_, reqwest::Error>((body, false))
+        };
+        let (body, truncated) = tokio::time::timeout(self.remaining()?, read_capped)
+            .await
+            .map_err(|_| http::Error::Timeout)?
+            .map_err(|e| {
+                http::Error::Transport(format!("reading the reply: {}", e.without_url()))
+            })?;
         Ok(http::Response {
             status,
             headers,
