@@ -13,8 +13,7 @@ pub struct Route {
 impl Route {
     pub fn skip_reason(&self, msg: &Notification) -> Option<String> {
         self.skip_titles
-            .iter()
-            .any(|t| *t == msg.title)
+            .contains(&msg.title)
             .then(|| format!("the title {:?} is listed in SKIP_PUSH_TITLE", msg.title))
     }
 

@@ -99,7 +99,7 @@ impl AllowList {
 
     pub fn allows(&self, host: &str) -> bool {
         let host = normalize(host);
-        self.exact.iter().any(|h| *h == host)
+        self.exact.contains(&host)
             || self.subdomains.iter().any(|d| {
                 host.len() > d.len() + 1
                     && host.ends_with(d.as_str())
