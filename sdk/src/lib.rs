@@ -85,6 +85,9 @@ pub trait Channel {
 #[macro_export]
 macro_rules! export_channel {
     ($ty:ty) => {
+        // Only a component has exports; a native build (the author's unit
+        // tests) keeps the type and skips symbols no native linker accepts.
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             struct __McpPushExport;
 
@@ -107,7 +110,30 @@ macro_rules! export_channel {
 
     $crate::bindings::export!(__McpPushExport with_types_in $crate::bindings);
         };
+
+        /// The channel's entry points in a native build, for tests.
+        #[cfg(not(target_arch = "wasm32"))]
+        #[doc(hidden)]
+        pub fn __mcp_push_channel() -> $crate::NativeChannel {
+            $crate::NativeChannel {
+                info: <$ty as $crate::Channel>::info,
+                parse_url: <$ty as $crate::Channel>::parse_url,
+                send: <$ty as $crate::Channel>::send,
+            }
+        }
     };
+}
+
+/// Settings as key/value pairs, as `parse-url` returns them.
+pub type Pairs = Vec<(String, String)>;
+
+/// A channel's functions in a native build (what [`export_channel!`] gives
+/// tests instead of component exports).
+#[doc(hidden)]
+pub struct NativeChannel {
+    pub info: fn() -> ChannelInfo,
+    pub parse_url: fn(&str) -> Result<Pairs, String>,
+    pub send: fn(&Settings, &Message) -> Result<Receipt, SendError>,
 }
 
 /// `use mcp_push_sdk::prelude::*;` brings in what a channel file usually needs.
