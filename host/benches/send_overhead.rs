@@ -5,7 +5,9 @@
 //!    reqwest, both to one loopback keep-alive server, in one run.
 //! 2. Start-up of `mcp-push channels` with the compile cache cold and warm.
 
-use axum::Router;
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
 use mcp_push::notification::Notification;
 use mcp_push::plugin::{Registry, Runtime, RuntimeOptions, SettingValue};
 use std::net::SocketAddr;
@@ -16,7 +18,9 @@ const SENDS: usize = 2000;
 const STARTS: usize = 20;
 
 fn main() {
-    let addr = start_server();
+    // The tests' mock: answers 200 `ok` on loopback with keep-alive.
+    let mock = support::Mock::start();
+    let addr = mock.addr;
     // One thread, so the figures measure the send path rather than cross-thread
     // wake-ups on a 2-core machine.
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -28,24 +32,6 @@ fn main() {
     if std::env::var("MCP_PUSH_BENCH").as_deref() != Ok("send") {
         startup();
     }
-}
-
-/// A loopback server that answers every POST with 200 `ok`.
-fn start_server() -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = Router::new().fallback(|| async { "ok" });
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    rx.recv().unwrap()
 }
 
 async fn per_send(addr: SocketAddr) {

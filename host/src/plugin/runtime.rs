@@ -156,27 +156,20 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Imports(e.to_string()))?;
         let pre = v0_1::PluginPre::new(pre).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        let mut plugin = Plugin {
-            info: placeholder_info(),
+        let io = new_io(rt, "load", AllowList::default(), Secrets::new());
+        let raw = match invoke(rt, &pre, io, Call::Info).await {
+            Ok(Answer::Info(raw)) => raw,
+            Ok(_) => unreachable!("info answers info"),
+            Err(e) => return Err(LoadError::Trap(e.to_string())),
+        };
+        Ok(Plugin {
+            info: v0_1::info(raw).map_err(LoadError::BadInfo)?,
             source,
             sha256,
             size: wasm.len(),
             pre,
             rt: self.shared.clone(),
-        };
-        let raw = match plugin
-            .invoke(
-                plugin.io("load", AllowList::default(), Secrets::new()),
-                Call::Info,
-            )
-            .await
-        {
-            Ok(Answer::Info(raw)) => raw,
-            Ok(_) => unreachable!("info answers info"),
-            Err(e) => return Err(LoadError::Trap(e.to_string())),
-        };
-        plugin.info = v0_1::info(raw).map_err(LoadError::BadInfo)?;
-        Ok(plugin)
+        })
     }
 }
 
@@ -206,19 +199,6 @@ fn check_exports(engine: &Engine, component: &Component) -> Result<(), LoadError
         Some(found) => LoadError::WrongVersion { found },
         None => LoadError::MissingExport,
     })
-}
-
-fn placeholder_info() -> PluginInfo {
-    PluginInfo {
-        id: String::new(),
-        name: String::new(),
-        version: String::new(),
-        description: String::new(),
-        settings: Vec::new(),
-        allowed_hosts: Vec::new(),
-        schemes: Vec::new(),
-        can_edit: false,
-    }
 }
 
 /// A loaded channel component.
@@ -272,8 +252,8 @@ impl Plugin {
 
     /// Ask the plugin to turn a one-line URL into settings.
     pub async fn parse_url(&self, url: &str) -> Result<Vec<(String, String)>, String> {
-        let io = self.io("config", AllowList::default(), Secrets::new());
-        match self.invoke(io, Call::ParseUrl(url)).await {
+        let io = new_io(&self.rt, "config", AllowList::default(), Secrets::new());
+        match invoke(&self.rt, &self.pre, io, Call::ParseUrl(url)).await {
             Ok(Answer::ParseUrl(r)) => r,
             Ok(_) => unreachable!("parse-url answers parse-url"),
             Err(e) => Err(e.to_string()),
@@ -302,9 +282,9 @@ impl Plugin {
             })
             .collect();
         let describer = secrets.clone();
-        let io = self.io(channel, self.allow_list(settings), secrets);
+        let io = new_io(&self.rt, channel, self.allow_list(settings), secrets);
         let message = v0_1::message(msg, previous);
-        match self.invoke(io, Call::Send(&args, &message)).await {
+        match invoke(&self.rt, &self.pre, io, Call::Send(&args, &message)).await {
             Ok(Answer::Send(Ok(r))) => Ok(Receipt {
                 remote_id: r.remote_id,
             }),
@@ -316,49 +296,53 @@ impl Plugin {
             }),
         }
     }
+}
 
-    fn io(&self, channel: &str, allow: AllowList, secrets: Secrets) -> HostIo {
-        HostIo {
-            channel: channel.to_string(),
-            allow,
-            secrets,
-            client: self.rt.client.clone(),
-            limits: self.rt.limits,
-            deadline: Instant::now() + self.rt.limits.deadline,
-            fetches: 0,
-            log_lines: 0,
-        }
+fn new_io(rt: &Shared, channel: &str, allow: AllowList, secrets: Secrets) -> HostIo {
+    HostIo {
+        channel: channel.to_string(),
+        allow,
+        secrets,
+        client: rt.client.clone(),
+        limits: rt.limits,
+        deadline: Instant::now() + rt.limits.deadline,
+        fetches: 0,
+        log_lines: 0,
     }
+}
 
-    /// One call in a fresh store. Whatever the guest does (trap, loop, grow
-    /// memory without end) ends here as a [`DeliveryError`].
-    async fn invoke(&self, io: HostIo, call: Call<'_>) -> Result<Answer, DeliveryError> {
-        let limits = self.rt.limits;
-        let _permit = self
-            .rt
-            .permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        let stderr = MemoryOutputPipe::new(16 << 10);
-        let mut store = sandbox::new_store(&self.rt.engine, io, stderr.clone());
-        let run = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            let ch = instance.mcp_push_channel_channel();
-            Ok::<_, wasmtime::Error>(match call {
-                Call::Info => Answer::Info(ch.call_info(&mut store).await?),
-                Call::ParseUrl(url) => Answer::ParseUrl(ch.call_parse_url(&mut store, url).await?),
-                Call::Send(args, msg) => Answer::Send(ch.call_send(&mut store, args, msg).await?),
-            })
-        };
-        // The epoch callback stops a running guest at the deadline; this outer
-        // timeout covers time spent in host calls, with a little slack so the
-        // guest's own interrupt is the usual way out.
-        match tokio::time::timeout(limits.deadline + Duration::from_millis(250), run).await {
-            Err(_) => Err(DeliveryError::Timeout(limits.deadline)),
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(e)) => Err(classify(&e, &limits, &stderr)),
-        }
+/// One call in a fresh store. Whatever the guest does (trap, loop, grow memory
+/// without end) ends here as a [`DeliveryError`].
+async fn invoke(
+    rt: &Shared,
+    pre: &v0_1::PluginPre<SendState>,
+    io: HostIo,
+    call: Call<'_>,
+) -> Result<Answer, DeliveryError> {
+    let limits = rt.limits;
+    let _permit = rt
+        .permits
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    let stderr = MemoryOutputPipe::new(16 << 10);
+    let mut store = sandbox::new_store(&rt.engine, io, stderr.clone());
+    let run = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        let ch = instance.mcp_push_channel_channel();
+        Ok::<_, wasmtime::Error>(match call {
+            Call::Info => Answer::Info(ch.call_info(&mut store).await?),
+            Call::ParseUrl(url) => Answer::ParseUrl(ch.call_parse_url(&mut store, url).await?),
+            Call::Send(args, msg) => Answer::Send(ch.call_send(&mut store, args, msg).await?),
+        })
+    };
+    // The epoch callback stops a running guest at the deadline; this outer
+    // timeout covers time spent in host calls, with a little slack so the
+    // guest's own interrupt is the usual way out.
+    match tokio::time::timeout(limits.deadline + Duration::from_millis(250), run).await {
+        Err(_) => Err(DeliveryError::Timeout(limits.deadline)),
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(e)) => Err(classify(&e, &limits, &stderr)),
     }
 }
 
