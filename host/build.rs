@@ -3,8 +3,10 @@
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::{env, fs};
+
+#[path = "wasm_build.rs"]
+mod wasm_build;
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -12,6 +14,7 @@ fn main() {
     for watched in ["plugins", "sdk", "wit", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
+    println!("cargo:rerun-if-changed=wasm_build.rs");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
 
     let plugins = plugin_crates(&root.join("plugins"));
@@ -19,18 +22,13 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("wasm");
-    build_wasm(
-        &root,
-        &target_dir,
-        plugins.iter().map(|(_, pkg)| pkg.as_str()),
-    );
+    let packages: Vec<&str> = plugins.iter().map(|(_, pkg)| pkg.as_str()).collect();
+    let wasm_files = wasm_build::build_components(&root, &target_dir, &packages)
+        .unwrap_or_else(|e| panic!("{e}"));
 
     let mut code = String::from("pub static BUNDLED: &[Bundled] = &[\n");
-    for (dir, pkg) in &plugins {
-        let wasm = target_dir
-            .join("wasm32-wasip2/plugin")
-            .join(format!("{}.wasm", pkg.replace('-', "_")));
-        let bytes = fs::read(&wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
+    for ((dir, _), wasm) in plugins.iter().zip(&wasm_files) {
+        let bytes = fs::read(wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
         let copy = out.join(format!("{dir}.wasm"));
         fs::write(&copy, &bytes).unwrap();
         code.push_str(&format!(
@@ -60,45 +58,4 @@ fn plugin_crates(dir: &Path) -> Vec<(String, String)> {
         .collect();
     crates.sort();
     crates
-}
-
-fn build_wasm<'a>(root: &Path, target_dir: &Path, packages: impl Iterator<Item = &'a str>) {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(root)
-        .args([
-            "build",
-            "--target",
-            "wasm32-wasip2",
-            "--profile",
-            "plugin",
-            "--target-dir",
-        ])
-        .arg(target_dir);
-    for p in packages {
-        cmd.args(["-p", p]);
-    }
-    // The outer build's flags and wrappers (clippy's, coverage's) are for the
-    // host target, not for the components.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CLIPPY_ARGS",
-    ] {
-        cmd.env_remove(var);
-    }
-    let status = cmd
-        .status()
-        .expect("running cargo to build the bundled plugins");
-    if !status.success() {
-        panic!(
-            "building the bundled plugins for wasm32-wasip2 failed (see above). \
-             If the target is missing: rustup target add wasm32-wasip2"
-        );
-    }
 }

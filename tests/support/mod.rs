@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+#[path = "../../host/wasm_build.rs"]
+mod wasm_build;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -275,25 +278,13 @@ pub fn hostile_wasm() -> PathBuf {
     BUILT
         .get_or_init(|| {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-            let wasm_target = target_dir().join("wasm");
-            let status = Command::new(option_env!("CARGO").unwrap_or("cargo"))
-                .current_dir(root)
-                .args([
-                    "build",
-                    "--quiet",
-                    "--target",
-                    "wasm32-wasip2",
-                    "--profile",
-                    "plugin",
-                ])
-                .args(["-p", "mcp-push-test-hostile", "--target-dir"])
-                .arg(&wasm_target)
-                .env_remove("RUSTFLAGS")
-                .env_remove("CARGO_ENCODED_RUSTFLAGS")
-                .status()
-                .expect("running cargo to build the hostile test plugin");
-            assert!(status.success(), "building the hostile test plugin failed");
-            wasm_target.join("wasm32-wasip2/plugin/mcp_push_test_hostile.wasm")
+            let built = wasm_build::build_components(
+                root,
+                &target_dir().join("wasm"),
+                &["mcp-push-test-hostile"],
+            )
+            .unwrap_or_else(|e| panic!("building the hostile test plugin: {e}"));
+            built[0].clone()
         })
         .clone()
 }

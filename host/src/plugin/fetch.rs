@@ -172,8 +172,9 @@ impl HostIo {
     fn header(&self, name: &str, value: &str) -> Result<(HeaderName, HeaderValue), http::Error> {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| http::Error::Transport(format!("invalid header name {name:?}")))?;
-        let is_secret = value != self.secrets.fill(value);
-        let mut value = HeaderValue::from_str(&self.secrets.fill(value))
+        let filled = self.secrets.fill(value);
+        let is_secret = filled != value;
+        let mut value = HeaderValue::from_str(&filled)
             .map_err(|_| http::Error::Transport(format!("invalid value for header {name}")))?;
         value.set_sensitive(is_secret || name == AUTHORIZATION);
         Ok((name, value))

@@ -339,9 +339,14 @@ async fn invoke(
     // The epoch callback stops a running guest at the deadline; this outer
     // timeout covers time spent in host calls, with a little slack so the
     // guest's own interrupt is the usual way out.
-    match tokio::time::timeout(limits.deadline + Duration::from_millis(250), run).await {
+    let outcome = tokio::time::timeout(limits.deadline + Duration::from_millis(250), run).await;
+    match outcome {
         Err(_) => Err(DeliveryError::Timeout(limits.deadline)),
         Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(_)) if store.data().limiter.memory_refused => Err(DeliveryError::Crashed(format!(
+            "it ran out of memory (limit {} MiB)",
+            limits.memory_bytes >> 20
+        ))),
         Ok(Err(e)) => Err(classify(&e, &limits, &stderr)),
     }
 }
@@ -349,13 +354,6 @@ async fn invoke(
 fn classify(e: &wasmtime::Error, limits: &Limits, stderr: &MemoryOutputPipe) -> DeliveryError {
     if let Some(Trap::Interrupt) = e.downcast_ref::<Trap>() {
         return DeliveryError::Timeout(limits.deadline);
-    }
-    let text = format!("{e:#}");
-    if text.contains("exceeded") && text.contains("memory") || text.contains("growing memory") {
-        return DeliveryError::Crashed(format!(
-            "it ran out of memory (limit {} MiB)",
-            limits.memory_bytes >> 20
-        ));
     }
     let mut why = match e.downcast_ref::<Trap>() {
         Some(trap) => trap.to_string(),

@@ -8,7 +8,7 @@ use super::wit_v0_1::{crypto, log, types};
 use hmac::{Hmac, Mac};
 use std::time::Instant;
 use wasmtime::component::ResourceTable;
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Engine, ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -19,9 +19,56 @@ const MAX_LOG_LINE: usize = 2048;
 pub(crate) struct SendState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    pub limiter: Limiter,
     pub io: HostIo,
 }
+
+/// Caps a call's memory and remembers that it did, so that a failure can be
+/// reported as "out of memory" without reading wasmtime's error text.
+pub(crate) struct Limiter {
+    memory_bytes: usize,
+    pub memory_refused: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            self.memory_refused = true;
+            // An error (rather than `false`) traps the guest at once, instead of
+            // letting its allocator turn the failure into an abort.
+            wasmtime::bail!("memory limit of {} bytes reached", self.memory_bytes);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+
+    fn instances(&self) -> usize {
+        64
+    }
+
+    fn tables(&self) -> usize {
+        64
+    }
+
+    fn memories(&self) -> usize {
+        8
+    }
+}
+
+const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 impl WasiView for SendState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
@@ -54,24 +101,21 @@ pub(crate) fn new_store(engine: &Engine, io: HostIo, stderr: MemoryOutputPipe) -
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .build();
-    let limits = StoreLimitsBuilder::new()
-        .memory_size(io.limits.memory_bytes)
-        .instances(64)
-        .tables(64)
-        .memories(8)
-        .trap_on_grow_failure(true)
-        .build();
+    let limiter = Limiter {
+        memory_bytes: io.limits.memory_bytes,
+        memory_refused: false,
+    };
     let deadline = io.deadline;
     let mut store = Store::new(
         engine,
         SendState {
             wasi,
             table: ResourceTable::new(),
-            limits,
+            limiter,
             io,
         },
     );
-    store.limiter(|s| &mut s.limits);
+    store.limiter(|s| &mut s.limiter);
     // Every tick a running guest yields to the executor (so a busy plugin
     // never holds a worker thread), and past the deadline it is stopped.
     store.set_epoch_deadline(1);
