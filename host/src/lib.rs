@@ -4,9 +4,13 @@
 //! [`cli`], the [`hub`] routes it to the channel instances that [`config`] built,
 //! and each instance's [`plugin`] (a sandboxed WebAssembly component) sends it.
 
+pub mod app;
+pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod http;
 pub mod hub;
+pub mod mcp;
 pub mod notification;
 pub mod plugin;
 pub mod redact;

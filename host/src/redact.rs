@@ -63,3 +63,19 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for RedactingStderr {
         RedactingStderr
     }
 }
+
+/// [`redact`] every string in a JSON value (keys included), so that escaping
+/// cannot hide a secret from the search.
+pub fn redact_json(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(redact(&s)),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (redact(&k), redact_json(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}

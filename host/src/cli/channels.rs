@@ -1,6 +1,7 @@
-use super::{App, Cli, fail};
+use super::{Cli, fail};
+use crate::app::App;
+use crate::catalog::Catalog;
 use crate::redact::redact;
-use serde_json::json;
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -11,60 +12,16 @@ pub struct ChannelsArgs {
 }
 
 pub async fn run(cli: &Cli, args: &ChannelsArgs) -> ExitCode {
-    let app = match App::load(cli).await {
+    let app = match App::load(&cli.app_options()).await {
         Ok(app) => app,
         Err(e) => return fail(&e),
     };
-    let text = if args.json {
-        as_json(&app)
+    if args.json {
+        println!("{}", Catalog::of(&app).to_json());
     } else {
-        as_text(&app)
-    };
-    println!("{}", redact(&text));
+        println!("{}", redact(&as_text(&app)));
+    }
     ExitCode::SUCCESS
-}
-
-fn as_json(app: &App) -> String {
-    let plugins: Vec<_> = app
-        .registry
-        .iter()
-        .map(|p| {
-            let i = p.info();
-            json!({
-                "id": i.id, "name": i.name, "version": i.version, "description": i.description,
-                "source": p.source(), "size": p.size(), "sha256": p.sha256(),
-                "allowed_hosts": i.allowed_hosts, "schemes": i.schemes, "can_edit": i.can_edit,
-                "settings": i.settings,
-            })
-        })
-        .collect();
-    let channels: Vec<_> = app
-        .config
-        .channels
-        .iter()
-        .map(|c| {
-            let settings: serde_json::Map<String, serde_json::Value> = c
-                .masked_settings()
-                .into_iter()
-                .map(|(k, v)| (k, v.into()))
-                .collect();
-            json!({
-                "name": c.id, "plugin": c.plugin.info().id, "origin": c.origin,
-                "allowed_hosts": c.allow_list().describe(), "settings": settings,
-            })
-        })
-        .collect();
-    let warnings: Vec<String> = app
-        .registry
-        .warnings()
-        .iter()
-        .map(|w| w.to_string())
-        .collect();
-    serde_json::to_string_pretty(&json!({
-        "plugins": plugins, "channels": channels, "warnings": warnings,
-        "plugins_dir": app.paths.plugins_dir, "config_file": app.config.file,
-    }))
-    .unwrap_or_default()
 }
 
 fn as_text(app: &App) -> String {

@@ -2,10 +2,9 @@
 
 mod channels;
 mod send;
+mod server;
 
-use crate::config::{Config, ConfigFile, Environment, Paths};
-use crate::hub::{Hub, Route};
-use crate::plugin::{Registry, Runtime, RuntimeOptions};
+use crate::app::AppOptions;
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -43,6 +42,10 @@ enum Command {
     Send(send::SendArgs),
     /// List the plugins found and the channels configured
     Channels(channels::ChannelsArgs),
+    /// Run the MCP server on stdin/stdout (for Claude Code, Codex, Gemini CLI)
+    Mcp,
+    /// Serve MCP over streamable HTTP at /mcp (and /healthz)
+    Serve(server::ServeArgs),
 }
 
 /// Exit codes: 0 delivered, 1 a delivery failed, 2 usage or configuration.
@@ -66,6 +69,8 @@ async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Send(ref args) => send::run(&cli, args).await,
         Command::Channels(ref args) => channels::run(&cli, args).await,
+        Command::Mcp => server::mcp(&cli).await,
+        Command::Serve(ref args) => server::serve(&cli, args).await,
     }
 }
 
@@ -89,45 +94,12 @@ fn init_logging(verbose: u8) {
         .init();
 }
 
-/// Everything a command needs: plugins loaded, configuration applied.
-pub(crate) struct App {
-    pub registry: Registry,
-    pub config: Config,
-    pub paths: Paths,
-}
-
-impl App {
-    pub async fn load(cli: &Cli) -> Result<App, String> {
-        let paths = Paths::resolve(cli.plugins_dir.as_deref(), cli.cache_dir.as_deref());
-        let file = match (&cli.config, &paths.default_config) {
-            (Some(path), _) => Some(ConfigFile::read(path).map_err(|e| e.to_string())?),
-            (None, Some(path)) if path.exists() => {
-                Some(ConfigFile::read(path).map_err(|e| e.to_string())?)
-            }
-            _ => None,
-        };
-        let runtime = Runtime::new(RuntimeOptions {
-            cache_dir: paths.cache_dir.clone(),
-            limits: file.as_ref().map(|f| f.limits).unwrap_or_default(),
-        })
-        .map_err(|e| format!("cannot start the plugin runtime: {e:#}"))?;
-        let registry = Registry::discover(&runtime, paths.plugins_dir.as_deref()).await;
-        let config = Config::load(&registry, file.as_ref(), &Environment::from_process())
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(App {
-            registry,
-            config,
-            paths,
-        })
-    }
-
-    pub fn hub(&self) -> Hub {
-        Hub::new(
-            self.config.channels.clone(),
-            Route {
-                skip_titles: self.config.skip_titles.clone(),
-            },
-        )
+impl Cli {
+    pub(crate) fn app_options(&self) -> AppOptions {
+        AppOptions {
+            config: self.config.clone(),
+            plugins_dir: self.plugins_dir.clone(),
+            cache_dir: self.cache_dir.clone(),
+        }
     }
 }

@@ -1,4 +1,5 @@
-use super::{App, Cli, EXIT_FAILED, EXIT_USAGE, fail};
+use super::{Cli, EXIT_FAILED, EXIT_USAGE, fail};
+use crate::app::App;
 use crate::hub::{HubError, Report};
 use crate::notification::{Format, Notification, Priority};
 use crate::redact::redact;
@@ -37,7 +38,7 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
     if args.title.trim().is_empty() && body.trim().is_empty() {
         return fail("nothing to send: the title and the message are both empty");
     }
-    let app = match App::load(cli).await {
+    let app = match App::load(&cli.app_options()).await {
         Ok(app) => app,
         Err(e) => return fail(&e),
     };

@@ -62,6 +62,49 @@ pub enum Report {
     Sent { outcomes: Vec<Outcome> },
 }
 
+/// One word for how a send went, across its channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Overall {
+    /// Every channel delivered.
+    Success,
+    /// Some delivered, some failed.
+    Partial,
+    /// No channel delivered.
+    Failed,
+    /// Not sent, on purpose.
+    Skipped,
+}
+
+impl Overall {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overall::Success => "success",
+            Overall::Partial => "partial",
+            Overall::Failed => "failed",
+            Overall::Skipped => "skipped",
+        }
+    }
+}
+
+impl Report {
+    pub fn overall(&self) -> Overall {
+        match self {
+            Report::Skipped { .. } => Overall::Skipped,
+            Report::Sent { outcomes } => {
+                let ok = outcomes.iter().filter(|o| o.result.is_ok()).count();
+                if ok == outcomes.len() {
+                    Overall::Success
+                } else if ok == 0 {
+                    Overall::Failed
+                } else {
+                    Overall::Partial
+                }
+            }
+        }
+    }
+}
+
 pub struct Hub {
     channels: Vec<Channel>,
     route: Route,

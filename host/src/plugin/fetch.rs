@@ -16,6 +16,11 @@ const MAX_REDIRECTS: usize = 5;
 
 impl http::Host for HostIo {
     async fn fetch(&mut self, req: http::Request) -> Result<http::Response, http::Error> {
+        // Describing the URL scans it for secrets: only worth it when the
+        // line will be written.
+        if !tracing::enabled!(tracing::Level::DEBUG) {
+            return self.fetch_inner(req).await;
+        }
         let shown = format!("{} {}", req.method, self.secrets.describe(&req.url));
         let result = self.fetch_inner(req).await;
         match &result {
@@ -84,7 +89,8 @@ impl HostIo {
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
-        let mut body = self.secrets.fill_bytes(&req.body);
+        // Bytes: each redirect hop clones the body, which should not copy it.
+        let mut body = bytes::Bytes::from(self.secrets.fill_bytes(&req.body));
 
         for hop in 0..=MAX_REDIRECTS {
             let mut builder = self
@@ -119,7 +125,7 @@ impl HostIo {
                         && method == Method::POST)
                 {
                     method = Method::GET;
-                    body.clear();
+                    body = bytes::Bytes::new();
                     headers.remove(CONTENT_TYPE);
                     headers.remove(CONTENT_LENGTH);
                 }

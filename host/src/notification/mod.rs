@@ -1,9 +1,17 @@
 //! What a sender says happened, before any channel sees it.
 
+mod input;
+
+pub use input::{EventData, EventInput, InputError, SendInput};
+
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+/// How the body is written; a channel that cannot render it sends plain text.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     #[default]
@@ -12,6 +20,7 @@ pub enum Format {
     Html,
 }
 
+/// How urgent: `high` and `urgent` are for when someone must act soon.
 #[derive(
     Debug,
     Clone,
@@ -23,6 +32,7 @@ pub enum Format {
     Default,
     Serialize,
     Deserialize,
+    JsonSchema,
     clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
@@ -34,7 +44,10 @@ pub enum Priority {
     Urgent,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+/// The step in a run's life that an event reports.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EventKind {
     Start,
@@ -56,6 +69,8 @@ pub struct RunEvent {
     pub artifact_url: Option<String>,
     /// A JSON object with anything else the sender attached.
     pub data: Option<serde_json::Value>,
+    /// When it happened, as the sender said (RFC 3339).
+    pub timestamp: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -109,5 +124,22 @@ impl ChannelId {
 impl fmt::Display for ChannelId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Start => "start",
+            EventKind::Update => "update",
+            EventKind::End => "end",
+            EventKind::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -1,0 +1,66 @@
+//! `mcp-push mcp` (stdio) and `mcp-push serve` (HTTP): long-running processes.
+
+use super::{Cli, fail};
+use crate::app::App;
+use crate::http::{self, Auth};
+use crate::mcp::McpServer;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on. Beyond loopback, MCP_PUSH_TOKEN must be set and
+    /// clients must send it as `Authorization: Bearer <token>`
+    #[arg(long, value_name = "ADDR", default_value = http::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+}
+
+pub async fn mcp(cli: &Cli) -> ExitCode {
+    let app = match App::load(&cli.app_options()).await {
+        Ok(app) => app,
+        Err(e) => return fail(&e),
+    };
+    tracing::info!(
+        channels = app.config.channels.len(),
+        "MCP server on stdio (JSON-RPC on stdout, logs on stderr)"
+    );
+    match McpServer::new(app).serve_stdio().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}")),
+    }
+}
+
+pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
+    let token = std::env::var("MCP_PUSH_TOKEN").ok();
+    // Checked before anything loads, so a refused start is quick and clear.
+    // (The refusal never quotes the token.)
+    let auth = match Auth::for_listen(args.listen, token.clone()) {
+        Ok(a) => a,
+        Err(e) => return fail(&e),
+    };
+    crate::redact::register(token);
+    let app = match App::load(&cli.app_options()).await {
+        Ok(app) => app,
+        Err(e) => return fail(&e),
+    };
+    let channels = app.config.channels.len();
+    let required = auth.required();
+    let result = http::serve(app, args.listen, auth, |addr| {
+        // On stderr, always: scripts and tests wait for this line.
+        eprintln!(
+            "mcp-push serve: listening on http://{addr} (MCP at http://{addr}/mcp; {channels} \
+             channel{}; bearer token {})",
+            if channels == 1 { "" } else { "s" },
+            if required {
+                "required"
+            } else {
+                "not required on loopback"
+            }
+        );
+    })
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}")),
+    }
+}

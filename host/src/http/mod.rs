@@ -1,0 +1,69 @@
+//! `mcp-push serve`: one port for the MCP endpoint (`/mcp`) and `/healthz`,
+//! behind the bearer-token check.
+
+mod auth;
+
+pub use auth::{Auth, MIN_TOKEN_LEN};
+
+use crate::app::App;
+use crate::mcp::McpServer;
+use axum::Router;
+use axum::routing::get;
+use std::net::SocketAddr;
+use tokio_util::sync::CancellationToken;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+
+/// Serve until SIGINT or SIGTERM. `ready` is told the bound address (the
+/// port may have been 0).
+pub async fn serve(
+    app: App,
+    listen: SocketAddr,
+    auth: Auth,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let mcp = McpServer::new(app);
+    let router = Router::new()
+        .nest_service(
+            "/mcp",
+            mcp.http_service(shutdown.child_token(), !listen.ip().is_loopback()),
+        )
+        .route("/healthz", get(|| async { "ok\n" }))
+        .layer(axum::middleware::from_fn_with_state(auth, auth::check));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    ready(listener.local_addr()?);
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        stop_signal().await;
+        tracing::info!("shutting down");
+        stop.cancel();
+    });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await?;
+    Ok(())
+}
+
+async fn stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,47 @@
+//! The words the server gives agents: its instructions and the
+//! `mcp-push-guidelines` prompt.
+
+pub const INSTRUCTIONS: &str = "\
+mcp-push delivers notifications to the people you work for, on the channels they configured \
+(Telegram, Slack, e-mail, webhooks, ...). Use `notify_send` for a one-off message. For long or \
+unattended work, report its life under one run_id with `notify_event`: `start` when it begins, \
+a few `update`s with progress, then `end` (succeeded) or `error` (failed). `list_channels` \
+shows where messages go. Keep messages short and never include secrets.";
+
+pub const PROMPT_NAME: &str = "mcp-push-guidelines";
+
+pub const PROMPT_DESCRIPTION: &str =
+    "When and how to notify the user about your work with mcp-push";
+
+pub const GUIDELINES: &str = "\
+You can notify the user through mcp-push. Its messages reach their phone or chat, so use it \
+with care.
+
+When to notify
+- Work that runs long (minutes or more) or unattended: builds, deployments, training, \
+migrations, large refactors, test suites.
+- When you need the user: you are blocked, need a decision, or something failed that you \
+cannot fix.
+- Not for every small step, and not for work the user is watching in real time.
+
+How: one run, four kinds of event (`notify_event`)
+- Pick a run_id that names the work and is unique, e.g. \"deploy-api-2026-11-21\", and use \
+it for every event of that run.
+- `start` when the work begins: what you are doing, in one line.
+- `update` at meaningful milestones, with data.progress (0 to 1) and data.step. A few per run \
+is plenty; channels may merge frequent updates.
+- `end` when it succeeded: the outcome, and data.artifact_url if there is something to look at.
+- `error` when it failed: what failed and data.error_code; say what the user should do.
+- Always close a run you started with `end` or `error`.
+
+For a single message use `notify_send` with a short title and content. Use priority `high` or \
+`urgent` only when the user must act soon.
+
+Style
+- Short: a title of a few words, a message of one to three sentences.
+- Concrete: name the thing, the result and the next step.
+- Never include secrets, tokens, passwords or private data in a message.
+
+Check the result: `status` is success, partial or failed, with each channel's outcome. If a \
+channel failed, mention it in your reply instead of retrying in a loop. `list_channels` shows \
+what is configured.";

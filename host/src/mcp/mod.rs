@@ -1,0 +1,188 @@
+//! The MCP server (rmcp): the notification tools, the guidelines prompt and the
+//! channels resource, over stdio (`mcp-push mcp`) or streamable HTTP (`/mcp` on
+//! `mcp-push serve`).
+
+mod guide;
+mod tools;
+
+use crate::app::App;
+use crate::catalog::Catalog;
+use crate::hub::Hub;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
+    GetPromptResult, Implementation, ListPromptsResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, Prompt, PromptMessage, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, Resource, ResourceContents, Role, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+const CHANNELS_URI: &str = "push://channels";
+
+/// One per process; cheap to clone (every HTTP session gets a clone).
+#[derive(Clone)]
+pub struct McpServer {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    app: App,
+    hub: Hub,
+}
+
+impl McpServer {
+    pub fn new(app: App) -> Self {
+        let hub = app.hub();
+        McpServer {
+            shared: Arc::new(Shared { app, hub }),
+        }
+    }
+
+    /// Serve one client on stdin/stdout until it hangs up. Nothing but
+    /// JSON-RPC is written to stdout; logs go to stderr.
+    pub async fn serve_stdio(self) -> anyhow::Result<()> {
+        let running = self
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| anyhow::anyhow!("the MCP handshake failed: {e}"))?;
+        running.waiting().await?;
+        Ok(())
+    }
+
+    /// The streamable HTTP endpoint, to mount at `/mcp`. `any_host` turns off
+    /// the Host-header check that guards a loopback server against DNS
+    /// rebinding (a server bound beyond loopback is reached by other names
+    /// and is guarded by its bearer token instead).
+    pub fn http_service(
+        &self,
+        shutdown: CancellationToken,
+        any_host: bool,
+    ) -> StreamableHttpService<McpServer, LocalSessionManager> {
+        let mut config = StreamableHttpServerConfig::default().with_cancellation_token(shutdown);
+        if any_host {
+            config = config.disable_allowed_hosts();
+        }
+        let server = self.clone();
+        StreamableHttpService::new(move || Ok(server.clone()), Default::default(), config)
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_prompts()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new("mcp-push", env!("CARGO_PKG_VERSION"))
+                .with_title("mcp-push notifications"),
+        )
+        .with_instructions(guide::INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(tools::definitions()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let shared = &self.shared;
+        let args = request.arguments.unwrap_or_default();
+        let result = match request.name.as_ref() {
+            tools::NOTIFY_SEND => tools::notify_send(&shared.hub, &shared.app, args).await,
+            tools::NOTIFY_EVENT => tools::notify_event(&shared.hub, &shared.app, args).await,
+            tools::LIST_CHANNELS => tools::list_channels(&shared.app),
+            other => {
+                return Err(ErrorData::invalid_params(
+                    format!(
+                        "unknown tool `{other}` (tools: {})",
+                        tools::NAMES.join(", ")
+                    ),
+                    None,
+                ));
+            }
+        };
+        Ok(result.into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(vec![Prompt::new(
+            guide::PROMPT_NAME,
+            Some(guide::PROMPT_DESCRIPTION),
+            None,
+        )]))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        if request.name != guide::PROMPT_NAME {
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "unknown prompt `{}` (prompts: {})",
+                    request.name,
+                    guide::PROMPT_NAME
+                ),
+                None,
+            ));
+        }
+        Ok(
+            GetPromptResult::new(vec![PromptMessage::new_text(Role::User, guide::GUIDELINES)])
+                .with_description(guide::PROMPT_DESCRIPTION)
+                .into(),
+        )
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(vec![
+            Resource::new(CHANNELS_URI, "channels")
+                .with_title("Channels")
+                .with_description(
+                    "Configured channels (secrets masked) and the plugins available, as JSON",
+                )
+                .with_mime_type("application/json"),
+        ]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        if request.uri != CHANNELS_URI {
+            return Err(ErrorData::resource_not_found(
+                format!("no resource {} (resources: {CHANNELS_URI})", request.uri),
+                None,
+            ));
+        }
+        let json = Catalog::of(&self.shared.app).to_json();
+        Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(json, CHANNELS_URI).with_mime_type("application/json"),
+        ])
+        .into())
+    }
+}

@@ -1,0 +1,344 @@
+//! What senders hand in (the MCP tools' arguments, and later the REST bodies),
+//! checked field by field and turned into a [`Notification`].
+
+use super::{EventKind, Format, Notification, Priority, RunEvent, RunId};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A bad argument: which field, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// Dotted path of the field (`data.progress`), or empty for the whole input.
+    pub field: String,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Parse JSON arguments into `T`, naming the field that did not fit.
+    pub fn parse<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Self> {
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            // serde names a missing or unknown field in its message; the path
+            // is then the enclosing object ("." at the top).
+            let field = if path == "." { String::new() } else { path };
+            InputError { field, message }
+        })
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "invalid arguments: {}", self.message)
+        } else {
+            write!(f, "invalid `{}`: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Arguments of `notify_send`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendInput {
+    /// Short headline, e.g. "Deploy finished". At most 256 characters; may be
+    /// empty when `content` is not.
+    pub title: String,
+    /// The message itself. Keep it short; never include secrets.
+    pub content: String,
+    /// How `content` is written (default `text`).
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// `low`, `normal` (default), `high` or `urgent`.
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// Labels some channels show or route on, e.g. ["ci", "prod"].
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    /// A link to attach (channels that can make the message clickable do).
+    #[serde(default)]
+    pub link: Option<String>,
+    /// Deliver only to these configured channels (default: all of them).
+    #[serde(default)]
+    pub channels: Option<Vec<String>>,
+}
+
+/// Arguments of `notify_event`: one step of a long run, all steps of a run
+/// sharing its `run_id`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    /// Names the run, the same for all of its events, e.g. "train-2026-11-21".
+    pub run_id: String,
+    /// `start` when work begins, `update` for progress, `end` when it
+    /// succeeded, `error` when it failed.
+    pub event: EventKind,
+    /// What happened, in a sentence.
+    pub message: String,
+    /// Progress, step, artifact link, error code and anything else.
+    #[serde(default)]
+    pub data: Option<EventData>,
+    /// When it happened (RFC 3339, e.g. "2026-11-21T09:30:00Z"); default: now.
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    /// Deliver only to these configured channels (default: all of them).
+    #[serde(default)]
+    pub channels: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+pub struct EventData {
+    /// Fraction done, from 0 to 1.
+    #[serde(default)]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub progress: Option<f64>,
+    /// The current step, e.g. "epoch 3/10".
+    #[serde(default)]
+    pub step: Option<String>,
+    /// Where the result can be seen (a URL).
+    #[serde(default)]
+    pub artifact_url: Option<String>,
+    /// A machine-readable failure code, for `error` events.
+    #[serde(default)]
+    pub error_code: Option<ErrorCode>,
+    /// Anything else, kept with the event.
+    #[serde(default)]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Codes come as text ("E_OOM") or numbers (137).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ErrorCode {
+    Text(String),
+    Number(i64),
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorCode::Text(s) => f.write_str(s),
+            ErrorCode::Number(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+const MAX_TITLE: usize = 256;
+const MAX_CONTENT: usize = 64 * 1024;
+const MAX_RUN_ID: usize = 128;
+
+impl SendInput {
+    pub fn into_notification(self) -> Result<(Notification, Vec<String>), InputError> {
+        if self.title.trim().is_empty() && self.content.trim().is_empty() {
+            return Err(InputError::new(
+                "title",
+                "the title and the content are both empty: give at least one",
+            ));
+        }
+        check_len("title", &self.title, MAX_TITLE)?;
+        check_len("content", &self.content, MAX_CONTENT)?;
+        if let Some(link) = &self.link {
+            check_url("link", link)?;
+        }
+        let msg = Notification {
+            title: self.title,
+            body: self.content,
+            format: self.format.unwrap_or_default(),
+            priority: self.priority.unwrap_or_default(),
+            tags: self.tags.unwrap_or_default(),
+            link: self.link,
+            event: None,
+        };
+        Ok((msg, self.channels.unwrap_or_default()))
+    }
+}
+
+impl EventInput {
+    /// Check every field and write the readable message channels get.
+    pub fn into_notification(self) -> Result<(Notification, Vec<String>), InputError> {
+        let run_id = self.run_id.trim();
+        if run_id.is_empty() {
+            return Err(InputError::new(
+                "run_id",
+                "empty: name the run, the same for all of its events",
+            ));
+        }
+        check_len("run_id", run_id, MAX_RUN_ID)?;
+        if run_id.chars().any(char::is_control) {
+            return Err(InputError::new(
+                "run_id",
+                "must not hold control characters",
+            ));
+        }
+        let data = self.data.unwrap_or_default();
+        if let Some(p) = data.progress
+            && !(p.is_finite() && (0.0..=1.0).contains(&p))
+        {
+            return Err(InputError::new(
+                "data.progress",
+                format!("{p} is outside 0 to 1 (0.5 means half done)"),
+            ));
+        }
+        if self.message.trim().is_empty() && data.progress.is_none() && data.step.is_none() {
+            return Err(InputError::new(
+                "message",
+                "empty: say in a few words what happened",
+            ));
+        }
+        check_len("message", &self.message, MAX_CONTENT)?;
+        if let Some(url) = &data.artifact_url {
+            check_url("data.artifact_url", url)?;
+        }
+        let timestamp = match &self.timestamp {
+            None => None,
+            Some(t) => Some(chrono::DateTime::parse_from_rfc3339(t).map_err(|e| {
+                InputError::new(
+                    "timestamp",
+                    format!("{t:?} is not an RFC 3339 time ({e}); write e.g. 2026-11-21T09:30:00Z"),
+                )
+            })?),
+        };
+
+        let kind = self.event;
+        let title = format!("[{}] {run_id}", kind.as_str().to_uppercase());
+        let mut lines = Vec::new();
+        if !self.message.trim().is_empty() {
+            lines.push(self.message.trim_end().to_string());
+        }
+        if let Some(p) = data.progress {
+            lines.push(format!("Progress: {}%", (p * 100.0).round() as u32));
+        }
+        if let Some(step) = data.step.as_deref().filter(|s| !s.trim().is_empty()) {
+            lines.push(format!("Step: {step}"));
+        }
+        if let Some(code) = &data.error_code {
+            lines.push(format!("Error code: {code}"));
+        }
+        if let Some(url) = &data.artifact_url {
+            lines.push(format!("Artifact: {url}"));
+        }
+        if let Some(t) = &timestamp {
+            lines.push(format!("At: {}", t.to_rfc3339()));
+        }
+        let priority = match kind {
+            EventKind::Update => Priority::Low,
+            EventKind::Start | EventKind::End => Priority::Normal,
+            EventKind::Error => Priority::High,
+        };
+        let attached = serde_json::to_value(&data).ok().filter(|v| {
+            v.as_object()
+                .is_some_and(|o| o.values().any(|v| !v.is_null()))
+        });
+        let msg = Notification {
+            title,
+            body: lines.join("\n"),
+            format: Format::Text,
+            priority,
+            tags: vec![kind.as_str().to_string()],
+            link: data.artifact_url.clone(),
+            event: Some(RunEvent {
+                run_id: RunId(run_id.to_string()),
+                kind,
+                progress: data.progress.map(|p| p as f32),
+                step: data.step.clone(),
+                artifact_url: data.artifact_url.clone(),
+                data: attached,
+                timestamp,
+            }),
+        };
+        Ok((msg, self.channels.unwrap_or_default()))
+    }
+}
+
+fn check_len(field: &str, value: &str, max: usize) -> Result<(), InputError> {
+    let n = value.chars().count();
+    if n > max {
+        return Err(InputError::new(
+            field,
+            format!("{n} characters is too long (at most {max})"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_url(field: &str, value: &str) -> Result<(), InputError> {
+    match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+        Ok(u) => Err(InputError::new(
+            field,
+            format!("{}: only http and https links are allowed", u.scheme()),
+        )),
+        Err(e) => Err(InputError::new(
+            field,
+            format!("{value:?} is not a URL ({e})"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(v: serde_json::Value) -> Result<Notification, InputError> {
+        InputError::parse::<EventInput>(v)?
+            .into_notification()
+            .map(|(m, _)| m)
+    }
+
+    #[test]
+    fn an_event_reads_well() {
+        let m = event(json!({
+            "run_id": "train-7", "event": "error", "message": "out of memory",
+            "data": {"progress": 0.42, "step": "epoch 3", "error_code": 137,
+                     "artifact_url": "https://ci.example/7", "metadata": {"gpu": 1}},
+            "timestamp": "2026-11-21T09:30:00Z"
+        }))
+        .unwrap();
+        assert_eq!(m.title, "[ERROR] train-7");
+        assert_eq!(
+            m.body,
+            "out of memory\nProgress: 42%\nStep: epoch 3\nError code: 137\n\
+             Artifact: https://ci.example/7\nAt: 2026-11-21T09:30:00+00:00"
+        );
+        assert_eq!(m.priority, Priority::High);
+        assert_eq!(m.link.as_deref(), Some("https://ci.example/7"));
+        let ev = m.event.unwrap();
+        assert_eq!(ev.kind, EventKind::Error);
+        assert_eq!(ev.data.unwrap()["metadata"]["gpu"], 1);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = event(json!({"run_id": "r", "event": "finish", "message": "x"})).unwrap_err();
+        assert_eq!(e.field, "event");
+        assert!(e.message.contains("unknown variant `finish`"), "{e}");
+        let e = event(json!({"run_id": "r", "event": "update", "message": "x",
+                             "data": {"progress": 1.5}}))
+        .unwrap_err();
+        assert_eq!(e.field, "data.progress");
+        let e = event(json!({"run_id": "r", "event": "update", "message": 5})).unwrap_err();
+        assert_eq!(e.field, "message");
+        let e = event(json!({"event": "update", "message": "x"})).unwrap_err();
+        assert!(e.to_string().contains("missing field `run_id`"), "{e}");
+        let e = event(json!({"run_id": "r", "event": "end", "message": "x",
+                             "timestamp": "yesterday"}))
+        .unwrap_err();
+        assert_eq!(e.field, "timestamp");
+        let e = InputError::parse::<SendInput>(json!({"title": "", "content": " "}))
+            .unwrap()
+            .into_notification()
+            .unwrap_err();
+        assert!(e.message.contains("both empty"), "{e}");
+    }
+}
