@@ -54,10 +54,15 @@ impl Settings {
     }
 
     /// A base URL (a self-hosted server, or an override of the service's
-    /// official one): the setting, else `default`; it must be http(s), and a
-    /// trailing `/` is dropped.
+    /// official one): the setting, else `default`; it must be http(s) (a bare
+    /// `host[:port]` means https), and a trailing `/` is dropped.
     pub fn base_url(&self, key: &str, default: &str) -> Result<String, SendError> {
-        let url = self.get(key).unwrap_or(default).trim();
+        let given = self.get(key).unwrap_or(default).trim();
+        let url = if given.contains("://") || given.is_empty() {
+            given.to_string()
+        } else {
+            format!("https://{given}")
+        };
         let rest = url
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"));
@@ -66,7 +71,7 @@ impl Settings {
                 Ok(url.trim_end_matches('/').to_string())
             }
             _ => Err(SendError::Config(format!(
-                "setting `{key}` must be an http:// or https:// URL, not {url:?}"
+                "setting `{key}` must be an http:// or https:// URL, not {given:?}"
             ))),
         }
     }
@@ -138,6 +143,10 @@ mod tests {
             "http://127.0.0.1:9/x"
         );
         assert_eq!(s.base_url("none", "https://d/").unwrap(), "https://d");
+        assert_eq!(
+            s.base_url("none", "tg.example:8443").unwrap(),
+            "https://tg.example:8443"
+        );
         let e = s.base_url("bad", "https://d").unwrap_err();
         assert!(matches!(e, SendError::Config(m) if m.contains("`bad`")));
         assert_eq!(s.list("ids", &[';']), vec!["a", "b", "c"]);

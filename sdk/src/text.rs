@@ -141,6 +141,31 @@ impl Message {
         join_title(&title, &self.body, "\n\n")
     }
 
+    /// `text`, then the message's link (if any) on a line of its own.
+    pub fn with_link(&self, mut text: String) -> String {
+        if let Some(link) = self.link.as_deref().filter(|l| !l.is_empty()) {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(link);
+        }
+        text
+    }
+
+    /// A short title for services that need one: the title, else the start of
+    /// the body's first line, at most `max_chars` characters.
+    pub fn headline(&self, max_chars: usize) -> String {
+        let source = if self.title.trim().is_empty() {
+            self.body
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+        } else {
+            self.title.as_str()
+        };
+        truncate(source.trim(), Limit::Chars(max_chars), CUT_MARKER)
+    }
+
     pub fn is_markdown(&self) -> bool {
         self.format == Format::Markdown
     }
