@@ -57,7 +57,9 @@ impl Channel for Telegram {
             [chat] => chat.clone(),
             [] => return Err("tgram:// needs a chat: tgram://BOT_TOKEN/CHAT_ID".into()),
             _ => {
-                return Err("tgram:// takes one chat per channel: tgram://BOT_TOKEN/CHAT_ID".into());
+                return Err(
+                    "tgram:// takes one chat per channel: tgram://BOT_TOKEN/CHAT_ID".into(),
+                );
             }
         };
         Pairs::new()
