@@ -5,7 +5,10 @@
 mod support;
 
 use serde_json::json;
-use support::services::{self, DD_SECRET, DD_TOKEN, FS_KEY, FS_SECRET, QYWX_KEY, hmac_b64, now_ms};
+use support::services::{
+    self, DD_SECRET, DD_TOKEN, FS_KEY, FS_SECRET, QYWX_KEY, SC_KEY, SC3_KEY, WX_CORP_SECRET,
+    hmac_b64, now_ms,
+};
 use support::{Mock, Sandbox, failure_of, send_ok};
 
 // --- DingTalk -------------------------------------------------------------
@@ -57,13 +60,13 @@ fn dingtalk_signs_with_the_secret_and_the_clock() {
 
     send_ok(
         &home,
-        &["send", "Report", "- a\n- b", "--format", "markdown"],
+        &["send", "Report", "list:\n- a\n- b", "--format", "markdown"],
         &[],
     );
     let body = mock.requests()[1].json();
     assert_eq!(body["msgtype"], "markdown");
     assert_eq!(body["markdown"]["title"], "Report");
-    assert_eq!(body["markdown"]["text"], "**Report**\n\n- a\n- b");
+    assert_eq!(body["markdown"]["text"], "**Report**\n\nlist:\n- a\n- b");
 }
 
 #[test]
@@ -283,6 +286,85 @@ fn pushplus_json_and_errors() {
     let run = wrong.run(&["send", "T", "B"]);
     assert!(
         failure_of(&run, "pushplus").contains("rejected: code 903: 无效的用户token"),
+        "{run:?}"
+    );
+}
+
+// --- ServerChan -------------------------------------------------------------
+
+#[test]
+fn serverchan_turbo_and_sc3_keys() {
+    let mock = Mock::service(services::serverchan());
+    let home = Sandbox::new()
+        .env("PUSH_KEY", SC_KEY)
+        .env("SERVERCHAN_API_URL", mock.url(""));
+    send_ok(
+        &home,
+        &[
+            "send",
+            "A rather long title that goes past 32 characters",
+            "body",
+        ],
+        &[SC_KEY],
+    );
+    let req = &mock.requests()[0];
+    assert_eq!(req.path(), format!("/{SC_KEY}.send"));
+    assert_eq!(req.form("title").unwrap().chars().count(), 32);
+    assert_eq!(req.form("desp").as_deref(), Some("body"));
+    // A ServerChan³ key (its uid read through the host, the key never seen).
+    let home = Sandbox::new()
+        .env("PUSH_KEY", SC3_KEY)
+        .env("SERVERCHAN_API_URL", mock.url(""));
+    send_ok(&home, &["send", "T", "B"], &[SC3_KEY]);
+    assert_eq!(mock.requests()[1].path(), format!("/send/{SC3_KEY}.send"));
+    let bad = Sandbox::new()
+        .env("PUSH_KEY", "SCTwrong")
+        .env("SERVERCHAN_API_URL", mock.url(""));
+    let run = bad.run(&["send", "T", "B"]);
+    assert!(
+        failure_of(&run, "serverchan").contains("rejected: code 40001: bad pushkey"),
+        "{run:?}"
+    );
+}
+
+// --- WeCom app --------------------------------------------------------------
+
+#[test]
+fn wecom_app_exchanges_a_token_then_sends() {
+    let mock = Mock::service(services::wecom_app());
+    let home = Sandbox::new()
+        .env("QYWX_AM", format!("ww0corp,{WX_CORP_SECRET},@all,1000002"))
+        .env("QYWX_ORIGIN", mock.url(""));
+    let long = "应用消息\n".repeat(300); // 3900 bytes: two messages
+    send_ok(&home, &["send", "-vv", "通知", &long], &[WX_CORP_SECRET]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 3, "{reqs:?}");
+    assert_eq!(reqs[0].method, "GET");
+    assert_eq!(reqs[0].query("corpsecret").as_deref(), Some(WX_CORP_SECRET));
+    let b = reqs[1].json();
+    assert_eq!(b["msgtype"], "text");
+    assert_eq!(b["agentid"], 1000002);
+    assert!(
+        b["text"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("(1/2) 通知")
+    );
+
+    let bad = Sandbox::new()
+        .env("QYWX_AM", "ww0corp,wrong-secret,@all,1000002")
+        .env("QYWX_ORIGIN", mock.url(""));
+    let run = bad.run(&["send", "T", "B"]);
+    assert!(
+        failure_of(&run, "wecom-app").contains("rejected: errcode 40001: invalid credential"),
+        "{run:?}"
+    );
+    let malformed = Sandbox::new()
+        .env("QYWX_AM", "ww0corp,secret,@all,notanumber")
+        .env("QYWX_ORIGIN", mock.url(""));
+    let run = malformed.run(&["send", "T", "B"]);
+    assert!(
+        failure_of(&run, "wecom-app").contains("agentid must be a number"),
         "{run:?}"
     );
 }

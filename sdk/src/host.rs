@@ -14,6 +14,16 @@ pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(target_arch = "wasm32")]
+pub(crate) fn secret_starts_with(text: &str, prefix: &str) -> bool {
+    crate::bindings::mcp_push::channel::secrets::starts_with(text, prefix)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn secret_split(text: &str, separator: &str, reveal: &[u32]) -> Vec<String> {
+    crate::bindings::mcp_push::channel::secrets::split(text, separator, reveal)
+}
+
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn log(level: wit_log::Level, message: &str) {
     wit_log::log(level, message)
 }
@@ -40,4 +50,15 @@ pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn log(level: wit_log::Level, message: &str) {
     eprintln!("[{level:?}] {message}");
+}
+
+/// Natively there are no placeholders: the text is the value.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn secret_starts_with(text: &str, prefix: &str) -> bool {
+    text.starts_with(prefix)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn secret_split(text: &str, separator: &str, _reveal: &[u32]) -> Vec<String> {
+    text.split(separator).map(String::from).collect()
 }

@@ -55,6 +55,7 @@ pub mod http;
 mod info;
 pub mod log;
 pub mod reply;
+pub mod secrets;
 mod settings;
 pub mod template;
 pub mod text;

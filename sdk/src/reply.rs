@@ -51,6 +51,12 @@ impl<'a> Check<'a> {
         }
     }
 
+    /// The WeChat-family convention (WeCom, DingTalk, ...): `errcode` must be
+    /// 0, the reason is in `errmsg`.
+    pub fn errcode() -> Self {
+        Check::field("errcode").eq(0).message("errmsg")
+    }
+
     /// Another name the same field goes by in some replies (Feishu's older
     /// `StatusCode` beside `code`); the first one present is read.
     pub fn or_field(mut self, path: &'a str) -> Self {

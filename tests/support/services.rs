@@ -378,3 +378,65 @@ pub fn pushplus() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
         Reply::ok(json!({"code": 200, "msg": "请求成功", "data": "f9c9d5bc0a1d4e8b"}))
     }
 }
+
+pub const SC_KEY: &str = "SCT123456TsecretSendKey";
+pub const SC3_KEY: &str = "sctp4321tSecretSc3Key";
+
+/// ServerChan: Turbo at `/<key>.send`, ServerChan³ at `/send/<key>.send`,
+/// form `title` and `desp`.
+pub fn serverchan() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        let path = r.path();
+        if path != format!("/{SC_KEY}.send") && path != format!("/send/{SC3_KEY}.send") {
+            return Reply::ok(json!({"code": 40001, "message": "bad pushkey", "data": null}));
+        }
+        if r.form("title").unwrap_or_default().is_empty() {
+            return Reply::ok(json!({"code": 40001, "message": "标题不能为空", "data": null}));
+        }
+        if path.starts_with("/send/") {
+            return Reply::ok(
+                json!({"code": 0, "message": "SUCCESS", "errno": 0, "data": {"pushid": "1", "meta": {}}}),
+            );
+        }
+        Reply::ok(
+            json!({"code": 0, "message": "", "data": {"pushid": "123", "readkey": "abc", "error": "SUCCESS", "errno": 0}}),
+        )
+    }
+}
+
+pub const WX_CORP_SECRET: &str = "corpSecretValue-0123456789";
+
+/// WeCom application messages: `gettoken` then `message/send`.
+pub fn wecom_app() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| match r.path() {
+        "/cgi-bin/gettoken" => {
+            if r.query("corpid").as_deref() != Some("ww0corp")
+                || r.query("corpsecret").as_deref() != Some(WX_CORP_SECRET)
+            {
+                return Reply::ok(
+                    json!({"errcode": 40001, "errmsg": "invalid credential, hint: [1700000000_1]"}),
+                );
+            }
+            Reply::ok(
+                json!({"errcode": 0, "errmsg": "ok", "access_token": "ACCESS_TOKEN_1", "expires_in": 7200}),
+            )
+        }
+        "/cgi-bin/message/send" => {
+            if r.query("access_token").as_deref() != Some("ACCESS_TOKEN_1") {
+                return Reply::ok(json!({"errcode": 40014, "errmsg": "invalid access_token"}));
+            }
+            let b = r.json();
+            if b["agentid"] != 1000002 || b["touser"] != "@all" {
+                return Reply::ok(json!({"errcode": 40056, "errmsg": "invalid agentid"}));
+            }
+            if b["text"]["content"]
+                .as_str()
+                .is_some_and(|t| t.len() > 2048)
+            {
+                return Reply::ok(json!({"errcode": 44004, "errmsg": "text content over limit"}));
+            }
+            Reply::ok(json!({"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": "xyz"}))
+        }
+        _ => Reply::not_found(),
+    }
+}

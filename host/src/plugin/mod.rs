@@ -14,6 +14,7 @@ mod info;
 mod registry;
 mod runtime;
 mod sandbox;
+mod secret_parts;
 mod secrets;
 mod wit_v0_1;
 

@@ -2,6 +2,7 @@
 //! `barks://`): the official server or a self-hosted one.
 
 use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::secrets;
 
 struct Bark;
 
@@ -62,7 +63,9 @@ impl Channel for Bark {
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let push = settings.require("push")?;
-        let url = if push.starts_with("http://") || push.starts_with("https://") {
+        // The value is a secret: the host says whether it is a URL.
+        let url = if secrets::starts_with(push, "http://") || secrets::starts_with(push, "https://")
+        {
             push.trim_end_matches('/').to_string()
         } else {
             format!("https://api.day.app/{push}")

@@ -74,9 +74,7 @@ impl Channel for DingTalk {
             .json(&body)
             .send()?
             .check(
-                &Check::field("errcode")
-                    .eq(0)
-                    .message("errmsg")
+                &Check::errcode()
                     // 410100: sending too fast; 130101: over 20 a minute.
                     .rate_limited(&[410100, 130101])
                     .unavailable(&[-1]),

@@ -63,12 +63,9 @@ impl Channel for WeComBot {
     }
 }
 
-/// WeCom's replies: `errcode` 0; 45009 and 45033 are over a rate limit, -1 is
-/// "system busy".
+/// WeCom's replies: 45009 and 45033 are over a rate limit, -1 is "system busy".
 fn wecom_check() -> Check<'static> {
-    Check::field("errcode")
-        .eq(0)
-        .message("errmsg")
+    Check::errcode()
         .rate_limited(&[45009, 45033])
         .unavailable(&[-1])
 }
