@@ -34,6 +34,15 @@ impl ChannelInfo {
         self
     }
 
+    /// The formats this channel renders (`text`, `markdown`, `html`); others
+    /// reach it as plain text. Recorded at the end of the description as
+    /// `[formats: ...]`, where `mcp-push channels` reads it (channel-info has
+    /// no field for it in 0.1).
+    pub fn formats(mut self, formats: &[&str]) -> Self {
+        self.description = format!("{} [formats: {}]", self.description, formats.join(", "));
+        self
+    }
+
     pub fn can_edit(mut self) -> Self {
         self.can_edit = true;
         self

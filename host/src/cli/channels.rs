@@ -6,8 +6,11 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug)]
 pub struct ChannelsArgs {
     /// Print JSON instead of text
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     json: bool,
+    /// Print the plugins as a Markdown table (the README's channel table)
+    #[arg(long)]
+    markdown: bool,
 }
 
 pub async fn run(cli: &Cli, args: &ChannelsArgs) -> ExitCode {
@@ -17,6 +20,8 @@ pub async fn run(cli: &Cli, args: &ChannelsArgs) -> ExitCode {
     };
     let text = if args.json {
         as_json(&app)
+    } else if args.markdown {
+        super::channel_table::markdown(&app.registry)
     } else {
         as_text(&app)
     };

@@ -14,6 +14,7 @@ impl Channel for Bark {
             env!("CARGO_PKG_VERSION"),
             "Pushes to an iPhone through Bark (api.day.app or your own server)",
         )
+        .formats(&["text", "markdown"])
         .setting(
             Setting::new(
                 "push",

@@ -18,6 +18,7 @@ impl Channel for DingTalk {
             env!("CARGO_PKG_VERSION"),
             "A DingTalk group robot (custom webhook), signed when it has a secret",
         )
+        .formats(&["text", "markdown"])
         .setting(
             Setting::new("token", "The robot's access_token")
                 .env(&["DD_BOT_TOKEN"])

@@ -18,6 +18,7 @@ impl Channel for Discord {
             env!("CARGO_PKG_VERSION"),
             "Posts to a Discord channel through a webhook; edits a run's earlier message",
         )
+        .formats(&["text", "markdown"])
         .setting(
             Setting::new(
                 "webhook_url",

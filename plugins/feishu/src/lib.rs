@@ -49,6 +49,7 @@ impl Channel for Bot {
             env!("CARGO_PKG_VERSION"),
             "A group's custom bot (webhook), signed when it has a secret",
         )
+        .formats(&["text", "markdown"])
         .setting(
             Setting::new("key", "The webhook's key (the last part of its URL)")
                 .env(&[e.key_env])

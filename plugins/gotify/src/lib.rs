@@ -14,6 +14,7 @@ impl Channel for Gotify {
             env!("CARGO_PKG_VERSION"),
             "Posts to a Gotify server with an application token",
         )
+        .formats(&["text", "markdown"])
         .setting(
             Setting::new("url", "Server URL")
                 .env(&["GOTIFY_URL"])

@@ -16,6 +16,7 @@ impl Channel for Matrix {
             env!("CARGO_PKG_VERSION"),
             "Posts to a Matrix room as a user or bot; edits a run's earlier message",
         )
+        .formats(&["text", "html"])
         .setting(
             Setting::new("homeserver", "Homeserver URL (https://matrix.example.org)")
                 .env(&["MATRIX_HOMESERVER"])

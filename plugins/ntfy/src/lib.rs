@@ -18,6 +18,7 @@ impl Channel for Ntfy {
             env!("CARGO_PKG_VERSION"),
             "Publishes to an ntfy topic; updates a run's notification in place",
         )
+        .formats(&["text", "markdown"])
         .setting(
             Setting::new("topic", "Topic name")
                 .env(&["NTFY_TOPIC"])

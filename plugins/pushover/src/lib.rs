@@ -15,6 +15,7 @@ impl Channel for Pushover {
             env!("CARGO_PKG_VERSION"),
             "Pushes to Pushover's apps with an application token and a user key",
         )
+        .formats(&["text", "html"])
         .setting(
             Setting::new("token", "Application API token")
                 .env(&["PUSHOVER_TOKEN"])

@@ -14,6 +14,7 @@ impl Channel for PushPlus {
             env!("CARGO_PKG_VERSION"),
             "Pushes through pushplus.plus to WeChat and its other channels",
         )
+        .formats(&["text", "markdown", "html"])
         .setting(
             Setting::new("token", "User token")
                 .env(&["PUSH_PLUS_TOKEN"])

@@ -15,6 +15,7 @@ impl Channel for ServerChan {
             env!("CARGO_PKG_VERSION"),
             "Pushes to WeChat (Turbo) or the ServerChan³ app with a SendKey",
         )
+        .formats(&["text", "markdown"])
         .setting(
             Setting::new("key", "SendKey (SCT... or sctp...)")
                 .env(&["PUSH_KEY"])

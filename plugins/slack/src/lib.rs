@@ -16,6 +16,7 @@ impl Channel for Slack {
             env!("CARGO_PKG_VERSION"),
             "Posts to a Slack channel through an incoming webhook",
         )
+        .formats(&["text", "markdown"])
         .setting(
             Setting::new(
                 "webhook_url",

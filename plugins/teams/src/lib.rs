@@ -16,6 +16,7 @@ impl Channel for Teams {
             env!("CARGO_PKG_VERSION"),
             "Posts an Adaptive Card to a Teams channel through a Workflows webhook",
         )
+        .formats(&["text", "markdown"])
         .setting(
             Setting::new("webhook_url", "The workflow's HTTP trigger URL")
                 .env(&["TEAMS_WEBHOOK_URL"])

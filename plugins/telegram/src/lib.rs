@@ -25,6 +25,7 @@ impl Channel for Telegram {
             env!("CARGO_PKG_VERSION"),
             "A Telegram bot writes to a chat; edits a run's earlier message in place",
         )
+        .formats(&["text", "markdown", "html"])
         .setting(
             Setting::new("token", "Bot token from @BotFather")
                 .env(&["TG_BOT_TOKEN"])

@@ -19,6 +19,7 @@ impl Channel for WeComApp {
             env!("CARGO_PKG_VERSION"),
             "Sends as a WeCom application to its members",
         )
+        .formats(&["text"])
         .setting(
             Setting::new("am", "corpid,corpsecret,touser,agentid[,media_id]")
                 .env(&["QYWX_AM"])

@@ -15,6 +15,7 @@ impl Channel for WeComBot {
             env!("CARGO_PKG_VERSION"),
             "A WeCom group robot (webhook key); long text is sent in several messages",
         )
+        .formats(&["text", "markdown"])
         .setting(
             Setting::new("key", "The robot's webhook key")
                 .env(&["QYWX_KEY"])
