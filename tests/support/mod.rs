@@ -58,27 +58,15 @@ pub struct Mock {
 impl Mock {
     pub fn start() -> Mock {
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
-        let (tx, rx) = std::sync::mpsc::channel();
         let log = requests.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                let app = Router::new().fallback(
-                    move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                        let log = log.clone();
-                        async move { handle(log, method, uri, headers, body).await }
-                    },
-                );
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
+        let app = Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let log = log.clone();
+                async move { handle(log, method, uri, headers, body).await }
+            },
+        );
         Mock {
-            addr: rx.recv().unwrap(),
+            addr: serve(app),
             requests,
         }
     }
@@ -426,64 +414,65 @@ impl Mock {
     ) -> Mock {
         let handler: Handler = Arc::new(handler);
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
-        let (tx, rx) = std::sync::mpsc::channel();
         let log = requests.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                let app = Router::new().fallback(
-                    move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                        let (log, handler, behaviour) =
-                            (log.clone(), handler.clone(), behaviour.clone());
-                        async move {
-                            let rec = Recorded {
-                                method: method.to_string(),
-                                uri: uri.to_string(),
-                                headers: headers
-                                    .iter()
-                                    .map(|(k, v)| {
-                                        (k.to_string(), v.to_str().unwrap_or("").to_string())
-                                    })
-                                    .collect(),
-                                body: body.to_vec(),
-                            };
-                            log.lock().unwrap().push(rec.clone());
-                            if let Some(gate) = &behaviour.gate
-                                && !gate.pass().await
-                            {
-                                return (StatusCode::SERVICE_UNAVAILABLE, "gate never opened")
-                                    .into_response();
-                            }
-                            if let Some(d) = behaviour.delay {
-                                tokio::time::sleep(d).await;
-                            }
-                            let reply = handler(&rec);
-                            let mut resp =
-                                (StatusCode::from_u16(reply.status).unwrap(), reply.body)
-                                    .into_response();
-                            for (k, v) in reply.headers {
-                                resp.headers_mut().insert(
-                                    axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                                    v.parse().unwrap(),
-                                );
-                            }
-                            resp
-                        }
-                    },
-                );
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
+        let app = Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let (log, handler, behaviour) = (log.clone(), handler.clone(), behaviour.clone());
+                async move {
+                    let rec = Recorded {
+                        method: method.to_string(),
+                        uri: uri.to_string(),
+                        headers: headers
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                            .collect(),
+                        body: body.to_vec(),
+                    };
+                    log.lock().unwrap().push(rec.clone());
+                    if let Some(gate) = &behaviour.gate
+                        && !gate.pass().await
+                    {
+                        return (StatusCode::SERVICE_UNAVAILABLE, "gate never opened")
+                            .into_response();
+                    }
+                    if let Some(d) = behaviour.delay {
+                        tokio::time::sleep(d).await;
+                    }
+                    let reply = handler(&rec);
+                    let mut resp =
+                        (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
+                    for (k, v) in reply.headers {
+                        resp.headers_mut().insert(
+                            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                            v.parse().unwrap(),
+                        );
+                    }
+                    resp
+                }
+            },
+        );
         Mock {
-            addr: rx.recv().unwrap(),
+            addr: serve(app),
             requests,
         }
     }
+}
+
+/// Serve `app` on a free loopback port from a thread of its own.
+fn serve(app: Router) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
 }
 
 /// The bundled plugins, loaded in-process through the real runtime: for what

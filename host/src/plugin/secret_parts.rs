@@ -42,6 +42,7 @@ mod tests {
     use std::time::Instant;
 
     fn io(secrets: Secrets) -> HostIo {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         HostIo {
             channel: "test".into(),
             allow: AllowList::default(),
