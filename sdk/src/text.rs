@@ -174,6 +174,17 @@ impl Message {
         self.format == Format::Html
     }
 
+    /// Title and body as HTML: the title as a small heading (`<h4>`), then
+    /// [`Message::body_html`].
+    pub fn html(&self) -> String {
+        let title = escape_html(self.title.trim());
+        if title.is_empty() {
+            self.body_html()
+        } else {
+            format!("<h4>{title}</h4>{}", self.body_html())
+        }
+    }
+
     /// The body as HTML: itself when it is HTML, else escaped with line breaks.
     pub fn body_html(&self) -> String {
         if self.is_html() {

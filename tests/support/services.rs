@@ -440,3 +440,179 @@ pub fn wecom_app() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
         _ => Reply::not_found(),
     }
 }
+
+/// PushDeer: form `text`, `desp`, `type`, `pushkey` at `/message/push`.
+pub fn pushdeer() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        if r.path() != "/message/push" {
+            return Reply::not_found();
+        }
+        if r.form("pushkey").as_deref() != Some("PDU1TdeerKey") {
+            return Reply::ok(json!({"code": 80501, "error": "key不存在或没有权限"}));
+        }
+        Reply::ok(
+            json!({"code": 0, "content": {"result": ["{\"counts\":1,\"logs\":[],\"success\":\"ok\"}"]}}),
+        )
+    }
+}
+
+/// Qmsg酱: `/<send|group>/<key>?msg=`.
+pub fn qmsg() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        if r.path() != "/send/qmsgKey123" && r.path() != "/group/qmsgKey123" {
+            return Reply::ok(
+                json!({"success": false, "reason": "无效的KEY", "code": 500, "info": {}}),
+            );
+        }
+        Reply::ok(json!({"success": true, "reason": "操作成功", "code": 0, "info": {}}))
+    }
+}
+
+/// go-cqhttp: GET `/send_private_msg?user_id&message&access_token`.
+pub fn gocqhttp() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        if r.query("access_token").as_deref() != Some("cq-token-123") {
+            return Reply::json(
+                401,
+                json!({"status": "failed", "retcode": 1403, "msg": "token验证失败", "wording": "token验证失败"}),
+            );
+        }
+        if r.path() != "/send_private_msg" || r.query("user_id").is_none() {
+            return Reply::ok(
+                json!({"status": "failed", "retcode": 100, "msg": "API_ERROR", "wording": "请参考 go-cqhttp 端输出"}),
+            );
+        }
+        Reply::ok(json!({"status": "ok", "retcode": 0, "data": {"message_id": 123}}))
+    }
+}
+
+/// iGot: POST `/<key>`, form `title`, `content`.
+pub fn igot() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        if r.path() != "/igotKey01" {
+            return Reply::ok(json!({"ret": 201, "data": {}, "errMsg": "key无效"}));
+        }
+        Reply::ok(json!({"ret": 0, "data": {"id": "5f0d8c0a"}, "errMsg": ""}))
+    }
+}
+
+/// PushMe: POST `/`, form; answers the word `success`.
+pub fn pushme() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        if r.path() != "/" {
+            return Reply::not_found();
+        }
+        if r.form("push_key").as_deref() != Some("pushmeKey01") {
+            return Reply::text(200, "push_key error");
+        }
+        Reply::text(200, "success")
+    }
+}
+
+/// Synology Chat: the webhook with `token`, form `payload={"text":…}`.
+pub fn synology_chat() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        if r.path() != "/webapi/entry.cgi"
+            || r.query("api").as_deref() != Some("SYNO.Chat.External")
+        {
+            return Reply::not_found();
+        }
+        if r.query("token").as_deref() != Some("synoToken99") {
+            return Reply::ok(
+                json!({"error": {"code": 404, "errors": "invalid token"}, "success": false}),
+            );
+        }
+        let payload: serde_json::Value =
+            serde_json::from_str(&r.form("payload").unwrap_or_default()).unwrap_or_default();
+        if payload["text"].as_str().is_none() {
+            return Reply::ok(
+                json!({"error": {"code": 120, "errors": {"name": "payload", "reason": "required"}}, "success": false}),
+            );
+        }
+        Reply::ok(json!({"success": true}))
+    }
+}
+
+/// WxPusher: `/api/send/message` and `/api/send/message/simple-push`.
+pub fn wxpusher() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        let b = r.json();
+        match r.path() {
+            "/api/send/message" if b["appToken"] == "AT_wxpusherToken" => Reply::ok(
+                json!({"code": 1000, "msg": "处理成功", "data": [{"uid": "UID_1", "messageId": 1, "code": 1000, "status": "创建发送任务成功"}], "success": true}),
+            ),
+            "/api/send/message" => Reply::ok(
+                json!({"code": 1001, "msg": "appToken不正确", "data": null, "success": false}),
+            ),
+            "/api/send/message/simple-push"
+                if b["spt"] == "SPT_one" || b["sptList"] == json!(["SPT_one", "SPT_two"]) =>
+            {
+                Reply::ok(json!({"code": 1000, "msg": "处理成功", "data": [], "success": true}))
+            }
+            "/api/send/message/simple-push" => {
+                Reply::ok(json!({"code": 1001, "msg": "spt不正确", "data": null, "success": false}))
+            }
+            _ => Reply::not_found(),
+        }
+    }
+}
+
+/// WePlus bot: POST `/send` JSON.
+pub fn weplus() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        if r.path() != "/send" {
+            return Reply::not_found();
+        }
+        if r.json()["token"] != "weplusToken" {
+            return Reply::ok(json!({"code": 500, "msg": "token错误", "data": null}));
+        }
+        Reply::ok(json!({"code": 200, "msg": "请求成功", "data": null}))
+    }
+}
+
+/// AIBotK: POST `/openapi/v1/chat/<room|contact>`.
+pub fn aibotk() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        let b = r.json();
+        if b["apiKey"] != "aibotkKey" {
+            return Reply::ok(json!({"code": 500, "error": "apiKey无效"}));
+        }
+        match r.path() {
+            "/openapi/v1/chat/room" if b["roomName"].is_string() => {
+                Reply::ok(json!({"code": 0, "msg": "success", "data": {}}))
+            }
+            "/openapi/v1/chat/contact" if b["name"].is_string() => {
+                Reply::ok(json!({"code": 0, "msg": "success", "data": {}}))
+            }
+            _ => Reply::ok(json!({"code": 500, "error": "参数错误"})),
+        }
+    }
+}
+
+/// Chronocat: POST `/api/message/send` with a Bearer token.
+pub fn chronocat() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        if r.path() != "/api/message/send" {
+            return Reply::not_found();
+        }
+        if r.header("authorization") != Some("Bearer chronoToken") {
+            return Reply::text(401, "Unauthorized");
+        }
+        Reply::ok(
+            json!({"msgId": "7300000000000000001", "msgType": 2, "chatType": r.json()["peer"]["chatType"]}),
+        )
+    }
+}
+
+/// OpeniLink: POST `/bot/v1/message/send` with a Bearer token.
+pub fn openilink() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    |r: &Recorded| {
+        if r.path() != "/bot/v1/message/send" {
+            return Reply::not_found();
+        }
+        if r.header("authorization") != Some("Bearer oiAppToken") {
+            return Reply::json(401, json!({"ok": false, "error": "invalid app token"}));
+        }
+        Reply::ok(json!({"ok": true, "message_id": "m1"}))
+    }
+}
