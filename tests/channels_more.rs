@@ -352,3 +352,23 @@ fn openilink() {
         "{why}"
     );
 }
+
+#[test]
+fn console_prints_the_message() {
+    let home = Sandbox::new().env("CONSOLE", "true");
+    let run = send_ok(&home, &["send", "Job done", "all 12 steps passed"], &[]);
+    assert!(
+        run.stderr.contains("Job done\n\nall 12 steps passed\n"),
+        "{run:?}"
+    );
+    assert!(run.stdout.starts_with("console  ok"), "{run:?}");
+    let off = Sandbox::new().env("CONSOLE", "false");
+    let run = send_ok(&off, &["send", "Job done", "quiet"], &[]);
+    assert!(!run.stderr.contains("quiet"), "{run:?}");
+    let bad = Sandbox::new().env("CONSOLE", "maybe");
+    let run = bad.run(&["send", "T", "B"]);
+    assert!(
+        failure_of(&run, "console").contains("setting `enabled` must be true or false"),
+        "{run:?}"
+    );
+}

@@ -24,6 +24,11 @@ pub(crate) fn secret_split(text: &str, separator: &str, reveal: &[u32]) -> Vec<S
 }
 
 #[cfg(target_arch = "wasm32")]
+pub(crate) fn print(text: &str) {
+    crate::bindings::mcp_push::channel::console::print(text)
+}
+
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn log(level: wit_log::Level, message: &str) {
     wit_log::log(level, message)
 }
@@ -61,4 +66,9 @@ pub(crate) fn secret_starts_with(text: &str, prefix: &str) -> bool {
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn secret_split(text: &str, separator: &str, _reveal: &[u32]) -> Vec<String> {
     text.split(separator).map(String::from).collect()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn print(text: &str) {
+    eprintln!("{text}");
 }

@@ -1,8 +1,28 @@
-//! The host side of the `secrets` import: questions about a secret's value
-//! answered without handing the value to the component.
+//! The host side of the `secrets` import (questions about a secret's value
+//! answered without handing the value to the component) and of `console`.
 
 use super::sandbox::HostIo;
-use super::wit_v0_1::secrets;
+use super::wit_v0_1::{console, secrets};
+use std::io::Write as _;
+
+/// What one call may print on the console.
+const MAX_CONSOLE_BYTES: usize = 64 << 10;
+
+impl console::Host for HostIo {
+    async fn print(&mut self, text: String) {
+        let mut text = self.secrets.describe(&text);
+        if text.len() > MAX_CONSOLE_BYTES {
+            let cut = (0..=MAX_CONSOLE_BYTES)
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
+            text.truncate(cut);
+            text.push('…');
+        }
+        // One write, so that concurrent channels do not interleave mid-line.
+        let _ = std::io::stderr().write_all(format!("{text}\n").as_bytes());
+    }
+}
 
 /// More parts than any packed setting has; the rest stays in the last part.
 const MAX_PARTS: usize = 32;
