@@ -24,6 +24,14 @@ pub(crate) fn secret_split(text: &str, separator: &str, reveal: &[u32]) -> Vec<S
 }
 
 #[cfg(target_arch = "wasm32")]
+pub(crate) fn send_mail(
+    server: &crate::mail::Server,
+    email: &crate::mail::Email,
+) -> Result<(), crate::bindings::mcp_push::channel::mail::Error> {
+    crate::bindings::mcp_push::channel::mail::send(server, email)
+}
+
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn print(text: &str) {
     crate::bindings::mcp_push::channel::console::print(text)
 }
@@ -71,4 +79,12 @@ pub(crate) fn secret_split(text: &str, separator: &str, _reveal: &[u32]) -> Vec<
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn print(text: &str) {
     eprintln!("{text}");
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn send_mail(
+    _server: &crate::mail::Server,
+    _email: &crate::mail::Email,
+) -> Result<(), crate::bindings::mcp_push::channel::mail::Error> {
+    Err(crate::bindings::mcp_push::channel::mail::Error::Unavailable(NO_HOST.into()))
 }

@@ -54,6 +54,7 @@ mod host;
 pub mod http;
 mod info;
 pub mod log;
+pub mod mail;
 pub mod reply;
 pub mod secrets;
 mod settings;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub mod services;
+pub mod smtp;
 #[path = "../../host/wasm_build.rs"]
 mod wasm_build;
 use std::sync::{Arc, Mutex, OnceLock};

@@ -11,6 +11,7 @@ mod engine;
 mod error;
 mod fetch;
 mod info;
+mod mail;
 mod registry;
 mod runtime;
 mod sandbox;
