@@ -61,6 +61,15 @@ impl Setting {
         }
     }
 
+    /// The usual `api_url` setting of a service with an official host: its base
+    /// URL, `default` unless the user points it at a proxy or a test server
+    /// (allow it with `setting:api_url` beside the official host).
+    pub fn api_url(env: &str, default: &str) -> Self {
+        Setting::new("api_url", "API base URL, for a proxy or tests")
+            .env(&[env])
+            .default_value(default)
+    }
+
     /// Environment names read for this setting, first found wins.
     pub fn env(mut self, names: &[&str]) -> Self {
         self.env = names.iter().map(|s| s.to_string()).collect();

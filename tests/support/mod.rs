@@ -28,6 +28,18 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    fn new(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Recorded {
+        Recorded {
+            method: method.to_string(),
+            uri: uri.to_string(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                .collect(),
+            body: body.to_vec(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -101,15 +113,9 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    log.lock().unwrap().push(Recorded {
-        method: method.to_string(),
-        uri: uri.to_string(),
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-            .collect(),
-        body: body.to_vec(),
-    });
+    log.lock()
+        .unwrap()
+        .push(Recorded::new(&method, &uri, &headers, &body));
     if let Some(code) = path.strip_prefix("/status/") {
         let code = StatusCode::from_u16(code.parse().unwrap()).unwrap();
         return (code, r#"{"error":"mock says no"}"#).into_response();
@@ -420,15 +426,7 @@ impl Mock {
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                 let (log, handler, behaviour) = (log.clone(), handler.clone(), behaviour.clone());
                 async move {
-                    let rec = Recorded {
-                        method: method.to_string(),
-                        uri: uri.to_string(),
-                        headers: headers
-                            .iter()
-                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                            .collect(),
-                        body: body.to_vec(),
-                    };
+                    let rec = Recorded::new(&method, &uri, &headers, &body);
                     log.lock().unwrap().push(rec.clone());
                     if let Some(gate) = &behaviour.gate
                         && !gate.pass().await
@@ -461,6 +459,16 @@ impl Mock {
 
 /// Serve `app` on a free loopback port from a thread of its own.
 fn serve(app: Router) -> SocketAddr {
+    on_loopback(|listener| async move { axum::serve(listener, app).await.unwrap() })
+}
+
+/// Run `server` with a listener on a free loopback port, on a thread and
+/// runtime of its own; returns the port's address.
+pub fn on_loopback<F, Fut>(server: F) -> SocketAddr
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -470,7 +478,7 @@ fn serve(app: Router) -> SocketAddr {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
+            server(listener).await;
         });
     });
     rx.recv().unwrap()

@@ -66,27 +66,18 @@ impl SmtpServer {
             .unwrap();
         let acceptor = TlsAcceptor::from(Arc::new(config));
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let (tx, rx) = std::sync::mpsc::channel();
         let (log, login) = (received.clone(), (user.to_string(), password.to_string()));
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                loop {
-                    let (stream, _) = listener.accept().await.unwrap();
-                    let (log, login, acceptor) = (log.clone(), login.clone(), acceptor.clone());
-                    tokio::spawn(async move {
-                        let _ = serve(stream, security, acceptor, login, log).await;
-                    });
-                }
-            });
+        let addr = super::on_loopback(move |listener| async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let (log, login, acceptor) = (log.clone(), login.clone(), acceptor.clone());
+                tokio::spawn(async move {
+                    let _ = serve(stream, security, acceptor, login, log).await;
+                });
+            }
         });
         SmtpServer {
-            addr: rx.recv().unwrap(),
+            addr,
             ca_file,
             received,
             _dir: dir,

@@ -30,11 +30,7 @@ impl Channel for AiBotK {
                 .env(&["AIBOTK_NAME"])
                 .required(),
         )
-        .setting(
-            Setting::new("api_url", "API base URL, for a proxy or tests")
-                .env(&["AIBOTK_API_URL"])
-                .default_value(OFFICIAL),
-        )
+        .setting(Setting::api_url("AIBOTK_API_URL", OFFICIAL))
         .allow_host("api-bot.aibotk.com")
         .allow_host("setting:api_url")
     }

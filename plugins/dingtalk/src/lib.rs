@@ -30,11 +30,10 @@ impl Channel for DingTalk {
                 .env(&["DD_BOT_SECRET"])
                 .secret(),
         )
-        .setting(
-            Setting::new("api_url", "API base URL, for a proxy or tests")
-                .env(&["DD_BOT_API_URL"])
-                .default_value("https://oapi.dingtalk.com"),
-        )
+        .setting(Setting::api_url(
+            "DD_BOT_API_URL",
+            "https://oapi.dingtalk.com",
+        ))
         .allow_host("oapi.dingtalk.com")
         .allow_host("setting:api_url")
         .schemes(&["dingtalk"])

@@ -61,11 +61,7 @@ impl Channel for Bot {
                 .env(&[e.secret_env])
                 .secret(),
         )
-        .setting(
-            Setting::new("api_url", "API base URL, for a proxy or tests")
-                .env(&[e.api_env])
-                .default_value(&format!("https://{}", e.host)),
-        )
+        .setting(Setting::api_url(e.api_env, &format!("https://{}", e.host)))
         .allow_host(e.host)
         .allow_host("setting:api_url")
         .schemes(&[e.id])

@@ -20,11 +20,7 @@ impl Channel for IGot {
                 .required()
                 .secret(),
         )
-        .setting(
-            Setting::new("api_url", "API base URL, for a proxy or tests")
-                .env(&["IGOT_API_URL"])
-                .default_value(OFFICIAL),
-        )
+        .setting(Setting::api_url("IGOT_API_URL", OFFICIAL))
         .allow_host("push.hellyw.com")
         .allow_host("setting:api_url")
     }

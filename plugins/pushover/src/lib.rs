@@ -31,11 +31,7 @@ impl Channel for Pushover {
         .setting(
             Setting::new("device", "Device name(s), comma-separated").env(&["PUSHOVER_DEVICE"]),
         )
-        .setting(
-            Setting::new("api_url", "API base URL, for a proxy or tests")
-                .env(&["PUSHOVER_API_URL"])
-                .default_value(OFFICIAL),
-        )
+        .setting(Setting::api_url("PUSHOVER_API_URL", OFFICIAL))
         .allow_host("api.pushover.net")
         .allow_host("setting:api_url")
         .schemes(&["pover", "pushover"])

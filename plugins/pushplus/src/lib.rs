@@ -40,11 +40,7 @@ impl Channel for PushPlus {
         )
         .setting(Setting::new("callback_url", "Callback URL").env(&["PUSH_PLUS_CALLBACKURL"]))
         .setting(Setting::new("to", "Friend tokens, comma-separated").env(&["PUSH_PLUS_TO"]))
-        .setting(
-            Setting::new("api_url", "API base URL, for a proxy or tests")
-                .env(&["PUSH_PLUS_API_URL"])
-                .default_value(OFFICIAL),
-        )
+        .setting(Setting::api_url("PUSH_PLUS_API_URL", OFFICIAL))
         .allow_host("www.pushplus.plus")
         .allow_host("setting:api_url")
         .schemes(&["pushplus"])

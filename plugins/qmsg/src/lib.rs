@@ -26,11 +26,7 @@ impl Channel for Qmsg {
                 .env(&["QMSG_TYPE"])
                 .required(),
         )
-        .setting(
-            Setting::new("api_url", "API base URL, for a proxy or tests")
-                .env(&["QMSG_API_URL"])
-                .default_value(OFFICIAL),
-        )
+        .setting(Setting::api_url("QMSG_API_URL", OFFICIAL))
         .allow_host("qmsg.zendee.cn")
         .allow_host("setting:api_url")
     }

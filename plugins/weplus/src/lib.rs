@@ -27,11 +27,7 @@ impl Channel for WePlus {
                 .env(&["WE_PLUS_BOT_VERSION"])
                 .default_value("pro"),
         )
-        .setting(
-            Setting::new("api_url", "API base URL, for a proxy or tests")
-                .env(&["WE_PLUS_BOT_API_URL"])
-                .default_value(OFFICIAL),
-        )
+        .setting(Setting::api_url("WE_PLUS_BOT_API_URL", OFFICIAL))
         .allow_host("www.weplusbot.com")
         .allow_host("setting:api_url")
     }

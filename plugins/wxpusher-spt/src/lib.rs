@@ -23,11 +23,7 @@ impl Channel for WxPusherSpt {
                 .required()
                 .secret(),
         )
-        .setting(
-            Setting::new("api_url", "API base URL, for a proxy or tests")
-                .env(&["WXPUSHER_API_URL"])
-                .default_value(OFFICIAL),
-        )
+        .setting(Setting::api_url("WXPUSHER_API_URL", OFFICIAL))
         .allow_host("wxpusher.zjiecode.com")
         .allow_host("setting:api_url")
     }

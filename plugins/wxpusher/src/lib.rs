@@ -24,11 +24,7 @@ impl Channel for WxPusher {
         )
         .setting(Setting::new("topic_ids", "Topic ids, `;`-separated").env(&["WXPUSHER_TOPIC_IDS"]))
         .setting(Setting::new("uids", "User ids (UID_...), `;`-separated").env(&["WXPUSHER_UIDS"]))
-        .setting(
-            Setting::new("api_url", "API base URL, for a proxy or tests")
-                .env(&["WXPUSHER_API_URL"])
-                .default_value(OFFICIAL),
-        )
+        .setting(Setting::api_url("WXPUSHER_API_URL", OFFICIAL))
         .allow_host("wxpusher.zjiecode.com")
         .allow_host("setting:api_url")
         .schemes(&["wxpusher"])
