@@ -14,6 +14,29 @@ pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(target_arch = "wasm32")]
+pub(crate) fn secret_starts_with(text: &str, prefix: &str) -> bool {
+    crate::bindings::mcp_push::channel::secrets::starts_with(text, prefix)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn secret_split(text: &str, separator: &str, reveal: &[u32]) -> Vec<String> {
+    crate::bindings::mcp_push::channel::secrets::split(text, separator, reveal)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn send_mail(
+    server: &crate::mail::Server,
+    email: &crate::mail::Email,
+) -> Result<(), crate::bindings::mcp_push::channel::mail::Error> {
+    crate::bindings::mcp_push::channel::mail::send(server, email)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn print(text: &str) {
+    crate::bindings::mcp_push::channel::console::print(text)
+}
+
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn log(level: wit_log::Level, message: &str) {
     wit_log::log(level, message)
 }
@@ -27,12 +50,41 @@ pub(crate) fn fetch(_req: &wit_http::Request) -> Result<wit_http::Response, wit_
     Err(wit_http::Error::Transport(NO_HOST.into()))
 }
 
+/// Natively there are no placeholders: the key and message are hashed as
+/// given, so signing code can be unit-tested.
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn hmac_sha256(_key: &[u8], _msg: &[u8]) -> Vec<u8> {
-    panic!("{NO_HOST}")
+pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(msg);
+    mac.finalize().into_bytes().to_vec()
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn log(level: wit_log::Level, message: &str) {
     eprintln!("[{level:?}] {message}");
+}
+
+/// Natively there are no placeholders: the text is the value.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn secret_starts_with(text: &str, prefix: &str) -> bool {
+    text.starts_with(prefix)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn secret_split(text: &str, separator: &str, _reveal: &[u32]) -> Vec<String> {
+    text.split(separator).map(String::from).collect()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn print(text: &str) {
+    eprintln!("{text}");
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn send_mail(
+    _server: &crate::mail::Server,
+    _email: &crate::mail::Email,
+) -> Result<(), crate::bindings::mcp_push::channel::mail::Error> {
+    Err(crate::bindings::mcp_push::channel::mail::Error::Unavailable(NO_HOST.into()))
 }

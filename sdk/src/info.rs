@@ -34,6 +34,15 @@ impl ChannelInfo {
         self
     }
 
+    /// The formats this channel renders (`text`, `markdown`, `html`); others
+    /// reach it as plain text. Recorded at the end of the description as
+    /// `[formats: ...]`, where `mcp-push channels` reads it (channel-info has
+    /// no field for it in 0.1).
+    pub fn formats(mut self, formats: &[&str]) -> Self {
+        self.description = format!("{} [formats: {}]", self.description, formats.join(", "));
+        self
+    }
+
     pub fn can_edit(mut self) -> Self {
         self.can_edit = true;
         self
@@ -50,6 +59,15 @@ impl Setting {
             secret: false,
             default: None,
         }
+    }
+
+    /// The usual `api_url` setting of a service with an official host: its base
+    /// URL, `default` unless the user points it at a proxy or a test server
+    /// (allow it with `setting:api_url` beside the official host).
+    pub fn api_url(env: &str, default: &str) -> Self {
+        Setting::new("api_url", "API base URL, for a proxy or tests")
+            .env(&[env])
+            .default_value(default)
     }
 
     /// Environment names read for this setting, first found wins.

@@ -44,6 +44,7 @@ pub mod bindings {
         pub_export_macro: true,
         default_bindings_module: "mcp_push_sdk::bindings",
         export_macro_name: "export",
+        additional_derives: [PartialEq],
     });
 }
 
@@ -53,8 +54,13 @@ mod host;
 pub mod http;
 mod info;
 pub mod log;
+pub mod mail;
+pub mod reply;
+pub mod secrets;
 mod settings;
 pub mod template;
+pub mod text;
+pub mod url;
 
 pub use bindings::mcp_push::channel::types::{
     ChannelInfo, EventKind, Format, Message, Priority, Receipt, RunEvent, SendError, Setting,
@@ -139,7 +145,10 @@ pub struct NativeChannel {
 /// `use mcp_push_sdk::prelude::*;` brings in what a channel file usually needs.
 pub mod prelude {
     pub use crate::encode::{form_encode, url_encode};
+    pub use crate::reply::{Check, Expect};
     pub use crate::template::{Escape, fill};
+    pub use crate::text::{CUT_MARKER, Limit, split, truncate};
+    pub use crate::url::{OneLine, Pairs};
     pub use crate::{
         Channel, ChannelInfo, EventKind, Format, Message, Priority, Receipt, Request, Response,
         SendError, Setting, Settings, export_channel, json,

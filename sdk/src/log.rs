@@ -17,3 +17,9 @@ pub fn info(message: &str) {
 pub fn warn(message: &str) {
     log(Level::Warn, message)
 }
+
+/// Print `text` on the host's terminal (standard error), secrets masked: the
+/// delivery of a console channel, not a log line.
+pub fn print(text: &str) {
+    crate::host::print(text)
+}

@@ -53,7 +53,112 @@ impl Settings {
         }
     }
 
+    /// A base URL (a self-hosted server, or an override of the service's
+    /// official one): the setting, else `default`; it must be http(s) (a bare
+    /// `host[:port]` means https), and a trailing `/` is dropped.
+    pub fn base_url(&self, key: &str, default: &str) -> Result<String, SendError> {
+        let given = self.get(key).unwrap_or(default).trim();
+        let url = if given.contains("://") || given.is_empty() {
+            given.to_string()
+        } else {
+            format!("https://{given}")
+        };
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        match rest {
+            Some(host) if !host.is_empty() && !host.starts_with('/') => {
+                Ok(url.trim_end_matches('/').to_string())
+            }
+            _ => Err(SendError::Config(format!(
+                "setting `{key}` must be an http:// or https:// URL, not {given:?}"
+            ))),
+        }
+    }
+
+    /// A list written in one value, split at any of `separators`, each item
+    /// trimmed, empty ones dropped.
+    pub fn list(&self, key: &str, separators: &[char]) -> Vec<&str> {
+        self.get(key)
+            .map(|v| {
+                v.split(separators)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// One of `choices` (compared case-insensitively), else a `config` error
+    /// that lists them; absent is `default`.
+    pub fn choice<'a>(
+        &self,
+        key: &str,
+        choices: &[&'a str],
+        default: &'a str,
+    ) -> Result<&'a str, SendError> {
+        let Some(v) = self.get(key) else {
+            return Ok(default);
+        };
+        choices
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(v.trim()))
+            .copied()
+            .ok_or_else(|| {
+                SendError::Config(format!(
+                    "setting `{key}` must be one of {}, not {v:?}",
+                    choices.join(", ")
+                ))
+            })
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        Settings::from(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn base_urls_lists_and_choices() {
+        let s = settings(&[
+            ("api", "http://127.0.0.1:9/x/"),
+            ("bad", "ftp://x"),
+            ("ids", " a;b ;;c "),
+            ("kind", "Group"),
+        ]);
+        assert_eq!(
+            s.base_url("api", "https://d").unwrap(),
+            "http://127.0.0.1:9/x"
+        );
+        assert_eq!(s.base_url("none", "https://d/").unwrap(), "https://d");
+        assert_eq!(
+            s.base_url("none", "tg.example:8443").unwrap(),
+            "https://tg.example:8443"
+        );
+        let e = s.base_url("bad", "https://d").unwrap_err();
+        assert!(matches!(e, SendError::Config(m) if m.contains("`bad`")));
+        assert_eq!(s.list("ids", &[';']), vec!["a", "b", "c"]);
+        assert!(s.list("none", &[';']).is_empty());
+        assert_eq!(
+            s.choice("kind", &["send", "group"], "send").unwrap(),
+            "group"
+        );
+        assert_eq!(
+            s.choice("none", &["send", "group"], "send").unwrap(),
+            "send"
+        );
+        assert!(s.choice("ids", &["send", "group"], "send").is_err());
     }
 }

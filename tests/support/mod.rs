@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod services;
+pub mod smtp;
 #[path = "../../host/wasm_build.rs"]
 mod wasm_build;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -26,6 +28,18 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    fn new(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Recorded {
+        Recorded {
+            method: method.to_string(),
+            uri: uri.to_string(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                .collect(),
+            body: body.to_vec(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -57,27 +71,15 @@ pub struct Mock {
 impl Mock {
     pub fn start() -> Mock {
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
-        let (tx, rx) = std::sync::mpsc::channel();
         let log = requests.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                let app = Router::new().fallback(
-                    move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                        let log = log.clone();
-                        async move { handle(log, method, uri, headers, body).await }
-                    },
-                );
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
+        let app = Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let log = log.clone();
+                async move { handle(log, method, uri, headers, body).await }
+            },
+        );
         Mock {
-            addr: rx.recv().unwrap(),
+            addr: serve(app),
             requests,
         }
     }
@@ -111,15 +113,9 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    log.lock().unwrap().push(Recorded {
-        method: method.to_string(),
-        uri: uri.to_string(),
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-            .collect(),
-        body: body.to_vec(),
-    });
+    log.lock()
+        .unwrap()
+        .push(Recorded::new(&method, &uri, &headers, &body));
     if let Some(code) = path.strip_prefix("/status/") {
         let code = StatusCode::from_u16(code.parse().unwrap()).unwrap();
         return (code, r#"{"error":"mock says no"}"#).into_response();
@@ -287,4 +283,274 @@ pub fn hostile_wasm() -> PathBuf {
             built[0].clone()
         })
         .clone()
+}
+
+// ---------------------------------------------------------------------------
+// Service mocks: one handler per API, speaking its real paths and replies.
+
+/// What a service mock answers.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(status: u16, value: serde_json::Value) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: value.to_string(),
+        }
+    }
+
+    pub fn ok(value: serde_json::Value) -> Reply {
+        Reply::json(200, value)
+    }
+
+    pub fn text(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: body.into(),
+        }
+    }
+
+    pub fn not_found() -> Reply {
+        Reply::text(404, "404 page not found (the mock knows no such path)")
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+impl Recorded {
+    /// The path, without the query.
+    pub fn path(&self) -> &str {
+        self.uri.split('?').next().unwrap_or("")
+    }
+
+    /// A query parameter, decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let q = self.uri.split_once('?')?.1;
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// A form body's field, decoded.
+    pub fn form(&self, name: &str) -> Option<String> {
+        url::form_urlencoded::parse(&self.body)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// Holds every request until `want` of them are in flight at once, across all
+/// the mocks that share it: proof that a send reaches its channels
+/// concurrently, without timing anything. After 10 s it gives up and answers
+/// 503, so a sequential sender fails instead of hanging.
+pub struct Gate {
+    want: usize,
+    arrived: std::sync::atomic::AtomicUsize,
+    notify: tokio::sync::Notify,
+}
+
+impl Gate {
+    pub fn new(want: usize) -> Arc<Gate> {
+        Arc::new(Gate {
+            want,
+            arrived: Default::default(),
+            notify: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// How many requests reached the gate.
+    pub fn arrived(&self) -> usize {
+        self.arrived.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn pass(&self) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.arrived.fetch_add(1, SeqCst) + 1;
+        if n >= self.want {
+            self.notify.notify_waiters();
+            return true;
+        }
+        let wait = async {
+            loop {
+                let notified = self.notify.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if self.arrived.load(SeqCst) >= self.want {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .is_ok()
+    }
+}
+
+/// How a service mock behaves beyond its handler.
+#[derive(Clone, Default)]
+pub struct Behaviour {
+    /// Wait this long before answering.
+    pub delay: Option<Duration>,
+    /// Answer only once the gate opens.
+    pub gate: Option<Arc<Gate>>,
+}
+
+type Handler = Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>;
+
+impl Mock {
+    /// A mock of one service: `handler` sees every request (all of them are
+    /// recorded) and answers it.
+    pub fn service(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Mock {
+        Mock::service_with(Behaviour::default(), handler)
+    }
+
+    pub fn service_with(
+        behaviour: Behaviour,
+        handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Mock {
+        let handler: Handler = Arc::new(handler);
+        let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
+        let log = requests.clone();
+        let app = Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let (log, handler, behaviour) = (log.clone(), handler.clone(), behaviour.clone());
+                async move {
+                    let rec = Recorded::new(&method, &uri, &headers, &body);
+                    log.lock().unwrap().push(rec.clone());
+                    if let Some(gate) = &behaviour.gate
+                        && !gate.pass().await
+                    {
+                        return (StatusCode::SERVICE_UNAVAILABLE, "gate never opened")
+                            .into_response();
+                    }
+                    if let Some(d) = behaviour.delay {
+                        tokio::time::sleep(d).await;
+                    }
+                    let reply = handler(&rec);
+                    let mut resp =
+                        (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
+                    for (k, v) in reply.headers {
+                        resp.headers_mut().insert(
+                            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                            v.parse().unwrap(),
+                        );
+                    }
+                    resp
+                }
+            },
+        );
+        Mock {
+            addr: serve(app),
+            requests,
+        }
+    }
+}
+
+/// Serve `app` on a free loopback port from a thread of its own.
+fn serve(app: Router) -> SocketAddr {
+    on_loopback(|listener| async move { axum::serve(listener, app).await.unwrap() })
+}
+
+/// Run `server` with a listener on a free loopback port, on a thread and
+/// runtime of its own; returns the port's address.
+pub fn on_loopback<F, Fut>(server: F) -> SocketAddr
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            server(listener).await;
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// The bundled plugins, loaded in-process through the real runtime: for what
+/// the command line does not reach (a run's `previous` message, for edits).
+pub struct Plugins {
+    pub runtime: mcp_push::plugin::Runtime,
+    pub registry: mcp_push::plugin::Registry,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Plugins {
+    pub fn load() -> Plugins {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let runtime = mcp_push::plugin::Runtime::new(mcp_push::plugin::RuntimeOptions {
+            cache_dir: Some(shared_cache_dir()),
+            ..Default::default()
+        })
+        .unwrap();
+        let registry = rt.block_on(mcp_push::plugin::Registry::discover(&runtime, None));
+        Plugins {
+            runtime,
+            registry,
+            rt,
+        }
+    }
+
+    /// Send through plugin `id` with these settings (secret ones marked as
+    /// the plugin declares), as if `previous` were the run's earlier message.
+    pub fn send(
+        &self,
+        id: &str,
+        settings: &[(&str, &str)],
+        msg: &mcp_push::notification::Notification,
+        previous: Option<&str>,
+    ) -> Result<mcp_push::plugin::Receipt, mcp_push::plugin::DeliveryError> {
+        let plugin = self.registry.get(id).expect("a bundled plugin");
+        let values: Vec<mcp_push::plugin::SettingValue> = settings
+            .iter()
+            .map(|(k, v)| mcp_push::plugin::SettingValue {
+                key: k.to_string(),
+                value: v.to_string(),
+                secret: plugin.info().setting(k).expect("a declared setting").secret,
+            })
+            .collect();
+        self.rt
+            .block_on(plugin.send("test", &values, msg, previous.map(String::from)))
+    }
+}
+
+/// `send` in `home` with `args`; asserts it delivered and that no value in
+/// `secrets` shows in any output.
+pub fn send_ok(home: &Sandbox, args: &[&str], secrets: &[&str]) -> Run {
+    let run = home.run(args);
+    assert_eq!(run.code, 0, "{run:?}");
+    for s in secrets {
+        assert!(!run.all_output().contains(s), "secret {s} leaked: {run:?}");
+    }
+    run
+}
+
+/// The failure line of channel `name` in a `send`'s output.
+pub fn failure_of(run: &Run, name: &str) -> String {
+    run.stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no line for {name}: {run:?}"))
+        .to_string()
 }

@@ -7,8 +7,11 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug)]
 pub struct ChannelsArgs {
     /// Print JSON instead of text
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     json: bool,
+    /// Print the plugins as a Markdown table (the README's channel table)
+    #[arg(long)]
+    markdown: bool,
 }
 
 pub async fn run(cli: &Cli, args: &ChannelsArgs) -> ExitCode {
@@ -18,6 +21,8 @@ pub async fn run(cli: &Cli, args: &ChannelsArgs) -> ExitCode {
     };
     if args.json {
         println!("{}", Catalog::of(&app).to_json());
+    } else if args.markdown {
+        println!("{}", redact(&super::channel_table::markdown(&app.registry)));
     } else {
         println!("{}", redact(&as_text(&app)));
     }

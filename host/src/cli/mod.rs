@@ -1,5 +1,6 @@
 //! The command line: clap commands that call into the hub; nothing else.
 
+mod channel_table;
 mod channels;
 mod send;
 mod server;

@@ -11,9 +11,11 @@ mod engine;
 mod error;
 mod fetch;
 mod info;
+mod mail;
 mod registry;
 mod runtime;
 mod sandbox;
+mod secret_parts;
 mod secrets;
 mod wit_v0_1;
 

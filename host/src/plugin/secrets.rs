@@ -41,6 +41,14 @@ impl Secrets {
         placeholder
     }
 
+    /// The key of the first secret whose placeholder appears in `text`.
+    pub fn key_in(&self, text: &str) -> Option<&str> {
+        self.list
+            .iter()
+            .find(|s| text.contains(&s.placeholder))
+            .map(|s| s.key.as_str())
+    }
+
     /// Placeholders replaced by values.
     pub fn fill(&self, text: &str) -> String {
         let mut out = text.to_string();
@@ -64,11 +72,12 @@ impl Secrets {
     }
 
     /// Values replaced by placeholders: what the component may see of a reply
-    /// that echoes a secret.
+    /// that echoes a secret. Values shorter than the redaction minimum are left
+    /// alone: hiding a one-letter "secret" would mangle every reply.
     pub fn hide(&self, text: &str) -> String {
         let mut out = text.to_string();
         for s in &self.list {
-            if !s.value.is_empty() && out.contains(&s.value) {
+            if s.value.len() >= crate::redact::MIN_SECRET_LEN && out.contains(&s.value) {
                 out = out.replace(&s.value, &s.placeholder);
             }
         }
@@ -78,7 +87,8 @@ impl Secrets {
     pub fn hide_bytes(&self, bytes: &[u8]) -> Vec<u8> {
         let mut out = bytes.to_vec();
         for s in &self.list {
-            if !s.value.is_empty() && contains(&out, s.value.as_bytes()) {
+            if s.value.len() >= crate::redact::MIN_SECRET_LEN && contains(&out, s.value.as_bytes())
+            {
                 out = replace(&out, s.value.as_bytes(), s.placeholder.as_bytes());
             }
         }
@@ -137,5 +147,9 @@ mod tests {
             s.describe(&format!("x {p} hunter22")),
             "x <secret:token> <secret:token>"
         );
+        // A reply is not mangled by a secret too short to hide.
+        s.add("user", "u");
+        assert_eq!(s.hide(r#"{"status":0}"#), r#"{"status":0}"#);
+        assert_eq!(s.hide_bytes(b"status"), b"status");
     }
 }

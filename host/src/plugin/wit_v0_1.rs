@@ -13,7 +13,7 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use self::mcp_push::channel::{crypto, http, log, types};
+pub use self::mcp_push::channel::{console, crypto, http, log, mail, secrets, types};
 
 /// The WIT package version this module implements.
 pub const WIT_VERSION: &str = "0.1.0";

@@ -19,6 +19,7 @@ impl Channel for Webhook {
             env!("CARGO_PKG_VERSION"),
             "Any HTTP endpoint: notify.py's WEBHOOK_* settings with $title/$content templates",
         )
+        .formats(&["text"])
         .setting(
             Setting::new(
                 "url",

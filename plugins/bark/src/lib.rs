@@ -1,0 +1,120 @@
+//! Bark, the iOS push app (notify.py's `BARK_*`, Apprise's `bark://` and
+//! `barks://`): the official server or a self-hosted one.
+
+use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::secrets;
+
+struct Bark;
+
+impl Channel for Bark {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "bark",
+            "Bark",
+            env!("CARGO_PKG_VERSION"),
+            "Pushes to an iPhone through Bark (api.day.app or your own server)",
+        )
+        .formats(&["text", "markdown"])
+        .setting(
+            Setting::new(
+                "push",
+                "Device key, or the full URL https://server/KEY of a self-hosted server",
+            )
+            .env(&["BARK_PUSH"])
+            .required()
+            .secret(),
+        )
+        .setting(Setting::new("archive", "Keep in history (1 or 0)").env(&["BARK_ARCHIVE"]))
+        .setting(Setting::new("group", "Group in the app").env(&["BARK_GROUP"]))
+        .setting(Setting::new("sound", "Sound name").env(&["BARK_SOUND"]))
+        .setting(Setting::new("icon", "Icon URL").env(&["BARK_ICON"]))
+        .setting(
+            Setting::new("level", "active, timeSensitive, passive or critical")
+                .env(&["BARK_LEVEL"]),
+        )
+        .setting(Setting::new("url", "URL opened on tap").env(&["BARK_URL"]))
+        .allow_host("api.day.app")
+        .allow_host("setting:push")
+        .schemes(&["bark", "barks"])
+    }
+
+    /// `bark://HOST[:PORT]/DEVICE_KEY[?sound=..&group=..&level=..]`
+    /// (`barks://` for https).
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        let u = OneLine::parse(url, &["bark", "barks"])?;
+        let [key] = u.path.as_slice() else {
+            return Err("bark:// takes one device key: bark://HOST/DEVICE_KEY".into());
+        };
+        let server = OneLine {
+            path: Vec::new(),
+            ..u.clone()
+        };
+        Pairs::new()
+            .set(
+                "push",
+                format!("{}/{key}", server.base_url(u.scheme == "barks")),
+            )
+            .maybe("sound", u.param("sound"))
+            .maybe("group", u.param("group"))
+            .maybe("level", u.param("level"))
+            .maybe("icon", u.param("icon"))
+            .maybe("url", u.param("click"))
+            .done()
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let push = settings.require("push")?;
+        // The value is a secret: the host says whether it is a URL.
+        let url = if secrets::starts_with(push, "http://") || secrets::starts_with(push, "https://")
+        {
+            push.trim_end_matches('/').to_string()
+        } else {
+            format!("https://api.day.app/{push}")
+        };
+        let level = settings.get("level").unwrap_or(match msg.priority {
+            Priority::Low => "passive",
+            Priority::Normal => "active",
+            Priority::High => "timeSensitive",
+            Priority::Urgent => "critical",
+        });
+        let mut body = json!({ "title": msg.title, "level": level });
+        if msg.is_markdown() {
+            body["markdown"] = json!(msg.body);
+        } else {
+            body["body"] = json!(msg.body);
+        }
+        for (key, field) in [
+            ("group", "group"),
+            ("sound", "sound"),
+            ("icon", "icon"),
+            ("archive", "isArchive"),
+        ] {
+            if let Some(v) = settings.get(key) {
+                body[field] = json!(v);
+            }
+        }
+        if let Some(link) = settings.get("url").or(msg.link.as_deref()) {
+            body["url"] = json!(link);
+        }
+        Request::post(url)
+            .json(&body)
+            .send()?
+            .check(&Check::field("code").eq(200).message("message"))?;
+        Ok(Receipt::none())
+    }
+}
+
+export_channel!(Bark);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bark_urls() {
+        let s = Bark::parse_url("barks://bark.example.com:8443/KEY1?sound=bell").unwrap();
+        assert_eq!(s[0].1, "https://bark.example.com:8443/KEY1");
+        assert_eq!(s[1], ("sound".to_string(), "bell".to_string()));
+        assert!(Bark::parse_url("bark://host").is_err());
+    }
+}

@@ -1,0 +1,31 @@
+//! notify.py's console output (`CONSOLE=true`): the message printed on the
+//! terminal mcp-push runs in.
+
+use mcp_push_sdk::prelude::*;
+
+struct Console;
+
+impl Channel for Console {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "console",
+            "Console",
+            env!("CARGO_PKG_VERSION"),
+            "Prints the message on standard error",
+        )
+        .setting(
+            Setting::new("enabled", "true to print (false turns it off)")
+                .env(&["CONSOLE"])
+                .required(),
+        )
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        if settings.flag("enabled")? == Some(true) {
+            mcp_push_sdk::log::print(&msg.with_link(msg.text()));
+        }
+        Ok(Receipt::none())
+    }
+}
+
+export_channel!(Console);

@@ -1,0 +1,104 @@
+//! Discord webhooks (`DISCORD_WEBHOOK_URL`, Apprise's `discord://ID/TOKEN`):
+//! posts with `?wait=true` to get the message id, and edits a run's earlier
+//! message with PATCH `…/messages/{id}`.
+
+use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::reply::{lookup, text_of};
+
+struct Discord;
+
+/// A message's content holds 2000 characters.
+const LIMIT: Limit = Limit::Chars(2000);
+
+impl Channel for Discord {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "discord",
+            "Discord",
+            env!("CARGO_PKG_VERSION"),
+            "Posts to a Discord channel through a webhook; edits a run's earlier message",
+        )
+        .formats(&["text", "markdown"])
+        .setting(
+            Setting::new(
+                "webhook_url",
+                "The webhook's URL (https://discord.com/api/webhooks/ID/TOKEN)",
+            )
+            .env(&["DISCORD_WEBHOOK_URL"])
+            .required()
+            .secret(),
+        )
+        .setting(Setting::new("username", "Name shown as the sender").env(&["DISCORD_USERNAME"]))
+        .allow_host("discord.com")
+        .allow_host("setting:webhook_url")
+        .schemes(&["discord"])
+        .can_edit()
+    }
+
+    /// `discord://WEBHOOK_ID/WEBHOOK_TOKEN`
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        let u = OneLine::parse(url, &["discord"])?;
+        let [token] = u.path.as_slice() else {
+            return Err("discord:// needs the webhook's id and token: discord://ID/TOKEN".into());
+        };
+        Pairs::new()
+            .set(
+                "webhook_url",
+                format!("https://discord.com/api/webhooks/{}/{token}", u.host),
+            )
+            .maybe(
+                "username",
+                u.user.clone().or(u.param("botname").map(String::from)),
+            )
+            .done()
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let hook = settings.require("webhook_url")?.trim_end_matches('/');
+        // Discord renders Markdown; a plain text is sent as it is.
+        let title = msg.title.trim();
+        let text = if title.is_empty() {
+            msg.body.clone()
+        } else {
+            format!("**{title}**\n{}", msg.body)
+        };
+        let content = truncate(&msg.with_link(text), LIMIT, CUT_MARKER);
+        let check = Check::field("id")
+            .message("message")
+            .retry_after("retry_after");
+        if let Some(id) = msg.previous.as_deref() {
+            Request::patch(format!("{hook}/messages"))
+                .segment(id)
+                .json(&json!({ "content": content }))
+                .send()?
+                .check(&check)?;
+            return Ok(Receipt::id(id));
+        }
+        let mut body = json!({ "content": content });
+        if let Some(name) = settings.get("username") {
+            body["username"] = json!(name);
+        }
+        let reply = Request::post(hook)
+            .query(&[("wait", "true")])
+            .json(&body)
+            .send()?
+            .check(&check)?;
+        Ok(lookup(&reply, "id")
+            .map(|id| Receipt::id(text_of(id)))
+            .unwrap_or_else(Receipt::none))
+    }
+}
+
+export_channel!(Discord);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_discord_urls() {
+        let s = Discord::parse_url("discord://123/abc-DEF").unwrap();
+        assert_eq!(s[0].1, "https://discord.com/api/webhooks/123/abc-DEF");
+        assert!(Discord::parse_url("discord://123").is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! E-mail over SMTP (notify.py's `SMTP_*`, Apprise's `mailto://` and
+//! `mailtos://`), sent by the host: plain, STARTTLS or implicit TLS, with
+//! authentication, several recipients, a sender name, text and HTML bodies.
+
+use mcp_push_sdk::mail::{self, Email, Mailbox, Security, Server};
+use mcp_push_sdk::prelude::*;
+
+struct EmailChannel;
+
+impl Channel for EmailChannel {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "email",
+            "E-mail (SMTP)",
+            env!("CARGO_PKG_VERSION"),
+            "Sends e-mail through your SMTP server",
+        )
+        .formats(&["text", "html"])
+        .setting(
+            Setting::new("server", "SMTP server as host:port (smtp.example.com:465)")
+                .env(&["SMTP_SERVER"])
+                .required(),
+        )
+        .setting(
+            Setting::new(
+                "ssl",
+                "true: TLS from the start (465); starttls: upgrade (587); false: no TLS",
+            )
+            .env(&["SMTP_SSL"])
+            .default_value("false"),
+        )
+        .setting(
+            Setting::new("email", "Sender address, also the login")
+                .env(&["SMTP_EMAIL"])
+                .required(),
+        )
+        .setting(
+            Setting::new("password", "Password (or app password) of the login")
+                .env(&["SMTP_PASSWORD"])
+                .secret(),
+        )
+        .setting(Setting::new("name", "Sender name").env(&["SMTP_NAME"]))
+        .setting(
+            Setting::new("to", "Recipients, `;`-separated (default: the sender)")
+                .env(&["SMTP_EMAIL_TO"]),
+        )
+        .setting(Setting::new(
+            "user",
+            "Login, when it is not the sender address",
+        ))
+        .allow_host("setting:server")
+        .schemes(&["mailto", "mailtos"])
+    }
+
+    /// `mailto[s]://USER:PASSWORD@HOST[:PORT][?to=A;B&from=ADDR&name=NAME&mode=starttls]`
+    /// (mailtos means TLS: implicit on 465, else STARTTLS).
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        let u = OneLine::parse(url, &["mailto", "mailtos"])?;
+        let secure = u.scheme == "mailtos";
+        let port = u.port.unwrap_or(if secure { 465 } else { 25 });
+        let ssl = match (u.param("mode"), secure, port) {
+            (Some(mode), _, _) => match mode {
+                "ssl" | "tls" => "true",
+                "starttls" => "starttls",
+                "insecure" | "plain" => "false",
+                other => return Err(format!("mode={other}: use ssl, starttls or insecure")),
+            },
+            (None, true, 465) => "true",
+            (None, true, _) => "starttls",
+            (None, false, _) => "false",
+        };
+        let Some(user) = u.user.clone() else {
+            return Err("mailto:// needs a login: mailtos://USER:PASSWORD@HOST".into());
+        };
+        let from = match u.param("from") {
+            Some(from) => from.to_string(),
+            None if user.contains('@') => user.clone(),
+            None => format!("{user}@{}", u.host),
+        };
+        Pairs::new()
+            .set("server", format!("{}:{port}", u.host))
+            .set("ssl", ssl)
+            .set("email", from)
+            .set("user", user)
+            .maybe("password", u.password.clone())
+            .maybe("name", u.param("name"))
+            .maybe("to", u.param("to"))
+            .done()
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let server = settings.require("server")?;
+        let (host, port) = match server.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                p.parse::<u16>().map_err(|_| {
+                    SendError::Config(format!(
+                        "setting `server` (SMTP_SERVER) must be host:port, not {server:?}"
+                    ))
+                })?,
+            ),
+            None => (server, 0),
+        };
+        let security = match settings
+            .get_or("ssl", "false")
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "true" | "1" | "yes" | "ssl" | "tls" => Security::Tls,
+            "starttls" => Security::Starttls,
+            "false" | "0" | "no" => Security::Plain,
+            other => {
+                return Err(SendError::Config(format!(
+                    "setting `ssl` (SMTP_SSL) must be true, false or starttls, not {other:?}"
+                )));
+            }
+        };
+        let port = match (port, security) {
+            (0, Security::Tls) => 465,
+            (0, Security::Starttls) => 587,
+            (0, Security::Plain) => 25,
+            (p, _) => p,
+        };
+        let sender = settings.require("email")?;
+        let recipients = match settings.list("to", &[';', ',']) {
+            list if list.is_empty() => vec![Mailbox::new(None, sender)],
+            list => list.into_iter().map(|a| Mailbox::new(None, a)).collect(),
+        };
+        let password = settings.get("password");
+        let user = password.map(|_| settings.get_or("user", sender).to_string());
+        let email = Email {
+            sender: Mailbox::new(settings.get("name"), sender),
+            to: recipients,
+            subject: msg.headline(200),
+            text: msg.with_link(msg.body.clone()),
+            html: msg.is_html().then(|| msg.body.clone()),
+        };
+        mail::send(
+            &Server {
+                host: host.to_string(),
+                port,
+                security,
+                user,
+                password: password.map(String::from),
+            },
+            &email,
+        )?;
+        Ok(Receipt::none())
+    }
+}
+
+export_channel!(EmailChannel);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_mailto_urls() {
+        let s =
+            EmailChannel::parse_url("mailtos://bob:pw@smtp.example.com?to=a@x.org;b@y.org&name=CI")
+                .unwrap();
+        let get = |k: &str| s.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("server"), Some("smtp.example.com:465"));
+        assert_eq!(get("ssl"), Some("true"));
+        assert_eq!(get("email"), Some("bob@smtp.example.com"));
+        assert_eq!(get("to"), Some("a@x.org;b@y.org"));
+        let s = EmailChannel::parse_url("mailtos://me@x.org:pw@smtp.x.org:587").unwrap();
+        assert_eq!(s[1].1, "starttls");
+    }
+}

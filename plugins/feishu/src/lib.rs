@@ -1,0 +1,134 @@
+//! Feishu custom bots (notify.py's `FSKEY`/`FSSECRET`, Apprise's `feishu://`),
+//! and the same bots on Lark, Feishu's international edition: the `lark` plugin
+//! is this file built under another package name (see plugins/lark).
+
+use mcp_push_sdk::crypto::{feishu_sign, unix_millis};
+use mcp_push_sdk::prelude::*;
+
+struct Bot;
+
+/// Which edition this build is.
+struct Edition {
+    id: &'static str,
+    name: &'static str,
+    host: &'static str,
+    key_env: &'static str,
+    secret_env: &'static str,
+    api_env: &'static str,
+}
+
+const EDITION: Edition = if matches!(env!("CARGO_PKG_NAME").as_bytes(), b"mcp-push-lark") {
+    Edition {
+        id: "lark",
+        name: "Lark bot",
+        host: "open.larksuite.com",
+        key_env: "LARK_KEY",
+        secret_env: "LARK_SECRET",
+        api_env: "LARK_API_URL",
+    }
+} else {
+    Edition {
+        id: "feishu",
+        name: "Feishu bot",
+        host: "open.feishu.cn",
+        key_env: "FSKEY",
+        secret_env: "FSSECRET",
+        api_env: "FS_API_URL",
+    }
+};
+
+/// A request body may not exceed 20 KB; leave room for the JSON around it.
+const LIMIT: Limit = Limit::Bytes(18000);
+
+impl Channel for Bot {
+    fn info() -> ChannelInfo {
+        let e = &EDITION;
+        ChannelInfo::new(
+            e.id,
+            e.name,
+            env!("CARGO_PKG_VERSION"),
+            "A group's custom bot (webhook), signed when it has a secret",
+        )
+        .formats(&["text", "markdown"])
+        .setting(
+            Setting::new("key", "The webhook's key (the last part of its URL)")
+                .env(&[e.key_env])
+                .required()
+                .secret(),
+        )
+        .setting(
+            Setting::new("secret", "Signing secret, when the bot verifies signatures")
+                .env(&[e.secret_env])
+                .secret(),
+        )
+        .setting(Setting::api_url(e.api_env, &format!("https://{}", e.host)))
+        .allow_host(e.host)
+        .allow_host("setting:api_url")
+        .schemes(&[e.id])
+    }
+
+    /// `feishu://[SECRET@]KEY` (`lark://` likewise).
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        let u = OneLine::parse(url, &[EDITION.id])?;
+        if u.host.is_empty() {
+            return Err(format!(
+                "{0}:// needs the webhook key: {0}://[SECRET@]KEY",
+                EDITION.id
+            ));
+        }
+        Pairs::new()
+            .set("key", u.host)
+            .maybe("secret", u.user)
+            .done()
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let base = settings.base_url("api_url", &format!("https://{}", EDITION.host))?;
+        let mut body = if msg.is_markdown() {
+            // A card renders Markdown; plain text messages do not.
+            json!({ "msg_type": "interactive", "card": {
+                "header": { "title": { "tag": "plain_text", "content": msg.headline(100) } },
+                "elements": [{ "tag": "markdown",
+                    "content": truncate(&msg.with_link(msg.body.clone()), LIMIT, CUT_MARKER) }],
+            }})
+        } else {
+            json!({ "msg_type": "text", "content": {
+                "text": truncate(&msg.with_link(msg.text()), LIMIT, CUT_MARKER),
+            }})
+        };
+        if let Some(secret) = settings.get("secret") {
+            let now = unix_millis() / 1000;
+            body["timestamp"] = json!(now.to_string());
+            body["sign"] = json!(feishu_sign(secret, now));
+        }
+        Request::post(format!("{base}/open-apis/bot/v2/hook"))
+            .segment(settings.require("key")?)
+            .json(&body)
+            .send()?
+            .check(
+                &Check::field("code")
+                    .or_field("StatusCode")
+                    .eq(0)
+                    .message("msg")
+                    .message("StatusMessage")
+                    // 11232: frequency limited.
+                    .rate_limited(&[11232]),
+            )?;
+        Ok(Receipt::none())
+    }
+}
+
+export_channel!(Bot);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        let url = format!("{}://sec@key-1", EDITION.id);
+        let s = Bot::parse_url(&url).unwrap();
+        assert_eq!(s[0], ("key".to_string(), "key-1".to_string()));
+        assert_eq!(s[1], ("secret".to_string(), "sec".to_string()));
+    }
+}

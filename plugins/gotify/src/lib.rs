@@ -1,0 +1,99 @@
+//! Gotify, the self-hosted push server (notify.py's `GOTIFY_*`, Apprise's
+//! `gotify://` and `gotifys://`).
+
+use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::reply::{lookup, text_of};
+
+struct Gotify;
+
+impl Channel for Gotify {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "gotify",
+            "Gotify",
+            env!("CARGO_PKG_VERSION"),
+            "Posts to a Gotify server with an application token",
+        )
+        .formats(&["text", "markdown"])
+        .setting(
+            Setting::new("url", "Server URL")
+                .env(&["GOTIFY_URL"])
+                .required(),
+        )
+        .setting(
+            Setting::new("token", "Application token")
+                .env(&["GOTIFY_TOKEN"])
+                .required()
+                .secret(),
+        )
+        .setting(
+            Setting::new("priority", "0 to 10; else from the message's priority")
+                .env(&["GOTIFY_PRIORITY"]),
+        )
+        .allow_host("setting:url")
+        .schemes(&["gotify", "gotifys"])
+    }
+
+    /// `gotify[s]://HOST[:PORT][/PATH]/TOKEN[?priority=N]`
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        let mut u = OneLine::parse(url, &["gotify", "gotifys"])?;
+        let token = u
+            .path
+            .pop()
+            .ok_or("gotify:// needs the app token: gotify://HOST/TOKEN")?;
+        Pairs::new()
+            .set("url", u.base_url(u.scheme == "gotifys"))
+            .set("token", token)
+            .maybe("priority", u.param("priority"))
+            .done()
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let priority: i64 = match settings.parse::<i64>("priority")? {
+            Some(p) => p,
+            None => match msg.priority {
+                Priority::Low => 2,
+                Priority::Normal => 5,
+                Priority::High => 8,
+                Priority::Urgent => 10,
+            },
+        };
+        let mut extras = json!({});
+        if msg.is_markdown() {
+            extras["client::display"] = json!({ "contentType": "text/markdown" });
+        }
+        if let Some(link) = &msg.link {
+            extras["client::notification"] = json!({ "click": { "url": link } });
+        }
+        let body = json!({
+            "title": msg.title, "message": msg.body, "priority": priority, "extras": extras,
+        });
+        let reply = Request::post(format!("{}/message", settings.base_url("url", "")?))
+            .header("X-Gotify-Key", settings.require("token")?)
+            .json(&body)
+            .send()?
+            .check(
+                &Check::field("id")
+                    .message("errorDescription")
+                    .message("error"),
+            )?;
+        Ok(lookup(&reply, "id")
+            .map(|id| Receipt::id(text_of(id)))
+            .unwrap_or_else(Receipt::none))
+    }
+}
+
+export_channel!(Gotify);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_gotify_urls() {
+        let s = Gotify::parse_url("gotifys://push.example.com/sub/Atoken?priority=7").unwrap();
+        assert_eq!(s[0].1, "https://push.example.com/sub");
+        assert_eq!(s[1].1, "Atoken");
+        assert_eq!(s[2].1, "7");
+    }
+}

@@ -1,0 +1,142 @@
+//! Matrix rooms (`MATRIX_*`, Apprise-style `matrixs://TOKEN@HOST/!ROOM_ID`):
+//! sends `m.room.message` events and edits a run's first one with an
+//! `m.replace` relation.
+
+use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::reply::{lookup, text_of};
+use mcp_push_sdk::serde_json::Value;
+
+struct Matrix;
+
+impl Channel for Matrix {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "matrix",
+            "Matrix",
+            env!("CARGO_PKG_VERSION"),
+            "Posts to a Matrix room as a user or bot; edits a run's earlier message",
+        )
+        .formats(&["text", "html"])
+        .setting(
+            Setting::new("homeserver", "Homeserver URL (https://matrix.example.org)")
+                .env(&["MATRIX_HOMESERVER"])
+                .required(),
+        )
+        .setting(
+            Setting::new("access_token", "Access token of the sending account")
+                .env(&["MATRIX_ACCESS_TOKEN"])
+                .required()
+                .secret(),
+        )
+        .setting(
+            Setting::new(
+                "room_id",
+                "Room id (!abc:example.org) the account has joined",
+            )
+            .env(&["MATRIX_ROOM_ID"])
+            .required(),
+        )
+        .allow_host("setting:homeserver")
+        .schemes(&["matrix", "matrixs"])
+        .can_edit()
+    }
+
+    /// `matrix[s]://ACCESS_TOKEN@HOST[:PORT]/ROOM_ID`
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        let u = OneLine::parse(url, &["matrix", "matrixs"])?;
+        let (Some(token), [room]) = (u.user.clone(), u.path.as_slice()) else {
+            return Err("matrix:// needs a token and a room: matrixs://TOKEN@HOST/!ROOM_ID".into());
+        };
+        let server = OneLine {
+            path: Vec::new(),
+            ..u.clone()
+        };
+        Pairs::new()
+            .set("homeserver", server.base_url(u.scheme == "matrixs"))
+            .set("access_token", token)
+            .set("room_id", room.clone())
+            .done()
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let txn = format!("mcp-push-{}", unix_nanos());
+        let url = format!(
+            "{}/_matrix/client/v3/rooms",
+            settings.base_url("homeserver", "")?
+        );
+        let content = content(msg);
+        let event = match msg.previous.as_deref() {
+            None => content,
+            Some(original) => {
+                let mut edit = content.clone();
+                // Clients that do not know edits show "* new text".
+                edit["body"] = json!(format!("* {}", text_of(&content["body"])));
+                if let Some(html) = content.get("formatted_body") {
+                    edit["formatted_body"] = json!(format!("* {}", text_of(html)));
+                }
+                edit["m.new_content"] = content;
+                edit["m.relates_to"] = json!({ "rel_type": "m.replace", "event_id": original });
+                edit
+            }
+        };
+        let reply = Request::put(url)
+            .segment(settings.require("room_id")?)
+            .segment("send")
+            .segment("m.room.message")
+            .segment(&txn)
+            .bearer(settings.require("access_token")?)
+            .json(&event)
+            .send()?
+            .check(
+                &Check::field("event_id")
+                    .message("error")
+                    .message("errcode")
+                    .retry_after_ms("retry_after_ms"),
+            )?;
+        // Every edit points at the first event, so the first id is kept.
+        let id = match msg.previous.as_deref() {
+            Some(original) => Some(original.to_string()),
+            None => lookup(&reply, "event_id").map(text_of),
+        };
+        Ok(id.map(Receipt::id).unwrap_or_else(Receipt::none))
+    }
+}
+
+/// An `m.text` event's content: plain text, plus HTML when the message is HTML.
+fn content(msg: &Message) -> Value {
+    let mut c = json!({ "msgtype": "m.text", "body": msg.with_link(msg.text()) });
+    if msg.is_html() {
+        let title = mcp_push_sdk::text::escape_html(msg.title.trim());
+        let html = if title.is_empty() {
+            msg.body.clone()
+        } else {
+            format!("<b>{title}</b><br>{}", msg.body)
+        };
+        c["format"] = json!("org.matrix.custom.html");
+        c["formatted_body"] = json!(html);
+    }
+    c
+}
+
+fn unix_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+export_channel!(Matrix);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_matrix_urls() {
+        let s = Matrix::parse_url("matrixs://syt_tok@matrix.example.org/%21room%3Aexample.org")
+            .unwrap();
+        assert_eq!(s[0].1, "https://matrix.example.org");
+        assert_eq!(s[1].1, "syt_tok");
+        assert_eq!(s[2].1, "!room:example.org");
+    }
+}

@@ -1,0 +1,174 @@
+//! ntfy (notify.py's `NTFY_*`, Apprise's `ntfy://` and `ntfys://`): ntfy.sh or a
+//! self-hosted server. A run's later messages replace its first one through
+//! ntfy's sequence ids (ntfy 2.16 and later; older servers show them as new).
+
+use mcp_push_sdk::encode::base64;
+use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::reply::{lookup, text_of};
+
+struct Ntfy;
+
+const OFFICIAL: &str = "https://ntfy.sh";
+
+impl Channel for Ntfy {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "ntfy",
+            "ntfy",
+            env!("CARGO_PKG_VERSION"),
+            "Publishes to an ntfy topic; updates a run's notification in place",
+        )
+        .formats(&["text", "markdown"])
+        .setting(
+            Setting::new("topic", "Topic name")
+                .env(&["NTFY_TOPIC"])
+                .required(),
+        )
+        .setting(
+            Setting::new("url", "Server URL")
+                .env(&["NTFY_URL"])
+                .default_value(OFFICIAL),
+        )
+        .setting(
+            Setting::new(
+                "priority",
+                "1 (min) to 5 (max); else the message's priority",
+            )
+            .env(&["NTFY_PRIORITY"]),
+        )
+        .setting(
+            Setting::new("token", "Access token")
+                .env(&["NTFY_TOKEN"])
+                .secret(),
+        )
+        .setting(Setting::new("username", "User, for Basic auth").env(&["NTFY_USERNAME"]))
+        .setting(
+            Setting::new("password", "Password, for Basic auth")
+                .env(&["NTFY_PASSWORD"])
+                .secret(),
+        )
+        .setting(
+            Setting::new("actions", "Action buttons, in ntfy's Actions header format")
+                .env(&["NTFY_ACTIONS"]),
+        )
+        .allow_host("ntfy.sh")
+        .allow_host("setting:url")
+        .schemes(&["ntfy", "ntfys"])
+        .can_edit()
+    }
+
+    /// `ntfy://TOPIC` (ntfy.sh), `ntfy[s]://[USER:PASSWORD@]HOST[:PORT]/TOPIC`,
+    /// `?token=TOKEN&priority=N`.
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        let u = OneLine::parse(url, &["ntfy", "ntfys"])?;
+        let (server, topic) = match u.path.as_slice() {
+            [] if !u.host.is_empty() => (OFFICIAL.to_string(), u.host.clone()),
+            [topic] => {
+                let host = OneLine {
+                    path: Vec::new(),
+                    ..u.clone()
+                };
+                (host.base_url(u.scheme == "ntfys"), topic.clone())
+            }
+            _ => return Err("ntfy:// takes one topic: ntfy://[HOST/]TOPIC".into()),
+        };
+        Pairs::new()
+            .set("url", server)
+            .set("topic", topic)
+            .maybe("username", u.user.clone())
+            .maybe("password", u.password.clone())
+            .maybe("token", u.param("token"))
+            .maybe("priority", u.param("priority"))
+            .done()
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let mut req =
+            Request::post(settings.base_url("url", OFFICIAL)?).segment(settings.require("topic")?);
+        // Publishing under an earlier message's id replaces that notification.
+        if let Some(previous) = msg.previous.as_deref() {
+            req = req.segment(previous);
+        }
+        let priority = match settings.get("priority") {
+            Some(p) => match p.trim() {
+                "1" | "2" | "3" | "4" | "5" => p.trim(),
+                "min" => "1",
+                "low" => "2",
+                "default" => "3",
+                "high" => "4",
+                "max" | "urgent" => "5",
+                _ => {
+                    return Err(SendError::Config(format!(
+                        "setting `priority` must be 1 to 5, not {p:?}"
+                    )));
+                }
+            },
+            None => match msg.priority {
+                Priority::Low => "2",
+                Priority::Normal => "3",
+                Priority::High => "4",
+                Priority::Urgent => "5",
+            },
+        };
+        req = req.header("Priority", priority);
+        if !msg.title.trim().is_empty() {
+            req = req.header("Title", &header_text(&msg.title));
+        }
+        if !msg.tags.is_empty() {
+            req = req.header("Tags", &header_text(&msg.tags.join(",")));
+        }
+        if let Some(link) = &msg.link {
+            req = req.header("Click", link);
+        }
+        if let Some(actions) = settings.get("actions") {
+            req = req.header("Actions", &header_text(actions));
+        }
+        if msg.is_markdown() {
+            req = req.header("Markdown", "yes");
+        }
+        if let Some(token) = settings.get("token") {
+            req = req.bearer(token);
+        } else if let Some(user) = settings.get("username") {
+            req = req.basic_auth(user, settings.get_or("password", ""));
+        }
+        let reply = req
+            .body("text/plain; charset=utf-8", msg.body.clone())
+            .send()?
+            .check(&Check::field("id").message("error"))?;
+        let id = msg
+            .previous
+            .clone()
+            .or_else(|| lookup(&reply, "sequence_id").map(text_of))
+            .or_else(|| lookup(&reply, "id").map(text_of));
+        Ok(id.map(Receipt::id).unwrap_or_else(Receipt::none))
+    }
+}
+
+/// A header value: ASCII as it is, anything else as an RFC 2047 encoded word
+/// (which ntfy decodes).
+fn header_text(s: &str) -> String {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        s.to_string()
+    } else {
+        format!("=?UTF-8?B?{}?=", base64(s.as_bytes()))
+    }
+}
+
+export_channel!(Ntfy);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_headers() {
+        let s = Ntfy::parse_url("ntfy://alerts").unwrap();
+        assert_eq!(s[0].1, OFFICIAL);
+        assert_eq!(s[1].1, "alerts");
+        let s = Ntfy::parse_url("ntfys://me:pw@ntfy.example.com/ops?priority=5").unwrap();
+        assert_eq!(s[0].1, "https://ntfy.example.com");
+        assert_eq!(s[1].1, "ops");
+        assert_eq!(header_text("héllo"), "=?UTF-8?B?aMOpbGxv?=");
+        assert_eq!(header_text("plain"), "plain");
+    }
+}

@@ -1,0 +1,57 @@
+//! PushMe (notify.py's `PUSHME_KEY`, `PUSHME_URL` for a self-hosted server).
+
+use mcp_push_sdk::prelude::*;
+
+struct PushMe;
+
+const OFFICIAL: &str = "https://push.i-i.me";
+
+impl Channel for PushMe {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "pushme",
+            "PushMe",
+            env!("CARGO_PKG_VERSION"),
+            "Pushes to the PushMe app",
+        )
+        .formats(&["text", "markdown"])
+        .setting(
+            Setting::new("key", "push_key")
+                .env(&["PUSHME_KEY"])
+                .required()
+                .secret(),
+        )
+        .setting(
+            Setting::new("url", "Server URL")
+                .env(&["PUSHME_URL"])
+                .default_value(OFFICIAL),
+        )
+        .allow_host("push.i-i.me")
+        .allow_host("setting:url")
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let content = msg.with_link(msg.body.clone());
+        let kind = if msg.is_markdown() {
+            "markdown"
+        } else {
+            "text"
+        };
+        let reply = Request::post(format!("{}/", settings.base_url("url", OFFICIAL)?))
+            .form(&[
+                ("push_key", settings.require("key")?),
+                ("title", msg.title.as_str()),
+                ("content", content.as_str()),
+                ("type", kind),
+            ])
+            .send()?;
+        // PushMe answers the plain word `success`; anything else is its reason.
+        match (reply.is_success(), reply.text().trim()) {
+            (true, "success") => Ok(Receipt::none()),
+            (true, why) => Err(SendError::Rejected(why.to_string())),
+            (false, _) => Err(reply.status_error()),
+        }
+    }
+}
+
+export_channel!(PushMe);

@@ -1,0 +1,105 @@
+//! Pushover (`PUSHOVER_TOKEN`, `PUSHOVER_USER`, Apprise's
+//! `pushover://USER_KEY@TOKEN`).
+
+use mcp_push_sdk::prelude::*;
+
+struct Pushover;
+
+const OFFICIAL: &str = "https://api.pushover.net";
+
+impl Channel for Pushover {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "pushover",
+            "Pushover",
+            env!("CARGO_PKG_VERSION"),
+            "Pushes to Pushover's apps with an application token and a user key",
+        )
+        .formats(&["text", "html"])
+        .setting(
+            Setting::new("token", "Application API token")
+                .env(&["PUSHOVER_TOKEN"])
+                .required()
+                .secret(),
+        )
+        .setting(
+            Setting::new("user", "User or group key")
+                .env(&["PUSHOVER_USER"])
+                .required()
+                .secret(),
+        )
+        .setting(
+            Setting::new("device", "Device name(s), comma-separated").env(&["PUSHOVER_DEVICE"]),
+        )
+        .setting(Setting::api_url("PUSHOVER_API_URL", OFFICIAL))
+        .allow_host("api.pushover.net")
+        .allow_host("setting:api_url")
+        .schemes(&["pover", "pushover"])
+    }
+
+    /// `pover://USER_KEY@TOKEN[/DEVICE]` (also `pushover://`).
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        let u = OneLine::parse(url, &["pover", "pushover"])?;
+        let Some(user) = u.user.clone() else {
+            return Err("pover:// needs the user key and the token: pover://USER_KEY@TOKEN".into());
+        };
+        Pairs::new()
+            .set("token", u.host.clone())
+            .set("user", user)
+            .maybe("device", (!u.path.is_empty()).then(|| u.path.join(",")))
+            .done()
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let priority = match msg.priority {
+            Priority::Low => "-1",
+            Priority::Normal => "0",
+            Priority::High | Priority::Urgent => "1",
+        };
+        // A title holds 250 characters and a message 1024.
+        let title = truncate(&msg.title, Limit::Chars(250), CUT_MARKER);
+        let message = truncate(&msg.body, Limit::Chars(1024), CUT_MARKER);
+        let mut form = vec![
+            ("token", settings.require("token")?.to_string()),
+            ("user", settings.require("user")?.to_string()),
+            ("message", message),
+            ("priority", priority.to_string()),
+        ];
+        if !title.trim().is_empty() {
+            form.push(("title", title));
+        }
+        if msg.is_html() {
+            form.push(("html", "1".into()));
+        }
+        if let Some(link) = &msg.link {
+            form.push(("url", link.clone()));
+        }
+        if let Some(device) = settings.get("device") {
+            form.push(("device", device.to_string()));
+        }
+        Request::post(format!(
+            "{}/1/messages.json",
+            settings.base_url("api_url", OFFICIAL)?
+        ))
+        .form(&form)
+        .send()?
+        // `status` 1 is success; else the reasons are in `errors`.
+        .check(&Check::field("status").eq(1).message("errors"))?;
+        Ok(Receipt::none())
+    }
+}
+
+export_channel!(Pushover);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_pushover_urls() {
+        let s = Pushover::parse_url("pover://ukey@atoken/phone").unwrap();
+        assert_eq!(s[0].1, "atoken");
+        assert_eq!(s[1].1, "ukey");
+        assert_eq!(s[2].1, "phone");
+    }
+}

@@ -1,0 +1,98 @@
+//! PushPlus (推送加, notify.py's `PUSH_PLUS_*`, Apprise's `pushplus://TOKEN`).
+
+use mcp_push_sdk::prelude::*;
+
+struct PushPlus;
+
+const OFFICIAL: &str = "https://www.pushplus.plus";
+
+impl Channel for PushPlus {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "pushplus",
+            "PushPlus",
+            env!("CARGO_PKG_VERSION"),
+            "Pushes through pushplus.plus to WeChat and its other channels",
+        )
+        .formats(&["text", "markdown", "html"])
+        .setting(
+            Setting::new("token", "User token")
+                .env(&["PUSH_PLUS_TOKEN"])
+                .required()
+                .secret(),
+        )
+        .setting(Setting::new("topic", "Group code (一对多推送)").env(&["PUSH_PLUS_USER"]))
+        .setting(
+            Setting::new(
+                "template",
+                "html, txt, json, markdown, ...; else from the format",
+            )
+            .env(&["PUSH_PLUS_TEMPLATE"]),
+        )
+        .setting(
+            Setting::new("channel", "wechat, webhook, cp, mail or sms")
+                .env(&["PUSH_PLUS_CHANNEL"])
+                .default_value("wechat"),
+        )
+        .setting(
+            Setting::new("webhook", "Webhook code, for channel webhook/cp")
+                .env(&["PUSH_PLUS_WEBHOOK"]),
+        )
+        .setting(Setting::new("callback_url", "Callback URL").env(&["PUSH_PLUS_CALLBACKURL"]))
+        .setting(Setting::new("to", "Friend tokens, comma-separated").env(&["PUSH_PLUS_TO"]))
+        .setting(Setting::api_url("PUSH_PLUS_API_URL", OFFICIAL))
+        .allow_host("www.pushplus.plus")
+        .allow_host("setting:api_url")
+        .schemes(&["pushplus"])
+    }
+
+    /// `pushplus://TOKEN`
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        let u = OneLine::parse(url, &["pushplus"])?;
+        if u.host.is_empty() {
+            return Err("pushplus:// needs the token: pushplus://TOKEN".into());
+        }
+        Pairs::new()
+            .set("token", u.host.clone())
+            .maybe("topic", u.param("topic"))
+            .done()
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let template = settings.get("template").unwrap_or(match msg.format {
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+            Format::Text => "txt",
+        });
+        let mut body = json!({
+            "token": settings.require("token")?,
+            "title": msg.headline(100),
+            "content": msg.with_link(msg.body.clone()),
+            "template": template,
+            "channel": settings.get_or("channel", "wechat"),
+        });
+        for (key, field) in [
+            ("topic", "topic"),
+            ("webhook", "webhook"),
+            ("callback_url", "callbackUrl"),
+            ("to", "to"),
+        ] {
+            if let Some(v) = settings.get(key) {
+                body[field] = json!(v);
+            }
+        }
+        Request::post(format!("{}/send", settings.base_url("api_url", OFFICIAL)?))
+            .json(&body)
+            .send()?
+            // 200 is success; 999 is the service's own failure.
+            .check(
+                &Check::field("code")
+                    .eq(200)
+                    .message("msg")
+                    .unavailable(&[999]),
+            )?;
+        Ok(Receipt::none())
+    }
+}
+
+export_channel!(PushPlus);

@@ -1,0 +1,60 @@
+//! Microsoft Teams through a Workflows (Power Automate) webhook that posts an
+//! Adaptive Card (`TEAMS_WEBHOOK_URL`).
+
+use mcp_push_sdk::prelude::*;
+
+struct Teams;
+
+/// A Teams message holds about 28 KB; leave room for the card around the text.
+const LIMIT: Limit = Limit::Bytes(24000);
+
+impl Channel for Teams {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "teams",
+            "Microsoft Teams",
+            env!("CARGO_PKG_VERSION"),
+            "Posts an Adaptive Card to a Teams channel through a Workflows webhook",
+        )
+        .formats(&["text", "markdown"])
+        .setting(
+            Setting::new("webhook_url", "The workflow's HTTP trigger URL")
+                .env(&["TEAMS_WEBHOOK_URL"])
+                .required()
+                .secret(),
+        )
+        .allow_host("setting:webhook_url")
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let mut body = Vec::new();
+        if !msg.title.trim().is_empty() {
+            body.push(json!({ "type": "TextBlock", "text": msg.title.trim(),
+                "weight": "Bolder", "size": "Medium", "wrap": true }));
+        }
+        // TextBlocks render a subset of Markdown, which plain text survives.
+        body.push(json!({ "type": "TextBlock",
+            "text": truncate(&msg.body, LIMIT, CUT_MARKER), "wrap": true }));
+        let mut card = json!({
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard", "version": "1.4", "body": body,
+        });
+        if let Some(link) = &msg.link {
+            card["actions"] = json!([{ "type": "Action.OpenUrl", "title": "Open", "url": link }]);
+        }
+        let payload = json!({ "type": "message", "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": card,
+        }]});
+        // The workflow answers 202 Accepted (or 200); errors come as JSON
+        // `{"error": {"code", "message"}}` with a 4xx or 5xx status.
+        Request::post(settings.require("webhook_url")?)
+            .json(&payload)
+            .send()?
+            .error_for_status()?;
+        Ok(Receipt::none())
+    }
+}
+
+export_channel!(Teams);

@@ -1,0 +1,54 @@
+//! WePlus bot (微加机器人, notify.py's `WE_PLUS_BOT_*`).
+
+use mcp_push_sdk::prelude::*;
+
+struct WePlus;
+
+const OFFICIAL: &str = "https://www.weplusbot.com";
+
+impl Channel for WePlus {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "weplus",
+            "WePlus bot",
+            env!("CARGO_PKG_VERSION"),
+            "Pushes to WeChat through the WePlus bot",
+        )
+        .formats(&["text", "html"])
+        .setting(
+            Setting::new("token", "Token")
+                .env(&["WE_PLUS_BOT_TOKEN"])
+                .required()
+                .secret(),
+        )
+        .setting(Setting::new("receiver", "Receiver").env(&["WE_PLUS_BOT_RECEIVER"]))
+        .setting(
+            Setting::new("version", "pro or personal")
+                .env(&["WE_PLUS_BOT_VERSION"])
+                .default_value("pro"),
+        )
+        .setting(Setting::api_url("WE_PLUS_BOT_API_URL", OFFICIAL))
+        .allow_host("www.weplusbot.com")
+        .allow_host("setting:api_url")
+    }
+
+    fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let (template, content) = if msg.is_html() {
+            ("html", msg.with_link(msg.body.clone()))
+        } else {
+            ("txt", msg.with_link(msg.body.clone()))
+        };
+        let body = json!({
+            "token": settings.require("token")?, "title": msg.headline(100),
+            "content": content, "template": template,
+            "receiver": settings.get_or("receiver", ""), "version": settings.get_or("version", "pro"),
+        });
+        Request::post(format!("{}/send", settings.base_url("api_url", OFFICIAL)?))
+            .json(&body)
+            .send()?
+            .check(&Check::field("code").eq(200).message("msg"))?;
+        Ok(Receipt::none())
+    }
+}
+
+export_channel!(WePlus);
