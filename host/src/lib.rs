@@ -14,3 +14,4 @@ pub mod mcp;
 pub mod notification;
 pub mod plugin;
 pub mod redact;
+pub mod store;

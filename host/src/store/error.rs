@@ -1,0 +1,49 @@
+use std::path::PathBuf;
+
+/// Why the store could not do what was asked. Never a silent loss: an open
+/// that cannot trust the file stops here instead of recreating it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "{} is not an mcp-push database (file is not a database): move it away or pass --db",
+        path.display()
+    )]
+    NotADatabase { path: PathBuf },
+    #[error(
+        "{} is damaged ({detail}): keep a copy, then restore it from a backup or move it away",
+        path.display()
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "{} was written by a newer mcp-push (schema {found}, this one knows up to {supported}): upgrade mcp-push or pass another --db",
+        path.display()
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error(
+        "{} is locked by another process (still busy after {waited_ms} ms): wait for it or stop the other mcp-push",
+        path.display()
+    )]
+    Locked { path: PathBuf, waited_ms: u128 },
+    #[error("cannot open {}: {detail}", path.display())]
+    Open { path: PathBuf, detail: String },
+    #[error("no delivery {0}")]
+    NoSuchDelivery(super::DeliveryId),
+    #[error("delivery {id} is {state}, not failed: only failed deliveries can be retried")]
+    NotRetryable {
+        id: super::DeliveryId,
+        state: super::DeliveryState,
+    },
+    #[error("stored data is not what this mcp-push expects ({0}): the database may be damaged")]
+    BadData(String),
+    #[error("database error on {}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("the store's writer thread stopped; restart mcp-push")]
+    WriterGone,
+}

@@ -1,0 +1,50 @@
+//! The schema, as an append-only list of migrations. The database's
+//! `user_version` says how many have run; never edit one that has shipped.
+
+pub const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE events (
+    id              INTEGER PRIMARY KEY,
+    created_at      INTEGER NOT NULL,
+    source          TEXT NOT NULL CHECK (source IN ('cli', 'mcp', 'http', 'watcher')),
+    run_id          TEXT,
+    kind            TEXT CHECK (kind IN ('start', 'update', 'end', 'error')),
+    idempotency_key TEXT UNIQUE,
+    notification    TEXT NOT NULL
+);
+CREATE INDEX events_run ON events (run_id, id) WHERE run_id IS NOT NULL;
+CREATE INDEX events_created ON events (created_at);
+
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    event_id        INTEGER NOT NULL REFERENCES events (id),
+    channel         TEXT NOT NULL,
+    state           TEXT NOT NULL
+                    CHECK (state IN ('pending', 'sent', 'failed', 'skipped', 'coalesced')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    rate_limited    INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    lease_until     INTEGER,
+    last_error      TEXT,
+    remote_id       TEXT,
+    updated_at      INTEGER NOT NULL,
+    UNIQUE (event_id, channel)
+);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX deliveries_failed ON deliveries (id) WHERE state = 'failed';
+
+CREATE TABLE runs (
+    run_id       TEXT PRIMARY KEY,
+    status       TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+    progress     REAL,
+    step         TEXT,
+    started_at   INTEGER NOT NULL,
+    ended_at     INTEGER,
+    duration_ms  INTEGER,
+    last_message TEXT,
+    artifact_url TEXT,
+    error_code   TEXT,
+    updated_at   INTEGER NOT NULL
+);
+CREATE INDEX runs_started ON runs (started_at DESC);
+"#];

@@ -1,0 +1,605 @@
+//! The embedded backend: one SQLite file in WAL mode.
+
+use super::retry::{Decision, RetryPolicy};
+use super::run::{self, RunState};
+use super::schema::MIGRATIONS;
+use super::{
+    Appended, Claim, Delivery, DeliveryId, DeliveryState, EventId, NewEvent, RunStatus, Source,
+    Store, StoreError, StoredEvent, Target, UnixMillis,
+};
+use crate::notification::{ChannelId, EventKind, Notification, RunId};
+use crate::plugin::DeliveryError;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Where the database lives: `--db`, else `MCP_PUSH_DB`, else the platform data dir.
+pub fn resolve_db_path(flag: Option<PathBuf>) -> Option<PathBuf> {
+    flag.or_else(|| {
+        std::env::var_os("MCP_PUSH_DB")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+    .or_else(default_db_path)
+}
+
+/// `<data dir>/mcp-push.db`, e.g. `~/.local/share/mcp-push/mcp-push.db` on Linux.
+pub fn default_db_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "mcp-push").map(|d| d.data_dir().join("mcp-push.db"))
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// How long to wait for another writer before reporting the database locked.
+    pub busy_timeout: Duration,
+    /// `FULL` syncs the WAL on every commit, so an acknowledged event survives
+    /// a power cut; `NORMAL` only survives a process crash.
+    pub synchronous_full: bool,
+    pub retry: RetryPolicy,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            busy_timeout: Duration::from_secs(5),
+            synchronous_full: true,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+pub struct SqliteStore {
+    path: PathBuf,
+    options: SqliteOptions,
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Open (creating if missing) and migrate. A file that is not ours, is
+    /// damaged, is newer, or stays locked is an error, never recreated.
+    pub fn open(path: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                detail: format!("cannot create {}: {e}", dir.display()),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| classify(path, &options, e))?;
+        let store = SqliteStore {
+            path: path.to_path_buf(),
+            options,
+            conn: Mutex::new(conn),
+        };
+        store.setup()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        classify(&self.path, &self.options, e)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock left no open transaction behind
+        // (rusqlite rolls back on drop), so the connection is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn setup(&self) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        conn.busy_timeout(self.options.busy_timeout)
+            .map_err(|e| self.err(e))?;
+        // Reading the schema first makes a garbage file fail here, before any write.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                supported,
+            });
+        }
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Open {
+                path: self.path.clone(),
+                detail: format!("cannot switch to WAL mode (got {mode}); is it on a network drive?"),
+            });
+        }
+        let sync = if self.options.synchronous_full { "FULL" } else { "NORMAL" };
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+        ))
+        .map_err(|e| self.err(e))?;
+        if version < supported {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| self.err(e))?;
+            // Another process may have migrated while we waited for the lock.
+            let now: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(now as usize) {
+                tx.execute_batch(sql).map_err(|e| self.err(e))?;
+                tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                    .map_err(|e| self.err(e))?;
+            }
+            tx.commit().map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    fn load_run(conn: &Connection, run_id: &str) -> rusqlite::Result<Option<RunState>> {
+        conn.query_row(
+            "SELECT run_id, status, progress, step, started_at, ended_at, duration_ms,
+                    last_message, artifact_url, error_code, updated_at
+             FROM runs WHERE run_id = ?1",
+            [run_id],
+            run_from_row,
+        )
+        .optional()
+    }
+}
+
+fn classify(path: &Path, options: &SqliteOptions, e: rusqlite::Error) -> StoreError {
+    let path = path.to_path_buf();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path,
+            detail: e.to_string(),
+        },
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Locked {
+            path,
+            waited_ms: options.busy_timeout.as_millis(),
+        },
+        Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => StoreError::Open {
+            path,
+            detail: e.to_string(),
+        },
+        _ => StoreError::Sqlite { path, source: e },
+    }
+}
+
+fn bad(what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("unknown {what} {value:?}").into(),
+    )
+}
+
+fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunState> {
+    let status: String = r.get(1)?;
+    Ok(RunState {
+        run_id: RunId(r.get(0)?),
+        status: RunStatus::parse(&status).ok_or_else(|| bad("run status", &status))?,
+        progress: r.get::<_, Option<f64>>(2)?.map(|p| p as f32),
+        step: r.get(3)?,
+        started_at: UnixMillis(r.get(4)?),
+        ended_at: r.get::<_, Option<i64>>(5)?.map(UnixMillis),
+        duration_ms: r.get(6)?,
+        last_message: r.get(7)?,
+        artifact_url: r.get(8)?,
+        error_code: r.get(9)?,
+        updated_at: UnixMillis(r.get(10)?),
+    })
+}
+
+const DELIVERY_COLUMNS: &str =
+    "d.id, d.event_id, d.channel, d.state, d.attempts, d.next_attempt_at, d.last_error, d.remote_id";
+
+fn delivery_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
+    let channel: String = r.get(2)?;
+    let state: String = r.get(3)?;
+    Ok(Delivery {
+        id: DeliveryId(r.get(0)?),
+        event_id: EventId(r.get(1)?),
+        channel: ChannelId::new(&channel).map_err(|_| bad("channel", &channel))?,
+        state: DeliveryState::parse(&state).ok_or_else(|| bad("delivery state", &state))?,
+        attempts: r.get(4)?,
+        next_attempt_at: r.get::<_, Option<i64>>(5)?.map(UnixMillis),
+        last_error: r.get(6)?,
+        remote_id: r.get(7)?,
+    })
+}
+
+fn parse_notification(json: &str) -> rusqlite::Result<Notification> {
+    serde_json::from_str(json).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+fn kind_from_str(s: &str) -> Option<EventKind> {
+    [
+        EventKind::Start,
+        EventKind::Update,
+        EventKind::End,
+        EventKind::Error,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == s)
+}
+
+/// Write one event inside an open transaction.
+fn append_one(tx: &rusqlite::Transaction<'_>, ev: &NewEvent) -> rusqlite::Result<Appended> {
+    if let Some(key) = &ev.idempotency_key {
+        let first: Option<i64> = tx
+            .prepare_cached("SELECT id FROM events WHERE idempotency_key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        if let Some(first) = first {
+            let mut stmt =
+                tx.prepare_cached("SELECT channel, id FROM deliveries WHERE event_id = ?1 ORDER BY id")?;
+            let deliveries = stmt
+                .query_map([first], |r| {
+                    let c: String = r.get(0)?;
+                    Ok((
+                        ChannelId::new(&c).map_err(|_| bad("channel", &c))?,
+                        DeliveryId(r.get(1)?),
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            return Ok(Appended {
+                event_id: EventId(first),
+                deliveries,
+                duplicate_of: Some(EventId(first)),
+            });
+        }
+    }
+    let json = serde_json::to_string(&ev.notification)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let run_event = ev.notification.event.as_ref();
+    tx.prepare_cached(
+        "INSERT INTO events (created_at, source, run_id, kind, idempotency_key, notification)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        ev.received_at.0,
+        ev.source.as_str(),
+        run_event.map(|e| e.run_id.0.as_str()),
+        run_event.map(|e| e.kind.as_str()),
+        ev.idempotency_key,
+        json,
+    ])?;
+    let event_id = tx.last_insert_rowid();
+    let mut deliveries = Vec::with_capacity(ev.channels.len());
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO deliveries (event_id, channel, state, next_attempt_at, updated_at)
+             VALUES (?1, ?2, 'pending', ?3, ?3)",
+        )?;
+        for channel in &ev.channels {
+            stmt.execute(params![event_id, channel.as_str(), ev.received_at.0])?;
+            deliveries.push((channel.clone(), DeliveryId(tx.last_insert_rowid())));
+        }
+    }
+    if let Some(re) = run_event {
+        let prev = SqliteStore::load_run(tx, &re.run_id.0)?;
+        let unchanged = prev.clone();
+        let next = run::apply(prev, re, &ev.notification.body, ev.received_at);
+        if unchanged.as_ref() != Some(&next) {
+            tx.prepare_cached(
+                "INSERT INTO runs (run_id, status, progress, step, started_at, ended_at,
+                                   duration_ms, last_message, artifact_url, error_code, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT (run_id) DO UPDATE SET
+                    status = excluded.status, progress = excluded.progress, step = excluded.step,
+                    started_at = excluded.started_at, ended_at = excluded.ended_at,
+                    duration_ms = excluded.duration_ms, last_message = excluded.last_message,
+                    artifact_url = excluded.artifact_url, error_code = excluded.error_code,
+                    updated_at = excluded.updated_at",
+            )?
+            .execute(params![
+                next.run_id.0,
+                next.status.as_str(),
+                next.progress.map(f64::from),
+                next.step,
+                next.started_at.0,
+                next.ended_at.map(|t| t.0),
+                next.duration_ms,
+                next.last_message,
+                next.artifact_url,
+                next.error_code,
+                next.updated_at.0,
+            ])?;
+        }
+    }
+    Ok(Appended {
+        event_id: EventId(event_id),
+        deliveries,
+        duplicate_of: None,
+    })
+}
+
+impl Store for SqliteStore {
+    fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::with_capacity(events.len());
+        for ev in &events {
+            out.push(append_one(&tx, ev).map_err(|e| self.err(e))?);
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
+        let conn = self.lock();
+        conn.query_row(
+            "SELECT id, source, run_id, kind, created_at, idempotency_key, notification
+             FROM events WHERE id = ?1",
+            [id.0],
+            |r| {
+                let source: String = r.get(1)?;
+                let kind: Option<String> = r.get(3)?;
+                Ok(StoredEvent {
+                    id: EventId(r.get(0)?),
+                    source: Source::parse(&source).ok_or_else(|| bad("source", &source))?,
+                    run_id: r.get::<_, Option<String>>(2)?.map(RunId),
+                    kind: match kind {
+                        Some(k) => Some(kind_from_str(&k).ok_or_else(|| bad("event kind", &k))?),
+                        None => None,
+                    },
+                    created_at: UnixMillis(r.get(4)?),
+                    idempotency_key: r.get(5)?,
+                    notification: parse_notification(&r.get::<_, String>(6)?)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
+    fn claim_due(
+        &self,
+        now: UnixMillis,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<Claim>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let lease_until = now.plus(lease);
+        let claims = (|| {
+            let mut claims = Vec::new();
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT d.id, d.event_id, d.channel, d.attempts, e.notification
+                     FROM deliveries d JOIN events e ON e.id = d.event_id
+                     WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+                       AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+                     ORDER BY d.next_attempt_at, d.id LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![now.0, limit as i64], |r| {
+                    let c: String = r.get(2)?;
+                    Ok(Claim {
+                        delivery: DeliveryId(r.get(0)?),
+                        event_id: EventId(r.get(1)?),
+                        channel: ChannelId::new(&c).map_err(|_| bad("channel", &c))?,
+                        attempts: r.get(3)?,
+                        lease_until,
+                        notification: parse_notification(&r.get::<_, String>(4)?)?,
+                    })
+                })?;
+                for c in rows {
+                    claims.push(c?);
+                }
+            }
+            let mut lease_stmt =
+                tx.prepare_cached("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1")?;
+            for c in &claims {
+                lease_stmt.execute(params![c.delivery.0, lease_until.0])?;
+            }
+            Ok(claims)
+        })()
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(claims)
+    }
+
+    fn resume(&self) -> Result<u64, StoreError> {
+        let conn = self.lock();
+        let n = conn
+            .execute(
+                "UPDATE deliveries SET lease_until = NULL
+                 WHERE state = 'pending' AND lease_until IS NOT NULL",
+                [],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n as u64)
+    }
+
+    fn record_sent(
+        &self,
+        id: DeliveryId,
+        remote_id: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        let conn = self.lock();
+        let n = conn
+            .execute(
+                "UPDATE deliveries SET state = 'sent', attempts = attempts + 1,
+                    remote_id = ?2, lease_until = NULL, next_attempt_at = NULL, updated_at = ?3
+                 WHERE id = ?1",
+                params![id.0, remote_id, now.0],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Err(StoreError::NoSuchDelivery(id));
+        }
+        Ok(())
+    }
+
+    fn record_failure(
+        &self,
+        id: DeliveryId,
+        error: &DeliveryError,
+        now: UnixMillis,
+    ) -> Result<DeliveryState, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let counts: Option<(u32, u32)> = tx
+            .query_row(
+                "SELECT failures, rate_limited FROM deliveries WHERE id = ?1",
+                [id.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let (mut failures, mut rate_limited) = counts.ok_or(StoreError::NoSuchDelivery(id))?;
+        if matches!(error, DeliveryError::RateLimited(_)) {
+            rate_limited += 1;
+        } else {
+            failures += 1;
+        }
+        let decision =
+            self.options
+                .retry
+                .decide(error, failures, rate_limited, now, rand::random::<f64>());
+        let (state, next) = match decision {
+            Decision::RetryAt(at) => (DeliveryState::Pending, Some(at.0)),
+            Decision::Fail => (DeliveryState::Failed, None),
+        };
+        tx.execute(
+            "UPDATE deliveries SET state = ?2, attempts = attempts + 1, failures = ?3,
+                rate_limited = ?4, next_attempt_at = ?5, lease_until = NULL,
+                last_error = ?6, updated_at = ?7
+             WHERE id = ?1",
+            params![
+                id.0,
+                state.as_str(),
+                failures,
+                rate_limited,
+                next,
+                error.to_string(),
+                now.0
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(state)
+    }
+
+    fn retry(&self, id: DeliveryId, now: UnixMillis) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let state: Option<String> = tx
+            .query_row("SELECT state FROM deliveries WHERE id = ?1", [id.0], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let state = state.ok_or(StoreError::NoSuchDelivery(id))?;
+        let state = DeliveryState::parse(&state)
+            .ok_or_else(|| StoreError::BadData(format!("delivery state {state:?}")))?;
+        if state != DeliveryState::Failed {
+            return Err(StoreError::NotRetryable { id, state });
+        }
+        // A manual retry is a new decision by a person: a fresh budget, history kept in `attempts`.
+        tx.execute(
+            "UPDATE deliveries SET state = 'pending', failures = 0, rate_limited = 0,
+                next_attempt_at = ?2, lease_until = NULL, updated_at = ?2
+             WHERE id = ?1",
+            params![id.0, now.0],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn deliveries_for(&self, target: &Target) -> Result<Vec<Delivery>, StoreError> {
+        let conn = self.lock();
+        let (sql, arg): (String, rusqlite::types::Value) = match target {
+            Target::Event(id) => (
+                format!("SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.event_id = ?1 ORDER BY d.id"),
+                id.0.into(),
+            ),
+            Target::Run(run) => (
+                format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
+                     WHERE e.run_id = ?1 ORDER BY d.id"
+                ),
+                run.0.clone().into(),
+            ),
+        };
+        let mut stmt = conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        stmt.query_map([arg], delivery_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    fn failed_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.state = 'failed'
+                 ORDER BY d.id DESC LIMIT ?1"
+            ))
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([limit as i64], delivery_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    fn run(&self, run_id: &RunId) -> Result<Option<RunState>, StoreError> {
+        let conn = self.lock();
+        Self::load_run(&conn, &run_id.0).map_err(|e| self.err(e))
+    }
+
+    fn list_runs(
+        &self,
+        status: Option<RunStatus>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<RunState>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT run_id, status, progress, step, started_at, ended_at, duration_ms,
+                        last_message, artifact_url, error_code, updated_at
+                 FROM runs WHERE ?1 IS NULL OR status = ?1
+                 ORDER BY started_at DESC, run_id LIMIT ?2 OFFSET ?3",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map(
+            params![status.map(|s| s.as_str()), limit as i64, offset as i64],
+            run_from_row,
+        )
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.err(e))
+    }
+
+    fn last_remote_id(
+        &self,
+        run_id: &RunId,
+        channel: &ChannelId,
+    ) -> Result<Option<String>, StoreError> {
+        let conn = self.lock();
+        conn.query_row(
+            "SELECT d.remote_id FROM deliveries d JOIN events e ON e.id = d.event_id
+             WHERE e.run_id = ?1 AND d.channel = ?2 AND d.state = 'sent'
+               AND d.remote_id IS NOT NULL
+             ORDER BY d.event_id DESC LIMIT 1",
+            params![run_id.0, channel.as_str()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+}
