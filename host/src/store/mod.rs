@@ -19,6 +19,8 @@ pub use group::GroupCommit;
 pub use retry::{Decision, RetryPolicy};
 pub use run::{RunState, apply as apply_run_event};
 pub use sqlite::{SqliteOptions, SqliteStore, default_db_path, resolve_db_path};
+#[cfg(test)]
+use std::path::PathBuf;
 
 use crate::notification::{ChannelId, EventKind, Notification, RunId};
 use crate::plugin::DeliveryError;
@@ -35,7 +37,10 @@ impl UnixMillis {
     }
 
     pub fn plus(self, d: Duration) -> Self {
-        UnixMillis(self.0.saturating_add(d.as_millis().min(i64::MAX as u128) as i64))
+        UnixMillis(
+            self.0
+                .saturating_add(d.as_millis().min(i64::MAX as u128) as i64),
+        )
     }
 }
 
@@ -238,3 +243,6 @@ pub trait Store: Send + Sync {
         channel: &ChannelId,
     ) -> Result<Option<String>, StoreError>;
 }
+
+#[cfg(test)]
+mod tests;

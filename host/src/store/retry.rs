@@ -145,7 +145,13 @@ mod tests {
     #[test]
     fn timeouts_retry_like_unavailable() {
         let p = RetryPolicy::default();
-        let d = p.decide(&DeliveryError::Timeout(Duration::from_secs(5)), 1, 0, NOW, 0.5);
+        let d = p.decide(
+            &DeliveryError::Timeout(Duration::from_secs(5)),
+            1,
+            0,
+            NOW,
+            0.5,
+        );
         assert_eq!(d, Decision::RetryAt(UnixMillis(NOW.0 + 40_000)));
     }
 }

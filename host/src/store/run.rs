@@ -127,8 +127,16 @@ mod tests {
         up.progress = Some(0.5);
         up.step = Some("epoch 2".into());
         let r = apply(Some(r), &up, "half", UnixMillis(2_000));
-        assert_eq!((r.progress, r.step.as_deref()), (Some(0.5), Some("epoch 2")));
-        let r = apply(Some(r), &ev(EventKind::End, 5_000), "done", UnixMillis(5_000));
+        assert_eq!(
+            (r.progress, r.step.as_deref()),
+            (Some(0.5), Some("epoch 2"))
+        );
+        let r = apply(
+            Some(r),
+            &ev(EventKind::End, 5_000),
+            "done",
+            UnixMillis(5_000),
+        );
         assert_eq!(r.status, RunStatus::Succeeded);
         assert_eq!(r.duration_ms, Some(4_000));
         assert_eq!(r.last_message.as_deref(), Some("done"));
@@ -148,7 +156,10 @@ mod tests {
     #[test]
     fn unknown_run_is_opened_by_any_event() {
         let r = apply(None, &ev(EventKind::Update, 7), "x", UnixMillis(9));
-        assert_eq!((r.status, r.started_at), (RunStatus::Running, UnixMillis(7)));
+        assert_eq!(
+            (r.status, r.started_at),
+            (RunStatus::Running, UnixMillis(7))
+        );
         let r = apply(None, &ev(EventKind::End, 7), "x", UnixMillis(9));
         assert_eq!((r.status, r.duration_ms), (RunStatus::Succeeded, Some(0)));
     }
@@ -160,7 +171,10 @@ mod tests {
         let mut late = ev(EventKind::Update, 5);
         late.progress = Some(0.2);
         for e in [late, ev(EventKind::Start, 20), ev(EventKind::Error, 30)] {
-            assert_eq!(apply(Some(ended.clone()), &e, "late", UnixMillis(40)), ended);
+            assert_eq!(
+                apply(Some(ended.clone()), &e, "late", UnixMillis(40)),
+                ended
+            );
         }
     }
 

@@ -111,10 +111,16 @@ impl SqliteStore {
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Open {
                 path: self.path.clone(),
-                detail: format!("cannot switch to WAL mode (got {mode}); is it on a network drive?"),
+                detail: format!(
+                    "cannot switch to WAL mode (got {mode}); is it on a network drive?"
+                ),
             });
         }
-        let sync = if self.options.synchronous_full { "FULL" } else { "NORMAL" };
+        let sync = if self.options.synchronous_full {
+            "FULL"
+        } else {
+            "NORMAL"
+        };
         conn.execute_batch(&format!(
             "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
         ))
@@ -194,8 +200,7 @@ fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunState> {
     })
 }
 
-const DELIVERY_COLUMNS: &str =
-    "d.id, d.event_id, d.channel, d.state, d.attempts, d.next_attempt_at, d.last_error, d.remote_id";
+const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.channel, d.state, d.attempts, d.next_attempt_at, d.last_error, d.remote_id";
 
 fn delivery_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
     let channel: String = r.get(2)?;
@@ -237,8 +242,9 @@ fn append_one(tx: &rusqlite::Transaction<'_>, ev: &NewEvent) -> rusqlite::Result
             .query_row([key], |r| r.get(0))
             .optional()?;
         if let Some(first) = first {
-            let mut stmt =
-                tx.prepare_cached("SELECT channel, id FROM deliveries WHERE event_id = ?1 ORDER BY id")?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT channel, id FROM deliveries WHERE event_id = ?1 ORDER BY id",
+            )?;
             let deliveries = stmt
                 .query_map([first], |r| {
                     let c: String = r.get(0)?;
@@ -527,7 +533,9 @@ impl Store for SqliteStore {
         let conn = self.lock();
         let (sql, arg): (String, rusqlite::types::Value) = match target {
             Target::Event(id) => (
-                format!("SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.event_id = ?1 ORDER BY d.id"),
+                format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.event_id = ?1 ORDER BY d.id"
+                ),
                 id.0.into(),
             ),
             Target::Run(run) => (

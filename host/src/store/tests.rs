@@ -1,0 +1,356 @@
+//! The SQLite backend against a real file in a temporary directory.
+
+use super::*;
+use crate::notification::RunEvent;
+use std::sync::Arc;
+
+fn open(dir: &tempfile::TempDir) -> SqliteStore {
+    SqliteStore::open(&dir.path().join("hub.db"), fast()).unwrap()
+}
+
+fn fast() -> SqliteOptions {
+    SqliteOptions {
+        busy_timeout: Duration::from_millis(50),
+        synchronous_full: false,
+        ..Default::default()
+    }
+}
+
+fn ch(name: &str) -> ChannelId {
+    ChannelId::new(name).unwrap()
+}
+
+fn send(title: &str, channels: &[&str], key: Option<&str>) -> NewEvent {
+    NewEvent {
+        notification: Notification::new(title, "body"),
+        source: Source::Cli,
+        channels: channels.iter().map(|c| ch(c)).collect(),
+        idempotency_key: key.map(str::to_string),
+        received_at: UnixMillis(1_000),
+    }
+}
+
+fn run_event(kind: EventKind, at: i64, body: &str) -> NewEvent {
+    let mut notification = Notification::new(format!("[{kind}] train"), body);
+    notification.event = Some(RunEvent {
+        run_id: RunId("train".into()),
+        kind,
+        progress: (kind == EventKind::Update).then_some(0.25),
+        step: (kind == EventKind::Update).then(|| "epoch 1".to_string()),
+        artifact_url: None,
+        data: None,
+        timestamp: None,
+    });
+    NewEvent {
+        notification,
+        source: Source::Mcp,
+        channels: vec![ch("slack")],
+        idempotency_key: None,
+        received_at: UnixMillis(at),
+    }
+}
+
+#[test]
+fn append_is_write_ahead() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let a = store.append(send("hi", &["ops", "email"], None)).unwrap();
+    assert_eq!(a.duplicate_of, None);
+    assert_eq!(a.deliveries.len(), 2);
+    drop(store);
+
+    // A fresh connection (as after a crash) sees the event and both pending rows.
+    let store = open(&dir);
+    let ev = store.event(a.event_id).unwrap().unwrap();
+    assert_eq!(ev.notification.title, "hi");
+    assert_eq!(ev.source, Source::Cli);
+    let rows = store.deliveries_for(&Target::Event(a.event_id)).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|d| d.state == DeliveryState::Pending));
+}
+
+#[test]
+fn idempotency_key_returns_the_first_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let first = store.append(send("one", &["ops"], Some("k1"))).unwrap();
+    let again = store
+        .append(send("two", &["ops", "x"], Some("k1")))
+        .unwrap();
+    assert_eq!(again.event_id, first.event_id);
+    assert_eq!(again.duplicate_of, Some(first.event_id));
+    assert_eq!(again.deliveries, first.deliveries);
+    let claims = store
+        .claim_due(UnixMillis(2_000), 10, Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(claims.len(), 1, "the repeat must not queue another send");
+    assert_eq!(claims[0].notification.title, "one");
+}
+
+#[test]
+fn claims_are_leased_and_reclaimed_after_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.append(send("a", &["ops"], None)).unwrap();
+    let lease = Duration::from_secs(30);
+    let now = UnixMillis(2_000);
+    let got = store.claim_due(now, 10, lease).unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(store.claim_due(now, 10, lease).unwrap().is_empty());
+    // The worker crashed: once the lease ran out, another claims the row.
+    let later = now.plus(lease);
+    let again = store.claim_due(later, 10, lease).unwrap();
+    assert_eq!(again[0].delivery, got[0].delivery);
+    // After a restart, resume() frees held rows at once.
+    assert_eq!(store.resume().unwrap(), 1);
+    assert_eq!(store.claim_due(later, 10, lease).unwrap().len(), 1);
+}
+
+#[test]
+fn sent_records_the_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let first = store
+        .append(run_event(EventKind::Start, 1_000, "go"))
+        .unwrap();
+    let (_, d) = first.deliveries[0].clone();
+    store
+        .record_sent(d, Some("msg-1"), UnixMillis(1_100))
+        .unwrap();
+    store
+        .append(run_event(EventKind::Update, 2_000, ""))
+        .unwrap();
+    let rows = store
+        .deliveries_for(&Target::Run(RunId("train".into())))
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0].state, rows[0].attempts), (DeliveryState::Sent, 1));
+    let last = store
+        .last_remote_id(&RunId("train".into()), &ch("slack"))
+        .unwrap();
+    assert_eq!(last.as_deref(), Some("msg-1"));
+    assert!(
+        store
+            .claim_due(UnixMillis(3_000), 10, Duration::from_secs(1))
+            .unwrap()
+            .len()
+            == 1
+    );
+}
+
+#[test]
+fn unavailable_backs_off_then_fails_and_can_be_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let a = store.append(send("a", &["ops"], None)).unwrap();
+    let d = a.deliveries[0].1;
+    let err = DeliveryError::Unavailable("503".into());
+    let mut now = UnixMillis(10_000);
+    for attempt in 1..=4 {
+        assert_eq!(
+            store.record_failure(d, &err, now).unwrap(),
+            DeliveryState::Pending
+        );
+        let row = &store.deliveries_for(&Target::Event(a.event_id)).unwrap()[0];
+        let wait = row.next_attempt_at.unwrap().0 - now.0;
+        let nominal = 40_000 * (1 << (attempt - 1));
+        assert!(
+            (wait - nominal).abs() <= nominal / 5,
+            "attempt {attempt}: {wait} ms"
+        );
+        assert!(
+            store
+                .claim_due(now, 10, Duration::from_secs(1))
+                .unwrap()
+                .is_empty()
+        );
+        now = row.next_attempt_at.unwrap();
+        assert_eq!(
+            store
+                .claim_due(now, 10, Duration::from_secs(1))
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+    assert_eq!(
+        store.record_failure(d, &err, now).unwrap(),
+        DeliveryState::Failed
+    );
+    let failed = store.failed_deliveries(10).unwrap();
+    assert_eq!((failed[0].id, failed[0].attempts), (d, 5));
+    assert_eq!(failed[0].last_error.as_deref(), Some("unavailable: 503"));
+
+    store.retry(d, now).unwrap();
+    assert_eq!(
+        store
+            .claim_due(now, 10, Duration::from_secs(1))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        store.retry(d, now),
+        Err(StoreError::NotRetryable { .. })
+    ));
+}
+
+#[test]
+fn rate_limit_waits_and_rejection_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let a = store.append(send("a", &["ops", "mail"], None)).unwrap();
+    let (ops, mail) = (a.deliveries[0].1, a.deliveries[1].1);
+    let now = UnixMillis(10_000);
+    let s = store
+        .record_failure(ops, &DeliveryError::RateLimited(Some(9)), now)
+        .unwrap();
+    assert_eq!(s, DeliveryState::Pending);
+    let rows = store.deliveries_for(&Target::Event(a.event_id)).unwrap();
+    assert_eq!(rows[0].next_attempt_at, Some(UnixMillis(19_000)));
+    let s = store
+        .record_failure(mail, &DeliveryError::Rejected("401".into()), now)
+        .unwrap();
+    assert_eq!(s, DeliveryState::Failed);
+    assert!(matches!(
+        store.record_failure(DeliveryId(999), &DeliveryError::Rejected("x".into()), now),
+        Err(StoreError::NoSuchDelivery(_))
+    ));
+}
+
+#[test]
+fn runs_follow_their_events_even_out_of_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let id = RunId("train".into());
+    // The update arrives first and opens the run.
+    store
+        .append(run_event(EventKind::Update, 2_000, ""))
+        .unwrap();
+    let r = store.run(&id).unwrap().unwrap();
+    assert_eq!(
+        (r.status, r.progress, r.step.as_deref()),
+        (RunStatus::Running, Some(0.25), Some("epoch 1"))
+    );
+    store
+        .append(run_event(EventKind::End, 6_000, "done"))
+        .unwrap();
+    // A late update is logged but does not reopen the run.
+    let late = store
+        .append(run_event(EventKind::Update, 7_000, "late"))
+        .unwrap();
+    assert!(store.event(late.event_id).unwrap().is_some());
+    let r = store.run(&id).unwrap().unwrap();
+    assert_eq!(r.status, RunStatus::Succeeded);
+    assert_eq!(r.duration_ms, Some(4_000));
+    assert_eq!(r.last_message.as_deref(), Some("done"));
+
+    let mut other = run_event(EventKind::Error, 9_000, "oom");
+    if let Some(e) = other.notification.event.as_mut() {
+        e.run_id = RunId("eval".into());
+        e.data = Some(serde_json::json!({"error_code": "E_OOM"}));
+    }
+    store.append(other).unwrap();
+    let all = store.list_runs(None, 10, 0).unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.run_id.0.as_str()).collect::<Vec<_>>(),
+        ["eval", "train"]
+    );
+    let failed = store.list_runs(Some(RunStatus::Failed), 10, 0).unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].error_code.as_deref(), Some("E_OOM"));
+    assert_eq!(store.list_runs(None, 10, 1).unwrap().len(), 1);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    let garbage = vec![0x5Au8; 8192];
+    std::fs::write(&path, &garbage).unwrap();
+    let err = SqliteStore::open(&path, fast()).err().unwrap();
+    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("is not an mcp-push database") && msg.contains("--db"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), garbage, "never recreate it");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    drop(SqliteStore::open(&path, fast()).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA user_version = 99").unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path, fast()).err().unwrap();
+    assert!(
+        matches!(err, StoreError::TooNew { found: 99, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_locked_database_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    let store = SqliteStore::open(&path, fast()).unwrap();
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let started = std::time::Instant::now();
+    let err = store.append(send("a", &["ops"], None)).err().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("locked by another process"),
+        "{err}"
+    );
+    other.execute_batch("ROLLBACK").unwrap();
+    store.append(send("a", &["ops"], None)).unwrap();
+}
+
+#[test]
+fn group_commit_writes_every_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(open(&dir));
+    let group = Arc::new(GroupCommit::new(store.clone(), 64));
+    let workers: Vec<_> = (0..4)
+        .map(|t| {
+            let group = group.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let key = format!("{t}-{}", i % 25);
+                    group.append(send("g", &["ops"], Some(&key))).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let due = store
+        .claim_due(UnixMillis(5_000), 1_000, Duration::from_secs(1))
+        .unwrap();
+    assert_eq!(due.len(), 100, "25 distinct keys per worker");
+}
+
+#[test]
+fn db_path_prefers_the_flag() {
+    let flag = PathBuf::from("/tmp/x.db");
+    assert_eq!(resolve_db_path(Some(flag.clone())), Some(flag));
+}
+
+#[test]
+fn opening_a_database_another_process_holds_says_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute_batch("CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);")
+        .unwrap();
+    let err = SqliteStore::open(&path, fast()).err().unwrap();
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+}
