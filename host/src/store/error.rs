@@ -37,6 +37,14 @@ pub enum StoreError {
         id: super::DeliveryId,
         state: super::DeliveryState,
     },
+    #[error("delivery {id} is {state}; only a pending delivery can be marked {wanted}")]
+    NotPending {
+        id: super::DeliveryId,
+        state: super::DeliveryState,
+        wanted: super::DeliveryState,
+    },
+    #[error("a delivery is marked {0} only by sending it; use skipped or coalesced")]
+    NotACloseState(super::DeliveryState),
     #[error("stored data is not what this mcp-push expects ({0}): the database may be damaged")]
     BadData(String),
     #[error("database error on {}: {source}", path.display())]
@@ -46,4 +54,49 @@ pub enum StoreError {
     },
     #[error("the store's writer thread stopped; restart mcp-push")]
     WriterGone,
+}
+
+impl StoreError {
+    /// About the database as a whole, not one event: every write would fail the same way.
+    pub fn is_database_wide(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NotADatabase { .. }
+                | StoreError::Corrupt { .. }
+                | StoreError::TooNew { .. }
+                | StoreError::Locked { .. }
+                | StoreError::Open { .. }
+                | StoreError::WriterGone
+        )
+    }
+
+    /// The same error again, for each caller of a failed batch
+    /// (`rusqlite::Error` cannot be cloned, so not every variant can).
+    pub(crate) fn database_wide_copy(&self) -> StoreError {
+        match self {
+            StoreError::NotADatabase { path } => StoreError::NotADatabase { path: path.clone() },
+            StoreError::Corrupt { path, detail } => StoreError::Corrupt {
+                path: path.clone(),
+                detail: detail.clone(),
+            },
+            StoreError::TooNew {
+                path,
+                found,
+                supported,
+            } => StoreError::TooNew {
+                path: path.clone(),
+                found: *found,
+                supported: *supported,
+            },
+            StoreError::Locked { path, waited_ms } => StoreError::Locked {
+                path: path.clone(),
+                waited_ms: *waited_ms,
+            },
+            StoreError::Open { path, detail } => StoreError::Open {
+                path: path.clone(),
+                detail: detail.clone(),
+            },
+            _ => StoreError::WriterGone,
+        }
+    }
 }

@@ -65,6 +65,13 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
                     let _ = reply.send(Ok(result));
                 }
             }
+            // A locked or damaged database fails every event alike; retrying
+            // one by one would only make each caller wait out the busy timeout again.
+            Err(e) if e.is_database_wide() => {
+                for reply in replies {
+                    let _ = reply.send(Err(e.database_wide_copy()));
+                }
+            }
             // One bad event must not fail its neighbours: write them one by one
             // so each caller gets its own answer.
             Err(_) => {

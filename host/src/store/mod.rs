@@ -219,6 +219,16 @@ pub trait Store: Send + Sync {
         now: UnixMillis,
     ) -> Result<DeliveryState, StoreError>;
 
+    /// Close a pending delivery without sending it: `Skipped` (routing or quiet
+    /// hours said no) or `Coalesced` (a newer event for the same run replaced it).
+    fn record_not_sent(
+        &self,
+        id: DeliveryId,
+        state: DeliveryState,
+        reason: &str,
+        now: UnixMillis,
+    ) -> Result<(), StoreError>;
+
     /// Put a failed delivery back in the queue with a fresh attempt budget.
     fn retry(&self, id: DeliveryId, now: UnixMillis) -> Result<(), StoreError>;
 

@@ -500,6 +500,43 @@ impl Store for SqliteStore {
         Ok(state)
     }
 
+    fn record_not_sent(
+        &self,
+        id: DeliveryId,
+        state: DeliveryState,
+        reason: &str,
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        if !matches!(state, DeliveryState::Skipped | DeliveryState::Coalesced) {
+            return Err(StoreError::NotACloseState(state));
+        }
+        let conn = self.lock();
+        let n = conn
+            .execute(
+                "UPDATE deliveries SET state = ?2, last_error = ?3, next_attempt_at = NULL,
+                    lease_until = NULL, updated_at = ?4
+                 WHERE id = ?1 AND state = 'pending'",
+                params![id.0, state.as_str(), reason, now.0],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            let current: Option<String> = conn
+                .query_row("SELECT state FROM deliveries WHERE id = ?1", [id.0], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(|e| self.err(e))?;
+            let current = current.ok_or(StoreError::NoSuchDelivery(id))?;
+            return Err(StoreError::NotPending {
+                id,
+                state: DeliveryState::parse(&current)
+                    .ok_or_else(|| StoreError::BadData(format!("delivery state {current:?}")))?,
+                wanted: state,
+            });
+        }
+        Ok(())
+    }
+
     fn retry(&self, id: DeliveryId, now: UnixMillis) -> Result<(), StoreError> {
         let mut conn = self.lock();
         let tx = conn

@@ -354,3 +354,86 @@ fn opening_a_database_another_process_holds_says_locked() {
     let err = SqliteStore::open(&path, fast()).err().unwrap();
     assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
 }
+
+#[test]
+fn pending_deliveries_can_be_skipped_or_coalesced() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let a = store.append(send("a", &["ops", "mail"], None)).unwrap();
+    let (ops, mail) = (a.deliveries[0].1, a.deliveries[1].1);
+    let now = UnixMillis(2_000);
+    store
+        .record_not_sent(
+            ops,
+            DeliveryState::Coalesced,
+            "replaced by a newer update",
+            now,
+        )
+        .unwrap();
+    store.record_sent(mail, None, now).unwrap();
+    assert!(matches!(
+        store.record_not_sent(mail, DeliveryState::Skipped, "late", now),
+        Err(StoreError::NotPending { .. })
+    ));
+    assert!(matches!(
+        store.record_not_sent(ops, DeliveryState::Sent, "", now),
+        Err(StoreError::NotACloseState(_))
+    ));
+    assert!(
+        store
+            .claim_due(now, 10, Duration::from_secs(1))
+            .unwrap()
+            .is_empty()
+    );
+    let rows = store.deliveries_for(&Target::Event(a.event_id)).unwrap();
+    assert_eq!(rows[0].state, DeliveryState::Coalesced);
+}
+
+#[test]
+fn damaged_pages_are_reported_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    {
+        let store = open(&dir);
+        for i in 0..200 {
+            store
+                .append(send(&format!("e{i}"), &["ops"], None))
+                .unwrap();
+        }
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+    }
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    assert!(bytes.len() > 3 * page);
+    for b in &mut bytes[page..] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let result = SqliteStore::open(&path, fast()).and_then(|s| {
+        s.append(send("after", &["ops"], None))?;
+        s.claim_due(UnixMillis(5_000), 1_000, Duration::from_secs(1))
+    });
+    let err = result.err().expect("damage must not go unnoticed");
+    assert!(
+        matches!(
+            err,
+            StoreError::Corrupt { .. } | StoreError::NotADatabase { .. }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn group_commit_reports_a_locked_database_to_every_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(open(&dir));
+    let group = GroupCommit::new(store, 16);
+    let other = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let err = group.append(send("a", &["ops"], None)).err().unwrap();
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    other.execute_batch("ROLLBACK").unwrap();
+    group.append(send("a", &["ops"], None)).unwrap();
+}
