@@ -37,7 +37,7 @@ pub enum StoreError {
         id: super::DeliveryId,
         state: super::DeliveryState,
     },
-    #[error("delivery {id} is {state}; only a pending delivery can be marked {wanted}")]
+    #[error("delivery {id} is already {state}; only a pending delivery can change (to {wanted})")]
     NotPending {
         id: super::DeliveryId,
         state: super::DeliveryState,

@@ -458,15 +458,26 @@ impl Store for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
-        let counts: Option<(u32, u32)> = tx
+        let row: Option<(String, u32, u32)> = tx
             .query_row(
-                "SELECT failures, rate_limited FROM deliveries WHERE id = ?1",
+                "SELECT state, failures, rate_limited FROM deliveries WHERE id = ?1",
                 [id.0],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        let (mut failures, mut rate_limited) = counts.ok_or(StoreError::NoSuchDelivery(id))?;
+        let (current, mut failures, mut rate_limited) =
+            row.ok_or(StoreError::NoSuchDelivery(id))?;
+        // A late answer from a worker whose lease ran out must not reopen a
+        // delivery another worker already finished.
+        if current != DeliveryState::Pending.as_str() {
+            return Err(StoreError::NotPending {
+                id,
+                state: DeliveryState::parse(&current)
+                    .ok_or_else(|| StoreError::BadData(format!("delivery state {current:?}")))?,
+                wanted: DeliveryState::Pending,
+            });
+        }
         if matches!(error, DeliveryError::RateLimited(_)) {
             rate_limited += 1;
         } else {

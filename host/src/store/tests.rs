@@ -415,7 +415,7 @@ fn damaged_pages_are_reported_not_ignored() {
         s.append(send("after", &["ops"], None))?;
         s.claim_due(UnixMillis(5_000), 1_000, Duration::from_secs(1))
     });
-    let err = result.err().expect("damage must not go unnoticed");
+    let err = result.expect_err("damage must not go unnoticed");
     assert!(
         matches!(
             err,
@@ -436,4 +436,29 @@ fn group_commit_reports_a_locked_database_to_every_caller() {
     assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
     other.execute_batch("ROLLBACK").unwrap();
     group.append(send("a", &["ops"], None)).unwrap();
+}
+
+#[test]
+fn a_late_failure_does_not_reopen_a_finished_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let d = store.append(send("a", &["ops"], None)).unwrap().deliveries[0].1;
+    store.record_sent(d, Some("m1"), UnixMillis(2_000)).unwrap();
+    let err = store
+        .record_failure(
+            d,
+            &DeliveryError::Unavailable("late".into()),
+            UnixMillis(3_000),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::NotPending {
+                state: DeliveryState::Sent,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
