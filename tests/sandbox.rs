@@ -165,3 +165,17 @@ fn the_request_budget_is_enforced() {
     );
     assert_eq!(mock.requests_to("/count").len(), 8);
 }
+
+#[test]
+fn a_secret_part_made_during_the_call_is_named_not_shown_in_errors() {
+    let mock = Mock::start();
+    let run = send_with("split", &mock, "/x", "");
+    assert_eq!(run.code, 1);
+    let line = bad_line(&run);
+    assert!(
+        line.contains("rejected: bad part <secret:token[part]>"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.all_output().contains("MCPPUSHSECRET_"), "{run:?}");
+}

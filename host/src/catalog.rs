@@ -58,6 +58,7 @@ pub struct PluginEntry {
     pub allowed_hosts: Vec<HostPattern>,
     pub schemes: Vec<String>,
     pub can_edit: bool,
+    pub formats: Vec<String>,
     pub settings: Vec<SettingSpec>,
 }
 
@@ -121,6 +122,7 @@ impl Catalog {
                     allowed_hosts: i.allowed_hosts.clone(),
                     schemes: i.schemes.clone(),
                     can_edit: i.can_edit,
+                    formats: i.formats.clone(),
                     settings: i.settings.clone(),
                 }
             })

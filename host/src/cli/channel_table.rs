@@ -10,7 +10,6 @@ pub fn markdown(registry: &Registry) -> String {
     );
     for p in registry.iter() {
         let i = p.info();
-        let (_, formats) = split_formats(&i.description);
         out.push_str(&format!(
             "| {} | `{}` | {} | {} | {} | {} |\n",
             i.name,
@@ -25,7 +24,11 @@ pub fn markdown(registry: &Registry) -> String {
                     .collect::<Vec<_>>()
                     .join(" ")
             },
-            formats.unwrap_or("text"),
+            if i.formats.is_empty() {
+                "text".to_string()
+            } else {
+                i.formats.join(", ")
+            },
             if i.can_edit { "yes" } else { "—" },
         ));
     }
@@ -46,28 +49,5 @@ fn env_names(info: &PluginInfo) -> String {
         "—".into()
     } else {
         names.join(" ")
-    }
-}
-
-/// A description's trailing `[formats: a, b]` (see the SDK's
-/// `ChannelInfo::formats`), and the description without it.
-pub(crate) fn split_formats(description: &str) -> (&str, Option<&str>) {
-    match description.rsplit_once(" [formats: ") {
-        Some((d, rest)) if rest.ends_with(']') => (d, Some(&rest[..rest.len() - 1])),
-        _ => (description, None),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_come_from_the_description() {
-        assert_eq!(
-            split_formats("Posts [formats: text, html]"),
-            ("Posts", Some("text, html"))
-        );
-        assert_eq!(split_formats("Posts"), ("Posts", None));
     }
 }

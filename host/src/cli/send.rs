@@ -1,6 +1,6 @@
 use super::{Cli, EXIT_FAILED, EXIT_USAGE, fail};
 use crate::app::App;
-use crate::hub::{HubError, Report};
+use crate::hub::{HubError, Overall, Report};
 use crate::notification::{Format, Notification, Priority};
 use crate::redact::redact;
 use std::io::{IsTerminal, Read};
@@ -54,13 +54,7 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
     let report = match app.hub().send(&msg, &args.channels).await {
         Ok(r) => r,
         Err(HubError::NoChannels) => {
-            let file = app
-                .config
-                .file
-                .clone()
-                .or(app.paths.default_config.clone())
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "a config file (--config)".into());
+            let file = app.config_file_hint();
             eprintln!(
                 "error: no channel is configured.\n\
                  Set a channel's environment variables (for example WEBHOOK_URL=https://example.com/hook),\n\
@@ -77,6 +71,7 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
             redact(&serde_json::to_string_pretty(&report).unwrap_or_default())
         );
     }
+    let overall = report.overall();
     match report {
         Report::Skipped { reason } => {
             if !args.json {
@@ -90,23 +85,19 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
                 .map(|o| o.channel.as_str().len())
                 .max()
                 .unwrap_or(0);
-            let mut failed = false;
             for o in &outcomes {
                 let line = match &o.result {
                     Ok(_) => format!("{:width$}  ok      {} ms", o.channel, o.elapsed.as_millis()),
-                    Err(e) => {
-                        failed = true;
-                        format!("{:width$}  failed  {e}", o.channel)
-                    }
+                    Err(e) => format!("{:width$}  failed  {e}", o.channel),
                 };
                 if !args.json {
                     println!("{}", redact(&line));
                 }
             }
-            if failed {
-                ExitCode::from(EXIT_FAILED)
-            } else {
+            if overall == Overall::Success {
                 ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_FAILED)
             }
         }
     }

@@ -33,13 +33,7 @@ impl http::Host for HostIo {
 
 impl HostIo {
     async fn fetch_inner(&mut self, req: http::Request) -> Result<http::Response, http::Error> {
-        self.fetches += 1;
-        if self.fetches > self.limits.max_fetches {
-            return Err(http::Error::Denied(format!(
-                "a send may make at most {} requests",
-                self.limits.max_fetches
-            )));
-        }
+        self.spend_request().map_err(http::Error::Denied)?;
         let mut url = Url::parse(&self.secrets.fill(&req.url)).map_err(|e| {
             http::Error::Transport(format!(
                 "invalid URL {}: {e}",
@@ -160,19 +154,10 @@ impl HostIo {
                 url.scheme()
             )));
         }
-        let host = url.host_str().unwrap_or("");
-        if self.allow.allows(host) {
-            return Ok(());
+        match self.host_denied(url.host_str().unwrap_or(""), what) {
+            None => Ok(()),
+            Some(why) => Err(http::Error::Denied(why)),
         }
-        let allowed = self.allow.describe();
-        Err(http::Error::Denied(self.secrets.describe(&format!(
-            "{what}{host} is not an allowed host of this channel (allowed: {})",
-            if allowed.is_empty() {
-                "none".to_string()
-            } else {
-                allowed.join(", ")
-            }
-        ))))
     }
 
     fn header(&self, name: &str, value: &str) -> Result<(HeaderName, HeaderValue), http::Error> {

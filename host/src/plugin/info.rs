@@ -23,6 +23,9 @@ pub struct PluginInfo {
     pub allowed_hosts: Vec<HostPattern>,
     pub schemes: Vec<String>,
     pub can_edit: bool,
+    /// Formats the channel renders beyond plain text (`text`, `markdown`,
+    /// `html`); empty when it did not say.
+    pub formats: Vec<String>,
 }
 
 impl PluginInfo {

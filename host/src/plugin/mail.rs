@@ -27,24 +27,10 @@ impl HostIo {
         server: mail::Server,
         email: mail::Email,
     ) -> Result<(), mail::Error> {
-        self.fetches += 1;
-        if self.fetches > self.limits.max_fetches {
-            return Err(mail::Error::Denied(format!(
-                "a send may make at most {} requests",
-                self.limits.max_fetches
-            )));
-        }
+        self.spend_request().map_err(mail::Error::Denied)?;
         let host = self.secrets.fill(&server.host);
-        if !self.allow.allows(&host) {
-            let allowed = self.allow.describe();
-            return Err(mail::Error::Denied(self.secrets.describe(&format!(
-                "{host} is not an allowed host of this channel (allowed: {})",
-                if allowed.is_empty() {
-                    "none".into()
-                } else {
-                    allowed.join(", ")
-                }
-            ))));
+        if let Some(why) = self.host_denied(&host, "") {
+            return Err(mail::Error::Denied(why));
         }
         let message = self.build_message(&email)?;
         let builder = match server.security {

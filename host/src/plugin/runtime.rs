@@ -281,19 +281,20 @@ impl Plugin {
                 (s.key.clone(), value)
             })
             .collect();
-        let describer = secrets.clone();
         let io = new_io(&self.rt, channel, self.allow_list(settings), secrets);
         let message = v0_1::message(msg, previous);
-        match invoke(&self.rt, &self.pre, io, Call::Send(&args, &message)).await {
+        // Errors are described with the secrets as the call left them, which
+        // include the parts `secrets.split` made during it.
+        let (answer, secrets) =
+            invoke_keeping_secrets(&self.rt, &self.pre, io, Call::Send(&args, &message)).await;
+        match answer {
             Ok(Answer::Send(Ok(r))) => Ok(Receipt {
                 remote_id: r.remote_id,
             }),
-            Ok(Answer::Send(Err(e))) => Err(v0_1::send_error(e, |m| describer.describe(m))),
+            Ok(Answer::Send(Err(e))) => Err(v0_1::send_error(e, |m| secrets.describe(m))),
             Ok(_) => unreachable!("send answers send"),
-            Err(e) => Err(match e {
-                DeliveryError::Crashed(m) => DeliveryError::Crashed(describer.describe(&m)),
-                other => other,
-            }),
+            Err(DeliveryError::Crashed(m)) => Err(DeliveryError::Crashed(secrets.describe(&m))),
+            Err(other) => Err(other),
         }
     }
 }
@@ -319,6 +320,16 @@ async fn invoke(
     io: HostIo,
     call: Call<'_>,
 ) -> Result<Answer, DeliveryError> {
+    invoke_keeping_secrets(rt, pre, io, call).await.0
+}
+
+/// [`invoke`], also handing back the call's secrets as it left them.
+async fn invoke_keeping_secrets(
+    rt: &Shared,
+    pre: &v0_1::PluginPre<SendState>,
+    io: HostIo,
+    call: Call<'_>,
+) -> (Result<Answer, DeliveryError>, Secrets) {
     let limits = rt.limits;
     let _permit = rt
         .permits
@@ -340,7 +351,7 @@ async fn invoke(
     // timeout covers time spent in host calls, with a little slack so the
     // guest's own interrupt is the usual way out.
     let outcome = tokio::time::timeout(limits.deadline + Duration::from_millis(250), run).await;
-    match outcome {
+    let answer = match outcome {
         Err(_) => Err(DeliveryError::Timeout(limits.deadline)),
         Ok(Ok(answer)) => Ok(answer),
         Ok(Err(_)) if store.data().limiter.memory_refused => Err(DeliveryError::Crashed(format!(
@@ -348,7 +359,8 @@ async fn invoke(
             limits.memory_bytes >> 20
         ))),
         Ok(Err(e)) => Err(classify(&e, &limits, &stderr)),
-    }
+    };
+    (answer, store.into_data().io.secrets)
 }
 
 fn classify(e: &wasmtime::Error, limits: &Limits, stderr: &MemoryOutputPipe) -> DeliveryError {

@@ -92,6 +92,51 @@ pub(crate) struct HostIo {
     pub log_lines: u32,
 }
 
+impl HostIo {
+    /// Count one outbound request (HTTP or SMTP) against the per-send budget;
+    /// the reason when it is spent.
+    pub(crate) fn spend_request(&mut self) -> Result<(), String> {
+        self.fetches += 1;
+        if self.fetches > self.limits.max_fetches {
+            return Err(format!(
+                "a send may make at most {} requests",
+                self.limits.max_fetches
+            ));
+        }
+        Ok(())
+    }
+
+    /// Why `host` may not be reached (secrets described), or `None` when it is
+    /// one of the channel's allowed hosts. `what` prefixes the reason
+    /// ("redirect to ").
+    pub(crate) fn host_denied(&self, host: &str, what: &str) -> Option<String> {
+        if self.allow.allows(host) {
+            return None;
+        }
+        let allowed = self.allow.describe();
+        let allowed = if allowed.is_empty() {
+            "none".to_string()
+        } else {
+            allowed.join(", ")
+        };
+        Some(self.secrets.describe(&format!(
+            "{what}{host} is not an allowed host of this channel (allowed: {allowed})"
+        )))
+    }
+}
+
+/// Cut `text` to at most `max` bytes on a character boundary, marking the cut.
+pub(crate) fn cap_text(text: &mut String, max: usize) {
+    if text.len() > max {
+        let cut = (0..=max)
+            .rev()
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap_or(0);
+        text.truncate(cut);
+        text.push('…');
+    }
+}
+
 pub(crate) fn new_store(engine: &Engine, io: HostIo, stderr: MemoryOutputPipe) -> Store<SendState> {
     // No files, environment, arguments or sockets: only clocks, random and a
     // small stderr buffer that keeps a panic message for the error report.
@@ -152,14 +197,7 @@ impl log::Host for HostIo {
             return;
         }
         let mut text = self.secrets.describe(&message);
-        if text.len() > MAX_LOG_LINE {
-            let cut = (0..=MAX_LOG_LINE)
-                .rev()
-                .find(|i| text.is_char_boundary(*i))
-                .unwrap_or(0);
-            text.truncate(cut);
-            text.push('…');
-        }
+        cap_text(&mut text, MAX_LOG_LINE);
         let channel = &self.channel;
         match level {
             log::Level::Trace => tracing::trace!(target: "plugin", %channel, "{text}"),

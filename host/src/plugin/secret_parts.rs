@@ -1,7 +1,7 @@
 //! The host side of the `secrets` import (questions about a secret's value
 //! answered without handing the value to the component) and of `console`.
 
-use super::sandbox::HostIo;
+use super::sandbox::{HostIo, cap_text};
 use super::wit_v0_1::{console, secrets};
 use std::io::Write as _;
 
@@ -11,14 +11,7 @@ const MAX_CONSOLE_BYTES: usize = 64 << 10;
 impl console::Host for HostIo {
     async fn print(&mut self, text: String) {
         let mut text = self.secrets.describe(&text);
-        if text.len() > MAX_CONSOLE_BYTES {
-            let cut = (0..=MAX_CONSOLE_BYTES)
-                .rev()
-                .find(|i| text.is_char_boundary(*i))
-                .unwrap_or(0);
-            text.truncate(cut);
-            text.push('…');
-        }
+        cap_text(&mut text, MAX_CONSOLE_BYTES);
         // One write, so that concurrent channels do not interleave mid-line.
         let _ = std::io::stderr().write_all(format!("{text}\n").as_bytes());
     }

@@ -72,16 +72,35 @@ pub(crate) fn info(raw: types::ChannelInfo) -> Result<PluginInfo, String> {
         })
         .collect();
     let allowed_hosts = validate(&raw.id, &settings, &raw.allowed_hosts, &raw.schemes)?;
+    let (description, formats) = split_formats(&raw.description);
     Ok(PluginInfo {
         id: raw.id,
         name: raw.name,
         version: raw.version,
-        description: raw.description,
+        description: description.to_string(),
+        formats,
         settings,
         allowed_hosts,
         schemes: raw.schemes,
         can_edit: raw.can_edit,
     })
+}
+
+/// 0.1's `channel-info` has no formats field, so the SDK's
+/// `ChannelInfo::formats` appends `[formats: a, b]` to the description; this
+/// is the one place that reads it back.
+fn split_formats(description: &str) -> (&str, Vec<String>) {
+    match description.rsplit_once(" [formats: ") {
+        Some((d, rest)) if rest.ends_with(']') => (
+            d,
+            rest[..rest.len() - 1]
+                .split(',')
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .collect(),
+        ),
+        _ => (description, Vec::new()),
+    }
 }
 
 pub(crate) fn send_error(e: types::SendError, describe: impl Fn(&str) -> String) -> DeliveryError {
@@ -90,5 +109,19 @@ pub(crate) fn send_error(e: types::SendError, describe: impl Fn(&str) -> String)
         types::SendError::Rejected(m) => DeliveryError::Rejected(describe(&m)),
         types::SendError::RateLimited(s) => DeliveryError::RateLimited(s),
         types::SendError::Unavailable(m) => DeliveryError::Unavailable(describe(&m)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_formats;
+
+    #[test]
+    fn formats_come_from_the_description() {
+        assert_eq!(
+            split_formats("Posts [formats: text, html]"),
+            ("Posts", vec!["text".to_string(), "html".to_string()])
+        );
+        assert_eq!(split_formats("Posts"), ("Posts", Vec::new()));
     }
 }

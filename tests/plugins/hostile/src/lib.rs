@@ -17,7 +17,7 @@ impl Channel for Hostile {
         .setting(
             Setting::new(
                 "mode",
-                "ok, loop, membomb, undeclared, redirect, bigbody, leak, panic, fetches",
+                "ok, loop, membomb, undeclared, redirect, bigbody, leak, panic, fetches, split",
             )
             .required(),
         )
@@ -91,6 +91,11 @@ impl Channel for Hostile {
                     }
                 }
                 Ok(Receipt::id("made 20 requests"))
+            }
+            "split" => {
+                // A part made during the call, then named in the error.
+                let parts = mcp_push_sdk::secrets::split(settings.get_or("token", ""), "-", &[]);
+                Err(SendError::Rejected(format!("bad part {}", parts[0])))
             }
             other => Err(SendError::Config(format!("unknown mode {other}"))),
         }
