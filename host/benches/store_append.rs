@@ -5,7 +5,7 @@
 
 use mcp_push::notification::{ChannelId, Notification};
 use mcp_push::store::{
-    GroupCommit, NewEvent, Source, SqliteOptions, SqliteStore, Store, UnixMillis,
+    DeliveryPlan, GroupCommit, NewEvent, Source, SqliteOptions, SqliteStore, Store, UnixMillis,
 };
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,7 +18,7 @@ fn event(i: usize) -> NewEvent {
     NewEvent {
         notification: Notification::new(format!("event {i}"), "the build finished in 42 s"),
         source: Source::Cli,
-        channels: vec![ChannelId::new("ops").unwrap()],
+        deliveries: vec![DeliveryPlan::now(ChannelId::new("ops").unwrap())],
         idempotency_key: None,
         received_at: UnixMillis::now(),
     }
@@ -64,7 +64,7 @@ fn main() {
             let group = group.clone();
             std::thread::spawn(move || {
                 for i in (p..GROUPED).step_by(PRODUCERS) {
-                    group.append(event(i)).unwrap();
+                    group.append_blocking(event(i)).unwrap();
                 }
             })
         })

@@ -2,9 +2,11 @@
 //! configuration applied. The CLI, the MCP server and the HTTP server share it.
 
 use crate::config::{Config, ConfigFile, Environment, Paths};
-use crate::hub::{Hub, Route};
-use crate::plugin::{Registry, Runtime, RuntimeOptions};
+use crate::hub::{Clock, Hub, Route, WorkerOptions, lease_for};
+use crate::plugin::{Limits, Registry, Runtime, RuntimeOptions};
+use crate::store::{SqliteOptions, SqliteStore, Store, resolve_db_path};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Where to look; `None` means the platform default.
 #[derive(Debug, Clone, Default)]
@@ -12,12 +14,16 @@ pub struct AppOptions {
     pub config: Option<PathBuf>,
     pub plugins_dir: Option<PathBuf>,
     pub cache_dir: Option<PathBuf>,
+    /// The event store's file (`--db`, else `MCP_PUSH_DB`, else the platform data dir).
+    pub db: Option<PathBuf>,
 }
 
 pub struct App {
     pub registry: Registry,
     pub config: Config,
     pub paths: Paths,
+    pub limits: Limits,
+    db: Option<PathBuf>,
 }
 
 impl App {
@@ -32,9 +38,10 @@ impl App {
             }
             _ => None,
         };
+        let limits = file.as_ref().map(|f| f.limits).unwrap_or_default();
         let runtime = Runtime::new(RuntimeOptions {
             cache_dir: paths.cache_dir.clone(),
-            limits: file.as_ref().map(|f| f.limits).unwrap_or_default(),
+            limits,
         })
         .map_err(|e| format!("cannot start the plugin runtime: {e:#}"))?;
         let registry = Registry::discover(&runtime, paths.plugins_dir.as_deref()).await;
@@ -45,14 +52,36 @@ impl App {
             registry,
             config,
             paths,
+            limits,
+            db: options.db.clone(),
         })
     }
 
-    pub fn hub(&self) -> Hub {
+    /// Open (and migrate) the event store. Errors say which file and what to do.
+    pub fn open_store(&self) -> Result<Arc<dyn Store>, String> {
+        let path = resolve_db_path(self.db.clone()).ok_or(
+            "no place for the event store: there is no home or data directory; pass --db FILE or set MCP_PUSH_DB",
+        )?;
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .map_err(|e| format!("cannot use the event store: {e}"))?;
+        Ok(Arc::new(store))
+    }
+
+    pub fn hub(&self, store: Arc<dyn Store>) -> Hub {
+        self.hub_with_clock(store, Clock::system())
+    }
+
+    pub fn hub_with_clock(&self, store: Arc<dyn Store>, clock: Clock) -> Hub {
         Hub::new(
             self.config.channels.clone(),
             Route {
                 skip_titles: self.config.skip_titles.clone(),
+            },
+            store,
+            clock,
+            WorkerOptions {
+                lease: lease_for(self.limits.deadline),
+                ..Default::default()
             },
         )
     }

@@ -2,6 +2,10 @@
 
 mod channel_table;
 mod channels;
+mod deliveries;
+mod event;
+mod inline;
+mod runs;
 mod send;
 mod server;
 
@@ -30,6 +34,9 @@ pub struct Cli {
     /// Directory for compiled components [default: the platform cache dir's mcp-push/components]
     #[arg(long, global = true, env = "MCP_PUSH_CACHE_DIR", value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// The event store (SQLite) [default: the platform data dir's mcp-push/mcp-push.db]
+    #[arg(long, global = true, env = "MCP_PUSH_DB", value_name = "FILE")]
+    db: Option<PathBuf>,
     /// More log output on stderr (-v info, -vv debug); MCP_PUSH_LOG takes a filter
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -41,6 +48,14 @@ pub struct Cli {
 enum Command {
     /// Send a message to every configured channel (or the ones named)
     Send(send::SendArgs),
+    /// Report a step of a long run: start, update, end or error
+    Event(event::EventArgs),
+    /// List runs, or show one run's status and timeline
+    Runs(runs::RunsArgs),
+    /// List deliveries (all, --failed or --pending), newest first
+    Deliveries(deliveries::DeliveriesArgs),
+    /// Send a failed delivery again
+    Retry(deliveries::RetryArgs),
     /// List the plugins found and the channels configured
     Channels(channels::ChannelsArgs),
     /// Run the MCP server on stdin/stdout (for Claude Code, Codex, Gemini CLI)
@@ -49,9 +64,11 @@ enum Command {
     Serve(server::ServeArgs),
 }
 
-/// Exit codes: 0 delivered, 1 a delivery failed, 2 usage or configuration.
+/// Exit codes: 0 delivered, 1 a delivery failed, 2 usage or configuration,
+/// 3 nothing failed but some deliveries still wait in the outbox.
 pub(crate) const EXIT_FAILED: u8 = 1;
 pub(crate) const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_QUEUED: u8 = 3;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -69,6 +86,10 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Send(ref args) => send::run(&cli, args).await,
+        Command::Event(ref args) => event::run(&cli, args).await,
+        Command::Runs(ref args) => runs::run(&cli, args).await,
+        Command::Deliveries(ref args) => deliveries::list(&cli, args).await,
+        Command::Retry(ref args) => deliveries::retry(&cli, args).await,
         Command::Channels(ref args) => channels::run(&cli, args).await,
         Command::Mcp => server::mcp(&cli).await,
         Command::Serve(ref args) => server::serve(&cli, args).await,
@@ -101,6 +122,7 @@ impl Cli {
             config: self.config.clone(),
             plugins_dir: self.plugins_dir.clone(),
             cache_dir: self.cache_dir.clone(),
+            db: self.db.clone(),
         }
     }
 }

@@ -1,10 +1,12 @@
-use super::{Cli, EXIT_FAILED, EXIT_USAGE, fail};
+use super::inline::{self, parse_wait};
+use super::{Cli, fail};
 use crate::app::App;
-use crate::hub::{HubError, Overall, Report};
-use crate::notification::{Format, Notification, Priority};
-use crate::redact::redact;
+use crate::hub::Submission;
+use crate::notification::{Format, Notification, Priority, check_idempotency_key};
+use crate::store::Source;
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct SendArgs {
@@ -25,9 +27,22 @@ pub struct SendArgs {
     /// A link to attach (channels that support it make the message clickable)
     #[arg(long, value_name = "URL")]
     link: Option<String>,
+    #[command(flatten)]
+    delivery: DeliveryArgs,
+}
+
+/// Options shared by `send` and `event`.
+#[derive(clap::Args, Debug)]
+pub struct DeliveryArgs {
+    /// A repeat with the same key prints the first result and sends nothing again
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// How long to wait for retries before leaving them in the outbox (30s, 2m, 0)
+    #[arg(long, value_name = "TIME", default_value = "30s", value_parser = parse_wait)]
+    pub wait: Duration,
     /// Print the report as JSON
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
@@ -38,6 +53,10 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
     if args.title.trim().is_empty() && body.trim().is_empty() {
         return fail("nothing to send: the title and the message are both empty");
     }
+    let key = match check_idempotency_key(args.delivery.idempotency_key.as_deref()) {
+        Ok(k) => k,
+        Err(e) => return fail(&format!("--idempotency-key: {}", e.message)),
+    };
     let app = match App::load(&cli.app_options()).await {
         Ok(app) => app,
         Err(e) => return fail(&e),
@@ -51,55 +70,15 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
         link: args.link.clone(),
         event: None,
     };
-    let report = match app.hub().send(&msg, &args.channels).await {
-        Ok(r) => r,
-        Err(HubError::NoChannels) => {
-            let file = app.config_file_hint();
-            eprintln!(
-                "error: no channel is configured.\n\
-                 Set a channel's environment variables (for example WEBHOOK_URL=https://example.com/hook),\n\
-                 or add a [channels.NAME] table to {file}.\n\
-                 `mcp-push channels` lists every plugin and the settings it reads."
-            );
-            return ExitCode::from(EXIT_USAGE);
-        }
-        Err(e) => return fail(&e.to_string()),
+    let sub = Submission {
+        notification: msg,
+        source: Source::Cli,
+        only: args.channels.clone(),
+        idempotency_key: key,
     };
-    if args.json {
-        println!(
-            "{}",
-            redact(&serde_json::to_string_pretty(&report).unwrap_or_default())
-        );
-    }
-    let overall = report.overall();
-    match report {
-        Report::Skipped { reason } => {
-            if !args.json {
-                println!("skipped: {reason}");
-            }
-            ExitCode::SUCCESS
-        }
-        Report::Sent { outcomes } => {
-            let width = outcomes
-                .iter()
-                .map(|o| o.channel.as_str().len())
-                .max()
-                .unwrap_or(0);
-            for o in &outcomes {
-                let line = match &o.result {
-                    Ok(_) => format!("{:width$}  ok      {} ms", o.channel, o.elapsed.as_millis()),
-                    Err(e) => format!("{:width$}  failed  {e}", o.channel),
-                };
-                if !args.json {
-                    println!("{}", redact(&line));
-                }
-            }
-            if overall == Overall::Success {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_FAILED)
-            }
-        }
+    match inline::deliver(&app, sub, args.delivery.wait).await {
+        Ok(report) => inline::print(&report, args.delivery.json),
+        Err(code) => code,
     }
 }
 

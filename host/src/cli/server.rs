@@ -4,8 +4,11 @@ use super::{Cli, fail};
 use crate::app::App;
 use crate::http::{self, Auth};
 use crate::mcp::McpServer;
+use crate::store::ClaimScope;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -20,11 +23,26 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
         Ok(app) => app,
         Err(e) => return fail(&e),
     };
+    let store = match app.open_store() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
     tracing::info!(
         channels = app.config.channels.len(),
         "MCP server on stdio (JSON-RPC on stdout, logs on stderr)"
     );
-    match McpServer::new(app).serve_stdio().await {
+    let hub = Arc::new(app.hub(store));
+    let stop = CancellationToken::new();
+    let worker = {
+        let (hub, stop) = (hub.clone(), stop.clone());
+        tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
+    };
+    let served = McpServer::new(app, hub).serve_stdio().await;
+    // The client hung up: sends in flight finish and are recorded; what is
+    // still due later stays in the outbox for the next mcp-push.
+    stop.cancel();
+    let _ = worker.await;
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("{e:#}")),
     }
@@ -43,9 +61,13 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
         Ok(app) => app,
         Err(e) => return fail(&e),
     };
+    let store = match app.open_store() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
     let channels = app.config.channels.len();
     let required = auth.required();
-    let result = http::serve(app, args.listen, auth, |addr| {
+    let result = http::serve(app, store, args.listen, auth, |addr| {
         // On stderr, always: scripts and tests wait for this line.
         eprintln!(
             "mcp-push serve: listening on http://{addr} (MCP at http://{addr}/mcp; {channels} \

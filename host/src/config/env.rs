@@ -67,6 +67,7 @@ pub(super) fn channels(registry: &Registry, env: &Environment) -> Vec<Channel> {
                 plugin: plugin.clone(),
                 settings,
                 origin: Origin::Environment,
+                rules: Default::default(),
             }),
             Err(e) => tracing::warn!("{} is not enabled: {e}", info.id),
         }

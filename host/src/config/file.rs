@@ -19,7 +19,7 @@
 //! url = "jsons://hooks.example.com/team"
 //! ```
 
-use super::{Channel, ConfigError, Origin, complete};
+use super::{Channel, ConfigError, Origin, Rules, complete};
 use crate::notification::ChannelId;
 use crate::plugin::{Limits, Registry};
 use serde::Deserialize;
@@ -128,8 +128,10 @@ impl ConfigFile {
             message,
         };
         let id = ChannelId::new(name).map_err(invalid)?;
+        let mut table = table.clone();
+        let rules = Rules::take_from(&mut table).map_err(invalid)?;
         let mut values: BTreeMap<String, String> = BTreeMap::new();
-        for (k, v) in table {
+        for (k, v) in &table {
             values.insert(
                 k.clone(),
                 value_text(v).map_err(|m| invalid(format!("`{k}`: {m}")))?,
@@ -204,6 +206,7 @@ impl ConfigFile {
             settings: complete(name, info, settings)?,
             plugin,
             origin: Origin::File(self.path.clone()),
+            rules,
         })
     }
 }

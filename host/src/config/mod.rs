@@ -4,10 +4,12 @@
 mod env;
 mod file;
 mod paths;
+mod rules;
 
 pub use env::Environment;
 pub use file::ConfigFile;
 pub use paths::Paths;
+pub use rules::{DEFAULT_UPDATE_INTERVAL, Kind, QuietHours, Rules};
 
 use crate::notification::ChannelId;
 use crate::plugin::{AllowList, Plugin, PluginInfo, Registry, SettingValue};
@@ -22,6 +24,8 @@ pub struct Channel {
     pub plugin: Arc<Plugin>,
     pub settings: Vec<SettingValue>,
     pub origin: Origin,
+    /// Which notifications it gets, and when.
+    pub rules: Rules,
 }
 
 impl Channel {

@@ -7,9 +7,11 @@ pub use auth::{Auth, MIN_TOKEN_LEN};
 
 use crate::app::App;
 use crate::mcp::McpServer;
+use crate::store::{ClaimScope, Store};
 use axum::Router;
 use axum::routing::get;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -18,12 +20,19 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 /// port may have been 0).
 pub async fn serve(
     app: App,
+    store: Arc<dyn Store>,
     listen: SocketAddr,
     auth: Auth,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
-    let mcp = McpServer::new(app);
+    let hub = Arc::new(app.hub(store));
+    let worker_stop = CancellationToken::new();
+    let worker = {
+        let (hub, stop) = (hub.clone(), worker_stop.clone());
+        tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
+    };
+    let mcp = McpServer::new(app, hub);
     let router = Router::new()
         .nest_service(
             "/mcp",
@@ -41,9 +50,13 @@ pub async fn serve(
         tracing::info!("shutting down");
         stop.cancel();
     });
-    axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await?;
+        .await;
+    // Sends in flight finish and are recorded; queued ones stay in the outbox.
+    worker_stop.cancel();
+    let _ = worker.await;
+    served?;
     Ok(())
 }
 

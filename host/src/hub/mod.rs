@@ -1,15 +1,27 @@
-//! A notification in, routed to channel instances, delivered, results out.
+//! A notification in → routed → written to the log with its deliveries →
+//! delivered by the worker → outcomes out (to waiting callers and listeners).
 
+mod clock;
+mod live;
+mod report;
 mod route;
+mod worker;
 
-pub use route::Route;
+pub use clock::Clock;
+pub use live::Live;
+pub use report::{Outcome, Overall, Report};
+pub use route::{Route, plan, quiet_until};
+pub use worker::{WorkerOptions, lease_for};
 
 use crate::config::Channel;
 use crate::notification::{ChannelId, Notification};
-use crate::plugin::{DeliveryError, Receipt};
-use serde::Serialize;
+use crate::store::{
+    Appended, ClaimScope, Delivery, EventId, GroupCommit, NewEvent, Source, Store, StoreError,
+    Target, UnixMillis,
+};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use tokio::task::JoinSet;
+use tokio::sync::{Notify, broadcast};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
@@ -17,156 +29,275 @@ pub enum HubError {
     NoChannels,
     #[error("unknown channel `{name}` (channels: {})", known.join(", "))]
     UnknownChannel { name: String, known: Vec<String> },
+    #[error("{0}")]
+    Store(#[from] StoreError),
 }
 
-/// How one channel fared.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    pub channel: ChannelId,
-    pub plugin: String,
-    #[serde(flatten, serialize_with = "result_fields")]
-    pub result: Result<Receipt, DeliveryError>,
-    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
-    pub elapsed: Duration,
+/// One notification to deliver.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub notification: Notification,
+    pub source: Source,
+    /// Only these channels (each must exist); empty means all.
+    pub only: Vec<String>,
+    /// A repeat with the same key returns the first result and sends nothing.
+    pub idempotency_key: Option<String>,
 }
 
-fn result_fields<S: serde::Serializer>(
-    r: &Result<Receipt, DeliveryError>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(None)?;
-    match r {
-        Ok(receipt) => {
-            m.serialize_entry("ok", &true)?;
-            m.serialize_entry("remote_id", &receipt.remote_id)?;
-        }
-        Err(e) => {
-            m.serialize_entry("ok", &false)?;
-            m.serialize_entry("error", &e.to_string())?;
-        }
-    }
-    m.end()
-}
-
-fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(d.as_millis() as u64)
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
-pub enum Report {
-    /// Not sent, on purpose (a skipped title).
-    Skipped { reason: String },
-    /// Sent to these channels, each with its own outcome.
-    Sent { outcomes: Vec<Outcome> },
-}
-
-/// One word for how a send went, across its channels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Overall {
-    /// Every channel delivered.
-    Success,
-    /// Some delivered, some failed.
-    Partial,
-    /// No channel delivered.
-    Failed,
-    /// Not sent, on purpose.
-    Skipped,
-}
-
-impl Overall {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Overall::Success => "success",
-            Overall::Partial => "partial",
-            Overall::Failed => "failed",
-            Overall::Skipped => "skipped",
+impl Submission {
+    pub fn new(notification: Notification, source: Source) -> Self {
+        Submission {
+            notification,
+            source,
+            only: Vec::new(),
+            idempotency_key: None,
         }
     }
 }
 
-impl Report {
-    pub fn overall(&self) -> Overall {
-        match self {
-            Report::Skipped { .. } => Overall::Skipped,
-            Report::Sent { outcomes } => {
-                let ok = outcomes.iter().filter(|o| o.result.is_ok()).count();
-                if ok == outcomes.len() {
-                    Overall::Success
-                } else if ok == 0 {
-                    Overall::Failed
-                } else {
-                    Overall::Partial
-                }
-            }
-        }
-    }
+/// What [`Hub::submit`] wrote.
+#[derive(Debug, Clone)]
+pub enum Submitted {
+    /// Not written: SKIP_PUSH_TITLE.
+    Skipped {
+        reason: String,
+    },
+    Logged {
+        appended: Appended,
+        at: Instant,
+    },
 }
 
 pub struct Hub {
-    channels: Vec<Channel>,
+    channels: RwLock<Arc<Vec<Channel>>>,
     route: Route,
+    store: Arc<dyn Store>,
+    writer: GroupCommit,
+    live: broadcast::Sender<Live>,
+    wake: Notify,
+    clock: Clock,
+    options: WorkerOptions,
 }
 
+/// How many live messages a slow listener may fall behind before it misses some.
+const LIVE_BACKLOG: usize = 4_096;
+
 impl Hub {
-    pub fn new(channels: Vec<Channel>, route: Route) -> Self {
-        Hub { channels, route }
+    pub fn new(
+        channels: Vec<Channel>,
+        route: Route,
+        store: Arc<dyn Store>,
+        clock: Clock,
+        options: WorkerOptions,
+    ) -> Self {
+        Hub {
+            channels: RwLock::new(Arc::new(channels)),
+            route,
+            writer: GroupCommit::new(store.clone(), 512),
+            store,
+            live: broadcast::channel(LIVE_BACKLOG).0,
+            wake: Notify::new(),
+            clock,
+            options,
+        }
     }
 
-    pub fn channels(&self) -> &[Channel] {
-        &self.channels
+    pub fn channels(&self) -> Arc<Vec<Channel>> {
+        self.channels
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
-    /// Deliver to every channel (or the named ones), all at once; one
-    /// channel's failure never stops another's delivery.
-    pub async fn send(&self, msg: &Notification, only: &[String]) -> Result<Report, HubError> {
-        if self.channels.is_empty() {
+    /// Swap in a new set of channels (plugins reloaded); sends already running
+    /// keep the channel they started with.
+    pub fn set_channels(&self, channels: Vec<Channel>) {
+        *self.channels.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(channels);
+        self.wake.notify_one();
+    }
+
+    pub fn channel(&self, id: &ChannelId) -> Option<Channel> {
+        self.channels().iter().find(|c| &c.id == id).cloned()
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Live> {
+        self.live.subscribe()
+    }
+
+    /// Tell the worker to look for due deliveries now (after the clock moved, say).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Route and write the notification and its deliveries; durable when this returns.
+    pub async fn submit(&self, sub: Submission) -> Result<Submitted, HubError> {
+        let channels = self.channels();
+        if channels.is_empty() {
             return Err(HubError::NoChannels);
         }
-        let targets = self.route.select(&self.channels, only)?;
-        if let Some(reason) = self.route.skip_reason(msg) {
-            return Ok(Report::Skipped { reason });
+        let targets = self.route.select(&channels, &sub.only)?;
+        if let Some(reason) = self.route.skip_reason(&sub.notification) {
+            return Ok(Submitted::Skipped { reason });
         }
-        let mut tasks = JoinSet::new();
-        for (i, ch) in targets.iter().enumerate() {
-            let (ch, msg) = ((*ch).clone(), msg.clone());
-            tasks.spawn(async move {
-                let started = Instant::now();
-                let result = ch
-                    .plugin
-                    .send(ch.id.as_str(), &ch.settings, &msg, None)
-                    .await;
-                (i, result, started.elapsed())
+        let now = self.clock.now();
+        let deliveries = targets
+            .iter()
+            .map(|ch| plan(ch, &sub.notification, now))
+            .collect();
+        let run = sub.notification.event.as_ref();
+        let (run_id, kind, title) = (
+            run.map(|e| e.run_id.clone()),
+            run.map(|e| e.kind),
+            sub.notification.title.clone(),
+        );
+        let at = Instant::now();
+        let appended = self
+            .writer
+            .append(NewEvent {
+                notification: sub.notification,
+                source: sub.source,
+                deliveries,
+                idempotency_key: sub.idempotency_key,
+                received_at: now,
+            })
+            .await?;
+        if appended.duplicate_of.is_none() {
+            let _ = self.live.send(Live::Event {
+                event_id: appended.event_id,
+                source: sub.source,
+                run_id,
+                kind,
+                title,
+                at: now,
             });
+            self.wake.notify_one();
         }
-        let mut results: Vec<Option<(Result<Receipt, DeliveryError>, Duration)>> =
-            vec![None; targets.len()];
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok((i, result, elapsed)) => results[i] = Some((result, elapsed)),
-                Err(e) => tracing::error!("a delivery task failed: {e}"),
+        Ok(Submitted::Logged { appended, at })
+    }
+
+    /// Wait until every delivery of the event is final, or until `deadline`;
+    /// returns early when all that remain are scheduled after the deadline.
+    pub async fn wait(&self, event: EventId, since: Instant, deadline: Instant) -> Report {
+        let mut live = self.subscribe();
+        let until = tokio::time::Instant::from_std(deadline);
+        loop {
+            let rows = match self.deliveries(event).await {
+                Ok(rows) => rows,
+                Err(e) => return Report::StoreFailed(e.to_string()),
+            };
+            let deadline_ms = self
+                .clock
+                .now()
+                .plus(deadline.saturating_duration_since(Instant::now()));
+            if rows
+                .iter()
+                .all(|d| d.is_final() || waits_past(d, deadline_ms))
+                || Instant::now() >= deadline
+            {
+                return self.report(event, rows, since);
+            }
+            // Re-read on news about this event, or when a listener lagged.
+            loop {
+                tokio::select! {
+                    msg = live.recv() => match msg {
+                        Ok(m) if m.event_id() == event => break,
+                        Ok(_) => continue,
+                        Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    },
+                    _ = tokio::time::sleep_until(until) => break,
+                    // A scheduled retry may come due without any news.
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => break,
+                }
             }
         }
-        let outcomes = targets
-            .iter()
-            .zip(results)
-            .map(|(ch, r)| {
-                let (result, elapsed) = r.unwrap_or((
-                    Err(DeliveryError::Crashed(
-                        "the delivery task ended unexpectedly".into(),
-                    )),
-                    Duration::ZERO,
-                ));
-                Outcome {
-                    channel: ch.id.clone(),
-                    plugin: ch.plugin.info().id.clone(),
-                    result,
-                    elapsed,
+    }
+
+    /// Submit, then wait as [`Hub::wait`] does.
+    pub async fn send(&self, sub: Submission, wait: Duration) -> Result<Report, HubError> {
+        match self.submit(sub).await? {
+            Submitted::Skipped { reason } => Ok(Report::Skipped { reason }),
+            Submitted::Logged { appended, at } => {
+                let mut report = self.wait(appended.event_id, at, at + wait).await;
+                if let Report::Delivered { duplicate, .. } = &mut report {
+                    *duplicate = appended.duplicate_of.is_some();
                 }
+                Ok(report)
+            }
+        }
+    }
+
+    pub async fn deliveries(&self, event: EventId) -> Result<Vec<Delivery>, StoreError> {
+        let store = self.store.clone();
+        blocking(move || store.deliveries_for(&Target::Event(event))).await
+    }
+
+    fn report(&self, event: EventId, rows: Vec<Delivery>, since: Instant) -> Report {
+        let channels = self.channels();
+        let elapsed = since.elapsed();
+        let outcomes = rows
+            .into_iter()
+            .map(|d| {
+                let plugin = channels
+                    .iter()
+                    .find(|c| c.id == d.channel)
+                    .map(|c| c.plugin.info().id.clone())
+                    .unwrap_or_default();
+                Outcome::from_row(d, plugin, elapsed)
             })
             .collect();
-        Ok(Report::Sent { outcomes })
+        Report::Delivered {
+            event_id: event,
+            duplicate: false,
+            outcomes,
+        }
     }
+
+    /// Run the delivery worker until `stop` is cancelled, then let the sends
+    /// in flight finish and record them.
+    pub async fn run_worker(
+        self: &Arc<Self>,
+        scope: ClaimScope,
+        stop: tokio_util::sync::CancellationToken,
+    ) {
+        worker::run(self.clone(), scope, stop).await
+    }
+
+    pub(crate) fn options(&self) -> &WorkerOptions {
+        &self.options
+    }
+
+    pub(crate) fn writer(&self) -> &GroupCommit {
+        &self.writer
+    }
+
+    pub(crate) fn publish(&self, msg: Live) {
+        let _ = self.live.send(msg);
+    }
+
+    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.wake.notified()
+    }
+}
+
+/// Pending, not in flight, and not due before the deadline.
+fn waits_past(d: &Delivery, deadline: UnixMillis) -> bool {
+    !d.is_final() && d.next_attempt_at.is_some_and(|t| t > deadline)
+}
+
+/// Run a store call off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or(Err(StoreError::WriterGone))
 }

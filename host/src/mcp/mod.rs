@@ -8,11 +8,13 @@ mod tools;
 use crate::app::App;
 use crate::catalog::Catalog;
 use crate::hub::Hub;
+use crate::notification::RunId;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
-    GetPromptResult, Implementation, ListPromptsResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, Prompt, PromptMessage, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, Resource, ResourceContents, Role, ServerCapabilities, ServerConfig,
+    GetPromptResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, Prompt, PromptMessage,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ResourceContents, ResourceTemplate, Role, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -22,6 +24,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 const CHANNELS_URI: &str = "push://channels";
+const RUNS_URI: &str = "push://runs";
+const RUN_TEMPLATE: &str = "push://runs/{run_id}";
 
 /// One per process; cheap to clone (every HTTP session gets a clone).
 #[derive(Clone)]
@@ -31,15 +35,23 @@ pub struct McpServer {
 
 struct Shared {
     app: App,
-    hub: Hub,
+    hub: Arc<Hub>,
 }
 
 impl McpServer {
-    pub fn new(app: App) -> Self {
-        let hub = app.hub();
+    /// The caller runs the hub's delivery worker; the server only submits and reads.
+    pub fn new(app: App, hub: Arc<Hub>) -> Self {
         McpServer {
             shared: Arc::new(Shared { app, hub }),
         }
+    }
+
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.shared.hub
+    }
+
+    pub fn app(&self) -> &App {
+        &self.shared.app
     }
 
     /// Serve one client on stdin/stdout until it hangs up. Nothing but
@@ -106,6 +118,9 @@ impl ServerHandler for McpServer {
             tools::NOTIFY_SEND => tools::notify_send(&shared.hub, &shared.app, args).await,
             tools::NOTIFY_EVENT => tools::notify_event(&shared.hub, &shared.app, args).await,
             tools::LIST_CHANNELS => tools::list_channels(&shared.app),
+            tools::GET_RUN => tools::get_run(&shared.hub, args).await,
+            tools::LIST_RUNS => tools::list_runs(&shared.hub, args).await,
+            tools::GET_DELIVERIES => tools::get_deliveries(&shared.hub, args).await,
             other => {
                 return Err(ErrorData::invalid_params(
                     format!(
@@ -165,6 +180,25 @@ impl ServerHandler for McpServer {
                     "Configured channels (secrets masked) and the plugins available, as JSON",
                 )
                 .with_mime_type("application/json"),
+            Resource::new(RUNS_URI, "runs")
+                .with_title("Runs")
+                .with_description(
+                    "The 50 newest runs with status, progress and last message, as JSON",
+                )
+                .with_mime_type("application/json"),
+        ]))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(vec![
+            ResourceTemplate::new(RUN_TEMPLATE, "run")
+                .with_title("One run")
+                .with_description("A run with its timeline of events and deliveries, as JSON")
+                .with_mime_type("application/json"),
         ]))
     }
 
@@ -173,16 +207,64 @@ impl ServerHandler for McpServer {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        if request.uri != CHANNELS_URI {
+        let uri = request.uri.as_str();
+        let store_error =
+            |e: crate::store::StoreError| ErrorData::internal_error(e.to_string(), None);
+        let json = if uri == CHANNELS_URI {
+            Catalog::of(&self.shared.app).to_json()
+        } else if uri == RUNS_URI {
+            let runs = tools::runs_page(&self.shared.hub, None, 50, 0)
+                .await
+                .map_err(store_error)?;
+            crate::redact::redact(&serde_json::to_string_pretty(&runs).unwrap_or_default())
+        } else if let Some(run_id) = uri.strip_prefix("push://runs/").filter(|r| !r.is_empty()) {
+            let run_id = percent_decode(run_id);
+            match tools::run_detail(&self.shared.hub, RunId(run_id.clone()))
+                .await
+                .map_err(store_error)?
+            {
+                Some(v) => {
+                    crate::redact::redact(&serde_json::to_string_pretty(&v).unwrap_or_default())
+                }
+                None => {
+                    return Err(ErrorData::resource_not_found(
+                        format!("no run {run_id:?} (push://runs lists the runs)"),
+                        None,
+                    ));
+                }
+            }
+        } else {
             return Err(ErrorData::resource_not_found(
-                format!("no resource {} (resources: {CHANNELS_URI})", request.uri),
+                format!(
+                    "no resource {uri} (resources: {CHANNELS_URI}, {RUNS_URI}, {RUN_TEMPLATE})"
+                ),
                 None,
             ));
-        }
-        let json = Catalog::of(&self.shared.app).to_json();
+        };
         Ok(ReadResourceResult::new(vec![
-            ResourceContents::text(json, CHANNELS_URI).with_mime_type("application/json"),
+            ResourceContents::text(json, uri).with_mime_type("application/json"),
         ])
         .into())
     }
+}
+
+/// `%2F` and friends in a run id taken from a URI.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -3,17 +3,31 @@
 
 use crate::app::App;
 use crate::catalog::Catalog;
-use crate::hub::{Hub, HubError, Overall, Report};
-use crate::notification::{EventInput, InputError, Notification, SendInput};
+use crate::hub::{Hub, HubError, Outcome, Overall, Report, Submission, blocking};
+use crate::notification::{EventInput, InputError, RunId, SendInput, check_idempotency_key};
 use crate::redact::{redact, redact_json};
+use crate::store::{DeliveryState, EventId, EventQuery, RunStatus, Source, StoreError, Target};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub const NOTIFY_SEND: &str = "notify_send";
 pub const NOTIFY_EVENT: &str = "notify_event";
 pub const LIST_CHANNELS: &str = "list_channels";
-pub const NAMES: [&str; 3] = [NOTIFY_SEND, NOTIFY_EVENT, LIST_CHANNELS];
+pub const GET_RUN: &str = "get_run";
+pub const LIST_RUNS: &str = "list_runs";
+pub const GET_DELIVERIES: &str = "get_deliveries";
+pub const NAMES: [&str; 6] = [
+    NOTIFY_SEND,
+    NOTIFY_EVENT,
+    LIST_CHANNELS,
+    GET_RUN,
+    LIST_RUNS,
+    GET_DELIVERIES,
+];
 
 pub fn definitions() -> Vec<Tool> {
     let empty = Arc::new(JsonObject::new());
@@ -21,8 +35,10 @@ pub fn definitions() -> Vec<Tool> {
         Tool::new(
             NOTIFY_SEND,
             "Send a message to the user's notification channels (all configured ones, or those \
-             named in `channels`). Returns status success, partial or failed with each channel's \
-             outcome.",
+             named in `channels`). Every message is written to a durable outbox first; failed \
+             sends are retried. Returns status success, partial, failed, queued (still retrying \
+             or held by quiet hours) or skipped, with each channel's outcome. Pass an \
+             idempotency_key to make a repeat safe.",
             empty.clone(),
         )
         .with_input_schema::<SendInput>()
@@ -32,7 +48,9 @@ pub fn definitions() -> Vec<Tool> {
             NOTIFY_EVENT,
             "Report one step of a long-running job: `start`, `update` (with data.progress 0..1 \
              and data.step), `end` (succeeded) or `error` (failed, with data.error_code). Use \
-             the same run_id for every event of one run. Delivered like notify_send.",
+             the same run_id for every event of one run. Delivered like notify_send; progress \
+             updates are coalesced per channel (latest wins). The result includes the run's \
+             state.",
             empty.clone(),
         )
         .with_input_schema::<EventInput>()
@@ -51,14 +69,42 @@ pub fn definitions() -> Vec<Tool> {
             ),
         )
         .with_title("List channels")
-        .with_annotations(
-            ToolAnnotations::new()
-                .read_only(true)
-                .destructive(false)
-                .idempotent(true)
-                .open_world(false),
-        ),
+        .with_annotations(reading()),
+        Tool::new(
+            GET_RUN,
+            "Get one run: status (running, succeeded, failed), progress, step, duration, \
+             artifact link, and its timeline of events with each event's deliveries.",
+            empty.clone(),
+        )
+        .with_input_schema::<GetRunInput>()
+        .with_title("Get a run")
+        .with_annotations(reading()),
+        Tool::new(
+            LIST_RUNS,
+            "List runs, newest first, with status, progress and a preview of the last message.",
+            empty.clone(),
+        )
+        .with_input_schema::<ListRunsInput>()
+        .with_title("List runs")
+        .with_annotations(reading()),
+        Tool::new(
+            GET_DELIVERIES,
+            "List the deliveries of a run (run_id) or of one event (event_id): channel, state \
+             (pending, sent, failed, skipped, coalesced), attempts, last error, remote id.",
+            empty,
+        )
+        .with_input_schema::<GetDeliveriesInput>()
+        .with_title("Get deliveries")
+        .with_annotations(reading()),
     ]
+}
+
+fn reading() -> ToolAnnotations {
+    ToolAnnotations::new()
+        .read_only(true)
+        .destructive(false)
+        .idempotent(true)
+        .open_world(false)
 }
 
 fn sending() -> ToolAnnotations {
@@ -69,29 +115,51 @@ fn sending() -> ToolAnnotations {
         .open_world(true)
 }
 
+/// The checked arguments as a submission from `source`.
+pub fn send_submission(args: Value, source: Source) -> Result<Submission, InputError> {
+    let input = InputError::parse::<SendInput>(args)?;
+    let key = check_idempotency_key(input.idempotency_key.as_deref())?;
+    let (notification, only) = input.into_notification()?;
+    Ok(Submission {
+        notification,
+        source,
+        only,
+        idempotency_key: key,
+    })
+}
+
+pub fn event_submission(args: Value, source: Source) -> Result<Submission, InputError> {
+    let input = InputError::parse::<EventInput>(args)?;
+    let key = check_idempotency_key(input.idempotency_key.as_deref())?;
+    let (notification, only) = input.into_notification()?;
+    Ok(Submission {
+        notification,
+        source,
+        only,
+        idempotency_key: key,
+    })
+}
+
 pub async fn notify_send(hub: &Hub, app: &App, args: JsonObject) -> CallToolResult {
-    let parsed =
-        InputError::parse::<SendInput>(Value::Object(args)).and_then(SendInput::into_notification);
-    match parsed {
-        Ok((msg, only)) => deliver(hub, app, &msg, &only, Map::new()).await,
+    match send_submission(Value::Object(args), Source::Mcp) {
+        Ok(sub) => deliver(hub, app, sub, Map::new()).await,
         Err(e) => invalid(&e),
     }
 }
 
 pub async fn notify_event(hub: &Hub, app: &App, args: JsonObject) -> CallToolResult {
-    let parsed = InputError::parse::<EventInput>(Value::Object(args))
-        .and_then(EventInput::into_notification);
-    let (msg, only) = match parsed {
+    let sub = match event_submission(Value::Object(args), Source::Mcp) {
         Ok(p) => p,
         Err(e) => return invalid(&e),
     };
+    let msg = &sub.notification;
     let mut about = Map::new();
     if let Some(ev) = &msg.event {
         about.insert("run_id".into(), json!(ev.run_id.0));
         about.insert("event".into(), json!(ev.kind));
         about.insert("title".into(), json!(msg.title));
     }
-    deliver(hub, app, &msg, &only, about).await
+    deliver(hub, app, sub, about).await
 }
 
 pub fn list_channels(app: &App) -> CallToolResult {
@@ -121,14 +189,17 @@ pub fn list_channels(app: &App) -> CallToolResult {
     result(text, value, false)
 }
 
+/// How long a tool call waits for its deliveries (retries due later stay in the outbox).
+const TOOL_WAIT: Duration = Duration::from_secs(30);
+
 async fn deliver(
     hub: &Hub,
     app: &App,
-    msg: &Notification,
-    only: &[String],
+    sub: Submission,
     mut about: Map<String, Value>,
 ) -> CallToolResult {
-    let report = match hub.send(msg, only).await {
+    let run_id = sub.notification.event.as_ref().map(|e| e.run_id.clone());
+    let report = match hub.send(sub, TOOL_WAIT).await {
         Ok(r) => r,
         Err(HubError::NoChannels) => {
             return failure(
@@ -145,61 +216,285 @@ async fn deliver(
         Err(e @ HubError::UnknownChannel { .. }) => {
             return failure("invalid", &e.to_string(), Some("channels"));
         }
+        Err(e @ HubError::Store(_)) => {
+            return failure("store_error", &format!("Nothing was sent: {e}."), None);
+        }
     };
     let overall = report.overall();
-    let (text, channels) = match &report {
-        Report::Skipped { reason } => (format!("Skipped: {reason}."), Vec::new()),
-        Report::Sent { outcomes } => {
-            let failed: Vec<String> = outcomes
-                .iter()
-                .filter_map(|o| {
-                    o.result
-                        .as_ref()
-                        .err()
-                        .map(|e| format!("{} ({e})", o.channel))
-                })
-                .collect();
-            let ok = outcomes.len() - failed.len();
-            let text = match overall {
-                Overall::Success => format!(
-                    "Delivered to {} channel{}.",
-                    ok,
-                    if ok == 1 { "" } else { "s" }
-                ),
-                Overall::Partial => format!(
-                    "Delivered to {ok} of {} channels. Failed: {}.",
-                    outcomes.len(),
-                    failed.join("; ")
-                ),
-                _ => format!("Not delivered. Failed: {}.", failed.join("; ")),
-            };
-            let channels = outcomes
-                .iter()
-                .map(|o| {
-                    let mut c = json!({
-                        "channel": o.channel, "plugin": o.plugin, "ok": o.result.is_ok(),
-                        "elapsed_ms": o.elapsed.as_millis() as u64,
-                    });
-                    match &o.result {
-                        Ok(r) => {
-                            if let Some(id) = &r.remote_id {
-                                c["remote_id"] = json!(id);
-                            }
-                        }
-                        Err(e) => c["error"] = json!(e.to_string()),
-                    }
-                    c
-                })
-                .collect();
-            (text, channels)
+    let mut text = match &report {
+        Report::Skipped { reason } => format!("Skipped: {reason}."),
+        Report::StoreFailed(e) => {
+            format!("Written to the outbox, but its state cannot be read: {e}.")
+        }
+        Report::Delivered {
+            outcomes,
+            duplicate,
+            event_id,
+        } => {
+            let mut text = summarize(overall, outcomes);
+            if *duplicate {
+                text = format!(
+                    "Already submitted as event {event_id} (same idempotency_key); nothing sent again. {text}"
+                );
+            }
+            text
         }
     };
     about.insert("status".into(), json!(overall));
-    about.insert("channels".into(), Value::Array(channels));
+    if let Report::Delivered {
+        event_id,
+        duplicate,
+        outcomes,
+    } = &report
+    {
+        about.insert("event_id".into(), json!(event_id));
+        about.insert("duplicate".into(), json!(duplicate));
+        about.insert("channels".into(), json!(outcomes));
+    } else {
+        about.insert("channels".into(), json!([]));
+    }
     if let Report::Skipped { reason } = &report {
         about.insert("reason".into(), json!(reason));
     }
+    if let Some(run_id) = run_id {
+        let store = hub.store().clone();
+        if let Ok(Some(run)) = blocking(move || store.run(&run_id)).await {
+            text.push_str(&format!(" Run {}: {}.", run.run_id.0, run.summary()));
+            about.insert("run".into(), json!(run));
+        }
+    }
     result(text, Value::Object(about), overall == Overall::Failed)
+}
+
+fn summarize(overall: Overall, outcomes: &[Outcome]) -> String {
+    let list = |state: DeliveryState| -> Vec<String> {
+        outcomes
+            .iter()
+            .filter(|o| o.state == state)
+            .map(|o| match &o.error {
+                Some(e) => format!("{} ({e})", o.channel),
+                None => o.channel.to_string(),
+            })
+            .collect()
+    };
+    let sent = list(DeliveryState::Sent).len();
+    let failed = list(DeliveryState::Failed);
+    let pending = list(DeliveryState::Pending);
+    let skipped = list(DeliveryState::Skipped);
+    let mut parts = vec![match overall {
+        Overall::Skipped => "No channel's rules take this notification.".to_string(),
+        _ if sent > 0 => format!(
+            "Delivered to {sent} channel{}.",
+            if sent == 1 { "" } else { "s" }
+        ),
+        _ => "Not delivered yet.".to_string(),
+    }];
+    if !failed.is_empty() {
+        parts.push(format!("Failed: {}.", failed.join("; ")));
+    }
+    if !pending.is_empty() {
+        parts.push(format!(
+            "Waiting in the outbox (retried or held, then sent by this server): {}.",
+            pending.join("; ")
+        ));
+    }
+    if !skipped.is_empty() && overall != Overall::Skipped {
+        parts.push(format!("Skipped by rules: {}.", skipped.join("; ")));
+    }
+    parts.join(" ")
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetRunInput {
+    /// The run's id, as given to notify_event.
+    pub run_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListRunsInput {
+    /// Only runs in this state.
+    #[serde(default)]
+    pub status: Option<RunStatusInput>,
+    /// At most this many (default 20, at most 200).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 200))]
+    pub limit: Option<u32>,
+    /// Skip this many of the newest first.
+    #[serde(default)]
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatusInput {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetDeliveriesInput {
+    /// Every delivery of this run's events.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Or the deliveries of one event (event_id from a notify result).
+    #[serde(default)]
+    pub event_id: Option<i64>,
+}
+
+/// A run with its events (oldest first) and each event's deliveries.
+pub async fn run_detail(hub: &Hub, run_id: RunId) -> Result<Option<Value>, StoreError> {
+    let store = hub.store().clone();
+    blocking(move || {
+        let Some(run) = store.run(&run_id)? else {
+            return Ok(None);
+        };
+        let events = store.events(&EventQuery {
+            run_id: Some(run_id.clone()),
+            limit: 1_000,
+            ..Default::default()
+        })?;
+        let deliveries = store.deliveries_for(&Target::Run(run_id))?;
+        let events: Vec<Value> = events
+            .iter()
+            .map(|e| {
+                json!({
+                    "event_id": e.id, "kind": e.kind, "at": e.created_at, "source": e.source,
+                    "title": e.notification.title, "message": e.notification.body,
+                    "deliveries": deliveries.iter().filter(|d| d.event_id == e.id).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        Ok(Some(json!({"run": run, "events": events})))
+    })
+    .await
+}
+
+pub async fn get_run(hub: &Hub, args: JsonObject) -> CallToolResult {
+    let input: GetRunInput = match InputError::parse(Value::Object(args)) {
+        Ok(i) => i,
+        Err(e) => return invalid(&e),
+    };
+    match run_detail(hub, RunId(input.run_id.clone())).await {
+        Ok(Some(v)) => {
+            let text = format!(
+                "Run {}: {}.",
+                input.run_id,
+                v["run"]["status"].as_str().unwrap_or("?")
+            );
+            result(text, v, false)
+        }
+        Ok(None) => failure(
+            "not_found",
+            &format!("No run {:?}; list_runs shows the runs.", input.run_id),
+            Some("run_id"),
+        ),
+        Err(e) => failure("store_error", &e.to_string(), None),
+    }
+}
+
+/// Newest first, each with a one-line preview of its last message.
+pub async fn runs_page(
+    hub: &Hub,
+    status: Option<RunStatus>,
+    limit: usize,
+    offset: usize,
+) -> Result<Value, StoreError> {
+    let store = hub.store().clone();
+    let runs = blocking(move || store.list_runs(status, limit, offset)).await?;
+    Ok(Value::Array(
+        runs.into_iter()
+            .map(|r| {
+                let preview = r
+                    .last_message
+                    .as_deref()
+                    .and_then(|m| m.lines().next())
+                    .map(|l| crate::notification::preview(l, 120));
+                let mut v = json!(r);
+                v["preview"] = json!(preview);
+                v
+            })
+            .collect(),
+    ))
+}
+
+pub async fn list_runs(hub: &Hub, args: JsonObject) -> CallToolResult {
+    let input: ListRunsInput = match InputError::parse(Value::Object(args)) {
+        Ok(i) => i,
+        Err(e) => return invalid(&e),
+    };
+    let limit = input.limit.unwrap_or(20);
+    if !(1..=200).contains(&limit) {
+        return invalid(&InputError::new(
+            "limit",
+            format!("{limit} is outside 1 to 200"),
+        ));
+    }
+    let status = input.status.map(|s| match s {
+        RunStatusInput::Running => RunStatus::Running,
+        RunStatusInput::Succeeded => RunStatus::Succeeded,
+        RunStatusInput::Failed => RunStatus::Failed,
+    });
+    match runs_page(
+        hub,
+        status,
+        limit as usize,
+        input.offset.unwrap_or(0) as usize,
+    )
+    .await
+    {
+        Ok(runs) => {
+            let n = runs.as_array().map(Vec::len).unwrap_or(0);
+            result(
+                format!("{n} run{}.", if n == 1 { "" } else { "s" }),
+                json!({"runs": runs}),
+                false,
+            )
+        }
+        Err(e) => failure("store_error", &e.to_string(), None),
+    }
+}
+
+pub async fn get_deliveries(hub: &Hub, args: JsonObject) -> CallToolResult {
+    let input: GetDeliveriesInput = match InputError::parse(Value::Object(args)) {
+        Ok(i) => i,
+        Err(e) => return invalid(&e),
+    };
+    let target = match (input.run_id, input.event_id) {
+        (Some(r), None) => Target::Run(RunId(r)),
+        (None, Some(e)) => Target::Event(EventId(e)),
+        _ => {
+            return invalid(&InputError::new(
+                "",
+                "give exactly one of run_id or event_id",
+            ));
+        }
+    };
+    let store = hub.store().clone();
+    match blocking(move || store.deliveries_for(&target)).await {
+        Ok(rows) => {
+            let failed = rows
+                .iter()
+                .filter(|d| d.state == DeliveryState::Failed)
+                .count();
+            let pending = rows
+                .iter()
+                .filter(|d| d.state == DeliveryState::Pending)
+                .count();
+            result(
+                format!(
+                    "{} deliveries ({failed} failed, {pending} waiting).",
+                    rows.len()
+                ),
+                json!({"deliveries": rows}),
+                false,
+            )
+        }
+        Err(e) => failure("store_error", &e.to_string(), None),
+    }
 }
 
 fn invalid(e: &InputError) -> CallToolResult {

@@ -71,6 +71,10 @@ pub struct SendInput {
     /// Deliver only to these configured channels (default: all of them).
     #[serde(default)]
     pub channels: Option<Vec<String>>,
+    /// Any string unique to this notification (up to 200 characters): a
+    /// repeat with the same key returns the first result and sends nothing again.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Arguments of `notify_event`: one step of a long run, all steps of a run
@@ -94,6 +98,10 @@ pub struct EventInput {
     /// Deliver only to these configured channels (default: all of them).
     #[serde(default)]
     pub channels: Option<Vec<String>>,
+    /// Any string unique to this notification (up to 200 characters): a
+    /// repeat with the same key returns the first result and sends nothing again.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -258,6 +266,18 @@ impl EventInput {
         };
         Ok((msg, self.channels.unwrap_or_default()))
     }
+}
+
+/// A key is opaque to us, but it must be something a person can read back.
+pub fn check_idempotency_key(key: Option<&str>) -> Result<Option<String>, InputError> {
+    let Some(key) = key else { return Ok(None) };
+    if key.trim().is_empty() || key.chars().count() > 200 || key.chars().any(char::is_control) {
+        return Err(InputError::new(
+            "idempotency_key",
+            "use 1 to 200 printable characters (for example the job id and step)",
+        ));
+    }
+    Ok(Some(key.to_string()))
 }
 
 fn check_len(field: &str, value: &str, max: usize) -> Result<(), InputError> {

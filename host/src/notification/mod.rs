@@ -2,7 +2,7 @@
 
 mod input;
 
-pub use input::{EventData, EventInput, InputError, SendInput};
+pub use input::{ErrorCode, EventData, EventInput, InputError, SendInput, check_idempotency_key};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -141,5 +141,74 @@ impl EventKind {
 impl fmt::Display for EventKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// `1h 02m 03s`, `2m 05s`, `4.2s`: short and readable on a phone.
+pub fn human_duration(ms: i64) -> String {
+    let ms = ms.max(0);
+    let secs = ms / 1000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}h {m:02}m {s:02}s")
+    } else if m > 0 {
+        format!("{m}m {s:02}s")
+    } else {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    }
+}
+
+impl Notification {
+    /// A run's `end` or `error` goes out as a new message that stands on its
+    /// own: it says how long the run took and links its artifact.
+    pub fn add_run_summary(&mut self, duration_ms: Option<i64>, artifact_url: Option<&str>) {
+        let mut lines = Vec::new();
+        if let Some(ms) = duration_ms {
+            lines.push(format!("Duration: {}", human_duration(ms)));
+        }
+        if let Some(url) = artifact_url
+            && !self.body.contains(url)
+        {
+            lines.push(format!("Artifact: {url}"));
+        }
+        if self.link.is_none() {
+            self.link = artifact_url.map(String::from);
+        }
+        if !lines.is_empty() {
+            if !self.body.is_empty() {
+                self.body.push('\n');
+            }
+            self.body.push_str(&lines.join("\n"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(4_200), "4.2s");
+        assert_eq!(human_duration(125_000), "2m 05s");
+        assert_eq!(human_duration(3_723_000), "1h 02m 03s");
+    }
+
+    #[test]
+    fn summary_adds_duration_and_artifact_once() {
+        let mut n = Notification::new("[END] r", "done\nArtifact: https://a/1");
+        n.add_run_summary(Some(61_000), Some("https://a/1"));
+        assert_eq!(n.body, "done\nArtifact: https://a/1\nDuration: 1m 01s");
+        assert_eq!(n.link.as_deref(), Some("https://a/1"));
+    }
+}
+
+/// The first `max` characters, with `…` when cut.
+pub fn preview(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
     }
 }

@@ -96,6 +96,12 @@ impl StoreError {
                 path: path.clone(),
                 detail: detail.clone(),
             },
+            StoreError::Sqlite { path, source } => StoreError::Open {
+                path: path.clone(),
+                detail: source.to_string(),
+            },
+            StoreError::BadData(d) => StoreError::BadData(d.clone()),
+            StoreError::NoSuchDelivery(id) => StoreError::NoSuchDelivery(*id),
             _ => StoreError::WriterGone,
         }
     }

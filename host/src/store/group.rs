@@ -1,13 +1,20 @@
 //! Group commit: many callers, one writer thread, one transaction (and one
-//! WAL sync) per batch. Each caller still returns only once its own event is
+//! WAL sync) per batch. Each caller still returns only once its own write is
 //! durable, so write-ahead holds; the sync cost is shared by the batch.
+//!
+//! Appends (new events) and records (send outcomes) both go through here, so
+//! a busy hub makes a few large transactions instead of many small ones.
 
-use super::{Appended, NewEvent, Store, StoreError};
+use super::{Appended, Attempt, Delivery, NewEvent, Store, StoreError};
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
+use tokio::sync::oneshot;
 
-type Job = (NewEvent, SyncSender<Result<Appended, StoreError>>);
+enum Job {
+    Append(NewEvent, oneshot::Sender<Result<Appended, StoreError>>),
+    Record(Attempt, oneshot::Sender<Result<Delivery, StoreError>>),
+}
 
 pub struct GroupCommit {
     tx: Option<Sender<Job>>,
@@ -15,7 +22,7 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// `max_batch` bounds how long the first caller of a batch waits for the others.
+    /// `max_batch` bounds how many writes share one transaction.
     pub fn new(store: Arc<dyn Store>, max_batch: usize) -> Self {
         let (tx, rx) = mpsc::channel::<Job>();
         let writer = std::thread::Builder::new()
@@ -28,15 +35,33 @@ impl GroupCommit {
         }
     }
 
-    /// Blocks until the event is committed. Async callers use `spawn_blocking`.
-    pub fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
-        let (reply, answer) = mpsc::sync_channel(1);
+    fn submit(&self, job: Job) -> Result<(), StoreError> {
         self.tx
             .as_ref()
             .ok_or(StoreError::WriterGone)?
-            .send((event, reply))
-            .map_err(|_| StoreError::WriterGone)?;
-        answer.recv().map_err(|_| StoreError::WriterGone)?
+            .send(job)
+            .map_err(|_| StoreError::WriterGone)
+    }
+
+    /// Resolves once the event is committed.
+    pub async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Append(event, reply))?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Blocks until the event is committed (for callers outside an async runtime).
+    pub fn append_blocking(&self, event: NewEvent) -> Result<Appended, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Append(event, reply))?;
+        answer.blocking_recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Resolves once the outcome is committed, with the delivery as it now stands.
+    pub async fn record(&self, attempt: Attempt) -> Result<Delivery, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Record(attempt, reply))?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
     }
 }
 
@@ -58,26 +83,55 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
                 Err(_) => break,
             }
         }
-        let (events, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
-        match store.append_batch(events.clone()) {
-            Ok(done) => {
-                for (reply, result) in replies.into_iter().zip(done) {
-                    let _ = reply.send(Ok(result));
+        let mut events = Vec::new();
+        let mut appended = Vec::new();
+        let mut attempts = Vec::new();
+        let mut recorded = Vec::new();
+        for job in jobs {
+            match job {
+                Job::Append(e, r) => {
+                    events.push(e);
+                    appended.push(r);
+                }
+                Job::Record(a, r) => {
+                    attempts.push(a);
+                    recorded.push(r);
                 }
             }
-            // A locked or damaged database fails every event alike; retrying
-            // one by one would only make each caller wait out the busy timeout again.
-            Err(e) if e.is_database_wide() => {
-                for reply in replies {
-                    let _ = reply.send(Err(e.database_wide_copy()));
-                }
+        }
+        if !events.is_empty() {
+            append_all(&*store, events, appended);
+        }
+        if !attempts.is_empty() {
+            let results = store.record(&attempts);
+            for (reply, result) in recorded.into_iter().zip(results) {
+                let _ = reply.send(result);
             }
-            // One bad event must not fail its neighbours: write them one by one
-            // so each caller gets its own answer.
-            Err(_) => {
-                for (reply, event) in replies.into_iter().zip(events) {
-                    let _ = reply.send(store.append(event));
-                }
+        }
+    }
+}
+
+type AppendReply = oneshot::Sender<Result<Appended, StoreError>>;
+
+fn append_all(store: &dyn Store, events: Vec<NewEvent>, replies: Vec<AppendReply>) {
+    match store.append_batch(events.clone()) {
+        Ok(done) => {
+            for (reply, result) in replies.into_iter().zip(done) {
+                let _ = reply.send(Ok(result));
+            }
+        }
+        // A locked or damaged database fails every event alike; retrying
+        // one by one would only make each caller wait out the busy timeout again.
+        Err(e) if e.is_database_wide() => {
+            for reply in replies {
+                let _ = reply.send(Err(e.database_wide_copy()));
+            }
+        }
+        // One bad event must not fail its neighbours: write them one by one
+        // so each caller gets its own answer.
+        Err(_) => {
+            for (reply, event) in replies.into_iter().zip(events) {
+                let _ = reply.send(store.append(event));
             }
         }
     }

@@ -31,6 +31,21 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnixMillis(pub i64);
 
+/// Written as RFC 3339 in UTC (`2026-11-21T09:30:00.123Z`), for people and programs alike.
+impl serde::Serialize for UnixMillis {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl UnixMillis {
+    pub fn to_rfc3339(self) -> String {
+        chrono::DateTime::from_timestamp_millis(self.0)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+}
+
 impl UnixMillis {
     pub fn now() -> Self {
         UnixMillis(chrono::Utc::now().timestamp_millis())
@@ -45,11 +60,13 @@ impl UnixMillis {
 }
 
 /// The row id of a stored event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct EventId(pub i64);
 
 /// The row id of one delivery (one event to one channel).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct DeliveryId(pub i64);
 
 impl fmt::Display for EventId {
@@ -78,6 +95,12 @@ macro_rules! text_enum {
 
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
             }
         }
 
@@ -110,12 +133,37 @@ text_enum!(
     RunStatus { Running = "running", Succeeded = "succeeded", Failed = "failed" }
 );
 
-/// One event to write, with the channels it must reach.
+/// What routing decided for one channel of an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryPlan {
+    pub channel: ChannelId,
+    /// Held until then (quiet hours); `None` sends as soon as a worker is free.
+    pub not_before: Option<UnixMillis>,
+    /// Recorded as `skipped` with this reason and never sent (routing said no).
+    pub skip: Option<String>,
+    /// For a run's `update`: at most one per run per this interval on this
+    /// channel, latest wins. `None` or zero sends every update.
+    pub update_interval: Option<Duration>,
+}
+
+impl DeliveryPlan {
+    /// Send now, no rules.
+    pub fn now(channel: ChannelId) -> Self {
+        DeliveryPlan {
+            channel,
+            not_before: None,
+            skip: None,
+            update_interval: None,
+        }
+    }
+}
+
+/// One event to write, with what each channel must get.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub notification: Notification,
     pub source: Source,
-    pub channels: Vec<ChannelId>,
+    pub deliveries: Vec<DeliveryPlan>,
     /// A repeat with the same key returns the first event instead of sending again.
     pub idempotency_key: Option<String>,
     pub received_at: UnixMillis,
@@ -131,7 +179,7 @@ pub struct Appended {
 }
 
 /// A stored event.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StoredEvent {
     pub id: EventId,
     pub source: Source,
@@ -143,7 +191,7 @@ pub struct StoredEvent {
 }
 
 /// A delivery row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Delivery {
     pub id: DeliveryId,
     pub event_id: EventId,
@@ -154,6 +202,34 @@ pub struct Delivery {
     pub next_attempt_at: Option<UnixMillis>,
     pub last_error: Option<String>,
     pub remote_id: Option<String>,
+    pub updated_at: UnixMillis,
+}
+
+impl Delivery {
+    /// Sent, failed for good, skipped or coalesced: nothing more will happen to it.
+    pub fn is_final(&self) -> bool {
+        self.state != DeliveryState::Pending
+    }
+}
+
+/// Which events to list, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    /// Only events with a larger id (a reconnecting reader passes the last id it saw).
+    pub since: Option<EventId>,
+    pub run_id: Option<RunId>,
+    pub kind: Option<EventKind>,
+    pub limit: usize,
+}
+
+/// One delivery's attempt, as a worker reports it.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub delivery: DeliveryId,
+    /// The remote message id on success.
+    pub result: Result<Option<String>, DeliveryError>,
+    /// When the attempt ended (retries are scheduled from here).
+    pub at: UnixMillis,
 }
 
 /// A delivery a worker now holds until `lease_until`; after that anyone may claim it again.
@@ -165,6 +241,15 @@ pub struct Claim {
     pub attempts: u32,
     pub lease_until: UnixMillis,
     pub notification: Notification,
+}
+
+/// Which due deliveries a worker may take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClaimScope {
+    /// Every due delivery (a long-running hub).
+    All,
+    /// Only this event's (a one-shot `send` or `event` command).
+    Event(EventId),
 }
 
 /// A run as stored.
@@ -192,17 +277,46 @@ pub trait Store: Send + Sync {
 
     fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError>;
 
-    /// Lease up to `limit` pending deliveries that are due, oldest first.
+    fn events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Lease up to `limit` pending deliveries that are due, oldest first, for
+    /// `owner` (a process id). A run's deliveries to one channel go out in
+    /// order: a row waits while an earlier one of the same run and channel is pending.
     fn claim_due(
         &self,
         now: UnixMillis,
         limit: usize,
         lease: Duration,
+        owner: u32,
+        scope: ClaimScope,
     ) -> Result<Vec<Claim>, StoreError>;
 
-    /// Drop every lease, so rows a previous process held can be claimed at once.
-    /// Only safe when this is the only hub using the database.
-    fn resume(&self) -> Result<u64, StoreError>;
+    /// The owners of current leases (to find the ones whose process died).
+    fn lease_owners(&self) -> Result<Vec<u32>, StoreError>;
+
+    /// Drop the leases of `owner` (or every lease), so its rows can be
+    /// claimed at once. Only for owners known to be gone.
+    fn release_leases(&self, owner: Option<u32>) -> Result<u64, StoreError>;
+
+    /// The earliest time a pending, unleased delivery falls due (to sleep until then).
+    fn next_due(&self) -> Result<Option<UnixMillis>, StoreError>;
+
+    /// Record many attempts in one transaction; one answer per attempt, in order.
+    fn record(&self, attempts: &[Attempt]) -> Vec<Result<Delivery, StoreError>> {
+        attempts
+            .iter()
+            .map(|a| {
+                match &a.result {
+                    Ok(remote) => self.record_sent(a.delivery, remote.as_deref(), a.at),
+                    Err(e) => self.record_failure(a.delivery, e, a.at).map(|_| ()),
+                }?;
+                self.delivery(a.delivery)?
+                    .ok_or(StoreError::NoSuchDelivery(a.delivery))
+            })
+            .collect()
+    }
+
+    fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>, StoreError>;
 
     fn record_sent(
         &self,
@@ -234,7 +348,16 @@ pub trait Store: Send + Sync {
 
     fn deliveries_for(&self, target: &Target) -> Result<Vec<Delivery>, StoreError>;
 
-    fn failed_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    fn failed_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        self.list_deliveries(Some(DeliveryState::Failed), limit)
+    }
+
+    /// Newest first; `state` narrows to one state.
+    fn list_deliveries(
+        &self,
+        state: Option<DeliveryState>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
 
     fn run(&self, run_id: &RunId) -> Result<Option<Run>, StoreError>;
 

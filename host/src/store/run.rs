@@ -11,9 +11,9 @@
 //!   start earlier, so out-of-order delivery gives the right duration.
 
 use super::{RunStatus, UnixMillis};
-use crate::notification::{EventKind, RunEvent, RunId};
+use crate::notification::{EventKind, RunEvent, RunId, human_duration};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RunState {
     pub run_id: RunId,
     pub status: RunStatus,
@@ -26,6 +26,29 @@ pub struct RunState {
     pub artifact_url: Option<String>,
     pub error_code: Option<String>,
     pub updated_at: UnixMillis,
+}
+
+impl RunState {
+    /// `succeeded  100%  2m 05s` / `running  40%  step 3` / `failed (137)  12.0s`.
+    pub fn summary(&self) -> String {
+        let run = self;
+        let mut parts = vec![match (&run.status, &run.error_code) {
+            (RunStatus::Failed, Some(code)) => format!("failed (error {code})"),
+            (s, _) => s.to_string(),
+        }];
+        if let Some(p) = run.progress {
+            parts.push(format!("{}%", (p * 100.0).round() as u32));
+        }
+        if let Some(ms) = run.duration_ms {
+            parts.push(human_duration(ms));
+        }
+        if run.status == RunStatus::Running
+            && let Some(step) = &run.step
+        {
+            parts.push(format!("step: {step}"));
+        }
+        parts.join("  ")
+    }
 }
 
 /// The run after `event`. `message` is the notification's body; `received_at`

@@ -18,6 +18,9 @@ CREATE TABLE deliveries (
     id              INTEGER PRIMARY KEY,
     event_id        INTEGER NOT NULL REFERENCES events (id),
     channel         TEXT NOT NULL,
+    -- copied from the event so per-run ordering and coalescing need no join
+    run_id          TEXT,
+    kind            TEXT,
     state           TEXT NOT NULL
                     CHECK (state IN ('pending', 'sent', 'failed', 'skipped', 'coalesced')),
     attempts        INTEGER NOT NULL DEFAULT 0,
@@ -25,6 +28,8 @@ CREATE TABLE deliveries (
     rate_limited    INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER,
     lease_until     INTEGER,
+    lease_owner     INTEGER,
+    sent_at         INTEGER,
     last_error      TEXT,
     remote_id       TEXT,
     updated_at      INTEGER NOT NULL,
@@ -32,6 +37,7 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX deliveries_failed ON deliveries (id) WHERE state = 'failed';
+CREATE INDEX deliveries_run ON deliveries (run_id, channel, id) WHERE run_id IS NOT NULL;
 
 CREATE TABLE runs (
     run_id       TEXT PRIMARY KEY,

@@ -4,8 +4,8 @@ use super::retry::{Decision, RetryPolicy};
 use super::run::{self, RunState};
 use super::schema::MIGRATIONS;
 use super::{
-    Appended, Claim, Delivery, DeliveryId, DeliveryState, EventId, NewEvent, RunStatus, Source,
-    Store, StoreError, StoredEvent, Target, UnixMillis,
+    Appended, Attempt, Claim, ClaimScope, Delivery, DeliveryId, DeliveryState, EventId, EventQuery,
+    NewEvent, RunStatus, Source, Store, StoreError, StoredEvent, Target, UnixMillis,
 };
 use crate::notification::{ChannelId, EventKind, Notification, RunId};
 use crate::plugin::DeliveryError;
@@ -200,7 +200,7 @@ fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunState> {
     })
 }
 
-const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.channel, d.state, d.attempts, d.next_attempt_at, d.last_error, d.remote_id";
+const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.channel, d.state, d.attempts, d.next_attempt_at, d.last_error, d.remote_id, d.updated_at";
 
 fn delivery_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
     let channel: String = r.get(2)?;
@@ -214,6 +214,7 @@ fn delivery_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
         next_attempt_at: r.get::<_, Option<i64>>(5)?.map(UnixMillis),
         last_error: r.get(6)?,
         remote_id: r.get(7)?,
+        updated_at: UnixMillis(r.get(8)?),
     })
 }
 
@@ -261,69 +262,260 @@ fn append_one(tx: &rusqlite::Transaction<'_>, ev: &NewEvent) -> rusqlite::Result
             });
         }
     }
-    let json = serde_json::to_string(&ev.notification)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let now = ev.received_at;
     let run_event = ev.notification.event.as_ref();
+    let mut notification = ev.notification.clone();
+    if let Some(re) = run_event {
+        let prev = SqliteStore::load_run(tx, &re.run_id.0)?;
+        let unchanged = prev.clone();
+        let next = run::apply(prev, re, &ev.notification.body, now);
+        if matches!(re.kind, EventKind::End | EventKind::Error) {
+            notification.add_run_summary(next.duration_ms, next.artifact_url.as_deref());
+        }
+        if unchanged.as_ref() != Some(&next) {
+            save_run(tx, &next)?;
+        }
+    }
+    let json = serde_json::to_string(&notification)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let run_id = run_event.map(|e| e.run_id.0.as_str());
+    let kind = run_event.map(|e| e.kind);
     tx.prepare_cached(
         "INSERT INTO events (created_at, source, run_id, kind, idempotency_key, notification)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
-        ev.received_at.0,
+        now.0,
         ev.source.as_str(),
-        run_event.map(|e| e.run_id.0.as_str()),
-        run_event.map(|e| e.kind.as_str()),
+        run_id,
+        kind.map(|k| k.as_str()),
         ev.idempotency_key,
         json,
     ])?;
     let event_id = tx.last_insert_rowid();
-    let mut deliveries = Vec::with_capacity(ev.channels.len());
-    {
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO deliveries (event_id, channel, state, next_attempt_at, updated_at)
-             VALUES (?1, ?2, 'pending', ?3, ?3)",
-        )?;
-        for channel in &ev.channels {
-            stmt.execute(params![event_id, channel.as_str(), ev.received_at.0])?;
-            deliveries.push((channel.clone(), DeliveryId(tx.last_insert_rowid())));
+    let mut deliveries = Vec::with_capacity(ev.deliveries.len());
+    for plan in &ev.deliveries {
+        let channel = plan.channel.as_str();
+        let mut due = plan.not_before.unwrap_or(now).max(now);
+        if let Some(run_id) = run_id {
+            match kind {
+                // Latest wins: a newer update replaces the ones still waiting,
+                // and goes out one interval after the last one that went.
+                Some(EventKind::Update) => {
+                    if let Some(interval) = plan.update_interval.filter(|i| !i.is_zero()) {
+                        coalesce_waiting_updates(
+                            tx,
+                            run_id,
+                            channel,
+                            now,
+                            &format!("replaced by a newer update (event {event_id})"),
+                        )?;
+                        let last: Option<i64> = tx
+                            .prepare_cached(
+                                "SELECT MAX(COALESCE(sent_at, updated_at)) FROM deliveries
+                                 WHERE run_id = ?1 AND channel = ?2 AND kind = 'update'
+                                   AND (state = 'sent'
+                                        OR (state = 'pending' AND lease_until > ?3))",
+                            )?
+                            .query_row(params![run_id, channel, now.0], |r| r.get(0))?;
+                        if let Some(last) = last {
+                            due = due.max(UnixMillis(last).plus(interval));
+                        }
+                    }
+                }
+                // The final word makes waiting progress reports moot.
+                Some(EventKind::End) | Some(EventKind::Error) => {
+                    coalesce_waiting_updates(
+                        tx,
+                        run_id,
+                        channel,
+                        now,
+                        &format!("the run ended first (event {event_id})"),
+                    )?;
+                }
+                _ => {}
+            }
         }
-    }
-    if let Some(re) = run_event {
-        let prev = SqliteStore::load_run(tx, &re.run_id.0)?;
-        let unchanged = prev.clone();
-        let next = run::apply(prev, re, &ev.notification.body, ev.received_at);
-        if unchanged.as_ref() != Some(&next) {
-            tx.prepare_cached(
-                "INSERT INTO runs (run_id, status, progress, step, started_at, ended_at,
-                                   duration_ms, last_message, artifact_url, error_code, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                 ON CONFLICT (run_id) DO UPDATE SET
-                    status = excluded.status, progress = excluded.progress, step = excluded.step,
-                    started_at = excluded.started_at, ended_at = excluded.ended_at,
-                    duration_ms = excluded.duration_ms, last_message = excluded.last_message,
-                    artifact_url = excluded.artifact_url, error_code = excluded.error_code,
-                    updated_at = excluded.updated_at",
-            )?
-            .execute(params![
-                next.run_id.0,
-                next.status.as_str(),
-                next.progress.map(f64::from),
-                next.step,
-                next.started_at.0,
-                next.ended_at.map(|t| t.0),
-                next.duration_ms,
-                next.last_message,
-                next.artifact_url,
-                next.error_code,
-                next.updated_at.0,
-            ])?;
-        }
+        let (state, next, reason) = match &plan.skip {
+            Some(reason) => (DeliveryState::Skipped, None, Some(reason.as_str())),
+            None => (DeliveryState::Pending, Some(due.0), None),
+        };
+        tx.prepare_cached(
+            "INSERT INTO deliveries (event_id, channel, run_id, kind, state, next_attempt_at,
+                                     last_error, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            event_id,
+            channel,
+            run_id,
+            kind.map(|k| k.as_str()),
+            state.as_str(),
+            next,
+            reason,
+            now.0
+        ])?;
+        deliveries.push((plan.channel.clone(), DeliveryId(tx.last_insert_rowid())));
     }
     Ok(Appended {
         event_id: EventId(event_id),
         deliveries,
         duplicate_of: None,
     })
+}
+
+/// Close the run's updates to this channel that are still waiting (not in flight).
+fn coalesce_waiting_updates(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: &str,
+    channel: &str,
+    now: UnixMillis,
+    reason: &str,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached(
+        "UPDATE deliveries SET state = 'coalesced', last_error = ?4, next_attempt_at = NULL,
+            updated_at = ?3
+         WHERE run_id = ?1 AND channel = ?2 AND kind = 'update' AND state = 'pending'
+           AND (lease_until IS NULL OR lease_until <= ?3)",
+    )?
+    .execute(params![run_id, channel, now.0, reason])
+}
+
+fn save_run(tx: &rusqlite::Transaction<'_>, next: &RunState) -> rusqlite::Result<usize> {
+    tx.prepare_cached(
+        "INSERT INTO runs (run_id, status, progress, step, started_at, ended_at,
+                           duration_ms, last_message, artifact_url, error_code, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (run_id) DO UPDATE SET
+            status = excluded.status, progress = excluded.progress, step = excluded.step,
+            started_at = excluded.started_at, ended_at = excluded.ended_at,
+            duration_ms = excluded.duration_ms, last_message = excluded.last_message,
+            artifact_url = excluded.artifact_url, error_code = excluded.error_code,
+            updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        next.run_id.0,
+        next.status.as_str(),
+        next.progress.map(f64::from),
+        next.step,
+        next.started_at.0,
+        next.ended_at.map(|t| t.0),
+        next.duration_ms,
+        next.last_message,
+        next.artifact_url,
+        next.error_code,
+        next.updated_at.0,
+    ])
+}
+
+fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    let source: String = r.get(1)?;
+    let kind: Option<String> = r.get(3)?;
+    Ok(StoredEvent {
+        id: EventId(r.get(0)?),
+        source: Source::parse(&source).ok_or_else(|| bad("source", &source))?,
+        run_id: r.get::<_, Option<String>>(2)?.map(RunId),
+        kind: match kind {
+            Some(k) => Some(kind_from_str(&k).ok_or_else(|| bad("event kind", &k))?),
+            None => None,
+        },
+        created_at: UnixMillis(r.get(4)?),
+        idempotency_key: r.get(5)?,
+        notification: parse_notification(&r.get::<_, String>(6)?)?,
+    })
+}
+
+const EVENT_COLUMNS: &str = "id, source, run_id, kind, created_at, idempotency_key, notification";
+
+fn record_sent_tx(
+    store: &SqliteStore,
+    conn: &Connection,
+    id: DeliveryId,
+    remote_id: Option<&str>,
+    now: UnixMillis,
+) -> Result<(), StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE deliveries SET state = 'sent', attempts = attempts + 1,
+                remote_id = ?2, lease_until = NULL, lease_owner = NULL, next_attempt_at = NULL,
+                sent_at = ?3, updated_at = ?3
+             WHERE id = ?1",
+        )
+        .and_then(|mut s| s.execute(params![id.0, remote_id, now.0]))
+        .map_err(|e| store.err(e))?;
+    if n == 0 {
+        return Err(StoreError::NoSuchDelivery(id));
+    }
+    Ok(())
+}
+
+fn record_failure_tx(
+    store: &SqliteStore,
+    conn: &Connection,
+    id: DeliveryId,
+    error: &DeliveryError,
+    now: UnixMillis,
+) -> Result<DeliveryState, StoreError> {
+    let row: Option<(String, u32, u32)> = conn
+        .query_row(
+            "SELECT state, failures, rate_limited FROM deliveries WHERE id = ?1",
+            [id.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(|e| store.err(e))?;
+    let (current, mut failures, mut rate_limited) = row.ok_or(StoreError::NoSuchDelivery(id))?;
+    // A late answer from a worker whose lease ran out must not reopen a
+    // delivery another worker already finished.
+    if current != DeliveryState::Pending.as_str() {
+        return Err(StoreError::NotPending {
+            id,
+            state: DeliveryState::parse(&current)
+                .ok_or_else(|| StoreError::BadData(format!("delivery state {current:?}")))?,
+            wanted: DeliveryState::Pending,
+        });
+    }
+    if matches!(error, DeliveryError::RateLimited(_)) {
+        rate_limited += 1;
+    } else {
+        failures += 1;
+    }
+    let decision =
+        store
+            .options
+            .retry
+            .decide(error, failures, rate_limited, now, rand::random::<f64>());
+    let (state, next) = match decision {
+        Decision::RetryAt(at) => (DeliveryState::Pending, Some(at.0)),
+        Decision::Fail => (DeliveryState::Failed, None),
+    };
+    conn.prepare_cached(
+        "UPDATE deliveries SET state = ?2, attempts = attempts + 1, failures = ?3,
+            rate_limited = ?4, next_attempt_at = ?5, lease_until = NULL, lease_owner = NULL,
+            last_error = ?6, updated_at = ?7
+         WHERE id = ?1",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            id.0,
+            state.as_str(),
+            failures,
+            rate_limited,
+            next,
+            error.to_string(),
+            now.0
+        ])
+    })
+    .map_err(|e| store.err(e))?;
+    Ok(state)
+}
+
+fn load_delivery(conn: &Connection, id: DeliveryId) -> rusqlite::Result<Option<Delivery>> {
+    conn.prepare_cached(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = ?1"
+    ))?
+    .query_row([id.0], delivery_from_row)
+    .optional()
 }
 
 impl Store for SqliteStore {
@@ -342,28 +534,30 @@ impl Store for SqliteStore {
 
     fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
         let conn = self.lock();
-        conn.query_row(
-            "SELECT id, source, run_id, kind, created_at, idempotency_key, notification
-             FROM events WHERE id = ?1",
-            [id.0],
-            |r| {
-                let source: String = r.get(1)?;
-                let kind: Option<String> = r.get(3)?;
-                Ok(StoredEvent {
-                    id: EventId(r.get(0)?),
-                    source: Source::parse(&source).ok_or_else(|| bad("source", &source))?,
-                    run_id: r.get::<_, Option<String>>(2)?.map(RunId),
-                    kind: match kind {
-                        Some(k) => Some(kind_from_str(&k).ok_or_else(|| bad("event kind", &k))?),
-                        None => None,
-                    },
-                    created_at: UnixMillis(r.get(4)?),
-                    idempotency_key: r.get(5)?,
-                    notification: parse_notification(&r.get::<_, String>(6)?)?,
-                })
-            },
+        conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))
+            .and_then(|mut s| s.query_row([id.0], event_from_row).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events
+                 WHERE id > ?1 AND (?2 IS NULL OR run_id = ?2) AND (?3 IS NULL OR kind = ?3)
+                 ORDER BY id LIMIT ?4"
+            ))
+            .map_err(|e| self.err(e))?;
+        stmt.query_map(
+            params![
+                q.since.map(|e| e.0).unwrap_or(0),
+                q.run_id.as_ref().map(|r| r.0.as_str()),
+                q.kind.map(|k| k.as_str()),
+                q.limit as i64
+            ],
+            event_from_row,
         )
-        .optional()
+        .and_then(|rows| rows.collect())
         .map_err(|e| self.err(e))
     }
 
@@ -372,23 +566,36 @@ impl Store for SqliteStore {
         now: UnixMillis,
         limit: usize,
         lease: Duration,
+        owner: u32,
+        scope: ClaimScope,
     ) -> Result<Vec<Claim>, StoreError> {
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
         let lease_until = now.plus(lease);
+        let only_event = match scope {
+            ClaimScope::All => None,
+            ClaimScope::Event(id) => Some(id.0),
+        };
         let claims = (|| {
             let mut claims = Vec::new();
             {
+                // A run's rows to one channel go in order: a row waits while
+                // an earlier one (retrying, held, or in flight) is pending.
                 let mut stmt = tx.prepare_cached(
                     "SELECT d.id, d.event_id, d.channel, d.attempts, e.notification
                      FROM deliveries d JOIN events e ON e.id = d.event_id
                      WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
                        AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+                       AND (?3 IS NULL OR d.event_id = ?3)
+                       AND (d.run_id IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM deliveries p
+                            WHERE p.run_id = d.run_id AND p.channel = d.channel
+                              AND p.state = 'pending' AND p.id < d.id))
                      ORDER BY d.next_attempt_at, d.id LIMIT ?2",
                 )?;
-                let rows = stmt.query_map(params![now.0, limit as i64], |r| {
+                let rows = stmt.query_map(params![now.0, limit as i64, only_event], |r| {
                     let c: String = r.get(2)?;
                     Ok(Claim {
                         delivery: DeliveryId(r.get(0)?),
@@ -403,10 +610,12 @@ impl Store for SqliteStore {
                     claims.push(c?);
                 }
             }
-            let mut lease_stmt =
-                tx.prepare_cached("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1")?;
+            let mut lease_stmt = tx.prepare_cached(
+                "UPDATE deliveries SET lease_until = ?2, lease_owner = ?3, updated_at = ?4
+                 WHERE id = ?1",
+            )?;
             for c in &claims {
-                lease_stmt.execute(params![c.delivery.0, lease_until.0])?;
+                lease_stmt.execute(params![c.delivery.0, lease_until.0, owner, now.0])?;
             }
             Ok(claims)
         })()
@@ -415,16 +624,42 @@ impl Store for SqliteStore {
         Ok(claims)
     }
 
-    fn resume(&self) -> Result<u64, StoreError> {
+    fn lease_owners(&self) -> Result<Vec<u32>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT DISTINCT lease_owner FROM deliveries
+                 WHERE state = 'pending' AND lease_owner IS NOT NULL",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    fn release_leases(&self, owner: Option<u32>) -> Result<u64, StoreError> {
         let conn = self.lock();
         let n = conn
             .execute(
-                "UPDATE deliveries SET lease_until = NULL
-                 WHERE state = 'pending' AND lease_until IS NOT NULL",
-                [],
+                "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL
+                 WHERE state = 'pending' AND lease_until IS NOT NULL
+                   AND (?1 IS NULL OR lease_owner = ?1)",
+                [owner],
             )
             .map_err(|e| self.err(e))?;
         Ok(n as u64)
+    }
+
+    fn next_due(&self) -> Result<Option<UnixMillis>, StoreError> {
+        let conn = self.lock();
+        conn.query_row(
+            "SELECT MIN(COALESCE(MAX(next_attempt_at, lease_until), next_attempt_at))
+             FROM deliveries WHERE state = 'pending'",
+            [],
+            |r| r.get::<_, Option<i64>>(0),
+        )
+        .map(|t| t.map(UnixMillis))
+        .map_err(|e| self.err(e))
     }
 
     fn record_sent(
@@ -434,18 +669,7 @@ impl Store for SqliteStore {
         now: UnixMillis,
     ) -> Result<(), StoreError> {
         let conn = self.lock();
-        let n = conn
-            .execute(
-                "UPDATE deliveries SET state = 'sent', attempts = attempts + 1,
-                    remote_id = ?2, lease_until = NULL, next_attempt_at = NULL, updated_at = ?3
-                 WHERE id = ?1",
-                params![id.0, remote_id, now.0],
-            )
-            .map_err(|e| self.err(e))?;
-        if n == 0 {
-            return Err(StoreError::NoSuchDelivery(id));
-        }
-        Ok(())
+        record_sent_tx(self, &conn, id, remote_id, now)
     }
 
     fn record_failure(
@@ -458,57 +682,52 @@ impl Store for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
-        let row: Option<(String, u32, u32)> = tx
-            .query_row(
-                "SELECT state, failures, rate_limited FROM deliveries WHERE id = ?1",
-                [id.0],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        let (current, mut failures, mut rate_limited) =
-            row.ok_or(StoreError::NoSuchDelivery(id))?;
-        // A late answer from a worker whose lease ran out must not reopen a
-        // delivery another worker already finished.
-        if current != DeliveryState::Pending.as_str() {
-            return Err(StoreError::NotPending {
-                id,
-                state: DeliveryState::parse(&current)
-                    .ok_or_else(|| StoreError::BadData(format!("delivery state {current:?}")))?,
-                wanted: DeliveryState::Pending,
-            });
-        }
-        if matches!(error, DeliveryError::RateLimited(_)) {
-            rate_limited += 1;
-        } else {
-            failures += 1;
-        }
-        let decision =
-            self.options
-                .retry
-                .decide(error, failures, rate_limited, now, rand::random::<f64>());
-        let (state, next) = match decision {
-            Decision::RetryAt(at) => (DeliveryState::Pending, Some(at.0)),
-            Decision::Fail => (DeliveryState::Failed, None),
-        };
-        tx.execute(
-            "UPDATE deliveries SET state = ?2, attempts = attempts + 1, failures = ?3,
-                rate_limited = ?4, next_attempt_at = ?5, lease_until = NULL,
-                last_error = ?6, updated_at = ?7
-             WHERE id = ?1",
-            params![
-                id.0,
-                state.as_str(),
-                failures,
-                rate_limited,
-                next,
-                error.to_string(),
-                now.0
-            ],
-        )
-        .map_err(|e| self.err(e))?;
+        let state = record_failure_tx(self, &tx, id, error, now)?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(state)
+    }
+
+    fn record(&self, attempts: &[Attempt]) -> Vec<Result<Delivery, StoreError>> {
+        let mut conn = self.lock();
+        let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                let e = self.err(e);
+                return attempts
+                    .iter()
+                    .map(|_| Err(e.database_wide_copy()))
+                    .collect();
+            }
+        };
+        let out: Vec<Result<Delivery, StoreError>> = attempts
+            .iter()
+            .map(|a| {
+                match &a.result {
+                    Ok(remote) => record_sent_tx(self, &tx, a.delivery, remote.as_deref(), a.at)?,
+                    Err(e) => {
+                        record_failure_tx(self, &tx, a.delivery, e, a.at)?;
+                    }
+                }
+                load_delivery(&tx, a.delivery)
+                    .map_err(|e| self.err(e))?
+                    .ok_or(StoreError::NoSuchDelivery(a.delivery))
+            })
+            .collect();
+        match tx.commit() {
+            Ok(()) => out,
+            Err(e) => {
+                let e = self.err(e);
+                attempts
+                    .iter()
+                    .map(|_| Err(e.database_wide_copy()))
+                    .collect()
+            }
+        }
+    }
+
+    fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>, StoreError> {
+        let conn = self.lock();
+        load_delivery(&conn, id).map_err(|e| self.err(e))
     }
 
     fn record_not_sent(
@@ -600,17 +819,24 @@ impl Store for SqliteStore {
             .map_err(|e| self.err(e))
     }
 
-    fn failed_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+    fn list_deliveries(
+        &self,
+        state: Option<DeliveryState>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.state = 'failed'
-                 ORDER BY d.id DESC LIMIT ?1"
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE ?1 IS NULL OR d.state = ?1
+                 ORDER BY d.id DESC LIMIT ?2"
             ))
             .map_err(|e| self.err(e))?;
-        stmt.query_map([limit as i64], delivery_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+        stmt.query_map(
+            params![state.map(|s| s.as_str()), limit as i64],
+            delivery_from_row,
+        )
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.err(e))
     }
 
     fn run(&self, run_id: &RunId) -> Result<Option<RunState>, StoreError> {

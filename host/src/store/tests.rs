@@ -24,7 +24,7 @@ fn send(title: &str, channels: &[&str], key: Option<&str>) -> NewEvent {
     NewEvent {
         notification: Notification::new(title, "body"),
         source: Source::Cli,
-        channels: channels.iter().map(|c| ch(c)).collect(),
+        deliveries: channels.iter().map(|c| DeliveryPlan::now(ch(c))).collect(),
         idempotency_key: key.map(str::to_string),
         received_at: UnixMillis(1_000),
     }
@@ -44,7 +44,7 @@ fn run_event(kind: EventKind, at: i64, body: &str) -> NewEvent {
     NewEvent {
         notification,
         source: Source::Mcp,
-        channels: vec![ch("slack")],
+        deliveries: vec![DeliveryPlan::now(ch("slack"))],
         idempotency_key: None,
         received_at: UnixMillis(at),
     }
@@ -81,7 +81,13 @@ fn idempotency_key_returns_the_first_event() {
     assert_eq!(again.duplicate_of, Some(first.event_id));
     assert_eq!(again.deliveries, first.deliveries);
     let claims = store
-        .claim_due(UnixMillis(2_000), 10, Duration::from_secs(60))
+        .claim_due(
+            UnixMillis(2_000),
+            10,
+            Duration::from_secs(60),
+            1,
+            ClaimScope::All,
+        )
         .unwrap();
     assert_eq!(claims.len(), 1, "the repeat must not queue another send");
     assert_eq!(claims[0].notification.title, "one");
@@ -94,16 +100,29 @@ fn claims_are_leased_and_reclaimed_after_expiry() {
     store.append(send("a", &["ops"], None)).unwrap();
     let lease = Duration::from_secs(30);
     let now = UnixMillis(2_000);
-    let got = store.claim_due(now, 10, lease).unwrap();
+    let got = store.claim_due(now, 10, lease, 1, ClaimScope::All).unwrap();
     assert_eq!(got.len(), 1);
-    assert!(store.claim_due(now, 10, lease).unwrap().is_empty());
+    assert!(
+        store
+            .claim_due(now, 10, lease, 1, ClaimScope::All)
+            .unwrap()
+            .is_empty()
+    );
     // The worker crashed: once the lease ran out, another claims the row.
     let later = now.plus(lease);
-    let again = store.claim_due(later, 10, lease).unwrap();
+    let again = store
+        .claim_due(later, 10, lease, 1, ClaimScope::All)
+        .unwrap();
     assert_eq!(again[0].delivery, got[0].delivery);
     // After a restart, resume() frees held rows at once.
-    assert_eq!(store.resume().unwrap(), 1);
-    assert_eq!(store.claim_due(later, 10, lease).unwrap().len(), 1);
+    assert_eq!(store.release_leases(None).unwrap(), 1);
+    assert_eq!(
+        store
+            .claim_due(later, 10, lease, 1, ClaimScope::All)
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -131,7 +150,13 @@ fn sent_records_the_receipt() {
     assert_eq!(last.as_deref(), Some("msg-1"));
     assert!(
         store
-            .claim_due(UnixMillis(3_000), 10, Duration::from_secs(1))
+            .claim_due(
+                UnixMillis(3_000),
+                10,
+                Duration::from_secs(1),
+                1,
+                ClaimScope::All
+            )
             .unwrap()
             .len()
             == 1
@@ -160,14 +185,14 @@ fn unavailable_backs_off_then_fails_and_can_be_retried() {
         );
         assert!(
             store
-                .claim_due(now, 10, Duration::from_secs(1))
+                .claim_due(now, 10, Duration::from_secs(1), 1, ClaimScope::All)
                 .unwrap()
                 .is_empty()
         );
         now = row.next_attempt_at.unwrap();
         assert_eq!(
             store
-                .claim_due(now, 10, Duration::from_secs(1))
+                .claim_due(now, 10, Duration::from_secs(1), 1, ClaimScope::All)
                 .unwrap()
                 .len(),
             1
@@ -184,7 +209,7 @@ fn unavailable_backs_off_then_fails_and_can_be_retried() {
     store.retry(d, now).unwrap();
     assert_eq!(
         store
-            .claim_due(now, 10, Duration::from_secs(1))
+            .claim_due(now, 10, Duration::from_secs(1), 1, ClaimScope::All)
             .unwrap()
             .len(),
         1
@@ -323,7 +348,9 @@ fn group_commit_writes_every_event_once() {
             std::thread::spawn(move || {
                 for i in 0..50 {
                     let key = format!("{t}-{}", i % 25);
-                    group.append(send("g", &["ops"], Some(&key))).unwrap();
+                    group
+                        .append_blocking(send("g", &["ops"], Some(&key)))
+                        .unwrap();
                 }
             })
         })
@@ -332,7 +359,13 @@ fn group_commit_writes_every_event_once() {
         w.join().unwrap();
     }
     let due = store
-        .claim_due(UnixMillis(5_000), 1_000, Duration::from_secs(1))
+        .claim_due(
+            UnixMillis(5_000),
+            1_000,
+            Duration::from_secs(1),
+            1,
+            ClaimScope::All,
+        )
         .unwrap();
     assert_eq!(due.len(), 100, "25 distinct keys per worker");
 }
@@ -381,7 +414,7 @@ fn pending_deliveries_can_be_skipped_or_coalesced() {
     ));
     assert!(
         store
-            .claim_due(now, 10, Duration::from_secs(1))
+            .claim_due(now, 10, Duration::from_secs(1), 1, ClaimScope::All)
             .unwrap()
             .is_empty()
     );
@@ -413,7 +446,13 @@ fn damaged_pages_are_reported_not_ignored() {
     std::fs::write(&path, &bytes).unwrap();
     let result = SqliteStore::open(&path, fast()).and_then(|s| {
         s.append(send("after", &["ops"], None))?;
-        s.claim_due(UnixMillis(5_000), 1_000, Duration::from_secs(1))
+        s.claim_due(
+            UnixMillis(5_000),
+            1_000,
+            Duration::from_secs(1),
+            1,
+            ClaimScope::All,
+        )
     });
     let err = result.expect_err("damage must not go unnoticed");
     assert!(
@@ -432,10 +471,13 @@ fn group_commit_reports_a_locked_database_to_every_caller() {
     let group = GroupCommit::new(store, 16);
     let other = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let err = group.append(send("a", &["ops"], None)).err().unwrap();
+    let err = group
+        .append_blocking(send("a", &["ops"], None))
+        .err()
+        .unwrap();
     assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
     other.execute_batch("ROLLBACK").unwrap();
-    group.append(send("a", &["ops"], None)).unwrap();
+    group.append_blocking(send("a", &["ops"], None)).unwrap();
 }
 
 #[test]

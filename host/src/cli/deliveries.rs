@@ -1,0 +1,135 @@
+//! `mcp-push deliveries [--failed]` and `mcp-push retry DELIVERY_ID`.
+
+use super::inline::{self, local_time};
+use super::runs::delivery_line;
+use super::{Cli, EXIT_USAGE, fail};
+use crate::app::App;
+use crate::hub::Report;
+use crate::redact::redact;
+use crate::store::{ClaimScope, DeliveryId, DeliveryState, UnixMillis};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+#[derive(clap::Args, Debug)]
+pub struct DeliveriesArgs {
+    /// Only deliveries that failed for good (retry them with `mcp-push retry ID`)
+    #[arg(long, conflicts_with = "pending")]
+    failed: bool,
+    /// Only deliveries still waiting in the outbox
+    #[arg(long)]
+    pending: bool,
+    /// How many, newest first
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RetryArgs {
+    /// The delivery's id, as `mcp-push deliveries --failed` shows it
+    delivery_id: i64,
+    /// How long to wait for it before leaving it in the outbox (30s, 2m, 0)
+    #[arg(long, value_name = "TIME", default_value = "30s", value_parser = inline::parse_wait)]
+    wait: Duration,
+    /// Print the report as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn list(cli: &Cli, args: &DeliveriesArgs) -> ExitCode {
+    let app = match App::load(&cli.app_options()).await {
+        Ok(app) => app,
+        Err(e) => return fail(&e),
+    };
+    let store = match app.open_store() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let state = if args.failed {
+        Some(DeliveryState::Failed)
+    } else if args.pending {
+        Some(DeliveryState::Pending)
+    } else {
+        None
+    };
+    let rows = match store.list_deliveries(state, args.limit) {
+        Ok(r) => r,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if args.json {
+        println!(
+            "{}",
+            redact(&serde_json::to_string_pretty(&rows).unwrap_or_default())
+        );
+        return ExitCode::SUCCESS;
+    }
+    if rows.is_empty() {
+        println!(
+            "{}",
+            match state {
+                Some(DeliveryState::Failed) => "no failed deliveries",
+                Some(_) => "the outbox is empty",
+                None => "no deliveries yet",
+            }
+        );
+        return ExitCode::SUCCESS;
+    }
+    for d in &rows {
+        println!(
+            "{}  event {}  {}",
+            local_time(Some(d.updated_at)),
+            d.event_id,
+            redact(&delivery_line(d))
+        );
+    }
+    if state == Some(DeliveryState::Failed) {
+        println!("`mcp-push retry ID` sends one again.");
+    }
+    ExitCode::SUCCESS
+}
+
+pub async fn retry(cli: &Cli, args: &RetryArgs) -> ExitCode {
+    let app = match App::load(&cli.app_options()).await {
+        Ok(app) => app,
+        Err(e) => return fail(&e),
+    };
+    let store = match app.open_store() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let id = DeliveryId(args.delivery_id);
+    let delivery = match store.delivery(id) {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            eprintln!("error: no delivery {id}; `mcp-push deliveries --failed` lists them");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(e) => return fail(&e.to_string()),
+    };
+    if let Err(e) = store.retry(id, UnixMillis::now()) {
+        return fail(&e.to_string());
+    }
+    let hub = Arc::new(app.hub(store));
+    let at = Instant::now();
+    let stop = CancellationToken::new();
+    let worker = {
+        let (hub, stop) = (hub.clone(), stop.clone());
+        tokio::spawn(async move {
+            hub.run_worker(ClaimScope::Event(delivery.event_id), stop)
+                .await
+        })
+    };
+    hub.wait(delivery.event_id, at, at + args.wait).await;
+    stop.cancel();
+    let _ = worker.await;
+    let mut report = hub.wait(delivery.event_id, at, Instant::now()).await;
+    // Only the retried delivery is news; the event's others were settled before.
+    if let Report::Delivered { outcomes, .. } = &mut report {
+        outcomes.retain(|o| o.delivery_id == id);
+    }
+    inline::print(&report, args.json)
+}

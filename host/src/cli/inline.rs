@@ -1,0 +1,178 @@
+//! `send` and `event` deliver inline: write the event, run a worker for its
+//! deliveries only, wait up to `--wait`, print, and leave whatever is still
+//! retrying in the outbox for the next long-running mcp-push.
+
+use super::{EXIT_FAILED, EXIT_QUEUED, EXIT_USAGE, fail};
+use crate::app::App;
+use crate::hub::{HubError, Overall, Report, Submission, Submitted};
+use crate::redact::redact;
+use crate::store::{ClaimScope, DeliveryState, UnixMillis};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// Parse `--wait 30s` style values: a plain number is seconds.
+pub fn parse_wait(s: &str) -> Result<Duration, String> {
+    let (n, unit) = match s.strip_suffix("ms") {
+        Some(n) => (n, 0.001),
+        None => match s.strip_suffix('s') {
+            Some(n) => (n, 1.0),
+            None => match s.strip_suffix('m') {
+                Some(n) => (n, 60.0),
+                None => (s, 1.0),
+            },
+        },
+    };
+    n.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0 && *v * unit <= 86_400.0)
+        .map(|v| Duration::from_secs_f64(v * unit))
+        .ok_or_else(|| format!("{s:?} is not a wait time; write e.g. 30s, 2m or 0 (do not wait)"))
+}
+
+pub async fn deliver(app: &App, sub: Submission, wait: Duration) -> Result<Report, ExitCode> {
+    let store = app.open_store().map_err(|e| fail(&e))?;
+    let hub = Arc::new(app.hub(store));
+    let (event, at, duplicate) = match hub.submit(sub).await {
+        Ok(Submitted::Skipped { reason }) => return Ok(Report::Skipped { reason }),
+        Ok(Submitted::Logged { appended, at }) => {
+            (appended.event_id, at, appended.duplicate_of.is_some())
+        }
+        Err(HubError::NoChannels) => {
+            let file = app.config_file_hint();
+            eprintln!(
+                "error: no channel is configured.\n\
+                 Set a channel's environment variables (for example WEBHOOK_URL=https://example.com/hook),\n\
+                 or add a [channels.NAME] table to {file}.\n\
+                 `mcp-push channels` lists every plugin and the settings it reads."
+            );
+            return Err(ExitCode::from(EXIT_USAGE));
+        }
+        Err(e) => return Err(fail(&e.to_string())),
+    };
+    let stop = CancellationToken::new();
+    let worker = if duplicate {
+        None
+    } else {
+        let hub = hub.clone();
+        let stop = stop.clone();
+        Some(tokio::spawn(async move {
+            hub.run_worker(ClaimScope::Event(event), stop).await
+        }))
+    };
+    hub.wait(event, at, at + wait).await;
+    stop.cancel();
+    if let Some(w) = worker {
+        // Sends in flight finish and are recorded: nothing is sent twice later.
+        let _ = w.await;
+    }
+    let mut report = hub.wait(event, at, Instant::now()).await;
+    if let Report::Delivered { duplicate: d, .. } = &mut report {
+        *d = duplicate;
+    }
+    Ok(report)
+}
+
+/// Print one line per channel (or the JSON report) and choose the exit code.
+pub fn print(report: &Report, json: bool) -> ExitCode {
+    let overall = report.overall();
+    if json {
+        let value = serde_json::json!({
+            "status": overall.as_str(),
+            "report": report,
+        });
+        println!(
+            "{}",
+            redact(&serde_json::to_string_pretty(&value).unwrap_or_default())
+        );
+    }
+    match report {
+        Report::Skipped { reason } => {
+            if !json {
+                println!("skipped: {reason}");
+            }
+        }
+        Report::StoreFailed(e) => {
+            if !json {
+                eprintln!("error: {}", redact(e));
+            }
+        }
+        Report::Delivered {
+            event_id,
+            duplicate,
+            outcomes,
+        } => {
+            if json {
+                return code(overall);
+            }
+            if *duplicate {
+                println!(
+                    "already sent as event {event_id} (same idempotency key); nothing sent again"
+                );
+            }
+            let width = outcomes
+                .iter()
+                .map(|o| o.channel.as_str().len())
+                .max()
+                .unwrap_or(0);
+            for o in outcomes {
+                let why = o.error.as_deref().unwrap_or("");
+                let line = match o.state {
+                    DeliveryState::Sent => {
+                        format!("{:width$}  ok      {} ms", o.channel, o.elapsed.as_millis())
+                    }
+                    DeliveryState::Failed => format!("{:width$}  failed  {why}", o.channel),
+                    DeliveryState::Skipped => format!("{:width$}  skipped  {why}", o.channel),
+                    DeliveryState::Coalesced => format!("{:width$}  coalesced  {why}", o.channel),
+                    DeliveryState::Pending if o.attempts == 0 => format!(
+                        "{:width$}  queued  until {}",
+                        o.channel,
+                        local_time(o.next_attempt_at)
+                    ),
+                    DeliveryState::Pending => format!(
+                        "{:width$}  retrying  {why} (attempt {}; next at {})",
+                        o.channel,
+                        o.attempts,
+                        local_time(o.next_attempt_at)
+                    ),
+                };
+                println!("{}", redact(&line));
+            }
+            let waiting = outcomes
+                .iter()
+                .filter(|o| o.state == DeliveryState::Pending)
+                .count();
+            if waiting > 0 {
+                println!(
+                    "{waiting} deliver{} of event {event_id} wait in the outbox: a running \
+                     `mcp-push serve` or `mcp-push mcp` sends {} when due \
+                     (`mcp-push deliveries` lists them).",
+                    if waiting == 1 { "y" } else { "ies" },
+                    if waiting == 1 { "it" } else { "them" },
+                );
+            }
+        }
+    }
+    code(overall)
+}
+
+fn code(overall: Overall) -> ExitCode {
+    match overall {
+        Overall::Success | Overall::Skipped => ExitCode::SUCCESS,
+        Overall::Queued => ExitCode::from(EXIT_QUEUED),
+        Overall::Failed | Overall::Partial => ExitCode::from(EXIT_FAILED),
+    }
+}
+
+/// `2026-11-21 09:30:05` in the local time zone.
+pub fn local_time(t: Option<UnixMillis>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp_millis(t.0))
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|| "-".into())
+}

@@ -1,0 +1,148 @@
+//! `mcp-push runs [--status S] [RUN_ID]`: the runs, or one run's timeline.
+
+use super::inline::local_time;
+use super::{Cli, EXIT_USAGE, fail};
+use crate::app::App;
+use crate::notification::{RunId, preview};
+use crate::redact::redact;
+use crate::store::{Delivery, EventQuery, RunStatus, Target};
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct RunsArgs {
+    /// Show this run's status, progress and timeline
+    run_id: Option<String>,
+    /// Only runs in this state
+    #[arg(long, value_parser = ["running", "succeeded", "failed"])]
+    status: Option<String>,
+    /// How many runs to list, newest first
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(cli: &Cli, args: &RunsArgs) -> ExitCode {
+    let app = match App::load(&cli.app_options()).await {
+        Ok(app) => app,
+        Err(e) => return fail(&e),
+    };
+    let store = match app.open_store() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    if let Some(id) = &args.run_id {
+        let id = RunId(id.clone());
+        let run = match store.run(&id) {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                eprintln!(
+                    "error: no run {:?}; `mcp-push runs` lists the runs",
+                    redact(&id.0)
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+            Err(e) => return fail(&e.to_string()),
+        };
+        let events = store.events(&EventQuery {
+            run_id: Some(id.clone()),
+            limit: 10_000,
+            ..Default::default()
+        });
+        let deliveries = store.deliveries_for(&Target::Run(id));
+        let (events, deliveries) = match (events, deliveries) {
+            (Ok(e), Ok(d)) => (e, d),
+            (Err(e), _) | (_, Err(e)) => return fail(&e.to_string()),
+        };
+        if args.json {
+            let v = serde_json::json!({
+                "run": run,
+                "events": events.iter().map(|e| serde_json::json!({
+                    "event_id": e.id, "kind": e.kind, "at": e.created_at,
+                    "title": e.notification.title, "message": e.notification.body,
+                    "deliveries": deliveries.iter().filter(|d| d.event_id == e.id).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            });
+            println!(
+                "{}",
+                redact(&serde_json::to_string_pretty(&v).unwrap_or_default())
+            );
+            return ExitCode::SUCCESS;
+        }
+        println!("run {}: {}", run.run_id.0, run.summary());
+        println!("started  {}", local_time(Some(run.started_at)));
+        if let Some(end) = run.ended_at {
+            println!("ended    {}", local_time(Some(end)));
+        }
+        if let Some(url) = &run.artifact_url {
+            println!("artifact {url}");
+        }
+        println!("timeline:");
+        for e in &events {
+            let first = e.notification.body.lines().next().unwrap_or("");
+            println!(
+                "  {}  {:<6}  {}",
+                local_time(Some(e.created_at)),
+                e.kind.map(|k| k.as_str()).unwrap_or("-"),
+                redact(first)
+            );
+            for d in deliveries.iter().filter(|d| d.event_id == e.id) {
+                println!("      -> {}", redact(&delivery_line(d)));
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let status = args.status.as_deref().and_then(RunStatus::parse);
+    let runs = match store.list_runs(status, args.limit, 0) {
+        Ok(r) => r,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if args.json {
+        println!(
+            "{}",
+            redact(&serde_json::to_string_pretty(&runs).unwrap_or_default())
+        );
+        return ExitCode::SUCCESS;
+    }
+    if runs.is_empty() {
+        println!("no runs yet: `mcp-push event RUN_ID start \"...\"` starts one");
+        return ExitCode::SUCCESS;
+    }
+    let width = runs.iter().map(|r| r.run_id.0.len()).max().unwrap_or(0);
+    for r in &runs {
+        let last = r
+            .last_message
+            .as_deref()
+            .and_then(|m| m.lines().next())
+            .unwrap_or("");
+        println!(
+            "{:width$}  {}  {}  {}",
+            r.run_id.0,
+            local_time(Some(r.started_at)),
+            r.summary(),
+            redact(&preview(last, 60))
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// `#12 slack sent (remote 1234)`, `#13 ops failed: rejected: ...`.
+pub fn delivery_line(d: &Delivery) -> String {
+    let mut line = format!("#{} {} {}", d.id, d.channel, d.state);
+    if d.attempts > 1 {
+        line.push_str(&format!(" after {} attempts", d.attempts));
+    }
+    if let Some(r) = &d.remote_id {
+        line.push_str(&format!(" (message {r})"));
+    }
+    if d.state != crate::store::DeliveryState::Sent
+        && let Some(e) = &d.last_error
+    {
+        line.push_str(&format!(": {e}"));
+    }
+    if d.state == crate::store::DeliveryState::Pending {
+        line.push_str(&format!("; next at {}", local_time(d.next_attempt_at)));
+    }
+    line
+}

@@ -1,0 +1,204 @@
+//! The delivery worker: claim due rows, send each through its channel's
+//! plugin, record the outcome (group-committed), tell listeners.
+
+use super::{Hub, Live, blocking};
+use crate::notification::EventKind;
+use crate::plugin::DeliveryError;
+use crate::store::{Attempt, Claim, ClaimScope, DeliveryState};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Sends in flight at once, across channels.
+    pub concurrency: usize,
+    /// How long a claimed row stays ours: past the plugin deadline, so a live
+    /// send is never claimed twice; a crashed process's rows come free after it.
+    pub lease: Duration,
+    /// Longest sleep between looks at the outbox when nothing wakes the worker.
+    pub idle_poll: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            concurrency: 64,
+            lease: lease_for(Duration::from_secs(15)),
+            idle_poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A lease long enough for a send that runs to the sandbox deadline, plus recording it.
+pub fn lease_for(deadline: Duration) -> Duration {
+    deadline * 2 + Duration::from_secs(5)
+}
+
+pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToken) {
+    let owner = std::process::id();
+    if scope == ClaimScope::All {
+        release_dead_owners(&hub, owner).await;
+    }
+    let slots = Arc::new(Semaphore::new(hub.options().concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    while !stop.is_cancelled() {
+        while tasks.try_join_next().is_some() {}
+        let free = slots.available_permits();
+        if free == 0 {
+            tokio::select! {
+                _ = tasks.join_next() => {}
+                _ = stop.cancelled() => break,
+            }
+            continue;
+        }
+        let woken = hub.notified();
+        let (store, now, lease) = (hub.store().clone(), hub.clock().now(), hub.options().lease);
+        let claims = blocking(move || store.claim_due(now, free, lease, owner, scope)).await;
+        let claims = match claims {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("cannot read the outbox: {e}");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.cancelled() => break,
+                }
+                continue;
+            }
+        };
+        if claims.is_empty() {
+            let idle = idle_for(&hub).await;
+            tokio::select! {
+                _ = woken => {}
+                _ = tokio::time::sleep(idle) => {}
+                _ = tasks.join_next(), if !tasks.is_empty() => {}
+                _ = stop.cancelled() => break,
+            }
+            continue;
+        }
+        for claim in claims {
+            let permit = slots.clone().acquire_owned().await;
+            let hub = hub.clone();
+            tasks.spawn(async move {
+                deliver(&hub, claim).await;
+                drop(permit);
+            });
+        }
+    }
+    // Let what is in flight finish and be recorded, so nothing is sent twice.
+    while tasks.join_next().await.is_some() {}
+}
+
+/// How long to sleep when nothing is due: until the next row falls due, at most `idle_poll`.
+async fn idle_for(hub: &Hub) -> Duration {
+    let poll = hub.options().idle_poll;
+    if hub.clock().is_manual() {
+        return poll;
+    }
+    let store = hub.store().clone();
+    match blocking(move || store.next_due()).await {
+        Ok(Some(t)) => {
+            let wait = (t.0 - hub.clock().now().0).max(1) as u64;
+            Duration::from_millis(wait).min(poll)
+        }
+        _ => poll,
+    }
+}
+
+/// Leases held by processes that are gone (killed mid-send) come free at once.
+async fn release_dead_owners(hub: &Hub, me: u32) {
+    let store = hub.store().clone();
+    let owners = match blocking(move || store.lease_owners()).await {
+        Ok(o) => o,
+        Err(e) => return tracing::warn!("cannot read the outbox's leases: {e}"),
+    };
+    for owner in owners
+        .into_iter()
+        .filter(|o| *o != me && !process_alive(*o))
+    {
+        let store = hub.store().clone();
+        match blocking(move || store.release_leases(Some(owner))).await {
+            Ok(n) if n > 0 => {
+                tracing::info!("resuming {n} deliveries left by process {owner}, which is gone")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot release process {owner}'s leases: {e}"),
+        }
+    }
+}
+
+/// Whether a process id is alive; where that cannot be told, assume it is
+/// (its leases then simply run out).
+fn process_alive(pid: u32) -> bool {
+    let proc = std::path::Path::new("/proc");
+    if proc.join("self").exists() {
+        proc.join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+async fn deliver(hub: &Hub, claim: Claim) {
+    let started = Instant::now();
+    let result = match hub.channel(&claim.channel) {
+        // Another process may know this channel; retry, and fail in the end if none does.
+        None => Err(DeliveryError::Unavailable(format!(
+            "channel `{}` is not configured in this mcp-push process",
+            claim.channel
+        ))),
+        Some(channel) => {
+            let run = claim.notification.event.as_ref();
+            let previous = match run {
+                Some(e) if e.kind == EventKind::Update && channel.plugin.info().can_edit => {
+                    let (store, run_id, ch) =
+                        (hub.store().clone(), e.run_id.clone(), claim.channel.clone());
+                    blocking(move || store.last_remote_id(&run_id, &ch))
+                        .await
+                        .unwrap_or(None)
+                }
+                _ => None,
+            };
+            channel
+                .plugin
+                .send(
+                    channel.id.as_str(),
+                    &channel.settings,
+                    &claim.notification,
+                    previous,
+                )
+                .await
+                .map(|r| r.remote_id)
+        }
+    };
+    let elapsed = started.elapsed();
+    if let Err(e) = &result {
+        tracing::info!(channel = %claim.channel, delivery = %claim.delivery, "attempt failed: {e}");
+    }
+    let attempt = Attempt {
+        delivery: claim.delivery,
+        result,
+        at: hub.clock().now(),
+    };
+    match hub.writer().record(attempt).await {
+        Ok(d) => hub.publish(Live::Delivery {
+            delivery_id: d.id,
+            event_id: d.event_id,
+            channel: d.channel,
+            state: d.state,
+            attempts: d.attempts,
+            error: d.last_error.filter(|_| d.state != DeliveryState::Sent),
+            remote_id: d.remote_id,
+            next_attempt_at: (d.state == DeliveryState::Pending)
+                .then_some(d.next_attempt_at)
+                .flatten(),
+            elapsed_ms: elapsed.as_millis() as u64,
+            at: hub.clock().now(),
+        }),
+        Err(e) => tracing::error!(
+            delivery = %claim.delivery,
+            "cannot record the outcome (the delivery stays in the outbox and will be tried again): {e}"
+        ),
+    }
+}
