@@ -148,7 +148,17 @@ async fn exercise(client: &Client, mock: &Mock) {
 
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-    assert_eq!(names, ["notify_send", "notify_event", "list_channels"]);
+    assert_eq!(
+        names,
+        [
+            "notify_send",
+            "notify_event",
+            "list_channels",
+            "get_run",
+            "list_runs",
+            "get_deliveries"
+        ]
+    );
     let schema = |name: &str| {
         let t = tools.iter().find(|t| t.name == name).unwrap();
         assert!(t.description.as_deref().is_some_and(|d| d.len() > 40));
@@ -433,8 +443,12 @@ fn partial_and_failed_deliveries_are_reported_per_channel() {
             .find(|c| c["channel"] == "ops")
             .unwrap();
         assert_eq!(ops["ok"], false);
+        // A 503 is worth retrying: the delivery waits in the outbox with its reason.
+        assert_eq!(ops["state"], "pending", "{ops}");
         assert!(ops["error"].as_str().unwrap().contains("503"), "{ops}");
-        assert!(text(&r).contains("Delivered to 1 of 2"), "{}", text(&r));
+        assert!(ops["next_attempt_at"].is_string(), "{ops}");
+        assert!(text(&r).contains("Delivered to 1 channel"), "{}", text(&r));
+        assert!(text(&r).contains("Waiting in the outbox"), "{}", text(&r));
 
         let r = call(
             &client,
@@ -442,7 +456,23 @@ fn partial_and_failed_deliveries_are_reported_per_channel() {
             json!({"title": "t", "content": "c", "channels": ["ops"]}),
         )
         .await;
-        assert_eq!(structured(&r)["status"], "failed");
+        assert_eq!(structured(&r)["status"], "queued");
+        assert_eq!(r.is_error, Some(false));
+        client.cancel().await.unwrap();
+    });
+    // A refusal (401) is final: failed at once, and the call is an error.
+    let home = two_channels(&mock, "/status/401");
+    rt().block_on(async {
+        let (client, _) = stdio_client(&home, &[]).await;
+        let r = call(
+            &client,
+            "notify_send",
+            json!({"title": "t", "content": "c", "channels": ["ops"]}),
+        )
+        .await;
+        let s = structured(&r);
+        assert_eq!(s["status"], "failed", "{s}");
+        assert_eq!(s["channels"][0]["state"], "failed", "{s}");
         assert_eq!(r.is_error, Some(true));
         client.cancel().await.unwrap();
     });
@@ -489,7 +519,9 @@ fn a_hanging_channel_holds_up_neither_other_calls_nor_the_server() {
         );
         let slow = slow.await.unwrap();
         let s = structured(&slow);
-        assert_eq!(s["status"], "failed", "{s}");
+        // A timeout is retried later; the call says so instead of waiting.
+        assert_eq!(s["status"], "queued", "{s}");
+        assert_eq!(s["channels"][0]["state"], "pending", "{s}");
         assert!(
             s["channels"][0]["error"]
                 .as_str()

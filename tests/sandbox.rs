@@ -46,9 +46,10 @@ fn bad_line(run: &Run) -> String {
 fn an_endless_loop_is_stopped_at_the_deadline() {
     let mock = Mock::start();
     let run = send_with("loop", &mock, "/x", "");
-    assert_eq!(run.code, 1);
+    // A timeout may pass: it is retried later; the good channel delivered (partial, exit 1).
+    assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        bad_line(&run).contains("failed  timed out: the channel did not finish within 2 s"),
+        bad_line(&run).contains("retrying  timed out: the channel did not finish within 2 s"),
         "{}",
         run.stdout
     );

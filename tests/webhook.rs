@@ -179,7 +179,7 @@ fn apprise_form_url_with_basic_auth_and_a_named_plugin_channel() {
 }
 
 #[test]
-fn service_errors_fail_the_delivery_with_exit_1() {
+fn service_errors_are_retried_or_failed_by_kind() {
     let mock = Mock::start();
     let home = Sandbox::new().config(&format!(
         "from_env = false\n\
@@ -192,7 +192,8 @@ fn service_errors_fail_the_delivery_with_exit_1() {
         mock.url("/retry-after"),
         mock.url("/fine")
     ));
-    let run = home.run(&["send", "T", "B"]);
+    // --wait 0: one attempt each, then report; what can be retried stays in the outbox.
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
     assert_eq!(run.code, 1, "{run:?}");
     let line = |name: &str| {
         run.stdout
@@ -202,7 +203,7 @@ fn service_errors_fail_the_delivery_with_exit_1() {
             .to_string()
     };
     assert!(
-        line("down").contains("failed  unavailable: HTTP 503"),
+        line("down").contains("retrying  unavailable: HTTP 503"),
         "{}",
         run.stdout
     );
@@ -212,11 +213,17 @@ fn service_errors_fail_the_delivery_with_exit_1() {
         run.stdout
     );
     assert!(
-        line("busy").contains("rate limited, retry after 7 s"),
+        line("busy").contains("retrying  rate limited, retry after 7 s"),
         "{}",
         run.stdout
     );
     assert!(line("fine").contains(" ok "), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("2 deliveries of event 1 wait in the outbox"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(mock.requests_to("/retry-after").len(), 1);
 }
 
 #[test]

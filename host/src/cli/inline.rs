@@ -79,10 +79,20 @@ pub async fn deliver(app: &App, sub: Submission, wait: Duration) -> Result<Repor
 pub fn print(report: &Report, json: bool) -> ExitCode {
     let overall = report.overall();
     if json {
-        let value = serde_json::json!({
-            "status": overall.as_str(),
-            "report": report,
-        });
+        let mut value = serde_json::json!({ "status": overall.as_str() });
+        match report {
+            Report::Skipped { reason } => value["reason"] = serde_json::json!(reason),
+            Report::StoreFailed(e) => value["error"] = serde_json::json!(e),
+            Report::Delivered {
+                event_id,
+                duplicate,
+                outcomes,
+            } => {
+                value["event_id"] = serde_json::json!(event_id);
+                value["duplicate"] = serde_json::json!(duplicate);
+                value["outcomes"] = serde_json::json!(outcomes);
+            }
+        }
         println!(
             "{}",
             redact(&serde_json::to_string_pretty(&value).unwrap_or_default())

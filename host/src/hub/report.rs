@@ -73,14 +73,14 @@ pub enum Report {
 pub enum Overall {
     /// Every channel that should get it got it.
     Success,
-    /// Some delivered, some failed.
+    /// Some delivered; others failed or still wait in the outbox.
     Partial,
-    /// Nothing delivered, and nothing left to try.
+    /// Nothing delivered, and a delivery failed for good.
     Failed,
     /// Not sent, on purpose (skipped title, or every channel's rules said no).
     Skipped,
-    /// Nothing failed for good, but some deliveries are still waiting
-    /// (retrying, or held by quiet hours) in the outbox.
+    /// Nothing delivered yet, but some deliveries still wait in the outbox
+    /// (retrying, or held by quiet hours).
     Queued,
 }
 
@@ -115,8 +115,8 @@ impl Report {
             }
             (0, 0, 0) => Overall::Skipped,
             (_, 0, 0) => Overall::Success,
-            (_, 0, _) => Overall::Queued,
-            (0, _, 0) => Overall::Failed,
+            (0, 0, _) => Overall::Queued,
+            (0, _, _) => Overall::Failed,
             _ => Overall::Partial,
         }
     }

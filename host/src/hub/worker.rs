@@ -44,7 +44,11 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
     }
     let slots = Arc::new(Semaphore::new(hub.options().concurrency.max(1)));
     let mut tasks = JoinSet::new();
-    while !stop.is_cancelled() {
+    // The first look at the outbox happens even if `stop` came early: a
+    // one-shot command with --wait 0 still makes every first attempt.
+    let mut first = true;
+    while first || !stop.is_cancelled() {
+        first = false;
         while tasks.try_join_next().is_some() {}
         let free = slots.available_permits();
         if free == 0 {

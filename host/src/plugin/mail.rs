@@ -57,7 +57,11 @@ impl HostIo {
             Err(_) => Err(mail::Error::Timeout),
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) if e.is_timeout() => Err(mail::Error::Timeout),
-            Ok(Err(e)) if e.is_permanent() => Err(mail::Error::Rejected(self.describe_error(&e))),
+            // Permanent replies, and what the client cannot do with this
+            // server (no STARTTLS offered): sending again cannot help.
+            Ok(Err(e)) if e.is_permanent() || e.is_client() => {
+                Err(mail::Error::Rejected(self.describe_error(&e)))
+            }
             Ok(Err(e)) => Err(mail::Error::Unavailable(self.describe_error(&e))),
         }
     }
