@@ -5,21 +5,17 @@
 mod support;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, GetPromptRequestParams, ReadResourceRequestParams,
-    ResourceContents,
+    CallToolRequestParams, GetPromptRequestParams, ReadResourceRequestParams, ResourceContents,
 };
-use rmcp::service::RunningService;
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
-use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
-use std::net::SocketAddr;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
+use std::sync::Arc;
+use support::mcp_client::{
+    Client, call, http_client, rt, start_server, stdio_client, structured, text,
+};
 use support::{Mock, Sandbox};
 
-type Client = RunningService<RoleClient, ()>;
 
 /// In the headers of the `ops` channel: must never come back to the client.
 const SECRET: &str = "Bearer sekrit-token-4711";
@@ -33,103 +29,6 @@ fn two_channels(mock: &Mock, ops_path: &str) -> Sandbox {
             "[channels.ops]\nplugin = \"webhook\"\nurl = \"{}\"\nheaders = \"Authorization: {SECRET}\"\n",
             mock.url(ops_path)
         ))
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    // The clients here use reqwest without a default TLS provider, as the host does.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// `mcp-push mcp` as a child process; its stderr is collected.
-async fn stdio_client(home: &Sandbox, args: &[&str]) -> (Client, Arc<Mutex<String>>) {
-    let mut full = vec!["mcp"];
-    full.extend_from_slice(args);
-    let cmd = tokio::process::Command::from(home.command(&full));
-    let (transport, stderr) = TokioChildProcess::builder(cmd)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    if let Some(mut stderr) = stderr {
-        let log = log.clone();
-        tokio::spawn(async move {
-            use tokio::io::AsyncReadExt;
-            let mut buf = String::new();
-            let _ = stderr.read_to_string(&mut buf).await;
-            log.lock().unwrap().push_str(&buf);
-        });
-    }
-    let client = ().serve(transport).await.expect("MCP handshake over stdio");
-    (client, log)
-}
-
-/// `mcp-push serve` on a free loopback port; killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(home: &Sandbox, listen: &str) -> Server {
-    let mut child = home
-        .command(&["serve", "--listen", listen])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("serve exited before listening")
-            .unwrap();
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().parse().unwrap();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, addr }
-}
-
-async fn http_client(addr: SocketAddr, token: Option<&str>) -> Client {
-    let mut config = StreamableHttpClientTransportConfig::with_uri(format!("http://{addr}/mcp"));
-    if let Some(t) = token {
-        config = config.auth_header(t);
-    }
-    let transport = StreamableHttpClientTransport::from_config(config);
-    ().serve(transport).await.expect("MCP handshake over HTTP")
-}
-
-async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
-    let args = args.as_object().cloned().unwrap_or_default();
-    client
-        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args))
-        .await
-        .unwrap_or_else(|e| panic!("{tool}: {e}"))
-}
-
-fn text(r: &CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn structured(r: &CallToolResult) -> Value {
-    r.structured_content.clone().expect("structured content")
 }
 
 /// Everything a client can see of one session, checked the same way over

@@ -4,7 +4,7 @@
 use crate::config::{Config, ConfigFile, Environment, Paths};
 use crate::hub::{Clock, Hub, Route, WorkerOptions, lease_for};
 use crate::plugin::{Limits, Registry, Runtime, RuntimeOptions};
-use crate::store::{SqliteOptions, SqliteStore, Store, resolve_db_path};
+use crate::store::{RetryPolicy, SqliteOptions, SqliteStore, Store, resolve_db_path};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -23,6 +23,7 @@ pub struct App {
     pub config: Config,
     pub paths: Paths,
     pub limits: Limits,
+    pub retry: RetryPolicy,
     db: Option<PathBuf>,
 }
 
@@ -53,6 +54,7 @@ impl App {
             config,
             paths,
             limits,
+            retry: file.as_ref().map(|f| f.retry.clone()).unwrap_or_default(),
             db: options.db.clone(),
         })
     }
@@ -62,7 +64,11 @@ impl App {
         let path = resolve_db_path(self.db.clone()).ok_or(
             "no place for the event store: there is no home or data directory; pass --db FILE or set MCP_PUSH_DB",
         )?;
-        let store = SqliteStore::open(&path, SqliteOptions::default())
+        let options = SqliteOptions {
+            retry: self.retry.clone(),
+            ..Default::default()
+        };
+        let store = SqliteStore::open(&path, options)
             .map_err(|e| format!("cannot use the event store: {e}"))?;
         Ok(Arc::new(store))
     }

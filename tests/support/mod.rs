@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod mcp_client;
 pub mod services;
 pub mod smtp;
 #[path = "../../host/wasm_build.rs"]

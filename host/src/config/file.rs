@@ -10,6 +10,10 @@
 //! max_requests = 8
 //! max_response_kib = 1024
 //!
+//! [retry]                          # failed sends (unavailable, timeout) are tried again
+//! max_attempts = 5                 # then the delivery fails (see `mcp-push deliveries --failed`)
+//! base_delay_secs = 40             # the first wait; each next one doubles (+-20 %)
+//!
 //! [channels.ops]                   # a plugin plus settings
 //! plugin = "webhook"
 //! url = "https://hooks.example.com/ops"
@@ -17,11 +21,13 @@
 //!
 //! [channels.team]                  # a one-line URL, handed to the plugin's parse-url
 //! url = "jsons://hooks.example.com/team"
+//! events = ["start", "end", "error"] # routing rules: see config/rules.rs
 //! ```
 
 use super::{Channel, ConfigError, Origin, Rules, complete};
 use crate::notification::ChannelId;
 use crate::plugin::{Limits, Registry};
+use crate::store::RetryPolicy;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,7 +38,36 @@ pub struct ConfigFile {
     pub from_env: bool,
     pub skip_titles: Vec<String>,
     pub limits: Limits,
+    pub retry: RetryPolicy,
     pub channels: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Retry {
+    max_attempts: Option<u32>,
+    base_delay_secs: Option<f64>,
+}
+
+impl Retry {
+    fn policy(&self) -> Result<RetryPolicy, String> {
+        let mut p = RetryPolicy::default();
+        if let Some(n) = self.max_attempts {
+            if !(1..=100).contains(&n) {
+                return Err(format!("retry.max_attempts must be between 1 and 100, not {n}"));
+            }
+            p.max_attempts = n;
+        }
+        if let Some(s) = self.base_delay_secs {
+            if !(0.01..=86_400.0).contains(&s) {
+                return Err(format!(
+                    "retry.base_delay_secs must be between 0.01 and 86400, not {s}"
+                ));
+            }
+            p.base_delay = std::time::Duration::from_secs_f64(s);
+        }
+        Ok(p)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -83,6 +118,8 @@ struct Raw {
     #[serde(default)]
     sandbox: Sandbox,
     #[serde(default)]
+    retry: Retry,
+    #[serde(default)]
     channels: BTreeMap<String, toml::Table>,
 }
 
@@ -108,10 +145,15 @@ impl ConfigFile {
             path: path.to_path_buf(),
             message,
         })?;
+        let retry = raw.retry.policy().map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })?;
         Ok(ConfigFile {
             path: path.to_path_buf(),
             from_env: raw.from_env,
             limits,
+            retry,
             skip_titles: raw.skip_titles,
             channels: raw.channels,
         })
