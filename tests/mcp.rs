@@ -16,7 +16,6 @@ use support::mcp_client::{
 };
 use support::{Mock, Sandbox};
 
-
 /// In the headers of the `ops` channel: must never come back to the client.
 const SECRET: &str = "Bearer sekrit-token-4711";
 

@@ -219,7 +219,8 @@ fn service_errors_are_retried_or_failed_by_kind() {
     );
     assert!(line("fine").contains(" ok "), "{}", run.stdout);
     assert!(
-        run.stdout.contains("2 deliveries of event 1 wait in the outbox"),
+        run.stdout
+            .contains("2 deliveries of event 1 wait in the outbox"),
         "{}",
         run.stdout
     );

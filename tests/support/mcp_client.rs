@@ -111,4 +111,3 @@ pub fn text(r: &CallToolResult) -> String {
 pub fn structured(r: &CallToolResult) -> Value {
     r.structured_content.clone().expect("structured content")
 }
-

@@ -251,7 +251,7 @@ pub fn run(mut cmd: Command) -> Run {
 }
 
 /// One compile cache for every test, so the bundled plugins compile once.
-fn shared_cache_dir() -> PathBuf {
+pub fn shared_cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("compile-cache")
 }
 
@@ -271,17 +271,26 @@ pub fn webhook_wasm() -> PathBuf {
 
 /// The hostile test component, built on first use (it is never bundled).
 pub fn hostile_wasm() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
+    test_plugin("mcp-push-test-hostile")
+}
+
+/// The editing test component (`can-edit`), built on first use.
+pub fn editor_wasm() -> PathBuf {
+    test_plugin("mcp-push-test-editor")
+}
+
+/// A test-only component from tests/plugins, built once per test binary.
+fn test_plugin(package: &'static str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<std::collections::HashMap<&'static str, PathBuf>>> =
+        OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
+    built
+        .entry(package)
+        .or_insert_with(|| {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-            let built = wasm_build::build_components(
-                root,
-                &target_dir().join("wasm"),
-                &["mcp-push-test-hostile"],
-            )
-            .unwrap_or_else(|e| panic!("building the hostile test plugin: {e}"));
-            built[0].clone()
+            let out = wasm_build::build_components(root, &target_dir().join("wasm"), &[package])
+                .unwrap_or_else(|e| panic!("building the test plugin {package}: {e}"));
+            out[0].clone()
         })
         .clone()
 }

@@ -54,7 +54,9 @@ impl Retry {
         let mut p = RetryPolicy::default();
         if let Some(n) = self.max_attempts {
             if !(1..=100).contains(&n) {
-                return Err(format!("retry.max_attempts must be between 1 and 100, not {n}"));
+                return Err(format!(
+                    "retry.max_attempts must be between 1 and 100, not {n}"
+                ));
             }
             p.max_attempts = n;
         }
