@@ -1,15 +1,17 @@
 //! `cargo bench --bench fanout`: one send fanned out to 1, 10 and 50 channels
 //! whose endpoint answers after 50 ms. Prints the wall time of the send (the
 //! median of several), which should stay close to 50 ms however many channels
-//! there are.
+//! there are. Every send goes the durable way (SQLite file, delivery worker).
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
 use mcp_push::config::{Channel, Origin};
-use mcp_push::hub::{Hub, Report, Route};
+use mcp_push::hub::{Clock, Hub, Overall, Route, Submission, WorkerOptions};
 use mcp_push::notification::{ChannelId, Notification};
 use mcp_push::plugin::{Registry, Runtime, RuntimeOptions, SettingValue};
+use mcp_push::store::{ClaimScope, Source, SqliteOptions, SqliteStore};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{Behaviour, Mock, Reply};
 
@@ -46,22 +48,38 @@ fn main() {
                         secret: false,
                     }],
                     origin: Origin::Environment,
+                    rules: Default::default(),
                 })
                 .collect();
-            let hub = Hub::new(channels, Route::default());
-            let msg = Notification::new("Benchmark", "fan-out");
+            let dir = tempfile::tempdir().unwrap();
+            let store = Arc::new(
+                SqliteStore::open(&dir.path().join("b.db"), SqliteOptions::default()).unwrap(),
+            );
+            let hub = Arc::new(Hub::new(
+                channels,
+                Route::default(),
+                store,
+                Clock::system(),
+                WorkerOptions::default(),
+            ));
+            let stop = tokio_util::sync::CancellationToken::new();
+            let worker = {
+                let (hub, stop) = (hub.clone(), stop.clone());
+                tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
+            };
+            let msg = Submission::new(Notification::new("Benchmark", "fan-out"), Source::Cli);
+            let wait = Duration::from_secs(30);
             // Warm up connections and the pool.
-            hub.send(&msg, &[]).await.unwrap();
+            hub.send(msg.clone(), wait).await.unwrap();
             let mut times = Vec::with_capacity(ROUNDS);
             for _ in 0..ROUNDS {
                 let t = Instant::now();
-                let report = hub.send(&msg, &[]).await.unwrap();
+                let report = hub.send(msg.clone(), wait).await.unwrap();
                 times.push(t.elapsed());
-                let Report::Sent { outcomes } = report else {
-                    panic!("not sent")
-                };
-                assert!(outcomes.iter().all(|o| o.result.is_ok()));
+                assert_eq!(report.overall(), Overall::Success);
             }
+            stop.cancel();
+            worker.await.unwrap();
             times.sort();
             println!(
                 "  {n:>2} channel(s): median {:>5.1} ms, min {:>5.1} ms, max {:>5.1} ms",

@@ -51,7 +51,10 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
         first = false;
         while tasks.try_join_next().is_some() {}
         let free = slots.available_permits();
-        if free == 0 {
+        // Claim in batches: each claim is a transaction, and many one-row
+        // claims cost more than the sends they start.
+        let batch = (hub.options().concurrency / 4).max(1);
+        if free == 0 || (free < batch && !tasks.is_empty()) {
             tokio::select! {
                 _ = tasks.join_next() => {}
                 _ = stop.cancelled() => break,
@@ -59,8 +62,8 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
             continue;
         }
         let woken = hub.notified();
-        let (store, now, lease) = (hub.store().clone(), hub.clock().now(), hub.options().lease);
-        let claims = blocking(move || store.claim_due(now, free, lease, owner, scope)).await;
+        let (now, lease) = (hub.clock().now(), hub.options().lease);
+        let claims = hub.writer().claim(now, free, lease, owner, scope).await;
         let claims = match claims {
             Ok(c) => c,
             Err(e) => {
@@ -83,12 +86,12 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
             continue;
         }
         for claim in claims {
-            let permit = slots.clone().acquire_owned().await;
+            // The semaphore is never closed.
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                break;
+            };
             let hub = hub.clone();
-            tasks.spawn(async move {
-                deliver(&hub, claim).await;
-                drop(permit);
-            });
+            tasks.spawn(async move { deliver(&hub, claim, permit).await });
         }
     }
     // Let what is in flight finish and be recorded, so nothing is sent twice.
@@ -144,7 +147,9 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
-async fn deliver(hub: &Hub, claim: Claim) {
+/// `slot` is given back as soon as the send is done: recording the outcome
+/// waits for the writer, and the next send need not wait with it.
+async fn deliver(hub: &Hub, claim: Claim, slot: tokio::sync::OwnedSemaphorePermit) {
     let started = Instant::now();
     let result = match hub.channel(&claim.channel) {
         // Another process may know this channel; retry, and fail in the end if none does.
@@ -177,6 +182,7 @@ async fn deliver(hub: &Hub, claim: Claim) {
         }
     };
     let elapsed = started.elapsed();
+    drop(slot);
     if let Err(e) = &result {
         tracing::info!(channel = %claim.channel, delivery = %claim.delivery, "attempt failed: {e}");
     }

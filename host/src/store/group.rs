@@ -5,15 +5,27 @@
 //! Appends (new events) and records (send outcomes) both go through here, so
 //! a busy hub makes a few large transactions instead of many small ones.
 
-use super::{Appended, Attempt, Delivery, NewEvent, Store, StoreError};
+use super::{
+    Appended, Attempt, Claim, ClaimScope, Delivery, NewEvent, Store, StoreError, UnixMillis,
+};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 enum Job {
     Append(NewEvent, oneshot::Sender<Result<Appended, StoreError>>),
     Record(Attempt, oneshot::Sender<Result<Delivery, StoreError>>),
+    Claim(ClaimJob, oneshot::Sender<Result<Vec<Claim>, StoreError>>),
+}
+
+struct ClaimJob {
+    now: UnixMillis,
+    limit: usize,
+    lease: Duration,
+    owner: u32,
+    scope: ClaimScope,
 }
 
 pub struct GroupCommit {
@@ -65,6 +77,30 @@ impl GroupCommit {
     }
 }
 
+impl GroupCommit {
+    /// Claims go through the writer too: one thread writing means no
+    /// connection ever sleeps in SQLite's busy handler waiting for another.
+    pub async fn claim(
+        &self,
+        now: UnixMillis,
+        limit: usize,
+        lease: Duration,
+        owner: u32,
+        scope: ClaimScope,
+    ) -> Result<Vec<Claim>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = ClaimJob {
+            now,
+            limit,
+            lease,
+            owner,
+            scope,
+        };
+        self.submit(Job::Claim(job, reply))?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
 impl Drop for GroupCommit {
     fn drop(&mut self) {
         drop(self.tx.take());
@@ -87,6 +123,7 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
         let mut appended = Vec::new();
         let mut attempts = Vec::new();
         let mut recorded = Vec::new();
+        let mut claims = Vec::new();
         for job in jobs {
             match job {
                 Job::Append(e, r) => {
@@ -97,6 +134,7 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
                     attempts.push(a);
                     recorded.push(r);
                 }
+                Job::Claim(c, r) => claims.push((c, r)),
             }
         }
         if !events.is_empty() {
@@ -107,6 +145,10 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
             for (reply, result) in recorded.into_iter().zip(results) {
                 let _ = reply.send(result);
             }
+        }
+        // After the records, so the rows they freed can be claimed at once.
+        for (c, reply) in claims {
+            let _ = reply.send(store.claim_due(c.now, c.limit, c.lease, c.owner, c.scope));
         }
     }
 }
