@@ -21,10 +21,12 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
         Err(e) => return fail(&e),
     };
     tracing::info!(
-        channels = app.config.channels.len(),
+        channels = app.loaded().config.channels.len(),
         "MCP server on stdio (JSON-RPC on stdout, logs on stderr)"
     );
-    match McpServer::new(app).serve_stdio().await {
+    let server = McpServer::new(app);
+    let _hot_load = server.watch_plugins();
+    match server.serve_stdio().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("{e:#}")),
     }
@@ -43,7 +45,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
         Ok(app) => app,
         Err(e) => return fail(&e),
     };
-    let channels = app.config.channels.len();
+    let channels = app.loaded().config.channels.len();
     let required = auth.required();
     let result = http::serve(app, args.listen, auth, |addr| {
         // On stderr, always: scripts and tests wait for this line.

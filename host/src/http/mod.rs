@@ -24,6 +24,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let mcp = McpServer::new(app);
+    let _hot_load = mcp.watch_plugins();
     let router = Router::new()
         .nest_service(
             "/mcp",

@@ -8,6 +8,7 @@ use crate::config::Channel;
 use crate::notification::{ChannelId, Notification};
 use crate::plugin::{DeliveryError, Receipt};
 use serde::Serialize;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
@@ -106,26 +107,41 @@ impl Report {
 }
 
 pub struct Hub {
-    channels: Vec<Channel>,
+    /// Swapped whole by [`Hub::set_channels`] (a plugin hot-loaded); a send
+    /// keeps the list it started with.
+    channels: RwLock<Arc<Vec<Channel>>>,
     route: Route,
 }
 
 impl Hub {
     pub fn new(channels: Vec<Channel>, route: Route) -> Self {
-        Hub { channels, route }
+        Hub {
+            channels: RwLock::new(Arc::new(channels)),
+            route,
+        }
     }
 
-    pub fn channels(&self) -> &[Channel] {
-        &self.channels
+    pub fn channels(&self) -> Arc<Vec<Channel>> {
+        self.channels
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Deliver to these channels from now on (sends under way finish with
+    /// the ones they started with).
+    pub fn set_channels(&self, channels: Vec<Channel>) {
+        *self.channels.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(channels);
     }
 
     /// Deliver to every channel (or the named ones), all at once; one
     /// channel's failure never stops another's delivery.
     pub async fn send(&self, msg: &Notification, only: &[String]) -> Result<Report, HubError> {
-        if self.channels.is_empty() {
+        let channels = self.channels();
+        if channels.is_empty() {
             return Err(HubError::NoChannels);
         }
-        let targets = self.route.select(&self.channels, only)?;
+        let targets = self.route.select(&channels, only)?;
         if let Some(reason) = self.route.skip_reason(msg) {
             return Ok(Report::Skipped { reason });
         }

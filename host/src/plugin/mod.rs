@@ -17,6 +17,7 @@ mod runtime;
 mod sandbox;
 mod secret_parts;
 mod secrets;
+mod watch;
 mod wit_v0_1;
 
 pub use allow::{AllowList, HostPattern};
@@ -24,6 +25,7 @@ pub use error::{DeliveryError, LoadError};
 pub use info::{PluginInfo, SettingSpec};
 pub use registry::{LoadWarning, Registry};
 pub use runtime::{Limits, Plugin, PluginSource, Receipt, Runtime, RuntimeOptions, SettingValue};
+pub use watch::{Watcher, watch};
 pub use wit_v0_1::WIT_VERSION;
 
 /// The channels built into this binary by `build.rs`.

@@ -150,7 +150,7 @@ impl Runtime {
             None => Component::new(&rt.engine, wasm),
         }
         .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        check_exports(&rt.engine, &component)?;
+        let wit_version = check_exports(&rt.engine, &component)?;
         let pre = rt
             .linker
             .instantiate_pre(&component)
@@ -166,6 +166,7 @@ impl Runtime {
             info: v0_1::info(raw).map_err(LoadError::BadInfo)?,
             source,
             sha256,
+            wit_version,
             size: wasm.len(),
             pre,
             rt: self.shared.clone(),
@@ -184,13 +185,14 @@ fn check_header(wasm: &[u8]) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn check_exports(engine: &Engine, component: &Component) -> Result<(), LoadError> {
+/// The WIT package version the component's `channel` export was built for.
+fn check_exports(engine: &Engine, component: &Component) -> Result<String, LoadError> {
     let ty = component.component_type();
     let mut found = None;
     for (name, _) in ty.exports(engine) {
         if let Some(version) = name.strip_prefix(v0_1::EXPORT_PREFIX) {
             if v0_1::supports(version) {
-                return Ok(());
+                return Ok(version.to_string());
             }
             found = Some(format!("mcp-push:channel@{version}"));
         }
@@ -206,6 +208,7 @@ pub struct Plugin {
     info: PluginInfo,
     source: PluginSource,
     sha256: String,
+    wit_version: String,
     size: usize,
     pre: v0_1::PluginPre<SendState>,
     rt: Arc<Shared>,
@@ -238,6 +241,12 @@ impl Plugin {
 
     pub fn size(&self) -> usize {
         self.size
+    }
+
+    /// The version of `mcp-push:channel` the component was built for
+    /// (`0.1.0`, `0.1.3`, ...).
+    pub fn wit_version(&self) -> &str {
+        &self.wit_version
     }
 
     /// The hosts a channel instance with these settings may reach.
