@@ -12,6 +12,7 @@ mod error;
 mod fetch;
 mod info;
 mod mail;
+pub mod manage;
 mod registry;
 mod runtime;
 mod sandbox;
