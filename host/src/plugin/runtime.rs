@@ -149,7 +149,13 @@ impl Runtime {
             Some(cache) => cache.load(&rt.engine, wasm, &sha256),
             None => Component::new(&rt.engine, wasm),
         }
-        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        .map_err(|e| {
+            let mut why = format!("{e:#}");
+            if why.contains("unexpected end-of-file") {
+                why.push_str(" (the file is cut short: an incomplete download or copy?)");
+            }
+            LoadError::Invalid(why)
+        })?;
         let wit_version = check_exports(&rt.engine, &component)?;
         let pre = rt
             .linker
