@@ -151,7 +151,9 @@ impl Runtime {
         }
         .map_err(|e| {
             let mut why = format!("{e:#}");
-            if why.contains("unexpected end-of-file") {
+            // A section longer than what is left of the file, or no bytes
+            // where more must follow.
+            if why.contains("unexpected end-of-file") || why.contains("is out of bounds (bound") {
                 why.push_str(" (the file is cut short: an incomplete download or copy?)");
             }
             LoadError::Invalid(why)
