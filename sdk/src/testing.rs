@@ -465,7 +465,7 @@ impl StateRef<'_> {
 pub struct Harness {
     info: ChannelInfo,
     send: fn(&Settings, &Message) -> Result<Receipt, SendError>,
-    parse_url: fn(&str) -> Result<Vec<(String, String)>, String>,
+    parse_url: fn(&str) -> Result<crate::Pairs, String>,
     /// (key, value as the channel sees it, real value)
     settings: Vec<(String, String, String)>,
     state: Rc<RefCell<State>>,
@@ -574,7 +574,7 @@ impl Harness {
     }
 
     /// Run the channel's `parse_url`.
-    pub fn parse_url(&self, url: &str) -> Result<Vec<(String, String)>, String> {
+    pub fn parse_url(&self, url: &str) -> Result<crate::Pairs, String> {
         let _installed = Installed::new(&self.state);
         (self.parse_url)(url)
     }

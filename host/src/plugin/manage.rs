@@ -172,13 +172,11 @@ pub async fn install(
                     to_remove.push(e.path.clone());
                 }
             }
-            Ok(p) if e.path == target => {
-                if !force {
-                    return Err(InstallError::NameTaken {
-                        path: e.path.clone(),
-                        other: p.info().id.clone(),
-                    });
-                }
+            Ok(p) if e.path == target && !force => {
+                return Err(InstallError::NameTaken {
+                    path: e.path.clone(),
+                    other: p.info().id.clone(),
+                });
             }
             Err(_) if e.path == target => installed.overwrote_broken = true,
             _ => {}
