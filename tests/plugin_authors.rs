@@ -458,7 +458,23 @@ fn check_rejects_what_the_host_cannot_use_with_the_reason() {
         (func $f (canon lift (core func $i "f")))
         (instance $api (export "info" (func $f)))
         (export "mcp-push:channel/channel@0.2.0" (instance $api)))"#;
+    // Exports the channel interface by name, but needs a file API no host
+    // supplies.
+    let foreign_import = r#"(component
+        (import "acme:evil/files@1.0.0" (instance (export "read" (func))))
+        (core module $m (func (export "f")))
+        (core instance $i (instantiate $m))
+        (func $f (canon lift (core func $i "f")))
+        (instance $api (export "info" (func $f)))
+        (export "mcp-push:channel/channel@0.1.0" (instance $api)))"#;
     let cases: Vec<(PathBuf, &str)> = vec![
+        (
+            write(
+                "foreign-import.wasm",
+                &wat::parse_str(foreign_import).unwrap(),
+            ),
+            "imports something this host does not supply",
+        ),
         (
             write("core.wasm", &wat::parse_str("(module)").unwrap()),
             "a core WebAssembly module, not a component",
@@ -530,6 +546,39 @@ fn check_rejects_what_the_host_cannot_use_with_the_reason() {
             .iter()
             .any(|s| s["key"] == "url")
     );
+}
+
+#[test]
+fn a_running_stdio_server_picks_up_an_installed_plugin() {
+    let mock = Mock::start();
+    let home = Sandbox::new()
+        .env("WEBHOOK_URL", mock.url("/webhook"))
+        .env("MINOR_URL", mock.url("/minor-stdio"));
+    let rt = rt();
+    rt.block_on(async {
+        let cmd = tokio::process::Command::from(home.command(&["mcp"]));
+        let (transport, _stderr) = rmcp::transport::TokioChildProcess::builder(cmd)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let client = ().serve(transport).await.expect("MCP handshake over stdio");
+        assert_eq!(channel_version(&client, "minor").await, None);
+        let install = home.run(&["plugin", "install", minor_wasm().to_str().unwrap()]);
+        assert_eq!(install.code, 0, "{install:?}");
+        until_channel(&client, "minor", Some("0.0.1")).await;
+        let r = call(
+            &client,
+            "notify_send",
+            json!({"title": "T", "content": "over stdio", "channels": ["minor"]}),
+        )
+        .await;
+        assert_ne!(r.is_error, Some(true), "{}", all_text(&r));
+        assert_eq!(
+            mock.requests_to("/minor-stdio")[0].json()["body"],
+            "over stdio"
+        );
+        let _ = client.cancel().await;
+    });
 }
 
 #[test]
