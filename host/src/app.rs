@@ -1,12 +1,16 @@
 //! Everything a process needs before it can deliver: plugins loaded and the
 //! configuration applied. The CLI, the MCP server and the HTTP server share it.
+//!
+//! A long-running server reloads it when the plugins directory changes
+//! ([`App::reload`]): the registry and the channels built from it are swapped
+//! whole, so a send under way keeps the plugins it started with.
 
 use crate::config::{Config, ConfigFile, Environment, Paths};
 use crate::hub::{Clock, Hub, Route, WorkerOptions, lease_for};
 use crate::plugin::{Limits, Registry, Runtime, RuntimeOptions};
 use crate::store::{RetryPolicy, SqliteOptions, SqliteStore, Store, resolve_db_path};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// Where to look; `None` means the platform default.
 #[derive(Debug, Clone, Default)]
@@ -18,13 +22,21 @@ pub struct AppOptions {
     pub db: Option<PathBuf>,
 }
 
-pub struct App {
+/// The plugins found and the channels configured from them, at one moment.
+pub struct Loaded {
     pub registry: Registry,
     pub config: Config,
+}
+
+pub struct App {
+    loaded: RwLock<Arc<Loaded>>,
     pub paths: Paths,
     pub limits: Limits,
     pub retry: RetryPolicy,
-    db: Option<PathBuf>,
+    options: AppOptions,
+    runtime: Runtime,
+    /// One reload at a time.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl App {
@@ -32,13 +44,7 @@ impl App {
     /// redacted by whoever prints them).
     pub async fn load(options: &AppOptions) -> Result<App, String> {
         let paths = Paths::resolve(options.plugins_dir.as_deref(), options.cache_dir.as_deref());
-        let file = match (&options.config, &paths.default_config) {
-            (Some(path), _) => Some(ConfigFile::read(path).map_err(|e| e.to_string())?),
-            (None, Some(path)) if path.exists() => {
-                Some(ConfigFile::read(path).map_err(|e| e.to_string())?)
-            }
-            _ => None,
-        };
+        let file = read_config_file(options, &paths)?;
         let limits = file.as_ref().map(|f| f.limits).unwrap_or_default();
         let runtime = Runtime::new(RuntimeOptions {
             cache_dir: paths.cache_dir.clone(),
@@ -50,18 +56,74 @@ impl App {
             .await
             .map_err(|e| e.to_string())?;
         Ok(App {
-            registry,
-            config,
+            loaded: RwLock::new(Arc::new(Loaded { registry, config })),
             paths,
             limits,
             retry: file.as_ref().map(|f| f.retry.clone()).unwrap_or_default(),
-            db: options.db.clone(),
+            options: options.clone(),
+            runtime,
+            reloading: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// The plugins and channels as they are now.
+    pub fn loaded(&self) -> Arc<Loaded> {
+        self.loaded
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Look at the plugins directory again (unchanged files are kept as they
+    /// are, new or changed ones loaded, removed ones dropped) and rebuild the
+    /// channels from the same config file and environment. When the
+    /// configuration no longer loads (it names a plugin that was removed,
+    /// say), nothing changes and the error says why.
+    pub async fn reload(&self) -> Result<Arc<Loaded>, String> {
+        let _one = self.reloading.lock().await;
+        let old = self.loaded();
+        let registry = old
+            .registry
+            .reload(&self.runtime, self.paths.plugins_dir.as_deref())
+            .await;
+        let file = read_config_file(&self.options, &self.paths)?;
+        let config = Config::load(&registry, file.as_ref(), &Environment::from_process())
+            .await
+            .map_err(|e| e.to_string())?;
+        let new = Arc::new(Loaded { registry, config });
+        *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = new.clone();
+        Ok(new)
+    }
+
+    /// [`App::reload`], then hand the new channels to `hub`, and log what
+    /// changed (or why nothing did).
+    pub async fn reload_into(&self, hub: &Hub) {
+        let before = self.loaded();
+        match self.reload().await {
+            Ok(now) => {
+                hub.set_channels(now.config.channels.clone());
+                tracing::info!(
+                    "plugins reloaded: {}; {} channel{}",
+                    describe_changes(&before.registry, &now.registry),
+                    now.config.channels.len(),
+                    if now.config.channels.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                );
+            }
+            Err(e) => tracing::warn!(
+                "the plugins directory changed but the configuration does not load with it: {}; \
+                 keeping the previous plugins and channels until it does",
+                crate::redact::redact(&e)
+            ),
+        }
     }
 
     /// Open (and migrate) the event store. Errors say which file and what to do.
     pub fn open_store(&self) -> Result<Arc<dyn Store>, String> {
-        let path = resolve_db_path(self.db.clone()).ok_or(
+        let path = resolve_db_path(self.options.db.clone()).ok_or(
             "no place for the event store: there is no home or data directory; pass --db FILE or set MCP_PUSH_DB",
         )?;
         let options = SqliteOptions {
@@ -78,10 +140,11 @@ impl App {
     }
 
     pub fn hub_with_clock(&self, store: Arc<dyn Store>, clock: Clock) -> Hub {
+        let loaded = self.loaded();
         Hub::new(
-            self.config.channels.clone(),
+            loaded.config.channels.clone(),
             Route {
-                skip_titles: self.config.skip_titles.clone(),
+                skip_titles: loaded.config.skip_titles.clone(),
             },
             store,
             clock,
@@ -94,11 +157,55 @@ impl App {
 
     /// Where a user should add a channel, for "no channel configured" advice.
     pub fn config_file_hint(&self) -> String {
-        self.config
+        self.loaded()
+            .config
             .file
             .clone()
             .or(self.paths.default_config.clone())
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "a config file (--config)".into())
+    }
+}
+
+/// `--config`, else the default file when it exists, else none.
+fn read_config_file(options: &AppOptions, paths: &Paths) -> Result<Option<ConfigFile>, String> {
+    match (&options.config, &paths.default_config) {
+        (Some(path), _) => Ok(Some(ConfigFile::read(path).map_err(|e| e.to_string())?)),
+        (None, Some(path)) if path.exists() => {
+            Ok(Some(ConfigFile::read(path).map_err(|e| e.to_string())?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// `added x 1.0; replaced y 1.0 -> 1.1; removed z`, or `no change`.
+fn describe_changes(before: &Registry, now: &Registry) -> String {
+    let mut parts = Vec::new();
+    for p in now.iter() {
+        let i = p.info();
+        match before.get(&i.id) {
+            None => parts.push(format!("added {} {}", i.id, i.version)),
+            Some(old) if old.sha256() != p.sha256() => parts.push(format!(
+                "replaced {} {} with {} ({})",
+                i.id,
+                old.info().version,
+                i.version,
+                p.source()
+            )),
+            Some(_) => {}
+        }
+    }
+    for p in before.iter() {
+        if now.get(&p.info().id).is_none() {
+            parts.push(format!("removed {}", p.info().id));
+        }
+    }
+    for w in now.warnings() {
+        parts.push(w.to_string());
+    }
+    if parts.is_empty() {
+        "no change".into()
+    } else {
+        parts.join("; ")
     }
 }

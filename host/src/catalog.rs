@@ -64,8 +64,9 @@ pub struct PluginEntry {
 
 impl Catalog {
     pub fn of(app: &App) -> Catalog {
-        let channels = app
-            .config
+        let loaded = app.loaded();
+        let (registry, config) = (&loaded.registry, &loaded.config);
+        let channels = config
             .channels
             .iter()
             .map(|c| {
@@ -81,9 +82,8 @@ impl Catalog {
                 }
             })
             .collect();
-        let used = |id: &str| app.config.channels.iter().any(|c| c.plugin.info().id == id);
-        let available = app
-            .registry
+        let used = |id: &str| config.channels.iter().any(|c| c.plugin.info().id == id);
+        let available = registry
             .iter()
             .filter(|p| !used(&p.info().id))
             .map(|p| {
@@ -106,8 +106,7 @@ impl Catalog {
                 }
             })
             .collect();
-        let plugins = app
-            .registry
+        let plugins = registry
             .iter()
             .map(|p| {
                 let i = p.info();
@@ -131,14 +130,9 @@ impl Catalog {
             channels,
             available,
             plugins,
-            warnings: app
-                .registry
-                .warnings()
-                .iter()
-                .map(|w| w.to_string())
-                .collect(),
+            warnings: registry.warnings().iter().map(|w| w.to_string()).collect(),
             plugins_dir: app.paths.plugins_dir.clone(),
-            config_file: app.config.file.clone(),
+            config_file: config.file.clone(),
         }
     }
 

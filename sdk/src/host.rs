@@ -41,50 +41,66 @@ pub(crate) fn log(level: wit_log::Level, message: &str) {
     wit_log::log(level, message)
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-const NO_HOST: &str =
-    "mcp-push-sdk: host imports exist only inside mcp-push (build for wasm32-wasip2)";
+// Natively (a channel's `cargo test`), a running `testing::Harness` plays the
+// host; without one, there is no host to call.
 
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn fetch(_req: &wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
-    Err(wit_http::Error::Transport(NO_HOST.into()))
+const NO_HOST: &str = "mcp-push-sdk: no host here: run the channel with \
+                       mcp_push_sdk::testing::Harness in a native test, or build it for wasm32-wasip2";
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn fetch(req: &wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
+    crate::testing::with(|h| h.fetch(req))
+        .unwrap_or_else(|| Err(wit_http::Error::Transport(NO_HOST.into())))
 }
 
-/// Natively there are no placeholders: the key and message are hashed as
-/// given, so signing code can be unit-tested.
+/// With a harness, placeholders are replaced by the test's values first;
+/// without one, the key and message are hashed as given, so signing code can
+/// be unit-tested.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
+    crate::testing::with(|h| h.hmac_sha256(key, msg)).unwrap_or_else(|| {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(msg);
+        mac.finalize().into_bytes().to_vec()
+    })
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn log(level: wit_log::Level, message: &str) {
-    eprintln!("[{level:?}] {message}");
+    let line = format!("[{level:?}] {message}");
+    if crate::testing::with(|h| h.log(line.clone())).is_none() {
+        eprintln!("{line}");
+    }
 }
 
-/// Natively there are no placeholders: the text is the value.
+/// Without a harness there are no placeholders: the text is the value.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn secret_starts_with(text: &str, prefix: &str) -> bool {
-    text.starts_with(prefix)
+    crate::testing::with(|h| h.starts_with(text, prefix))
+        .unwrap_or_else(|| text.starts_with(prefix))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn secret_split(text: &str, separator: &str, _reveal: &[u32]) -> Vec<String> {
-    text.split(separator).map(String::from).collect()
+pub(crate) fn secret_split(text: &str, separator: &str, reveal: &[u32]) -> Vec<String> {
+    crate::testing::with(|h| h.split(text, separator, reveal))
+        .unwrap_or_else(|| text.split(separator).map(String::from).collect())
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn print(text: &str) {
-    eprintln!("{text}");
+    if crate::testing::with(|h| h.print(text)).is_none() {
+        eprintln!("{text}");
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn send_mail(
-    _server: &crate::mail::Server,
-    _email: &crate::mail::Email,
+    server: &crate::mail::Server,
+    email: &crate::mail::Email,
 ) -> Result<(), crate::bindings::mcp_push::channel::mail::Error> {
-    Err(crate::bindings::mcp_push::channel::mail::Error::Unavailable(NO_HOST.into()))
+    crate::testing::with(|h| h.send_mail(server, email)).unwrap_or_else(|| {
+        Err(crate::bindings::mcp_push::channel::mail::Error::Unavailable(NO_HOST.into()))
+    })
 }

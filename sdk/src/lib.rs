@@ -39,7 +39,9 @@ pub mod bindings {
     //! The raw WIT bindings (package `mcp-push:channel@0.1.0`). Prefer the
     //! wrappers in the crate root.
     wit_bindgen::generate!({
-        path: "../wit",
+        // `sdk/wit` links to the workspace's `wit/`, so the SDK carries the
+        // contract wherever it is used from (a path dependency, a package).
+        path: "wit",
         world: "plugin",
         pub_export_macro: true,
         default_bindings_module: "mcp_push_sdk::bindings",
@@ -59,6 +61,8 @@ pub mod reply;
 pub mod secrets;
 mod settings;
 pub mod template;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 pub mod text;
 pub mod url;
 

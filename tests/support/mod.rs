@@ -256,7 +256,7 @@ pub fn shared_cache_dir() -> PathBuf {
 }
 
 /// The workspace's target directory (the binary lives in target/<profile>/).
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_mcp-push"))
         .parent()
         .and_then(Path::parent)
@@ -291,6 +291,24 @@ fn test_plugin(package: &'static str) -> PathBuf {
             let out = wasm_build::build_components(root, &target_dir().join("wasm"), &[package])
                 .unwrap_or_else(|e| panic!("building the test plugin {package}: {e}"));
             out[0].clone()
+        })
+        .clone()
+}
+
+/// The test component built against the WIT contract bumped to 0.1.1 (see
+/// tests/plugins/minor), built on first use.
+pub fn minor_wasm() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+            let built = wasm_build::build_components(
+                root,
+                &target_dir().join("wasm"),
+                &["mcp-push-test-minor"],
+            )
+            .unwrap_or_else(|e| panic!("building the 0.1.1 test plugin: {e}"));
+            built[0].clone()
         })
         .clone()
 }

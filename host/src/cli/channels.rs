@@ -22,7 +22,10 @@ pub async fn run(cli: &Cli, args: &ChannelsArgs) -> ExitCode {
     if args.json {
         println!("{}", Catalog::of(&app).to_json());
     } else if args.markdown {
-        println!("{}", redact(&super::channel_table::markdown(&app.registry)));
+        println!(
+            "{}",
+            redact(&super::channel_table::markdown(&app.loaded().registry))
+        );
     } else {
         println!("{}", redact(&as_text(&app)));
     }
@@ -30,8 +33,10 @@ pub async fn run(cli: &Cli, args: &ChannelsArgs) -> ExitCode {
 }
 
 fn as_text(app: &App) -> String {
+    let loaded = app.loaded();
+    let (registry, config) = (&loaded.registry, &loaded.config);
     let mut out = String::from("Plugins:\n");
-    for p in app.registry.iter() {
+    for p in registry.iter() {
         let i = p.info();
         let hosts: Vec<String> = i.allowed_hosts.iter().map(|h| h.to_string()).collect();
         out.push_str(&format!(
@@ -56,10 +61,10 @@ fn as_text(app: &App) -> String {
         }
     }
     out.push_str("\nChannels:\n");
-    if app.config.channels.is_empty() {
+    if config.channels.is_empty() {
         out.push_str("  (none: set a plugin's environment variables, marked * when required, or add [channels.NAME] to the config file)\n");
     }
-    for c in &app.config.channels {
+    for c in &config.channels {
         let origin = match &c.origin {
             crate::config::Origin::Environment => "environment".to_string(),
             crate::config::Origin::File(p) => p.display().to_string(),
@@ -75,7 +80,7 @@ fn as_text(app: &App) -> String {
             out.push_str(&format!("      {k} = {}\n", v.replace('\n', "\\n")));
         }
     }
-    for w in app.registry.warnings() {
+    for w in registry.warnings() {
         out.push_str(&format!("\nwarning: {w}"));
     }
     out

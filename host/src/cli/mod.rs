@@ -5,7 +5,9 @@ mod channels;
 mod deliveries;
 mod event;
 mod inline;
+mod plugin;
 mod runs;
+mod scaffold;
 mod send;
 mod server;
 
@@ -62,6 +64,8 @@ enum Command {
     Mcp,
     /// Serve MCP over streamable HTTP at /mcp (and /healthz)
     Serve(server::ServeArgs),
+    /// Third-party channels: new, check, install, remove, list
+    Plugin(plugin::PluginArgs),
 }
 
 /// Exit codes: 0 delivered, 1 a delivery failed, 2 usage or configuration,
@@ -93,6 +97,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Channels(ref args) => channels::run(&cli, args).await,
         Command::Mcp => server::mcp(&cli).await,
         Command::Serve(ref args) => server::serve(&cli, args).await,
+        Command::Plugin(ref args) => plugin::run(&cli, args).await,
     }
 }
 

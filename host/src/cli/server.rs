@@ -28,7 +28,7 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
         Err(e) => return fail(&e),
     };
     tracing::info!(
-        channels = app.config.channels.len(),
+        channels = app.loaded().config.channels.len(),
         "MCP server on stdio (JSON-RPC on stdout, logs on stderr)"
     );
     let hub = Arc::new(app.hub(store));
@@ -37,9 +37,12 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
         let (hub, stop) = (hub.clone(), stop.clone());
         tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
     };
-    let served = McpServer::new(app, hub).serve_stdio().await;
+    let server = McpServer::new(app, hub);
+    let hot_load = server.watch_plugins();
+    let served = server.serve_stdio().await;
     // The client hung up: sends in flight finish and are recorded; what is
     // still due later stays in the outbox for the next mcp-push.
+    drop(hot_load);
     stop.cancel();
     let _ = worker.await;
     match served {
@@ -65,7 +68,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    let channels = app.config.channels.len();
+    let channels = app.loaded().config.channels.len();
     let required = auth.required();
     let result = http::serve(app, store, args.listen, auth, |addr| {
         // On stderr, always: scripts and tests wait for this line.

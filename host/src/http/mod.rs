@@ -33,6 +33,7 @@ pub async fn serve(
         tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
     };
     let mcp = McpServer::new(app, hub);
+    let _hot_load = mcp.watch_plugins();
     let router = Router::new()
         .nest_service(
             "/mcp",

@@ -54,6 +54,17 @@ impl McpServer {
         &self.shared.app
     }
 
+    /// Hot load: reload the plugins whenever the plugins directory changes,
+    /// and deliver to the channels built from them. Stops when dropped.
+    pub fn watch_plugins(&self) -> Option<crate::plugin::Watcher> {
+        let dir = self.shared.app.paths.plugins_dir.clone()?;
+        let shared = self.shared.clone();
+        Some(crate::plugin::watch(dir, move || {
+            let shared = shared.clone();
+            async move { shared.app.reload_into(&shared.hub).await }
+        }))
+    }
+
     /// Serve one client on stdin/stdout until it hangs up. Nothing but
     /// JSON-RPC is written to stdout; logs go to stderr.
     pub async fn serve_stdio(self) -> anyhow::Result<()> {

@@ -183,6 +183,16 @@ impl Notification {
     }
 }
 
+/// The first `max` characters, with `…` when cut.
+pub fn preview(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
 #[cfg(test)]
 mod summary_tests {
     use super::*;
@@ -200,15 +210,5 @@ mod summary_tests {
         n.add_run_summary(Some(61_000), Some("https://a/1"));
         assert_eq!(n.body, "done\nArtifact: https://a/1\nDuration: 1m 01s");
         assert_eq!(n.link.as_deref(), Some("https://a/1"));
-    }
-}
-
-/// The first `max` characters, with `…` when cut.
-pub fn preview(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
     }
 }

@@ -30,6 +30,18 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl DeliveryError {
+    /// The same error with its message passed through `describe` (which
+    /// turns a call's secrets into labels).
+    pub(crate) fn describe(self, describe: impl Fn(&str) -> String) -> Self {
+        match self {
+            DeliveryError::Config(m) => DeliveryError::Config(describe(&m)),
+            DeliveryError::Rejected(m) => DeliveryError::Rejected(describe(&m)),
+            DeliveryError::Unavailable(m) => DeliveryError::Unavailable(describe(&m)),
+            DeliveryError::Crashed(m) => DeliveryError::Crashed(describe(&m)),
+            other @ (DeliveryError::RateLimited(_) | DeliveryError::Timeout(_)) => other,
+        }
+    }
+
     /// Whether sending again later could succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(

@@ -12,11 +12,13 @@ mod error;
 mod fetch;
 mod info;
 mod mail;
+pub mod manage;
 mod registry;
 mod runtime;
 mod sandbox;
 mod secret_parts;
 mod secrets;
+mod watch;
 mod wit_v0_1;
 
 pub use allow::{AllowList, HostPattern};
@@ -24,6 +26,7 @@ pub use error::{DeliveryError, LoadError};
 pub use info::{PluginInfo, SettingSpec};
 pub use registry::{LoadWarning, Registry};
 pub use runtime::{Limits, Plugin, PluginSource, Receipt, Runtime, RuntimeOptions, SettingValue};
+pub use watch::{Watcher, watch};
 pub use wit_v0_1::WIT_VERSION;
 
 /// The channels built into this binary by `build.rs`.

@@ -7,7 +7,7 @@ use super::error::{DeliveryError, LoadError};
 use super::info::PluginInfo;
 use super::sandbox::{self, HostIo, SendState};
 use super::secrets::Secrets;
-use super::wit_v0_1::{self as v0_1, types};
+use super::wit_v0_1 as v0_1;
 use crate::notification::Notification;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -149,23 +149,32 @@ impl Runtime {
             Some(cache) => cache.load(&rt.engine, wasm, &sha256),
             None => Component::new(&rt.engine, wasm),
         }
-        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        check_exports(&rt.engine, &component)?;
+        .map_err(|e| {
+            let mut why = format!("{e:#}");
+            // A section longer than what is left of the file, or no bytes
+            // where more must follow.
+            if why.contains("unexpected end-of-file") || why.contains("is out of bounds (bound") {
+                why.push_str(" (the file is cut short: an incomplete download or copy?)");
+            }
+            LoadError::Invalid(why)
+        })?;
+        let wit_version = check_exports(&rt.engine, &component)?;
         let pre = rt
             .linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Imports(e.to_string()))?;
-        let pre = v0_1::PluginPre::new(pre).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let pre = Bindings::new(&wit_version, pre)?;
         let io = new_io(rt, "load", AllowList::default(), Secrets::new());
-        let raw = match invoke(rt, &pre, io, Call::Info).await {
-            Ok(Answer::Info(raw)) => raw,
+        let info = match invoke(rt, &pre, io, Call::Info).await {
+            Ok(Answer::Info(info)) => info,
             Ok(_) => unreachable!("info answers info"),
             Err(e) => return Err(LoadError::Trap(e.to_string())),
         };
         Ok(Plugin {
-            info: v0_1::info(raw).map_err(LoadError::BadInfo)?,
+            info: info.map_err(LoadError::BadInfo)?,
             source,
             sha256,
+            wit_version,
             size: wasm.len(),
             pre,
             rt: self.shared.clone(),
@@ -184,13 +193,14 @@ fn check_header(wasm: &[u8]) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn check_exports(engine: &Engine, component: &Component) -> Result<(), LoadError> {
+/// The WIT package version the component's `channel` export was built for.
+fn check_exports(engine: &Engine, component: &Component) -> Result<String, LoadError> {
     let ty = component.component_type();
     let mut found = None;
     for (name, _) in ty.exports(engine) {
         if let Some(version) = name.strip_prefix(v0_1::EXPORT_PREFIX) {
             if v0_1::supports(version) {
-                return Ok(());
+                return Ok(version.to_string());
             }
             found = Some(format!("mcp-push:channel@{version}"));
         }
@@ -206,21 +216,50 @@ pub struct Plugin {
     info: PluginInfo,
     source: PluginSource,
     sha256: String,
+    wit_version: String,
     size: usize,
-    pre: v0_1::PluginPre<SendState>,
+    pre: Bindings,
     rt: Arc<Shared>,
 }
 
+/// A component's entry points, by the version of `mcp-push:channel` it was
+/// built for: one module per WIT version (`wit_v0_1`, ...), each converting
+/// between its own types and the host's. When 0.2 comes it adds a variant
+/// (and its interfaces to the linker) beside this one, so that 0.1
+/// components keep loading.
+enum Bindings {
+    /// Any 0.1.x: wasmtime matches 0.1.x names to the host's 0.1.0 by semver.
+    V0_1(v0_1::PluginPre<SendState>),
+}
+
+impl Bindings {
+    fn new(
+        version: &str,
+        pre: wasmtime::component::InstancePre<SendState>,
+    ) -> Result<Self, LoadError> {
+        let invalid = |e: wasmtime::Error| LoadError::Invalid(format!("{e:#}"));
+        if v0_1::supports(version) {
+            return Ok(Bindings::V0_1(v0_1::PluginPre::new(pre).map_err(invalid)?));
+        }
+        Err(LoadError::WrongVersion {
+            found: format!("mcp-push:channel@{version}"),
+        })
+    }
+}
+
+/// A call into a plugin, in the host's terms.
 enum Call<'a> {
     Info,
     ParseUrl(&'a str),
-    Send(&'a [(String, String)], &'a types::Message),
+    Send(&'a [(String, String)], &'a Notification, Option<String>),
 }
 
+/// Its answer, in the host's terms (errors not yet described: see
+/// [`DeliveryError::describe`]).
 enum Answer {
-    Info(types::ChannelInfo),
+    Info(Result<PluginInfo, String>),
     ParseUrl(Result<Vec<(String, String)>, String>),
-    Send(Result<types::Receipt, types::SendError>),
+    Send(Result<Receipt, DeliveryError>),
 }
 
 impl Plugin {
@@ -238,6 +277,12 @@ impl Plugin {
 
     pub fn size(&self) -> usize {
         self.size
+    }
+
+    /// The version of `mcp-push:channel` the component was built for
+    /// (`0.1.0`, `0.1.3`, ...).
+    pub fn wit_version(&self) -> &str {
+        &self.wit_version
     }
 
     /// The hosts a channel instance with these settings may reach.
@@ -282,20 +327,16 @@ impl Plugin {
             })
             .collect();
         let io = new_io(&self.rt, channel, self.allow_list(settings), secrets);
-        let message = v0_1::message(msg, previous);
         // Errors are described with the secrets as the call left them, which
         // include the parts `secrets.split` made during it.
         let (answer, secrets) =
-            invoke_keeping_secrets(&self.rt, &self.pre, io, Call::Send(&args, &message)).await;
+            invoke_keeping_secrets(&self.rt, &self.pre, io, Call::Send(&args, msg, previous)).await;
         match answer {
-            Ok(Answer::Send(Ok(r))) => Ok(Receipt {
-                remote_id: r.remote_id,
-            }),
-            Ok(Answer::Send(Err(e))) => Err(v0_1::send_error(e, |m| secrets.describe(m))),
+            Ok(Answer::Send(result)) => result,
             Ok(_) => unreachable!("send answers send"),
-            Err(DeliveryError::Crashed(m)) => Err(DeliveryError::Crashed(secrets.describe(&m))),
-            Err(other) => Err(other),
+            Err(e) => Err(e),
         }
+        .map_err(|e| e.describe(|m| secrets.describe(m)))
     }
 }
 
@@ -316,7 +357,7 @@ fn new_io(rt: &Shared, channel: &str, allow: AllowList, secrets: Secrets) -> Hos
 /// without end) ends here as a [`DeliveryError`].
 async fn invoke(
     rt: &Shared,
-    pre: &v0_1::PluginPre<SendState>,
+    pre: &Bindings,
     io: HostIo,
     call: Call<'_>,
 ) -> Result<Answer, DeliveryError> {
@@ -326,7 +367,7 @@ async fn invoke(
 /// [`invoke`], also handing back the call's secrets as it left them.
 async fn invoke_keeping_secrets(
     rt: &Shared,
-    pre: &v0_1::PluginPre<SendState>,
+    pre: &Bindings,
     io: HostIo,
     call: Call<'_>,
 ) -> (Result<Answer, DeliveryError>, Secrets) {
@@ -339,12 +380,28 @@ async fn invoke_keeping_secrets(
     let stderr = MemoryOutputPipe::new(16 << 10);
     let mut store = sandbox::new_store(&rt.engine, io, stderr.clone());
     let run = async {
-        let instance = pre.instantiate_async(&mut store).await?;
-        let ch = instance.mcp_push_channel_channel();
-        Ok::<_, wasmtime::Error>(match call {
-            Call::Info => Answer::Info(ch.call_info(&mut store).await?),
-            Call::ParseUrl(url) => Answer::ParseUrl(ch.call_parse_url(&mut store, url).await?),
-            Call::Send(args, msg) => Answer::Send(ch.call_send(&mut store, args, msg).await?),
+        Ok::<_, wasmtime::Error>(match pre {
+            Bindings::V0_1(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                let ch = instance.mcp_push_channel_channel();
+                match call {
+                    Call::Info => Answer::Info(v0_1::info(ch.call_info(&mut store).await?)),
+                    Call::ParseUrl(url) => {
+                        Answer::ParseUrl(ch.call_parse_url(&mut store, url).await?)
+                    }
+                    Call::Send(args, msg, previous) => {
+                        let msg = v0_1::message(msg, previous);
+                        Answer::Send(
+                            ch.call_send(&mut store, args, &msg)
+                                .await?
+                                .map(|r| Receipt {
+                                    remote_id: r.remote_id,
+                                })
+                                .map_err(v0_1::send_error),
+                        )
+                    }
+                }
+            }
         })
     };
     // The epoch callback stops a running guest at the deadline; this outer

@@ -103,12 +103,14 @@ fn split_formats(description: &str) -> (&str, Vec<String>) {
     }
 }
 
-pub(crate) fn send_error(e: types::SendError, describe: impl Fn(&str) -> String) -> DeliveryError {
+/// The channel's error as the host's (its message still to be described:
+/// it may hold placeholders).
+pub(crate) fn send_error(e: types::SendError) -> DeliveryError {
     match e {
-        types::SendError::Config(m) => DeliveryError::Config(describe(&m)),
-        types::SendError::Rejected(m) => DeliveryError::Rejected(describe(&m)),
+        types::SendError::Config(m) => DeliveryError::Config(m),
+        types::SendError::Rejected(m) => DeliveryError::Rejected(m),
         types::SendError::RateLimited(s) => DeliveryError::RateLimited(s),
-        types::SendError::Unavailable(m) => DeliveryError::Unavailable(describe(&m)),
+        types::SendError::Unavailable(m) => DeliveryError::Unavailable(m),
     }
 }
 

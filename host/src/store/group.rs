@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 enum Job {
-    Append(NewEvent, oneshot::Sender<Result<Appended, StoreError>>),
+    Append(Box<NewEvent>, oneshot::Sender<Result<Appended, StoreError>>),
     Record(Attempt, oneshot::Sender<Result<Delivery, StoreError>>),
     Claim(ClaimJob, oneshot::Sender<Result<Vec<Claim>, StoreError>>),
 }
@@ -58,14 +58,14 @@ impl GroupCommit {
     /// Resolves once the event is committed.
     pub async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Append(event, reply))?;
+        self.submit(Job::Append(Box::new(event), reply))?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Blocks until the event is committed (for callers outside an async runtime).
     pub fn append_blocking(&self, event: NewEvent) -> Result<Appended, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Append(event, reply))?;
+        self.submit(Job::Append(Box::new(event), reply))?;
         answer.blocking_recv().map_err(|_| StoreError::WriterGone)?
     }
 
@@ -127,7 +127,7 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
         for job in jobs {
             match job {
                 Job::Append(e, r) => {
-                    events.push(e);
+                    events.push(*e);
                     appended.push(r);
                 }
                 Job::Record(a, r) => {

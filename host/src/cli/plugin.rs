@@ -1,0 +1,363 @@
+//! `mcp-push plugin ...`: what a channel author and a user installing a
+//! third-party channel need.
+
+use super::{Cli, EXIT_FAILED, fail};
+use crate::config::Paths;
+use crate::plugin::manage::{self, InstallError};
+use crate::plugin::{Plugin, PluginSource, Runtime, RuntimeOptions};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct PluginArgs {
+    #[command(subcommand)]
+    command: PluginCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum PluginCommand {
+    /// Create a channel crate (out of tree) from a working example
+    New(NewArgs),
+    /// Check a .wasm the way mcp-push loads it, without sending anything
+    Check(CheckArgs),
+    /// Check a .wasm, then copy it into the plugins directory as <id>.wasm
+    Install(InstallArgs),
+    /// Remove an installed plugin from the plugins directory
+    Remove(RemoveArgs),
+    /// List the plugins: bundled, and installed in the plugins directory
+    List(ListArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct NewArgs {
+    /// The channel's id: lowercase letters, digits and `-`, starting with a letter
+    name: String,
+    /// Where to create the crate [default: ./NAME]
+    #[arg(long, value_name = "DIR")]
+    path: Option<PathBuf>,
+    /// The mcp-push-sdk crate to depend on [default: the SDK of the source tree this mcp-push was built from]
+    #[arg(long, value_name = "PATH")]
+    sdk: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    file: PathBuf,
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct InstallArgs {
+    file: PathBuf,
+    /// Replace an installed plugin of the same id that is a different build
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct RemoveArgs {
+    /// The plugin's id (as `plugin list` shows it)
+    id: String,
+}
+
+#[derive(clap::Args, Debug)]
+struct ListArgs {
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(cli: &Cli, args: &PluginArgs) -> ExitCode {
+    match &args.command {
+        PluginCommand::New(a) => new(a),
+        PluginCommand::Check(a) => check(cli, a).await,
+        PluginCommand::Install(a) => install(cli, a).await,
+        PluginCommand::Remove(a) => remove(cli, a).await,
+        PluginCommand::List(a) => list(cli, a).await,
+    }
+}
+
+fn paths(cli: &Cli) -> Paths {
+    Paths::resolve(cli.plugins_dir.as_deref(), cli.cache_dir.as_deref())
+}
+
+fn runtime(paths: &Paths) -> Result<Runtime, String> {
+    Runtime::new(RuntimeOptions {
+        cache_dir: paths.cache_dir.clone(),
+        ..Default::default()
+    })
+    .map_err(|e| format!("cannot start the plugin runtime: {e:#}"))
+}
+
+fn plugins_dir(paths: &Paths) -> Result<PathBuf, String> {
+    paths.plugins_dir.clone().ok_or_else(|| {
+        "no plugins directory: this platform has no data directory; pass --plugins-dir DIR".into()
+    })
+}
+
+fn new(args: &NewArgs) -> ExitCode {
+    let dir = args
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&args.name));
+    match super::scaffold::create(&args.name, &dir, args.sdk.as_deref()) {
+        Ok(created) => {
+            println!(
+                "Created the channel `{}` in {}\n\n  cd {}\n  cargo test                                    # natively, with canned replies\n  cargo build --target wasm32-wasip2 --release  # the component\n  mcp-push plugin install {}\n\nThe guide for channel authors: {}",
+                args.name,
+                created.dir.display(),
+                created.dir.display(),
+                created.wasm.display(),
+                created.guide.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+async fn check(cli: &Cli, args: &CheckArgs) -> ExitCode {
+    let paths = paths(cli);
+    let rt = match runtime(&paths) {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e),
+    };
+    let file = args.file.display().to_string();
+    match manage::check(&rt, &args.file).await {
+        Ok(plugin) => {
+            let advice = manage::advice(&plugin);
+            if args.json {
+                let mut v = describe(&plugin);
+                v["ok"] = json!(true);
+                v["file"] = json!(file);
+                v["advice"] = json!(advice);
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                println!("ok: {file} is a channel mcp-push can load\n");
+                print!("{}", as_text(&plugin));
+                for a in advice {
+                    println!("note: {a}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if args.json {
+                let v = json!({ "ok": false, "file": file, "error": e.to_string() });
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                eprintln!("error: {file} cannot be used as a channel: {e}");
+            }
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+async fn install(cli: &Cli, args: &InstallArgs) -> ExitCode {
+    let paths = paths(cli);
+    let (rt, dir) = match runtime(&paths).and_then(|rt| Ok((rt, plugins_dir(&paths)?))) {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    match manage::install(&rt, &args.file, &dir, args.force).await {
+        Ok((plugin, done)) => {
+            let i = plugin.info();
+            if done.unchanged {
+                println!(
+                    "{} {} is already installed, the same build ({}); nothing changed",
+                    i.id,
+                    i.version,
+                    done.path.display()
+                );
+                return ExitCode::SUCCESS;
+            }
+            println!(
+                "installed {} {} as {}",
+                i.id,
+                i.version,
+                done.path.display()
+            );
+            for (path, version) in &done.replaced {
+                println!("replaced {} {version} ({})", i.id, path.display());
+            }
+            if done.overwrote_broken {
+                println!("overwrote a file there that was not a usable plugin");
+            }
+            if done.replaces_bundled {
+                println!(
+                    "it replaces the bundled `{}` (`mcp-push plugin remove {}` brings that back)",
+                    i.id, i.id
+                );
+            }
+            println!(
+                "a running `mcp-push mcp` or `mcp-push serve` with this plugins directory picks it up without a restart"
+            );
+            ExitCode::SUCCESS
+        }
+        Err(InstallError::Check(e)) => {
+            eprintln!(
+                "error: {} cannot be used as a channel: {e}",
+                args.file.display()
+            );
+            ExitCode::from(EXIT_FAILED)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+async fn remove(cli: &Cli, args: &RemoveArgs) -> ExitCode {
+    let paths = paths(cli);
+    let (rt, dir) = match runtime(&paths).and_then(|rt| Ok((rt, plugins_dir(&paths)?))) {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    match manage::remove(&rt, &dir, &args.id).await {
+        Ok(done) => {
+            for (path, version) in &done.files {
+                match version {
+                    Some(v) => println!("removed {} {v} ({})", args.id, path.display()),
+                    None => println!("removed {} (a broken file)", path.display()),
+                }
+            }
+            if done.bundled_again {
+                println!("the bundled `{}` is used again", args.id);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+async fn list(cli: &Cli, args: &ListArgs) -> ExitCode {
+    let paths = paths(cli);
+    let rt = match runtime(&paths) {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e),
+    };
+    let reg = manage::list(&rt, paths.plugins_dir.as_deref()).await;
+    if args.json {
+        let v = json!({
+            "plugins_dir": paths.plugins_dir,
+            "plugins": reg.iter().map(|p| describe(p)).collect::<Vec<_>>(),
+            "warnings": reg.warnings().iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    match &paths.plugins_dir {
+        Some(d) => println!("plugins directory: {}\n", d.display()),
+        None => println!("plugins directory: none (pass --plugins-dir)\n"),
+    }
+    for p in reg.iter() {
+        let i = p.info();
+        let source = match p.source() {
+            PluginSource::Bundled => "bundled".to_string(),
+            PluginSource::File(path) => path.display().to_string(),
+        };
+        println!(
+            "{:<14} {:<9} {:>9}  {}",
+            i.id,
+            i.version,
+            human_size(p.size()),
+            source
+        );
+    }
+    for w in reg.warnings() {
+        println!("\nwarning: {w}");
+    }
+    ExitCode::SUCCESS
+}
+
+/// A plugin as JSON (check, list).
+fn describe(p: &Plugin) -> serde_json::Value {
+    let i = p.info();
+    json!({
+        "id": i.id,
+        "name": i.name,
+        "version": i.version,
+        "description": i.description,
+        "wit": format!("mcp-push:channel@{}", p.wit_version()),
+        "source": p.source(),
+        "size": p.size(),
+        "sha256": p.sha256(),
+        "settings": i.settings,
+        "allowed_hosts": i.allowed_hosts,
+        "schemes": i.schemes,
+        "formats": i.formats,
+        "can_edit": i.can_edit,
+    })
+}
+
+fn as_text(p: &Plugin) -> String {
+    let i = p.info();
+    let none = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let hosts: Vec<String> = i.allowed_hosts.iter().map(|h| h.to_string()).collect();
+    let mut out = format!(
+        "  id             {}\n  name           {}\n  version        {}\n  description    {}\n  built for      mcp-push:channel@{}\n  size           {} (sha256 {})\n  allowed hosts  {}\n  schemes        {}\n  formats        {}\n  can edit       {}\n  settings{}\n",
+        i.id,
+        i.name,
+        i.version,
+        i.description,
+        p.wit_version(),
+        human_size(p.size()),
+        &p.sha256()[..16],
+        none(&hosts),
+        none(&i.schemes),
+        none(&i.formats),
+        if i.can_edit { "yes" } else { "no" },
+        if i.settings.is_empty() {
+            "       none"
+        } else {
+            ""
+        },
+    );
+    for s in &i.settings {
+        let mut flags = Vec::new();
+        if s.required {
+            flags.push("required".to_string());
+        }
+        if s.secret {
+            flags.push("secret".to_string());
+        }
+        if let Some(d) = &s.default {
+            flags.push(format!("default {d}"));
+        }
+        out.push_str(&format!(
+            "    {:<16} {:<24} {}{}\n",
+            s.key,
+            s.env.join(" "),
+            s.help,
+            if flags.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", flags.join(", "))
+            }
+        ));
+    }
+    out
+}
+
+fn human_size(bytes: usize) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1 << 20 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
+    }
+}

@@ -1,0 +1,289 @@
+//! The plugins directory, managed: check a `.wasm` without sending anything,
+//! install it as `<id>.wasm`, remove an installed plugin, list what is there.
+
+use super::error::LoadError;
+use super::registry::{Registry, wasm_files};
+use super::runtime::{Plugin, PluginSource, Runtime};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Bigger than any channel has reason to be (they are tens to hundreds of KiB).
+pub const MAX_PLUGIN_BYTES: u64 = 64 << 20;
+
+/// Load `path` the way the host would (component, WIT version, imports,
+/// `info()`), without sending anything.
+pub async fn check(rt: &Runtime, path: &Path) -> Result<Plugin, LoadError> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(LoadError::Io(std::io::Error::other("not a file")));
+    }
+    if meta.len() > MAX_PLUGIN_BYTES {
+        return Err(LoadError::Invalid(format!(
+            "{} MiB is more than the {} MiB a plugin may be",
+            meta.len() >> 20,
+            MAX_PLUGIN_BYTES >> 20
+        )));
+    }
+    let bytes = std::fs::read(path)?;
+    rt.load(&bytes, None, PluginSource::File(path.to_path_buf()))
+        .await
+}
+
+/// Things worth telling the author that do not stop the plugin from loading.
+pub fn advice(plugin: &Plugin) -> Vec<String> {
+    let i = plugin.info();
+    let mut notes = Vec::new();
+    if i.allowed_hosts.is_empty() {
+        notes.push("it declares no allowed host, so it cannot make any request".into());
+    }
+    for s in &i.settings {
+        if s.secret && s.default.is_some() {
+            notes.push(format!(
+                "secret setting `{}` has a default value, which anyone can read in the .wasm",
+                s.key
+            ));
+        }
+        if s.required && s.default.is_some() {
+            notes.push(format!(
+                "setting `{}` is required but has a default, so it is never missing",
+                s.key
+            ));
+        }
+        if s.help.trim().is_empty() {
+            notes.push(format!("setting `{}` has no help text", s.key));
+        }
+    }
+    if i.version.trim().is_empty() {
+        notes.push("its version is empty".into());
+    }
+    notes
+}
+
+/// A file in the plugins directory and what it holds.
+pub struct DirEntry {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub plugin: Result<Plugin, LoadError>,
+}
+
+/// Every `*.wasm` in `dir`, loaded (the compile cache makes this cheap).
+pub async fn scan(rt: &Runtime, dir: &Path) -> Vec<DirEntry> {
+    let mut out = Vec::new();
+    for path in wasm_files(dir) {
+        let (sha256, plugin) = match std::fs::read(&path) {
+            Ok(bytes) => {
+                let sha = hex::encode(Sha256::digest(&bytes));
+                let p = rt
+                    .load(&bytes, Some(&sha), PluginSource::File(path.clone()))
+                    .await;
+                (sha, p)
+            }
+            Err(e) => (String::new(), Err(LoadError::Io(e))),
+        };
+        out.push(DirEntry {
+            path,
+            sha256,
+            plugin,
+        });
+    }
+    out
+}
+
+/// What `install` did.
+pub struct Installed {
+    pub path: PathBuf,
+    /// Files of the same id that were replaced: (path, version).
+    pub replaced: Vec<(PathBuf, String)>,
+    /// A broken file at the target path that was overwritten.
+    pub overwrote_broken: bool,
+    /// The very same file was already installed (at `path`); nothing changed.
+    pub unchanged: bool,
+    /// The id is one of the bundled plugins, which this file now replaces.
+    pub replaces_bundled: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("{0}")]
+    Check(#[from] LoadError),
+    #[error(
+        "the plugins directory already has `{id}` {version} ({path}), a different build; \
+         pass --force to replace it"
+    )]
+    Exists {
+        id: String,
+        version: String,
+        path: PathBuf,
+    },
+    #[error(
+        "{path} holds another plugin, `{other}`; pass --force to overwrite it, or remove it first"
+    )]
+    NameTaken { path: PathBuf, other: String },
+    #[error("cannot write to the plugins directory {dir}: {source}")]
+    Write {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Check `file`, then copy it into `dir` as `<id>.wasm` (written beside and
+/// renamed into place, so a watching server never reads half a file).
+pub async fn install(
+    rt: &Runtime,
+    file: &Path,
+    dir: &Path,
+    force: bool,
+) -> Result<(Plugin, Installed), InstallError> {
+    let plugin = check(rt, file).await?;
+    let id = plugin.info().id.clone();
+    let target = dir.join(format!("{id}.wasm"));
+    let existing = scan(rt, dir).await;
+    let mut installed = Installed {
+        path: target.clone(),
+        replaced: Vec::new(),
+        overwrote_broken: false,
+        unchanged: false,
+        replaces_bundled: is_bundled(rt, &id).await,
+    };
+    // The same bytes already there, under any name: nothing to do.
+    if let Some(same) = existing
+        .iter()
+        .find(|e| e.sha256 == plugin.sha256() && e.plugin.as_ref().is_ok_and(|p| p.info().id == id))
+    {
+        installed.path = same.path.clone();
+        installed.unchanged = true;
+        return Ok((plugin, installed));
+    }
+    let mut to_remove = Vec::new();
+    for e in &existing {
+        match &e.plugin {
+            Ok(p) if p.info().id == id => {
+                if !force {
+                    return Err(InstallError::Exists {
+                        id,
+                        version: p.info().version.clone(),
+                        path: e.path.clone(),
+                    });
+                }
+                installed
+                    .replaced
+                    .push((e.path.clone(), p.info().version.clone()));
+                if e.path != target {
+                    to_remove.push(e.path.clone());
+                }
+            }
+            Ok(p) if e.path == target && !force => {
+                return Err(InstallError::NameTaken {
+                    path: e.path.clone(),
+                    other: p.info().id.clone(),
+                });
+            }
+            Err(_) if e.path == target => installed.overwrote_broken = true,
+            _ => {}
+        }
+    }
+    let write = |source| InstallError::Write {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(write)?;
+    // Not `*.wasm`, so neither the host nor the watcher looks at it.
+    let tmp = dir.join(format!(".{id}.wasm.{}.tmp", std::process::id()));
+    std::fs::copy(file, &tmp).map_err(write)?;
+    if let Err(e) = std::fs::rename(&tmp, &target) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(write(e));
+    }
+    for path in to_remove {
+        std::fs::remove_file(&path).map_err(write)?;
+    }
+    Ok((plugin, installed))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemoveError {
+    #[error(
+        "`{0}` is bundled with mcp-push and cannot be removed; to turn it off, unset its \
+         environment variables or leave it out of the config file"
+    )]
+    Bundled(String),
+    #[error("no plugin `{id}` in {dir} (installed there: {installed})")]
+    NotFound {
+        id: String,
+        dir: PathBuf,
+        installed: String,
+    },
+    #[error("cannot remove {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What `remove` did.
+pub struct Removed {
+    /// (path, version or `None` for a broken file named `<id>.wasm`)
+    pub files: Vec<(PathBuf, Option<String>)>,
+    /// A bundled plugin of this id is used again.
+    pub bundled_again: bool,
+}
+
+/// Remove every file in `dir` that holds plugin `id` (and a broken
+/// `<id>.wasm`). Only files in the plugins directory are ever touched.
+pub async fn remove(rt: &Runtime, dir: &Path, id: &str) -> Result<Removed, RemoveError> {
+    let bundled = is_bundled(rt, id).await;
+    let entries = scan(rt, dir).await;
+    let named = dir.join(format!("{id}.wasm"));
+    let files: Vec<(PathBuf, Option<String>)> = entries
+        .iter()
+        .filter_map(|e| match &e.plugin {
+            Ok(p) if p.info().id == id => Some((e.path.clone(), Some(p.info().version.clone()))),
+            Err(_) if e.path == named => Some((e.path.clone(), None)),
+            _ => None,
+        })
+        .collect();
+    if files.is_empty() {
+        if bundled {
+            return Err(RemoveError::Bundled(id.to_string()));
+        }
+        let mut ids: Vec<String> = entries
+            .iter()
+            .filter_map(|e| e.plugin.as_ref().ok().map(|p| p.info().id.clone()))
+            .collect();
+        ids.dedup();
+        return Err(RemoveError::NotFound {
+            id: id.to_string(),
+            dir: dir.to_path_buf(),
+            installed: if ids.is_empty() {
+                "none".into()
+            } else {
+                ids.join(", ")
+            },
+        });
+    }
+    for (path, _) in &files {
+        std::fs::remove_file(path).map_err(|source| RemoveError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok(Removed {
+        files,
+        bundled_again: bundled,
+    })
+}
+
+/// The plugins the host would use, with the directory's files: the same
+/// discovery as a start.
+pub async fn list(rt: &Runtime, dir: Option<&Path>) -> Registry {
+    Registry::discover(rt, dir).await
+}
+
+/// Whether a plugin built into this binary has this id.
+async fn is_bundled(rt: &Runtime, id: &str) -> bool {
+    Registry::discover(rt, None)
+        .await
+        .bundled()
+        .iter()
+        .any(|p| p.info().id == id)
+}

@@ -1,0 +1,731 @@
+//! Test a channel natively: `cargo test`, no wasm and no mcp-push needed.
+//!
+//! A [`Harness`] runs the channel's [`Channel::send`] (or `parse_url`) with the
+//! settings the test gives, answers its requests with canned [`Reply`]s, and
+//! keeps every request it made. It plays the host's part as the host does:
+//!
+//! - a secret setting reaches the channel as a placeholder (see
+//!   [`Harness::placeholder`]), never as its value;
+//! - [`Harness::requests`] are the requests as the channel built them
+//!   (placeholders in), [`Harness::on_the_wire`] as the host would send them
+//!   (values in, Basic auth encoded, header lines parsed);
+//! - `crypto::hmac_sha256` puts the values in before hashing, so a signature
+//!   can be checked against one computed from the real secret
+//!   ([`hmac_sha256_base64`]);
+//! - a request to a host the channel did not declare in `allowed-hosts` is
+//!   denied, and at most [`MAX_REQUESTS`] requests are allowed per send;
+//! - `secrets::split` and `secrets::starts_with` look at the values.
+//!
+//! ```ignore
+//! use mcp_push_sdk::testing::{Harness, Reply, message};
+//!
+//! let h = Harness::new::<MyChannel>()
+//!     .setting("token", "tok-123")
+//!     .reply(Reply::json(200, json!({"id": "m-1"})));
+//! let receipt = h.send(&message("Deploy", "v2 is live")).unwrap();
+//! let req = &h.requests()[0];
+//! assert_eq!(req.header("authorization"), Some(format!("Bearer {}", h.placeholder("token")).as_str()));
+//! assert_eq!(h.on_the_wire()[0].header("authorization"), Some("Bearer tok-123"));
+//! ```
+
+use crate::bindings::mcp_push::channel::http as wit;
+use crate::bindings::mcp_push::channel::mail as wit_mail;
+use crate::{Channel, ChannelInfo, Format, Message, Priority, Receipt, SendError, Settings};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+/// The host's per-send request budget (HTTP and mail together).
+pub const MAX_REQUESTS: usize = 8;
+
+const PREFIX: &str = "MCPPUSHSECRET_";
+
+/// A message with the given title and body, plain text, normal priority.
+pub fn message(title: &str, body: &str) -> Message {
+    Message {
+        title: title.into(),
+        body: body.into(),
+        format: Format::Text,
+        priority: Priority::Normal,
+        tags: Vec::new(),
+        link: None,
+        event: None,
+        previous: None,
+    }
+}
+
+/// base64(HMAC-SHA256(key, msg)) computed natively from real values, to
+/// check a signature the channel made with a secret.
+pub fn hmac_sha256_base64(key: &str, msg: &[u8]) -> String {
+    crate::encode::base64(&hmac(key.as_bytes(), msg))
+}
+
+/// Hex of HMAC-SHA256(key, msg), computed natively from real values.
+pub fn hmac_sha256_hex(key: &str, msg: &[u8]) -> String {
+    hmac(key.as_bytes(), msg)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(msg);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// A canned reply to one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Http {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// The request times out.
+    Timeout,
+    /// The connection fails (DNS, refused, TLS).
+    Transport(String),
+}
+
+impl Reply {
+    pub fn json(status: u16, value: serde_json::Value) -> Reply {
+        Reply::Http {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: value.to_string().into_bytes(),
+        }
+    }
+
+    pub fn text(status: u16, body: &str) -> Reply {
+        Reply::Http {
+            status,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    /// Add a header (`Retry-After`, say) to an HTTP reply.
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        if let Reply::Http { headers, .. } = &mut self {
+            headers.push((name.into(), value.into()));
+        }
+        self
+    }
+}
+
+/// One request the channel made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// `(user, password)` of [`crate::Request::basic_auth`] (in
+    /// [`Harness::requests`]; on the wire it is the `Authorization` header).
+    pub basic_auth: Option<(String, String)>,
+    /// The block of [`crate::Request::header_lines`] (on the wire: parsed
+    /// into headers).
+    pub header_lines: Option<String>,
+}
+
+impl Sent {
+    /// The first header of this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON; panics (failing the test) when it is not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("the request body is not JSON ({e}): {}", self.text()))
+    }
+
+    /// The URL's host, lowercased.
+    pub fn host(&self) -> String {
+        host_of(&self.url).unwrap_or_default()
+    }
+}
+
+/// An e-mail the channel submitted through the `mail` import.
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub server: crate::mail::Server,
+    pub email: crate::mail::Email,
+}
+
+struct Secret {
+    key: String,
+    placeholder: String,
+    value: String,
+}
+
+#[derive(Default)]
+struct State {
+    secrets: Vec<Secret>,
+    allowed: Vec<String>,
+    replies: VecDeque<Reply>,
+    requests: Vec<Sent>,
+    on_the_wire: Vec<Sent>,
+    denied: Vec<String>,
+    mails: Vec<SentMail>,
+    logs: Vec<String>,
+    console: Vec<String>,
+    spent: usize,
+}
+
+impl State {
+    fn placeholder_for(&mut self, key: &str, value: &str) -> String {
+        let n = self.secrets.len();
+        let tag: String = key.chars().filter(char::is_ascii_alphanumeric).collect();
+        let mut random = format!("{tag}{n}");
+        while random.len() < 20 {
+            random.push('X');
+        }
+        let placeholder = format!("{PREFIX}{random}_");
+        self.secrets.push(Secret {
+            key: key.into(),
+            placeholder: placeholder.clone(),
+            value: value.into(),
+        });
+        placeholder
+    }
+
+    fn fill(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            out = out.replace(&s.placeholder, &s.value);
+        }
+        out
+    }
+
+    fn fill_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.fill(text).into_bytes(),
+            Err(_) => {
+                let mut out = bytes.to_vec();
+                for s in &self.secrets {
+                    out = replace_bytes(&out, s.placeholder.as_bytes(), s.value.as_bytes());
+                }
+                out
+            }
+        }
+    }
+
+    fn spend(&mut self) -> Result<(), String> {
+        self.spent += 1;
+        if self.spent > MAX_REQUESTS {
+            return Err(format!(
+                "over the budget of {MAX_REQUESTS} requests per send"
+            ));
+        }
+        Ok(())
+    }
+
+    fn allows(&self, host: &str) -> bool {
+        self.allowed
+            .iter()
+            .any(|pattern| match pattern.strip_prefix("*.") {
+                Some(domain) => host.ends_with(&format!(".{domain}")),
+                None => pattern == host,
+            })
+    }
+
+    fn fetch(&mut self, req: &wit::Request) -> Result<wit::Response, wit::Error> {
+        let sent = Sent {
+            method: req.method.clone(),
+            url: req.url.clone(),
+            headers: req.headers.clone(),
+            body: req.body.clone(),
+            basic_auth: req
+                .basic_auth
+                .as_ref()
+                .map(|b| (b.user.clone(), b.password.clone())),
+            header_lines: req.header_lines.clone(),
+        };
+        self.requests.push(sent);
+        let host = host_of(&req.url).unwrap_or_default();
+        if !self.allows(&host) {
+            let why = format!(
+                "{host:?} is not one of the channel's allowed hosts ({})",
+                self.allowed.join(", ")
+            );
+            self.denied.push(why.clone());
+            return Err(wit::Error::Denied(why));
+        }
+        self.spend().map_err(wit::Error::Denied)?;
+        let wire = self.wire(req);
+        self.on_the_wire.push(wire);
+        let reply = self.replies.pop_front().unwrap_or_else(|| {
+            Reply::Transport(format!(
+                "the test harness has no reply for {} {}: queue one with Harness::reply",
+                req.method, req.url
+            ))
+        });
+        match reply {
+            Reply::Http {
+                status,
+                headers,
+                body,
+            } => Ok(wit::Response {
+                status,
+                headers,
+                // A reply that echoes a secret reaches the channel with the
+                // placeholder, as from the host.
+                body: self.hide(&body),
+                truncated: false,
+            }),
+            Reply::Timeout => Err(wit::Error::Timeout),
+            Reply::Transport(why) => Err(wit::Error::Transport(why)),
+        }
+    }
+
+    fn hide(&self, body: &[u8]) -> Vec<u8> {
+        let mut out = body.to_vec();
+        for s in &self.secrets {
+            if s.value.len() >= 4 {
+                out = replace_bytes(&out, s.value.as_bytes(), s.placeholder.as_bytes());
+            }
+        }
+        out
+    }
+
+    /// The request as the host puts it on the wire.
+    fn wire(&self, req: &wit::Request) -> Sent {
+        let mut headers: Vec<(String, String)> = req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), self.fill(v)))
+            .collect();
+        if let Some(b) = &req.basic_auth {
+            let creds = format!("{}:{}", self.fill(&b.user), self.fill(&b.password));
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+            headers.push((
+                "Authorization".into(),
+                format!("Basic {}", crate::encode::base64(creds.as_bytes())),
+            ));
+        }
+        if let Some(lines) = &req.header_lines {
+            for line in self.fill(lines).lines() {
+                if let Some((k, v)) = line.split_once(':') {
+                    let k = k.trim().to_string();
+                    headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
+                    headers.push((k, v.trim().to_string()));
+                }
+            }
+        }
+        Sent {
+            method: req.method.clone(),
+            url: self.fill(&req.url),
+            headers,
+            body: self.fill_bytes(&req.body),
+            basic_auth: None,
+            header_lines: None,
+        }
+    }
+}
+
+fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    if from.is_empty() {
+        return hay.to_vec();
+    }
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        if hay[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The host of a URL (`https://user@host:8080/x` → `host`), lowercased.
+fn host_of(value: &str) -> Option<String> {
+    let value = value.trim();
+    let rest = value.split_once("://").map_or(value, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        authority.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.trim_end_matches('.').to_ascii_lowercase())
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<RefCell<State>>>> = const { RefCell::new(None) };
+}
+
+/// While a harness runs the channel, the SDK's host calls go to it.
+struct Installed;
+
+impl Installed {
+    fn new(state: &Rc<RefCell<State>>) -> Installed {
+        CURRENT.with(|c| *c.borrow_mut() = Some(state.clone()));
+        Installed
+    }
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        CURRENT.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+/// Run `f` on the harness state of this thread, if a harness is running.
+pub(crate) fn with<R>(f: impl FnOnce(&mut StateRef<'_>) -> R) -> Option<R> {
+    let state = CURRENT.with(|c| c.borrow().clone())?;
+    let mut guard = state.borrow_mut();
+    Some(f(&mut StateRef(&mut guard)))
+}
+
+/// The harness state, as `host.rs` reaches it.
+pub(crate) struct StateRef<'a>(&'a mut State);
+
+impl StateRef<'_> {
+    pub fn fetch(&mut self, req: &wit::Request) -> Result<wit::Response, wit::Error> {
+        self.0.fetch(req)
+    }
+
+    pub fn hmac_sha256(&mut self, key: &[u8], msg: &[u8]) -> Vec<u8> {
+        hmac(&self.0.fill_bytes(key), &self.0.fill_bytes(msg))
+    }
+
+    pub fn starts_with(&mut self, text: &str, prefix: &str) -> bool {
+        self.0.fill(text).starts_with(prefix)
+    }
+
+    pub fn split(&mut self, text: &str, separator: &str, reveal: &[u32]) -> Vec<String> {
+        if separator.is_empty() {
+            return vec![text.to_string()];
+        }
+        let key = self
+            .0
+            .secrets
+            .iter()
+            .find(|s| text.contains(&s.placeholder))
+            .map_or("secret".to_string(), |s| format!("{}[part]", s.key));
+        let value = self.0.fill(text);
+        value
+            .split(separator)
+            .enumerate()
+            .map(|(i, part)| {
+                if reveal.contains(&(i as u32)) || part.is_empty() {
+                    part.to_string()
+                } else {
+                    self.0.placeholder_for(&key, part)
+                }
+            })
+            .collect()
+    }
+
+    pub fn send_mail(
+        &mut self,
+        server: &crate::mail::Server,
+        email: &crate::mail::Email,
+    ) -> Result<(), wit_mail::Error> {
+        let host = server.host.to_ascii_lowercase();
+        if !self.0.allows(&host) {
+            return Err(wit_mail::Error::Denied(format!(
+                "{host:?} is not one of the channel's allowed hosts ({})",
+                self.0.allowed.join(", ")
+            )));
+        }
+        self.0.spend().map_err(wit_mail::Error::Denied)?;
+        self.0.mails.push(SentMail {
+            server: server.clone(),
+            email: email.clone(),
+        });
+        Ok(())
+    }
+
+    pub fn log(&mut self, line: String) {
+        self.0.logs.push(line);
+    }
+
+    pub fn print(&mut self, text: &str) {
+        self.0.console.push(text.to_string());
+    }
+}
+
+/// A channel run natively against canned replies. Build one per test.
+pub struct Harness {
+    info: ChannelInfo,
+    send: fn(&Settings, &Message) -> Result<Receipt, SendError>,
+    parse_url: fn(&str) -> Result<crate::Pairs, String>,
+    /// (key, value as the channel sees it, real value)
+    settings: Vec<(String, String, String)>,
+    state: Rc<RefCell<State>>,
+}
+
+impl Harness {
+    /// A harness for channel `C`, with no settings and no replies yet.
+    pub fn new<C: Channel>() -> Harness {
+        Harness {
+            info: C::info(),
+            send: C::send,
+            parse_url: C::parse_url,
+            settings: Vec::new(),
+            state: Rc::default(),
+        }
+    }
+
+    /// The channel's `info()`.
+    pub fn info(&self) -> &ChannelInfo {
+        &self.info
+    }
+
+    /// Set a setting the channel declares. A secret one reaches the channel
+    /// as a placeholder. Panics on a key the channel does not declare (the
+    /// host would refuse it).
+    pub fn setting(mut self, key: &str, value: &str) -> Harness {
+        let Some(spec) = self.info.settings.iter().find(|s| s.key == key) else {
+            let known: Vec<&str> = self.info.settings.iter().map(|s| s.key.as_str()).collect();
+            panic!(
+                "the channel declares no setting `{key}` (its settings: {})",
+                known.join(", ")
+            );
+        };
+        self.settings.retain(|(k, _, _)| k != key);
+        let seen = if spec.secret {
+            self.state.borrow_mut().placeholder_for(key, value)
+        } else {
+            value.to_string()
+        };
+        self.settings.push((key.into(), seen, value.into()));
+        self
+    }
+
+    /// Queue the reply to the next request.
+    pub fn reply(self, reply: Reply) -> Harness {
+        self.state.borrow_mut().replies.push_back(reply);
+        self
+    }
+
+    /// The placeholder the channel sees for secret setting `key`.
+    pub fn placeholder(&self, key: &str) -> String {
+        self.state
+            .borrow()
+            .secrets
+            .iter()
+            .find(|s| s.key == key)
+            .map(|s| s.placeholder.clone())
+            .unwrap_or_else(|| panic!("no secret setting `{key}` was set"))
+    }
+
+    /// Run the channel's `send` with the settings given (defaults filled in,
+    /// as the host does). A required setting left out is a `config` error,
+    /// as the host would never configure such a channel.
+    pub fn send(&self, msg: &Message) -> Result<Receipt, SendError> {
+        let mut pairs = Vec::new();
+        let mut values = Vec::new();
+        for spec in &self.info.settings {
+            let given = self.settings.iter().find(|(k, _, _)| *k == spec.key);
+            match (given, &spec.default) {
+                (Some((k, seen, real)), _) => {
+                    pairs.push((k.clone(), seen.clone()));
+                    values.push((k.clone(), real.clone()));
+                }
+                (None, Some(default)) => {
+                    pairs.push((spec.key.clone(), default.clone()));
+                    values.push((spec.key.clone(), default.clone()));
+                }
+                (None, None) if spec.required => {
+                    return Err(SendError::Config(format!(
+                        "required setting `{}` is not set in the test (the host would not \
+                         configure this channel without it)",
+                        spec.key
+                    )));
+                }
+                (None, None) => {}
+            }
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            state.spent = 0;
+            state.allowed = self
+                .info
+                .allowed_hosts
+                .iter()
+                .filter_map(|h| match h.strip_prefix("setting:") {
+                    Some(key) => values
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .and_then(|(_, v)| host_of(v)),
+                    None => Some(h.to_ascii_lowercase()),
+                })
+                .collect();
+        }
+        let _installed = Installed::new(&self.state);
+        (self.send)(&Settings::from(pairs), msg)
+    }
+
+    /// Run the channel's `parse_url`.
+    pub fn parse_url(&self, url: &str) -> Result<crate::Pairs, String> {
+        let _installed = Installed::new(&self.state);
+        (self.parse_url)(url)
+    }
+
+    /// The requests the channel made, as it built them (secrets as
+    /// placeholders), denied ones included.
+    pub fn requests(&self) -> Vec<Sent> {
+        self.state.borrow().requests.clone()
+    }
+
+    /// The requests the host would have sent: secrets' values put in, Basic
+    /// auth encoded, header lines parsed. Denied requests are not here.
+    pub fn on_the_wire(&self) -> Vec<Sent> {
+        self.state.borrow().on_the_wire.clone()
+    }
+
+    /// Why requests were denied (a host not allowed, over the budget).
+    pub fn denied(&self) -> Vec<String> {
+        self.state.borrow().denied.clone()
+    }
+
+    /// E-mails submitted through the `mail` import.
+    pub fn mails(&self) -> Vec<SentMail> {
+        self.state.borrow().mails.clone()
+    }
+
+    /// Lines the channel logged (`[Level] message`).
+    pub fn logs(&self) -> Vec<String> {
+        self.state.borrow().logs.clone()
+    }
+
+    /// What the channel printed with the `console` import.
+    pub fn console(&self) -> Vec<String> {
+        self.state.borrow().console.clone()
+    }
+
+    /// The value behind the placeholders in `text` (to read what a channel
+    /// built the way the host would send it).
+    pub fn reveal(&self, text: &str) -> String {
+        self.state.borrow().fill(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+
+    struct Signed;
+
+    impl Channel for Signed {
+        fn info() -> ChannelInfo {
+            ChannelInfo::new("signed", "Signed", "0.0.1", "test")
+                .setting(Setting::new("token", "t").required().secret())
+                .setting(Setting::new("key", "k").secret())
+                .setting(Setting::api_url(
+                    "SIGNED_API_URL",
+                    "https://api.example.com",
+                ))
+                .allow_host("api.example.com")
+                .allow_host("setting:api_url")
+        }
+
+        fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+            let base = settings.base_url("api_url", "https://api.example.com")?;
+            let body = json!({ "text": msg.body }).to_string();
+            let mut req = Request::post(format!("{base}/send"))
+                .bearer(settings.require("token")?)
+                .body("application/json", body.clone());
+            if let Some(key) = settings.get("key") {
+                req = req.header("X-Sig", &crate::crypto::hmac_sha256_base64(key, &body));
+            }
+            req.send()?.error_for_status()?;
+            if msg.title == "twice" {
+                Request::get("https://elsewhere.example.org/").send()?;
+            }
+            Ok(Receipt::id("1"))
+        }
+    }
+
+    #[test]
+    fn placeholders_signatures_and_allowed_hosts() {
+        let h = Harness::new::<Signed>()
+            .setting("token", "tok-secret")
+            .setting("key", "sign-key")
+            .reply(Reply::json(200, json!({"echo": "tok-secret"})));
+        assert_eq!(
+            h.send(&message("t", "hi")).unwrap().remote_id.as_deref(),
+            Some("1")
+        );
+        let req = &h.requests()[0];
+        let token = h.placeholder("token");
+        assert!(
+            token.starts_with(PREFIX)
+                && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        );
+        assert_eq!(
+            req.header("authorization"),
+            Some(format!("Bearer {token}").as_str())
+        );
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.header("authorization"), Some("Bearer tok-secret"));
+        assert_eq!(
+            wire.header("x-sig").unwrap(),
+            hmac_sha256_base64("sign-key", &wire.body)
+        );
+
+        let h = Harness::new::<Signed>()
+            .setting("token", "x")
+            .reply(Reply::text(200, "ok"));
+        let err = h.send(&message("twice", "b")).unwrap_err();
+        assert!(
+            matches!(err, SendError::Config(ref m) if m.contains("elsewhere.example.org")),
+            "{err:?}"
+        );
+        assert_eq!(h.requests().len(), 2);
+        assert_eq!(h.on_the_wire().len(), 1);
+
+        let h = Harness::new::<Signed>()
+            .setting("token", "x")
+            .setting("api_url", "http://127.0.0.1:9")
+            .reply(Reply::text(503, "down"));
+        assert!(matches!(
+            h.send(&message("t", "b")),
+            Err(SendError::Unavailable(_))
+        ));
+        assert_eq!(h.requests()[0].url, "http://127.0.0.1:9/send");
+
+        let h = Harness::new::<Signed>();
+        assert!(matches!(
+            h.send(&message("t", "b")),
+            Err(SendError::Config(_))
+        ));
+    }
+
+    #[test]
+    fn no_reply_queued_says_so() {
+        let h = Harness::new::<Signed>().setting("token", "x");
+        match h.send(&message("t", "b")) {
+            Err(SendError::Unavailable(m)) => assert!(m.contains("Harness::reply"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn hosts_of_urls() {
+        assert_eq!(
+            host_of("https://u:p@Api.Example.com:8443/x?y").as_deref(),
+            Some("api.example.com")
+        );
+        assert_eq!(host_of("http://[::1]:80/").as_deref(), Some("::1"));
+        assert_eq!(host_of("example.org/path").as_deref(), Some("example.org"));
+    }
+}
