@@ -1,6 +1,9 @@
 //! The channels of the classic notify.py set end to end, each against a mock of
 //! its API on 127.0.0.1 that speaks the real paths and replies, configured with
 //! the environment names users already have.
+//!
+//! Sends use `--wait 0`: one attempt each, so a rate limit or an outage shows
+//! as `retrying` at once instead of being waited out.
 
 mod support;
 
@@ -72,14 +75,14 @@ fn dingtalk_signs_with_the_secret_and_the_clock() {
 #[test]
 fn dingtalk_errors_map_to_kinds() {
     let mock = dingtalk();
-    let run = dingtalk_home(&mock, "SECwrong-secret-value").run(&["send", "T", "B"]);
+    let run = dingtalk_home(&mock, "SECwrong-secret-value").run(&["send", "--wait", "0", "T", "B"]);
     assert_eq!(run.code, 1);
     assert!(
         failure_of(&run, "dingtalk").contains("rejected: errcode 310000: sign not match"),
         "{run:?}"
     );
     assert!(!run.all_output().contains("SECwrong-secret-value"));
-    let run = dingtalk_home(&mock, DD_SECRET).run(&["send", "T", "too fast"]);
+    let run = dingtalk_home(&mock, DD_SECRET).run(&["send", "--wait", "0", "T", "too fast"]);
     assert!(
         failure_of(&run, "dingtalk").contains("rate limited"),
         "{run:?}"
@@ -134,7 +137,7 @@ fn feishu_signs_in_the_body_in_seconds() {
     assert_eq!(body["card"]["elements"][0]["tag"], "markdown");
     assert_eq!(body["card"]["elements"][0]["content"], "**bold**");
 
-    let run = home.run(&["send", "T", "busy"]);
+    let run = home.run(&["send", "--wait", "0", "T", "busy"]);
     assert!(
         failure_of(&run, "feishu").contains("rate limited"),
         "{run:?}"
@@ -143,7 +146,7 @@ fn feishu_signs_in_the_body_in_seconds() {
         .env("FSKEY", FS_KEY)
         .env("FSSECRET", "not-the-secret")
         .env("FS_API_URL", mock.url(""));
-    let run = wrong.run(&["send", "T", "B"]);
+    let run = wrong.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "feishu").contains("rejected: code 19021: sign match fail"),
         "{run:?}"
@@ -200,7 +203,7 @@ fn wecom_bot_splits_at_2048_bytes_and_maps_errors() {
         .join("\n");
     assert_eq!(joined.matches("企业微信消息内容").count(), 150);
 
-    let run = home.run(&["send", "T", "freq"]);
+    let run = home.run(&["send", "--wait", "0", "T", "freq"]);
     assert!(
         failure_of(&run, "wecom-bot").contains("rate limited"),
         "{run:?}"
@@ -208,7 +211,7 @@ fn wecom_bot_splits_at_2048_bytes_and_maps_errors() {
     let wrong = Sandbox::new()
         .env("QYWX_KEY", "wrong-key")
         .env("QYWX_ORIGIN", mock.url(""));
-    let run = wrong.run(&["send", "T", "B"]);
+    let run = wrong.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "wecom-bot").contains("rejected: errcode 93000: invalid webhook url"),
         "{run:?}"
@@ -249,7 +252,7 @@ fn bark_self_hosted_url_and_settings() {
                "sound": "bell", "isArchive": "1", "url": "https://ci.example/1"})
     );
     let wrong = Sandbox::new().env("BARK_PUSH", mock.url("/Nope"));
-    let run = wrong.run(&["send", "T", "B"]);
+    let run = wrong.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "bark").contains("rejected: code 400: failed to get device token"),
         "{run:?}"
@@ -283,7 +286,7 @@ fn pushplus_json_and_errors() {
     let wrong = Sandbox::new()
         .env("PUSH_PLUS_TOKEN", "bad")
         .env("PUSH_PLUS_API_URL", mock.url(""));
-    let run = wrong.run(&["send", "T", "B"]);
+    let run = wrong.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "pushplus").contains("rejected: code 903: 无效的用户token"),
         "{run:?}"
@@ -320,7 +323,7 @@ fn serverchan_turbo_and_sc3_keys() {
     let bad = Sandbox::new()
         .env("PUSH_KEY", "SCTwrong")
         .env("SERVERCHAN_API_URL", mock.url(""));
-    let run = bad.run(&["send", "T", "B"]);
+    let run = bad.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "serverchan").contains("rejected: code 40001: bad pushkey"),
         "{run:?}"
@@ -354,7 +357,7 @@ fn wecom_app_exchanges_a_token_then_sends() {
     let bad = Sandbox::new()
         .env("QYWX_AM", "ww0corp,wrong-secret,@all,1000002")
         .env("QYWX_ORIGIN", mock.url(""));
-    let run = bad.run(&["send", "T", "B"]);
+    let run = bad.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "wecom-app").contains("rejected: errcode 40001: invalid credential"),
         "{run:?}"
@@ -362,7 +365,7 @@ fn wecom_app_exchanges_a_token_then_sends() {
     let malformed = Sandbox::new()
         .env("QYWX_AM", "ww0corp,secret,@all,notanumber")
         .env("QYWX_ORIGIN", mock.url(""));
-    let run = malformed.run(&["send", "T", "B"]);
+    let run = malformed.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "wecom-app").contains("agentid must be a number"),
         "{run:?}"

@@ -1,6 +1,9 @@
 //! The international channels end to end, each against a mock of its API on
 //! 127.0.0.1 that speaks the real paths and replies: Telegram, Slack, Discord,
 //! Matrix, Pushover, Microsoft Teams, ntfy and Gotify.
+//!
+//! Sends use `--wait 0`: one attempt each, so a rate limit or an outage shows
+//! as `retrying` at once instead of being waited out.
 
 mod support;
 
@@ -42,13 +45,13 @@ fn telegram_sends_with_notify_py_names() {
 #[test]
 fn telegram_errors_map_to_kinds() {
     let mock = telegram();
-    let run = telegram_home(&mock, "missing").run(&["send", "T", "B"]);
+    let run = telegram_home(&mock, "missing").run(&["send", "--wait", "0", "T", "B"]);
     assert_eq!(run.code, 1);
     assert!(
         failure_of(&run, "telegram").contains("rejected: ok false: Bad Request: chat not found"),
         "{run:?}"
     );
-    let run = telegram_home(&mock, "flood").run(&["send", "T", "B"]);
+    let run = telegram_home(&mock, "flood").run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "telegram").contains("rate limited, retry after 31 s"),
         "{run:?}"
@@ -58,7 +61,7 @@ fn telegram_errors_map_to_kinds() {
         .env("TG_BOT_TOKEN", "999:wrong-token-value")
         .env("TG_USER_ID", "42")
         .env("TG_API_HOST", mock.url(""));
-    let run = home.run(&["send", "T", "B"]);
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "telegram").contains("rejected: ok false: Unauthorized"),
         "{run:?}"
@@ -184,12 +187,12 @@ fn slack_webhook() {
         body["text"],
         "*Deploy &lt;prod&gt;*\na &amp; b\n\n<https://x.example/1>"
     );
-    let run = home.run(&["send", "T", "channel archived"]);
+    let run = home.run(&["send", "--wait", "0", "T", "channel archived"]);
     assert!(
         failure_of(&run, "slack").contains("rejected: HTTP 410: channel_is_archived"),
         "{run:?}"
     );
-    let run = home.run(&["send", "T", "slow down"]);
+    let run = home.run(&["send", "--wait", "0", "T", "slow down"]);
     assert!(
         failure_of(&run, "slack").contains("retry after 12 s"),
         "{run:?}"
@@ -221,7 +224,7 @@ fn discord_posts_edits_and_maps_errors() {
     assert_eq!(content.chars().count(), 2000);
     assert!(content.starts_with("**Build**\nxxx") && content.ends_with('…'));
 
-    let run = home.run(&["send", "T", "slow"]);
+    let run = home.run(&["send", "--wait", "0", "T", "slow"]);
     assert!(
         failure_of(&run, "discord").contains("retry after 2 s"),
         "{run:?}"
@@ -257,7 +260,7 @@ fn discord_posts_edits_and_maps_errors() {
     assert_eq!(last.json()["content"], "**Run**\nend");
 
     let wrong = Sandbox::new().env("DISCORD_WEBHOOK_URL", mock.url("/api/webhooks/1/nope"));
-    let run = wrong.run(&["send", "T", "B"]);
+    let run = wrong.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "discord").contains("rejected: HTTP 404: Unknown Webhook"),
         "{run:?}"
@@ -287,7 +290,7 @@ fn matrix_sends_edits_and_maps_errors() {
     assert_eq!(body["msgtype"], "m.text");
     assert_eq!(body["format"], "org.matrix.custom.html");
     assert_eq!(body["formatted_body"], "<b>Done</b><br><i>all</i> green");
-    let run = home.run(&["send", "T", "flood"]);
+    let run = home.run(&["send", "--wait", "0", "T", "flood"]);
     assert!(
         failure_of(&run, "matrix").contains("retry after 3 s"),
         "{run:?}"
@@ -382,7 +385,7 @@ fn pushover_form_and_errors() {
         .env("PUSHOVER_TOKEN", "wrongwrongwrongwrong")
         .env("PUSHOVER_USER", "u")
         .env("PUSHOVER_API_URL", mock.url(""));
-    let run = bad.run(&["send", "T", "B"]);
+    let run = bad.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "pushover").contains("rejected: status 0: application token is invalid"),
         "{run:?}"
@@ -391,7 +394,7 @@ fn pushover_form_and_errors() {
         .env("PUSHOVER_TOKEN", token)
         .env("PUSHOVER_USER", "over-limit")
         .env("PUSHOVER_API_URL", mock.url(""));
-    let run = limited.run(&["send", "T", "B"]);
+    let run = limited.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "pushover").contains("rate limited"),
         "{run:?}"
@@ -428,7 +431,7 @@ fn teams_posts_an_adaptive_card() {
     assert_eq!(card["actions"][0]["url"], "https://ci.example/9");
 
     let gone = Sandbox::new().env("TEAMS_WEBHOOK_URL", mock.url("/workflows/zzz"));
-    let run = gone.run(&["send", "T", "B"]);
+    let run = gone.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "teams").contains("rejected: HTTP 404")
             && run.stdout.contains("WorkflowNotFound"),
@@ -474,13 +477,13 @@ fn ntfy_publishes_updates_and_maps_errors() {
     assert_eq!(req.header("tags"), Some("rocket"));
     assert_eq!(req.header("markdown"), Some("yes"));
 
-    let run = home.run(&["send", "T", "too many"]);
+    let run = home.run(&["send", "--wait", "0", "T", "too many"]);
     assert!(failure_of(&run, "ntfy").contains("rate limited"), "{run:?}");
     let wrong = Sandbox::new()
         .env("NTFY_TOPIC", "ops")
         .env("NTFY_URL", mock.url(""))
         .env("NTFY_TOKEN", "tk_wrong");
-    let run = wrong.run(&["send", "T", "B"]);
+    let run = wrong.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "ntfy").contains("rejected: HTTP 403: forbidden"),
         "{run:?}"
@@ -533,7 +536,7 @@ fn gotify_posts_and_maps_errors() {
     let bad = Sandbox::new()
         .env("GOTIFY_URL", mock.url("/gotify"))
         .env("GOTIFY_TOKEN", "nope");
-    let run = bad.run(&["send", "T", "B"]);
+    let run = bad.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "gotify")
             .contains("rejected: HTTP 401: you need to provide a valid access token"),
@@ -543,7 +546,7 @@ fn gotify_posts_and_maps_errors() {
         .env("GOTIFY_URL", mock.url("/gotify"))
         .env("GOTIFY_TOKEN", "AzX1.token_value")
         .env("GOTIFY_PRIORITY", "high");
-    let run = odd.run(&["send", "T", "B"]);
+    let run = odd.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "gotify").contains("setting `priority` has an invalid value"),
         "{run:?}"

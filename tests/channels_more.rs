@@ -1,5 +1,8 @@
 //! The smaller services of the classic notify.py set, each against a mock of
 //! its API on 127.0.0.1, configured with notify.py's environment names.
+//!
+//! Sends use `--wait 0`: one attempt each, so a rate limit or an outage shows
+//! as `retrying` at once instead of being waited out.
 
 mod support;
 
@@ -24,7 +27,7 @@ fn refuse(env: &[(&str, String)], name: &str) -> String {
     for (k, v) in env {
         home = home.env(k, v.clone());
     }
-    let run = home.run(&["send", "T", "B"]);
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
     assert_eq!(run.code, 1, "{run:?}");
     failure_of(&run, name)
 }
@@ -366,7 +369,7 @@ fn console_prints_the_message() {
     let run = send_ok(&off, &["send", "Job done", "quiet"], &[]);
     assert!(!run.stderr.contains("quiet"), "{run:?}");
     let bad = Sandbox::new().env("CONSOLE", "maybe");
-    let run = bad.run(&["send", "T", "B"]);
+    let run = bad.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
         failure_of(&run, "console").contains("setting `enabled` must be true or false"),
         "{run:?}"
