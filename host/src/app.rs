@@ -6,9 +6,9 @@
 //! whole, so a send under way keeps the plugins it started with.
 
 use crate::config::{Config, ConfigFile, Environment, Paths};
-use crate::hub::{Clock, Hub, Route, WorkerOptions, lease_for};
+use crate::hub::{Clock, Hub, Live, PluginAction, Route, WorkerOptions, lease_for};
 use crate::plugin::{Limits, Registry, Runtime, RuntimeOptions};
-use crate::store::{RetryPolicy, SqliteOptions, SqliteStore, Store, resolve_db_path};
+use crate::store::{RetryPolicy, SqliteOptions, SqliteStore, Store, UnixMillis, resolve_db_path};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -102,6 +102,9 @@ impl App {
         match self.reload().await {
             Ok(now) => {
                 hub.set_channels(now.config.channels.clone());
+                for msg in plugin_changes(&before.registry, &now.registry) {
+                    hub.publish(msg);
+                }
                 tracing::info!(
                     "plugins reloaded: {}; {} channel{}",
                     describe_changes(&before.registry, &now.registry),
@@ -113,11 +116,20 @@ impl App {
                     }
                 );
             }
-            Err(e) => tracing::warn!(
-                "the plugins directory changed but the configuration does not load with it: {}; \
-                 keeping the previous plugins and channels until it does",
-                crate::redact::redact(&e)
-            ),
+            Err(e) => {
+                let e = crate::redact::redact(&e);
+                tracing::warn!(
+                    "the plugins directory changed but the configuration does not load with it: {e}; \
+                     keeping the previous plugins and channels until it does"
+                );
+                hub.publish(Live::Plugin {
+                    action: PluginAction::Failed,
+                    plugin: String::new(),
+                    version: None,
+                    detail: Some(e),
+                    at: UnixMillis::now(),
+                });
+            }
         }
     }
 
@@ -176,6 +188,60 @@ fn read_config_file(options: &AppOptions, paths: &Paths) -> Result<Option<Config
         }
         _ => Ok(None),
     }
+}
+
+/// What changed between two loads, as live stream messages.
+fn plugin_changes(before: &Registry, now: &Registry) -> Vec<Live> {
+    let at = UnixMillis::now();
+    let msg = |action, plugin: &str, version: Option<&str>, detail: Option<String>| Live::Plugin {
+        action,
+        plugin: plugin.to_string(),
+        version: version.map(String::from),
+        detail,
+        at,
+    };
+    let mut out = Vec::new();
+    for p in now.iter() {
+        let i = p.info();
+        match before.get(&i.id) {
+            None => out.push(msg(
+                PluginAction::Loaded,
+                &i.id,
+                Some(&i.version),
+                Some(p.source().to_string()),
+            )),
+            Some(old) if old.sha256() != p.sha256() => out.push(msg(
+                PluginAction::Replaced,
+                &i.id,
+                Some(&i.version),
+                Some(format!("was {}", old.info().version)),
+            )),
+            Some(_) => {}
+        }
+    }
+    for p in before.iter() {
+        if now.get(&p.info().id).is_none() {
+            out.push(msg(PluginAction::Removed, &p.info().id, None, None));
+        }
+    }
+    let old: Vec<String> = before.warnings().iter().map(|w| w.to_string()).collect();
+    for w in now.warnings() {
+        let text = w.to_string();
+        if !old.contains(&text) {
+            let name = w
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            out.push(msg(
+                PluginAction::Failed,
+                &name,
+                None,
+                Some(crate::redact::redact(&text)),
+            ));
+        }
+    }
+    out
 }
 
 /// `added x 1.0; replaced y 1.0 -> 1.1; removed z`, or `no change`.

@@ -14,6 +14,10 @@ pub const MIN_TOKEN_LEN: usize = 16;
 /// Paths answered without a token (load balancers and probes).
 const OPEN_PATHS: [&str; 1] = ["/healthz"];
 
+/// Paths that also take the token as `?token=` (a browser's WebSocket cannot
+/// set headers).
+const QUERY_TOKEN_PATHS: [&str; 1] = ["/v1/stream"];
+
 #[derive(Clone)]
 pub struct Auth {
     token: Option<Arc<str>>,
@@ -58,8 +62,37 @@ impl Auth {
                 v.strip_prefix("Bearer ")
                     .or_else(|| v.strip_prefix("bearer "))
             });
-        presented.is_some_and(|p| same(p.trim().as_bytes(), token.as_bytes()))
+        if presented.is_some_and(|p| same(p.trim().as_bytes(), token.as_bytes())) {
+            return true;
+        }
+        QUERY_TOKEN_PATHS.contains(&req.uri().path())
+            && query_token(req.uri().query().unwrap_or_default())
+                .is_some_and(|p| same(p.as_bytes(), token.as_bytes()))
     }
+}
+
+/// The `token` parameter of a query string, percent-decoded.
+fn query_token(query: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let value = pair.strip_prefix("token=")?;
+        let bytes = value.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if bytes[i] == b'%'
+                && i + 2 < bytes.len()
+                && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+            {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            } else {
+                out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+                i += 1;
+            }
+        }
+        String::from_utf8(out).ok()
+    })
 }
 
 /// Comparison whose time does not depend on where the strings differ.
@@ -77,7 +110,8 @@ pub async fn check(State(auth): State<Auth>, req: Request, next: Next) -> Respon
     let body = axum::Json(serde_json::json!({
         "error": {
             "code": "unauthorized",
-            "message": "missing or wrong bearer token: send `Authorization: Bearer <MCP_PUSH_TOKEN>`",
+            "message": "missing or wrong bearer token: send `Authorization: Bearer <MCP_PUSH_TOKEN>` \
+                        (the stream at /v1/stream also takes `?token=`)",
         }
     }));
     (
@@ -105,5 +139,10 @@ mod tests {
         );
         assert!(!Auth::for_listen(local, None).unwrap().required());
         assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"ab", b"abc"));
+        assert_eq!(
+            query_token("since=3&token=a%2Bb+c").as_deref(),
+            Some("a+b c")
+        );
+        assert_eq!(query_token("since=3"), None);
     }
 }

@@ -1,20 +1,48 @@
-//! `mcp-push serve`: one port for the MCP endpoint (`/mcp`) and `/healthz`,
-//! behind the bearer-token check.
+//! `mcp-push serve`: one port for the MCP endpoint (`/mcp`), the REST API
+//! (`/v1`), the live stream (`/v1/stream`), the dashboard (`/`), `/metrics`
+//! and `/healthz`, behind the bearer-token check.
 
 mod auth;
+mod dashboard;
+mod error;
+mod metrics;
+mod openapi;
+mod rest;
+mod stream;
 
 pub use auth::{Auth, MIN_TOKEN_LEN};
+pub use error::ApiError;
+pub use metrics::Metrics;
+pub use rest::{BODY_LIMIT, ROUTES};
+pub use stream::{CLIENT_QUEUE, PING_EVERY};
 
 use crate::app::App;
 use crate::mcp::McpServer;
 use crate::store::{ClaimScope, Store};
-use axum::Router;
-use axum::routing::get;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    mcp: McpServer,
+    metrics: Arc<Metrics>,
+    /// Cancelled on SIGINT/SIGTERM: stream clients are closed with a reason.
+    shutdown: CancellationToken,
+}
+
+impl AppState {
+    fn hub(&self) -> &Arc<crate::hub::Hub> {
+        self.mcp.hub()
+    }
+
+    fn app(&self) -> &App {
+        self.mcp.app()
+    }
+}
 
 /// Serve until SIGINT or SIGTERM. `ready` is told the bound address (the
 /// port may have been 0).
@@ -32,14 +60,24 @@ pub async fn serve(
         let (hub, stop) = (hub.clone(), worker_stop.clone());
         tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
     };
+    let metrics = Arc::new(Metrics::default());
+    {
+        let (metrics, live) = (metrics.clone(), hub.subscribe());
+        tokio::spawn(async move { metrics.watch(live).await });
+    }
     let mcp = McpServer::new(app, hub);
     let _hot_load = mcp.watch_plugins();
-    let router = Router::new()
+    let state = AppState {
+        mcp: mcp.clone(),
+        metrics,
+        shutdown: shutdown.clone(),
+    };
+    let router = rest::router()
         .nest_service(
             "/mcp",
             mcp.http_service(shutdown.child_token(), !listen.ip().is_loopback()),
         )
-        .route("/healthz", get(|| async { "ok\n" }))
+        .with_state(state)
         .layer(axum::middleware::from_fn_with_state(auth, auth::check));
     let listener = tokio::net::TcpListener::bind(listen)
         .await

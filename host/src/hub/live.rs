@@ -5,6 +5,9 @@ use crate::notification::{ChannelId, EventKind, RunId};
 use crate::store::{DeliveryId, DeliveryState, EventId, Source, UnixMillis};
 use serde::Serialize;
 
+/// How much of an event's message live listeners get.
+pub const MESSAGE_PREVIEW: usize = 4_096;
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Live {
@@ -15,6 +18,8 @@ pub enum Live {
         run_id: Option<RunId>,
         kind: Option<EventKind>,
         title: String,
+        /// The message, cut at [`MESSAGE_PREVIEW`] characters.
+        message: String,
         at: UnixMillis,
     },
     /// A delivery attempt ended (sent, failed, or scheduled to retry).
@@ -30,12 +35,60 @@ pub enum Live {
         elapsed_ms: u64,
         at: UnixMillis,
     },
+    /// An MCP tool call started or ended (arguments with secrets masked).
+    ToolExecution {
+        tool: String,
+        /// `started`, `success` or `error`.
+        phase: ToolPhase,
+        arguments: serde_json::Value,
+        duration_ms: Option<u64>,
+        error: Option<String>,
+        at: UnixMillis,
+    },
+    /// The plugins directory changed: a plugin was loaded, replaced, removed,
+    /// or failed to load.
+    Plugin {
+        action: PluginAction,
+        plugin: String,
+        version: Option<String>,
+        detail: Option<String>,
+        at: UnixMillis,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolPhase {
+    Started,
+    Success,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginAction {
+    Loaded,
+    Replaced,
+    Removed,
+    Failed,
 }
 
 impl Live {
-    pub fn event_id(&self) -> EventId {
+    /// The log id the message is about (events and deliveries only).
+    pub fn event_id(&self) -> Option<EventId> {
         match self {
-            Live::Event { event_id, .. } | Live::Delivery { event_id, .. } => *event_id,
+            Live::Event { event_id, .. } | Live::Delivery { event_id, .. } => Some(*event_id),
+            Live::ToolExecution { .. } | Live::Plugin { .. } => None,
+        }
+    }
+
+    /// The `type` tag it is serialized with.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Live::Event { .. } => "event",
+            Live::Delivery { .. } => "delivery",
+            Live::ToolExecution { .. } => "tool_execution",
+            Live::Plugin { .. } => "plugin",
         }
     }
 }

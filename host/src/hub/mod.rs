@@ -8,7 +8,7 @@ mod route;
 mod worker;
 
 pub use clock::Clock;
-pub use live::Live;
+pub use live::{Live, MESSAGE_PREVIEW, PluginAction, ToolPhase};
 pub use report::{Outcome, Overall, Report};
 pub use route::{Route, plan, quiet_until};
 pub use worker::{WorkerOptions, lease_for};
@@ -158,6 +158,7 @@ impl Hub {
             run.map(|e| e.kind),
             sub.notification.title.clone(),
         );
+        let message = crate::notification::preview(&sub.notification.body, live::MESSAGE_PREVIEW);
         let at = Instant::now();
         let appended = self
             .writer
@@ -176,6 +177,7 @@ impl Hub {
                 run_id,
                 kind,
                 title,
+                message,
                 at: now,
             });
             self.wake.notify_one();
@@ -208,7 +210,7 @@ impl Hub {
             loop {
                 tokio::select! {
                     msg = live.recv() => match msg {
-                        Ok(m) if m.event_id() == event => break,
+                        Ok(m) if m.event_id() == Some(event) => break,
                         Ok(_) => continue,
                         Err(broadcast::error::RecvError::Lagged(_)) => break,
                         Err(broadcast::error::RecvError::Closed) => break,
@@ -279,7 +281,9 @@ impl Hub {
         &self.writer
     }
 
-    pub(crate) fn publish(&self, msg: Live) {
+    /// Tell live listeners (the stream, metrics) something that is not an
+    /// event or a delivery: a tool call, a plugin change.
+    pub fn publish(&self, msg: Live) {
         let _ = self.live.send(msg);
     }
 

@@ -3,12 +3,13 @@
 //! `mcp-push serve`).
 
 mod guide;
-mod tools;
+pub(crate) mod tools;
 
 use crate::app::App;
 use crate::catalog::Catalog;
-use crate::hub::Hub;
+use crate::hub::{Hub, Live, ToolPhase};
 use crate::notification::RunId;
+use crate::store::UnixMillis;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
     GetPromptResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
@@ -125,6 +126,17 @@ impl ServerHandler for McpServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let shared = &self.shared;
         let args = request.arguments.unwrap_or_default();
+        let tool = request.name.to_string();
+        let shown = mask_arguments(&args);
+        let started = std::time::Instant::now();
+        shared.hub.publish(Live::ToolExecution {
+            tool: tool.clone(),
+            phase: ToolPhase::Started,
+            arguments: shown.clone(),
+            duration_ms: None,
+            error: None,
+            at: UnixMillis::now(),
+        });
         let result = match request.name.as_ref() {
             tools::NOTIFY_SEND => tools::notify_send(&shared.hub, &shared.app, args).await,
             tools::NOTIFY_EVENT => tools::notify_event(&shared.hub, &shared.app, args).await,
@@ -133,15 +145,48 @@ impl ServerHandler for McpServer {
             tools::LIST_RUNS => tools::list_runs(&shared.hub, args).await,
             tools::GET_DELIVERIES => tools::get_deliveries(&shared.hub, args).await,
             other => {
-                return Err(ErrorData::invalid_params(
-                    format!(
-                        "unknown tool `{other}` (tools: {})",
-                        tools::NAMES.join(", ")
-                    ),
-                    None,
-                ));
+                let message = format!(
+                    "unknown tool `{other}` (tools: {})",
+                    tools::NAMES.join(", ")
+                );
+                shared.hub.publish(Live::ToolExecution {
+                    tool,
+                    phase: ToolPhase::Error,
+                    arguments: shown,
+                    duration_ms: Some(started.elapsed().as_millis() as u64),
+                    error: Some(crate::redact::redact(&message)),
+                    at: UnixMillis::now(),
+                });
+                return Err(ErrorData::invalid_params(message, None));
             }
         };
+        let failed = result.is_error == Some(true);
+        let error = failed.then(|| {
+            result
+                .structured_content
+                .as_ref()
+                .and_then(|s| s.get("error").and_then(|e| e.as_str()).map(String::from))
+                .unwrap_or_else(|| {
+                    result
+                        .content
+                        .iter()
+                        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+        });
+        shared.hub.publish(Live::ToolExecution {
+            tool,
+            phase: if failed {
+                ToolPhase::Error
+            } else {
+                ToolPhase::Success
+            },
+            arguments: shown,
+            duration_ms: Some(started.elapsed().as_millis() as u64),
+            error: error.map(|e| crate::redact::redact(&e)),
+            at: UnixMillis::now(),
+        });
         Ok(result.into())
     }
 
@@ -257,6 +302,35 @@ impl ServerHandler for McpServer {
         ])
         .into())
     }
+}
+
+/// Tool arguments as the live stream shows them: registered secrets redacted,
+/// and the values of fields whose names say they hold a credential masked.
+pub fn mask_arguments(args: &rmcp::model::JsonObject) -> serde_json::Value {
+    fn mask(v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| {
+                        let lower = k.to_ascii_lowercase();
+                        let secret = ["token", "password", "secret", "authorization", "apikey"]
+                            .iter()
+                            .any(|w| lower.replace(['_', '-'], "").contains(w));
+                        let v = if secret && !v.is_null() {
+                            Value::String("***".into())
+                        } else {
+                            mask(v)
+                        };
+                        (k, v)
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.into_iter().map(mask).collect()),
+            other => other,
+        }
+    }
+    crate::redact::redact_json(mask(serde_json::Value::Object(args.clone())))
 }
 
 /// `%2F` and friends in a run id taken from a URI.

@@ -141,14 +141,36 @@ pub fn event_submission(args: Value, source: Source) -> Result<Submission, Input
 }
 
 pub async fn notify_send(hub: &Hub, app: &App, args: JsonObject) -> CallToolResult {
-    match send_submission(Value::Object(args), Source::Mcp) {
-        Ok(sub) => deliver(hub, app, sub, Map::new()).await,
+    send_from(hub, app, args, Source::Mcp, TOOL_WAIT).await
+}
+
+/// `notify_send` for a caller other than MCP (the REST API), waiting at most `wait`.
+pub async fn send_from(
+    hub: &Hub,
+    app: &App,
+    args: JsonObject,
+    source: Source,
+    wait: Duration,
+) -> CallToolResult {
+    match send_submission(Value::Object(args), source) {
+        Ok(sub) => deliver(hub, app, sub, Map::new(), wait).await,
         Err(e) => invalid(&e),
     }
 }
 
 pub async fn notify_event(hub: &Hub, app: &App, args: JsonObject) -> CallToolResult {
-    let sub = match event_submission(Value::Object(args), Source::Mcp) {
+    event_from(hub, app, args, Source::Mcp, TOOL_WAIT).await
+}
+
+/// `notify_event` for a caller other than MCP (the REST API), waiting at most `wait`.
+pub async fn event_from(
+    hub: &Hub,
+    app: &App,
+    args: JsonObject,
+    source: Source,
+    wait: Duration,
+) -> CallToolResult {
+    let sub = match event_submission(Value::Object(args), source) {
         Ok(p) => p,
         Err(e) => return invalid(&e),
     };
@@ -159,7 +181,7 @@ pub async fn notify_event(hub: &Hub, app: &App, args: JsonObject) -> CallToolRes
         about.insert("event".into(), json!(ev.kind));
         about.insert("title".into(), json!(msg.title));
     }
-    deliver(hub, app, sub, about).await
+    deliver(hub, app, sub, about, wait).await
 }
 
 pub fn list_channels(app: &App) -> CallToolResult {
@@ -190,16 +212,17 @@ pub fn list_channels(app: &App) -> CallToolResult {
 }
 
 /// How long a tool call waits for its deliveries (retries due later stay in the outbox).
-const TOOL_WAIT: Duration = Duration::from_secs(30);
+pub const TOOL_WAIT: Duration = Duration::from_secs(30);
 
 async fn deliver(
     hub: &Hub,
     app: &App,
     sub: Submission,
     mut about: Map<String, Value>,
+    wait: Duration,
 ) -> CallToolResult {
     let run_id = sub.notification.event.as_ref().map(|e| e.run_id.clone());
-    let report = match hub.send(sub, TOOL_WAIT).await {
+    let report = match hub.send(sub, wait).await {
         Ok(r) => r,
         Err(HubError::NoChannels) => {
             return failure(

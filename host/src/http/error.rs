@@ -1,0 +1,61 @@
+//! Every error the REST API and the stream answer with, in one shape:
+//! `{"error": {"code": "invalid", "message": "...", "field": "data.progress"}}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// Stable, machine-readable: `invalid`, `not_found`, `too_large`,
+    /// `no_channels`, `store_error`, `unauthorized`, `method_not_allowed`.
+    pub code: &'static str,
+    /// What went wrong and what to do about it (secrets redacted).
+    pub message: String,
+    /// The dotted path of the offending field, when there is one.
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: crate::redact::redact(&message.into()),
+            field: None,
+        }
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let mut e = ApiError::new(StatusCode::BAD_REQUEST, "invalid", message);
+        e.field = (!field.is_empty()).then(|| field.to_string());
+        e
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn store(e: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "store_error",
+            format!("the event store failed: {e}"),
+        )
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(f) = &self.field {
+            error["field"] = json!(f);
+        }
+        json!({ "error": error })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body())).into_response()
+    }
+}

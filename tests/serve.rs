@@ -1,0 +1,787 @@
+//! `mcp-push serve` end to end: the real binary on 127.0.0.1:0, delivering to
+//! a mock on 127.0.0.1, driven over REST, the WebSocket stream, /metrics and
+//! MCP, and stopped with SIGTERM.
+
+mod support;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use support::mcp_client::{Server, call, http_client, rt, start_server};
+use support::{Mock, Sandbox};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A secret in the webhook's headers: must never reach a REST reply, the stream or /metrics.
+const SECRET: &str = "sekrit-header-value-4711";
+
+fn hub_home(mock: &Mock) -> Sandbox {
+    Sandbox::new()
+        .env("WEBHOOK_URL", mock.url("/hook"))
+        .env("WEBHOOK_HEADERS", format!("X-Auth: {SECRET}"))
+}
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+}
+
+impl Api {
+    fn new(addr: SocketAddr) -> Api {
+        Api {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            token: None,
+        }
+    }
+
+    fn with_token(mut self, token: &str) -> Api {
+        self.token = Some(token.into());
+        self
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
+        let req = match &self.token {
+            Some(t) => req.header("authorization", format!("Bearer {t}")),
+            None => req,
+        };
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        assert!(!text.contains(SECRET), "a secret in a reply: {text}");
+        let value = serde_json::from_slice(&bytes).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.post_raw(path, body.to_string().into_bytes(), &[])
+            .await
+    }
+
+    async fn post_raw(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
+    async fn text(&self, path: &str) -> String {
+        match self.get(path).await {
+            (200, Value::String(s)) => s,
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+}
+
+/// The error shape, checked: returns the error object.
+fn error_of(status: u16, body: &Value, want_status: u16, want_code: &str) -> Value {
+    assert_eq!(status, want_status, "{body}");
+    let e = &body["error"];
+    assert_eq!(e["code"], want_code, "{body}");
+    let message = e["message"].as_str().unwrap_or_default();
+    assert!(
+        message.len() > 20,
+        "a message that says what to fix: {body}"
+    );
+    e.clone()
+}
+
+async fn connect(addr: SocketAddr, query: &str) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/v1/stream{query}"))
+        .await
+        .unwrap_or_else(|e| panic!("connecting to /v1/stream{query}: {e}"));
+    ws
+}
+
+/// The next JSON text message (pings and pongs skipped); panics after 10 s.
+async fn next_json(ws: &mut Ws) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a stream message within 10 s")
+            .expect("the stream is open")
+            .expect("a WebSocket frame");
+        match msg {
+            Message::Text(t) => {
+                assert!(!t.contains(SECRET), "a secret on the stream: {t}");
+                return serde_json::from_str(&t).unwrap();
+            }
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+/// Nothing more arrives within `wait`.
+async fn quiet(ws: &mut Ws, wait: Duration) {
+    if let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(wait, ws.next()).await {
+        panic!("unexpected message {t}");
+    }
+}
+
+async fn eventually<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) {
+    let until = Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[test]
+fn rest_round_trips_carry_the_tool_results_and_errors_have_one_shape() {
+    let mock = Mock::start();
+    let home = hub_home(&mock);
+    let server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let api = Api::new(server.addr);
+        assert_eq!(api.text("/healthz").await, "ok\n");
+
+        // notify: delivered, the same structured JSON as notify_send.
+        let (status, r) = api
+            .post("/v1/notify", json!({"title": "Deploy done", "content": "v2 is live"}))
+            .await;
+        assert_eq!(status, 200, "{r}");
+        assert_eq!(r["status"], "success", "{r}");
+        assert_eq!(r["duplicate"], false);
+        assert_eq!(r["channels"][0]["channel"], "webhook", "{r}");
+        assert_eq!(r["channels"][0]["ok"], true, "{r}");
+        let first = r["event_id"].as_i64().unwrap();
+        assert_eq!(mock.requests_to("/hook").len(), 1);
+        assert_eq!(mock.requests_to("/hook")[0].json()["title"], "Deploy done");
+
+        // events: a run's life, then reads of it.
+        for (kind, data) in [
+            ("start", json!({})),
+            ("update", json!({"progress": 0.5, "step": "epoch 5/10"})),
+            ("end", json!({"artifact_url": "https://example.com/model"})),
+        ] {
+            let (status, r) = api
+                .post(
+                    "/v1/events",
+                    json!({"run_id": "train-7", "event": kind, "message": format!("{kind} of train-7"), "data": data}),
+                )
+                .await;
+            assert_eq!(status, 200, "{r}");
+            assert_eq!(r["run_id"], "train-7");
+            assert_eq!(r["event"], kind);
+            assert!(r["run"].is_object(), "{r}");
+        }
+        let (status, runs) = api.get("/v1/runs").await;
+        assert_eq!(status, 200);
+        let run = &runs["runs"][0];
+        assert_eq!(run["run_id"], "train-7", "{runs}");
+        assert_eq!(run["status"], "succeeded", "{runs}");
+        let (_, none) = api.get("/v1/runs?status=running").await;
+        assert_eq!(none["runs"], json!([]));
+        let (status, detail) = api.get("/v1/runs/train-7").await;
+        assert_eq!(status, 200, "{detail}");
+        let timeline = detail["events"].as_array().unwrap();
+        assert_eq!(timeline.len(), 3, "{detail}");
+        assert_eq!(timeline[1]["kind"], "update");
+        assert_eq!(timeline[1]["source"], "http");
+        assert_eq!(timeline[2]["deliveries"][0]["state"], "sent", "{detail}");
+
+        let (status, events) = api.get(&format!("/v1/events?since={first}")).await;
+        assert_eq!(status, 200);
+        let events = events["events"].as_array().unwrap().clone();
+        assert_eq!(events.len(), 3);
+        assert!(events.iter().all(|e| e["source"] == "http" && e["id"].as_i64() > Some(first)));
+        let (_, updates) = api.get("/v1/events?run_id=train-7&kind=update&limit=5").await;
+        assert_eq!(updates["events"].as_array().unwrap().len(), 1, "{updates}");
+        let (_, one) = api.get("/v1/events?limit=1").await;
+        assert_eq!(one["events"][0]["id"], first);
+
+        let (status, channels) = api.get("/v1/channels").await;
+        assert_eq!(status, 200);
+        assert_eq!(channels["channels"][0]["name"], "webhook", "{channels}");
+        assert!(channels["plugins"].as_array().unwrap().iter().any(|p| p["id"] == "webhook"
+            && p["allowed_hosts"].is_array()));
+
+        // Idempotency-Key, as a header: the repeat sends nothing.
+        let body = json!({"title": "once", "content": "only once"}).to_string().into_bytes();
+        let key = [("idempotency-key", "deploy-42")];
+        let (_, a) = api.post_raw("/v1/notify", body.clone(), &key).await;
+        let (_, b) = api.post_raw("/v1/notify", body.clone(), &key).await;
+        assert_eq!(a["event_id"], b["event_id"]);
+        assert_eq!(b["duplicate"], true, "{b}");
+        let onces = mock.requests_to("/hook").iter().filter(|r| r.json()["title"] == "once").count();
+        assert_eq!(onces, 1);
+        let both = json!({"title": "x", "content": "y", "idempotency_key": "other"}).to_string();
+        let (s, e) = api.post_raw("/v1/notify", both.into_bytes(), &key).await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "idempotency_key");
+
+        // Errors: the field named, and what to do.
+        let (s, e) = api
+            .post("/v1/events", json!({"run_id": "r", "event": "update", "message": "m", "data": {"progress": 1.5}}))
+            .await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "data.progress", "{e}");
+        let (s, e) = api.post("/v1/notify", json!({"title": "t"})).await;
+        let err = error_of(s, &e, 400, "invalid");
+        assert!(err["message"].as_str().unwrap().contains("content"), "{e}");
+        let (s, e) = api.post("/v1/notify", json!({"title": "t", "content": "c", "colour": "red"})).await;
+        assert!(error_of(s, &e, 400, "invalid")["message"].as_str().unwrap().contains("colour"));
+        let (s, e) = api.post("/v1/notify", json!({"title": "t", "content": "c", "channels": ["nope"]})).await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "channels");
+        let (s, e) = api.post_raw("/v1/notify", b"{not json".to_vec(), &[]).await;
+        assert!(error_of(s, &e, 400, "invalid")["message"].as_str().unwrap().contains("JSON"));
+        let (s, e) = api.post_raw("/v1/notify", b"[1]".to_vec(), &[]).await;
+        error_of(s, &e, 400, "invalid");
+        let huge = json!({"title": "t", "content": "x".repeat(300 * 1024)}).to_string();
+        let (s, e) = api.post_raw("/v1/notify", huge.into_bytes(), &[]).await;
+        assert!(error_of(s, &e, 413, "too_large")["message"].as_str().unwrap().contains("256 KiB"));
+        let (s, e) = api.get("/v1/runs/no-such-run").await;
+        error_of(s, &e, 404, "not_found");
+        let (s, e) = api.get("/v1/runs?limit=0").await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "limit");
+        let (s, e) = api.get("/v1/runs?status=paused").await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "status");
+        let (s, e) = api.get("/v1/events?kind=begin").await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "kind");
+        let (s, e) = api.get("/v1/events?sinse=3").await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "sinse");
+        let (s, e) = api.get("/v1/nothing-here").await;
+        error_of(s, &e, 404, "not_found");
+        let (s, e) = api.send(api.http.delete(format!("{}/v1/runs", api.base))).await;
+        error_of(s, &e, 405, "method_not_allowed");
+        let (s, e) = api.get("/v1/stream").await;
+        assert!(error_of(s, &e, 400, "invalid")["message"].as_str().unwrap().contains("WebSocket"));
+
+        let (s, e) = api.post("/v1/notify?wait=99", json!({"title": "t", "content": "c"})).await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "wait");
+    });
+}
+
+#[test]
+fn the_openapi_document_describes_every_route_and_each_answers() {
+    let mock = Mock::start();
+    let server = start_server(&hub_home(&mock), "127.0.0.1:0");
+    rt().block_on(async {
+        let api = Api::new(server.addr);
+        let (status, doc) = api.get("/v1/openapi.json").await;
+        assert_eq!(status, 200);
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        let paths = doc["paths"].as_object().unwrap();
+        let mut operations = 0;
+        for (path, ops) in paths {
+            for method in ops.as_object().unwrap().keys() {
+                operations += 1;
+                let url = format!("{}{}", api.base, path.replace("{run_id}", "no-such-run"));
+                let req = match method.as_str() {
+                    "get" => api.http.get(url),
+                    "post" => api.http.post(url).body("{}"),
+                    other => panic!("unexpected method {other} in the document"),
+                };
+                let (status, body) = api.send(req).await;
+                // Served: not the router's 404 ("no route") nor its 405.
+                let unrouted = body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("no route"));
+                assert!(
+                    !unrouted && status != 405,
+                    "{method} {path}: {status} {body}"
+                );
+            }
+        }
+        assert_eq!(operations, 10);
+        for schema in ["SendInput", "EventInput", "Error"] {
+            assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+        }
+        // And a route the document does not name is not served.
+        let (s, e) = api.get("/v1/deliveries").await;
+        error_of(s, &e, 404, "not_found");
+    });
+}
+
+#[test]
+fn the_stream_acks_filters_and_replays_since_without_gap_or_duplicate() {
+    let mock = Mock::start();
+    let server = start_server(&hub_home(&mock), "127.0.0.1:0");
+    rt().block_on(async {
+        let api = Api::new(server.addr);
+        let mut all = connect(server.addr, "").await;
+        let ack = next_json(&mut all).await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        assert!(ack["at"].is_string());
+        let mut events_only = connect(server.addr, "?types=event").await;
+        assert_eq!(next_json(&mut events_only).await["type"], "connection_ack");
+        let mut run_a = connect(server.addr, "?run_id=run-a&types=event,delivery").await;
+        assert_eq!(next_json(&mut run_a).await["type"], "connection_ack");
+
+        let (_, r) = api
+            .post("/v1/notify", json!({"title": "one", "content": "1"}))
+            .await;
+        let one = r["event_id"].as_i64().unwrap();
+        // `all`: the event, then its delivery, each with the log id and a time.
+        let ev = next_json(&mut all).await;
+        assert_eq!(
+            (ev["type"].as_str(), ev["id"].as_i64(), ev["title"].as_str()),
+            (Some("event"), Some(one), Some("one")),
+            "{ev}"
+        );
+        assert_eq!(ev["source"], "http");
+        assert!(ev["at"].is_string());
+        let d = next_json(&mut all).await;
+        assert_eq!(
+            (d["type"].as_str(), d["id"].as_i64(), d["state"].as_str()),
+            (Some("delivery"), Some(one), Some("sent")),
+            "{d}"
+        );
+        assert_eq!(d["channel"], "webhook");
+        assert_eq!(next_json(&mut events_only).await["id"], one);
+
+        let (_, r) = api
+            .post(
+                "/v1/events",
+                json!({"run_id": "run-a", "event": "start", "message": "a starts"}),
+            )
+            .await;
+        let two = r["event_id"].as_i64().unwrap();
+        let (_, r) = api
+            .post("/v1/notify", json!({"title": "three", "content": "3"}))
+            .await;
+        let three = r["event_id"].as_i64().unwrap();
+        // run_id filter: run-a's event and its delivery, nothing of the others.
+        let e = next_json(&mut run_a).await;
+        assert_eq!(
+            (e["type"].as_str(), e["id"].as_i64(), e["run_id"].as_str()),
+            (Some("event"), Some(two), Some("run-a")),
+            "{e}"
+        );
+        let d = next_json(&mut run_a).await;
+        assert_eq!(
+            (d["type"].as_str(), d["id"].as_i64()),
+            (Some("delivery"), Some(two)),
+            "{d}"
+        );
+        quiet(&mut run_a, Duration::from_millis(300)).await;
+        // types=event: no deliveries.
+        assert_eq!(next_json(&mut events_only).await["id"], two);
+        assert_eq!(next_json(&mut events_only).await["id"], three);
+        quiet(&mut events_only, Duration::from_millis(300)).await;
+
+        // since: the log after `one` replayed, then live, each event once, in order.
+        let mut replay = connect(server.addr, &format!("?since={one}&types=event")).await;
+        assert_eq!(next_json(&mut replay).await["type"], "connection_ack");
+        let (_, r) = api
+            .post("/v1/notify", json!({"title": "four", "content": "4"}))
+            .await;
+        let four = r["event_id"].as_i64().unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let m = next_json(&mut replay).await;
+            assert_eq!(m["type"], "event", "{m}");
+            seen.push(m["id"].as_i64().unwrap());
+        }
+        assert_eq!(seen, [two, three, four]);
+        quiet(&mut replay, Duration::from_millis(300)).await;
+
+        // A burst posted while a reconnecting client replays: no gap, no duplicate.
+        let posting = {
+            let base = api.base.clone();
+            tokio::spawn(async move {
+                let api = Api {
+                    base,
+                    http: reqwest::Client::new(),
+                    token: None,
+                };
+                let mut ids = Vec::new();
+                for i in 0..20 {
+                    let (_, r) = api
+                        .post(
+                            "/v1/notify?wait=0",
+                            json!({"title": format!("burst {i}"), "content": "b"}),
+                        )
+                        .await;
+                    ids.push(r["event_id"].as_i64().unwrap());
+                }
+                ids
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut late = connect(server.addr, &format!("?since={one}&types=event")).await;
+        assert_eq!(next_json(&mut late).await["type"], "connection_ack");
+        let burst = posting.await.unwrap();
+        let mut want = vec![two, three, four];
+        want.extend(&burst);
+        let mut got = Vec::new();
+        while got.len() < want.len() {
+            got.push(next_json(&mut late).await["id"].as_i64().unwrap());
+        }
+        assert_eq!(got, want);
+        quiet(&mut late, Duration::from_millis(300)).await;
+
+        // Bad filters are refused before the upgrade, in the error shape.
+        let (s, e) = api.get("/v1/stream?types=event,gossip").await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "types");
+        let (s, e) = api.get("/v1/stream?since=yesterday").await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "since");
+        all.close(None).await.unwrap();
+    });
+}
+
+#[test]
+fn a_slow_stream_client_is_dropped_with_a_reason_and_the_others_keep_up() {
+    let mock = Mock::start();
+    let server = start_server(&hub_home(&mock), "127.0.0.1:0");
+    rt().block_on(async {
+        let api = Api::new(server.addr);
+        // A client that never reads, with a tiny receive buffer.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let tcp = socket.connect(server.addr).await.unwrap();
+        let (mut slow, _) = tokio_tungstenite::client_async(
+            format!("ws://{}/v1/stream", server.addr),
+            tokio_tungstenite::MaybeTlsStream::Plain(tcp),
+        )
+        .await
+        .unwrap();
+        let mut fast = connect(server.addr, "?types=event").await;
+        assert_eq!(next_json(&mut fast).await["type"], "connection_ack");
+        eventually("two stream clients", || async {
+            api.text("/metrics").await.contains("mcp_push_stream_clients 2")
+        })
+        .await;
+
+        // Large messages fill the slow client's buffers quickly.
+        let title = "x".repeat(4000);
+        let started = Instant::now();
+        let mut posted = 0;
+        let mut fast_got = 0;
+        while !api.text("/metrics").await.contains("mcp_push_stream_clients 1") {
+            assert!(started.elapsed() < Duration::from_secs(60), "the slow client was never dropped ({posted} posted)");
+            let batch: Vec<_> = (0..25)
+                .map(|i| {
+                    let (base, title) = (api.base.clone(), title.clone());
+                    tokio::spawn(async move {
+                        let api = Api { base, http: reqwest::Client::new(), token: None };
+                        api.post("/v1/events?wait=0", json!({"run_id": format!("slow-{i}"), "event": "start", "message": title})).await
+                    })
+                })
+                .collect();
+            for b in batch {
+                let (s, r) = b.await.unwrap();
+                assert!(s < 300, "{s} {r}");
+                posted += 1;
+            }
+            // The fast client keeps receiving all the while.
+            while fast_got < posted {
+                let Ok(m) = tokio::time::timeout(Duration::from_secs(5), next_json(&mut fast)).await else {
+                    panic!("the fast client got {fast_got} of {posted} events:\n{}", api.text("/metrics").await);
+                };
+                assert_eq!(m["type"], "event");
+                fast_got += 1;
+            }
+        }
+        println!("[measure] slow client dropped after {posted} events ({} ms)", started.elapsed().as_millis());
+        // The slow client, reading at last, finds the end of its stream: a
+        // close frame with the reason.
+        let mut reason = None;
+        let end = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(msg) = slow.next().await {
+                match msg {
+                    Ok(Message::Close(Some(frame))) => reason = Some(frame.reason.to_string()),
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        })
+        .await;
+        assert!(end.is_ok(), "the slow client's stream never ended");
+        let reason = reason.expect("a close frame with the reason");
+        assert!(reason.contains("too slow") && reason.contains("since="), "{reason}");
+        // The hub and the fast client are fine.
+        let (_, r) = api.post("/v1/notify", json!({"title": "after", "content": "still here"})).await;
+        assert_eq!(r["status"], "success");
+        let m = next_json(&mut fast).await;
+        assert_eq!(m["title"], "after");
+    });
+}
+
+#[test]
+fn with_a_token_rest_metrics_and_the_stream_refuse_strangers() {
+    let mock = Mock::start();
+    let token = "tok-0123456789abcdef-xyz";
+    let home = hub_home(&mock).env("MCP_PUSH_TOKEN", token);
+    let server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let open = Api::new(server.addr);
+        for path in [
+            "/v1/runs",
+            "/v1/channels",
+            "/metrics",
+            "/v1/openapi.json",
+            "/",
+        ] {
+            let (s, e) = open.get(path).await;
+            assert!(
+                error_of(s, &e, 401, "unauthorized")["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Bearer"),
+                "{path}"
+            );
+        }
+        let (s, e) = open
+            .post("/v1/notify", json!({"title": "t", "content": "c"}))
+            .await;
+        error_of(s, &e, 401, "unauthorized");
+        assert!(mock.requests().is_empty());
+        // ?token= is for the stream only.
+        let (s, e) = open.get(&format!("/v1/runs?token={token}")).await;
+        error_of(s, &e, 401, "unauthorized");
+        assert_eq!(open.text("/healthz").await, "ok\n");
+
+        let api = Api::new(server.addr).with_token(token);
+        let (s, r) = api
+            .post("/v1/notify", json!({"title": "t", "content": "c"}))
+            .await;
+        assert_eq!((s, r["status"].as_str()), (200, Some("success")), "{r}");
+        assert!(api.text("/metrics").await.contains("mcp_push_events_total"));
+
+        // The stream: no token, a wrong one, then ?token= and the header.
+        for query in ["".to_string(), "?token=wrong-wrong-wrong-wrong".to_string()] {
+            let url = format!("ws://{}/v1/stream{query}", server.addr);
+            match tokio_tungstenite::connect_async(url).await {
+                Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                    assert_eq!(resp.status(), 401)
+                }
+                Err(other) => panic!("{other}"),
+                Ok(_) => panic!("the stream accepted {query:?}"),
+            }
+        }
+        let mut ws = connect(server.addr, &format!("?token={token}")).await;
+        assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+        let mut req = format!("ws://{}/v1/stream", server.addr)
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    });
+}
+
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(series)
+                .and_then(|rest| rest.strip_prefix(' '))
+        })
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn metrics_count_events_deliveries_latency_and_stream_clients() {
+    let mock = Mock::start();
+    let home = hub_home(&mock).config(&format!(
+        "[channels.broken]\nplugin = \"webhook\"\nurl = \"{}\"\n",
+        mock.url("/status/400")
+    ));
+    let server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let api = Api::new(server.addr);
+        let before = api.text("/metrics").await;
+        for family in [
+            "# TYPE mcp_push_events_total counter",
+            "# TYPE mcp_push_deliveries_total counter",
+            "# TYPE mcp_push_delivery_duration_seconds histogram",
+            "# TYPE mcp_push_plugin_traps_total counter",
+            "# TYPE mcp_push_stream_clients gauge",
+        ] {
+            assert!(before.contains(family), "{family} missing:\n{before}");
+        }
+        assert_eq!(
+            metric(&before, "mcp_push_events_total{source=\"http\"}"),
+            0.0
+        );
+        assert_eq!(metric(&before, "mcp_push_stream_clients"), 0.0);
+
+        for i in 0..3 {
+            let (s, r) = api
+                .post(
+                    "/v1/notify",
+                    json!({"title": format!("m{i}"), "content": "c"}),
+                )
+                .await;
+            assert_eq!((s, r["status"].as_str()), (200, Some("partial")), "{r}");
+        }
+        let mut ws = connect(server.addr, "").await;
+        next_json(&mut ws).await;
+        let until = Instant::now() + Duration::from_secs(30);
+        let after = loop {
+            let text = api.text("/metrics").await;
+            if metric(
+                &text,
+                "mcp_push_deliveries_total{channel=\"broken\",outcome=\"failed\"}",
+            ) == 3.0
+            {
+                break text;
+            }
+            assert!(Instant::now() < until, "the counters never moved:\n{text}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(
+            metric(&after, "mcp_push_events_total{source=\"http\"}"),
+            3.0,
+            "{after}"
+        );
+        assert_eq!(
+            metric(
+                &after,
+                "mcp_push_deliveries_total{channel=\"webhook\",outcome=\"sent\"}"
+            ),
+            3.0,
+            "{after}"
+        );
+        assert_eq!(
+            metric(&after, "mcp_push_delivery_duration_seconds_count"),
+            6.0,
+            "{after}"
+        );
+        assert_eq!(
+            metric(
+                &after,
+                "mcp_push_delivery_duration_seconds_bucket{le=\"+Inf\"}"
+            ),
+            6.0
+        );
+        assert_eq!(metric(&after, "mcp_push_stream_clients"), 1.0, "{after}");
+        assert!(!after.contains(SECRET));
+        ws.close(None).await.unwrap();
+        drop(ws);
+        eventually("the stream client to be gone", || async {
+            metric(&api.text("/metrics").await, "mcp_push_stream_clients") == 0.0
+        })
+        .await;
+    });
+}
+
+#[test]
+fn sigterm_lets_the_send_in_flight_finish_and_a_restart_sends_nothing_twice() {
+    let mock = Mock::start();
+    let home = Sandbox::new().env("WEBHOOK_URL", mock.url("/slow/1500"));
+    let mut server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let api = Api::new(server.addr);
+        let mut ws = connect(server.addr, "?types=event").await;
+        next_json(&mut ws).await;
+        let (s, r) = api
+            .post(
+                "/v1/events?wait=0",
+                json!({"run_id": "deploy-1", "event": "start", "message": "going"}),
+            )
+            .await;
+        assert_eq!((s, r["status"].as_str()), (202, Some("queued")), "{r}");
+        eventually("the send to start", || async {
+            !mock.requests_to("/slow").is_empty()
+        })
+        .await;
+        // SIGTERM while the endpoint is still answering.
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        // Stream clients are told, then the process exits cleanly.
+        let mut closed = None;
+        while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            if let Message::Close(Some(f)) = m {
+                closed = Some(f.reason.to_string());
+                break;
+            }
+        }
+        assert!(
+            closed
+                .as_deref()
+                .is_some_and(|r| r.contains("shutting down")),
+            "{closed:?}"
+        );
+        let status = tokio::task::spawn_blocking(move || {
+            let status = server.child.wait().unwrap();
+            (status, server)
+        })
+        .await
+        .unwrap();
+        assert!(status.0.success(), "{:?}", status.0);
+        server = status.1;
+        drop(server);
+    });
+    // The outcome was recorded before exit: a restart sends nothing again.
+    let server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let api = Api::new(server.addr);
+        let (_, run) = api.get("/v1/runs/deploy-1").await;
+        let d = &run["events"][0]["deliveries"][0];
+        assert_eq!(
+            (d["state"].as_str(), d["attempts"].as_i64()),
+            (Some("sent"), Some(1)),
+            "{run}"
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(mock.requests_to("/slow").len(), 1);
+    });
+}
+
+#[test]
+fn tool_calls_and_plugin_changes_reach_the_stream_with_secrets_masked() {
+    let mock = Mock::start();
+    let home = hub_home(&mock);
+    let server: Server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let mut ws = connect(server.addr, "?types=tool_execution,plugin").await;
+        next_json(&mut ws).await;
+        let client = http_client(server.addr, None).await;
+        let r = call(
+            &client,
+            "notify_send",
+            json!({"title": "via mcp", "content": format!("the header is X-Auth: {SECRET}"), "idempotency_key": "k-1"}),
+        )
+        .await;
+        assert_eq!(r.is_error, Some(false));
+        let started = next_json(&mut ws).await;
+        assert_eq!((started["type"].as_str(), started["tool"].as_str(), started["phase"].as_str()), (Some("tool_execution"), Some("notify_send"), Some("started")), "{started}");
+        assert_eq!(started["arguments"]["title"], "via mcp");
+        assert_eq!(started["arguments"]["content"], "the header is ***", "{started}");
+        let done = next_json(&mut ws).await;
+        assert_eq!(done["phase"], "success", "{done}");
+        assert!(done["duration_ms"].is_u64());
+        assert!(done["at"].is_string());
+        let r = call(&client, "get_run", json!({"run_id": "nope"})).await;
+        assert_eq!(r.is_error, Some(true));
+        assert_eq!(next_json(&mut ws).await["phase"], "started");
+        let failed = next_json(&mut ws).await;
+        assert_eq!(failed["phase"], "error");
+        assert!(failed["error"].as_str().unwrap().contains("nope"), "{failed}");
+        client.cancel().await.unwrap();
+
+        // A plugin dropped into the plugins directory is announced.
+        home.install(&support::editor_wasm(), "editor.wasm");
+        let m = next_json(&mut ws).await;
+        assert_eq!((m["type"].as_str(), m["action"].as_str()), (Some("plugin"), Some("loaded")), "{m}");
+        let id = m["plugin"].as_str().unwrap().to_string();
+        assert!(m["version"].is_string() && m["at"].is_string(), "{m}");
+        std::fs::remove_file(home.plugins_dir().join("editor.wasm")).unwrap();
+        let m = next_json(&mut ws).await;
+        assert_eq!((m["action"].as_str(), m["plugin"].as_str()), (Some("removed"), Some(id.as_str())), "{m}");
+    });
+}
