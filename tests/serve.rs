@@ -545,9 +545,11 @@ fn with_a_token_rest_metrics_and_the_stream_refuse_strangers() {
             .await;
         error_of(s, &e, 401, "unauthorized");
         assert!(mock.requests().is_empty());
-        // ?token= is for the stream only.
+        // ?token= is for the stream and the dashboard page only.
         let (s, e) = open.get(&format!("/v1/runs?token={token}")).await;
         error_of(s, &e, 401, "unauthorized");
+        let page = open.text(&format!("/?token={token}")).await;
+        assert!(page.contains("<title>mcp-push</title>") && page.contains("function connect()"));
         assert_eq!(open.text("/healthz").await, "ok\n");
 
         let api = Api::new(server.addr).with_token(token);
@@ -783,5 +785,210 @@ fn tool_calls_and_plugin_changes_reach_the_stream_with_secrets_masked() {
         std::fs::remove_file(home.plugins_dir().join("editor.wasm")).unwrap();
         let m = next_json(&mut ws).await;
         assert_eq!((m["action"].as_str(), m["plugin"].as_str()), (Some("removed"), Some(id.as_str())), "{m}");
+    });
+}
+
+/// A headless Chromium driven over the DevTools protocol.
+struct Browser {
+    child: std::process::Child,
+    ws: Ws,
+    session: String,
+    next: u64,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Browser {
+    /// None when Chromium is not installed (allowed outside CI only).
+    async fn launch() -> Option<Browser> {
+        use std::io::BufRead;
+        let profile = tempfile::tempdir().unwrap();
+        let spawned = ["chromium", "chromium-browser", "google-chrome"]
+            .iter()
+            .find_map(|bin| {
+                std::process::Command::new(bin)
+                    .args([
+                        "--headless=new",
+                        "--remote-debugging-port=0",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--no-first-run",
+                        "--disable-dev-shm-usage",
+                    ])
+                    .arg(format!("--user-data-dir={}", profile.path().display()))
+                    .arg("about:blank")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .ok()
+            });
+        let Some(mut child) = spawned else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "Chromium is required in CI: .ci/run installs the `chromium` package"
+            );
+            println!(
+                "NOTICE: skipping the browser test: no chromium on PATH (apt-get install chromium)"
+            );
+            return None;
+        };
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if !sent && let Some(url) = line.split("DevTools listening on ").nth(1) {
+                    let _ = tx.send(url.trim().to_string());
+                    sent = true;
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("Chromium printed its DevTools address");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut browser = Browser {
+            child,
+            ws,
+            session: String::new(),
+            next: 0,
+            _profile: profile,
+        };
+        let target = browser
+            .call("Target.createTarget", json!({"url": "about:blank"}))
+            .await;
+        let attached = browser
+            .call(
+                "Target.attachToTarget",
+                json!({"targetId": target["targetId"], "flatten": true}),
+            )
+            .await;
+        browser.session = attached["sessionId"].as_str().unwrap().to_string();
+        Some(browser)
+    }
+
+    /// One CDP command (on the page's session once attached); its result.
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let id = self.next;
+        let mut msg = json!({"id": id, "method": method, "params": params});
+        if !self.session.is_empty() {
+            msg["sessionId"] = json!(self.session);
+        }
+        futures::SinkExt::send(&mut self.ws, Message::Text(msg.to_string().into()))
+            .await
+            .unwrap();
+        loop {
+            let m = tokio::time::timeout(Duration::from_secs(30), self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("no answer to {method}"))
+                .unwrap()
+                .unwrap();
+            if let Message::Text(t) = m {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                if v["id"] == id {
+                    assert!(v["error"].is_null(), "{method}: {v}");
+                    return v["result"].clone();
+                }
+            }
+        }
+    }
+
+    async fn text(&mut self) -> String {
+        let r = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": "document.body ? document.body.innerText : ''", "returnByValue": true}),
+            )
+            .await;
+        r["result"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Poll the page's text until it contains every one of `want`.
+    async fn wait_for(&mut self, want: &[&str]) -> String {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = self.text().await;
+            if want.iter().all(|w| text.contains(w)) {
+                return text;
+            }
+            assert!(
+                Instant::now() < until,
+                "the page never showed {want:?}:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[test]
+fn the_dashboard_in_a_real_browser_shows_an_event_posted_to_the_api() {
+    let mock = Mock::start();
+    let home = hub_home(&mock).config(&format!(
+        "[channels.broken]\nplugin = \"webhook\"\nurl = \"{}\"\n",
+        mock.url("/status/401")
+    ));
+    let server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let Some(mut browser) = Browser::launch().await else {
+            return;
+        };
+        let api = Api::new(server.addr);
+        browser
+            .call(
+                "Page.navigate",
+                json!({"url": format!("http://{}/", server.addr)}),
+            )
+            .await;
+        // Loaded, channels listed with their allowed hosts, the stream live.
+        browser
+            .wait_for(&["mcp-push", "Channels", "broken", "127.0.0.1", "live"])
+            .await;
+        eventually("the page's stream client", || async {
+            metric(&api.text("/metrics").await, "mcp_push_stream_clients") == 1.0
+        })
+        .await;
+
+        let (s, r) = api
+            .post(
+                "/v1/events",
+                json!({"run_id": "browser-run-7", "event": "update", "message": "hello from the API 9271",
+                       "data": {"progress": 0.4, "step": "step three"}}),
+            )
+            .await;
+        assert_eq!(s, 200, "{r}");
+        // The live feed, the runs table (with progress) and the failure with its reason.
+        let text = browser
+            .wait_for(&[
+                "hello from the API 9271",
+                "browser-run-7",
+                "running",
+                "40%",
+                "step three",
+                "rejected",
+            ])
+            .await;
+        assert!(!text.contains(SECRET));
+
+        // The run's timeline, with each channel's outcome.
+        browser
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": "document.querySelector('tr.run[data-run=\"browser-run-7\"]').click()"}),
+            )
+            .await;
+        browser
+            .wait_for(&["Timeline of browser-run-7", "webhook: sent", "broken: failed"])
+            .await;
     });
 }

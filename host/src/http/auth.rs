@@ -14,9 +14,10 @@ pub const MIN_TOKEN_LEN: usize = 16;
 /// Paths answered without a token (load balancers and probes).
 const OPEN_PATHS: [&str; 1] = ["/healthz"];
 
-/// Paths that also take the token as `?token=` (a browser's WebSocket cannot
-/// set headers).
-const QUERY_TOKEN_PATHS: [&str; 1] = ["/v1/stream"];
+/// Paths that also take the token as `?token=`: a browser's WebSocket cannot
+/// set headers, nor can a browser opening the dashboard (which then keeps the
+/// token in session storage and drops it from the address bar).
+const QUERY_TOKEN_PATHS: [&str; 2] = ["/v1/stream", "/"];
 
 #[derive(Clone)]
 pub struct Auth {
@@ -111,7 +112,7 @@ pub async fn check(State(auth): State<Auth>, req: Request, next: Next) -> Respon
         "error": {
             "code": "unauthorized",
             "message": "missing or wrong bearer token: send `Authorization: Bearer <MCP_PUSH_TOKEN>` \
-                        (the stream at /v1/stream also takes `?token=`)",
+                        (the stream at /v1/stream and the dashboard at / also take `?token=`)",
         }
     }));
     (

@@ -1,41 +1,56 @@
-//! The dashboard at `/`: three static files compiled into the binary (no
-//! build step); the page reads the REST API and follows `/v1/stream`.
+//! The dashboard at `/`: an HTML page, its script and its style compiled into
+//! the binary (no build step) and served as one document, so that one
+//! request (with `?token=` beyond loopback) loads it all. The page reads the
+//! REST API and follows `/v1/stream`.
 
 use super::AppState;
 use axum::Router;
 use axum::http::header;
-use axum::response::IntoResponse;
 use axum::routing::get;
+use std::sync::LazyLock;
 
 const INDEX: &str = include_str!("dashboard/index.html");
 const APP_JS: &str = include_str!("dashboard/app.js");
 const STYLE: &str = include_str!("dashboard/style.css");
 
-/// Paths the dashboard serves (not part of the API document).
-pub const PATHS: [&str; 3] = ["/", "/app.js", "/style.css"];
+/// The page with its style and script inlined.
+static PAGE: LazyLock<String> = LazyLock::new(|| {
+    INDEX
+        .replace(
+            r#"<link rel="stylesheet" href="style.css">"#,
+            &format!("<style>\n{STYLE}</style>"),
+        )
+        .replace(
+            r#"<script src="app.js"></script>"#,
+            &format!("<script>\n{APP_JS}</script>"),
+        )
+});
 
-fn file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        body,
+/// The dashboard's path (not part of the API document).
+pub const PATH: &str = "/";
+
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
+    router.route(
+        PATH,
+        get(|| async {
+            (
+                [
+                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                PAGE.as_str(),
+            )
+        }),
     )
 }
 
-pub fn routes(router: Router<AppState>) -> Router<AppState> {
-    router
-        .route(
-            PATHS[0],
-            get(|| async { file("text/html; charset=utf-8", INDEX) }),
-        )
-        .route(
-            PATHS[1],
-            get(|| async { file("text/javascript; charset=utf-8", APP_JS) }),
-        )
-        .route(
-            PATHS[2],
-            get(|| async { file("text/css; charset=utf-8", STYLE) }),
-        )
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_page_inlines_its_style_and_script() {
+        let page = super::PAGE.as_str();
+        assert!(page.contains("<style>") && page.contains("--fg:"));
+        assert!(page.contains("<script>") && page.contains("function connect()"));
+        assert!(!page.contains("src=\"app.js\"") && !page.contains("href=\"style.css\""));
+    }
 }
