@@ -901,11 +901,16 @@ impl Browser {
         }
     }
 
-    async fn text(&mut self) -> String {
+    /// The text of the first element matching `selector`.
+    async fn text(&mut self, selector: &str) -> String {
+        let expression = format!(
+            "(document.querySelector({}) || {{}}).innerText || ''",
+            json!(selector)
+        );
         let r = self
             .call(
                 "Runtime.evaluate",
-                json!({"expression": "document.body ? document.body.innerText : ''", "returnByValue": true}),
+                json!({"expression": expression, "returnByValue": true}),
             )
             .await;
         r["result"]["value"]
@@ -916,15 +921,20 @@ impl Browser {
 
     /// Poll the page's text until it contains every one of `want`.
     async fn wait_for(&mut self, want: &[&str]) -> String {
+        self.wait_in("body", want).await
+    }
+
+    /// Poll the text of `selector` until it contains every one of `want`.
+    async fn wait_in(&mut self, selector: &str, want: &[&str]) -> String {
         let until = Instant::now() + Duration::from_secs(30);
         loop {
-            let text = self.text().await;
+            let text = self.text(selector).await;
             if want.iter().all(|w| text.contains(w)) {
                 return text;
             }
             assert!(
                 Instant::now() < until,
-                "the page never showed {want:?}:\n{text}"
+                "{selector} never showed {want:?}:\n{text}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -938,7 +948,8 @@ fn the_dashboard_in_a_real_browser_shows_an_event_posted_to_the_api() {
         "[channels.broken]\nplugin = \"webhook\"\nurl = \"{}\"\n",
         mock.url("/status/401")
     ));
-    let server = start_server(&home, "127.0.0.1:0");
+    let mut server = start_server(&home, "127.0.0.1:0");
+    let port = server.addr.port();
     rt().block_on(async {
         let Some(mut browser) = Browser::launch().await else {
             return;
@@ -990,5 +1001,23 @@ fn the_dashboard_in_a_real_browser_shows_an_event_posted_to_the_api() {
         browser
             .wait_for(&["Timeline of browser-run-7", "webhook: sent", "broken: failed"])
             .await;
+
+        // Reconnect with since=: the server stops, an event is written while
+        // it is down, the server starts again on the same port, and the page's
+        // live feed (fed only by the stream) shows the event it missed.
+        std::process::Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(server.child.wait().unwrap().success());
+        browser.wait_in("#conn", &["reconnecting"]).await;
+        let offline = home.run(&["event", "offline-run", "start", "written while down 5531", "-c", "webhook"]);
+        assert_eq!(offline.code, 0, "{offline:?}");
+        server = start_server(&home, &format!("127.0.0.1:{port}"));
+        browser
+            .wait_in("#live", &["written while down 5531", "offline-run"])
+            .await;
+        browser.wait_in("#conn", &["live"]).await;
     });
+    drop(server);
 }
