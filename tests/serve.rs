@@ -629,14 +629,24 @@ fn metrics_count_events_deliveries_latency_and_stream_clients() {
         }
         let mut ws = connect(server.addr, "").await;
         next_json(&mut ws).await;
+        // The counters are fed asynchronously: wait until they all show the sends.
         let until = Instant::now() + Duration::from_secs(30);
         let after = loop {
             let text = api.text("/metrics").await;
-            if metric(
-                &text,
-                "mcp_push_deliveries_total{channel=\"broken\",outcome=\"failed\"}",
-            ) == 3.0
-            {
+            let settled = [
+                (
+                    "mcp_push_deliveries_total{channel=\"broken\",outcome=\"failed\"}",
+                    3.0,
+                ),
+                (
+                    "mcp_push_deliveries_total{channel=\"webhook\",outcome=\"sent\"}",
+                    3.0,
+                ),
+                ("mcp_push_delivery_duration_seconds_count", 6.0),
+            ]
+            .iter()
+            .all(|(series, want)| metric(&text, series) == *want);
+            if settled {
                 break text;
             }
             assert!(Instant::now() < until, "the counters never moved:\n{text}");
