@@ -15,10 +15,18 @@ fn query(name: &str, description: &str, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
 }
 
-fn schema_of<T: schemars::JsonSchema>() -> Value {
-    let mut v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null);
+/// `T`'s JSON schema as a component; its `$defs` become components too, and
+/// the references to them are rewritten to point there.
+fn schema_of<T: schemars::JsonSchema>(components: &mut serde_json::Map<String, Value>) -> Value {
+    let text = serde_json::to_string(&schemars::schema_for!(T))
+        .unwrap_or_default()
+        .replace("\"#/$defs/", "\"#/components/schemas/");
+    let mut v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     if let Some(o) = v.as_object_mut() {
         o.remove("$schema");
+        if let Some(Value::Object(defs)) = o.remove("$defs") {
+            components.extend(defs);
+        }
     }
     v
 }
@@ -33,6 +41,9 @@ pub fn document() -> Value {
         "description": "Same as the body's idempotency_key: a repeat returns the first result and sends nothing",
         "schema": {"type": "string"}});
     let result = json!({"$ref": "#/components/schemas/DeliveryResult"});
+    let mut defs = serde_json::Map::new();
+    let send_input = schema_of::<crate::notification::SendInput>(&mut defs);
+    let event_input = schema_of::<crate::notification::EventInput>(&mut defs);
     let post = |summary: &str, body: &str| {
         json!({
             "summary": summary,
@@ -47,7 +58,7 @@ pub fn document() -> Value {
             }
         })
     };
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "mcp-push",
@@ -131,10 +142,16 @@ pub fn document() -> Value {
                 "channels": {"type": "array", "items": {"type": "object"}},
                 "run": {"type": "object"}, "run_id": {"type": "string"}, "reason": {"type": "string"},
             }},
-            "SendInput": schema_of::<crate::notification::SendInput>(),
-            "EventInput": schema_of::<crate::notification::EventInput>(),
+            "SendInput": send_input,
+            "EventInput": event_input,
         }},
-    })
+    });
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        for (name, schema) in defs {
+            schemas.entry(name).or_insert(schema);
+        }
+    }
+    doc
 }
 
 #[cfg(test)]
@@ -156,6 +173,18 @@ mod tests {
             .map(|(m, p)| (m.to_string(), p.to_string()))
             .collect();
         assert_eq!(documented, served);
+        // Every reference resolves.
+        let text = doc.to_string();
+        for part in text.split("\"$ref\":\"").skip(1) {
+            let target = &part[..part.find('"').unwrap()];
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("a reference outside the components: {target}"));
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "{target} does not resolve"
+            );
+        }
         // And the router builds from that list (a route without a handler panics).
         let _ = super::super::rest::router();
     }
