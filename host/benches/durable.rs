@@ -57,11 +57,7 @@ fn main() {
             Clock::system(),
             WorkerOptions::default(),
         ));
-        let stop = tokio_util::sync::CancellationToken::new();
-        let worker = {
-            let (hub, stop) = (hub.clone(), stop.clone());
-            tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
-        };
+        let worker = hub.spawn_worker(ClaimScope::All);
         // Delivery times, by event, from the live stream.
         let delivered: Arc<Mutex<HashMap<EventId, Instant>>> = Arc::default();
         let mut live = hub.subscribe();
@@ -152,8 +148,7 @@ fn main() {
             steady.push(r.unwrap());
         }
         listener.await.unwrap();
-        stop.cancel();
-        worker.await.unwrap();
+        worker.finish().await;
 
         let delivered = delivered.lock().unwrap();
         let mut total: Vec<Duration> = submitted

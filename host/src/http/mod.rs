@@ -27,11 +27,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let hub = Arc::new(app.hub(store));
-    let worker_stop = CancellationToken::new();
-    let worker = {
-        let (hub, stop) = (hub.clone(), worker_stop.clone());
-        tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
-    };
+    let worker = hub.spawn_worker(ClaimScope::All);
     let mcp = McpServer::new(app, hub);
     let _hot_load = mcp.watch_plugins();
     let router = Router::new()
@@ -55,8 +51,7 @@ pub async fn serve(
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await;
     // Sends in flight finish and are recorded; queued ones stay in the outbox.
-    worker_stop.cancel();
-    let _ = worker.await;
+    worker.finish().await;
     served?;
     Ok(())
 }

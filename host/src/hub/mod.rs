@@ -286,6 +286,17 @@ impl Hub {
         worker::run(self.clone(), scope, stop).await
     }
 
+    /// [`Hub::run_worker`] on a task of its own.
+    pub fn spawn_worker(self: &Arc<Self>, scope: ClaimScope) -> Worker {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let hub = self.clone();
+        let task = {
+            let stop = stop.clone();
+            tokio::spawn(async move { hub.run_worker(scope, stop).await })
+        };
+        Worker { stop, task }
+    }
+
     pub(crate) fn options(&self) -> &WorkerOptions {
         &self.options
     }
@@ -300,6 +311,21 @@ impl Hub {
 
     pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
         self.wake.notified()
+    }
+}
+
+/// A running delivery worker.
+pub struct Worker {
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Worker {
+    /// Stop claiming; sends in flight finish and are recorded (so nothing is
+    /// sent twice later), and what is due later stays in the outbox.
+    pub async fn finish(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
     }
 }
 
