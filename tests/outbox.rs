@@ -524,11 +524,7 @@ fn quiet_hours_hold_a_message_until_the_window_ends_and_urgent_passes() {
         .unwrap();
         let clock = Clock::manual(berlin(21, 23, 30));
         let hub = Arc::new(app.hub_with_clock(app.open_store().unwrap(), clock.clone()));
-        let stop = tokio_util::sync::CancellationToken::new();
-        let worker = {
-            let (hub, stop) = (hub.clone(), stop.clone());
-            tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
-        };
+        let worker = hub.spawn_worker(ClaimScope::All);
         let send = |title: &str, priority: Priority| {
             let mut n = Notification::new(title, "b");
             n.priority = priority;
@@ -563,7 +559,6 @@ fn quiet_hours_hold_a_message_until_the_window_ends_and_urgent_passes() {
             mock.requests_to("/phone")[1].json()["title"],
             "nightly report"
         );
-        stop.cancel();
-        worker.await.unwrap();
+        worker.finish().await;
     });
 }

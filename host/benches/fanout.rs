@@ -62,11 +62,7 @@ fn main() {
                 Clock::system(),
                 WorkerOptions::default(),
             ));
-            let stop = tokio_util::sync::CancellationToken::new();
-            let worker = {
-                let (hub, stop) = (hub.clone(), stop.clone());
-                tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
-            };
+            let worker = hub.spawn_worker(ClaimScope::All);
             let msg = Submission::new(Notification::new("Benchmark", "fan-out"), Source::Cli);
             let wait = Duration::from_secs(30);
             // Warm up connections and the pool.
@@ -78,8 +74,7 @@ fn main() {
                 times.push(t.elapsed());
                 assert_eq!(report.overall(), Overall::Success);
             }
-            stop.cancel();
-            worker.await.unwrap();
+            worker.finish().await;
             times.sort();
             println!(
                 "  {n:>2} channel(s): median {:>5.1} ms, min {:>5.1} ms, max {:>5.1} ms",

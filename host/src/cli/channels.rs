@@ -1,4 +1,4 @@
-use super::{Cli, fail};
+use super::Cli;
 use crate::app::App;
 use crate::catalog::Catalog;
 use crate::redact::redact;
@@ -15,9 +15,9 @@ pub struct ChannelsArgs {
 }
 
 pub async fn run(cli: &Cli, args: &ChannelsArgs) -> ExitCode {
-    let app = match App::load(&cli.app_options()).await {
+    let app = match super::load(cli).await {
         Ok(app) => app,
-        Err(e) => return fail(&e),
+        Err(code) => return code,
     };
     if args.json {
         println!("{}", Catalog::of(&app).to_json());

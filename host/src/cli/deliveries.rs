@@ -3,14 +3,12 @@
 use super::inline::{self, local_time};
 use super::runs::delivery_line;
 use super::{Cli, EXIT_USAGE, fail};
-use crate::app::App;
 use crate::hub::Report;
 use crate::redact::redact;
-use crate::store::{ClaimScope, DeliveryId, DeliveryState, UnixMillis};
+use crate::store::{DeliveryId, DeliveryState, UnixMillis};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
 
 #[derive(clap::Args, Debug)]
 pub struct DeliveriesArgs {
@@ -41,13 +39,9 @@ pub struct RetryArgs {
 }
 
 pub async fn list(cli: &Cli, args: &DeliveriesArgs) -> ExitCode {
-    let app = match App::load(&cli.app_options()).await {
-        Ok(app) => app,
-        Err(e) => return fail(&e),
-    };
-    let store = match app.open_store() {
-        Ok(s) => s,
-        Err(e) => return fail(&e),
+    let (_app, store) = match super::load_with_store(cli).await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let state = if args.failed {
         Some(DeliveryState::Failed)
@@ -93,13 +87,9 @@ pub async fn list(cli: &Cli, args: &DeliveriesArgs) -> ExitCode {
 }
 
 pub async fn retry(cli: &Cli, args: &RetryArgs) -> ExitCode {
-    let app = match App::load(&cli.app_options()).await {
-        Ok(app) => app,
-        Err(e) => return fail(&e),
-    };
-    let store = match app.open_store() {
-        Ok(s) => s,
-        Err(e) => return fail(&e),
+    let (app, store) = match super::load_with_store(cli).await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let id = DeliveryId(args.delivery_id);
     let delivery = match store.delivery(id) {
@@ -114,19 +104,8 @@ pub async fn retry(cli: &Cli, args: &RetryArgs) -> ExitCode {
         return fail(&e.to_string());
     }
     let hub = Arc::new(app.hub(store));
-    let at = Instant::now();
-    let stop = CancellationToken::new();
-    let worker = {
-        let (hub, stop) = (hub.clone(), stop.clone());
-        tokio::spawn(async move {
-            hub.run_worker(ClaimScope::Event(delivery.event_id), stop)
-                .await
-        })
-    };
-    hub.wait(delivery.event_id, at, at + args.wait).await;
-    stop.cancel();
-    let _ = worker.await;
-    let mut report = hub.wait(delivery.event_id, at, Instant::now()).await;
+    let mut report =
+        inline::deliver_event(&hub, delivery.event_id, Instant::now(), args.wait).await;
     // Only the retried delivery is news; the event's others were settled before.
     if let Report::Delivered { outcomes, .. } = &mut report {
         outcomes.retain(|o| o.delivery_id == id);

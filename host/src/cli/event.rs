@@ -3,7 +3,6 @@
 use super::inline;
 use super::send::DeliveryArgs;
 use super::{Cli, fail};
-use crate::app::App;
 use crate::hub::Submission;
 use crate::notification::{
     ErrorCode, EventData, EventInput, EventKind, InputError, check_idempotency_key,
@@ -58,9 +57,9 @@ pub async fn run(cli: &Cli, args: &EventArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(&e.to_string()),
     };
-    let app = match App::load(&cli.app_options()).await {
+    let app = match super::load(cli).await {
         Ok(app) => app,
-        Err(e) => return fail(&e),
+        Err(code) => return code,
     };
     let run_id = msg.event.as_ref().map(|e| e.run_id.clone());
     let sub = Submission {

@@ -4,13 +4,12 @@
 
 use super::{EXIT_FAILED, EXIT_QUEUED, EXIT_USAGE, fail};
 use crate::app::App;
-use crate::hub::{HubError, Overall, Report, Submission, Submitted};
+use crate::hub::{Hub, HubError, Overall, Report, Submission, Submitted};
 use crate::redact::redact;
-use crate::store::{ClaimScope, DeliveryState, UnixMillis};
+use crate::store::{ClaimScope, DeliveryState, EventId, UnixMillis};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
 
 /// Parse `--wait 30s` style values: a plain number is seconds.
 pub fn parse_wait(s: &str) -> Result<Duration, String> {
@@ -52,27 +51,23 @@ pub async fn deliver(app: &App, sub: Submission, wait: Duration) -> Result<Repor
         }
         Err(e) => return Err(fail(&e.to_string())),
     };
-    let stop = CancellationToken::new();
-    let worker = if duplicate {
-        None
-    } else {
-        let hub = hub.clone();
-        let stop = stop.clone();
-        Some(tokio::spawn(async move {
-            hub.run_worker(ClaimScope::Event(event), stop).await
-        }))
-    };
+    if duplicate {
+        let mut report = hub.wait(event, at, Instant::now()).await;
+        if let Report::Delivered { duplicate: d, .. } = &mut report {
+            *d = true;
+        }
+        return Ok(report);
+    }
+    Ok(deliver_event(&hub, event, at, wait).await)
+}
+
+/// Run a worker for this event's deliveries only, wait up to `wait` for them,
+/// and report how they stand.
+pub async fn deliver_event(hub: &Arc<Hub>, event: EventId, at: Instant, wait: Duration) -> Report {
+    let worker = hub.spawn_worker(ClaimScope::Event(event));
     hub.wait(event, at, at + wait).await;
-    stop.cancel();
-    if let Some(w) = worker {
-        // Sends in flight finish and are recorded: nothing is sent twice later.
-        let _ = w.await;
-    }
-    let mut report = hub.wait(event, at, Instant::now()).await;
-    if let Report::Delivered { duplicate: d, .. } = &mut report {
-        *d = duplicate;
-    }
-    Ok(report)
+    worker.finish().await;
+    hub.wait(event, at, Instant::now()).await
 }
 
 /// Print one line per channel (or the JSON report) and choose the exit code.

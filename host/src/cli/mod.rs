@@ -11,11 +11,13 @@ mod scaffold;
 mod send;
 mod server;
 
-use crate::app::AppOptions;
+use crate::app::{App, AppOptions};
+use crate::store::Store;
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -99,6 +101,18 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Serve(ref args) => server::serve(&cli, args).await,
         Command::Plugin(ref args) => plugin::run(&cli, args).await,
     }
+}
+
+/// Plugins and configuration loaded, or the reason on stderr (exit 2).
+pub(crate) async fn load(cli: &Cli) -> Result<App, ExitCode> {
+    App::load(&cli.app_options()).await.map_err(|e| fail(&e))
+}
+
+/// [`load`], and the event store opened.
+pub(crate) async fn load_with_store(cli: &Cli) -> Result<(App, Arc<dyn Store>), ExitCode> {
+    let app = load(cli).await?;
+    let store = app.open_store().map_err(|e| fail(&e))?;
+    Ok((app, store))
 }
 
 pub(crate) fn fail(message: &str) -> ExitCode {

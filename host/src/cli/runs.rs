@@ -2,7 +2,6 @@
 
 use super::inline::local_time;
 use super::{Cli, EXIT_USAGE, fail};
-use crate::app::App;
 use crate::notification::{RunId, preview};
 use crate::redact::redact;
 use crate::store::{Delivery, EventQuery, RunStatus, Target};
@@ -24,13 +23,9 @@ pub struct RunsArgs {
 }
 
 pub async fn run(cli: &Cli, args: &RunsArgs) -> ExitCode {
-    let app = match App::load(&cli.app_options()).await {
-        Ok(app) => app,
-        Err(e) => return fail(&e),
-    };
-    let store = match app.open_store() {
-        Ok(s) => s,
-        Err(e) => return fail(&e),
+    let (_app, store) = match super::load_with_store(cli).await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     if let Some(id) = &args.run_id {
         let id = RunId(id.clone());

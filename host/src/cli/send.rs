@@ -1,6 +1,5 @@
 use super::inline::{self, parse_wait};
 use super::{Cli, fail};
-use crate::app::App;
 use crate::hub::Submission;
 use crate::notification::{Format, Notification, Priority, check_idempotency_key};
 use crate::store::Source;
@@ -57,9 +56,9 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
         Ok(k) => k,
         Err(e) => return fail(&format!("--idempotency-key: {}", e.message)),
     };
-    let app = match App::load(&cli.app_options()).await {
+    let app = match super::load(cli).await {
         Ok(app) => app,
-        Err(e) => return fail(&e),
+        Err(code) => return code,
     };
     let msg = Notification {
         title: args.title.clone(),

@@ -1,14 +1,12 @@
 //! `mcp-push mcp` (stdio) and `mcp-push serve` (HTTP): long-running processes.
 
 use super::{Cli, fail};
-use crate::app::App;
 use crate::http::{self, Auth};
 use crate::mcp::McpServer;
 use crate::store::ClaimScope;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -19,32 +17,23 @@ pub struct ServeArgs {
 }
 
 pub async fn mcp(cli: &Cli) -> ExitCode {
-    let app = match App::load(&cli.app_options()).await {
-        Ok(app) => app,
-        Err(e) => return fail(&e),
-    };
-    let store = match app.open_store() {
-        Ok(s) => s,
-        Err(e) => return fail(&e),
+    let (app, store) = match super::load_with_store(cli).await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     tracing::info!(
         channels = app.loaded().config.channels.len(),
         "MCP server on stdio (JSON-RPC on stdout, logs on stderr)"
     );
     let hub = Arc::new(app.hub(store));
-    let stop = CancellationToken::new();
-    let worker = {
-        let (hub, stop) = (hub.clone(), stop.clone());
-        tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
-    };
+    let worker = hub.spawn_worker(ClaimScope::All);
     let server = McpServer::new(app, hub);
     let hot_load = server.watch_plugins();
     let served = server.serve_stdio().await;
     // The client hung up: sends in flight finish and are recorded; what is
     // still due later stays in the outbox for the next mcp-push.
     drop(hot_load);
-    stop.cancel();
-    let _ = worker.await;
+    worker.finish().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("{e:#}")),
@@ -60,13 +49,9 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     crate::redact::register(token);
-    let app = match App::load(&cli.app_options()).await {
-        Ok(app) => app,
-        Err(e) => return fail(&e),
-    };
-    let store = match app.open_store() {
-        Ok(s) => s,
-        Err(e) => return fail(&e),
+    let (app, store) = match super::load_with_store(cli).await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let channels = app.loaded().config.channels.len();
     let required = auth.required();

@@ -55,11 +55,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let hub = Arc::new(app.hub(store));
-    let worker_stop = CancellationToken::new();
-    let worker = {
-        let (hub, stop) = (hub.clone(), worker_stop.clone());
-        tokio::spawn(async move { hub.run_worker(ClaimScope::All, stop).await })
-    };
+    let worker = hub.spawn_worker(ClaimScope::All);
     let metrics = Arc::new(Metrics::default());
     {
         let (metrics, live) = (metrics.clone(), hub.subscribe());
@@ -93,8 +89,7 @@ pub async fn serve(
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await;
     // Sends in flight finish and are recorded; queued ones stay in the outbox.
-    worker_stop.cancel();
-    let _ = worker.await;
+    worker.finish().await;
     served?;
     Ok(())
 }

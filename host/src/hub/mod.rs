@@ -190,34 +190,49 @@ impl Hub {
     pub async fn wait(&self, event: EventId, since: Instant, deadline: Instant) -> Report {
         let mut live = self.subscribe();
         let until = tokio::time::Instant::from_std(deadline);
-        loop {
+        let deadline_ms = || {
+            self.clock
+                .now()
+                .plus(deadline.saturating_duration_since(Instant::now()))
+        };
+        'read: loop {
             let rows = match self.deliveries(event).await {
                 Ok(rows) => rows,
                 Err(e) => return Report::StoreFailed(e.to_string()),
             };
-            let deadline_ms = self
-                .clock
-                .now()
-                .plus(deadline.saturating_duration_since(Instant::now()));
-            if rows
+            let cutoff = deadline_ms();
+            // What is still worth waiting for; the live stream says when each is done.
+            let mut open: Vec<_> = rows
                 .iter()
-                .all(|d| d.is_final() || waits_past(d, deadline_ms))
-                || Instant::now() >= deadline
-            {
+                .filter(|d| !(d.is_final() || waits_past(d, cutoff)))
+                .map(|d| d.id)
+                .collect();
+            if open.is_empty() || Instant::now() >= deadline {
                 return self.report(event, rows, since);
             }
-            // Re-read on news about this event, or when a listener lagged.
             loop {
                 tokio::select! {
                     msg = live.recv() => match msg {
-                        Ok(m) if m.event_id() == Some(event) => break,
-                        Ok(_) => continue,
-                        Err(broadcast::error::RecvError::Lagged(_)) => break,
-                        Err(broadcast::error::RecvError::Closed) => break,
+                        Ok(Live::Delivery { delivery_id, state, next_attempt_at, .. })
+                            if open.contains(&delivery_id) =>
+                        {
+                            let done = state != crate::store::DeliveryState::Pending
+                                || next_attempt_at.is_some_and(|t| t > deadline_ms());
+                            if done {
+                                open.retain(|id| *id != delivery_id);
+                            }
+                            if open.is_empty() {
+                                continue 'read;
+                            }
+                        }
+                        Ok(_) => {}
+                        // Missed news, or the hub is going away: read the store again.
+                        Err(_) => continue 'read,
                     },
-                    _ = tokio::time::sleep_until(until) => break,
-                    // A scheduled retry may come due without any news.
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => break,
+                    _ = tokio::time::sleep_until(until) => continue 'read,
+                    // A scheduled retry may come due, or another process may
+                    // deliver, without news on this process's stream.
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue 'read,
                 }
             }
         }
@@ -273,6 +288,17 @@ impl Hub {
         worker::run(self.clone(), scope, stop).await
     }
 
+    /// [`Hub::run_worker`] on a task of its own.
+    pub fn spawn_worker(self: &Arc<Self>, scope: ClaimScope) -> Worker {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let hub = self.clone();
+        let task = {
+            let stop = stop.clone();
+            tokio::spawn(async move { hub.run_worker(scope, stop).await })
+        };
+        Worker { stop, task }
+    }
+
     pub(crate) fn options(&self) -> &WorkerOptions {
         &self.options
     }
@@ -289,6 +315,21 @@ impl Hub {
 
     pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
         self.wake.notified()
+    }
+}
+
+/// A running delivery worker.
+pub struct Worker {
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Worker {
+    /// Stop claiming; sends in flight finish and are recorded (so nothing is
+    /// sent twice later), and what is due later stays in the outbox.
+    pub async fn finish(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
     }
 }
 

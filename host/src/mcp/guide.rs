@@ -5,7 +5,9 @@ pub const INSTRUCTIONS: &str = "\
 mcp-push delivers notifications to the people you work for, on the channels they configured \
 (Telegram, Slack, e-mail, webhooks, ...). Use `notify_send` for a one-off message. For long or \
 unattended work, report its life under one run_id with `notify_event`: `start` when it begins, \
-a few `update`s with progress, then `end` (succeeded) or `error` (failed). `list_channels` \
+a few `update`s with progress, then `end` (succeeded) or `error` (failed). Every message is \
+kept in a durable outbox and retried if a channel is down; pass an `idempotency_key` when you \
+might repeat a call. `get_run` and `list_runs` show runs and their deliveries; `list_channels` \
 shows where messages go. Keep messages short and never include secrets.";
 
 pub const PROMPT_NAME: &str = "mcp-push-guidelines";
@@ -42,6 +44,9 @@ Style
 - Concrete: name the thing, the result and the next step.
 - Never include secrets, tokens, passwords or private data in a message.
 
-Check the result: `status` is success, partial or failed, with each channel's outcome. If a \
-channel failed, mention it in your reply instead of retrying in a loop. `list_channels` shows \
-what is configured.";
+Check the result: `status` is success, partial, failed, queued (still retrying or held by the \
+user's quiet hours: the server delivers it later) or skipped, with each channel's outcome. Do not \
+resend a queued message: it is already in the outbox. If a channel failed for good, mention it in \
+your reply instead of retrying in a loop; when you must repeat a call, reuse its \
+`idempotency_key` so nothing is sent twice. `get_run` shows a run's timeline and deliveries; \
+`list_channels` shows what is configured.";

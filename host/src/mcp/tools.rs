@@ -4,7 +4,9 @@
 use crate::app::App;
 use crate::catalog::Catalog;
 use crate::hub::{Hub, HubError, Outcome, Overall, Report, Submission, blocking};
-use crate::notification::{EventInput, InputError, RunId, SendInput, check_idempotency_key};
+use crate::notification::{
+    EventInput, InputError, Notification, RunId, SendInput, check_idempotency_key,
+};
 use crate::redact::{redact, redact_json};
 use crate::store::{DeliveryState, EventId, EventQuery, RunStatus, Source, StoreError, Target};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
@@ -115,23 +117,27 @@ fn sending() -> ToolAnnotations {
         .open_world(true)
 }
 
-/// The checked arguments as a submission from `source`.
+/// The checked arguments of `notify_send` as a submission from `source`.
 pub fn send_submission(args: Value, source: Source) -> Result<Submission, InputError> {
     let input = InputError::parse::<SendInput>(args)?;
-    let key = check_idempotency_key(input.idempotency_key.as_deref())?;
-    let (notification, only) = input.into_notification()?;
-    Ok(Submission {
-        notification,
-        source,
-        only,
-        idempotency_key: key,
-    })
+    let key = input.idempotency_key.clone();
+    submission(input.into_notification(), key, source)
 }
 
+/// The checked arguments of `notify_event` as a submission from `source`.
 pub fn event_submission(args: Value, source: Source) -> Result<Submission, InputError> {
     let input = InputError::parse::<EventInput>(args)?;
-    let key = check_idempotency_key(input.idempotency_key.as_deref())?;
-    let (notification, only) = input.into_notification()?;
+    let key = input.idempotency_key.clone();
+    submission(input.into_notification(), key, source)
+}
+
+fn submission(
+    parsed: Result<(Notification, Vec<String>), InputError>,
+    key: Option<String>,
+    source: Source,
+) -> Result<Submission, InputError> {
+    let key = check_idempotency_key(key.as_deref())?;
+    let (notification, only) = parsed?;
     Ok(Submission {
         notification,
         source,

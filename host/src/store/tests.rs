@@ -504,3 +504,199 @@ fn a_late_failure_does_not_reopen_a_finished_delivery() {
         "{err:?}"
     );
 }
+
+fn planned(kind: EventKind, at: i64, interval: Option<u64>) -> NewEvent {
+    let mut ev = run_event(kind, at, "x");
+    ev.deliveries[0].update_interval = interval.map(Duration::from_secs);
+    ev
+}
+
+#[test]
+fn a_runs_deliveries_to_one_channel_go_out_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store
+        .append(planned(EventKind::Start, 1_000, None))
+        .unwrap();
+    store
+        .append(planned(EventKind::Update, 1_100, None))
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    // Only the start may go; the update waits behind it.
+    let first = store
+        .claim_due(UnixMillis(2_000), 10, lease, 1, ClaimScope::All)
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(
+        store
+            .claim_due(UnixMillis(2_000), 10, lease, 1, ClaimScope::All)
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .record_sent(first[0].delivery, Some("m1"), UnixMillis(2_100))
+        .unwrap();
+    let next = store
+        .claim_due(UnixMillis(2_200), 10, lease, 1, ClaimScope::All)
+        .unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(
+        next[0].notification.event.as_ref().unwrap().kind,
+        EventKind::Update
+    );
+}
+
+#[test]
+fn updates_are_coalesced_latest_wins_and_the_end_supersedes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let minute = Some(60);
+    store
+        .append(planned(EventKind::Start, 1_000, None))
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let c = store
+        .claim_due(UnixMillis(1_000), 10, lease, 1, ClaimScope::All)
+        .unwrap();
+    store
+        .record_sent(c[0].delivery, Some("m1"), UnixMillis(1_000))
+        .unwrap();
+    // The first update goes at once; it is sent.
+    let u1 = store
+        .append(planned(EventKind::Update, 2_000, minute))
+        .unwrap();
+    let c = store
+        .claim_due(UnixMillis(2_000), 10, lease, 1, ClaimScope::All)
+        .unwrap();
+    store
+        .record_sent(c[0].delivery, None, UnixMillis(2_000))
+        .unwrap();
+    // The next two wait a minute after it; the later replaces the earlier.
+    let u2 = store
+        .append(planned(EventKind::Update, 3_000, minute))
+        .unwrap();
+    let u3 = store
+        .append(planned(EventKind::Update, 4_000, minute))
+        .unwrap();
+    let state = |a: &Appended| {
+        let d = store.deliveries_for(&Target::Event(a.event_id)).unwrap();
+        (d[0].state, d[0].next_attempt_at)
+    };
+    assert_eq!(state(&u1).0, DeliveryState::Sent);
+    assert_eq!(state(&u2).0, DeliveryState::Coalesced);
+    assert_eq!(
+        state(&u3),
+        (DeliveryState::Pending, Some(UnixMillis(62_000)))
+    );
+    // Nothing is due before then.
+    assert!(
+        store
+            .claim_due(UnixMillis(5_000), 10, lease, 1, ClaimScope::All)
+            .unwrap()
+            .is_empty()
+    );
+    // The end goes now, and the waiting update is moot.
+    let end = store
+        .append(planned(EventKind::End, 6_000, minute))
+        .unwrap();
+    assert_eq!(state(&u3).0, DeliveryState::Coalesced);
+    let c = store
+        .claim_due(UnixMillis(6_000), 10, lease, 1, ClaimScope::All)
+        .unwrap();
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].event_id, end.event_id);
+    // The end's message says how long the run took.
+    assert!(
+        c[0].notification.body.contains("Duration: 5.0s"),
+        "{}",
+        c[0].notification.body
+    );
+}
+
+#[test]
+fn planned_skips_and_holds_are_written_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut ev = send("t", &["held", "skipped"], None);
+    ev.deliveries[0].not_before = Some(UnixMillis(50_000));
+    ev.deliveries[1].skip = Some("the channel's `events` rule does not include message".into());
+    let a = store.append(ev).unwrap();
+    let rows = store.deliveries_for(&Target::Event(a.event_id)).unwrap();
+    assert_eq!(rows[0].state, DeliveryState::Pending);
+    assert_eq!(rows[0].next_attempt_at, Some(UnixMillis(50_000)));
+    assert_eq!(rows[1].state, DeliveryState::Skipped);
+    assert!(rows[1].last_error.as_deref().unwrap().contains("events"));
+    let lease = Duration::from_secs(60);
+    assert!(
+        store
+            .claim_due(UnixMillis(49_999), 10, lease, 1, ClaimScope::All)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .claim_due(UnixMillis(50_000), 10, lease, 1, ClaimScope::All)
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn leases_of_a_dead_owner_can_be_released_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.append(send("a", &["x"], None)).unwrap();
+    store.append(send("b", &["x"], None)).unwrap();
+    let lease = Duration::from_secs(600);
+    store
+        .claim_due(UnixMillis(2_000), 1, lease, 111, ClaimScope::All)
+        .unwrap();
+    store
+        .claim_due(UnixMillis(2_000), 1, lease, 222, ClaimScope::All)
+        .unwrap();
+    let mut owners = store.lease_owners().unwrap();
+    owners.sort();
+    assert_eq!(owners, vec![111, 222]);
+    assert_eq!(store.release_leases(Some(111)).unwrap(), 1);
+    assert_eq!(store.lease_owners().unwrap(), vec![222]);
+    // Only the released row can be claimed again.
+    assert_eq!(
+        store
+            .claim_due(UnixMillis(2_000), 10, lease, 333, ClaimScope::All)
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn events_are_listed_since_an_id_and_by_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let a = store.append(send("a", &["x"], None)).unwrap();
+    store
+        .append(run_event(EventKind::Start, 2_000, "go"))
+        .unwrap();
+    store
+        .append(run_event(EventKind::End, 3_000, "done"))
+        .unwrap();
+    let since = store
+        .events(&EventQuery {
+            since: Some(a.event_id),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(since.len(), 2);
+    let ends = store
+        .events(&EventQuery {
+            run_id: Some(RunId("train".into())),
+            kind: Some(EventKind::End),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(ends.len(), 1);
+    assert_eq!(ends[0].notification.title, "[end] train");
+}
