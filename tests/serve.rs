@@ -596,9 +596,12 @@ fn metric(text: &str, series: &str) -> f64 {
 fn metrics_count_events_deliveries_latency_and_stream_clients() {
     let mock = Mock::start();
     let home = hub_home(&mock).config(&format!(
-        "[channels.broken]\nplugin = \"webhook\"\nurl = \"{}\"\n",
-        mock.url("/status/400")
+        "[channels.broken]\nplugin = \"webhook\"\nurl = \"{}\"\n\
+         [channels.trap]\nplugin = \"hostile\"\nmode = \"panic\"\nurl = \"{}\"\n",
+        mock.url("/status/400"),
+        mock.url("/trap")
     ));
+    home.install(&support::hostile_wasm(), "hostile.wasm");
     let server = start_server(&home, "127.0.0.1:0");
     rt().block_on(async {
         let api = Api::new(server.addr);
@@ -622,11 +625,19 @@ fn metrics_count_events_deliveries_latency_and_stream_clients() {
             let (s, r) = api
                 .post(
                     "/v1/notify",
-                    json!({"title": format!("m{i}"), "content": "c"}),
+                    json!({"title": format!("m{i}"), "content": "c", "channels": ["webhook", "broken"]}),
                 )
                 .await;
             assert_eq!((s, r["status"].as_str()), (200, Some("partial")), "{r}");
         }
+        // A plugin that traps fails its own delivery, and is counted.
+        let (_, r) = api
+            .post(
+                "/v1/notify",
+                json!({"title": "t", "content": "c", "channels": ["trap"]}),
+            )
+            .await;
+        assert_eq!(r["status"], "failed", "{r}");
         let mut ws = connect(server.addr, "").await;
         next_json(&mut ws).await;
         // The counters are fed asynchronously: wait until they all show the sends.
@@ -642,7 +653,8 @@ fn metrics_count_events_deliveries_latency_and_stream_clients() {
                     "mcp_push_deliveries_total{channel=\"webhook\",outcome=\"sent\"}",
                     3.0,
                 ),
-                ("mcp_push_delivery_duration_seconds_count", 6.0),
+                ("mcp_push_delivery_duration_seconds_count", 7.0),
+                ("mcp_push_plugin_traps_total{channel=\"trap\"}", 1.0),
             ]
             .iter()
             .all(|(series, want)| metric(&text, series) == *want);
@@ -654,7 +666,7 @@ fn metrics_count_events_deliveries_latency_and_stream_clients() {
         };
         assert_eq!(
             metric(&after, "mcp_push_events_total{source=\"http\"}"),
-            3.0,
+            4.0,
             "{after}"
         );
         assert_eq!(
@@ -667,7 +679,7 @@ fn metrics_count_events_deliveries_latency_and_stream_clients() {
         );
         assert_eq!(
             metric(&after, "mcp_push_delivery_duration_seconds_count"),
-            6.0,
+            7.0,
             "{after}"
         );
         assert_eq!(
@@ -675,7 +687,7 @@ fn metrics_count_events_deliveries_latency_and_stream_clients() {
                 &after,
                 "mcp_push_delivery_duration_seconds_bucket{le=\"+Inf\"}"
             ),
-            6.0
+            7.0
         );
         assert_eq!(metric(&after, "mcp_push_stream_clients"), 1.0, "{after}");
         assert!(!after.contains(SECRET));

@@ -64,7 +64,8 @@ enum Command {
     Channels(channels::ChannelsArgs),
     /// Run the MCP server on stdin/stdout (for Claude Code, Codex, Gemini CLI)
     Mcp,
-    /// Serve MCP over streamable HTTP at /mcp (and /healthz)
+    /// One port for MCP (/mcp), REST (/v1), the live stream (/v1/stream), the
+    /// dashboard (/), /metrics and /healthz; runs the delivery worker
     Serve(server::ServeArgs),
     /// Third-party channels: new, check, install, remove, list
     Plugin(plugin::PluginArgs),

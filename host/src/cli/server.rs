@@ -58,8 +58,8 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
     let result = http::serve(app, store, args.listen, auth, |addr| {
         // On stderr, always: scripts and tests wait for this line.
         eprintln!(
-            "mcp-push serve: listening on http://{addr} (MCP at http://{addr}/mcp; {channels} \
-             channel{}; bearer token {})",
+            "mcp-push serve: listening on http://{addr} (dashboard http://{addr}/, MCP /mcp, \
+             REST /v1, stream /v1/stream, /metrics; {channels} channel{}; bearer token {})",
             if channels == 1 { "" } else { "s" },
             if required {
                 "required"

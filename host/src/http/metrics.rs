@@ -84,17 +84,13 @@ impl Metrics {
             Live::Delivery {
                 channel,
                 state,
-                error,
                 elapsed_ms,
+                trapped,
                 ..
             } => {
                 bump(&self.deliveries, (channel.to_string(), state.to_string()));
                 self.latency.observe(*elapsed_ms as f64 / 1000.0);
-                // DeliveryError::Crashed: the plugin trapped.
-                if error
-                    .as_deref()
-                    .is_some_and(|e| e.starts_with("plugin failed"))
-                {
+                if *trapped {
                     bump(&self.traps, channel.to_string());
                 }
             }

@@ -33,6 +33,8 @@ pub enum Live {
         remote_id: Option<String>,
         next_attempt_at: Option<UnixMillis>,
         elapsed_ms: u64,
+        /// The plugin trapped (a bug, or out of memory) in this attempt.
+        trapped: bool,
         at: UnixMillis,
     },
     /// An MCP tool call started or ended (arguments with secrets masked).

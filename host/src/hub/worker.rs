@@ -186,6 +186,7 @@ async fn deliver(hub: &Hub, claim: Claim, slot: tokio::sync::OwnedSemaphorePermi
     if let Err(e) = &result {
         tracing::info!(channel = %claim.channel, delivery = %claim.delivery, "attempt failed: {e}");
     }
+    let trapped = matches!(result, Err(DeliveryError::Crashed(_)));
     let attempt = Attempt {
         delivery: claim.delivery,
         result,
@@ -204,6 +205,7 @@ async fn deliver(hub: &Hub, claim: Claim, slot: tokio::sync::OwnedSemaphorePermi
                 .then_some(d.next_attempt_at)
                 .flatten(),
             elapsed_ms: elapsed.as_millis() as u64,
+            trapped,
             at: hub.clock().now(),
         }),
         Err(e) => tracing::error!(
