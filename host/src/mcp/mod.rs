@@ -274,7 +274,10 @@ impl ServerHandler for McpServer {
                 .map_err(store_error)?;
             crate::redact::redact(&serde_json::to_string_pretty(&runs).unwrap_or_default())
         } else if let Some(run_id) = uri.strip_prefix("push://runs/").filter(|r| !r.is_empty()) {
-            let run_id = percent_decode(run_id);
+            // `%2F` and friends in a run id taken from a URI.
+            let run_id = percent_encoding::percent_decode_str(run_id)
+                .decode_utf8_lossy()
+                .into_owned();
             match tools::run_detail(&self.shared.hub, RunId(run_id.clone()))
                 .await
                 .map_err(store_error)?
@@ -331,25 +334,4 @@ pub fn mask_arguments(args: &rmcp::model::JsonObject) -> serde_json::Value {
         }
     }
     crate::redact::redact_json(mask(serde_json::Value::Object(args.clone())))
-}
-
-/// `%2F` and friends in a run id taken from a URI.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
