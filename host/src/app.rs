@@ -135,16 +135,17 @@ impl App {
 
     /// Open (and migrate) the event store. Errors say which file and what to do.
     pub fn open_store(&self) -> Result<Arc<dyn Store>, String> {
-        let path = resolve_db_path(self.options.db.clone()).ok_or(
-            "no place for the event store: there is no home or data directory; pass --db FILE or set MCP_PUSH_DB",
-        )?;
-        let options = SqliteOptions {
-            retry: self.retry.clone(),
-            ..Default::default()
-        };
-        let store = SqliteStore::open(&path, options)
-            .map_err(|e| format!("cannot use the event store: {e}"))?;
-        Ok(Arc::new(store))
+        open_store_at(self.options.db.clone(), self.retry.clone())
+    }
+
+    /// The event store alone, for commands that only read it or change rows
+    /// (no plugin is loaded: that is most of a start-up's cost).
+    pub fn store_only(options: &AppOptions) -> Result<Arc<dyn Store>, String> {
+        let paths = Paths::resolve(options.plugins_dir.as_deref(), options.cache_dir.as_deref());
+        let retry = read_config_file(options, &paths)?
+            .map(|f| f.retry)
+            .unwrap_or_default();
+        open_store_at(options.db.clone(), retry)
     }
 
     pub fn hub(&self, store: Arc<dyn Store>) -> Hub {
@@ -180,6 +181,19 @@ impl App {
 }
 
 /// `--config`, else the default file when it exists, else none.
+fn open_store_at(db: Option<PathBuf>, retry: RetryPolicy) -> Result<Arc<dyn Store>, String> {
+    let path = resolve_db_path(db).ok_or(
+        "no place for the event store: there is no home or data directory; pass --db FILE or set MCP_PUSH_DB",
+    )?;
+    let options = SqliteOptions {
+        retry,
+        ..Default::default()
+    };
+    let store = SqliteStore::open(&path, options)
+        .map_err(|e| format!("cannot use the event store: {e}"))?;
+    Ok(Arc::new(store))
+}
+
 fn read_config_file(options: &AppOptions, paths: &Paths) -> Result<Option<ConfigFile>, String> {
     match (&options.config, &paths.default_config) {
         (Some(path), _) => Ok(Some(ConfigFile::read(path).map_err(|e| e.to_string())?)),

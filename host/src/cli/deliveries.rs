@@ -39,8 +39,8 @@ pub struct RetryArgs {
 }
 
 pub async fn list(cli: &Cli, args: &DeliveriesArgs) -> ExitCode {
-    let (_app, store) = match super::load_with_store(cli).await {
-        Ok(loaded) => loaded,
+    let store = match super::store_only(cli) {
+        Ok(store) => store,
         Err(code) => return code,
     };
     let state = if args.failed {

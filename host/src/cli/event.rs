@@ -57,8 +57,8 @@ pub async fn run(cli: &Cli, args: &EventArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(&e.to_string()),
     };
-    let app = match super::load(cli).await {
-        Ok(app) => app,
+    let (app, store) = match super::load_with_store(cli).await {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let run_id = msg.event.as_ref().map(|e| e.run_id.clone());
@@ -68,14 +68,13 @@ pub async fn run(cli: &Cli, args: &EventArgs) -> ExitCode {
         only,
         idempotency_key: key,
     };
-    let report = match inline::deliver(&app, sub, args.delivery.wait).await {
+    let report = match inline::deliver(&app, store.clone(), sub, args.delivery.wait).await {
         Ok(r) => r,
         Err(code) => return code,
     };
     let code = inline::print(&report, args.delivery.json);
     if !args.delivery.json
         && let Some(run_id) = run_id
-        && let Ok(store) = app.open_store()
         && let Ok(Some(run)) = store.run(&run_id)
     {
         println!("run {}: {}", run.run_id.0, run.summary());

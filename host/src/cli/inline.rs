@@ -6,7 +6,7 @@ use super::{EXIT_FAILED, EXIT_QUEUED, EXIT_USAGE, fail};
 use crate::app::App;
 use crate::hub::{Hub, HubError, Overall, Report, Submission, Submitted};
 use crate::redact::redact;
-use crate::store::{ClaimScope, DeliveryState, EventId, UnixMillis};
+use crate::store::{ClaimScope, DeliveryState, EventId, Store, UnixMillis};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,8 +31,12 @@ pub fn parse_wait(s: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{s:?} is not a wait time; write e.g. 30s, 2m or 0 (do not wait)"))
 }
 
-pub async fn deliver(app: &App, sub: Submission, wait: Duration) -> Result<Report, ExitCode> {
-    let store = app.open_store().map_err(|e| fail(&e))?;
+pub async fn deliver(
+    app: &App,
+    store: Arc<dyn Store>,
+    sub: Submission,
+    wait: Duration,
+) -> Result<Report, ExitCode> {
     let hub = Arc::new(app.hub(store));
     let (event, at, duplicate) = match hub.submit(sub).await {
         Ok(Submitted::Skipped { reason }) => return Ok(Report::Skipped { reason }),

@@ -109,6 +109,11 @@ pub(crate) async fn load(cli: &Cli) -> Result<App, ExitCode> {
     App::load(&cli.app_options()).await.map_err(|e| fail(&e))
 }
 
+/// The event store without loading plugins (for `runs` and `deliveries`).
+pub(crate) fn store_only(cli: &Cli) -> Result<Arc<dyn Store>, ExitCode> {
+    App::store_only(&cli.app_options()).map_err(|e| fail(&e))
+}
+
 /// [`load`], and the event store opened.
 pub(crate) async fn load_with_store(cli: &Cli) -> Result<(App, Arc<dyn Store>), ExitCode> {
     let app = load(cli).await?;

@@ -23,8 +23,8 @@ pub struct RunsArgs {
 }
 
 pub async fn run(cli: &Cli, args: &RunsArgs) -> ExitCode {
-    let (_app, store) = match super::load_with_store(cli).await {
-        Ok(loaded) => loaded,
+    let store = match super::store_only(cli) {
+        Ok(store) => store,
         Err(code) => return code,
     };
     if let Some(id) = &args.run_id {

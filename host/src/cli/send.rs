@@ -56,8 +56,8 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
         Ok(k) => k,
         Err(e) => return fail(&format!("--idempotency-key: {}", e.message)),
     };
-    let app = match super::load(cli).await {
-        Ok(app) => app,
+    let (app, store) = match super::load_with_store(cli).await {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let msg = Notification {
@@ -75,7 +75,7 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
         only: args.channels.clone(),
         idempotency_key: key,
     };
-    match inline::deliver(&app, sub, args.delivery.wait).await {
+    match inline::deliver(&app, store.clone(), sub, args.delivery.wait).await {
         Ok(report) => inline::print(&report, args.delivery.json),
         Err(code) => code,
     }

@@ -208,17 +208,36 @@ fn answer(result: rmcp::model::CallToolResult) -> Response {
     }
 }
 
+/// Which tool a POST stands for.
+#[derive(Clone, Copy)]
+enum Post {
+    Notify,
+    Event,
+}
+
+async fn post_tool(
+    state: AppState,
+    q: HashMap<String, String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    tool: Post,
+) -> Result<Response, ApiError> {
+    let wait = wait(q)?;
+    let args = json_body(&headers, body)?;
+    let (hub, app) = (state.hub(), state.app());
+    Ok(answer(match tool {
+        Post::Notify => tools::send_from(hub, app, args, Source::Http, wait).await,
+        Post::Event => tools::event_from(hub, app, args, Source::Http, wait).await,
+    }))
+}
+
 async fn post_notify(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let wait = wait(q)?;
-    let args = json_body(&headers, body)?;
-    Ok(answer(
-        tools::send_from(state.hub(), state.app(), args, Source::Http, wait).await,
-    ))
+    post_tool(state, q, headers, body, Post::Notify).await
 }
 
 async fn post_event(
@@ -227,11 +246,7 @@ async fn post_event(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let wait = wait(q)?;
-    let args = json_body(&headers, body)?;
-    Ok(answer(
-        tools::event_from(state.hub(), state.app(), args, Source::Http, wait).await,
-    ))
+    post_tool(state, q, headers, body, Post::Event).await
 }
 
 async fn list_events(
