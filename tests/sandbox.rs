@@ -4,7 +4,12 @@
 
 mod support;
 
-use support::{Mock, Run, Sandbox, hostile_wasm};
+use mcp_push::notification::Notification;
+use mcp_push::plugin::{
+    DeliveryError, Limits, PluginSource, Runtime, RuntimeOptions, SettingValue,
+};
+use std::time::{Duration, Instant};
+use support::{Mock, Run, Sandbox, hostile_wasm, shared_cache_dir};
 
 const SECRET: &str = "tok-9f8e7d6c5b4a";
 
@@ -179,4 +184,92 @@ fn a_secret_part_made_during_the_call_is_named_not_shown_in_errors() {
         run.stdout
     );
     assert!(!run.all_output().contains("MCPPUSHSECRET_"), "{run:?}");
+}
+
+/// Sends in a long-running process take a sandbox instantiated ahead of time
+/// (and leave theirs to be torn down after they answer). Each must still be
+/// a store no call has used: the component counts its calls in a static, so
+/// a reused store would answer "call 2". A crash or an out-of-memory in
+/// between changes nothing for the next send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_send_runs_in_a_store_no_call_used_before() {
+    let mock = Mock::start();
+    let runtime = Runtime::new(RuntimeOptions {
+        limits: Limits {
+            memory_bytes: 16 << 20,
+            deadline: Duration::from_secs(5),
+            ..Limits::default()
+        },
+        cache_dir: Some(shared_cache_dir()),
+    })
+    .unwrap();
+    let path = hostile_wasm();
+    let plugin = runtime
+        .load(
+            &std::fs::read(&path).unwrap(),
+            None,
+            PluginSource::File(path),
+        )
+        .await
+        .unwrap();
+    assert!(!plugin.spare_ready(), "loading makes no spare");
+    let settings = |mode: &str| {
+        vec![
+            SettingValue {
+                key: "mode".into(),
+                value: mode.into(),
+                secret: false,
+            },
+            SettingValue {
+                key: "url".into(),
+                value: mock.url("/x"),
+                secret: false,
+            },
+        ]
+    };
+    let msg = Notification::new("T", "B");
+    let wait_for_spare = async || {
+        let until = Instant::now() + Duration::from_secs(10);
+        while !plugin.spare_ready() {
+            assert!(Instant::now() < until, "no spare was made after a send");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    };
+    for round in 0..3 {
+        for _ in 0..3 {
+            let receipt = plugin
+                .send("c", &settings("count"), &msg, None)
+                .await
+                .unwrap();
+            assert_eq!(
+                receipt.remote_id.as_deref(),
+                Some("call 1"),
+                "round {round}"
+            );
+            wait_for_spare().await;
+        }
+        let crash = plugin.send("c", &settings("panic"), &msg, None).await;
+        assert!(
+            matches!(&crash, Err(DeliveryError::Crashed(m)) if m.contains("panicked on purpose")),
+            "{crash:?}"
+        );
+        wait_for_spare().await;
+        let bomb = plugin.send("c", &settings("membomb"), &msg, None).await;
+        assert!(
+            matches!(&bomb, Err(DeliveryError::Crashed(m)) if m.contains("out of memory")),
+            "{bomb:?}"
+        );
+        wait_for_spare().await;
+    }
+    // Sends at once: one may take the spare, the others instantiate their own.
+    let plugin = std::sync::Arc::new(plugin);
+    let mut sends = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (plugin, settings, msg) = (plugin.clone(), settings("count"), msg.clone());
+        sends.spawn(async move { plugin.send("c", &settings, &msg, None).await });
+    }
+    while let Some(receipt) = sends.join_next().await {
+        let receipt = receipt.unwrap().unwrap();
+        assert_eq!(receipt.remote_id.as_deref(), Some("call 1"));
+    }
 }

@@ -1,5 +1,6 @@
 //! The one wasmtime `Engine` and the thread that drives its epochs.
 
+use super::deadline::Deadlines;
 use super::runtime::Limits;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,8 +11,14 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 /// busy guest may hold a worker thread before it yields.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
 
-/// Sends that may run at once; the pooling allocator reserves this many slots.
+/// Sends that may run at once.
 pub(crate) const CONCURRENT_SENDS: u32 = 128;
+
+/// Sandboxes instantiated ahead of time (see `keeper`) that may wait at once.
+pub(crate) const MAX_SPARES: u32 = 32;
+
+/// Component instances the pooling allocator reserves slots for.
+const SLOTS: u32 = CONCURRENT_SENDS + MAX_SPARES;
 
 /// Bytes of each memory slot kept mapped between sends.
 const KEEP_RESIDENT: usize = 2 << 20;
@@ -22,11 +29,11 @@ pub(crate) fn build(limits: &Limits) -> wasmtime::Result<Engine> {
     config.wasm_component_model(true);
 
     let mut pool = PoolingAllocationConfig::default();
-    pool.total_component_instances(CONCURRENT_SENDS)
-        .total_core_instances(CONCURRENT_SENDS * 8)
-        .total_memories(CONCURRENT_SENDS * 2)
-        .total_tables(CONCURRENT_SENDS * 8)
-        .total_stacks(CONCURRENT_SENDS)
+    pool.total_component_instances(SLOTS)
+        .total_core_instances(SLOTS * 8)
+        .total_memories(SLOTS * 2)
+        .total_tables(SLOTS * 8)
+        .total_stacks(SLOTS)
         .max_memory_size(limits.memory_bytes)
         // Reset a slot's pages in place rather than with madvise, whose TLB
         // shootdowns dominated a send; with PAGEMAP_SCAN (Linux 6.7+) only the
@@ -48,13 +55,14 @@ pub(crate) fn build(limits: &Limits) -> wasmtime::Result<Engine> {
     }
 }
 
-/// Advances the engine's epoch every [`TICK`] until dropped.
+/// Advances the engine's epoch every [`TICK`], and expires call deadlines,
+/// until dropped.
 pub(crate) struct EpochTicker {
     stop: Arc<AtomicBool>,
 }
 
 impl EpochTicker {
-    pub fn start(engine: &Engine) -> Self {
+    pub fn start(engine: &Engine, deadlines: Arc<Deadlines>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let (flag, engine) = (stop.clone(), engine.clone());
         std::thread::Builder::new()
@@ -63,6 +71,7 @@ impl EpochTicker {
                 while !flag.load(Ordering::Relaxed) {
                     std::thread::sleep(TICK);
                     engine.increment_epoch();
+                    deadlines.expire(std::time::Instant::now());
                 }
             })
             .expect("spawning the epoch thread");

@@ -1,5 +1,7 @@
 //! The host side of `http.fetch`: allowed hosts on every hop, secrets put in
-//! only on the way out, a request budget, a deadline and a body cap.
+//! only on the way out, a request budget and a body cap. The call's deadline
+//! bounds the fetch from outside (see `runtime::invoke`); a fetch started
+//! after it is refused here.
 
 use super::sandbox::HostIo;
 use super::wit_v0_1::http;
@@ -94,10 +96,10 @@ impl HostIo {
             if !body.is_empty() {
                 builder = builder.body(body.clone());
             }
-            let remaining = self.remaining()?;
-            let resp = tokio::time::timeout(remaining, builder.send())
+            self.check_deadline()?;
+            let resp = builder
+                .send()
                 .await
-                .map_err(|_| http::Error::Timeout)?
                 .map_err(|e| self.transport_error(&url, e))?;
 
             let status = resp.status();
@@ -138,12 +140,11 @@ impl HostIo {
         unreachable!("the redirect loop returns on its last hop")
     }
 
-    fn remaining(&self) -> Result<std::time::Duration, http::Error> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+    fn check_deadline(&self) -> Result<(), http::Error> {
+        if Instant::now() >= self.deadline {
             Err(http::Error::Timeout)
         } else {
-            Ok(left)
+            Ok(())
         }
     }
 
@@ -208,12 +209,9 @@ impl HostIo {
             }
             Ok::<_, reqwest::Error>((body, false))
         };
-        let (body, truncated) = tokio::time::timeout(self.remaining()?, read_capped)
-            .await
-            .map_err(|_| http::Error::Timeout)?
-            .map_err(|e| {
-                http::Error::Transport(format!("reading the reply: {}", e.without_url()))
-            })?;
+        let (body, truncated) = read_capped.await.map_err(|e| {
+            http::Error::Transport(format!("reading the reply: {}", e.without_url()))
+        })?;
         Ok(http::Response {
             status,
             headers,

@@ -128,7 +128,7 @@ mod tests {
         let pattern: HostPattern = allowed.parse().unwrap();
         HostIo {
             channel: "test".into(),
-            allow: AllowList::resolve(&[pattern], |_| None),
+            allow: std::sync::Arc::new(AllowList::resolve(&[pattern], |_| None)),
             secrets: Secrets::new(),
             client: reqwest::Client::new(),
             limits: Limits::default(),

@@ -7,10 +7,12 @@
 
 mod allow;
 mod cache;
+mod deadline;
 mod engine;
 mod error;
 mod fetch;
 mod info;
+mod keeper;
 mod mail;
 pub mod manage;
 mod registry;

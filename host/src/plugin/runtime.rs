@@ -1,11 +1,13 @@
 //! The runtime that loads plugins and runs every call in a fresh sandbox.
 
-use super::allow::AllowList;
+use super::allow::{AllowList, HostPattern};
 use super::cache::CompileCache;
+use super::deadline::Deadlines;
 use super::engine::{self, CONCURRENT_SENDS, EpochTicker};
 use super::error::{DeliveryError, LoadError};
 use super::info::PluginInfo;
-use super::sandbox::{self, HostIo, SendState};
+use super::keeper::{Keeper, Prepared};
+use super::sandbox::{HostIo, SendState};
 use super::secrets::Secrets;
 use super::wit_v0_1 as v0_1;
 use crate::notification::Notification;
@@ -16,8 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Engine, Trap};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime::{Engine, Store, Trap};
 
 /// What one call into a plugin may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +59,9 @@ struct Shared {
     client: reqwest::Client,
     limits: Limits,
     cache: Option<CompileCache>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
+    deadlines: Arc<Deadlines>,
+    keeper: Keeper,
     _ticker: EpochTicker,
 }
 
@@ -113,7 +116,14 @@ impl Runtime {
             .cache_dir
             .as_deref()
             .map(|d| CompileCache::new(d, &engine));
-        let ticker = EpochTicker::start(&engine);
+        let deadlines = Arc::new(Deadlines::default());
+        let ticker = EpochTicker::start(&engine, deadlines.clone());
+        let keeper = {
+            let (client, limits) = (client.clone(), options.limits);
+            Keeper::new(engine.clone(), move || {
+                new_io(&client, limits, "", Arc::default(), Secrets::new())
+            })
+        };
         Ok(Runtime {
             shared: Arc::new(Shared {
                 engine,
@@ -121,7 +131,9 @@ impl Runtime {
                 client,
                 limits: options.limits,
                 cache,
-                permits: Semaphore::new(CONCURRENT_SENDS as usize),
+                permits: Arc::new(Semaphore::new(CONCURRENT_SENDS as usize)),
+                deadlines,
+                keeper,
                 _ticker: ticker,
             }),
         })
@@ -163,9 +175,9 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Imports(e.to_string()))?;
-        let pre = Bindings::new(&wit_version, pre)?;
-        let io = new_io(rt, "load", AllowList::default(), Secrets::new());
-        let info = match invoke(rt, &pre, io, Call::Info).await {
+        let prepared = Arc::new(Prepared::new(Bindings::new(&wit_version, pre)?));
+        let io = rt.io("load", Arc::default(), Secrets::new());
+        let info = match invoke(rt, &prepared, io, Call::Info).await {
             Ok(Answer::Info(info)) => info,
             Ok(_) => unreachable!("info answers info"),
             Err(e) => return Err(LoadError::Trap(e.to_string())),
@@ -176,7 +188,8 @@ impl Runtime {
             sha256,
             wit_version,
             size: wasm.len(),
-            pre,
+            prepared,
+            allow_memo: Default::default(),
             rt: self.shared.clone(),
         })
     }
@@ -218,18 +231,43 @@ pub struct Plugin {
     sha256: String,
     wit_version: String,
     size: usize,
-    pre: Bindings,
+    prepared: Arc<Prepared>,
+    /// Recent allow lists, by the values of the settings they depend on.
+    allow_memo: std::sync::Mutex<Vec<AllowMemo>>,
     rt: Arc<Shared>,
 }
+
+/// The values of the settings an allow list was resolved from, and the list.
+type AllowMemo = (Vec<Option<String>>, Arc<AllowList>);
+
+fn same_values<'a>(seen: &[Option<String>], now: impl Iterator<Item = Option<&'a str>>) -> bool {
+    let mut count = 0;
+    for (i, value) in now.enumerate() {
+        if seen.get(i).map(Option::as_deref) != Some(value) {
+            return false;
+        }
+        count = i + 1;
+    }
+    count == seen.len()
+}
+
+/// Allow lists a plugin remembers (one per channel instance using it, for
+/// the usual handful of instances).
+const ALLOW_MEMO: usize = 16;
 
 /// A component's entry points, by the version of `mcp-push:channel` it was
 /// built for: one module per WIT version (`wit_v0_1`, ...), each converting
 /// between its own types and the host's. When 0.2 comes it adds a variant
 /// (and its interfaces to the linker) beside this one, so that 0.1
 /// components keep loading.
-enum Bindings {
+pub(crate) enum Bindings {
     /// Any 0.1.x: wasmtime matches 0.1.x names to the host's 0.1.0 by semver.
     V0_1(v0_1::PluginPre<SendState>),
+}
+
+/// A component instantiated in a store, by the version it was built for.
+pub(crate) enum Instance {
+    V0_1(v0_1::Plugin),
 }
 
 impl Bindings {
@@ -244,6 +282,15 @@ impl Bindings {
         Err(LoadError::WrongVersion {
             found: format!("mcp-push:channel@{version}"),
         })
+    }
+
+    pub(crate) async fn instantiate(
+        &self,
+        store: &mut Store<SendState>,
+    ) -> wasmtime::Result<Instance> {
+        match self {
+            Bindings::V0_1(pre) => Ok(Instance::V0_1(pre.instantiate_async(store).await?)),
+        }
     }
 }
 
@@ -285,6 +332,12 @@ impl Plugin {
         &self.wit_version
     }
 
+    /// Whether a sandbox is instantiated and waiting for this plugin's next
+    /// send (made after a send, off its path; see `keeper`).
+    pub fn spare_ready(&self) -> bool {
+        self.prepared.has_spare()
+    }
+
     /// The hosts a channel instance with these settings may reach.
     pub fn allow_list(&self, settings: &[SettingValue]) -> AllowList {
         AllowList::resolve(&self.info.allowed_hosts, |key| {
@@ -295,10 +348,41 @@ impl Plugin {
         })
     }
 
+    /// [`Plugin::allow_list`], remembered for the last few settings seen: a
+    /// channel sends with the same settings every time, and resolving them
+    /// parses URLs.
+    fn remembered_allow_list(&self, settings: &[SettingValue]) -> Arc<AllowList> {
+        let value = |key: &str| {
+            settings
+                .iter()
+                .find(|s| s.key == key)
+                .map(|s| s.value.as_str())
+        };
+        let used = || {
+            self.info.allowed_hosts.iter().filter_map(|p| match p {
+                HostPattern::Setting(key) => Some(value(key)),
+                _ => None,
+            })
+        };
+        let mut memo = self.allow_memo.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, list)) = memo.iter().find(|(seen, _)| same_values(seen, used())) {
+            return list.clone();
+        }
+        let list = Arc::new(self.allow_list(settings));
+        if memo.len() >= ALLOW_MEMO {
+            memo.remove(0);
+        }
+        memo.push((
+            used().map(|v| v.map(str::to_string)).collect(),
+            list.clone(),
+        ));
+        list
+    }
+
     /// Ask the plugin to turn a one-line URL into settings.
     pub async fn parse_url(&self, url: &str) -> Result<Vec<(String, String)>, String> {
-        let io = new_io(&self.rt, "config", AllowList::default(), Secrets::new());
-        match invoke(&self.rt, &self.pre, io, Call::ParseUrl(url)).await {
+        let io = self.rt.io("config", Arc::default(), Secrets::new());
+        match invoke(&self.rt, &self.prepared, io, Call::ParseUrl(url)).await {
             Ok(Answer::ParseUrl(r)) => r,
             Ok(_) => unreachable!("parse-url answers parse-url"),
             Err(e) => Err(e.to_string()),
@@ -326,11 +410,18 @@ impl Plugin {
                 (s.key.clone(), value)
             })
             .collect();
-        let io = new_io(&self.rt, channel, self.allow_list(settings), secrets);
+        let io = self
+            .rt
+            .io(channel, self.remembered_allow_list(settings), secrets);
         // Errors are described with the secrets as the call left them, which
         // include the parts `secrets.split` made during it.
-        let (answer, secrets) =
-            invoke_keeping_secrets(&self.rt, &self.pre, io, Call::Send(&args, msg, previous)).await;
+        let (answer, secrets) = invoke_keeping_secrets(
+            &self.rt,
+            &self.prepared,
+            io,
+            Call::Send(&args, msg, previous),
+        )
+        .await;
         match answer {
             Ok(Answer::Send(result)) => result,
             Ok(_) => unreachable!("send answers send"),
@@ -340,14 +431,27 @@ impl Plugin {
     }
 }
 
-fn new_io(rt: &Shared, channel: &str, allow: AllowList, secrets: Secrets) -> HostIo {
+impl Shared {
+    /// The host state of one call, its deadline starting now.
+    fn io(&self, channel: &str, allow: Arc<AllowList>, secrets: Secrets) -> HostIo {
+        new_io(&self.client, self.limits, channel, allow, secrets)
+    }
+}
+
+fn new_io(
+    client: &reqwest::Client,
+    limits: Limits,
+    channel: &str,
+    allow: Arc<AllowList>,
+    secrets: Secrets,
+) -> HostIo {
     HostIo {
         channel: channel.to_string(),
         allow,
         secrets,
-        client: rt.client.clone(),
-        limits: rt.limits,
-        deadline: Instant::now() + rt.limits.deadline,
+        client: client.clone(),
+        limits,
+        deadline: Instant::now() + limits.deadline,
         fetches: 0,
         log_lines: 0,
     }
@@ -357,33 +461,44 @@ fn new_io(rt: &Shared, channel: &str, allow: AllowList, secrets: Secrets) -> Hos
 /// without end) ends here as a [`DeliveryError`].
 async fn invoke(
     rt: &Shared,
-    pre: &Bindings,
+    prepared: &Arc<Prepared>,
     io: HostIo,
     call: Call<'_>,
 ) -> Result<Answer, DeliveryError> {
-    invoke_keeping_secrets(rt, pre, io, call).await.0
+    invoke_keeping_secrets(rt, prepared, io, call).await.0
 }
 
 /// [`invoke`], also handing back the call's secrets as it left them.
 async fn invoke_keeping_secrets(
     rt: &Shared,
-    pre: &Bindings,
+    prepared: &Arc<Prepared>,
     io: HostIo,
     call: Call<'_>,
 ) -> (Result<Answer, DeliveryError>, Secrets) {
     let limits = rt.limits;
-    let _permit = rt
+    let permit = rt
         .permits
-        .acquire()
+        .clone()
+        .acquire_owned()
         .await
         .expect("the semaphore is never closed");
-    let stderr = MemoryOutputPipe::new(16 << 10);
-    let mut store = sandbox::new_store(&rt.engine, io, stderr.clone());
+    // Sends keep a spare sandbox ready for the plugin's next send; loading
+    // and parsing URLs do not (a start loads every plugin once).
+    let refill = matches!(call, Call::Send(..)).then(|| Arc::downgrade(prepared));
+    let deadline = io.deadline;
+    let sandbox = prepared.sandbox(&rt.engine, io);
+    let mut store = sandbox.store;
+    // Ticks counted from now, not from when a spare was made.
+    store.set_epoch_deadline(1);
+    let instance = sandbox.instance;
     let run = async {
-        Ok::<_, wasmtime::Error>(match pre {
-            Bindings::V0_1(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
-                let ch = instance.mcp_push_channel_channel();
+        let instance = match instance {
+            Some(instance) => instance,
+            None => prepared.pre.instantiate(&mut store).await?,
+        };
+        Ok::<_, wasmtime::Error>(match instance {
+            Instance::V0_1(plugin) => {
+                let ch = plugin.mcp_push_channel_channel();
                 match call {
                     Call::Info => Answer::Info(v0_1::info(ch.call_info(&mut store).await?)),
                     Call::ParseUrl(url) => {
@@ -405,9 +520,12 @@ async fn invoke_keeping_secrets(
         })
     };
     // The epoch callback stops a running guest at the deadline; this outer
-    // timeout covers time spent in host calls, with a little slack so the
-    // guest's own interrupt is the usual way out.
-    let outcome = tokio::time::timeout(limits.deadline + Duration::from_millis(250), run).await;
+    // one covers time spent in host calls (fetches), with a little slack so
+    // that the guest's own interrupt is the usual way out of a busy loop.
+    let outcome = rt
+        .deadlines
+        .within(deadline + Duration::from_millis(250), run)
+        .await;
     let answer = match outcome {
         Err(_) => Err(DeliveryError::Timeout(limits.deadline)),
         Ok(Ok(answer)) => Ok(answer),
@@ -415,12 +533,20 @@ async fn invoke_keeping_secrets(
             "it ran out of memory (limit {} MiB)",
             limits.memory_bytes >> 20
         ))),
-        Ok(Err(e)) => Err(classify(&e, &limits, &stderr)),
+        Ok(Err(e)) => Err(classify(&e, &limits, &store.data().stderr)),
     };
-    (answer, store.into_data().io.secrets)
+    let secrets = std::mem::take(&mut store.data_mut().io.secrets);
+    // Tearing the store down (resetting its memory, returning its pool slot)
+    // is the keeper's job, after the caller has its answer.
+    rt.keeper.retire(store, permit, refill);
+    (answer, secrets)
 }
 
-fn classify(e: &wasmtime::Error, limits: &Limits, stderr: &MemoryOutputPipe) -> DeliveryError {
+fn classify(
+    e: &wasmtime::Error,
+    limits: &Limits,
+    stderr: &wasmtime_wasi::p2::pipe::MemoryOutputPipe,
+) -> DeliveryError {
     if let Some(Trap::Interrupt) = e.downcast_ref::<Trap>() {
         return DeliveryError::Timeout(limits.deadline);
     }

@@ -6,6 +6,7 @@ use super::runtime::Limits;
 use super::secrets::Secrets;
 use super::wit_v0_1::{crypto, log, types};
 use hmac::{Hmac, Mac};
+use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, ResourceLimiter, Store, UpdateDeadline};
@@ -21,6 +22,8 @@ pub(crate) struct SendState {
     table: ResourceTable,
     pub limiter: Limiter,
     pub io: HostIo,
+    /// What the guest wrote to stderr: a Rust guest's panic message.
+    pub stderr: MemoryOutputPipe,
 }
 
 /// Caps a call's memory and remembers that it did, so that a failure can be
@@ -83,7 +86,7 @@ impl WasiView for SendState {
 pub(crate) struct HostIo {
     /// The channel instance, for log lines.
     pub channel: String,
-    pub allow: AllowList,
+    pub allow: Arc<AllowList>,
     pub secrets: Secrets,
     pub client: reqwest::Client,
     pub limits: Limits,
@@ -137,11 +140,14 @@ pub(crate) fn cap_text(text: &mut String, max: usize) {
     }
 }
 
-pub(crate) fn new_store(engine: &Engine, io: HostIo, stderr: MemoryOutputPipe) -> Store<SendState> {
+/// A store for one call. The deadline is read from `io` when the call runs,
+/// so a store made ahead of time (see `keeper`) takes the call's own.
+pub(crate) fn new_store(engine: &Engine, io: HostIo) -> Store<SendState> {
     // No files, environment, arguments or sockets: only clocks, random and a
     // small stderr buffer that keeps a panic message for the error report.
+    let stderr = MemoryOutputPipe::new(16 << 10);
     let wasi = WasiCtxBuilder::new()
-        .stderr(stderr)
+        .stderr(stderr.clone())
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)
@@ -150,7 +156,6 @@ pub(crate) fn new_store(engine: &Engine, io: HostIo, stderr: MemoryOutputPipe) -
         memory_bytes: io.limits.memory_bytes,
         memory_refused: false,
     };
-    let deadline = io.deadline;
     let mut store = Store::new(
         engine,
         SendState {
@@ -158,14 +163,17 @@ pub(crate) fn new_store(engine: &Engine, io: HostIo, stderr: MemoryOutputPipe) -
             table: ResourceTable::new(),
             limiter,
             io,
+            stderr,
         },
     );
     store.limiter(|s| &mut s.limiter);
     // Every tick a running guest yields to the executor (so a busy plugin
     // never holds a worker thread), and past the deadline it is stopped.
+    // Counted from now, so that instantiation (which runs start functions)
+    // does not yield at its first check; a call sets it again when it starts.
     store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(move |_| {
-        if Instant::now() >= deadline {
+    store.epoch_deadline_callback(|ctx| {
+        if Instant::now() >= ctx.data().io.deadline {
             Ok(UpdateDeadline::Interrupt)
         } else {
             Ok(UpdateDeadline::Yield(1))

@@ -49,7 +49,6 @@ impl secrets::Host for HostIo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::allow::AllowList;
     use crate::plugin::runtime::Limits;
     use crate::plugin::secrets::Secrets;
     use std::time::Instant;
@@ -58,7 +57,7 @@ mod tests {
         let _ = rustls::crypto::ring::default_provider().install_default();
         HostIo {
             channel: "test".into(),
-            allow: AllowList::default(),
+            allow: Default::default(),
             secrets,
             client: reqwest::Client::new(),
             limits: Limits::default(),

@@ -99,10 +99,11 @@ enum BodyKind {
 }
 
 fn body_kind(content_type: &str) -> BodyKind {
-    let ct = content_type.to_ascii_lowercase();
-    if ct.contains("json") {
+    let ct = content_type.as_bytes();
+    let has = |word: &[u8]| ct.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word));
+    if has(b"json") {
         BodyKind::Json
-    } else if ct.contains("x-www-form-urlencoded") {
+    } else if has(b"x-www-form-urlencoded") {
         BodyKind::Form
     } else {
         BodyKind::Text
@@ -112,7 +113,10 @@ fn body_kind(content_type: &str) -> BodyKind {
 /// The body when the user gave no template.
 fn default_body(content_type: &str, title: &str, content: &str) -> String {
     match body_kind(content_type) {
-        BodyKind::Json => json!({ "title": title, "content": content }).to_string(),
+        // `to_string` on a `Value` goes through `fmt`; `to_string(&value)`
+        // writes the bytes straight out.
+        BodyKind::Json => serde_json::to_string(&json!({ "title": title, "content": content }))
+            .unwrap_or_default(),
         BodyKind::Form => form_encode(&[("title", title), ("content", content)]),
         BodyKind::Text if title.is_empty() => content.to_string(),
         BodyKind::Text => format!("{title}\n\n{content}"),
@@ -150,7 +154,7 @@ fn render_body(
     for (key, value) in pairs {
         object.insert(key.to_string(), json_value(value, title, content));
     }
-    Ok(Value::Object(object).to_string())
+    Ok(serde_json::to_string(&Value::Object(object)).unwrap_or_default())
 }
 
 /// A template value that is JSON in its own right (`{"a": "$title"}`, `3`,

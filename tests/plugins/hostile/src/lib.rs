@@ -3,6 +3,10 @@
 
 use mcp_push_sdk::encode::base64;
 use mcp_push_sdk::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Sends this instance has started: a store used twice would show 2.
+static CALLS: AtomicU32 = AtomicU32::new(0);
 
 struct Hostile;
 
@@ -17,7 +21,7 @@ impl Channel for Hostile {
         .setting(
             Setting::new(
                 "mode",
-                "ok, loop, membomb, undeclared, redirect, bigbody, leak, panic, fetches, split",
+                "ok, count, loop, membomb, undeclared, redirect, bigbody, leak, panic, fetches, split",
             )
             .required(),
         )
@@ -28,6 +32,7 @@ impl Channel for Hostile {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
+        let calls = CALLS.fetch_add(1, Ordering::Relaxed) + 1;
         let url = settings.require("url")?;
         let target = settings.get_or("target", "http://localhost:9/");
         match settings.require("mode")? {
@@ -38,6 +43,7 @@ impl Channel for Hostile {
                     .error_for_status()?;
                 Ok(Receipt::id("hostile-ok"))
             }
+            "count" => Ok(Receipt::id(format!("call {calls}"))),
             "loop" => {
                 let mut n: u64 = 0;
                 loop {

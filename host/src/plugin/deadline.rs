@@ -1,0 +1,164 @@
+//! Call deadlines, kept by the epoch thread.
+//!
+//! A tokio timer wakes the runtime's driver (a write to an eventfd, then an
+//! extra turn of the event loop) whenever it becomes the earliest timer, which
+//! every call's deadline does on an otherwise quiet runtime: that was a few
+//! microseconds of every send. Deadlines here cost a lock to register and to
+//! drop; the epoch thread, which ticks anyway, wakes the ones that expired.
+//! They fire up to one tick late, which is nothing next to a 15 s deadline.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Poll, Waker};
+use std::time::Instant;
+
+/// The deadline passed before the future finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Elapsed;
+
+#[derive(Default)]
+pub(crate) struct Deadlines {
+    next_id: AtomicU64,
+    waiting: Mutex<HashMap<u64, (Instant, Waker)>>,
+}
+
+impl Deadlines {
+    /// Run `fut` until it finishes or `deadline` passes, whichever is first.
+    pub async fn within<F: Future>(&self, deadline: Instant, fut: F) -> Result<F::Output, Elapsed> {
+        let mut fut = pin!(fut);
+        let mut entry = Entry {
+            deadlines: self,
+            id: None,
+        };
+        std::future::poll_fn(move |cx| {
+            if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Ok(out));
+            }
+            if Instant::now() >= deadline {
+                return Poll::Ready(Err(Elapsed));
+            }
+            entry.register(deadline, cx.waker());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Wake every future whose deadline is `now` or earlier (the epoch thread
+    /// calls this on every tick).
+    pub fn expire(&self, now: Instant) {
+        let mut due = Vec::new();
+        {
+            let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+            if waiting.is_empty() {
+                return;
+            }
+            waiting.retain(|_, (at, waker)| {
+                if *at <= now {
+                    due.push(waker.clone());
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        // Woken outside the lock: a waker may run code that registers again.
+        for waker in due {
+            waker.wake();
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.waiting.lock().unwrap().len()
+    }
+}
+
+/// One future's place in [`Deadlines`], removed when the future is dropped.
+struct Entry<'a> {
+    deadlines: &'a Deadlines,
+    id: Option<(u64, Waker)>,
+}
+
+impl Entry<'_> {
+    fn register(&mut self, deadline: Instant, waker: &Waker) {
+        if let Some((_, known)) = &self.id
+            && known.will_wake(waker)
+        {
+            return;
+        }
+        let id = match &self.id {
+            Some((id, _)) => *id,
+            None => self.deadlines.next_id.fetch_add(1, Ordering::Relaxed),
+        };
+        self.deadlines
+            .waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, (deadline, waker.clone()));
+        self.id = Some((id, waker.clone()));
+    }
+}
+
+impl Drop for Entry<'_> {
+    fn drop(&mut self) {
+        if let Some((id, _)) = self.id.take() {
+            self.deadlines
+                .waiting
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn finishes_before_or_expires_at_the_deadline() {
+        let deadlines = Arc::new(Deadlines::default());
+        let far = Instant::now() + Duration::from_secs(60);
+        assert_eq!(deadlines.within(far, async { 7 }).await, Ok(7));
+        assert_eq!(
+            deadlines.len(),
+            0,
+            "a finished future leaves nothing behind"
+        );
+
+        // A future that never finishes ends when the ticker expires it.
+        let ticker = {
+            let deadlines = deadlines.clone();
+            std::thread::spawn(move || {
+                for _ in 0..100 {
+                    std::thread::sleep(Duration::from_millis(5));
+                    deadlines.expire(Instant::now());
+                }
+            })
+        };
+        let soon = Instant::now() + Duration::from_millis(50);
+        let started = Instant::now();
+        let out = deadlines.within(soon, std::future::pending::<()>()).await;
+        assert_eq!(out, Err(Elapsed));
+        assert!(Instant::now() >= soon, "not before the deadline");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(deadlines.len(), 0);
+        ticker.join().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_dropped_future_unregisters() {
+        let deadlines = Deadlines::default();
+        let far = Instant::now() + Duration::from_secs(60);
+        let fut = deadlines.within(far, std::future::pending::<()>());
+        // Polled once (registers), then dropped.
+        let out = tokio::time::timeout(Duration::from_millis(10), fut).await;
+        assert!(out.is_err());
+        assert_eq!(deadlines.len(), 0);
+    }
+}
