@@ -171,19 +171,8 @@ async fn per_send(addr: SocketAddr) {
         assert!(r.is_err(), "a send with no request budget must fail");
         tokio::task::yield_now().await;
     }
-    let mut diffs: Vec<f64> = wasm
-        .iter()
-        .zip(&native)
-        .map(|(w, n)| us(*w) - us(*n))
-        .collect();
-    diffs.sort_by(f64::total_cmp);
-    let paired = diffs[diffs.len() / 2];
-    let mut after_diffs: Vec<f64> = wasm_and_after
-        .iter()
-        .zip(&native)
-        .map(|(w, n)| us(*w) - us(*n))
-        .collect();
-    after_diffs.sort_by(f64::total_cmp);
+    let paired = median_difference(&wasm, &native);
+    let paired_after = median_difference(&wasm_and_after, &native);
     let (w, n) = (median(&mut wasm), median(&mut native));
     println!("per send, {SENDS} sends to a loopback keep-alive server:");
     println!(
@@ -211,7 +200,7 @@ async fn per_send(addr: SocketAddr) {
     );
     println!(
         "  overhead with the keeper's work after the send (teardown + next instantiation) {:.1} µs (median of paired differences)",
-        after_diffs[after_diffs.len() / 2]
+        paired_after
     );
 }
 
@@ -262,6 +251,13 @@ fn startup() {
         "  warm cache  median {:>8.1} ms   (target at most 25 ms)",
         us(median(&mut warm)) / 1000.0
     );
+}
+
+/// The median of `a[i] - b[i]`, in µs.
+fn median_difference(a: &[Duration], b: &[Duration]) -> f64 {
+    let mut diffs: Vec<f64> = a.iter().zip(b).map(|(a, b)| us(*a) - us(*b)).collect();
+    diffs.sort_by(f64::total_cmp);
+    diffs[diffs.len() / 2]
 }
 
 fn median(v: &mut [Duration]) -> Duration {
