@@ -5,6 +5,21 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Drop the outer build's flags and wrappers (clippy's, coverage's): they are
+/// for the host target, not for a nested cargo building components.
+pub fn without_outer_build(cmd: &mut Command) {
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_BUILD_TARGET",
+    ] {
+        cmd.env_remove(var);
+    }
+}
+
 /// Build `packages` (package names) with the `plugin` profile into
 /// `target_dir`, and return the path of each component, in order.
 pub fn build_components(
@@ -27,20 +42,8 @@ pub fn build_components(
     for p in packages {
         cmd.args(["-p", p]);
     }
-    // The outer build's flags and wrappers (clippy's, coverage's) are for the
-    // host target, not for the components.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CLIPPY_ARGS",
-    ] {
-        cmd.env_remove(var);
-    }
+    without_outer_build(&mut cmd);
+    cmd.env_remove("CARGO_TARGET_DIR").env_remove("CLIPPY_ARGS");
     let status = cmd
         .status()
         .map_err(|e| format!("cannot run cargo to build components: {e}"))?;

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+use support::mcp_client::rt;
 use support::{Mock, Reply, Run, Sandbox, minor_wasm, webhook_wasm};
 
 /// The token the end-to-end channel is configured with: must reach the mock
@@ -56,18 +57,9 @@ fn cargo(dir: &Path, args: &[&str]) -> (Run, Duration) {
         .args(args)
         .arg("--offline")
         .env("CARGO_TARGET_DIR", author_target_dir());
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_BUILD_TARGET",
-        "CARGO_MANIFEST_DIR",
-        "CARGO_PKG_NAME",
-    ] {
-        cmd.env_remove(var);
-    }
+    support::wasm_build::without_outer_build(&mut cmd);
+    cmd.env_remove("CARGO_MANIFEST_DIR")
+        .env_remove("CARGO_PKG_NAME");
     let started = Instant::now();
     let run = support::run(cmd);
     (run, started.elapsed())
@@ -242,15 +234,6 @@ async fn send_to_acme(client: &Peer, title: &str) -> CallToolResult {
         json!({"title": title, "content": "from a hot-loaded plugin", "channels": ["acme-alerts"]}),
     )
     .await
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 // ---------------------------------------------------------------------------

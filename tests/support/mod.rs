@@ -15,7 +15,7 @@ pub mod mcp_client;
 pub mod services;
 pub mod smtp;
 #[path = "../../host/wasm_build.rs"]
-mod wasm_build;
+pub mod wasm_build;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 

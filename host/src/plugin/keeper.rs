@@ -67,7 +67,9 @@ impl Prepared {
 }
 
 /// Tears used stores down and makes spares, as tasks on the caller's runtime.
-pub(crate) struct Keeper {
+pub(crate) struct Keeper(Arc<Inner>);
+
+struct Inner {
     engine: Engine,
     /// The host state a spare waits with (replaced when a call takes it).
     blank: Box<dyn Fn() -> HostIo + Send + Sync>,
@@ -76,11 +78,11 @@ pub(crate) struct Keeper {
 
 impl Keeper {
     pub fn new(engine: Engine, blank: impl Fn() -> HostIo + Send + Sync + 'static) -> Keeper {
-        Keeper {
+        Keeper(Arc::new(Inner {
             engine,
             blank: Box::new(blank),
             spares: Arc::new(AtomicUsize::new(0)),
-        }
+        }))
     }
 
     /// Tear `store` down after the caller has its answer, then make
@@ -100,58 +102,45 @@ impl Keeper {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let spare = refill.map(|refill| {
-            (
-                refill,
-                self.engine.clone(),
-                (self.blank)(),
-                self.spares.clone(),
-            )
-        });
+        let keeper = self.0.clone();
         runtime.spawn(async move {
             // The used store goes first: its pool slot (with the component's
             // memory image still mapped) is then the one the spare gets.
             drop(store);
             drop(permit);
-            if let Some((refill, engine, blank, spares)) = spare {
-                make_spare(refill, engine, blank, spares).await;
+            if let Some(prepared) = refill.and_then(|w| w.upgrade()) {
+                keeper.make_spare(&prepared).await;
             }
         });
     }
 }
 
-async fn make_spare(
-    refill: Weak<Prepared>,
-    engine: Engine,
-    blank: HostIo,
-    spares: Arc<AtomicUsize>,
-) {
-    let Some(prepared) = refill.upgrade() else {
-        return;
-    };
-    if prepared.lock().is_some() {
-        return;
-    }
-    let Some(counted) = Counted::take(&spares) else {
-        return;
-    };
-    let mut store = sandbox::new_store(&engine, blank);
-    match prepared.pre.instantiate(&mut store).await {
-        Ok(instance) => {
-            let spare = Spare {
-                sandbox: Sandbox {
-                    store,
-                    instance: Some(instance),
-                },
-                _counted: counted,
-            };
-            // Another send may have made one meanwhile; one is enough.
-            let mut slot = prepared.lock();
-            if slot.is_none() {
-                *slot = Some(spare);
-            }
+impl Inner {
+    async fn make_spare(&self, prepared: &Prepared) {
+        if prepared.has_spare() {
+            return;
         }
-        Err(e) => tracing::debug!("instantiating a spare sandbox failed: {e:#}"),
+        let Some(counted) = Counted::take(&self.spares) else {
+            return;
+        };
+        let mut store = sandbox::new_store(&self.engine, (self.blank)());
+        match prepared.pre.instantiate(&mut store).await {
+            Ok(instance) => {
+                let spare = Spare {
+                    sandbox: Sandbox {
+                        store,
+                        instance: Some(instance),
+                    },
+                    _counted: counted,
+                };
+                // Another send may have made one meanwhile; one is enough.
+                let mut slot = prepared.lock();
+                if slot.is_none() {
+                    *slot = Some(spare);
+                }
+            }
+            Err(e) => tracing::debug!("instantiating a spare sandbox failed: {e:#}"),
+        }
     }
 }
 

@@ -52,17 +52,18 @@ impl HostIo {
                 self.secrets.fill(server.password.as_deref().unwrap_or("")),
             ));
         }
+        // The call's deadline bounds the whole exchange (see
+        // `runtime::invoke`); lettre's own timeout covers each socket step.
         let transport = builder.build();
-        match tokio::time::timeout(remaining, transport.send(message)).await {
-            Err(_) => Err(mail::Error::Timeout),
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) if e.is_timeout() => Err(mail::Error::Timeout),
+        match transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_timeout() => Err(mail::Error::Timeout),
             // Permanent replies, and what the client cannot do with this
             // server (no STARTTLS offered): sending again cannot help.
-            Ok(Err(e)) if e.is_permanent() || e.is_client() => {
+            Err(e) if e.is_permanent() || e.is_client() => {
                 Err(mail::Error::Rejected(self.describe_error(&e)))
             }
-            Ok(Err(e)) => Err(mail::Error::Unavailable(self.describe_error(&e))),
+            Err(e) => Err(mail::Error::Unavailable(self.describe_error(&e))),
         }
     }
 
