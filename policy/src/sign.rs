@@ -1,0 +1,86 @@
+//! What the host's HMAC may be computed over for a component.
+//!
+//! A MAC whose key is exactly a secret is what signing needs (DingTalk signs
+//! with the bot secret) and tells the component nothing it could not get by
+//! guessing the secret and computing the MAC itself. Anything else turns the
+//! host into an oracle: a key of chosen text around a secret is an equality
+//! and length test (HMAC pads short keys with zeros, so `secret` and
+//! `secret\0` give the same MAC), and a secret inside a message keyed by
+//! known text is a plain hash of it. So: no secret at all; or the key is one
+//! whole secret and the message holds no other; or Feishu's documented key,
+//! a decimal timestamp, a newline, then the secret and nothing after it.
+
+use crate::secrets::Secrets;
+
+/// The key and message to compute the MAC over (secrets put in), or why the
+/// host refuses.
+pub fn mac_input(secrets: &Secrets, key: &[u8], msg: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let in_key = secrets.placeholders_in(key);
+    let in_msg = secrets.placeholders_in(msg);
+    let unknown = |bytes: &[u8], known: &[&str]| {
+        Secrets::looks_secret(bytes) && known.is_empty()
+    };
+    if unknown(key, &in_key) || unknown(msg, &in_msg) {
+        return Err("a placeholder that is not one of this call's secrets".into());
+    }
+    if in_key.is_empty() && in_msg.is_empty() {
+        return Ok((key.to_vec(), msg.to_vec()));
+    }
+    let [secret] = in_key.as_slice() else {
+        return Err(if in_key.is_empty() {
+            "a secret in the message of a MAC needs that secret as the key".into()
+        } else {
+            "a MAC key holds one secret".into()
+        });
+    };
+    let whole = key == secret.as_bytes();
+    let feishu = key
+        .strip_suffix(secret.as_bytes())
+        .and_then(|p| p.strip_suffix(b"\n"))
+        .is_some_and(|ts| (1..=20).contains(&ts.len()) && ts.iter().all(u8::is_ascii_digit));
+    if !whole && !feishu {
+        return Err(
+            "a MAC key is a secret by itself (or a timestamp, a newline and the secret)".into(),
+        );
+    }
+    if in_msg.iter().any(|p| p != secret) {
+        return Err("the message of a MAC may hold only the key's own secret".into());
+    }
+    if feishu && !in_msg.is_empty() {
+        return Err("a timestamped MAC key takes a message without secrets".into());
+    }
+    Ok((secrets.fill_bytes(key), secrets.fill_bytes(msg)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_keys_that_are_a_secret() {
+        let mut s = Secrets::new();
+        let a = s.add("a", "secret-a");
+        let b = s.add("b", "secret-b");
+        let ok = |k: String, m: String| mac_input(&s, k.as_bytes(), m.as_bytes());
+        // DingTalk: key = secret, message = "{ms}\n{secret}".
+        let (k, m) = ok(a.clone(), format!("1700000000000\n{a}")).unwrap();
+        assert_eq!((k.as_slice(), m.as_slice()), (&b"secret-a"[..], &b"1700000000000\nsecret-a"[..]));
+        // Feishu: key = "{s}\n{secret}", empty message.
+        assert_eq!(ok(format!("1700000000\n{a}"), String::new()).unwrap().0, b"1700000000\nsecret-a");
+        // No secrets: plain.
+        assert!(ok("k".into(), "m".into()).is_ok());
+        // Oracles.
+        for (k, m) in [
+            (format!("{a}\0"), String::new()),
+            (format!("x{a}"), String::new()),
+            (format!("{a}{b}"), String::new()),
+            ("known".to_string(), a.clone()),
+            (a.clone(), b.clone()),
+            (format!("1\n{a}"), a.clone()),
+            (format!("12a\n{a}"), String::new()),
+            ("MCPPUSHSECRET_forged".to_string(), String::new()),
+        ] {
+            assert!(ok(k.clone(), m.clone()).is_err(), "{k:?} / {m:?}");
+        }
+    }
+}
