@@ -10,8 +10,6 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 
 pub const PREFIX: &str = "MCPPUSHSECRET_";
-/// `PREFIX`, 20 random letters or digits, `_`.
-const PLACEHOLDER_LEN: usize = PREFIX.len() + 21;
 
 #[derive(Debug, Clone)]
 struct Secret {
@@ -201,7 +199,7 @@ mod tests {
         let mut s = Secrets::new();
         let p = s.add("token", "hunter22");
         assert!(p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        assert_eq!(p.len(), PLACEHOLDER_LEN);
+        assert_eq!(p.len(), PREFIX.len() + 21);
         assert_eq!(s.fill(&format!("a{p}b")), "ahunter22b");
         assert_eq!(s.fill_bytes(format!("{p}{p}").as_bytes()), b"hunter22hunter22");
         assert_eq!(s.describe(&format!("x {p} hunter22")), "x <secret:token> <secret:token>");

@@ -106,7 +106,11 @@ impl Shapes {
                 let items: Vec<String> = value
                     .splitn(MAX_ITEMS, sep.as_str())
                     .enumerate()
-                    .map(|(i, item)| secrets.add(&format!("{key}[{i}]"), item))
+                    // An empty item stays empty, so `a,,b` keeps its shape.
+                    .map(|(i, item)| match item {
+                        "" => String::new(),
+                        _ => secrets.add(&format!("{key}[{i}]"), item),
+                    })
                     .collect();
                 // The whole value stays masked as one secret too.
                 secrets.add(key, value);

@@ -42,7 +42,7 @@ pub mod bindings {
         // `sdk/wit` links to the workspace's `wit/`, so the SDK carries the
         // contract wherever it is used from (a path dependency, a package).
         path: "wit",
-        world: "plugin",
+        world: "shaped-plugin",
         pub_export_macro: true,
         default_bindings_module: "mcp_push_sdk::bindings",
         export_macro_name: "export",
@@ -89,6 +89,13 @@ pub trait Channel {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError>;
+
+    /// What the host may look at in the values of secret settings, and what
+    /// it hands over in clear (see [`secrets::Shape`]). Most channels need
+    /// none: a secret used whole reaches them as one placeholder.
+    fn shapes() -> Vec<secrets::Shape> {
+        Vec::new()
+    }
 }
 
 /// Export a type implementing [`Channel`] as the component's `channel` interface.
@@ -118,7 +125,13 @@ macro_rules! export_channel {
                 }
             }
 
-    $crate::bindings::export!(__McpPushExport with_types_in $crate::bindings);
+            impl $crate::bindings::exports::mcp_push::channel::shapes::Guest for __McpPushExport {
+                fn shapes() -> Vec<$crate::secrets::Shape> {
+                    <$ty as $crate::Channel>::shapes()
+                }
+            }
+
+            $crate::bindings::export!(__McpPushExport with_types_in $crate::bindings);
         };
 
         /// The channel's entry points in a native build, for tests.
@@ -129,6 +142,7 @@ macro_rules! export_channel {
                 info: <$ty as $crate::Channel>::info,
                 parse_url: <$ty as $crate::Channel>::parse_url,
                 send: <$ty as $crate::Channel>::send,
+                shapes: <$ty as $crate::Channel>::shapes,
             }
         }
     };
@@ -144,12 +158,14 @@ pub struct NativeChannel {
     pub info: fn() -> ChannelInfo,
     pub parse_url: fn(&str) -> Result<Pairs, String>,
     pub send: fn(&Settings, &Message) -> Result<Receipt, SendError>,
+    pub shapes: fn() -> Vec<secrets::Shape>,
 }
 
 /// `use mcp_push_sdk::prelude::*;` brings in what a channel file usually needs.
 pub mod prelude {
     pub use crate::encode::{form_encode, url_encode};
     pub use crate::reply::{Check, Expect};
+    pub use crate::secrets::Shape;
     pub use crate::template::{Escape, fill};
     pub use crate::text::{CUT_MARKER, Limit, split, truncate};
     pub use crate::url::{OneLine, Pairs};

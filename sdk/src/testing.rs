@@ -14,7 +14,9 @@
 //!   ([`hmac_sha256_base64`]);
 //! - a request to a host the channel did not declare in `allowed-hosts` is
 //!   denied, and at most [`MAX_REQUESTS`] requests are allowed per send;
-//! - `secrets::split` and `secrets::starts_with` look at the values.
+//! - a secret setting's declared shapes ([`crate::Channel::shapes`]) are
+//!   applied as the host applies them (`KEY.form`, `KEY.GROUP`), and the
+//!   legacy `secrets::split`/`starts_with` answer only what they declare.
 //!
 //! ```ignore
 //! use mcp_push_sdk::testing::{Harness, Reply, message};
@@ -31,6 +33,7 @@
 use crate::bindings::mcp_push::channel::http as wit;
 use crate::bindings::mcp_push::channel::mail as wit_mail;
 use crate::{Channel, ChannelInfo, Format, Message, Priority, Receipt, SendError, Settings};
+use mcp_push_policy::{AllowList, HostPattern, Secrets, Shapes};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -38,7 +41,24 @@ use std::rc::Rc;
 /// The host's per-send request budget (HTTP and mail together).
 pub const MAX_REQUESTS: usize = 8;
 
-const PREFIX: &str = "MCPPUSHSECRET_";
+use mcp_push_policy::PREFIX;
+
+/// The SDK's shape as the policy crate checks and applies it.
+fn policy_shape(s: crate::secrets::Shape) -> mcp_push_policy::Shape {
+    mcp_push_policy::Shape {
+        key: s.key,
+        separator: s.separator,
+        forms: s
+            .forms
+            .into_iter()
+            .map(|f| mcp_push_policy::Form {
+                name: f.name,
+                pattern: f.pattern,
+                public: f.public,
+            })
+            .collect(),
+    }
+}
 
 /// A message with the given title and body, plain text, normal priority.
 pub fn message(title: &str, body: &str) -> Message {
@@ -159,16 +179,14 @@ pub struct SentMail {
     pub email: crate::mail::Email,
 }
 
-struct Secret {
-    key: String,
-    placeholder: String,
-    value: String,
-}
-
 #[derive(Default)]
 struct State {
-    secrets: Vec<Secret>,
-    allowed: Vec<String>,
+    /// The host's own rules (placeholders, masking, shapes, allow lists,
+    /// what a MAC may be keyed with) come from `mcp-push-policy`, the crate
+    /// the host uses: the harness does not copy them.
+    secrets: Secrets,
+    shapes: Shapes,
+    allow: AllowList,
     replies: VecDeque<Reply>,
     requests: Vec<Sent>,
     on_the_wire: Vec<Sent>,
@@ -180,41 +198,8 @@ struct State {
 }
 
 impl State {
-    fn placeholder_for(&mut self, key: &str, value: &str) -> String {
-        let n = self.secrets.len();
-        let tag: String = key.chars().filter(char::is_ascii_alphanumeric).collect();
-        let mut random = format!("{tag}{n}");
-        while random.len() < 20 {
-            random.push('X');
-        }
-        let placeholder = format!("{PREFIX}{random}_");
-        self.secrets.push(Secret {
-            key: key.into(),
-            placeholder: placeholder.clone(),
-            value: value.into(),
-        });
-        placeholder
-    }
-
     fn fill(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for s in &self.secrets {
-            out = out.replace(&s.placeholder, &s.value);
-        }
-        out
-    }
-
-    fn fill_bytes(&self, bytes: &[u8]) -> Vec<u8> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => self.fill(text).into_bytes(),
-            Err(_) => {
-                let mut out = bytes.to_vec();
-                for s in &self.secrets {
-                    out = replace_bytes(&out, s.placeholder.as_bytes(), s.value.as_bytes());
-                }
-                out
-            }
-        }
+        self.secrets.fill(text)
     }
 
     fn spend(&mut self) -> Result<(), String> {
@@ -227,13 +212,10 @@ impl State {
         Ok(())
     }
 
-    fn allows(&self, host: &str) -> bool {
-        self.allowed
-            .iter()
-            .any(|pattern| match pattern.strip_prefix("*.") {
-                Some(domain) => host.ends_with(&format!(".{domain}")),
-                None => pattern == host,
-            })
+    fn deny(&mut self, why: String) -> String {
+        let why = self.secrets.describe(&why);
+        self.denied.push(why.clone());
+        why
     }
 
     fn fetch(&mut self, req: &wit::Request) -> Result<wit::Response, wit::Error> {
@@ -249,16 +231,26 @@ impl State {
             header_lines: req.header_lines.clone(),
         };
         self.requests.push(sent);
-        let host = host_of(&req.url).unwrap_or_default();
-        if !self.allows(&host) {
-            let why = format!(
-                "{host:?} is not one of the channel's allowed hosts ({})",
-                self.allowed.join(", ")
-            );
-            self.denied.push(why.clone());
+        let (host, port) = match url::Url::parse(&self.fill(&req.url)) {
+            Ok(u) => (
+                u.host_str().unwrap_or_default().to_string(),
+                u.port_or_known_default().unwrap_or(0),
+            ),
+            Err(e) => {
+                let why = self.deny(format!("invalid URL {}: {e}", req.url));
+                return Err(wit::Error::Transport(why));
+            }
+        };
+        if !self.allow.allows(&host, port) {
+            let why = self.deny(format!(
+                "{host}:{port} is not one of the channel's allowed hosts ({})",
+                self.allow.describe().join(", ")
+            ));
             return Err(wit::Error::Denied(why));
         }
-        self.spend().map_err(wit::Error::Denied)?;
+        if let Err(why) = self.spend() {
+            return Err(wit::Error::Denied(self.deny(why)));
+        }
         let wire = self.wire(req);
         self.on_the_wire.push(wire);
         let reply = self.replies.pop_front().unwrap_or_else(|| {
@@ -277,22 +269,12 @@ impl State {
                 headers,
                 // A reply that echoes a secret reaches the channel with the
                 // placeholder, as from the host.
-                body: self.hide(&body),
+                body: self.secrets.hide_bytes(&body),
                 truncated: false,
             }),
             Reply::Timeout => Err(wit::Error::Timeout),
             Reply::Transport(why) => Err(wit::Error::Transport(why)),
         }
-    }
-
-    fn hide(&self, body: &[u8]) -> Vec<u8> {
-        let mut out = body.to_vec();
-        for s in &self.secrets {
-            if s.value.len() >= 4 {
-                out = replace_bytes(&out, s.value.as_bytes(), s.placeholder.as_bytes());
-            }
-        }
-        out
     }
 
     /// The request as the host puts it on the wire.
@@ -323,43 +305,16 @@ impl State {
             method: req.method.clone(),
             url: self.fill(&req.url),
             headers,
-            body: self.fill_bytes(&req.body),
+            body: self.secrets.fill_bytes(&req.body),
             basic_auth: None,
             header_lines: None,
         }
     }
 }
 
-fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    if from.is_empty() {
-        return hay.to_vec();
-    }
-    let mut out = Vec::with_capacity(hay.len());
-    let mut i = 0;
-    while i < hay.len() {
-        if hay[i..].starts_with(from) {
-            out.extend_from_slice(to);
-            i += from.len();
-        } else {
-            out.push(hay[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 /// The host of a URL (`https://user@host:8080/x` → `host`), lowercased.
 fn host_of(value: &str) -> Option<String> {
-    let value = value.trim();
-    let rest = value.split_once("://").map_or(value, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next()?
-    } else {
-        authority.split(':').next()?
-    };
-    (!host.is_empty()).then(|| host.trim_end_matches('.').to_ascii_lowercase())
+    mcp_push_policy::allow::host_of(value)
 }
 
 thread_local! {
@@ -397,36 +352,49 @@ impl StateRef<'_> {
         self.0.fetch(req)
     }
 
+    /// As the host: the MAC only when the key is a secret by itself (see
+    /// `mcp_push_policy::sign`); otherwise an empty list and a denial noted.
     pub fn hmac_sha256(&mut self, key: &[u8], msg: &[u8]) -> Vec<u8> {
-        hmac(&self.0.fill_bytes(key), &self.0.fill_bytes(msg))
+        match mcp_push_policy::sign::mac_input(&self.0.secrets, key, msg) {
+            Ok((key, msg)) => hmac(&key, &msg),
+            Err(why) => {
+                self.0.deny(format!("hmac-sha256 refused: {why}"));
+                Vec::new()
+            }
+        }
     }
 
+    /// As the host answers components built before shapes.
     pub fn starts_with(&mut self, text: &str, prefix: &str) -> bool {
-        self.0.fill(text).starts_with(prefix)
+        match self.0.secrets.whole(text).map(str::to_string) {
+            None if !Secrets::looks_secret(text.as_bytes()) => text.starts_with(prefix),
+            Some(key) if self.0.shapes.declares_prefix(&key, prefix) => {
+                self.0.fill(text).starts_with(prefix)
+            }
+            _ => false,
+        }
     }
 
+    /// As the host answers components built before shapes.
     pub fn split(&mut self, text: &str, separator: &str, reveal: &[u32]) -> Vec<String> {
         if separator.is_empty() {
             return vec![text.to_string()];
         }
-        let key = self
-            .0
-            .secrets
-            .iter()
-            .find(|s| text.contains(&s.placeholder))
-            .map_or("secret".to_string(), |s| format!("{}[part]", s.key));
-        let value = self.0.fill(text);
-        value
-            .split(separator)
-            .enumerate()
-            .map(|(i, part)| {
-                if reveal.contains(&(i as u32)) || part.is_empty() {
-                    part.to_string()
-                } else {
-                    self.0.placeholder_for(&key, part)
-                }
-            })
-            .collect()
+        match self.0.secrets.whole(text).map(str::to_string) {
+            None if !Secrets::looks_secret(text.as_bytes()) => {
+                text.split(separator).map(String::from).collect()
+            }
+            Some(key) if self.0.shapes.declares_separator(&key, separator) => {
+                let _ = reveal;
+                let value = self.0.fill(text);
+                value
+                    .split(separator)
+                    .enumerate()
+                    .map(|(i, part)| self.0.secrets.add(&format!("{key}[{i}]"), part))
+                    .collect()
+            }
+            _ => vec![text.to_string()],
+        }
     }
 
     pub fn send_mail(
@@ -434,14 +402,18 @@ impl StateRef<'_> {
         server: &crate::mail::Server,
         email: &crate::mail::Email,
     ) -> Result<(), wit_mail::Error> {
-        let host = server.host.to_ascii_lowercase();
-        if !self.0.allows(&host) {
-            return Err(wit_mail::Error::Denied(format!(
-                "{host:?} is not one of the channel's allowed hosts ({})",
-                self.0.allowed.join(", ")
-            )));
+        let host = self.0.fill(&server.host).to_ascii_lowercase();
+        if !self.0.allow.allows(&host, server.port) {
+            let why = format!(
+                "{host}:{} is not one of the channel's allowed hosts ({})",
+                server.port,
+                self.0.allow.describe().join(", ")
+            );
+            return Err(wit_mail::Error::Denied(self.0.deny(why)));
         }
-        self.0.spend().map_err(wit_mail::Error::Denied)?;
+        if let Err(why) = self.0.spend() {
+            return Err(wit_mail::Error::Denied(self.0.deny(why)));
+        }
         self.0.mails.push(SentMail {
             server: server.clone(),
             email: email.clone(),
@@ -463,20 +435,32 @@ pub struct Harness {
     info: ChannelInfo,
     send: fn(&Settings, &Message) -> Result<Receipt, SendError>,
     parse_url: fn(&str) -> Result<crate::Pairs, String>,
-    /// (key, value as the channel sees it, real value)
-    settings: Vec<(String, String, String)>,
+    /// (key, the settings the channel sees for it, real value)
+    settings: Vec<(String, Vec<(String, String)>, String)>,
     state: Rc<RefCell<State>>,
 }
 
 impl Harness {
     /// A harness for channel `C`, with no settings and no replies yet.
+    /// Panics when the channel's shapes are refused, as the host would refuse
+    /// to load it.
     pub fn new<C: Channel>() -> Harness {
+        let info = C::info();
+        let shapes = Shapes::new(
+            C::shapes().into_iter().map(policy_shape).collect(),
+            |key| info.settings.iter().any(|s| s.key == key && s.secret),
+        )
+        .unwrap_or_else(|e| panic!("the host would refuse this channel: {e}"));
+        let state = State {
+            shapes,
+            ..State::default()
+        };
         Harness {
-            info: C::info(),
+            info,
             send: C::send,
             parse_url: C::parse_url,
             settings: Vec::new(),
-            state: Rc::default(),
+            state: Rc::new(RefCell::new(state)),
         }
     }
 
@@ -498,9 +482,11 @@ impl Harness {
         };
         self.settings.retain(|(k, _, _)| k != key);
         let seen = if spec.secret {
-            self.state.borrow_mut().placeholder_for(key, value)
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            state.shapes.apply(key, value, &mut state.secrets)
         } else {
-            value.to_string()
+            vec![(key.to_string(), value.to_string())]
         };
         self.settings.push((key.into(), seen, value.into()));
         self
@@ -514,12 +500,12 @@ impl Harness {
 
     /// The placeholder the channel sees for secret setting `key`.
     pub fn placeholder(&self, key: &str) -> String {
-        self.state
-            .borrow()
-            .secrets
+        self.settings
             .iter()
-            .find(|s| s.key == key)
-            .map(|s| s.placeholder.clone())
+            .find(|(k, _, _)| k == key)
+            .and_then(|(_, seen, _)| seen.first())
+            .filter(|(_, v)| v.starts_with(PREFIX))
+            .map(|(_, v)| v.clone())
             .unwrap_or_else(|| panic!("no secret setting `{key}` was set"))
     }
 
@@ -533,8 +519,16 @@ impl Harness {
             let given = self.settings.iter().find(|(k, _, _)| *k == spec.key);
             match (given, &spec.default) {
                 (Some((k, seen, real)), _) => {
-                    pairs.push((k.clone(), seen.clone()));
+                    pairs.extend(seen.iter().cloned());
                     values.push((k.clone(), real.clone()));
+                    // Public parts of a secret's form are settings too (an
+                    // allowed host may name one).
+                    values.extend(
+                        seen.iter()
+                            .skip(1)
+                            .filter(|(_, v)| !v.starts_with(PREFIX))
+                            .cloned(),
+                    );
                 }
                 (None, Some(default)) => {
                     pairs.push((spec.key.clone(), default.clone()));
@@ -553,18 +547,21 @@ impl Harness {
         {
             let mut state = self.state.borrow_mut();
             state.spent = 0;
-            state.allowed = self
+            let patterns: Vec<HostPattern> = self
                 .info
                 .allowed_hosts
                 .iter()
-                .filter_map(|h| match h.strip_prefix("setting:") {
-                    Some(key) => values
-                        .iter()
-                        .find(|(k, _)| k == key)
-                        .and_then(|(_, v)| host_of(v)),
-                    None => Some(h.to_ascii_lowercase()),
+                .map(|h| {
+                    h.parse()
+                        .unwrap_or_else(|e| panic!("the host would refuse this channel: {e}"))
                 })
                 .collect();
+            state.allow = AllowList::resolve(&patterns, |key| {
+                values
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.as_str())
+            });
         }
         let _installed = Installed::new(&self.state);
         (self.send)(&Settings::from(pairs), msg)

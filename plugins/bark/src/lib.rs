@@ -2,7 +2,6 @@
 //! `barks://`): the official server or a self-hosted one.
 
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::secrets;
 
 struct Bark;
 
@@ -34,7 +33,7 @@ impl Channel for Bark {
         )
         .setting(Setting::new("url", "URL opened on tap").env(&["BARK_URL"]))
         .allow_host("api.day.app")
-        .allow_host("setting:push")
+        .allow_host("setting:push.origin")
         .schemes(&["bark", "barks"])
     }
 
@@ -62,11 +61,15 @@ impl Channel for Bark {
             .done()
     }
 
+    /// A device key, or the URL of a self-hosted server whose origin is
+    /// not secret (the host tells which; the key stays a secret).
+    fn shapes() -> Vec<Shape> {
+        vec![Shape::url_with_public_origin("push")]
+    }
+
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let push = settings.require("push")?;
-        // The value is a secret: the host says whether it is a URL.
-        let url = if secrets::starts_with(push, "http://") || secrets::starts_with(push, "https://")
-        {
+        let url = if settings.get("push.form") == Some("url") {
             push.trim_end_matches('/').to_string()
         } else {
             format!("https://api.day.app/{push}")

@@ -3,7 +3,6 @@
 //! others to sctapi.ftqq.com.
 
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::secrets;
 
 struct ServerChan;
 
@@ -44,9 +43,15 @@ impl Channel for ServerChan {
         Pairs::new().set("key", u.host).done()
     }
 
+    /// A ServerChan³ SendKey (`sctp{uid}t…`) names its server by the uid,
+    /// which the host hands over in clear; the rest of the key stays secret.
+    fn shapes() -> Vec<Shape> {
+        vec![Shape::new("key").form("sc3", r"sctp(?P<uid>[0-9]+)t.*", &["uid"])]
+    }
+
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let key = settings.require("key")?;
-        let url = match (settings.get("api_url"), sc3_uid(key)) {
+        let url = match (settings.get("api_url"), settings.get("key.uid")) {
             (Some(_), Some(_)) => format!("{}/send/{key}.send", settings.base_url("api_url", "")?),
             (Some(_), None) => format!("{}/{key}.send", settings.base_url("api_url", "")?),
             (None, Some(uid)) => format!("https://{uid}.push.ft07.com/send/{key}.send"),
@@ -70,17 +75,6 @@ impl Channel for ServerChan {
     }
 }
 
-/// The uid of a ServerChan³ SendKey (`sctp{uid}t...`), asked of the host since
-/// the key is a secret; only the digits are revealed.
-fn sc3_uid(key: &str) -> Option<String> {
-    if !secrets::starts_with(key, "sctp") {
-        return None;
-    }
-    let parts = secrets::split(key, "t", &[1]);
-    let uid = parts.get(1)?.strip_prefix('p')?;
-    (!uid.is_empty() && uid.chars().all(|c| c.is_ascii_digit())).then(|| uid.to_string())
-}
-
 export_channel!(ServerChan);
 
 #[cfg(test)]
@@ -88,9 +82,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_uid_of_sc3_keys() {
-        assert_eq!(sc3_uid("sctp1234tABCDEF").as_deref(), Some("1234"));
-        assert_eq!(sc3_uid("SCT99999TxyzT"), None);
+    fn sc3_keys_go_to_their_uid_server_and_stay_secret() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<ServerChan>()
+            .setting("key", "sctp1234tABCDEF")
+            .reply(Reply::json(200, json!({"code": 0})));
+        h.send(&message("t", "b")).unwrap();
+        let req = &h.requests()[0];
+        assert!(req.url.starts_with("https://1234.push.ft07.com/send/"), "{}", req.url);
+        assert!(!req.url.contains("ABCDEF"), "the key reached the channel: {}", req.url);
+        assert_eq!(
+            h.on_the_wire()[0].url,
+            "https://1234.push.ft07.com/send/sctp1234tABCDEF.send"
+        );
+        let h = Harness::new::<ServerChan>()
+            .setting("key", "SCT99999TxyzT")
+            .reply(Reply::json(200, json!({"code": 0})));
+        h.send(&message("t", "b")).unwrap();
+        assert_eq!(
+            h.on_the_wire()[0].url,
+            "https://sctapi.ftqq.com/SCT99999TxyzT.send"
+        );
         assert_eq!(
             ServerChan::parse_url("schan://SCTabc").unwrap()[0].1,
             "SCTabc"

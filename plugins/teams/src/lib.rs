@@ -23,7 +23,12 @@ impl Channel for Teams {
                 .required()
                 .secret(),
         )
-        .allow_host("setting:webhook_url")
+        .allow_host("setting:webhook_url.origin")
+    }
+
+    /// The URL is a secret (its path holds the token); its origin is not.
+    fn shapes() -> Vec<Shape> {
+        vec![Shape::url_with_public_origin("webhook_url")]
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {

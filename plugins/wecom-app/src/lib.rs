@@ -5,7 +5,6 @@
 
 use mcp_push_sdk::prelude::*;
 use mcp_push_sdk::reply::{lookup, text_of};
-use mcp_push_sdk::secrets;
 
 struct WeComApp;
 
@@ -35,16 +34,33 @@ impl Channel for WeComApp {
         .allow_host("setting:origin")
     }
 
+    /// QYWX_AM packs `corpid,corpsecret,touser,agentid[,media_id]`: the host
+    /// hands over touser, agentid and media_id in clear (the JSON needs
+    /// agentid as a number); corpid and corpsecret stay secret.
+    fn shapes() -> Vec<Shape> {
+        vec![Shape::new("am").form(
+            "am",
+            r"(?P<corpid>[^,]*),(?P<corpsecret>[^,]*),(?P<touser>[^,]*),(?P<agentid>[^,]*)(?:,(?P<media>.*))?",
+            &["touser", "agentid", "media"],
+        )]
+    }
+
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let origin = settings.base_url("origin", OFFICIAL)?;
-        // corpid and corpsecret stay secret; touser, agentid and media_id are
-        // revealed, since the JSON needs agentid as a number.
-        let parts = secrets::split(settings.require("am")?, ",", &[2, 3, 4]);
-        let [corp_id, corp_secret, to_user, agent_id, rest @ ..] = parts.as_slice() else {
+        settings.require("am")?;
+        if settings.get("am.form").is_none() {
             return Err(SendError::Config(
                 "setting `am` (QYWX_AM) must be corpid,corpsecret,touser,agentid[,media_id]".into(),
             ));
-        };
+        }
+        let part = |name: &str| settings.get(&format!("am.{name}")).unwrap_or_default();
+        let (corp_id, corp_secret, to_user, agent_id) = (
+            part("corpid"),
+            part("corpsecret"),
+            part("touser"),
+            part("agentid"),
+        );
+        let rest: Vec<&str> = settings.get("am.media").into_iter().collect();
         let agent_id: i64 = agent_id.trim().parse().map_err(|_| {
             SendError::Config(format!(
                 "setting `am` (QYWX_AM): agentid must be a number, not {agent_id:?}"

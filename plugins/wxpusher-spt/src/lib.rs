@@ -2,7 +2,6 @@
 //! comma-separated).
 
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::secrets;
 
 struct WxPusherSpt;
 
@@ -28,11 +27,18 @@ impl Channel for WxPusherSpt {
         .allow_host("setting:api_url")
     }
 
+    /// A list of SPTs: each item gets its own placeholder.
+    fn shapes() -> Vec<Shape> {
+        vec![Shape::new("spt_list").list(",")]
+    }
+
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        // Each SPT stays a secret of its own.
-        let spts: Vec<String> = secrets::split(settings.require("spt_list")?, ",", &[])
-            .into_iter()
+        // Each SPT is a placeholder of its own (see `shapes`).
+        let spts: Vec<String> = settings
+            .require("spt_list")?
+            .split(',')
             .filter(|s| !s.is_empty())
+            .map(String::from)
             .collect();
         if spts.len() > 10 {
             return Err(SendError::Config(format!(
