@@ -4,9 +4,7 @@
 use std::io::Write;
 use std::sync::{OnceLock, RwLock};
 
-/// Values shorter than this are not redacted: replacing every "1" or "on" in
-/// the output would hide more than it protects.
-pub const MIN_SECRET_LEN: usize = 4;
+pub use mcp_push_policy::MIN_SECRET_LEN;
 
 const MASK: &str = "***";
 
@@ -16,25 +14,31 @@ fn secrets() -> &'static RwLock<Vec<String>> {
     SECRETS.get_or_init(|| RwLock::new(Vec::new()))
 }
 
-/// Remember secret values so that [`redact`] masks them from now on.
+/// Remember secret values so that [`redact`] masks them from now on, in
+/// every form the process may write them in (escaped, URL-encoded, a header
+/// block's values, a URL's password and query values: see
+/// `mcp_push_policy::masks`).
 pub fn register<I: IntoIterator<Item = String>>(values: I) {
     let mut list = secrets().write().unwrap_or_else(|e| e.into_inner());
     for v in values {
-        if v.len() >= MIN_SECRET_LEN && !list.contains(&v) {
-            list.push(v);
+        for form in mcp_push_policy::masks::forms(&v) {
+            if !list.contains(&form) {
+                list.push(form);
+            }
         }
     }
     // Longest first, so a secret that contains another is masked whole.
     list.sort_by_key(|s| std::cmp::Reverse(s.len()));
 }
 
-/// `text` with every registered secret value replaced by `***`.
+/// `text` with every registered secret, in any ASCII case, replaced by `***`.
 pub fn redact(text: &str) -> String {
+    use mcp_push_policy::masks::{contains_ignore_case, replace_ignore_case};
     let list = secrets().read().unwrap_or_else(|e| e.into_inner());
     let mut out = text.to_string();
     for s in list.iter() {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), MASK);
+        if contains_ignore_case(&out, s) {
+            out = replace_ignore_case(&out, s, MASK);
         }
     }
     out

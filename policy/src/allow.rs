@@ -224,7 +224,12 @@ mod tests {
         assert!("*.0.0.1".parse::<HostPattern>().is_err());
         assert!("*.1".parse::<HostPattern>().is_err());
         let list = list(
-            &["api.example.com", "*.push.example.org", "setting:url", "relay.example:8443"],
+            &[
+                "api.example.com",
+                "*.push.example.org",
+                "setting:url",
+                "relay.example:8443",
+            ],
             "http://127.0.0.1:9/x",
         );
         assert!(list.allows("API.example.com.", 443));
@@ -234,7 +239,10 @@ mod tests {
         assert!(!list.allows("push.example.org", 443));
         assert!(!list.allows("evilpush.example.org", 443));
         assert!(list.allows("127.0.0.1", 9));
-        assert!(!list.allows("127.0.0.1", 22), "another port of the setting's host");
+        assert!(
+            !list.allows("127.0.0.1", 22),
+            "another port of the setting's host"
+        );
         assert!(!list.allows("localhost", 9));
         assert!(list.allows("relay.example", 8443));
         assert!(!list.allows("relay.example", 443));
@@ -242,8 +250,14 @@ mod tests {
 
     #[test]
     fn origins_of_settings() {
-        assert_eq!(origin_of("example.com:8080/path"), Some(("example.com".into(), Some(8080))));
-        assert_eq!(origin_of("https://h.example/x"), Some(("h.example".into(), Some(443))));
+        assert_eq!(
+            origin_of("example.com:8080/path"),
+            Some(("example.com".into(), Some(8080)))
+        );
+        assert_eq!(
+            origin_of("https://h.example/x"),
+            Some(("h.example".into(), Some(443)))
+        );
         assert_eq!(origin_of("smtp.qq.com"), Some(("smtp.qq.com".into(), None)));
         assert_eq!(origin_of("[::1]:25"), Some(("::1".into(), Some(25))));
         let l = list(&["setting:url"], "smtp.qq.com");

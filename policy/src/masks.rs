@@ -78,6 +78,64 @@ fn fragments(value: &str) -> Vec<String> {
     out
 }
 
+/// The credentials in a URL setting that is not itself secret (a webhook URL
+/// with `user:password@` or `?token=`): its password and the values of query
+/// parameters named like credentials, to mask wherever the process writes.
+pub fn url_credentials(value: &str) -> Vec<String> {
+    let Ok(url) = url::Url::parse(value.trim()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = url.password().map(decode).into_iter().collect();
+    out.extend(
+        url.query_pairs()
+            .filter(|(k, _)| looks_like_credential(k))
+            .map(|(_, v)| v.into_owned()),
+    );
+    out.retain(|v| v.len() >= MIN_SECRET_LEN);
+    out
+}
+
+/// A URL shown to people or agents: password and every query value as `***`
+/// (a query value's meaning is the service's, so none is assumed harmless).
+pub fn mask_url_credentials(value: &str) -> String {
+    let Ok(mut url) = url::Url::parse(value.trim()) else {
+        return value.to_string();
+    };
+    if !url.has_host() {
+        return value.to_string();
+    }
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, _)| (k.into_owned(), "***".to_string()))
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
+}
+
+/// Names of settings, parameters and headers that hold credentials.
+pub fn looks_like_credential(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "token",
+        "secret",
+        "passw",
+        "passwd",
+        "key",
+        "auth",
+        "sig",
+        "credential",
+        "session",
+        "ticket",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
 fn decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
@@ -122,7 +180,10 @@ mod tests {
     fn forms_cover_escaping_encoding_and_fragments() {
         let f = forms(r#"pa"ss\wörd/1"#);
         assert!(f.contains(&r#"pa\"ss\\wörd/1"#.to_string()), "{f:?}");
-        assert!(f.iter().any(|s| s.starts_with("pa%22ss%5Cw%C3%B6rd")), "{f:?}");
+        assert!(
+            f.iter().any(|s| s.starts_with("pa%22ss%5Cw%C3%B6rd")),
+            "{f:?}"
+        );
         let h = forms("Authorization: Bearer abc123\nX-Key: k3y-value");
         assert!(h.contains(&"Bearer abc123".to_string()));
         assert!(h.contains(&"k3y-value".to_string()));
@@ -135,8 +196,22 @@ mod tests {
     }
 
     #[test]
+    fn credentials_in_url_settings() {
+        let url = "http://bob:pw-Sekr3t@host.example/hook?token=qt-998877&format=json";
+        assert_eq!(url_credentials(url), vec!["pw-Sekr3t", "qt-998877"]);
+        assert_eq!(
+            mask_url_credentials(url),
+            "http://bob:***@host.example/hook?token=***&format=***"
+        );
+        assert_eq!(mask_url_credentials("not a url"), "not a url");
+    }
+
+    #[test]
     fn case_insensitive_replacement() {
-        assert_eq!(replace_ignore_case("x HuNtEr2 y hunter2", "hunter2", "*"), "x * y *");
+        assert_eq!(
+            replace_ignore_case("x HuNtEr2 y hunter2", "hunter2", "*"),
+            "x * y *"
+        );
         assert_eq!(replace_ignore_case("é hunter2é", "HUNTER2", "*"), "é *é");
         assert!(contains_ignore_case("MCPPUSH", "mcppush"));
     }

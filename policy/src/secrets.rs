@@ -147,7 +147,11 @@ impl Secrets {
         let mut all: Vec<(String, &str)> = self
             .list
             .iter()
-            .flat_map(|s| forms(&s.value).into_iter().map(move |f| (f, s.key.as_str())))
+            .flat_map(|s| {
+                forms(&s.value)
+                    .into_iter()
+                    .map(move |f| (f, s.key.as_str()))
+            })
             .collect();
         all.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
         for (form, key) in all {
@@ -201,8 +205,14 @@ mod tests {
         assert!(p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
         assert_eq!(p.len(), PREFIX.len() + 21);
         assert_eq!(s.fill(&format!("a{p}b")), "ahunter22b");
-        assert_eq!(s.fill_bytes(format!("{p}{p}").as_bytes()), b"hunter22hunter22");
-        assert_eq!(s.describe(&format!("x {p} hunter22")), "x <secret:token> <secret:token>");
+        assert_eq!(
+            s.fill_bytes(format!("{p}{p}").as_bytes()),
+            b"hunter22hunter22"
+        );
+        assert_eq!(
+            s.describe(&format!("x {p} hunter22")),
+            "x <secret:token> <secret:token>"
+        );
         assert_eq!(s.whole(&p), Some("token"));
         assert_eq!(s.whole(&format!("{p}x")), None);
         // A reply is not mangled by a secret too short to hide.

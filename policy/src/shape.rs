@@ -329,12 +329,20 @@ mod tests {
     #[test]
     fn bad_declarations_are_refused() {
         let not_secret = Shapes::new(
-            vec![Shape { key: "url".into(), separator: None, forms: vec![] }],
+            vec![Shape {
+                key: "url".into(),
+                separator: None,
+                forms: vec![],
+            }],
             |_| false,
         );
         assert!(not_secret.unwrap_err().contains("not one"));
         let bad_sep = Shapes::new(
-            vec![Shape { key: "k".into(), separator: Some("t".into()), forms: vec![] }],
+            vec![Shape {
+                key: "k".into(),
+                separator: Some("t".into()),
+                forms: vec![],
+            }],
             |_| true,
         );
         assert!(bad_sep.unwrap_err().contains("punctuation"));

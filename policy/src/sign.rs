@@ -17,9 +17,7 @@ use crate::secrets::Secrets;
 pub fn mac_input(secrets: &Secrets, key: &[u8], msg: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String> {
     let in_key = secrets.placeholders_in(key);
     let in_msg = secrets.placeholders_in(msg);
-    let unknown = |bytes: &[u8], known: &[&str]| {
-        Secrets::looks_secret(bytes) && known.is_empty()
-    };
+    let unknown = |bytes: &[u8], known: &[&str]| Secrets::looks_secret(bytes) && known.is_empty();
     if unknown(key, &in_key) || unknown(msg, &in_msg) {
         return Err("a placeholder that is not one of this call's secrets".into());
     }
@@ -64,9 +62,15 @@ mod tests {
         let ok = |k: String, m: String| mac_input(&s, k.as_bytes(), m.as_bytes());
         // DingTalk: key = secret, message = "{ms}\n{secret}".
         let (k, m) = ok(a.clone(), format!("1700000000000\n{a}")).unwrap();
-        assert_eq!((k.as_slice(), m.as_slice()), (&b"secret-a"[..], &b"1700000000000\nsecret-a"[..]));
+        assert_eq!(
+            (k.as_slice(), m.as_slice()),
+            (&b"secret-a"[..], &b"1700000000000\nsecret-a"[..])
+        );
         // Feishu: key = "{s}\n{secret}", empty message.
-        assert_eq!(ok(format!("1700000000\n{a}"), String::new()).unwrap().0, b"1700000000\nsecret-a");
+        assert_eq!(
+            ok(format!("1700000000\n{a}"), String::new()).unwrap().0,
+            b"1700000000\nsecret-a"
+        );
         // No secrets: plain.
         assert!(ok("k".into(), "m".into()).is_ok());
         // Oracles.

@@ -131,7 +131,7 @@ macro_rules! export_channel {
                 }
             }
 
-            $crate::bindings::export!(__McpPushExport with_types_in $crate::bindings);
+    $crate::bindings::export!(__McpPushExport with_types_in $crate::bindings);
         };
 
         /// The channel's entry points in a native build, for tests.

@@ -446,10 +446,9 @@ impl Harness {
     /// to load it.
     pub fn new<C: Channel>() -> Harness {
         let info = C::info();
-        let shapes = Shapes::new(
-            C::shapes().into_iter().map(policy_shape).collect(),
-            |key| info.settings.iter().any(|s| s.key == key && s.secret),
-        )
+        let shapes = Shapes::new(C::shapes().into_iter().map(policy_shape).collect(), |key| {
+            info.settings.iter().any(|s| s.key == key && s.secret)
+        })
         .unwrap_or_else(|e| panic!("the host would refuse this channel: {e}"));
         let state = State {
             shapes,

@@ -274,6 +274,11 @@ pub fn hostile_wasm() -> PathBuf {
     test_plugin("mcp-push-test-hostile")
 }
 
+/// The component that tries to learn secrets (tests/plugins/snoop).
+pub fn snoop_wasm() -> PathBuf {
+    test_plugin("mcp-push-test-snoop")
+}
+
 /// The editing test component (`can-edit`), built on first use.
 pub fn editor_wasm() -> PathBuf {
     test_plugin("mcp-push-test-editor")

@@ -41,7 +41,7 @@ impl Channel {
                 let v = if s.secret {
                     "***".to_string()
                 } else {
-                    s.value.clone()
+                    mcp_push_policy::masks::mask_url_credentials(&s.value)
                 };
                 (s.key.clone(), v)
             })
@@ -126,11 +126,16 @@ impl Config {
                 channels.push(ch);
             }
         }
+        // Secret settings, and the credentials inside URL settings that are
+        // not marked secret (`http://user:pw@host/hook?token=…`).
         crate::redact::register(channels.iter().flat_map(|c| {
-            c.settings
-                .iter()
-                .filter(|s| s.secret)
-                .map(|s| s.value.clone())
+            c.settings.iter().flat_map(|s| {
+                if s.secret {
+                    vec![s.value.clone()]
+                } else {
+                    mcp_push_policy::masks::url_credentials(&s.value)
+                }
+            })
         }));
         let mut skip_titles: Vec<String> = env
             .get("SKIP_PUSH_TITLE")

@@ -1,7 +1,8 @@
-//! The host side of `http.fetch`: allowed hosts on every hop, secrets put in
-//! only on the way out, a request budget and a body cap. The call's deadline
-//! bounds the fetch from outside (see `runtime::invoke`); a fetch started
-//! after it is refused here.
+//! The host side of `http.fetch`: allowed origins on every hop, secrets put
+//! in only on the way out and never carried to another origin by a redirect,
+//! a request budget that counts every hop, and a body cap. The call's
+//! deadline bounds the fetch from outside (see `runtime::invoke`); a fetch
+//! started after it is refused here.
 
 use super::sandbox::HostIo;
 use super::wit_v0_1::http;
@@ -15,6 +16,41 @@ use std::time::Instant;
 use url::Url;
 
 const MAX_REDIRECTS: usize = 5;
+
+/// Headers the host sets from the URL and the connection (RFC 9110 §7.2 and
+/// the hop-by-hop list of §7.6.1).
+const HOST_ONLY_HEADERS: [&str; 10] = [
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+];
+
+/// Whether the scheme or authority of the URL as the component wrote it
+/// holds a placeholder (a whole-URL secret such as a webhook URL, or a
+/// secret spliced into the host): then the host it reaches comes from a
+/// secret, and no message may name it.
+fn authority_from_secret(raw: &str) -> bool {
+    let rest = raw.split_once("://").map_or(raw, |(scheme, rest)| {
+        if mcp_push_policy::Secrets::looks_secret(scheme.as_bytes()) {
+            ""
+        } else {
+            rest
+        }
+    });
+    let authority = if raw.contains("://") {
+        rest.split(['/', '?', '#']).next().unwrap_or("")
+    } else {
+        raw
+    };
+    rest.is_empty() || mcp_push_policy::Secrets::looks_secret(authority.as_bytes())
+}
 
 impl http::Host for HostIo {
     async fn fetch(&mut self, req: http::Request) -> Result<http::Response, http::Error> {
@@ -42,17 +78,21 @@ impl HostIo {
                 self.secrets.describe(&req.url)
             ))
         })?;
-        self.check(&url, "")?;
+        self.check(&url, "", authority_from_secret(&req.url))?;
         let mut method = Method::from_bytes(req.method.as_bytes())
             .map_err(|_| http::Error::Transport(format!("invalid method {:?}", req.method)))?;
 
         let mut headers = HeaderMap::new();
+        // Headers that carry a secret: dropped on a hop to another origin,
+        // like Authorization and the user's header block.
+        let mut secret_headers = Vec::new();
         for (name, value) in &req.headers {
             let (name, value) = self.header(name, value)?;
+            if value.is_sensitive() {
+                secret_headers.push(name.clone());
+            }
             headers.append(name, value);
         }
-        // Names the user's header block set: dropped on a hop to another host,
-        // like Authorization, since they may carry credentials.
         let mut user_header_names = Vec::new();
         if let Some(lines) = &req.header_lines {
             let filled = self.secrets.fill(lines);
@@ -86,9 +126,14 @@ impl HostIo {
             headers.insert(AUTHORIZATION, value);
         }
         // Bytes: each redirect hop clones the body, which should not copy it.
+        let body_has_secret = !self.secrets.placeholders_in(&req.body).is_empty();
         let mut body = bytes::Bytes::from(self.secrets.fill_bytes(&req.body));
 
         for hop in 0..=MAX_REDIRECTS {
+            // Every hop is a request: the budget counts them all.
+            if hop > 0 {
+                self.spend_request().map_err(http::Error::Denied)?;
+            }
             let mut builder = self
                 .client
                 .request(method.clone(), url.clone())
@@ -115,20 +160,26 @@ impl HostIo {
                 let next = url
                     .join(location)
                     .map_err(|e| http::Error::Transport(format!("bad redirect location: {e}")))?;
-                self.check(&next, "redirect to ")?;
-                if status == StatusCode::SEE_OTHER
+                self.check(&next, "redirect to ", false)?;
+                let keeps_body = !(status == StatusCode::SEE_OTHER
                     || (matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
-                        && method == Method::POST)
-                {
+                        && method == Method::POST));
+                if !keeps_body {
                     method = Method::GET;
                     body = bytes::Bytes::new();
                     headers.remove(CONTENT_TYPE);
                     headers.remove(CONTENT_LENGTH);
                 }
                 if next.origin() != url.origin() {
+                    // No secret crosses to another origin, even one the
+                    // channel may reach: a body with a secret in it is not
+                    // sent again, and the component gets the redirect itself.
+                    if keeps_body && body_has_secret && !body.is_empty() {
+                        return self.read(resp).await;
+                    }
                     headers.remove(AUTHORIZATION);
                     headers.remove(COOKIE);
-                    for name in &user_header_names {
+                    for name in user_header_names.iter().chain(&secret_headers) {
                         headers.remove(name);
                     }
                 }
@@ -148,14 +199,21 @@ impl HostIo {
         }
     }
 
-    fn check(&self, url: &Url, what: &str) -> Result<(), http::Error> {
+    /// `from_secret`: the URL's scheme or authority came out of a secret,
+    /// so the reason must not quote them.
+    fn check(&self, url: &Url, what: &str, from_secret: bool) -> Result<(), http::Error> {
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(http::Error::Denied(format!(
-                "{what}{}: only http and https are allowed",
+            let scheme = if from_secret {
+                "a scheme taken from a secret setting"
+            } else {
                 url.scheme()
-            )));
+            };
+            return Err(http::Error::Denied(self.secrets.describe(&format!(
+                "{what}{scheme}: only http and https are allowed"
+            ))));
         }
-        match self.host_denied(url.host_str().unwrap_or(""), what) {
+        let port = url.port_or_known_default().unwrap_or(0);
+        match self.host_denied(url.host_str().unwrap_or(""), port, what, from_secret) {
             None => Ok(()),
             Some(why) => Err(http::Error::Denied(why)),
         }
@@ -164,6 +222,15 @@ impl HostIo {
     fn header(&self, name: &str, value: &str) -> Result<(HeaderName, HeaderValue), http::Error> {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| http::Error::Transport(format!("invalid header name {name:?}")))?;
+        if HOST_ONLY_HEADERS.contains(&name.as_str()) {
+            // `Host` would let a plugin route a request with secrets in it,
+            // sent to an allowed address, to another site behind a shared
+            // proxy or CDN; the others are the connection's, not the
+            // request's.
+            return Err(http::Error::Denied(format!(
+                "header {name} is set by the host, not by a channel"
+            )));
+        }
         let filled = self.secrets.fill(value);
         let is_secret = filled != value;
         let mut value = HeaderValue::from_str(&filled)

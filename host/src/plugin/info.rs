@@ -1,6 +1,7 @@
 //! What a plugin says about itself, checked before the host trusts it.
 
 use super::allow::HostPattern;
+use mcp_push_policy::{Shape, Shapes};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +27,9 @@ pub struct PluginInfo {
     /// Formats the channel renders beyond plain text (`text`, `markdown`,
     /// `html`); empty when it did not say.
     pub formats: Vec<String>,
+    /// What the host may look at in its secret settings' values, and hand
+    /// over in clear (see `mcp_push_policy::shape`).
+    pub shapes: Vec<Shape>,
 }
 
 impl PluginInfo {
@@ -40,6 +44,7 @@ pub(crate) fn validate(
     settings: &[SettingSpec],
     allowed_hosts: &[String],
     schemes: &[String],
+    shapes: &Shapes,
 ) -> Result<Vec<HostPattern>, String> {
     let id_ok = (1..=32).contains(&id.len())
         && id.starts_with(|c: char| c.is_ascii_lowercase())
@@ -88,14 +93,44 @@ pub(crate) fn validate(
     let mut patterns = Vec::with_capacity(allowed_hosts.len());
     for h in allowed_hosts {
         let p: HostPattern = h.parse()?;
-        if let HostPattern::Setting(key) = &p
-            && !settings.iter().any(|s| &s.key == key)
-        {
-            return Err(format!(
-                "allowed host {h:?} names a setting it does not declare"
-            ));
+        if let HostPattern::Setting(key) = &p {
+            check_setting_host(h, key, settings, shapes)?;
         }
         patterns.push(p);
     }
     Ok(patterns)
+}
+
+/// A `setting:` host must come from a value that is not secret: a setting
+/// the plugin does not mark secret, or a part of a secret's form that its
+/// shape declares public (`setting:webhook_url.origin`). Otherwise which
+/// hosts a channel may reach would tell the plugin about a secret, and a
+/// secret would be shown as a host name wherever allowed hosts are listed.
+fn check_setting_host(
+    pattern: &str,
+    key: &str,
+    settings: &[SettingSpec],
+    shapes: &Shapes,
+) -> Result<(), String> {
+    let (base, part) = match key.split_once('.') {
+        Some((base, part)) => (base, Some(part)),
+        None => (key, None),
+    };
+    let Some(spec) = settings.iter().find(|s| s.key == base) else {
+        return Err(format!(
+            "allowed host {pattern:?} names a setting it does not declare"
+        ));
+    };
+    match part {
+        None if spec.secret => Err(format!(
+            "allowed host {pattern:?} names secret setting {base:?}: a host must not come from a \
+             secret; declare a shape for it with a public part (e.g. `setting:{base}.origin`)"
+        )),
+        None => Ok(()),
+        Some(part) if spec.secret && shapes.is_public_part(base, part) => Ok(()),
+        Some(part) => Err(format!(
+            "allowed host {pattern:?} names {part:?}, which is not a public part of a declared \
+             shape of secret setting {base:?}"
+        )),
+    }
 }

@@ -29,7 +29,8 @@ impl HostIo {
     ) -> Result<(), mail::Error> {
         self.spend_request().map_err(mail::Error::Denied)?;
         let host = self.secrets.fill(&server.host);
-        if let Some(why) = self.host_denied(&host, "") {
+        let from_secret = mcp_push_policy::Secrets::looks_secret(server.host.as_bytes());
+        if let Some(why) = self.host_denied(&host, server.port, "", from_secret) {
             return Err(mail::Error::Denied(why));
         }
         let message = self.build_message(&email)?;
@@ -136,6 +137,7 @@ mod tests {
             deadline: Instant::now() + Duration::from_secs(5),
             fetches: 0,
             log_lines: 0,
+            shapes: Default::default(),
         }
     }
 
@@ -173,7 +175,7 @@ mod tests {
             .block_on(mail::Host::send(&mut io, server, email()))
             .unwrap_err();
         assert!(
-            matches!(&err, mail::Error::Denied(m) if m.contains("smtp.elsewhere.test is not an allowed host")),
+            matches!(&err, mail::Error::Denied(m) if m.contains("smtp.elsewhere.test:25 is not an allowed host")),
             "{err:?}"
         );
         // A bad address is refused before any connection.

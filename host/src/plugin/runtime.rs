@@ -11,6 +11,7 @@ use super::sandbox::{HostIo, SendState};
 use super::secrets::Secrets;
 use super::wit_v0_1 as v0_1;
 use crate::notification::Notification;
+use mcp_push_policy::Shapes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -182,8 +183,10 @@ impl Runtime {
             Ok(_) => unreachable!("info answers info"),
             Err(e) => return Err(LoadError::Trap(e.to_string())),
         };
+        let (info, shapes) = info.map_err(LoadError::BadInfo)?;
         Ok(Plugin {
-            info: info.map_err(LoadError::BadInfo)?,
+            info,
+            shapes: Arc::new(shapes),
             source,
             sha256,
             wit_version,
@@ -227,6 +230,8 @@ fn check_exports(engine: &Engine, component: &Component) -> Result<String, LoadE
 /// A loaded channel component.
 pub struct Plugin {
     info: PluginInfo,
+    /// `info.shapes`, checked and compiled.
+    shapes: Arc<Shapes>,
     source: PluginSource,
     sha256: String,
     wit_version: String,
@@ -262,12 +267,20 @@ const ALLOW_MEMO: usize = 16;
 /// components keep loading.
 pub(crate) enum Bindings {
     /// Any 0.1.x: wasmtime matches 0.1.x names to the host's 0.1.0 by semver.
-    V0_1(v0_1::PluginPre<SendState>),
+    /// `shapes` is an optional export.
+    V0_1 {
+        pre: wasmtime::component::InstancePre<SendState>,
+        channel: v0_1::ChannelIndices,
+        shapes: Option<v0_1::ShapesIndices>,
+    },
 }
 
 /// A component instantiated in a store, by the version it was built for.
 pub(crate) enum Instance {
-    V0_1(v0_1::Plugin),
+    V0_1 {
+        channel: v0_1::Channel,
+        shapes: Option<v0_1::ShapesExport>,
+    },
 }
 
 impl Bindings {
@@ -277,7 +290,11 @@ impl Bindings {
     ) -> Result<Self, LoadError> {
         let invalid = |e: wasmtime::Error| LoadError::Invalid(format!("{e:#}"));
         if v0_1::supports(version) {
-            return Ok(Bindings::V0_1(v0_1::PluginPre::new(pre).map_err(invalid)?));
+            return Ok(Bindings::V0_1 {
+                channel: v0_1::ChannelIndices::new(&pre).map_err(invalid)?,
+                shapes: v0_1::ShapesIndices::new(&pre).ok(),
+                pre,
+            });
         }
         Err(LoadError::WrongVersion {
             found: format!("mcp-push:channel@{version}"),
@@ -289,7 +306,20 @@ impl Bindings {
         store: &mut Store<SendState>,
     ) -> wasmtime::Result<Instance> {
         match self {
-            Bindings::V0_1(pre) => Ok(Instance::V0_1(pre.instantiate_async(store).await?)),
+            Bindings::V0_1 {
+                pre,
+                channel,
+                shapes,
+            } => {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                Ok(Instance::V0_1 {
+                    channel: channel.load(&mut *store, &instance)?,
+                    shapes: match shapes {
+                        Some(s) => Some(s.load(&mut *store, &instance)?),
+                        None => None,
+                    },
+                })
+            }
         }
     }
 }
@@ -304,7 +334,7 @@ enum Call<'a> {
 /// Its answer, in the host's terms (errors not yet described: see
 /// [`DeliveryError::describe`]).
 enum Answer {
-    Info(Result<PluginInfo, String>),
+    Info(Result<(PluginInfo, Shapes), String>),
     ParseUrl(Result<Vec<(String, String)>, String>),
     Send(Result<Receipt, DeliveryError>),
 }
@@ -340,19 +370,38 @@ impl Plugin {
 
     /// The hosts a channel instance with these settings may reach.
     pub fn allow_list(&self, settings: &[SettingValue]) -> AllowList {
+        let parts = self.public_parts(settings);
         AllowList::resolve(&self.info.allowed_hosts, |key| {
             settings
                 .iter()
-                .find(|s| s.key == key)
+                .find(|s| s.key == key && !s.secret)
                 .map(|s| s.value.as_str())
+                .or_else(|| {
+                    parts
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| v.as_str())
+                })
         })
+    }
+
+    /// The parts of secret settings' values that the plugin's shapes declare
+    /// public (`KEY.form`, `KEY.origin`...), for allow lists and listings.
+    pub fn public_parts(&self, settings: &[SettingValue]) -> Vec<(String, String)> {
+        settings
+            .iter()
+            .filter(|s| s.secret)
+            .flat_map(|s| self.shapes.public_parts(&s.key, &s.value))
+            .collect()
     }
 
     /// [`Plugin::allow_list`], remembered for the last few settings seen: a
     /// channel sends with the same settings every time, and resolving them
     /// parses URLs.
     fn remembered_allow_list(&self, settings: &[SettingValue]) -> Arc<AllowList> {
+        // A `setting:KEY.PART` host depends on the whole secret value.
         let value = |key: &str| {
+            let key = key.split_once('.').map_or(key, |(base, _)| base);
             settings
                 .iter()
                 .find(|s| s.key == key)
@@ -399,20 +448,20 @@ impl Plugin {
         previous: Option<String>,
     ) -> Result<Receipt, DeliveryError> {
         let mut secrets = Secrets::new();
-        let args: Vec<(String, String)> = settings
-            .iter()
-            .map(|s| {
-                let value = if s.secret {
-                    secrets.add(&s.key, &s.value)
-                } else {
-                    s.value.clone()
-                };
-                (s.key.clone(), value)
-            })
-            .collect();
-        let io = self
+        let mut args: Vec<(String, String)> = Vec::with_capacity(settings.len());
+        for s in settings {
+            if s.secret {
+                // The host, not the component, looks at the value: the
+                // component gets what the plugin's shape declares.
+                args.extend(self.shapes.apply(&s.key, &s.value, secrets.policy()));
+            } else {
+                args.push((s.key.clone(), s.value.clone()));
+            }
+        }
+        let mut io = self
             .rt
             .io(channel, self.remembered_allow_list(settings), secrets);
+        io.shapes = self.shapes.clone();
         // Errors are described with the secrets as the call left them, which
         // include the parts `secrets.split` made during it.
         let (answer, secrets) = invoke_keeping_secrets(
@@ -454,6 +503,7 @@ fn new_io(
         deadline: Instant::now() + limits.deadline,
         fetches: 0,
         log_lines: 0,
+        shapes: Arc::default(),
     }
 }
 
@@ -497,26 +547,31 @@ async fn invoke_keeping_secrets(
             None => prepared.pre.instantiate(&mut store).await?,
         };
         Ok::<_, wasmtime::Error>(match instance {
-            Instance::V0_1(plugin) => {
-                let ch = plugin.mcp_push_channel_channel();
-                match call {
-                    Call::Info => Answer::Info(v0_1::info(ch.call_info(&mut store).await?)),
-                    Call::ParseUrl(url) => {
-                        Answer::ParseUrl(ch.call_parse_url(&mut store, url).await?)
-                    }
-                    Call::Send(args, msg, previous) => {
-                        let msg = v0_1::message(msg, previous);
-                        Answer::Send(
-                            ch.call_send(&mut store, args, &msg)
-                                .await?
-                                .map(|r| Receipt {
-                                    remote_id: r.remote_id,
-                                })
-                                .map_err(v0_1::send_error),
-                        )
-                    }
+            Instance::V0_1 {
+                channel: ch,
+                shapes,
+            } => match call {
+                Call::Info => {
+                    let info = ch.call_info(&mut store).await?;
+                    let shapes = match shapes {
+                        Some(s) => s.call_shapes(&mut store).await?,
+                        None => Vec::new(),
+                    };
+                    Answer::Info(v0_1::info(info, shapes))
                 }
-            }
+                Call::ParseUrl(url) => Answer::ParseUrl(ch.call_parse_url(&mut store, url).await?),
+                Call::Send(args, msg, previous) => {
+                    let msg = v0_1::message(msg, previous);
+                    Answer::Send(
+                        ch.call_send(&mut store, args, &msg)
+                            .await?
+                            .map(|r| Receipt {
+                                remote_id: r.remote_id,
+                            })
+                            .map_err(v0_1::send_error),
+                    )
+                }
+            },
         })
     };
     // The epoch callback stops a running guest at the deadline; this outer

@@ -93,6 +93,8 @@ pub(crate) struct HostIo {
     pub deadline: Instant,
     pub fetches: u32,
     pub log_lines: u32,
+    /// The plugin's shapes: what the legacy `secrets` import may answer.
+    pub shapes: Arc<mcp_push_policy::Shapes>,
 }
 
 impl HostIo {
@@ -109,12 +111,24 @@ impl HostIo {
         Ok(())
     }
 
-    /// Why `host` may not be reached (secrets described), or `None` when it is
-    /// one of the channel's allowed hosts. `what` prefixes the reason
-    /// ("redirect to ").
-    pub(crate) fn host_denied(&self, host: &str, what: &str) -> Option<String> {
-        if self.allow.allows(host) {
+    /// Why `host` on `port` may not be reached (secrets described), or
+    /// `None` when it is one of the channel's allowed hosts. `what` prefixes
+    /// the reason ("redirect to "). A host that came out of a secret is not
+    /// named: the reason must not tell the component the secret's value.
+    pub(crate) fn host_denied(
+        &self,
+        host: &str,
+        port: u16,
+        what: &str,
+        from_secret: bool,
+    ) -> Option<String> {
+        if self.allow.allows(host, port) {
             return None;
+        }
+        if from_secret {
+            return Some(format!(
+                "{what}a host taken from a secret setting is not one of this channel's allowed hosts"
+            ));
         }
         let allowed = self.allow.describe();
         let allowed = if allowed.is_empty() {
@@ -123,7 +137,7 @@ impl HostIo {
             allowed.join(", ")
         };
         Some(self.secrets.describe(&format!(
-            "{what}{host} is not an allowed host of this channel (allowed: {allowed})"
+            "{what}{host}:{port} is not an allowed host of this channel (allowed: {allowed})"
         )))
     }
 }
@@ -185,9 +199,17 @@ pub(crate) fn new_store(engine: &Engine, io: HostIo) -> Store<SendState> {
 impl types::Host for HostIo {}
 
 impl crypto::Host for HostIo {
+    /// Only a MAC keyed by a secret itself (see `mcp_push_policy::sign`);
+    /// anything else would be an oracle on the secret, so it gets an empty
+    /// MAC, which no service accepts, and a warning says why.
     async fn hmac_sha256(&mut self, key: Vec<u8>, msg: Vec<u8>) -> Vec<u8> {
-        let key = self.secrets.fill_bytes(&key);
-        let msg = self.secrets.fill_bytes(&msg);
+        let (key, msg) = match mcp_push_policy::sign::mac_input(&self.secrets, &key, &msg) {
+            Ok(input) => input,
+            Err(why) => {
+                tracing::warn!(channel = %self.channel, "hmac-sha256 refused: {why}");
+                return Vec::new();
+            }
+        };
         let mut mac =
             Hmac::<sha2::Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
         mac.update(&msg);

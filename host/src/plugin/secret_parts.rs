@@ -17,32 +17,60 @@ impl console::Host for HostIo {
     }
 }
 
-/// More parts than any packed setting has; the rest stays in the last part.
-const MAX_PARTS: usize = 32;
-
+/// The legacy `secrets` import, for components built before shapes. It
+/// answers only what the plugin's shapes declare: a `starts-with` prefix that
+/// one of the setting's forms starts with, a `split` at its declared
+/// separator (every part a placeholder, `reveal` ignored). Anything else is
+/// answered as if the value were opaque, so the answer never depends on an
+/// undeclared property of a secret: `starts-with` and `split` with a chosen
+/// separator were a prefix and a character-count oracle.
 impl secrets::Host for HostIo {
     async fn starts_with(&mut self, text: String, prefix: String) -> bool {
-        self.secrets.fill(&text).starts_with(&prefix)
+        match self.secrets.whole(&text).map(str::to_string) {
+            None if !mcp_push_policy::Secrets::looks_secret(text.as_bytes()) => {
+                text.starts_with(&prefix)
+            }
+            Some(key) if self.shapes.declares_prefix(&key, &prefix) => {
+                self.secrets.fill(&text).starts_with(&prefix)
+            }
+            _ => {
+                self.legacy_refused("starts-with");
+                false
+            }
+        }
     }
 
-    async fn split(&mut self, text: String, separator: String, reveal: Vec<u32>) -> Vec<String> {
-        let value = self.secrets.fill(&text);
+    async fn split(&mut self, text: String, separator: String, _reveal: Vec<u32>) -> Vec<String> {
         if separator.is_empty() {
             return vec![text];
         }
-        // Parts are secrets of the same setting, for the labels in messages.
-        let key = format!("{}[part]", self.secrets.key_in(&text).unwrap_or("secret"));
-        value
-            .splitn(MAX_PARTS, separator.as_str())
-            .enumerate()
-            .map(|(i, part)| {
-                if reveal.contains(&(i as u32)) || part.is_empty() {
-                    part.to_string()
-                } else {
-                    self.secrets.add(&key, part)
-                }
-            })
-            .collect()
+        match self.secrets.whole(&text).map(str::to_string) {
+            None if !mcp_push_policy::Secrets::looks_secret(text.as_bytes()) => {
+                text.split(separator.as_str()).map(String::from).collect()
+            }
+            Some(key) if self.shapes.declares_separator(&key, &separator) => {
+                let value = self.secrets.fill(&text);
+                value
+                    .splitn(mcp_push_policy::shape::MAX_ITEMS, separator.as_str())
+                    .enumerate()
+                    .map(|(i, part)| self.secrets.add(&format!("{key}[{i}]"), part))
+                    .collect()
+            }
+            _ => {
+                self.legacy_refused("split");
+                vec![text]
+            }
+        }
+    }
+}
+
+impl HostIo {
+    fn legacy_refused(&self, what: &str) {
+        tracing::warn!(
+            channel = %self.channel,
+            "secrets.{what} on a secret the plugin declared no shape for: answered as opaque \
+             (rebuild the plugin with a shape: see the SDK's `Channel::shapes`)"
+        );
     }
 }
 
@@ -51,9 +79,11 @@ mod tests {
     use super::*;
     use crate::plugin::runtime::Limits;
     use crate::plugin::secrets::Secrets;
+    use mcp_push_policy::{Form, Shape, Shapes};
+    use std::sync::Arc;
     use std::time::Instant;
 
-    fn io(secrets: Secrets) -> HostIo {
+    fn io(secrets: Secrets, shapes: Shapes) -> HostIo {
         let _ = rustls::crypto::ring::default_provider().install_default();
         HostIo {
             channel: "test".into(),
@@ -64,33 +94,72 @@ mod tests {
             deadline: Instant::now(),
             fetches: 0,
             log_lines: 0,
+            shapes: Arc::new(shapes),
         }
     }
 
     #[test]
-    fn parts_become_placeholders_of_their_own() {
+    fn legacy_questions_answer_only_what_shapes_declare() {
         let mut secrets = Secrets::new();
         let am = secrets.add("am", "wwcorp,s3cr3t-part,@all,1000002");
-        let mut io = io(secrets);
+        let push = secrets.add("push", "https://bark.example/KEY");
+        let shapes = Shapes::new(
+            vec![
+                Shape {
+                    key: "am".into(),
+                    separator: Some(",".into()),
+                    forms: vec![],
+                },
+                Shape {
+                    key: "push".into(),
+                    separator: None,
+                    forms: vec![Form {
+                        name: "url".into(),
+                        pattern: "(?P<origin>https?://[^/]+)/.*".into(),
+                        public: vec!["origin".into()],
+                    }],
+                },
+            ],
+            |_| true,
+        )
+        .unwrap();
+        let mut io = io(secrets, shapes);
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let parts = rt.block_on(secrets::Host::split(
-            &mut io,
-            am.clone(),
-            ",".into(),
-            vec![2, 3],
-        ));
+        let mut split = |text: &str, sep: &str, reveal: Vec<u32>| {
+            rt.block_on(secrets::Host::split(
+                &mut io,
+                text.into(),
+                sep.into(),
+                reveal,
+            ))
+        };
+        // The declared separator: every part a placeholder, `reveal` ignored.
+        let parts = split(&am, ",", vec![0, 1, 2, 3]);
         assert_eq!(parts.len(), 4);
-        assert!(parts[0].starts_with("MCPPUSHSECRET_") && parts[1].starts_with("MCPPUSHSECRET_"));
-        assert_eq!(&parts[2..], &["@all", "1000002"]);
-        assert_eq!(io.secrets.fill(&parts[1]), "s3cr3t-part");
-        assert_eq!(io.secrets.describe(&parts[1]), "<secret:am[part]>");
-        assert!(rt.block_on(secrets::Host::starts_with(
-            &mut io,
-            am.clone(),
-            "wwcorp,".into()
-        )));
-        assert!(!rt.block_on(secrets::Host::starts_with(&mut io, am, "http".into())));
+        assert!(
+            parts.iter().all(|p| p.starts_with("MCPPUSHSECRET_")),
+            "{parts:?}"
+        );
+        // Any other separator: the value is opaque (one part, unchanged).
+        assert_eq!(split(&am, "c", vec![0]), vec![am.clone()]);
+        assert_eq!(split(&push, ",", vec![0]), vec![push.clone()]);
+        // Plain text is split as it is.
+        assert_eq!(split("a,b", ",", vec![]), vec!["a", "b"]);
+        let mut starts = |text: &str, prefix: &str| {
+            rt.block_on(secrets::Host::starts_with(
+                &mut io,
+                text.into(),
+                prefix.into(),
+            ))
+        };
+        assert!(starts(&push, "http"));
+        assert!(
+            !starts(&push, "https://b"),
+            "an undeclared prefix is a prefix oracle"
+        );
+        assert!(!starts(&am, "wwcorp"), "no form declared");
+        assert!(starts("plain", "pl"));
     }
 }

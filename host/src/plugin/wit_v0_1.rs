@@ -5,15 +5,27 @@
 use super::error::DeliveryError;
 use super::info::{PluginInfo, SettingSpec, validate};
 use crate::notification::{self as n, Notification};
+use mcp_push_policy::Shapes;
 
+// The world with every export a 0.1 component may have. `shapes` is
+// optional (components built before it export `channel` only), so the host
+// looks the exports up one by one (`ChannelIndices`, `ShapesIndices`) instead
+// of through the world's all-or-nothing `ShapedPluginPre`.
 wasmtime::component::bindgen!({
     path: "../wit",
-    world: "plugin",
+    world: "shaped-plugin",
     imports: { default: async },
     exports: { default: async },
 });
 
+pub use self::exports::mcp_push::channel::channel::{
+    Guest as Channel, GuestIndices as ChannelIndices,
+};
+pub use self::exports::mcp_push::channel::shapes::{
+    Guest as ShapesExport, GuestIndices as ShapesIndices,
+};
 pub use self::mcp_push::channel::{console, crypto, http, log, mail, secrets, types};
+pub use ShapedPlugin as Plugin;
 
 /// The WIT package version this module implements.
 pub const WIT_VERSION: &str = "0.1.0";
@@ -58,7 +70,12 @@ pub(crate) fn message(msg: &Notification, previous: Option<String>) -> types::Me
     }
 }
 
-pub(crate) fn info(raw: types::ChannelInfo) -> Result<PluginInfo, String> {
+/// The plugin's self-description and its shapes, checked together (an
+/// allowed host may name a public part of a shape).
+pub(crate) fn info(
+    raw: types::ChannelInfo,
+    shapes: Vec<exports::mcp_push::channel::shapes::Shape>,
+) -> Result<(PluginInfo, Shapes), String> {
     let settings: Vec<SettingSpec> = raw
         .settings
         .into_iter()
@@ -71,9 +88,34 @@ pub(crate) fn info(raw: types::ChannelInfo) -> Result<PluginInfo, String> {
             default: s.default,
         })
         .collect();
-    let allowed_hosts = validate(&raw.id, &settings, &raw.allowed_hosts, &raw.schemes)?;
+    let shapes: Vec<mcp_push_policy::Shape> = shapes
+        .into_iter()
+        .map(|s| mcp_push_policy::Shape {
+            key: s.key,
+            separator: s.separator,
+            forms: s
+                .forms
+                .into_iter()
+                .map(|f| mcp_push_policy::Form {
+                    name: f.name,
+                    pattern: f.pattern,
+                    public: f.public,
+                })
+                .collect(),
+        })
+        .collect();
+    let compiled = Shapes::new(shapes.clone(), |key| {
+        settings.iter().any(|s| s.key == key && s.secret)
+    })?;
+    let allowed_hosts = validate(
+        &raw.id,
+        &settings,
+        &raw.allowed_hosts,
+        &raw.schemes,
+        &compiled,
+    )?;
     let (description, formats) = split_formats(&raw.description);
-    Ok(PluginInfo {
+    let info = PluginInfo {
         id: raw.id,
         name: raw.name,
         version: raw.version,
@@ -83,7 +125,9 @@ pub(crate) fn info(raw: types::ChannelInfo) -> Result<PluginInfo, String> {
         allowed_hosts,
         schemes: raw.schemes,
         can_edit: raw.can_edit,
-    })
+        shapes,
+    };
+    Ok((info, compiled))
 }
 
 /// 0.1's `channel-info` has no formats field, so the SDK's

@@ -89,8 +89,16 @@ mod tests {
             .reply(Reply::json(200, json!({"code": 0})));
         h.send(&message("t", "b")).unwrap();
         let req = &h.requests()[0];
-        assert!(req.url.starts_with("https://1234.push.ft07.com/send/"), "{}", req.url);
-        assert!(!req.url.contains("ABCDEF"), "the key reached the channel: {}", req.url);
+        assert!(
+            req.url.starts_with("https://1234.push.ft07.com/send/"),
+            "{}",
+            req.url
+        );
+        assert!(
+            !req.url.contains("ABCDEF"),
+            "the key reached the channel: {}",
+            req.url
+        );
         assert_eq!(
             h.on_the_wire()[0].url,
             "https://1234.push.ft07.com/send/sctp1234tABCDEF.send"

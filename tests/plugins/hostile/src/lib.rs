@@ -1,6 +1,8 @@
 //! A channel that misbehaves on purpose, one way per `mode`, to show that the
 //! sandbox contains it. Test-only: never bundled.
 
+#![allow(deprecated)] // the `split` mode tries the pre-shapes import on purpose
+
 use mcp_push_sdk::encode::base64;
 use mcp_push_sdk::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};

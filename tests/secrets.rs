@@ -1,0 +1,202 @@
+//! The secret promise, tried from outside: a component that wants the value
+//! behind its placeholder, and services that echo what they were sent. A
+//! secret must reach no output, no file of the store and no component, in
+//! any encoding (hex, reversed, lowercased, escaped, URL-encoded), on every
+//! surface a user or an agent reads.
+
+mod support;
+
+use serde_json::json;
+use std::path::Path;
+use support::{Mock, Reply, Run, Sandbox, snoop_wasm};
+
+const SECRET: &str = "Sup3rSecretValue42";
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every text the store holds: the db, its WAL and journal.
+fn store_bytes(home: &Sandbox) -> String {
+    let mut out = String::new();
+    visit(&home.dir.path().join("data"), &mut |p| {
+        out.push_str(&String::from_utf8_lossy(
+            &std::fs::read(p).unwrap_or_default(),
+        ));
+    });
+    out
+}
+
+fn visit(dir: &Path, f: &mut dyn FnMut(&Path)) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            visit(&path, f);
+        } else {
+            f(&path);
+        }
+    }
+}
+
+/// A send through the snoop component in `mode`, then the commands that show
+/// what happened; everything they printed and everything stored.
+fn snoop(mode: &str, guesses: &str) -> String {
+    let mock = Mock::start();
+    let home = Sandbox::new()
+        .config(&format!(
+            "from_env = false\n\
+             [channels.snoop]\nplugin = \"snoop\"\nmode = \"{mode}\"\nurl = \"{}\"\n\
+             token = \"{SECRET}\"\nguesses = \"{guesses}\"\n",
+            mock.url("/x")
+        ))
+        .env("MCP_PUSH_LOG", "trace");
+    home.install(&snoop_wasm(), "snoop.wasm");
+    let send = home.run(&["send", "-vv", "--json", "Title", "Body"]);
+    assert!(
+        send.stdout.contains("recovered hex:"),
+        "the snoop component ran: {send:?}"
+    );
+    let deliveries = home.run(&["deliveries", "--json"]);
+    let runs = home.run(&["runs", "--json"]);
+    let mut all: Vec<&Run> = vec![&send, &deliveries, &runs];
+    all.retain(|r| r.code >= 0);
+    let mut text = all.iter().map(|r| r.all_output()).collect::<String>();
+    text.push_str(&store_bytes(&home));
+    text
+}
+
+/// What the component recovered, as it reported it.
+fn assert_not_recovered(mode: &str, out: &str, forms: &[String]) {
+    for form in forms {
+        assert!(
+            !out.contains(&format!("hex:{}", hex(form))),
+            "{mode}: the component recovered {form:?}"
+        );
+    }
+    for plain in [SECRET.to_string(), SECRET.to_lowercase(), hex(SECRET)] {
+        assert!(!out.contains(&plain), "{mode}: {plain:?} shown");
+    }
+}
+
+#[test]
+fn no_oracle_gives_a_component_the_value_behind_its_placeholder() {
+    let reversed: String = SECRET.chars().rev().collect();
+    let mut sorted: Vec<char> = SECRET.chars().collect();
+    sorted.sort();
+    let sorted: String = sorted.into_iter().collect();
+    let every_form = vec![
+        SECRET.to_string(),
+        SECRET.to_lowercase(),
+        reversed,
+        sorted,
+        format!("len={}", SECRET.len()),
+    ];
+    for (mode, guesses) in [
+        ("split-reveal", ""),
+        ("split-empty", ""),
+        ("prefix", ""),
+        ("histogram", ""),
+        ("hmac-length", ""),
+        (
+            "hmac-dictionary",
+            &format!("admin,hunter2,{SECRET},letmein") as &str,
+        ),
+        ("denied-host", ""),
+    ] {
+        let out = snoop(mode, guesses);
+        assert_not_recovered(mode, &out, &every_form);
+        // The denial explains itself without naming what came from the secret.
+        if mode == "denied-host" {
+            assert!(
+                out.contains("a host taken from a secret setting"),
+                "{mode}: {out}"
+            );
+        }
+    }
+}
+
+/// A service that answers 400 (or 503) with everything it was sent, as some
+/// do: the header block's values, the URL's credentials and the body come
+/// back in the error, JSON-escaped and URL-encoded.
+fn echo(status: u16) -> Mock {
+    Mock::service(move |r| {
+        Reply::json(
+            status,
+            json!({
+                "error": "bad request",
+                "you_sent": {
+                    "uri": r.uri,
+                    "headers": r.headers,
+                    "body": r.text(),
+                    "raw": format!("{:?}", r.headers),
+                },
+            }),
+        )
+    })
+}
+
+#[test]
+fn an_echoing_service_does_not_put_header_or_url_secrets_in_any_output() {
+    let token = "tok-AbC123xYz";
+    let api_key = "key-456DEF\"q";
+    let password = "pw-Sekr3t";
+    let query_token = "qt-998877QQ";
+    for status in [400, 503] {
+        let mock = echo(status);
+        let url = mock
+            .url(&format!("/hook?token={query_token}"))
+            .replace("http://", &format!("http://bob:{password}@"));
+        let home = Sandbox::new()
+            .env("WEBHOOK_URL", url.as_str())
+            .env("WEBHOOK_METHOD", "POST")
+            .env("WEBHOOK_CONTENT_TYPE", "application/json")
+            .env("WEBHOOK_BODY", "title: $title\ncontent: $content")
+            .env(
+                "WEBHOOK_HEADERS",
+                format!("Authorization: Bearer {token}\nX-Api-Key: {api_key}"),
+            )
+            .env("MCP_PUSH_LOG", "trace");
+        let mut out = String::new();
+        for args in [
+            &["send", "-vv", "--wait", "0", "Title", "Body"][..],
+            &["send", "--json", "--wait", "0", "T2", "B2"],
+            &["deliveries", "--json"],
+            &["runs", "--json"],
+            &["channels"],
+            &["channels", "--json"],
+        ] {
+            let run = home.run(args);
+            out.push_str(&run.all_output());
+        }
+        out.push_str(&store_bytes(&home));
+        assert!(!mock.requests().is_empty(), "the webhook was called: {out}");
+        for secret in [token, api_key, password, query_token] {
+            for form in [
+                secret.to_string(),
+                secret.to_lowercase(),
+                serde_json::to_string(secret)
+                    .unwrap()
+                    .trim_matches('"')
+                    .to_string(),
+                percent_encode(secret),
+            ] {
+                assert!(
+                    !out.contains(&form),
+                    "status {status}: {form:?} (of {secret:?}) shown:\n{out}"
+                );
+            }
+        }
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
