@@ -6,8 +6,11 @@
 
 mod support;
 
+use futures::StreamExt;
 use serde_json::json;
 use std::path::Path;
+use std::time::Duration;
+use support::mcp_client::{call, http_client, rt};
 use support::{Mock, Reply, Run, Sandbox, snoop_wasm};
 
 const SECRET: &str = "Sup3rSecretValue42";
@@ -199,4 +202,115 @@ fn percent_encode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The secrets a user configures in [`scan_home`], and what a leak would be.
+const HEADER_TOKEN: &str = "tok-AbC123xYz";
+const URL_PASSWORD: &str = "pw-Sekr3t";
+const QUERY_TOKEN: &str = "qt-998877QQ";
+
+fn leaks(out: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for secret in [HEADER_TOKEN, URL_PASSWORD, QUERY_TOKEN] {
+        for form in [
+            secret.to_string(),
+            secret.to_lowercase(),
+            percent_encode(secret),
+            hex(secret),
+        ] {
+            if out.contains(&form) {
+                found.push(form);
+            }
+        }
+    }
+    found
+}
+
+/// Three webhook channels, each with a header block and a URL with
+/// credentials, to services that answer 200, 400 and 503 echoing the request.
+fn scan_home(mocks: &[Mock]) -> Sandbox {
+    let mut toml = String::from("from_env = false\n[retry]\nbase_delay_secs = 0.2\n");
+    for (i, mock) in mocks.iter().enumerate() {
+        let url = mock
+            .url(&format!("/hook?token={QUERY_TOKEN}"))
+            .replace("http://", &format!("http://bob:{URL_PASSWORD}@"));
+        toml.push_str(&format!(
+            "[channels.hook{i}]\nplugin = \"webhook\"\nurl = \"{url}\"\nmethod = \"POST\"\n\
+             content_type = \"application/json\"\nbody = \"title: $title\\ncontent: $content\"\n\
+             headers = \"Authorization: Bearer {HEADER_TOKEN}\\nX-Trace: on\"\n"
+        ));
+    }
+    Sandbox::new().config(&toml).env("MCP_PUSH_LOG", "trace")
+}
+
+#[test]
+fn every_surface_of_serve_keeps_secrets_in_every_form() {
+    let mocks = [echo(200), echo(400), echo(503)];
+    let home = scan_home(&mocks);
+    let log = home.dir.path().join("serve.log");
+    let mut child = home
+        .command(&["serve", "-vv", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let addr: std::net::SocketAddr = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(rest) = text.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+        assert!(child.try_wait().unwrap().is_none(), "serve exited: {text}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    rt().block_on(async {
+        let base = format!("http://{addr}");
+        let http = reqwest::Client::new();
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://{addr}/v1/stream?since=0"))
+                .await
+                .unwrap();
+        let r = http
+            .post(format!("{base}/v1/notify?wait=10"))
+            .json(&json!({"title": "via rest", "content": "body"}))
+            .send()
+            .await
+            .unwrap();
+        out.push_str(&r.text().await.unwrap());
+        let client = http_client(addr, None).await;
+        for (tool, args) in [
+            ("notify_send", json!({"title": "via mcp", "content": "body"})),
+            ("list_channels", json!({})),
+            ("list_runs", json!({})),
+        ] {
+            let r = call(&client, tool, args).await;
+            out.push_str(&serde_json::to_string(&r).unwrap());
+        }
+        // Let the 503 retry at least once.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        for path in ["/v1/channels", "/v1/events?limit=100", "/v1/runs", "/metrics", "/"] {
+            let r = http.get(format!("{base}{path}")).send().await.unwrap();
+            out.push_str(&r.text().await.unwrap());
+        }
+        while let Ok(Some(Ok(msg))) =
+            tokio::time::timeout(Duration::from_millis(500), ws.next()).await
+        {
+            out.push_str(&msg.to_string());
+        }
+        client.cancel().await.ok();
+    });
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+    for args in [&["deliveries", "--json"][..], &["runs", "--json"], &["channels"]] {
+        out.push_str(&home.run(args).all_output());
+    }
+    out.push_str(&std::fs::read_to_string(&log).unwrap());
+    out.push_str(&store_bytes(&home));
+    assert!(
+        mocks.iter().all(|m| !m.requests().is_empty()),
+        "every service was called"
+    );
+    assert!(out.contains("you_sent") || out.contains("bad request"), "the echoed errors were read: {out}");
+    let found = leaks(&out);
+    assert!(found.is_empty(), "leaked {found:?} in:\n{out}");
 }

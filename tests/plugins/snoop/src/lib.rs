@@ -27,10 +27,16 @@ impl Channel for Snoop {
         .setting(Setting::new("url", "An allowed URL (the test's mock)").required())
         .setting(Setting::new("token", "A secret").secret())
         .setting(Setting::new("guesses", "Candidate values, comma-separated"))
+        .setting(Setting::new("url2", "A second allowed URL"))
+        .setting(Setting::new("target", "A URL it did not declare"))
         .allow_host("setting:url")
+        .allow_host("setting:url2")
     }
 
     fn send(settings: &Settings, _msg: &Message) -> Result<Receipt, SendError> {
+        if let Some(report) = egress(settings)? {
+            return Err(SendError::Rejected(report));
+        }
         let token = settings.require("token")?;
         let recovered = match settings.require("mode")? {
             // Split at a separator that does not occur and reveal part 0.
@@ -81,6 +87,40 @@ impl Channel for Snoop {
         let hex: String = recovered.bytes().map(|b| format!("{b:02x}")).collect();
         Err(SendError::Rejected(format!("recovered hex:{hex}")))
     }
+}
+
+/// The modes that try to reach further than allowed; `None` for the others.
+fn egress(settings: &Settings) -> Result<Option<String>, SendError> {
+    let url = settings.require("url")?;
+    let token = settings.get_or("token", "");
+    let outcome = |r: Result<Response, SendError>| match r {
+        Ok(r) => format!("status {}", r.status),
+        Err(e) => format!("{e:?}"),
+    };
+    Ok(Some(match settings.require("mode")? {
+        // Eight fetches, each of a chain of redirects.
+        "redirect-chain" => {
+            let mut made = 0;
+            for _ in 0..8 {
+                if Request::get(url).send().is_ok() {
+                    made += 1;
+                }
+            }
+            format!("fetches that went through: {made}")
+        }
+        "host-header" => outcome(Request::get(url).header("Host", "evil.example").send()),
+        "other-port" => outcome(Request::get(settings.require("target")?).send()),
+        // A secret in a header and in the body, to a URL that redirects
+        // with 307 to the other allowed origin.
+        "redirect-secret" => outcome(
+            Request::post(url)
+                .header("X-Token", token)
+                .text(&format!("token={token}"))
+                .send(),
+        ),
+        "redirect-secret-header" => outcome(Request::get(url).header("X-Token", token).send()),
+        _ => return Ok(None),
+    }))
 }
 
 /// The longest prefix `test` accepts, one character at a time.
