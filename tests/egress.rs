@@ -32,7 +32,8 @@ fn another_port_of_an_allowed_host_is_not_allowed() {
     );
     assert!(other.requests().is_empty(), "reached another local service");
     assert!(
-        run.stdout.contains("is not an allowed host of this channel"),
+        run.stdout
+            .contains("is not an allowed host of this channel"),
         "{run:?}"
     );
 }

@@ -279,7 +279,10 @@ fn every_surface_of_serve_keeps_secrets_in_every_form() {
         out.push_str(&r.text().await.unwrap());
         let client = http_client(addr, None).await;
         for (tool, args) in [
-            ("notify_send", json!({"title": "via mcp", "content": "body"})),
+            (
+                "notify_send",
+                json!({"title": "via mcp", "content": "body"}),
+            ),
             ("list_channels", json!({})),
             ("list_runs", json!({})),
         ] {
@@ -288,7 +291,13 @@ fn every_surface_of_serve_keeps_secrets_in_every_form() {
         }
         // Let the 503 retry at least once.
         tokio::time::sleep(Duration::from_millis(800)).await;
-        for path in ["/v1/channels", "/v1/events?limit=100", "/v1/runs", "/metrics", "/"] {
+        for path in [
+            "/v1/channels",
+            "/v1/events?limit=100",
+            "/v1/runs",
+            "/metrics",
+            "/",
+        ] {
             let r = http.get(format!("{base}{path}")).send().await.unwrap();
             out.push_str(&r.text().await.unwrap());
         }
@@ -301,7 +310,11 @@ fn every_surface_of_serve_keeps_secrets_in_every_form() {
     });
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let _ = child.wait();
-    for args in [&["deliveries", "--json"][..], &["runs", "--json"], &["channels"]] {
+    for args in [
+        &["deliveries", "--json"][..],
+        &["runs", "--json"],
+        &["channels"],
+    ] {
         out.push_str(&home.run(args).all_output());
     }
     out.push_str(&std::fs::read_to_string(&log).unwrap());
@@ -310,7 +323,10 @@ fn every_surface_of_serve_keeps_secrets_in_every_form() {
         mocks.iter().all(|m| !m.requests().is_empty()),
         "every service was called"
     );
-    assert!(out.contains("you_sent") || out.contains("bad request"), "the echoed errors were read: {out}");
+    assert!(
+        out.contains("you_sent") || out.contains("bad request"),
+        "the echoed errors were read: {out}"
+    );
     let found = leaks(&out);
     assert!(found.is_empty(), "leaked {found:?} in:\n{out}");
 }

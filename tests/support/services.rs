@@ -224,12 +224,19 @@ pub fn ntfy() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
                 json!({"code": 40301, "http": 403, "error": "forbidden", "link": "https://ntfy.sh/docs/publish/#authentication"}),
             );
         }
+        // ntfy's router before 2.16 takes `/{topic}` only: the path form of an
+        // update is a 404 there. The sequence id comes as a header.
         let parts: Vec<&str> = r.path().trim_start_matches('/').split('/').collect();
-        let (topic, sequence) = match parts.as_slice() {
-            [t] => (*t, None),
-            [t, s] => (*t, Some(*s)),
-            _ => return Reply::not_found(),
+        let topic = match parts.as_slice() {
+            [t] => *t,
+            _ => {
+                return Reply::json(
+                    404,
+                    json!({"code": 40401, "http": 404, "error": "page not found"}),
+                );
+            }
         };
+        let sequence = r.header("x-sequence-id");
         if r.text().contains("too many") {
             return Reply::json(
                 429,

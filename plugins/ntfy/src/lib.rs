@@ -1,6 +1,13 @@
 //! ntfy (notify.py's `NTFY_*`, Apprise's `ntfy://` and `ntfys://`): ntfy.sh or a
-//! self-hosted server. A run's later messages replace its first one through
-//! ntfy's sequence ids (ntfy 2.16 and later; older servers show them as new).
+//! self-hosted server. Sources: ntfy's publishing docs (docs.ntfy.sh/publish:
+//! headers `Title`, `Priority`, `Tags`, `Click`, `Actions`, `Markdown`; a
+//! message body of at most 4,096 bytes, beyond which a server turns it into an
+//! attachment or refuses it), Apprise's `ntfy.py`.
+//!
+//! A run's later messages replace its first one through ntfy's sequence ids
+//! (ntfy 2.16 and later), sent as the `X-Sequence-ID` header on the usual
+//! `POST /{topic}`: the path form `/{topic}/{id}` is a 404 on older servers,
+//! which ignore the header and show a new notification instead.
 
 use mcp_push_sdk::encode::base64;
 use mcp_push_sdk::prelude::*;
@@ -9,6 +16,9 @@ use mcp_push_sdk::reply::{lookup, text_of};
 struct Ntfy;
 
 const OFFICIAL: &str = "https://ntfy.sh";
+
+/// ntfy's `message-size-limit` (4K by default, on ntfy.sh too).
+const LIMIT: Limit = Limit::Bytes(4096);
 
 impl Channel for Ntfy {
     fn info() -> ChannelInfo {
@@ -87,7 +97,7 @@ impl Channel for Ntfy {
             Request::post(settings.base_url("url", OFFICIAL)?).segment(settings.require("topic")?);
         // Publishing under an earlier message's id replaces that notification.
         if let Some(previous) = msg.previous.as_deref() {
-            req = req.segment(previous);
+            req = req.header("X-Sequence-ID", previous);
         }
         let priority = match settings.get("priority") {
             Some(p) => match p.trim() {
@@ -132,7 +142,10 @@ impl Channel for Ntfy {
             req = req.basic_auth(user, settings.get_or("password", ""));
         }
         let reply = req
-            .body("text/plain; charset=utf-8", msg.body.clone())
+            .body(
+                "text/plain; charset=utf-8",
+                truncate(&msg.body, LIMIT, CUT_MARKER),
+            )
             .send()?
             .check(&Check::field("id").message("error"))?;
         let id = msg
@@ -170,5 +183,20 @@ mod tests {
         assert_eq!(s[1].1, "ops");
         assert_eq!(header_text("héllo"), "=?UTF-8?B?aMOpbGxv?=");
         assert_eq!(header_text("plain"), "plain");
+    }
+
+    #[test]
+    fn an_update_carries_its_sequence_id_as_a_header_on_the_topic() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Ntfy>()
+            .setting("topic", "ops")
+            .reply(Reply::json(200, json!({"id": "abc", "event": "message"})));
+        let mut m = message("Run", &"x".repeat(10_000));
+        m.previous = Some("seq-1".into());
+        assert_eq!(h.send(&m).unwrap().remote_id.as_deref(), Some("seq-1"));
+        let req = &h.requests()[0];
+        assert_eq!(req.url, "https://ntfy.sh/ops");
+        assert_eq!(req.header("X-Sequence-ID"), Some("seq-1"));
+        assert!(req.body.len() <= 4096, "{} bytes", req.body.len());
     }
 }

@@ -38,8 +38,7 @@ impl Channel for Webhook {
                 "content_type",
                 "application/json, application/x-www-form-urlencoded or text/plain",
             )
-            .env(&["WEBHOOK_CONTENT_TYPE"])
-            .default_value(JSON),
+            .env(&["WEBHOOK_CONTENT_TYPE"]),
         )
         .setting(
             Setting::new("headers", "Extra headers, one `Name: value` per line")
@@ -67,15 +66,32 @@ impl Channel for Webhook {
         let (title, content) = (msg.title.as_str(), msg.body.as_str());
         let url = fill(settings.require("url")?, title, content, Escape::Url);
         let method = settings.get_or("method", "POST").to_ascii_uppercase();
-        let content_type = settings.get_or("content_type", JSON);
+        // notify.py sends a body template as a form when no content type is
+        // set (config.sample.sh ships WEBHOOK_CONTENT_TYPE empty); without a
+        // template, mcp-push's own default is JSON.
+        let template = settings.get("body");
+        let content_type = settings.get("content_type").unwrap_or(match template {
+            Some(_) => FORM,
+            None => JSON,
+        });
 
         let mut req = Request::new(&method, url);
         if method != "GET" && method != "HEAD" {
-            let body = match settings.get("body") {
+            let body = match template {
                 Some(template) => render_body(template, content_type, title, content)?,
                 None => default_body(content_type, title, content),
             };
-            req = req.body(content_type, body);
+            req = match body_kind(content_type) {
+                // A real form, as notify.js builds one: the type names its boundary.
+                BodyKind::Multipart => {
+                    let boundary = boundary_for(&body);
+                    req.body(
+                        &format!("multipart/form-data; boundary={boundary}"),
+                        body.replace(BOUNDARY_SLOT, &boundary),
+                    )
+                }
+                _ => req.body(content_type, body),
+            };
         }
         if let Some(lines) = settings.get("headers") {
             req = req.header_lines(lines);
@@ -95,6 +111,7 @@ export_channel!(Webhook);
 enum BodyKind {
     Json,
     Form,
+    Multipart,
     Text,
 }
 
@@ -105,6 +122,8 @@ fn body_kind(content_type: &str) -> BodyKind {
         BodyKind::Json
     } else if has(b"x-www-form-urlencoded") {
         BodyKind::Form
+    } else if has(b"multipart/form-data") {
+        BodyKind::Multipart
     } else {
         BodyKind::Text
     }
@@ -118,6 +137,7 @@ fn default_body(content_type: &str, title: &str, content: &str) -> String {
         BodyKind::Json => serde_json::to_string(&json!({ "title": title, "content": content }))
             .unwrap_or_default(),
         BodyKind::Form => form_encode(&[("title", title), ("content", content)]),
+        BodyKind::Multipart => multipart(&[("title", title), ("content", content)]),
         BodyKind::Text if title.is_empty() => content.to_string(),
         BodyKind::Text => format!("{title}\n\n{content}"),
     }
@@ -143,11 +163,15 @@ fn render_body(
                 .into(),
         ));
     }
-    if kind == BodyKind::Form {
+    if matches!(kind, BodyKind::Form | BodyKind::Multipart) {
         let filled: Vec<(&str, String)> = pairs
             .iter()
-            .map(|(k, v)| (*k, fill(v, title, content, Escape::None)))
+            .map(|(k, v)| (*k, fill(&unquote(v), title, content, Escape::None)))
             .collect();
+        if kind == BodyKind::Multipart {
+            let refs: Vec<(&str, &str)> = filled.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            return Ok(multipart(&refs));
+        }
         return Ok(form_encode(&filled));
     }
     let mut object = Map::new();
@@ -155,6 +179,44 @@ fn render_body(
         object.insert(key.to_string(), json_value(value, title, content));
     }
     Ok(serde_json::to_string(&Value::Object(object)).unwrap_or_default())
+}
+
+/// Where the boundary goes in a multipart body until one is chosen that
+/// occurs nowhere in the values.
+const BOUNDARY_SLOT: &str = "\u{0}BOUNDARY\u{0}";
+
+/// A value written as a JSON string (`"1.0"`, quoted to stay a string in a
+/// JSON body) is that string in a form: `version=1.0`, as Apprise's
+/// `form://` sends it, not `version="1.0"`.
+fn unquote(value: &str) -> String {
+    let v = value.trim();
+    if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
+        if let Ok(s) = serde_json::from_str::<String>(v) {
+            return s;
+        }
+    }
+    value.to_string()
+}
+
+/// `multipart/form-data` (RFC 7578): one part per field.
+fn multipart(fields: &[(&str, &str)]) -> String {
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{BOUNDARY_SLOT}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{BOUNDARY_SLOT}--\r\n"));
+    body
+}
+
+/// A boundary that does not occur in `body`.
+fn boundary_for(body: &str) -> String {
+    let mut boundary = String::from("mcp-push-form-boundary");
+    while body.contains(&boundary) {
+        boundary.push('x');
+    }
+    boundary
 }
 
 /// A template value that is JSON in its own right (`{"a": "$title"}`, `3`,
@@ -289,6 +351,64 @@ fn parse_apprise(url: &str) -> Result<Vec<(String, String)>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    fn sent(settings: &[(&str, &str)]) -> (Option<String>, String) {
+        let mut h = Harness::new::<Webhook>().reply(Reply::text(200, "ok"));
+        for (k, v) in settings {
+            h = h.setting(k, v);
+        }
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = h.requests().remove(0);
+        (req.header("content-type").map(String::from), req.text())
+    }
+
+    /// config.sample.sh ships WEBHOOK_CONTENT_TYPE empty; notify.py then
+    /// sends the WEBHOOK_BODY fields as a urlencoded form.
+    #[test]
+    fn a_body_template_without_a_content_type_is_a_form_as_in_notify_py() {
+        let (ct, body) = sent(&[
+            ("url", "https://hook.example/x"),
+            ("body", "title: $title\ncontent: $content"),
+        ]);
+        assert_eq!(ct.as_deref(), Some(FORM));
+        assert_eq!(body, "title=Deploy&content=v2%20is%20live");
+    }
+
+    #[test]
+    fn form_urls_send_the_version_unquoted() {
+        let pairs = Webhook::parse_url("form://hook.example/x").unwrap();
+        let get = |k: &str| pairs.iter().find(|(key, _)| key == k).unwrap().1.clone();
+        let (_, body) = sent(&[
+            ("url", &get("url")),
+            ("content_type", &get("content_type")),
+            ("body", &get("body")),
+        ]);
+        assert!(body.starts_with("version=1.0&"), "{body}");
+    }
+
+    /// multipart/form-data is a real form with a boundary (notify.js).
+    #[test]
+    fn multipart_is_a_real_form() {
+        let (ct, body) = sent(&[
+            ("url", "https://hook.example/x"),
+            ("content_type", "multipart/form-data"),
+            ("body", "title: $title\ncontent: $content"),
+        ]);
+        let ct = ct.unwrap();
+        let boundary = ct
+            .strip_prefix("multipart/form-data; boundary=")
+            .expect(&ct);
+        assert_eq!(
+            body,
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nDeploy\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\nv2 is live\r\n\
+                 --{boundary}--\r\n"
+            )
+        );
+    }
 
     #[test]
     fn json_body_lines_keep_types_and_escape() {

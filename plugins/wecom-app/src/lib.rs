@@ -78,8 +78,21 @@ impl Channel for WeComApp {
             .ok_or_else(|| SendError::Unavailable("gettoken gave no access_token".into()))?;
         let send = format!("{origin}/cgi-bin/message/send");
         let text = msg.with_link(msg.text());
+        // The fifth field as qinglong's notify.js and config.sample.sh read it
+        // (notify.py sends mpnews for any value; a thumb_media_id is never
+        // `0` or `1`, so following the users' configuration loses nothing).
         let bodies = match rest.first().map(|m| m.trim()).filter(|m| !m.is_empty()) {
-            Some(media_id) => vec![json!({
+            Some("0") => vec![json!({
+                "touser": to_user.trim(), "msgtype": "textcard", "agentid": agent_id, "safe": 0,
+                "textcard": {
+                    "title": msg.headline(128),
+                    "description": truncate(&msg.text(), Limit::Bytes(512), CUT_MARKER),
+                    // WeCom requires a URL on a card.
+                    "url": msg.link.clone().unwrap_or_else(|| "https://work.weixin.qq.com/".into()),
+                    "btntxt": "更多",
+                },
+            })],
+            Some(media_id) if media_id != "1" => vec![json!({
                 "touser": to_user.trim(), "msgtype": "mpnews", "agentid": agent_id, "safe": 0,
                 "mpnews": { "articles": [{
                     "title": msg.headline(64), "thumb_media_id": media_id,
@@ -87,7 +100,7 @@ impl Channel for WeComApp {
                     "content": msg.body_html(), "digest": truncate(&msg.body, Limit::Bytes(512), CUT_MARKER),
                 }]},
             })],
-            None => mcp_push_sdk::text::split_numbered(&text, Limit::Bytes(2048))
+            _ => mcp_push_sdk::text::split_numbered(&text, Limit::Bytes(2048))
                 .into_iter()
                 .map(|piece| {
                     json!({
@@ -109,3 +122,44 @@ impl Channel for WeComApp {
 }
 
 export_channel!(WeComApp);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    fn sent(am: &str) -> mcp_push_sdk::serde_json::Value {
+        let h = Harness::new::<WeComApp>()
+            .setting("am", am)
+            .reply(Reply::json(
+                200,
+                json!({"errcode": 0, "access_token": "AT"}),
+            ))
+            .reply(Reply::json(200, json!({"errcode": 0, "errmsg": "ok"})));
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let wire = h.on_the_wire();
+        assert!(wire[0].url.contains("corpsecret=s3cr3t"), "{}", wire[0].url);
+        assert!(
+            !h.requests()[0].url.contains("s3cr3t"),
+            "the secret reached the channel"
+        );
+        wire[1].json()
+    }
+
+    /// QYWX_AM's fifth field as config.sample.sh documents it: `0` a text
+    /// card, `1` plain text, anything else an mpnews thumb_media_id.
+    #[test]
+    fn the_fifth_field_picks_the_message_type() {
+        let card = sent("wwcorp,s3cr3t,@all,1000002,0");
+        assert_eq!(card["msgtype"], "textcard", "{card}");
+        assert_eq!(card["textcard"]["title"], "Deploy");
+        assert_eq!(card["agentid"], 1000002);
+        let text = sent("wwcorp,s3cr3t,@all,1000002,1");
+        assert_eq!(text["msgtype"], "text", "{text}");
+        assert_eq!(text["touser"], "@all");
+        let news = sent("wwcorp,s3cr3t,@all,1000002,2-MEDIA");
+        assert_eq!(news["msgtype"], "mpnews", "{news}");
+        assert_eq!(news["mpnews"]["articles"][0]["thumb_media_id"], "2-MEDIA");
+        assert_eq!(sent("wwcorp,s3cr3t,@all,1000002")["msgtype"], "text");
+    }
+}
