@@ -1,9 +1,16 @@
 //! Bark, the iOS push app (notify.py's `BARK_*`, Apprise's `bark://` and
-//! `barks://`): the official server or a self-hosted one.
+//! `barks://`): the official server or a self-hosted one. Sources:
+//! bark-server's API docs (POST `/{key}` with a JSON body, `code == 200`),
+//! Apple's APNs payload limit of 4 KB, beyond which bark-server answers 500
+//! (a retry would fail the same way), Apprise's `bark.py`.
 
 use mcp_push_sdk::prelude::*;
 
 struct Bark;
+
+/// What the body may take of APNs' 4 KB, leaving room for the title, the
+/// other fields and JSON escaping.
+const LIMIT: Limit = Limit::Bytes(3000);
 
 impl Channel for Bark {
     fn info() -> ChannelInfo {
@@ -81,10 +88,12 @@ impl Channel for Bark {
             Priority::Urgent => "critical",
         });
         let mut body = json!({ "title": msg.title, "level": level });
+        // The APNs payload (title, body and fields, JSON-escaped) holds 4 KB.
+        let text = truncate(&msg.body, LIMIT, CUT_MARKER);
         if msg.is_markdown() {
-            body["markdown"] = json!(msg.body);
+            body["markdown"] = json!(text);
         } else {
-            body["body"] = json!(msg.body);
+            body["body"] = json!(text);
         }
         for (key, field) in [
             ("group", "group"),
@@ -119,5 +128,32 @@ mod tests {
         assert_eq!(s[0].1, "https://bark.example.com:8443/KEY1");
         assert_eq!(s[1], ("sound".to_string(), "bell".to_string()));
         assert!(Bark::parse_url("bark://host").is_err());
+    }
+
+    #[test]
+    fn a_long_body_is_cut_to_fit_apns() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Bark>()
+            .setting("push", "DEVKEY123")
+            .reply(Reply::json(200, json!({"code": 200, "message": "success"})));
+        h.send(&message("Log", &"é".repeat(4000))).unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.url, "https://api.day.app/DEVKEY123");
+        assert!(wire.body.len() < 4096, "{} bytes", wire.body.len());
+        assert!(wire.json()["body"].as_str().unwrap().ends_with(CUT_MARKER));
+    }
+
+    #[test]
+    fn a_self_hosted_url_is_reached_by_its_public_origin() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Bark>()
+            .setting("push", "https://bark.example:8443/DEVKEY123")
+            .reply(Reply::json(200, json!({"code": 200})));
+        h.send(&message("t", "b")).unwrap();
+        assert_eq!(
+            h.on_the_wire()[0].url,
+            "https://bark.example:8443/DEVKEY123"
+        );
+        assert!(!h.requests()[0].url.contains("DEVKEY123"));
     }
 }

@@ -53,11 +53,12 @@ impl Channel for EmailChannel {
     }
 
     /// `mailto[s]://USER:PASSWORD@HOST[:PORT][?to=A;B&from=ADDR&name=NAME&mode=starttls]`
-    /// (mailtos means TLS: implicit on 465, else STARTTLS).
+    /// (mailtos means TLS: STARTTLS on 587 unless a port says otherwise, as
+    /// Apprise does; implicit TLS on 465).
     fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
         let u = OneLine::parse(url, &["mailto", "mailtos"])?;
         let secure = u.scheme == "mailtos";
-        let port = u.port.unwrap_or(if secure { 465 } else { 25 });
+        let port = u.port.unwrap_or(if secure { 587 } else { 25 });
         let ssl = match (u.param("mode"), secure, port) {
             (Some(mode), _, _) => match mode {
                 "ssl" | "tls" => "true",
@@ -123,7 +124,8 @@ impl Channel for EmailChannel {
             (p, _) => p,
         };
         let sender = settings.require("email")?;
-        let recipients = match settings.list("to", &[';', ',']) {
+        // notify.py splits SMTP_EMAIL_TO at `;` and the full-width `；`.
+        let recipients = match settings.list("to", &[';', '；', ',']) {
             list if list.is_empty() => vec![Mailbox::new(None, sender)],
             list => list.into_iter().map(|a| Mailbox::new(None, a)).collect(),
         };
@@ -162,11 +164,33 @@ mod tests {
             EmailChannel::parse_url("mailtos://bob:pw@smtp.example.com?to=a@x.org;b@y.org&name=CI")
                 .unwrap();
         let get = |k: &str| s.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
-        assert_eq!(get("server"), Some("smtp.example.com:465"));
-        assert_eq!(get("ssl"), Some("true"));
+        // Apprise's default for mailtos:// without a port: STARTTLS on 587.
+        assert_eq!(get("server"), Some("smtp.example.com:587"));
+        assert_eq!(get("ssl"), Some("starttls"));
         assert_eq!(get("email"), Some("bob@smtp.example.com"));
         assert_eq!(get("to"), Some("a@x.org;b@y.org"));
         let s = EmailChannel::parse_url("mailtos://me@x.org:pw@smtp.x.org:587").unwrap();
         assert_eq!(s[1].1, "starttls");
+        let s = EmailChannel::parse_url("mailtos://me@x.org:pw@smtp.x.org:465").unwrap();
+        assert_eq!(s[1].1, "true");
+    }
+
+    #[test]
+    fn recipients_split_at_full_width_semicolons_too() {
+        use mcp_push_sdk::testing::{Harness, message};
+        let h = Harness::new::<EmailChannel>()
+            .setting("server", "smtp.example.com:465")
+            .setting("ssl", "true")
+            .setting("email", "ci@example.com")
+            .setting("password", "pw-123456")
+            .setting("to", "a@x.org；b@y.org;c@z.org");
+        h.send(&message("t", "b")).unwrap();
+        let to: Vec<String> = h.mails()[0]
+            .email
+            .to
+            .iter()
+            .map(|m| m.address.clone())
+            .collect();
+        assert_eq!(to, ["a@x.org", "b@y.org", "c@z.org"]);
     }
 }

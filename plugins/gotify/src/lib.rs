@@ -51,9 +51,11 @@ impl Channel for Gotify {
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let priority: i64 = match settings.parse::<i64>("priority")? {
             Some(p) => p,
+            // notify.py sends 0 when GOTIFY_PRIORITY is unset; a message
+            // marked high or urgent still rises above it.
             None => match msg.priority {
-                Priority::Low => 2,
-                Priority::Normal => 5,
+                Priority::Low => 0,
+                Priority::Normal => 0,
                 Priority::High => 8,
                 Priority::Urgent => 10,
             },
@@ -88,6 +90,17 @@ export_channel!(Gotify);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_priority_is_notify_py_s_zero() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Gotify>()
+            .setting("url", "https://push.example.com")
+            .setting("token", "AbcToken123")
+            .reply(Reply::json(200, json!({"id": 7})));
+        h.send(&message("t", "b")).unwrap();
+        assert_eq!(h.requests()[0].json()["priority"], 0);
+    }
 
     #[test]
     fn parses_gotify_urls() {

@@ -84,15 +84,51 @@ impl Channel for PushPlus {
         Request::post(format!("{}/send", settings.base_url("api_url", OFFICIAL)?))
             .json(&body)
             .send()?
-            // 200 is success; 999 is the service's own failure.
+            // 200 is success; 500 a temporary system error (retried); 999 a
+            // validation error and 900 a restricted account are final:
+            // retrying them burns the daily quota toward PushPlus' ban.
             .check(
                 &Check::field("code")
                     .eq(200)
                     .message("msg")
-                    .unavailable(&[999]),
+                    .unavailable(&[500]),
             )?;
         Ok(Receipt::none())
     }
 }
 
 export_channel!(PushPlus);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    fn answer(code: i64) -> Result<Receipt, SendError> {
+        Harness::new::<PushPlus>()
+            .setting("token", "pp-token-1234")
+            .reply(Reply::json(
+                200,
+                json!({"code": code, "msg": "said no", "data": null}),
+            ))
+            .send(&message("t", "b"))
+    }
+
+    /// PushPlus' codes: 999 (validation) and 900 (restricted) are final, 500
+    /// (system error) is worth a retry.
+    #[test]
+    fn codes_map_to_retry_or_give_up() {
+        assert!(answer(200).is_ok());
+        assert!(
+            matches!(answer(999), Err(SendError::Rejected(_))),
+            "{:?}",
+            answer(999)
+        );
+        assert!(matches!(answer(900), Err(SendError::Rejected(_))));
+        assert!(
+            matches!(answer(500), Err(SendError::Unavailable(_))),
+            "{:?}",
+            answer(500)
+        );
+    }
+}
