@@ -97,6 +97,40 @@ impl Secrets {
         out
     }
 
+    /// A URL with placeholders replaced, where a secret that is itself a URL
+    /// with a query (a Discord webhook with `?thread_id=`) keeps that query
+    /// valid: the component builds `{webhook}?wait=true` or
+    /// `{webhook}/messages/1` from the placeholder without knowing whether
+    /// the value has a query, so the value's query is moved to the end and
+    /// joined with `&` to any the component added.
+    pub fn fill_url(&self, url: &str) -> String {
+        let mut moved = Vec::new();
+        let mut out = url.to_string();
+        if out.contains(PREFIX) {
+            for s in &self.list {
+                if !out.contains(&s.placeholder) {
+                    continue;
+                }
+                match s.value.split_once('?') {
+                    Some((base, query)) if !query.contains('#') && s.value.contains("://") => {
+                        out = out.replace(&s.placeholder, base);
+                        moved.push(query.to_string());
+                    }
+                    _ => out = out.replace(&s.placeholder, &s.value),
+                }
+            }
+        }
+        for query in moved.into_iter().filter(|q| !q.is_empty()) {
+            let (head, fragment) = match out.split_once('#') {
+                Some((h, f)) => (h.to_string(), format!("#{f}")),
+                None => (out.clone(), String::new()),
+            };
+            let joiner = if head.contains('?') { '&' } else { '?' };
+            out = format!("{head}{joiner}{query}{fragment}");
+        }
+        out
+    }
+
     pub fn fill_bytes(&self, bytes: &[u8]) -> Vec<u8> {
         if self.list.is_empty() || !contains(bytes, PREFIX.as_bytes()) {
             return bytes.to_vec();
@@ -219,6 +253,25 @@ mod tests {
         s.add("user", "u");
         assert_eq!(s.hide(r#"{"status":0}"#), r#"{"status":0}"#);
         assert_eq!(s.hide_bytes(b"status"), b"status");
+    }
+
+    #[test]
+    fn a_secret_url_keeps_its_query_valid() {
+        let mut s = Secrets::new();
+        let hook = s.add("hook", "https://discord.com/api/webhooks/1/tok?thread_id=9");
+        assert_eq!(
+            s.fill_url(&format!("{hook}?wait=true")),
+            "https://discord.com/api/webhooks/1/tok?wait=true&thread_id=9"
+        );
+        assert_eq!(
+            s.fill_url(&format!("{hook}/messages/55")),
+            "https://discord.com/api/webhooks/1/tok/messages/55?thread_id=9"
+        );
+        let plain = s.add("plain", "https://x.example/a");
+        assert_eq!(
+            s.fill_url(&format!("{plain}?b=1")),
+            "https://x.example/a?b=1"
+        );
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub enum Expect<'a> {
     Int(i64),
     /// A string equal to this (`status == "ok"`).
     Str(&'a str),
+    /// A string equal to one of these (OneBot's `status`: `ok` or `async`).
+    AnyStr(&'a [&'a str]),
     /// A boolean equal to this (`ok == true`).
     Bool(bool),
     /// Present and not null (`id`, `event_id`).
@@ -66,6 +68,11 @@ impl<'a> Check<'a> {
 
     pub fn eq(self, value: i64) -> Self {
         self.expect(Expect::Int(value))
+    }
+
+    /// The field is one of these strings.
+    pub fn any_str(self, values: &'a [&'a str]) -> Self {
+        self.expect(Expect::AnyStr(values))
     }
 
     pub fn eq_str(self, value: &'a str) -> Self {
@@ -170,6 +177,7 @@ impl<'a> Check<'a> {
         match self.expect {
             Expect::Int(n) => as_int(v) == Some(n),
             Expect::Str(s) => v.as_str() == Some(s),
+            Expect::AnyStr(list) => v.as_str().is_some_and(|s| list.contains(&s)),
             Expect::Bool(b) => v.as_bool() == Some(b),
             Expect::Present => !v.is_null(),
             Expect::NonEmpty => match v {

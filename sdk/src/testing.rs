@@ -231,7 +231,7 @@ impl State {
             header_lines: req.header_lines.clone(),
         };
         self.requests.push(sent);
-        let (host, port) = match url::Url::parse(&self.fill(&req.url)) {
+        let (host, port) = match url::Url::parse(&self.secrets.fill_url(&req.url)) {
             Ok(u) => (
                 u.host_str().unwrap_or_default().to_string(),
                 u.port_or_known_default().unwrap_or(0),
@@ -303,7 +303,7 @@ impl State {
         }
         Sent {
             method: req.method.clone(),
-            url: self.fill(&req.url),
+            url: self.secrets.fill_url(&req.url),
             headers,
             body: self.secrets.fill_bytes(&req.body),
             basic_auth: None,

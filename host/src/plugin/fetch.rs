@@ -72,7 +72,7 @@ impl http::Host for HostIo {
 impl HostIo {
     async fn fetch_inner(&mut self, req: http::Request) -> Result<http::Response, http::Error> {
         self.spend_request().map_err(http::Error::Denied)?;
-        let mut url = Url::parse(&self.secrets.fill(&req.url)).map_err(|e| {
+        let mut url = Url::parse(&self.secrets.fill_url(&req.url)).map_err(|e| {
             http::Error::Transport(format!(
                 "invalid URL {}: {e}",
                 self.secrets.describe(&req.url)

@@ -72,12 +72,17 @@ impl Channel for Discord {
             .message("message")
             .retry_after("retry_after");
         if let Some(id) = msg.previous.as_deref() {
-            Request::patch(format!("{hook}/messages"))
+            let edited = Request::patch(format!("{hook}/messages"))
                 .segment(id)
                 .json(&json!({ "content": content }))
-                .send()?
-                .check(&check)?;
-            return Ok(Receipt::id(id));
+                .send()?;
+            // A message deleted since (404, Discord's code 10008 "Unknown
+            // Message") is posted anew, as Telegram's channel does, rather
+            // than losing the update.
+            if edited.status != 404 {
+                edited.check(&check)?;
+                return Ok(Receipt::id(id));
+            }
         }
         let mut body = json!({ "content": content });
         if let Some(name) = settings.get("username") {
@@ -105,5 +110,47 @@ mod tests {
         let s = Discord::parse_url("discord://123/abc-DEF").unwrap();
         assert_eq!(s[0].1, "https://discord.com/api/webhooks/123/abc-DEF");
         assert!(Discord::parse_url("discord://123").is_err());
+    }
+
+    const HOOK: &str = "https://discord.com/api/webhooks/123/tok-abc?thread_id=9";
+
+    /// A webhook URL with a query (threads and forum posts) keeps it valid,
+    /// for posts and for edits.
+    #[test]
+    fn a_thread_id_in_the_webhook_url_stays_a_valid_query() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Discord>()
+            .setting("webhook_url", HOOK)
+            .reply(Reply::json(200, json!({"id": "m1"})))
+            .reply(Reply::json(200, json!({"id": "m1"})));
+        h.send(&message("t", "b")).unwrap();
+        let mut update = message("t", "c");
+        update.previous = Some("m1".into());
+        h.send(&update).unwrap();
+        let wire = h.on_the_wire();
+        assert_eq!(
+            wire[0].url,
+            "https://discord.com/api/webhooks/123/tok-abc?wait=true&thread_id=9"
+        );
+        assert_eq!(
+            wire[1].url,
+            "https://discord.com/api/webhooks/123/tok-abc/messages/m1?thread_id=9"
+        );
+    }
+
+    #[test]
+    fn an_edit_of_a_deleted_message_posts_a_new_one() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Discord>()
+            .setting("webhook_url", HOOK)
+            .reply(Reply::json(
+                404,
+                json!({"message": "Unknown Message", "code": 10008}),
+            ))
+            .reply(Reply::json(200, json!({"id": "m2"})));
+        let mut update = message("t", "c");
+        update.previous = Some("m1".into());
+        assert_eq!(h.send(&update).unwrap().remote_id.as_deref(), Some("m2"));
+        assert_eq!(h.on_the_wire()[1].method, "POST");
     }
 }

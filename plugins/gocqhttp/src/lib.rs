@@ -51,10 +51,12 @@ impl Channel for GoCqhttp {
         Request::get(settings.base_url("url", "")?)
             .query(&query)
             .send()?
-            // OneBot: `status` "ok" (or "async"); failures carry `retcode` and `wording`.
+            // OneBot v11: `status` "ok", or "async" for a call queued by the
+            // implementation (success too); failures carry `retcode` and
+            // `wording`.
             .check(
                 &Check::field("status")
-                    .eq_str("ok")
+                    .any_str(&["ok", "async"])
                     .message("wording")
                     .message("msg"),
             )?;
@@ -63,3 +65,24 @@ impl Channel for GoCqhttp {
 }
 
 export_channel!(GoCqhttp);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    /// OneBot v11's `status: "async"` (a call queued) is success.
+    #[test]
+    fn async_is_success() {
+        for (status, ok) in [("ok", true), ("async", true), ("failed", false)] {
+            let h = Harness::new::<GoCqhttp>()
+                .setting("url", "http://127.0.0.1:5700/send_private_msg")
+                .setting("qq", "user_id=10001")
+                .reply(Reply::json(
+                    200,
+                    json!({"status": status, "retcode": 0, "data": null}),
+                ));
+            assert_eq!(h.send(&message("t", "b")).is_ok(), ok, "{status}");
+        }
+    }
+}

@@ -32,7 +32,7 @@ impl Channel for PushDeer {
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let desp = msg.with_link(msg.body.clone());
-        Request::post(settings.base_url("url", OFFICIAL)?)
+        Request::post(endpoint(&settings.base_url("url", OFFICIAL)?))
             .form(&[
                 ("text", msg.headline(100).as_str()),
                 ("desp", desp.as_str()),
@@ -46,4 +46,39 @@ impl Channel for PushDeer {
     }
 }
 
+/// `DEER_URL` as users write it: the push endpoint, or the bare origin of a
+/// self-hosted server, which takes `/message/push`.
+fn endpoint(url: &str) -> String {
+    let path = url
+        .split_once("://")
+        .map_or("", |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+    if path.trim_matches('/').is_empty() {
+        format!("{}/message/push", url.trim_end_matches('/'))
+    } else {
+        url.to_string()
+    }
+}
+
 export_channel!(PushDeer);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_origin_gets_the_push_path() {
+        assert_eq!(
+            endpoint("https://deer.example:8800"),
+            "https://deer.example:8800/message/push"
+        );
+        assert_eq!(
+            endpoint("https://deer.example/"),
+            "https://deer.example/message/push"
+        );
+        assert_eq!(endpoint(OFFICIAL), OFFICIAL);
+        assert_eq!(
+            endpoint("http://h.example/custom/push"),
+            "http://h.example/custom/push"
+        );
+    }
+}

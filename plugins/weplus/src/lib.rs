@@ -33,10 +33,13 @@ impl Channel for WePlus {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let (template, content) = if msg.is_html() {
-            ("html", msg.with_link(msg.body.clone()))
+        // notify.py and notify.js switch to the html template past 800
+        // characters (the txt template holds no more).
+        let content = msg.with_link(msg.body.clone());
+        let template = if msg.is_html() || content.chars().count() > 800 {
+            "html"
         } else {
-            ("txt", msg.with_link(msg.body.clone()))
+            "txt"
         };
         let body = json!({
             "token": settings.require("token")?, "title": msg.headline(100),
@@ -52,3 +55,20 @@ impl Channel for WePlus {
 }
 
 export_channel!(WePlus);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn past_800_characters_the_html_template_is_used() {
+        for (len, template) in [(800, "txt"), (801, "html")] {
+            let h = Harness::new::<WePlus>()
+                .setting("token", "wp-token-1")
+                .reply(Reply::json(200, json!({"code": 200, "msg": "ok"})));
+            h.send(&message("t", &"字".repeat(len))).unwrap();
+            assert_eq!(h.requests()[0].json()["template"], template, "{len}");
+        }
+    }
+}
