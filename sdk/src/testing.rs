@@ -430,13 +430,16 @@ impl StateRef<'_> {
     }
 }
 
+/// A setting a test gave: its key, the settings the channel sees for it
+/// (one, or more when a shape derives parts), and the real value.
+type Given = (String, Vec<(String, String)>, String);
+
 /// A channel run natively against canned replies. Build one per test.
 pub struct Harness {
     info: ChannelInfo,
     send: fn(&Settings, &Message) -> Result<Receipt, SendError>,
     parse_url: fn(&str) -> Result<crate::Pairs, String>,
-    /// (key, the settings the channel sees for it, real value)
-    settings: Vec<(String, Vec<(String, String)>, String)>,
+    settings: Vec<Given>,
     state: Rc<RefCell<State>>,
 }
 

@@ -183,7 +183,7 @@ impl Runtime {
             Ok(_) => unreachable!("info answers info"),
             Err(e) => return Err(LoadError::Trap(e.to_string())),
         };
-        let (info, shapes) = info.map_err(LoadError::BadInfo)?;
+        let (info, shapes) = *info.map_err(LoadError::BadInfo)?;
         Ok(Plugin {
             info,
             shapes: Arc::new(shapes),
@@ -334,7 +334,7 @@ enum Call<'a> {
 /// Its answer, in the host's terms (errors not yet described: see
 /// [`DeliveryError::describe`]).
 enum Answer {
-    Info(Result<(PluginInfo, Shapes), String>),
+    Info(Result<Box<(PluginInfo, Shapes)>, String>),
     ParseUrl(Result<Vec<(String, String)>, String>),
     Send(Result<Receipt, DeliveryError>),
 }
@@ -557,7 +557,7 @@ async fn invoke_keeping_secrets(
                         Some(s) => s.call_shapes(&mut store).await?,
                         None => Vec::new(),
                     };
-                    Answer::Info(v0_1::info(info, shapes))
+                    Answer::Info(v0_1::info(info, shapes).map(Box::new))
                 }
                 Call::ParseUrl(url) => Answer::ParseUrl(ch.call_parse_url(&mut store, url).await?),
                 Call::Send(args, msg, previous) => {

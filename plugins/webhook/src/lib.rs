@@ -190,10 +190,12 @@ const BOUNDARY_SLOT: &str = "\u{0}BOUNDARY\u{0}";
 /// `form://` sends it, not `version="1.0"`.
 fn unquote(value: &str) -> String {
     let v = value.trim();
-    if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
-        if let Ok(s) = serde_json::from_str::<String>(v) {
-            return s;
-        }
+    if v.len() >= 2
+        && v.starts_with('"')
+        && v.ends_with('"')
+        && let Ok(s) = serde_json::from_str::<String>(v)
+    {
+        return s;
     }
     value.to_string()
 }
