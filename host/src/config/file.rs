@@ -26,7 +26,7 @@
 
 use super::{Channel, ConfigError, Origin, Rules, complete};
 use crate::notification::ChannelId;
-use crate::plugin::{Limits, Registry};
+use crate::plugin::{Limits, Registry, SettingValue};
 use crate::store::RetryPolicy;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -216,6 +216,7 @@ impl ConfigFile {
         // A `url` in one of the plugin's own schemes is a one-line URL; any
         // other `url` (https://...) is an ordinary setting.
         let mut settings: Vec<(String, String)> = Vec::new();
+        let mut proxy = None;
         if let (Some(url), Some(scheme)) = (&url, &scheme)
             && info.schemes.contains(scheme)
         {
@@ -227,6 +228,12 @@ impl ConfigFile {
             settings.extend(parsed);
         }
         for (key, value) in values {
+            // Any channel may go through a proxy (see `plugin::proxy`); it
+            // may hold credentials, so it is kept as a secret.
+            if key == crate::plugin::proxy::PROXY && info.setting(&key).is_none() {
+                proxy = Some(value);
+                continue;
+            }
             let spec = info
                 .settings
                 .iter()
@@ -245,9 +252,23 @@ impl ConfigFile {
             settings.retain(|(k, _)| *k != spec.key);
             settings.push((spec.key.clone(), value));
         }
+        let mut settings = complete(name, info, settings)?;
+        if let Some(value) = proxy {
+            crate::plugin::proxy::of(&[SettingValue {
+                key: crate::plugin::proxy::PROXY.into(),
+                value: value.clone(),
+                secret: true,
+            }])
+            .map_err(invalid)?;
+            settings.push(SettingValue {
+                key: crate::plugin::proxy::PROXY.into(),
+                value,
+                secret: true,
+            });
+        }
         Ok(Channel {
             id,
-            settings: complete(name, info, settings)?,
+            settings,
             plugin,
             origin: Origin::File(self.path.clone()),
             rules,

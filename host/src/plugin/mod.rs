@@ -15,6 +15,7 @@ mod info;
 mod keeper;
 mod mail;
 pub mod manage;
+pub mod proxy;
 mod registry;
 mod runtime;
 mod sandbox;

@@ -58,6 +58,8 @@ struct Shared {
     engine: Engine,
     linker: Linker<SendState>,
     client: reqwest::Client,
+    /// Clients for channels behind a proxy, by proxy URL (a handful at most).
+    proxied: std::sync::Mutex<Vec<(String, reqwest::Client)>>,
     limits: Limits,
     cache: Option<CompileCache>,
     permits: Arc<Semaphore>,
@@ -107,12 +109,7 @@ impl Runtime {
         v0_1::Plugin::add_to_linker::<_, HasSelf<HostIo>>(&mut linker, |s: &mut SendState| {
             &mut s.io
         })?;
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("mcp-push/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build()?;
+        let client = http_client().build()?;
         let cache = options
             .cache_dir
             .as_deref()
@@ -130,6 +127,7 @@ impl Runtime {
                 engine,
                 linker,
                 client,
+                proxied: Default::default(),
                 limits: options.limits,
                 cache,
                 permits: Arc::new(Semaphore::new(CONCURRENT_SENDS as usize)),
@@ -196,6 +194,16 @@ impl Runtime {
             rt: self.shared.clone(),
         })
     }
+}
+
+/// How every plugin's HTTP client is set up: redirects are followed by
+/// `fetch` itself (each hop checked), one user agent, keep-alive.
+fn http_client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("mcp-push/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(90))
 }
 
 fn check_header(wasm: &[u8]) -> Result<(), LoadError> {
@@ -447,9 +455,17 @@ impl Plugin {
         msg: &Notification,
         previous: Option<String>,
     ) -> Result<Receipt, DeliveryError> {
+        let client = match super::proxy::of(settings).map_err(DeliveryError::Config)? {
+            Some(proxy) => Some(self.rt.proxied(&proxy).map_err(DeliveryError::Config)?),
+            None => None,
+        };
         let mut secrets = Secrets::new();
         let mut args: Vec<(String, String)> = Vec::with_capacity(settings.len());
         for s in settings {
+            // A `proxy` the plugin does not declare is the host's alone.
+            if s.key == super::proxy::PROXY && self.info.setting(&s.key).is_none() {
+                continue;
+            }
             if s.secret {
                 // The host, not the component, looks at the value: the
                 // component gets what the plugin's shape declares.
@@ -462,6 +478,9 @@ impl Plugin {
             .rt
             .io(channel, self.remembered_allow_list(settings), secrets);
         io.shapes = self.shapes.clone();
+        if let Some(client) = client {
+            io.client = client;
+        }
         // Errors are described with the secrets as the call left them, which
         // include the parts `secrets.split` made during it.
         let (answer, secrets) = invoke_keeping_secrets(
@@ -481,6 +500,21 @@ impl Plugin {
 }
 
 impl Shared {
+    /// The client for channels behind `proxy`, made once per proxy.
+    fn proxied(&self, proxy: &str) -> Result<reqwest::Client, String> {
+        let mut list = self.proxied.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, c)) = list.iter().find(|(p, _)| p == proxy) {
+            return Ok(c.clone());
+        }
+        let bad = |e: reqwest::Error| format!("proxy: {}", e.without_url());
+        let client = http_client()
+            .proxy(reqwest::Proxy::all(proxy).map_err(bad)?)
+            .build()
+            .map_err(bad)?;
+        list.push((proxy.to_string(), client.clone()));
+        Ok(client)
+    }
+
     /// The host state of one call, its deadline starting now.
     fn io(&self, channel: &str, allow: Arc<AllowList>, secrets: Secrets) -> HostIo {
         new_io(&self.client, self.limits, channel, allow, secrets)

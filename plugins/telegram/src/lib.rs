@@ -45,6 +45,16 @@ impl Channel for Telegram {
             .env(&["TG_API_HOST"])
             .default_value("https://api.telegram.org"),
         )
+        // notify.py's HTTP proxy for networks that block Telegram; the host
+        // routes this channel's requests through it (the component never
+        // sees a socket).
+        .setting(Setting::new("proxy_host", "HTTP proxy host").env(&["TG_PROXY_HOST"]))
+        .setting(Setting::new("proxy_port", "HTTP proxy port").env(&["TG_PROXY_PORT"]))
+        .setting(
+            Setting::new("proxy_auth", "HTTP proxy user:password")
+                .env(&["TG_PROXY_AUTH"])
+                .secret(),
+        )
         .allow_host("api.telegram.org")
         .allow_host("setting:api_host")
         .schemes(&["tgram"])
