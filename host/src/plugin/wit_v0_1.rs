@@ -3,7 +3,7 @@
 //! this one, and 0.1 components keep loading through this one.
 
 use super::error::DeliveryError;
-use super::info::{PluginInfo, SettingSpec, validate};
+use super::info::{PluginInfo, SettingSpec, secret_by_name, validate};
 use crate::notification::{self as n, Notification};
 
 wasmtime::component::bindgen!({
@@ -59,7 +59,7 @@ pub(crate) fn message(msg: &Notification, previous: Option<String>) -> types::Me
 }
 
 pub(crate) fn info(raw: types::ChannelInfo) -> Result<PluginInfo, String> {
-    let settings: Vec<SettingSpec> = raw
+    let mut settings: Vec<SettingSpec> = raw
         .settings
         .into_iter()
         .map(|s| SettingSpec {
@@ -72,6 +72,7 @@ pub(crate) fn info(raw: types::ChannelInfo) -> Result<PluginInfo, String> {
         })
         .collect();
     let allowed_hosts = validate(&raw.id, &settings, &raw.allowed_hosts, &raw.schemes)?;
+    secret_by_name(&mut settings);
     let (description, formats) = split_formats(&raw.description);
     Ok(PluginInfo {
         id: raw.id,
