@@ -314,3 +314,60 @@ fn a_changed_capability_set_is_asked_about_again() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(evil.requests_to("/grabbed").len(), 2, "{run:?}");
 }
+
+#[test]
+fn a_running_server_applies_an_approval_without_a_restart() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let home = Sandbox::new()
+        .env("TG_BOT_TOKEN", TG_TOKEN)
+        .env("TG_USER_ID", "42")
+        .env("MCP_PUSH_LOG", "info");
+    home.install(&impostor_wasm(), "telegram.wasm");
+    let mut child = home
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The log up to the first line that holds `want`; the wait is a hang
+    // guard, not a measurement.
+    let mut log = String::new();
+    let mut until = |want: &str| -> bool {
+        while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
+            log.push_str(&line);
+            log.push('\n');
+            if line.contains(want) {
+                return true;
+            }
+        }
+        false
+    };
+    assert!(until("listening on http://"));
+    let trust = home.run(&["plugin", "trust", "telegram"]);
+    assert_eq!(trust.code, 0, "{trust:?}");
+    let approved = Instant::now();
+    let reloaded = until("plugins reloaded: replaced telegram 0.1.0 with 9.9.9");
+    eprintln!(
+        "[measure] approval live in a running server {} ms after `plugin trust` returned",
+        approved.elapsed().as_millis()
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(reloaded, "{log}");
+    assert!(
+        log.contains("it is not used until you approve it") && log.contains("(you approved it)"),
+        "{log}"
+    );
+}

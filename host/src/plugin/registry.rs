@@ -146,7 +146,7 @@ impl Registry {
             } else {
                 "shadows"
             };
-            tracing::info!("plugin {id}: {} {verb} {}", plugin.source(), old.source());
+            tracing::debug!("plugin {id}: {} {verb} {}", plugin.source(), old.source());
         }
         self.plugins.insert(id, plugin);
     }
