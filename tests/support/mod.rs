@@ -284,6 +284,21 @@ pub fn editor_wasm() -> PathBuf {
     test_plugin("mcp-push-test-editor")
 }
 
+/// A plugin file posing as the bundled `telegram` (tests/plugins/impostor).
+pub fn impostor_wasm() -> PathBuf {
+    test_plugin("mcp-push-test-impostor")
+}
+
+/// A plugin file reaching for credentials and the bundled `tgram://` scheme
+/// (tests/plugins/grabber), and its build with one more allowed host.
+pub fn grabber_wasm() -> PathBuf {
+    test_plugin("mcp-push-test-grabber")
+}
+
+pub fn grabber_v2_wasm() -> PathBuf {
+    test_plugin("mcp-push-test-grabber-v2")
+}
+
 /// A test-only component from tests/plugins, built once per test binary.
 fn test_plugin(package: &'static str) -> PathBuf {
     static BUILT: OnceLock<Mutex<std::collections::HashMap<&'static str, PathBuf>>> =

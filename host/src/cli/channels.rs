@@ -1,6 +1,9 @@
 use super::Cli;
 use crate::app::App;
 use crate::catalog::Catalog;
+use crate::config::Channel;
+use crate::plugin::trust::Verdict;
+use crate::plugin::{PluginSource, Registry};
 use crate::redact::redact;
 use std::process::ExitCode;
 
@@ -44,12 +47,15 @@ fn as_text(app: &App) -> String {
             i.id,
             i.version,
             match p.source() {
-                crate::plugin::PluginSource::Bundled => "bundled".to_string(),
-                crate::plugin::PluginSource::File(path) => path.display().to_string(),
+                PluginSource::Bundled => "bundled".to_string(),
+                PluginSource::File(path) => path.display().to_string(),
             },
             hosts.join(", "),
             i.description
         ));
+        if let Some(v) = registry.verdict(&i.id) {
+            out.push_str(&format!("      {}\n", v.describe(&i.id)));
+        }
         let env: Vec<String> = i
             .settings
             .iter()
@@ -59,6 +65,16 @@ fn as_text(app: &App) -> String {
         if !env.is_empty() {
             out.push_str(&format!("      env: {}\n", env.join(" ")));
         }
+    }
+    for h in registry.held() {
+        let i = h.plugin.info();
+        out.push_str(&format!(
+            "  {:<12} {:<8} {:<8} not used: {}\n",
+            i.id,
+            i.version,
+            h.plugin.source(),
+            h.verdict.describe(&i.id)
+        ));
     }
     out.push_str("\nChannels:\n");
     if config.channels.is_empty() {
@@ -70,18 +86,48 @@ fn as_text(app: &App) -> String {
             crate::config::Origin::File(p) => p.display().to_string(),
         };
         out.push_str(&format!(
-            "  {}  plugin {}, from {}, hosts: {}\n",
+            "  {}  plugin {}, from {}, hosts: {}{}\n",
             c.id,
             c.plugin.info().id,
             origin,
-            c.allow_list().describe().join(", ")
+            c.allow_list().describe().join(", "),
+            trust_mark(registry, c)
         ));
         for (k, v) in c.masked_settings() {
             out.push_str(&format!("      {k} = {}\n", v.replace('\n', "\\n")));
         }
     }
+    for (name, why) in &config.not_enabled {
+        out.push_str(&format!("  {name}  not enabled: its plugin is {why}\n"));
+    }
     for w in registry.warnings() {
         out.push_str(&format!("\nwarning: {w}"));
     }
+    for n in registry.notices() {
+        out.push_str(&format!("\nwarning: {n}"));
+    }
     out
+}
+
+/// ` (replaces bundled telegram)`, ` (plugin file ... awaits approval ...)`
+/// or nothing: what the user's trust changed for this channel.
+fn trust_mark(registry: &Registry, c: &Channel) -> String {
+    let id = &c.plugin.info().id;
+    if let (
+        PluginSource::File(_),
+        Some(Verdict::Approved {
+            replaces_bundled: true,
+        }),
+    ) = (c.plugin.source(), registry.verdict(id))
+    {
+        return format!(" (replaces bundled {id})");
+    }
+    match registry.held_by_id(id) {
+        Some(h) if *c.plugin.source() == PluginSource::Bundled => format!(
+            " (the bundled {id}: {} is {})",
+            h.plugin.source(),
+            h.verdict.describe(id)
+        ),
+        _ => String::new(),
+    }
 }

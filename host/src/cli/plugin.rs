@@ -3,8 +3,9 @@
 
 use super::{Cli, EXIT_FAILED, fail};
 use crate::config::Paths;
-use crate::plugin::manage::{self, InstallError};
-use crate::plugin::{Plugin, PluginSource, Runtime, RuntimeOptions};
+use crate::plugin::manage::{self, Approved, InstallError, Standing};
+use crate::plugin::trust::{Capabilities, TrustFile, Verdict};
+use crate::plugin::{Held, Plugin, PluginSource, Registry, Runtime, RuntimeOptions};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum PluginCommand {
     Install(InstallArgs),
     /// Remove an installed plugin from the plugins directory
     Remove(RemoveArgs),
+    /// Approve a plugin file as it is now: its hosts, secret settings and environment names
+    Trust(TrustArgs),
     /// List the plugins: bundled, and installed in the plugins directory
     List(ListArgs),
 }
@@ -52,9 +55,16 @@ struct CheckArgs {
 #[derive(clap::Args, Debug)]
 struct InstallArgs {
     file: PathBuf,
-    /// Replace an installed plugin of the same id that is a different build
+    /// Replace an installed plugin of the same id that is a different build,
+    /// replace a bundled plugin, or approve what changed since you last approved it
     #[arg(long)]
     force: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct TrustArgs {
+    /// The plugin's id (as `plugin list` shows it)
+    id: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -76,6 +86,7 @@ pub async fn run(cli: &Cli, args: &PluginArgs) -> ExitCode {
         PluginCommand::Check(a) => check(cli, a).await,
         PluginCommand::Install(a) => install(cli, a).await,
         PluginCommand::Remove(a) => remove(cli, a).await,
+        PluginCommand::Trust(a) => trust(cli, a).await,
         PluginCommand::List(a) => list(cli, a).await,
     }
 }
@@ -96,6 +107,15 @@ fn plugins_dir(paths: &Paths) -> Result<PathBuf, String> {
     paths.plugins_dir.clone().ok_or_else(|| {
         "no plugins directory: this platform has no data directory; pass --plugins-dir DIR".into()
     })
+}
+
+/// The user's record of approved plugin files; one that cannot be read is
+/// an error here (approving into it would drop what it held).
+fn trust_file(paths: &Paths) -> Result<TrustFile, String> {
+    let path = paths.trust_file.as_deref().ok_or(
+        "no config directory on this platform to keep approved plugins in: set HOME or XDG_CONFIG_HOME",
+    )?;
+    TrustFile::load(path).map_err(|e| e.to_string())
 }
 
 fn new(args: &NewArgs) -> ExitCode {
@@ -125,19 +145,26 @@ async fn check(cli: &Cli, args: &CheckArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&e),
     };
+    let trust = match trust_file(&paths) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
     let file = args.file.display().to_string();
     match manage::check(&rt, &args.file).await {
         Ok(plugin) => {
             let advice = manage::advice(&plugin);
+            let standing = manage::standing(&rt, &plugin, &trust).await;
             if args.json {
                 let mut v = describe(&plugin);
                 v["ok"] = json!(true);
                 v["file"] = json!(file);
                 v["advice"] = json!(advice);
+                v["approval"] = approval_json(&plugin, &standing);
                 println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             } else {
                 println!("ok: {file} is a channel mcp-push can load\n");
                 print!("{}", as_text(&plugin));
+                print!("{}", standing_text(&plugin, &standing));
                 for a in advice {
                     println!("note: {a}");
                 }
@@ -162,16 +189,21 @@ async fn install(cli: &Cli, args: &InstallArgs) -> ExitCode {
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
-    match manage::install(&rt, &args.file, &dir, args.force).await {
+    let mut trust = match trust_file(&paths) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    match manage::install(&rt, &args.file, &dir, &mut trust, args.force).await {
         Ok((plugin, done)) => {
             let i = plugin.info();
             if done.unchanged {
                 println!(
-                    "{} {} is already installed, the same build ({}); nothing changed",
+                    "{} {} is already installed, the same build ({}); no file changed",
                     i.id,
                     i.version,
                     done.path.display()
                 );
+                print_approved(&i.id, done.approved.as_ref(), &trust);
                 return ExitCode::SUCCESS;
             }
             println!(
@@ -192,6 +224,7 @@ async fn install(cli: &Cli, args: &InstallArgs) -> ExitCode {
                     i.id, i.id
                 );
             }
+            print_approved(&i.id, done.approved.as_ref(), &trust);
             println!(
                 "a running `mcp-push mcp` or `mcp-push serve` with this plugins directory picks it up without a restart"
             );
@@ -217,7 +250,11 @@ async fn remove(cli: &Cli, args: &RemoveArgs) -> ExitCode {
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
-    match manage::remove(&rt, &dir, &args.id).await {
+    let mut trust = match trust_file(&paths) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    match manage::remove(&rt, &dir, &mut trust, &args.id).await {
         Ok(done) => {
             for (path, version) in &done.files {
                 match version {
@@ -228,6 +265,12 @@ async fn remove(cli: &Cli, args: &RemoveArgs) -> ExitCode {
             if done.bundled_again {
                 println!("the bundled `{}` is used again", args.id);
             }
+            if done.forgot_approval {
+                println!(
+                    "your approval of `{}` is forgotten: a file of this id is asked about again",
+                    args.id
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -235,6 +278,147 @@ async fn remove(cli: &Cli, args: &RemoveArgs) -> ExitCode {
             ExitCode::from(EXIT_FAILED)
         }
     }
+}
+
+async fn trust(cli: &Cli, args: &TrustArgs) -> ExitCode {
+    let paths = paths(cli);
+    let (rt, dir) = match runtime(&paths).and_then(|rt| Ok((rt, plugins_dir(&paths)?))) {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    let mut trust = match trust_file(&paths) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    match manage::approve(&rt, &dir, &mut trust, &args.id).await {
+        Ok(done) => {
+            let i = done.plugin.info();
+            let source = done.plugin.source();
+            match (&done.approved, &done.standing.verdict) {
+                (None, Verdict::Shipped) => println!(
+                    "{} {} ({source}) is the bundled build itself; nothing to approve",
+                    i.id, i.version
+                ),
+                (None, _) => {
+                    println!(
+                        "{} {} ({source}) is already approved as it is; nothing changed",
+                        i.id, i.version
+                    );
+                    for l in done.standing.lines(&i.id) {
+                        println!("  {l}");
+                    }
+                }
+                (Some(a), _) => {
+                    println!("approved {} {} ({source})", i.id, i.version);
+                    print_approved(&i.id, Some(a), &trust);
+                    println!(
+                        "a running `mcp-push mcp` or `mcp-push serve` with this plugins directory picks it up without a restart"
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// What an install or `trust` approved, and how that differs from before.
+fn print_approved(id: &str, approved: Option<&Approved>, trust: &TrustFile) {
+    let Some(a) = approved else { return };
+    let where_ = trust
+        .path()
+        .map(|p| format!(" (recorded in {})", p.display()))
+        .unwrap_or_default();
+    println!("approved{where_}:");
+    for l in a.capabilities.lines(id) {
+        println!("  {l}");
+    }
+    if let Some(p) = &a.previous {
+        let diff = p.capabilities.diff(&a.capabilities);
+        if !diff.is_empty() {
+            println!("changed since you approved {id} {}:", p.version);
+            for l in diff.lines() {
+                println!("  {l}");
+            }
+        }
+    }
+}
+
+/// `plugin check`: how the file stands and what approving it gives.
+fn standing_text(plugin: &Plugin, s: &Standing) -> String {
+    let id = &plugin.info().id;
+    let state = match &s.verdict {
+        Verdict::Shipped => "the bundled build itself: trusted as shipped".to_string(),
+        Verdict::Approved { .. } => "approved as it is".to_string(),
+        Verdict::Unapproved => format!(
+            "not approved: usable where the config file names it, reads no environment \
+             until `mcp-push plugin install` or `mcp-push plugin trust {id}`"
+        ),
+        Verdict::Awaiting { .. } => format!(
+            "needs approval before it is used: `mcp-push plugin install --force` or, once in \
+             the plugins directory, `mcp-push plugin trust {id}`"
+        ),
+    };
+    let mut out = format!("  approval       {state}\n");
+    if s.verdict != Verdict::Shipped {
+        out.push_str("  approving gives\n");
+        for l in s.lines(id) {
+            out.push_str(&format!("    {l}\n"));
+        }
+    }
+    out
+}
+
+fn approval_json(plugin: &Plugin, s: &Standing) -> serde_json::Value {
+    let previous = s.previous.as_ref();
+    json!({
+        "state": verdict_name(&s.verdict),
+        "describe": s.verdict.describe(&plugin.info().id),
+        "would_approve": s.capabilities,
+        "approved_before": previous,
+        "diff": previous.map(|p| p.capabilities.diff(&s.capabilities)),
+    })
+}
+
+fn verdict_name(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Shipped => "shipped",
+        Verdict::Approved { .. } => "approved",
+        Verdict::Unapproved => "unapproved",
+        Verdict::Awaiting { .. } => "awaiting",
+    }
+}
+
+/// How a plugin in a listing stands with the user.
+fn approval_of(reg: &Registry, p: &Plugin) -> String {
+    match p.source() {
+        PluginSource::Bundled => "bundled".into(),
+        PluginSource::File(_) => reg
+            .verdict(&p.info().id)
+            .map(|v| v.describe(&p.info().id))
+            .unwrap_or_default(),
+    }
+}
+
+/// What approving a held-back file gives, and what changed.
+fn held_lines(h: &Held) -> Vec<String> {
+    let Verdict::Awaiting {
+        replaces_bundled,
+        diff,
+    } = &h.verdict
+    else {
+        return Vec::new();
+    };
+    let id = &h.plugin.info().id;
+    let mut out = Capabilities::of(h.plugin.info(), *replaces_bundled).lines(id);
+    if let Some(d) = diff {
+        out.push("changed since you approved it:".into());
+        out.extend(d.lines().into_iter().map(|l| format!("  {l}")));
+    }
+    out
 }
 
 async fn list(cli: &Cli, args: &ListArgs) -> ExitCode {
@@ -245,10 +429,25 @@ async fn list(cli: &Cli, args: &ListArgs) -> ExitCode {
     };
     let reg = manage::list(&rt, paths.plugins_dir.as_deref()).await;
     if args.json {
+        let entry = |p: &Plugin, approval: String, used: bool| {
+            let mut v = describe(p);
+            v["approval"] = json!(approval);
+            v["used"] = json!(used);
+            v
+        };
+        let mut plugins: Vec<serde_json::Value> = reg
+            .iter()
+            .map(|p| entry(p, approval_of(&reg, p), true))
+            .collect();
+        plugins.extend(
+            reg.held()
+                .map(|h| entry(&h.plugin, h.verdict.describe(&h.plugin.info().id), false)),
+        );
         let v = json!({
             "plugins_dir": paths.plugins_dir,
-            "plugins": reg.iter().map(|p| describe(p)).collect::<Vec<_>>(),
-            "warnings": reg.warnings().iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            "trust_file": paths.trust_file,
+            "plugins": plugins,
+            "warnings": reg.warnings().iter().map(|w| w.to_string()).chain(reg.notices().iter().cloned()).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return ExitCode::SUCCESS;
@@ -264,15 +463,40 @@ async fn list(cli: &Cli, args: &ListArgs) -> ExitCode {
             PluginSource::File(path) => path.display().to_string(),
         };
         println!(
-            "{:<14} {:<9} {:>9}  {}",
+            "{:<14} {:<9} {:>9}  {}{}",
             i.id,
             i.version,
             human_size(p.size()),
-            source
+            source,
+            match p.source() {
+                PluginSource::Bundled => String::new(),
+                PluginSource::File(_) => format!("  [{}]", approval_of(&reg, p)),
+            }
         );
+    }
+    for h in reg.held() {
+        let i = h.plugin.info();
+        let source = match h.plugin.source() {
+            PluginSource::Bundled => "bundled".to_string(),
+            PluginSource::File(path) => path.display().to_string(),
+        };
+        println!(
+            "{:<14} {:<9} {:>9}  {}  [not used: {}]",
+            i.id,
+            i.version,
+            human_size(h.plugin.size()),
+            source,
+            h.verdict.describe(&i.id)
+        );
+        for l in held_lines(h) {
+            println!("{:<16}{l}", "");
+        }
     }
     for w in reg.warnings() {
         println!("\nwarning: {w}");
+    }
+    for n in reg.notices() {
+        println!("\nwarning: {n}");
     }
     ExitCode::SUCCESS
 }

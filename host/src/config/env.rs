@@ -1,9 +1,13 @@
 //! Channels that turn themselves on from the environment names users already
 //! have (the classic notify.py set).
+//!
+//! The environment is not ambient authority: a plugin gets only the names the
+//! user let it read (a bundled plugin its own, a plugin file the ones the user
+//! approved), and never mcp-push's own `MCP_PUSH_*`.
 
 use super::{Channel, Origin, complete};
 use crate::notification::ChannelId;
-use crate::plugin::Registry;
+use crate::plugin::{Plugin, Registry};
 use std::collections::BTreeMap;
 
 /// A snapshot of the process environment (tests pass their own).
@@ -41,8 +45,8 @@ impl Environment {
     }
 }
 
-/// A plugin is a channel when at least one of its names is set and every
-/// required setting is found. Named after the plugin.
+/// A plugin is a channel when at least one of the names it may read is set
+/// and every required setting is found. Named after the plugin.
 pub(super) fn channels(registry: &Registry, env: &Environment) -> Vec<Channel> {
     let mut out = Vec::new();
     for plugin in registry.iter() {
@@ -51,10 +55,31 @@ pub(super) fn channels(registry: &Registry, env: &Environment) -> Vec<Channel> {
             .settings
             .iter()
             .filter_map(|s| {
-                let v = s.env.iter().find_map(|name| env.get(name))?;
+                let v = s
+                    .env
+                    .iter()
+                    .filter(|name| registry.may_read_env(plugin, name))
+                    .find_map(|name| env.get(name))?;
                 Some((s.key.clone(), v.to_string()))
             })
             .collect();
+        let refused = refused_names(registry, plugin, env);
+        if !refused.is_empty() {
+            tracing::warn!(
+                "plugin {} ({}) is not given {}: {}",
+                info.id,
+                plugin.source(),
+                refused.join(", "),
+                if refused.iter().all(|n| crate::plugin::trust::is_own_env(n)) {
+                    "mcp-push's own variables are never given to a plugin".to_string()
+                } else {
+                    format!(
+                        "a plugin file reads the environment only once you approve it: mcp-push plugin trust {}",
+                        info.id
+                    )
+                }
+            );
+        }
         if values.is_empty() {
             continue;
         }
@@ -73,4 +98,37 @@ pub(super) fn channels(registry: &Registry, env: &Environment) -> Vec<Channel> {
         }
     }
     out
+}
+
+/// The names `plugin` declares that are set here but that it may not read.
+fn refused_names(registry: &Registry, plugin: &Plugin, env: &Environment) -> Vec<String> {
+    plugin
+        .info()
+        .settings
+        .iter()
+        .flat_map(|s| s.env.iter())
+        .filter(|name| env.get(name).is_some() && !registry.may_read_env(plugin, name))
+        .cloned()
+        .collect()
+}
+
+/// Plugin files held back for approval whose environment names are set:
+/// the channels they would have made, and why they are not there.
+pub(super) fn held_back(registry: &Registry, env: &Environment) -> Vec<(String, String)> {
+    registry
+        .held()
+        .filter(|h| registry.get(&h.plugin.info().id).is_none())
+        .filter(|h| {
+            h.plugin
+                .info()
+                .settings
+                .iter()
+                .flat_map(|s| s.env.iter())
+                .any(|name| env.get(name).is_some())
+        })
+        .map(|h| {
+            let id = &h.plugin.info().id;
+            (id.clone(), h.verdict.describe(id))
+        })
+        .collect()
 }

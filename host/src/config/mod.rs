@@ -12,7 +12,7 @@ pub use paths::Paths;
 pub use rules::{DEFAULT_UPDATE_INTERVAL, Kind, QuietHours, Rules};
 
 use crate::notification::ChannelId;
-use crate::plugin::{AllowList, Plugin, PluginInfo, Registry, SettingValue};
+use crate::plugin::{AllowList, Held, Plugin, PluginInfo, Registry, SettingValue};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -99,6 +99,9 @@ pub struct Config {
     pub skip_titles: Vec<String>,
     /// The file that was read, if any.
     pub file: Option<PathBuf>,
+    /// Channels that would use a plugin file waiting for the user's
+    /// approval: (channel, why), for listings.
+    pub not_enabled: Vec<(String, String)>,
 }
 
 impl Config {
@@ -109,12 +112,27 @@ impl Config {
         env: &Environment,
     ) -> Result<Config, ConfigError> {
         let mut channels = Vec::new();
+        let mut not_enabled = Vec::new();
         if let Some(f) = file {
             for (name, table) in &f.channels {
+                if let Some(held) = awaiting_approval(registry, table) {
+                    let id = &held.plugin.info().id;
+                    let why = held.verdict.describe(id);
+                    tracing::warn!("channel {name} is not enabled: its plugin is {why}");
+                    not_enabled.push((name.clone(), why));
+                    continue;
+                }
                 channels.push(f.channel(registry, name, table).await?);
             }
         }
         if file.is_none_or(|f| f.from_env) {
+            for (name, why) in env::held_back(registry, env) {
+                if channels.iter().any(|c: &Channel| c.id.as_str() == name) {
+                    continue;
+                }
+                tracing::warn!("channel {name} is not enabled: its plugin is {why}");
+                not_enabled.push((name, why));
+            }
             for ch in env::channels(registry, env) {
                 if channels.iter().any(|c: &Channel| c.id == ch.id) {
                     tracing::debug!(
@@ -154,8 +172,32 @@ impl Config {
             channels,
             skip_titles,
             file: file.map(|f| f.path.clone()),
+            not_enabled,
         })
     }
+}
+
+/// The held-back plugin file a `[channels.NAME]` table would use (by its
+/// `plugin`, or by its one-line URL's scheme), when nothing can stand in.
+fn awaiting_approval<'r>(registry: &'r Registry, table: &toml::Table) -> Option<&'r Held> {
+    if let Some(id) = table.get("plugin").and_then(|v| v.as_str()) {
+        return registry
+            .get(id)
+            .is_none()
+            .then(|| registry.held_by_id(id))
+            .flatten();
+    }
+    let scheme = table
+        .get("url")
+        .and_then(|v| v.as_str())
+        .and_then(|u| u.split_once("://"))
+        .map(|(s, _)| s.to_ascii_lowercase())?;
+    if registry.by_scheme(&scheme).is_some() {
+        return None;
+    }
+    registry
+        .held()
+        .find(|h| h.plugin.info().schemes.contains(&scheme))
 }
 
 /// Apply defaults and check required settings: the last step for both sources.

@@ -8,6 +8,9 @@ pub struct Paths {
     pub default_config: Option<PathBuf>,
     pub plugins_dir: Option<PathBuf>,
     pub cache_dir: Option<PathBuf>,
+    /// The user's record of approved plugin files: in the config dir, apart
+    /// from the plugins dir, so that dropping a file in cannot approve it.
+    pub trust_file: Option<PathBuf>,
 }
 
 impl Paths {
@@ -23,6 +26,7 @@ impl Paths {
             cache_dir: cache_dir
                 .map(Path::to_path_buf)
                 .or_else(|| dirs.as_ref().map(|d| d.cache_dir().join("components"))),
+            trust_file: crate::plugin::trust::default_path(),
         }
     }
 }

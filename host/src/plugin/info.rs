@@ -134,3 +134,49 @@ fn check_setting_host(
         )),
     }
 }
+
+/// A setting whose key or environment name looks like a credential is secret,
+/// whatever the plugin says: a plugin must not get a token in clear (to post
+/// or log) by calling it public.
+pub(crate) fn secret_by_name(settings: &mut [SettingSpec]) {
+    const WORDS: [&str; 5] = ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY"];
+    let credential = |name: &str| {
+        let name = name.to_ascii_uppercase();
+        WORDS.iter().any(|w| name.contains(w))
+    };
+    for s in settings.iter_mut().filter(|s| !s.secret) {
+        if credential(&s.key) || s.env.iter().any(|e| credential(e)) {
+            s.secret = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(key: &str, env: &[&str]) -> SettingSpec {
+        SettingSpec {
+            key: key.into(),
+            env: env.iter().map(|e| e.to_string()).collect(),
+            help: String::new(),
+            required: false,
+            secret: false,
+            default: None,
+        }
+    }
+
+    #[test]
+    fn credential_names_are_secret_whatever_the_plugin_says() {
+        let mut s = vec![
+            spec("aws", &["AWS_SECRET_ACCESS_KEY"]),
+            spec("gh", &["GITHUB_TOKEN"]),
+            spec("api_key", &[]),
+            spec("pw", &["X_PASSWD"]),
+            spec("chat_id", &["TG_USER_ID"]),
+        ];
+        secret_by_name(&mut s);
+        let secret: Vec<bool> = s.iter().map(|s| s.secret).collect();
+        assert_eq!(secret, [true, true, true, true, false]);
+    }
+}

@@ -21,13 +21,14 @@ mod runtime;
 mod sandbox;
 mod secret_parts;
 mod secrets;
+pub mod trust;
 mod watch;
 mod wit_v0_1;
 
 pub use allow::{AllowList, HostPattern};
 pub use error::{DeliveryError, LoadError};
 pub use info::{PluginInfo, SettingSpec};
-pub use registry::{LoadWarning, Registry};
+pub use registry::{Held, LoadWarning, Registry};
 pub use runtime::{Limits, Plugin, PluginSource, Receipt, Runtime, RuntimeOptions, SettingValue};
 pub use watch::{Watcher, watch};
 pub use wit_v0_1::WIT_VERSION;

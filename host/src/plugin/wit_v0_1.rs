@@ -3,7 +3,7 @@
 //! this one, and 0.1 components keep loading through this one.
 
 use super::error::DeliveryError;
-use super::info::{PluginInfo, SettingSpec, validate};
+use super::info::{PluginInfo, SettingSpec, secret_by_name, validate};
 use crate::notification::{self as n, Notification};
 use mcp_push_policy::Shapes;
 
@@ -76,7 +76,7 @@ pub(crate) fn info(
     raw: types::ChannelInfo,
     shapes: Vec<exports::mcp_push::channel::shapes::Shape>,
 ) -> Result<(PluginInfo, Shapes), String> {
-    let settings: Vec<SettingSpec> = raw
+    let mut settings: Vec<SettingSpec> = raw
         .settings
         .into_iter()
         .map(|s| SettingSpec {
@@ -88,6 +88,8 @@ pub(crate) fn info(
             default: s.default,
         })
         .collect();
+    // Before anything reads which settings are secret.
+    secret_by_name(&mut settings);
     let shapes: Vec<mcp_push_policy::Shape> = shapes
         .into_iter()
         .map(|s| mcp_push_policy::Shape {
