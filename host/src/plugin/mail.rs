@@ -136,6 +136,7 @@ mod tests {
             deadline: Instant::now() + Duration::from_secs(5),
             fetches: 0,
             log_lines: 0,
+            console: Default::default(),
         }
     }
 
