@@ -134,22 +134,20 @@ fn nonce() -> String {
 // --- 1. guest memory of all sends at once --------------------------------
 
 #[test]
-fn concurrent_memory_bombs_stay_within_the_process_budget_and_good_sends_deliver() {
-    let mock = Mock::start();
+fn concurrent_memory_hoards_stay_within_the_process_budget_and_good_sends_deliver() {
     let (home, db) = home_with_db();
-    home.install(&hostile_wasm(), "hostile.wasm");
     home.install(&greedy_wasm(), "greedy.wasm");
-    // Four bombing channels: 64 send slots of 16 MiB would be 1 GiB.
+    // Four hoarding channels (each send keeps 12 MiB until its deadline):
+    // 64 send slots of them would hold over 750 MiB.
     let mut config = String::from(
         "from_env = false\n\
-         [sandbox]\nmemory_mib = 16\nmemory_budget_mib = 64\n\
+         [sandbox]\ntimeout_secs = 2\nmemory_mib = 16\nmemory_budget_mib = 64\n\
          [retry]\nmax_attempts = 8\nbase_delay_secs = 0.05\n\
          [channels.good]\nplugin = \"greedy\"\nmode = \"ok\"\n",
     );
     for i in 0..4 {
         config.push_str(&format!(
-            "[channels.bomb{i}]\nplugin = \"hostile\"\nmode = \"membomb\"\nurl = \"{}\"\n",
-            mock.url("/x")
+            "[channels.hoard{i}]\nplugin = \"greedy\"\nmode = \"hoard\"\n"
         ));
     }
     let home = home.config(&config);
@@ -158,14 +156,29 @@ fn concurrent_memory_bombs_stay_within_the_process_budget_and_good_sends_deliver
     let before = proc_kib(pid, "VmRSS");
     let notifications = 20;
     flood(server.addr, notifications);
-    let mut peak = 0;
-    wait_for("every delivery to end", Duration::from_secs(300), || {
-        peak = peak.max(proc_kib(pid, "VmRSS"));
+    let good_sent = || {
         count(
             &db,
-            "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'",
-        ) == 0
-    });
+            "SELECT COUNT(*) FROM deliveries WHERE channel = 'good' AND state = 'sent'",
+        )
+    };
+    let hoards_ended = || {
+        count(
+            &db,
+            "SELECT COUNT(*) FROM deliveries WHERE channel LIKE 'hoard%' AND attempts > 0",
+        )
+    };
+    let mut peak = 0;
+    // Until every good send is delivered and every hoard has ended an
+    // attempt (so all of them ran at least once while memory was measured).
+    wait_for(
+        "the good sends and the hoards",
+        Duration::from_secs(300),
+        || {
+            peak = peak.max(proc_kib(pid, "VmRSS"));
+            good_sent() == notifications as u64 && hoards_ended() == 4 * notifications as u64
+        },
+    );
     let hwm = proc_kib(pid, "VmHWM").max(peak);
     let grew_mib = hwm.saturating_sub(before) >> 10;
     eprintln!(
@@ -178,20 +191,17 @@ fn concurrent_memory_bombs_stay_within_the_process_budget_and_good_sends_deliver
         grew_mib < 64 + 96,
         "the process grew by {grew_mib} MiB under a 64 MiB guest memory budget"
     );
-    let good = count(
-        &db,
-        "SELECT COUNT(*) FROM deliveries WHERE channel = 'good' AND state = 'sent'",
-    );
-    assert_eq!(good, notifications as u64, "every good send delivered");
-    // Bombs fail as running out of memory, their own or the budget's.
+    // Hoards end as timeouts or as refusals by the budget, never as a crash
+    // of the process.
     let reasons = query(
         &db,
-        "SELECT DISTINCT last_error FROM deliveries WHERE channel LIKE 'bomb%'",
+        "SELECT DISTINCT last_error FROM deliveries WHERE channel LIKE 'hoard%'",
     );
+    eprintln!("hoards ended with: {reasons:?}");
     for r in &reasons {
         let r = r[0].as_deref().unwrap_or_default();
         assert!(
-            r.contains("out of memory") || r.contains("plugin memory"),
+            r.contains("timed out") || r.contains("plugin memory"),
             "{reasons:?}"
         );
     }

@@ -21,7 +21,7 @@ impl Channel for Greedy {
             "0.0.1",
             "Asks the host to write and keep too much",
         )
-        .setting(Setting::new("mode", "console, bigerror, bigid, secretid, ok").required())
+        .setting(Setting::new("mode", "console, bigerror, bigid, secretid, hoard, ok").required())
         .setting(Setting::new("token", "A secret").secret())
     }
 
@@ -43,6 +43,14 @@ impl Channel for Greedy {
             }
             "bigid" => Ok(Receipt::id("i".repeat(BIG))),
             "secretid" => Ok(Receipt::id(format!("id-{KNOWN_SECRET}-end"))),
+            // A memory bomb that keeps what it took until its deadline: 12 MiB
+            // written (so resident), under a 16 MiB per-send cap.
+            "hoard" => {
+                let hoard = vec![1u8; 12 << 20];
+                loop {
+                    std::hint::black_box(&hoard);
+                }
+            }
             "ok" => Ok(Receipt::id("fine")),
             other => Err(SendError::Config(format!("unknown mode {other}"))),
         }
