@@ -12,6 +12,11 @@ use crate::store::{RetryPolicy, SqliteOptions, SqliteStore, Store, UnixMillis, r
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+/// How long sends in flight at shutdown may still take: enough for one
+/// waiting on a slow answer (a reply 1.5 s away must still be recorded, or
+/// the next start sends it twice), far less than a looping plugin's 15 s.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Where to look; `None` means the platform default.
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
@@ -166,6 +171,13 @@ impl App {
                 ..Default::default()
             },
         )
+    }
+
+    /// The process is stopping: plugin calls still running `grace` from now
+    /// are cut (their deliveries stay pending, no attempt counted), so that a
+    /// looping plugin cannot hold the exit for the rest of its deadline.
+    pub fn cut_plugin_calls(&self, grace: std::time::Duration) {
+        self.runtime.cut_calls(grace);
     }
 
     /// Where a user should add a channel, for "no channel configured" advice.

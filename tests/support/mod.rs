@@ -279,6 +279,17 @@ pub fn snoop_wasm() -> PathBuf {
     test_plugin("mcp-push-test-snoop")
 }
 
+/// The greedy test component (asks the host to write and keep too much),
+/// built on first use.
+pub fn greedy_wasm() -> PathBuf {
+    test_plugin("mcp-push-test-greedy")
+}
+
+/// The stuck test component (its `info()` never returns), built on first use.
+pub fn stuck_wasm() -> PathBuf {
+    test_plugin("mcp-push-test-stuck")
+}
+
 /// The editing test component (`can-edit`), built on first use.
 pub fn editor_wasm() -> PathBuf {
     test_plugin("mcp-push-test-editor")

@@ -7,6 +7,7 @@
 //! [sandbox]                        # per-send limits of every plugin (defaults shown)
 //! timeout_secs = 15
 //! memory_mib = 32
+//! memory_budget_mib = 512          # all sends at once, process-wide
 //! max_requests = 8
 //! max_response_kib = 1024
 //!
@@ -77,6 +78,7 @@ impl Retry {
 struct Sandbox {
     timeout_secs: Option<f64>,
     memory_mib: Option<u32>,
+    memory_budget_mib: Option<u32>,
     max_requests: Option<u32>,
     max_response_kib: Option<u32>,
 }
@@ -99,6 +101,19 @@ impl Sandbox {
                 ));
             }
             l.memory_bytes = (m as usize) << 20;
+        }
+        if let Some(m) = self.memory_budget_mib {
+            let per_send = l.memory_bytes >> 20;
+            if !(per_send..=1 << 20).contains(&(m as usize)) {
+                return Err(format!(
+                    "sandbox.memory_budget_mib must be between sandbox.memory_mib ({per_send}) \
+                     and 1048576, not {m}: it is what all sends at once may hold"
+                ));
+            }
+            l.memory_budget_bytes = (m as usize) << 20;
+        } else {
+            // At least one send at its own cap.
+            l.memory_budget_bytes = l.memory_budget_bytes.max(l.memory_bytes);
         }
         if let Some(n) = self.max_requests {
             l.max_fetches = n;

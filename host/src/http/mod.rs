@@ -79,16 +79,18 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     ready(listener.local_addr()?);
-    let stop = shutdown.clone();
+    let (stop, plugins) = (shutdown.clone(), mcp.clone());
     tokio::spawn(async move {
         stop_signal().await;
         tracing::info!("shutting down");
+        plugins.app().cut_plugin_calls(crate::app::SHUTDOWN_GRACE);
         stop.cancel();
     });
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await;
-    // Sends in flight finish and are recorded; queued ones stay in the outbox.
+    // Sends in flight finish (or are cut after the grace) and are recorded;
+    // queued ones stay in the outbox.
     worker.finish().await;
     served?;
     Ok(())

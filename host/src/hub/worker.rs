@@ -1,11 +1,16 @@
 //! The delivery worker: claim due rows, send each through its channel's
-//! plugin, record the outcome (group-committed), tell listeners.
+//! plugin (each channel within its share of the slots, see `fair`), record
+//! the outcome (group-committed), tell listeners.
+
+mod fair;
 
 use super::{Hub, Live, blocking};
-use crate::notification::EventKind;
+use crate::notification::{ChannelId, EventKind};
 use crate::plugin::DeliveryError;
-use crate::store::{Attempt, Claim, ClaimScope, DeliveryState};
-use std::sync::Arc;
+use crate::store::{Attempt, Claim, ClaimScope, DeliveryId, DeliveryState, UnixMillis};
+use fair::{Admit, FairRules, Fairness};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -32,6 +37,10 @@ impl Default for WorkerOptions {
     }
 }
 
+/// How long a delivery to a channel with its share of the slots in flight
+/// waits before it is looked at again.
+const BUSY_RETRY: Duration = Duration::from_secs(1);
+
 /// A lease long enough for a send that runs to the sandbox deadline, plus recording it.
 pub fn lease_for(deadline: Duration) -> Duration {
     deadline * 2 + Duration::from_secs(5)
@@ -43,6 +52,9 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
         release_dead_owners(&hub, owner).await;
     }
     let slots = Arc::new(Semaphore::new(hub.options().concurrency.max(1)));
+    let fair = Arc::new(Mutex::new(Fairness::new(FairRules::for_slots(
+        hub.options().concurrency.max(1),
+    ))));
     let mut tasks = JoinSet::new();
     // The first look at the outbox happens even if `stop` came early: a
     // one-shot command with --wait 0 still makes every first attempt.
@@ -85,17 +97,76 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
             }
             continue;
         }
+        let mut waiting = Waiting::default();
         for claim in claims {
+            let now = hub.clock().now();
+            let admit = lock(&fair).admit(&claim.channel, now);
+            match admit {
+                Admit::Send => {}
+                Admit::Busy => {
+                    waiting.busy.push(claim.delivery);
+                    continue;
+                }
+                Admit::Paused { until, timeouts } => {
+                    waiting
+                        .paused
+                        .entry((until, timeouts, claim.channel.clone()))
+                        .or_default()
+                        .push(claim.delivery);
+                    continue;
+                }
+            }
             // The semaphore is never closed.
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 break;
             };
-            let hub = hub.clone();
-            tasks.spawn(async move { deliver(&hub, claim, permit).await });
+            let (hub, fair) = (hub.clone(), fair.clone());
+            tasks.spawn(async move { deliver(&hub, claim, permit, &fair).await });
         }
+        waiting.put_back(&hub).await;
     }
     // Let what is in flight finish and be recorded, so nothing is sent twice.
     while tasks.join_next().await.is_some() {}
+}
+
+fn lock(fair: &Mutex<Fairness>) -> std::sync::MutexGuard<'_, Fairness> {
+    fair.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Claimed deliveries that are not sent now, given back to the outbox
+/// without an attempt (they hold no slot while they wait).
+#[derive(Default)]
+struct Waiting {
+    /// Their channel has its share in flight.
+    busy: Vec<DeliveryId>,
+    /// Their channel is paused, by the pause's end, its timeouts and the channel.
+    paused: BTreeMap<(UnixMillis, u32, ChannelId), Vec<DeliveryId>>,
+}
+
+impl Waiting {
+    async fn put_back(self, hub: &Arc<Hub>) {
+        let now = hub.clock().now();
+        if !self.busy.is_empty() {
+            put_back(hub, self.busy, now.plus(BUSY_RETRY), None).await;
+        }
+        for ((until, timeouts, channel), ids) in self.paused {
+            let note = format!(
+                "paused: channel `{channel}`'s last {timeouts} sends timed out, so its deliveries \
+                 wait instead of taking send slots; it is tried again at {}",
+                until.to_rfc3339()
+            );
+            put_back(hub, ids, until, Some(note)).await;
+        }
+    }
+}
+
+async fn put_back(hub: &Hub, ids: Vec<DeliveryId>, due: UnixMillis, note: Option<String>) {
+    let (store, now) = (hub.store().clone(), hub.clock().now());
+    let n = ids.len();
+    if let Err(e) = blocking(move || store.put_back(&ids, now, due, note.as_deref())).await {
+        // Their leases run out instead; nothing is lost.
+        tracing::warn!("cannot give {n} deliveries back to the outbox: {e}");
+    }
 }
 
 /// How long to sleep when nothing is due: until the next row falls due, at most `idle_poll`.
@@ -149,7 +220,12 @@ fn process_alive(pid: u32) -> bool {
 
 /// `slot` is given back as soon as the send is done: recording the outcome
 /// waits for the writer, and the next send need not wait with it.
-async fn deliver(hub: &Hub, claim: Claim, slot: tokio::sync::OwnedSemaphorePermit) {
+async fn deliver(
+    hub: &Hub,
+    claim: Claim,
+    slot: tokio::sync::OwnedSemaphorePermit,
+    fair: &Mutex<Fairness>,
+) {
     let started = Instant::now();
     let result = match hub.channel(&claim.channel) {
         // Another process may know this channel; retry, and fail in the end if none does.
@@ -183,6 +259,24 @@ async fn deliver(hub: &Hub, claim: Claim, slot: tokio::sync::OwnedSemaphorePermi
     };
     let elapsed = started.elapsed();
     drop(slot);
+    if let Err(DeliveryError::Interrupted) = result {
+        // Shutdown cut the send short: not an attempt, and the delivery is
+        // due again shortly (not at once: until the worker stops, this
+        // process would only claim and cut it again).
+        lock(fair).abandoned(&claim.channel);
+        tracing::info!(channel = %claim.channel, delivery = %claim.delivery, "send cut short by shutdown; it stays pending");
+        let due = hub.clock().now().plus(BUSY_RETRY);
+        put_back(hub, vec![claim.delivery], due, None).await;
+        return;
+    }
+    let timed_out = matches!(result, Err(DeliveryError::Timeout(_)));
+    if let Some(until) = lock(fair).finished(&claim.channel, timed_out, hub.clock().now()) {
+        tracing::warn!(
+            channel = %claim.channel,
+            "sends keep timing out; pausing the channel until {}",
+            until.to_rfc3339()
+        );
+    }
     if let Err(e) = &result {
         tracing::info!(channel = %claim.channel, delivery = %claim.delivery, "attempt failed: {e}");
     }

@@ -1,10 +1,15 @@
 //! Compiled components on disk, keyed by the wasm's hash and the engine's
-//! compatibility hash, so a second start deserializes instead of compiling.
+//! compatibility hash, so a second start deserializes instead of compiling;
+//! and, beside them, the plugin files that could not describe themselves, so
+//! a start does not wait for them again.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
+
+/// Characters of a remembered failure kept.
+const MAX_REMEMBERED: usize = 1024;
 
 #[derive(Debug)]
 pub(crate) struct CompileCache {
@@ -56,6 +61,33 @@ impl CompileCache {
             tracing::warn!("cannot write the compile cache {}: {e}", self.dir.display());
         }
         Ok(component)
+    }
+
+    /// Where a failure of the file with this hash is remembered. Keyed by
+    /// mcp-push's version too: a newer host may load what an older one could not.
+    fn failure_path(&self, sha256: &str) -> PathBuf {
+        let short = &sha256[..sha256.len().min(32)];
+        self.dir
+            .join(format!("{short}-{}.failed", env!("CARGO_PKG_VERSION")))
+    }
+
+    /// Why the file with this hash failed to load before, if it did.
+    pub fn failure(&self, sha256: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.failure_path(sha256)).ok()?;
+        Some(text.chars().take(MAX_REMEMBERED).collect())
+    }
+
+    pub fn remember_failure(&self, sha256: &str, why: &str) {
+        let why: String = why.chars().take(MAX_REMEMBERED).collect();
+        let path = self.failure_path(sha256);
+        let written = std::fs::create_dir_all(&self.dir).and_then(|()| {
+            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+            std::fs::write(&tmp, why)?;
+            std::fs::rename(&tmp, &path)
+        });
+        if let Err(e) = written {
+            tracing::warn!("cannot write the compile cache {}: {e}", self.dir.display());
+        }
     }
 
     fn store(&self, path: &Path, component: &Component) -> anyhow::Result<()> {

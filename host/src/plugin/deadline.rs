@@ -6,12 +6,16 @@
 //! microseconds of every send. Deadlines here cost a lock to register and to
 //! drop; the epoch thread, which ticks anyway, wakes the ones that expired.
 //! They fire up to one tick late, which is nothing next to a 15 s deadline.
+//!
+//! At shutdown every call's deadline is brought forward to a common cut-off
+//! ([`Deadlines::cut`]), so a looping guest cannot hold the process open for
+//! the rest of its own deadline.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::task::{Poll, Waker};
 use std::time::Instant;
 
@@ -23,10 +27,13 @@ pub(crate) struct Elapsed;
 pub(crate) struct Deadlines {
     next_id: AtomicU64,
     waiting: Mutex<HashMap<u64, (Instant, Waker)>>,
+    /// The shutdown cut-off, once there is one.
+    cut: OnceLock<Instant>,
 }
 
 impl Deadlines {
-    /// Run `fut` until it finishes or `deadline` passes, whichever is first.
+    /// Run `fut` until it finishes or `deadline` (or the cut-off) passes,
+    /// whichever is first.
     pub async fn within<F: Future>(&self, deadline: Instant, fut: F) -> Result<F::Output, Elapsed> {
         let mut fut = pin!(fut);
         let mut entry = Entry {
@@ -37,13 +44,44 @@ impl Deadlines {
             if let Poll::Ready(out) = fut.as_mut().poll(cx) {
                 return Poll::Ready(Ok(out));
             }
+            let deadline = self.effective(deadline);
             if Instant::now() >= deadline {
                 return Poll::Ready(Err(Elapsed));
             }
             entry.register(deadline, cx.waker());
+            // A cut made between the check above and the registration did
+            // not see this entry: look again now that it is registered.
+            if self.effective(deadline) < deadline {
+                cx.waker().wake_by_ref();
+            }
             Poll::Pending
         })
         .await
+    }
+
+    /// Bring every deadline, present and future, forward to `at` at the
+    /// latest. Only the first cut counts.
+    pub fn cut(&self, at: Instant) {
+        if self.cut.set(at).is_err() {
+            return;
+        }
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        for (deadline, _) in waiting.values_mut() {
+            *deadline = (*deadline).min(at);
+        }
+    }
+
+    /// The cut-off, if the process is shutting down.
+    pub fn cut_at(&self) -> Option<Instant> {
+        self.cut.get().copied()
+    }
+
+    /// `deadline`, or the cut-off when that comes first.
+    pub fn effective(&self, deadline: Instant) -> Instant {
+        match self.cut_at() {
+            Some(cut) => deadline.min(cut),
+            None => deadline,
+        }
     }
 
     /// Wake every future whose deadline is `now` or earlier (the epoch thread
@@ -148,6 +186,38 @@ mod tests {
         assert!(Instant::now() >= soon, "not before the deadline");
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(deadlines.len(), 0);
+        ticker.join().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_cut_brings_waiting_and_later_deadlines_forward() {
+        let deadlines = Arc::new(Deadlines::default());
+        let far = Instant::now() + Duration::from_secs(3600);
+        let waiting = {
+            let deadlines = deadlines.clone();
+            tokio::spawn(async move { deadlines.within(far, std::future::pending::<()>()).await })
+        };
+        while deadlines.len() == 0 {
+            tokio::task::yield_now().await;
+        }
+        let ticker = {
+            let deadlines = deadlines.clone();
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    std::thread::sleep(Duration::from_millis(5));
+                    deadlines.expire(Instant::now());
+                }
+            })
+        };
+        deadlines.cut(Instant::now());
+        assert_eq!(
+            waiting.await.unwrap(),
+            Err(Elapsed),
+            "the waiting call is cut"
+        );
+        let later = deadlines.within(far, std::future::pending::<()>()).await;
+        assert_eq!(later, Err(Elapsed), "a call after the cut ends at once");
+        assert_eq!(deadlines.effective(far), deadlines.cut_at().unwrap());
         ticker.join().unwrap();
     }
 

@@ -17,6 +17,16 @@ pub(crate) const CONCURRENT_SENDS: u32 = 128;
 /// Sandboxes instantiated ahead of time (see `keeper`) that may wait at once.
 pub(crate) const MAX_SPARES: u32 = 32;
 
+/// How many guests that compute for long may run at once: half the cores
+/// (at least one), so that the host's own work and the other sends always
+/// find a core free.
+pub(crate) fn slow_lanes() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get() / 2)
+        .unwrap_or(1)
+        .max(1)
+}
+
 /// Component instances the pooling allocator reserves slots for.
 const SLOTS: u32 = CONCURRENT_SENDS + MAX_SPARES;
 

@@ -23,6 +23,10 @@ pub enum DeliveryError {
     /// The plugin trapped (a bug, or it ran out of memory).
     #[error("plugin failed: {0}")]
     Crashed(String),
+    /// mcp-push stopped while the send ran: not an attempt, and the delivery
+    /// stays pending for the next start.
+    #[error("interrupted: mcp-push stopped during the send; it will be tried again")]
+    Interrupted,
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -38,7 +42,9 @@ impl DeliveryError {
             DeliveryError::Rejected(m) => DeliveryError::Rejected(describe(&m)),
             DeliveryError::Unavailable(m) => DeliveryError::Unavailable(describe(&m)),
             DeliveryError::Crashed(m) => DeliveryError::Crashed(describe(&m)),
-            other @ (DeliveryError::RateLimited(_) | DeliveryError::Timeout(_)) => other,
+            other @ (DeliveryError::RateLimited(_)
+            | DeliveryError::Timeout(_)
+            | DeliveryError::Interrupted) => other,
         }
     }
 
@@ -49,6 +55,7 @@ impl DeliveryError {
             DeliveryError::RateLimited(_)
                 | DeliveryError::Unavailable(_)
                 | DeliveryError::Timeout(_)
+                | DeliveryError::Interrupted
         )
     }
 }

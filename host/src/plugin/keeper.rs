@@ -10,7 +10,7 @@
 
 use super::engine::MAX_SPARES;
 use super::runtime::{Bindings, Instance};
-use super::sandbox::{self, HostIo, SendState};
+use super::sandbox::{self, HostIo, SendState, StoreShared};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::OwnedSemaphorePermit;
@@ -42,7 +42,7 @@ impl Prepared {
     }
 
     /// The spare, if one is ready; otherwise a new store to instantiate in.
-    pub fn sandbox(&self, engine: &Engine, io: HostIo) -> Sandbox {
+    pub fn sandbox(&self, engine: &Engine, shared: &StoreShared, io: HostIo) -> Sandbox {
         let spare = self.lock().take();
         match spare {
             Some(spare) => {
@@ -51,7 +51,7 @@ impl Prepared {
                 sandbox
             }
             None => Sandbox {
-                store: sandbox::new_store(engine, io),
+                store: sandbox::new_store(engine, shared, io),
                 instance: None,
             },
         }
@@ -71,15 +71,21 @@ pub(crate) struct Keeper(Arc<Inner>);
 
 struct Inner {
     engine: Engine,
+    shared: StoreShared,
     /// The host state a spare waits with (replaced when a call takes it).
     blank: Box<dyn Fn() -> HostIo + Send + Sync>,
     spares: Arc<AtomicUsize>,
 }
 
 impl Keeper {
-    pub fn new(engine: Engine, blank: impl Fn() -> HostIo + Send + Sync + 'static) -> Keeper {
+    pub fn new(
+        engine: Engine,
+        shared: StoreShared,
+        blank: impl Fn() -> HostIo + Send + Sync + 'static,
+    ) -> Keeper {
         Keeper(Arc::new(Inner {
             engine,
+            shared,
             blank: Box::new(blank),
             spares: Arc::new(AtomicUsize::new(0)),
         }))
@@ -123,7 +129,7 @@ impl Inner {
         let Some(counted) = Counted::take(&self.spares) else {
             return;
         };
-        let mut store = sandbox::new_store(&self.engine, (self.blank)());
+        let mut store = sandbox::new_store(&self.engine, &self.shared, (self.blank)());
         match prepared.pre.instantiate(&mut store).await {
             Ok(instance) => {
                 let spare = Spare {

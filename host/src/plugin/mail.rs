@@ -138,6 +138,7 @@ mod tests {
             fetches: 0,
             log_lines: 0,
             shapes: Default::default(),
+            console: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 //! with its own memory cap, deadline and request budget.
 
 mod allow;
+mod budget;
 mod cache;
 mod deadline;
 mod engine;

@@ -2,13 +2,19 @@
 //! directory, then the user's trust applied: a file with a bundled plugin's
 //! id replaces it only once the user approved that, a file asking for more
 //! than the user approved waits, and bundled URL schemes stay bundled.
+//!
+//! Files are loaded in parallel, each describing itself under a short
+//! deadline of its own; a file that could not is remembered by its hash, so
+//! the next start skips it without waiting again.
 
 use super::bundled::BUNDLED;
 use super::error::LoadError;
+use super::manage::MAX_PLUGIN_BYTES;
 use super::runtime::{Plugin, PluginSource, Runtime};
 use super::trust::{self, TrustFile, Verdict};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -96,27 +102,27 @@ impl Registry {
         known: Option<&BTreeMap<PathBuf, Arc<Plugin>>>,
     ) {
         let Some(dir) = dir else { return };
-        for path in wasm_files(dir) {
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => b,
-                Err(e) => {
-                    self.warn(path, LoadError::Io(e));
-                    continue;
-                }
-            };
-            let sha256 = hex::encode(Sha256::digest(&bytes));
-            if let Some(p) = known
-                .and_then(|k| k.get(&path))
-                .filter(|p| p.sha256() == sha256)
-            {
-                self.insert(p.clone());
-                continue;
+        let files = wasm_files(dir);
+        let mut loads = tokio::task::JoinSet::new();
+        for (i, path) in files.iter().cloned().enumerate() {
+            let rt = rt.clone();
+            let before = known.and_then(|k| k.get(&path)).cloned();
+            loads.spawn(async move { (i, load_file(&rt, &path, before).await) });
+        }
+        let mut loaded: Vec<Option<Result<Loaded, LoadError>>> =
+            files.iter().map(|_| None).collect();
+        while let Some(done) = loads.join_next().await {
+            match done {
+                Ok((i, outcome)) => loaded[i] = Some(outcome),
+                Err(e) => tracing::error!("loading a plugin file failed: {e}"),
             }
-            match rt
-                .load(&bytes, Some(&sha256), PluginSource::File(path.clone()))
-                .await
-            {
-                Ok(p) => {
+        }
+        // Inserted in the files' order, so which file shadows which does not
+        // depend on which finished first.
+        for (path, outcome) in files.into_iter().zip(loaded) {
+            match outcome {
+                Some(Ok(Loaded::Kept(p))) => self.insert(p),
+                Some(Ok(Loaded::New(p))) => {
                     if known.is_some() {
                         tracing::info!(
                             "loaded plugin {} {} from {}",
@@ -125,9 +131,10 @@ impl Registry {
                             path.display()
                         );
                     }
-                    self.insert(Arc::new(p))
+                    self.insert(p)
                 }
-                Err(error) => self.warn(path, error),
+                Some(Err(error)) => self.warn(path, error),
+                None => {}
             }
         }
     }
@@ -311,6 +318,72 @@ impl Registry {
     pub fn bundled(&self) -> &[Arc<Plugin>] {
         &self.bundled
     }
+}
+
+/// A plugin file, as loaded now.
+enum Loaded {
+    /// Unchanged since the last look: the same plugin.
+    Kept(Arc<Plugin>),
+    New(Arc<Plugin>),
+}
+
+async fn load_file(
+    rt: &Runtime,
+    path: &Path,
+    before: Option<Arc<Plugin>>,
+) -> Result<Loaded, LoadError> {
+    let bytes = read_plugin_file(path)?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    if let Some(p) = before.filter(|p| p.sha256() == sha256) {
+        return Ok(Loaded::Kept(p));
+    }
+    if let Some(why) = rt.remembered_failure(&sha256) {
+        tracing::debug!("skipping {}: it failed on an earlier start", path.display());
+        return Err(LoadError::Trap(format!(
+            "{why} (remembered from an earlier start: the file is not tried again until it changes)"
+        )));
+    }
+    tracing::debug!("calling info() of {}", path.display());
+    match rt
+        .load(
+            &bytes,
+            Some(&sha256),
+            PluginSource::File(path.to_path_buf()),
+        )
+        .await
+    {
+        Ok(p) => Ok(Loaded::New(Arc::new(p))),
+        Err(LoadError::Trap(why)) => {
+            rt.remember_failure(&sha256, &why);
+            Err(LoadError::Trap(why))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The file's bytes, refused by its size before a byte is read when it is
+/// larger than a plugin may be (a 400 MiB junk file was once read whole).
+pub(crate) fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let too_big = |len: u64| {
+        LoadError::Invalid(format!(
+            "{} MiB is more than the {} MiB a plugin may be",
+            len >> 20,
+            MAX_PLUGIN_BYTES >> 20
+        ))
+    };
+    let len = std::fs::metadata(path)?.len();
+    if len > MAX_PLUGIN_BYTES {
+        return Err(too_big(len));
+    }
+    // The file may grow between the look and the read.
+    let mut bytes = Vec::with_capacity(len as usize);
+    std::fs::File::open(path)?
+        .take(MAX_PLUGIN_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_PLUGIN_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// `*.wasm` files in `dir`, sorted so that load order does not depend on the

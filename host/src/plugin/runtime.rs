@@ -1,13 +1,14 @@
 //! The runtime that loads plugins and runs every call in a fresh sandbox.
 
 use super::allow::{AllowList, HostPattern};
+use super::budget::MemoryBudget;
 use super::cache::CompileCache;
 use super::deadline::Deadlines;
 use super::engine::{self, CONCURRENT_SENDS, EpochTicker};
 use super::error::{DeliveryError, LoadError};
 use super::info::PluginInfo;
 use super::keeper::{Keeper, Prepared};
-use super::sandbox::{HostIo, SendState};
+use super::sandbox::{HostIo, MemoryRefused, SendState, StoreShared, cap_text};
 use super::secrets::Secrets;
 use super::wit_v0_1 as v0_1;
 use crate::notification::Notification;
@@ -21,13 +22,15 @@ use tokio::sync::Semaphore;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store, Trap};
 
-/// What one call into a plugin may use.
+/// What one call into a plugin may use, and what all calls at once may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub memory_bytes: usize,
     pub deadline: Duration,
     pub max_fetches: u32,
     pub max_response_bytes: usize,
+    /// Guest memory of every call at once, process-wide.
+    pub memory_budget_bytes: usize,
 }
 
 impl Default for Limits {
@@ -37,9 +40,21 @@ impl Default for Limits {
             deadline: Duration::from_secs(15),
             max_fetches: 8,
             max_response_bytes: 1 << 20,
+            // 16 sends at their full 32 MiB; ordinary sends use 1-2 MiB each,
+            // so hundreds still fit.
+            memory_budget_bytes: 512 << 20,
         }
     }
 }
+
+/// How long a plugin file's `info()` may take when it is loaded: describing
+/// itself is a constant, and three looping files once made every command
+/// wait 3 x 15 s.
+const DESCRIBE_DEADLINE: Duration = Duration::from_secs(1);
+
+/// What a send may hand back as its error text or remote id: a 24 MiB error
+/// text once went whole to stdout and the db.
+pub(crate) const MAX_RETURNED: usize = 4 << 10;
 
 #[derive(Debug, Clone, Default)]
 pub struct RuntimeOptions {
@@ -63,7 +78,7 @@ struct Shared {
     limits: Limits,
     cache: Option<CompileCache>,
     permits: Arc<Semaphore>,
-    deadlines: Arc<Deadlines>,
+    stores: StoreShared,
     keeper: Keeper,
     _ticker: EpochTicker,
 }
@@ -116,9 +131,14 @@ impl Runtime {
             .map(|d| CompileCache::new(d, &engine));
         let deadlines = Arc::new(Deadlines::default());
         let ticker = EpochTicker::start(&engine, deadlines.clone());
+        let stores = StoreShared {
+            budget: Arc::new(MemoryBudget::new(options.limits.memory_budget_bytes)),
+            deadlines,
+            slow_lanes: Arc::new(Semaphore::new(engine::slow_lanes())),
+        };
         let keeper = {
             let (client, limits) = (client.clone(), options.limits);
-            Keeper::new(engine.clone(), move || {
+            Keeper::new(engine.clone(), stores.clone(), move || {
                 new_io(&client, limits, "", Arc::default(), Secrets::new())
             })
         };
@@ -131,7 +151,7 @@ impl Runtime {
                 limits: options.limits,
                 cache,
                 permits: Arc::new(Semaphore::new(CONCURRENT_SENDS as usize)),
-                deadlines,
+                stores,
                 keeper,
                 _ticker: ticker,
             }),
@@ -140,6 +160,38 @@ impl Runtime {
 
     pub fn limits(&self) -> &Limits {
         &self.shared.limits
+    }
+
+    /// Guest memory held by every call now, and the most ever held at once
+    /// (both in bytes, counted against [`Limits::memory_budget_bytes`]).
+    pub fn memory_in_use(&self) -> (usize, usize) {
+        let budget = &self.shared.stores.budget;
+        (budget.in_use(), budget.peak())
+    }
+
+    /// The process is stopping: every call running now or started later ends
+    /// `grace` from now at the latest, failing with
+    /// [`DeliveryError::Interrupted`] if it has not finished by then.
+    pub fn cut_calls(&self, grace: Duration) {
+        self.shared.stores.deadlines.cut(Instant::now() + grace);
+    }
+
+    /// Why loading the plugin file with this hash failed on an earlier start,
+    /// if it did (see [`Runtime::remember_failure`]).
+    pub fn remembered_failure(&self, sha256: &str) -> Option<String> {
+        self.shared.cache.as_ref()?.failure(sha256)
+    }
+
+    /// Remember that the file with this hash could not describe itself, so
+    /// that later starts skip it without calling it again.
+    pub fn remember_failure(&self, sha256: &str, why: &str) {
+        // A call cut short by shutdown says nothing about the file.
+        if self.shared.stores.deadlines.cut_at().is_some() {
+            return;
+        }
+        if let Some(cache) = &self.shared.cache {
+            cache.remember_failure(sha256, why);
+        }
     }
 
     /// Compile (or take from the cache), link and describe a component.
@@ -175,7 +227,12 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Imports(e.to_string()))?;
         let prepared = Arc::new(Prepared::new(Bindings::new(&wit_version, pre)?));
-        let io = rt.io("load", Arc::default(), Secrets::new());
+        let mut io = rt.io("load", Arc::default(), Secrets::new());
+        // A bundled plugin is part of this binary; a file gets a short deadline.
+        if matches!(source, PluginSource::File(_)) {
+            io.limits.deadline = io.limits.deadline.min(DESCRIBE_DEADLINE);
+            io.deadline = Instant::now() + io.limits.deadline;
+        }
         let info = match invoke(rt, &prepared, io, Call::Info).await {
             Ok(Answer::Info(info)) => info,
             Ok(_) => unreachable!("info answers info"),
@@ -490,12 +547,21 @@ impl Plugin {
             Call::Send(&args, msg, previous),
         )
         .await;
+        // Masked and cut here, before anyone stores or prints it.
+        let returned = |text: &str| {
+            let mut text = secrets.describe(text);
+            cap_text(&mut text, MAX_RETURNED);
+            text
+        };
         match answer {
             Ok(Answer::Send(result)) => result,
             Ok(_) => unreachable!("send answers send"),
             Err(e) => Err(e),
         }
-        .map_err(|e| e.describe(|m| secrets.describe(m)))
+        .map(|r| Receipt {
+            remote_id: r.remote_id.as_deref().map(returned),
+        })
+        .map_err(|e| e.describe(returned))
     }
 }
 
@@ -538,6 +604,7 @@ fn new_io(
         fetches: 0,
         log_lines: 0,
         shapes: Arc::default(),
+        console: Default::default(),
     }
 }
 
@@ -559,7 +626,7 @@ async fn invoke_keeping_secrets(
     io: HostIo,
     call: Call<'_>,
 ) -> (Result<Answer, DeliveryError>, Secrets) {
-    let limits = rt.limits;
+    let limits = io.limits;
     let permit = rt
         .permits
         .clone()
@@ -570,10 +637,11 @@ async fn invoke_keeping_secrets(
     // and parsing URLs do not (a start loads every plugin once).
     let refill = matches!(call, Call::Send(..)).then(|| Arc::downgrade(prepared));
     let deadline = io.deadline;
-    let sandbox = prepared.sandbox(&rt.engine, io);
+    let sandbox = prepared.sandbox(&rt.engine, &rt.stores, io);
     let mut store = sandbox.store;
     // Ticks counted from now, not from when a spare was made.
     store.set_epoch_deadline(1);
+    store.data_mut().begin_call();
     let instance = sandbox.instance;
     let run = async {
         let instance = match instance {
@@ -611,18 +679,32 @@ async fn invoke_keeping_secrets(
     // The epoch callback stops a running guest at the deadline; this outer
     // one covers time spent in host calls (fetches), with a little slack so
     // that the guest's own interrupt is the usual way out of a busy loop.
-    let outcome = rt
-        .deadlines
+    let deadlines = &rt.stores.deadlines;
+    let outcome = deadlines
         .within(deadline + Duration::from_millis(250), run)
         .await;
     let answer = match outcome {
-        Err(_) => Err(DeliveryError::Timeout(limits.deadline)),
         Ok(Ok(answer)) => Ok(answer),
-        Ok(Err(_)) if store.data().limiter.memory_refused => Err(DeliveryError::Crashed(format!(
-            "it ran out of memory (limit {} MiB)",
-            limits.memory_bytes >> 20
-        ))),
-        Ok(Err(e)) => Err(classify(&e, &limits, &store.data().stderr)),
+        // Whatever else happened, the shutdown cut-off ended it: the delivery
+        // is not this call's to fail.
+        _ if deadlines.cut_at().is_some_and(|cut| Instant::now() >= cut) => {
+            Err(DeliveryError::Interrupted)
+        }
+        Err(_) => Err(DeliveryError::Timeout(limits.deadline)),
+        Ok(Err(e)) => Err(match store.data().limiter.refused {
+            Some(MemoryRefused::OwnCap) => DeliveryError::Crashed(format!(
+                "it ran out of memory (limit {} MiB)",
+                limits.memory_bytes >> 20
+            )),
+            // Retryable: the refusal says nothing about this plugin, and a good
+            // send refused during a flood of greedy ones must get through later.
+            Some(MemoryRefused::Budget) => DeliveryError::Unavailable(format!(
+                "not enough plugin memory free in this process (the {} MiB budget \
+                 is held by other sends); it will be tried again",
+                rt.stores.budget.limit() >> 20
+            )),
+            None => classify(&e, &limits, &store.data().stderr),
+        }),
     };
     let secrets = std::mem::take(&mut store.data_mut().io.secrets);
     // Tearing the store down (resetting its memory, returning its pool slot)

@@ -2,12 +2,16 @@
 //! the host side of the `crypto` and `log` imports.
 
 use super::allow::AllowList;
+use super::budget::MemoryBudget;
+use super::deadline::Deadlines;
 use super::runtime::Limits;
+use super::secret_parts::ConsoleSpent;
 use super::secrets::Secrets;
 use super::wit_v0_1::{crypto, log, types};
 use hmac::{Hmac, Mac};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -24,29 +28,93 @@ pub(crate) struct SendState {
     pub io: HostIo,
     /// What the guest wrote to stderr: a Rust guest's panic message.
     pub stderr: MemoryOutputPipe,
+    deadlines: Arc<Deadlines>,
+    slow_lanes: Arc<Semaphore>,
+    /// Epoch ticks the current call has run guest code through.
+    ticks: u32,
+    /// The slow lane this call holds while it runs, once it is slow.
+    lane: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
 }
 
-/// Caps a call's memory and remembers that it did, so that a failure can be
+impl SendState {
+    /// A call starts: what it has run so far is counted from here.
+    pub fn begin_call(&mut self) {
+        self.ticks = 0;
+        *self.lane.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// What every store of one runtime shares.
+#[derive(Clone)]
+pub(crate) struct StoreShared {
+    pub budget: Arc<MemoryBudget>,
+    /// For the shutdown cut-off, which a running guest must see too.
+    pub deadlines: Arc<Deadlines>,
+    /// Guests that have computed for more than [`FAST_TICKS`] take turns on
+    /// these (see `engine::slow_lanes`).
+    pub slow_lanes: Arc<Semaphore>,
+}
+
+/// Ticks of guest code a call runs freely (100 ms: channels compute for
+/// well under a millisecond). Past them it runs only while it holds a slow
+/// lane: 16 looping sends once took both cores and made every REST request
+/// wait 220 ms behind them, however few send slots they held.
+const FAST_TICKS: u32 = 10;
+
+/// Which memory limit stopped a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MemoryRefused {
+    /// The call's own cap: the plugin wanted too much.
+    OwnCap,
+    /// The process-wide budget, held by other calls at the time.
+    Budget,
+}
+
+/// Caps a call's memory, counts it against the process-wide budget until the
+/// store is dropped, and remembers a refusal, so that a failure can be
 /// reported as "out of memory" without reading wasmtime's error text.
 pub(crate) struct Limiter {
     memory_bytes: usize,
-    pub memory_refused: bool,
+    budget: Arc<MemoryBudget>,
+    /// What this store's memories hold of the budget.
+    held: usize,
+    /// The last growth allowed, given back if it then fails.
+    last_grant: usize,
+    pub refused: Option<MemoryRefused>,
 }
 
 impl ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        // An error (rather than `false`) traps the guest at once, instead of
+        // letting its allocator turn the failure into an abort.
         if desired > self.memory_bytes {
-            self.memory_refused = true;
-            // An error (rather than `false`) traps the guest at once, instead of
-            // letting its allocator turn the failure into an abort.
+            self.refused = Some(MemoryRefused::OwnCap);
             wasmtime::bail!("memory limit of {} bytes reached", self.memory_bytes);
         }
+        let more = desired.saturating_sub(current);
+        if !self.budget.take(more) {
+            self.refused = Some(MemoryRefused::Budget);
+            wasmtime::bail!(
+                "the process-wide plugin memory budget of {} bytes is in use",
+                self.budget.limit()
+            );
+        }
+        self.held += more;
+        self.last_grant = more;
         Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        tracing::debug!("a plugin's memory could not grow: {error:#}");
+        self.budget.give(self.last_grant);
+        self.held -= self.last_grant;
+        self.last_grant = 0;
+        Ok(())
     }
 
     fn table_growing(
@@ -73,6 +141,12 @@ impl ResourceLimiter for Limiter {
 
 const MAX_TABLE_ELEMENTS: usize = 100_000;
 
+impl Drop for Limiter {
+    fn drop(&mut self) {
+        self.budget.give(self.held);
+    }
+}
+
 impl WasiView for SendState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
@@ -95,6 +169,8 @@ pub(crate) struct HostIo {
     pub log_lines: u32,
     /// The plugin's shapes: what the legacy `secrets` import may answer.
     pub shapes: Arc<mcp_push_policy::Shapes>,
+    /// What this call printed on the console.
+    pub console: ConsoleSpent,
 }
 
 impl HostIo {
@@ -156,7 +232,7 @@ pub(crate) fn cap_text(text: &mut String, max: usize) {
 
 /// A store for one call. The deadline is read from `io` when the call runs,
 /// so a store made ahead of time (see `keeper`) takes the call's own.
-pub(crate) fn new_store(engine: &Engine, io: HostIo) -> Store<SendState> {
+pub(crate) fn new_store(engine: &Engine, shared: &StoreShared, io: HostIo) -> Store<SendState> {
     // No files, environment, arguments or sockets: only clocks, random and a
     // small stderr buffer that keeps a panic message for the error report.
     let stderr = MemoryOutputPipe::new(16 << 10);
@@ -168,7 +244,10 @@ pub(crate) fn new_store(engine: &Engine, io: HostIo) -> Store<SendState> {
         .build();
     let limiter = Limiter {
         memory_bytes: io.limits.memory_bytes,
-        memory_refused: false,
+        budget: shared.budget.clone(),
+        held: 0,
+        last_grant: 0,
+        refused: None,
     };
     let mut store = Store::new(
         engine,
@@ -178,20 +257,42 @@ pub(crate) fn new_store(engine: &Engine, io: HostIo) -> Store<SendState> {
             limiter,
             io,
             stderr,
+            deadlines: shared.deadlines.clone(),
+            slow_lanes: shared.slow_lanes.clone(),
+            ticks: 0,
+            lane: Arc::default(),
         },
     );
     store.limiter(|s| &mut s.limiter);
     // Every tick a running guest yields to the executor (so a busy plugin
-    // never holds a worker thread), and past the deadline it is stopped.
+    // never holds a worker thread), and past the deadline (or the shutdown
+    // cut-off) it is stopped.
     // Counted from now, so that instantiation (which runs start functions)
     // does not yield at its first check; a call sets it again when it starts.
     store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(|ctx| {
-        if Instant::now() >= ctx.data().io.deadline {
-            Ok(UpdateDeadline::Interrupt)
-        } else {
-            Ok(UpdateDeadline::Yield(1))
+    store.epoch_deadline_callback(|mut ctx| {
+        let state = ctx.data_mut();
+        if Instant::now() >= state.deadlines.effective(state.io.deadline) {
+            return Ok(UpdateDeadline::Interrupt);
         }
+        state.ticks = state.ticks.saturating_add(1);
+        if state.ticks <= FAST_TICKS {
+            return Ok(UpdateDeadline::Yield(1));
+        }
+        // A slow guest gives its lane back (the semaphore is fair: a waiting
+        // guest gets it next) and waits for a lane again, not using a thread
+        // meanwhile.
+        let slot = state.lane.clone();
+        drop(slot.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let lanes = state.slow_lanes.clone();
+        Ok(UpdateDeadline::YieldCustom(
+            1,
+            Box::pin(async move {
+                if let Ok(lane) = lanes.acquire_owned().await {
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(lane);
+                }
+            }),
+        ))
     });
     store
 }

@@ -301,6 +301,18 @@ pub trait Store: Send + Sync {
     /// The earliest time a pending, unleased delivery falls due (to sleep until then).
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError>;
 
+    /// Give claimed deliveries back without an attempt: lease dropped, due
+    /// again at `due`, attempts unchanged, and `note` (why they wait) as the
+    /// last error when given. For sends not made (the channel is busy or
+    /// paused) or cut short by shutdown.
+    fn put_back(
+        &self,
+        ids: &[DeliveryId],
+        now: UnixMillis,
+        due: UnixMillis,
+        note: Option<&str>,
+    ) -> Result<(), StoreError>;
+
     /// Record many attempts in one transaction; one answer per attempt, in order.
     fn record(&self, attempts: &[Attempt]) -> Vec<Result<Delivery, StoreError>> {
         attempts

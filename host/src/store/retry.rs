@@ -69,7 +69,11 @@ impl RetryPolicy {
                     .unwrap_or(self.rate_limit_default);
                 Decision::RetryAt(now.plus(wait))
             }
-            DeliveryError::Unavailable(_) | DeliveryError::Timeout(_) => {
+            // (The worker does not record an interrupted send; if one is, it
+            // is retried like any other.)
+            DeliveryError::Unavailable(_)
+            | DeliveryError::Timeout(_)
+            | DeliveryError::Interrupted => {
                 if failures >= self.max_attempts {
                     return Decision::Fail;
                 }

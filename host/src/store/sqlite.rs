@@ -671,6 +671,33 @@ impl Store for SqliteStore {
         Ok(n as u64)
     }
 
+    fn put_back(
+        &self,
+        ids: &[DeliveryId],
+        now: UnixMillis,
+        due: UnixMillis,
+        note: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.fast();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL,
+                        next_attempt_at = ?2, last_error = COALESCE(?3, last_error), updated_at = ?4
+                     WHERE id = ?1 AND state = 'pending'",
+                )
+                .map_err(|e| self.err(e))?;
+            for id in ids {
+                stmt.execute(params![id.0, due.0, note, now.0])
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError> {
         let conn = self.fast();
         conn.query_row(

@@ -1,0 +1,209 @@
+//! Each channel's share of the send slots, and the breaker that pauses a
+//! channel whose sends keep timing out. Pure: the worker passes the time in.
+//!
+//! Without it, 500 notifications to a looping plugin and a good one held all
+//! 64 shared slots with looping sends for 15 s each, and the last good
+//! delivery went out 142 s after the flood.
+
+use crate::notification::ChannelId;
+use crate::store::UnixMillis;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Whether a claimed delivery may be sent now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Admit {
+    Send,
+    /// The channel has its share of the slots in flight: try again shortly.
+    Busy,
+    /// The channel is paused after `timeouts` sends in a row timed out.
+    Paused {
+        until: UnixMillis,
+        timeouts: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FairRules {
+    /// Sends one channel may have in flight.
+    pub per_channel: usize,
+    /// Timeouts in a row that pause a channel.
+    pub pause_after: u32,
+    /// How long a pause lasts; then one send at a time probes the channel.
+    pub pause_for: Duration,
+}
+
+impl FairRules {
+    /// A quarter of the slots per channel (at least 4), so that three other
+    /// channels always find room whatever one does.
+    pub fn for_slots(slots: usize) -> Self {
+        FairRules {
+            per_channel: (slots / 4).max(4),
+            pause_after: 3,
+            pause_for: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct ChannelState {
+    in_flight: usize,
+    /// Sends in a row that timed out.
+    timeouts: u32,
+    /// Set when paused; past it, the channel is on probation (one send at a
+    /// time) until a send ends without timing out.
+    paused_until: Option<UnixMillis>,
+}
+
+#[derive(Debug)]
+pub(super) struct Fairness {
+    rules: FairRules,
+    channels: HashMap<ChannelId, ChannelState>,
+}
+
+impl Fairness {
+    pub fn new(rules: FairRules) -> Self {
+        Fairness {
+            rules,
+            channels: HashMap::new(),
+        }
+    }
+
+    /// Whether a send to `channel` may start at `now`; a started one counts
+    /// as in flight until [`Fairness::finished`].
+    pub fn admit(&mut self, channel: &ChannelId, now: UnixMillis) -> Admit {
+        let state = self.channels.entry(channel.clone()).or_default();
+        let limit = match state.paused_until {
+            Some(until) if now < until => {
+                return Admit::Paused {
+                    until,
+                    timeouts: state.timeouts,
+                };
+            }
+            Some(_) => 1,
+            None => self.rules.per_channel,
+        };
+        if state.in_flight >= limit {
+            return Admit::Busy;
+        }
+        state.in_flight += 1;
+        Admit::Send
+    }
+
+    /// A send admitted before ended; `timed_out` says whether it ran out of
+    /// time. Returns the end of a pause it started, if it did.
+    pub fn finished(
+        &mut self,
+        channel: &ChannelId,
+        timed_out: bool,
+        now: UnixMillis,
+    ) -> Option<UnixMillis> {
+        let rules = self.rules;
+        let state = self.channels.entry(channel.clone()).or_default();
+        state.in_flight = state.in_flight.saturating_sub(1);
+        if !timed_out {
+            state.timeouts = 0;
+            state.paused_until = None;
+        } else {
+            state.timeouts += 1;
+            let paused = state.paused_until.is_some_and(|until| now < until);
+            if state.timeouts >= rules.pause_after && !paused {
+                let until = now.plus(rules.pause_for);
+                state.paused_until = Some(until);
+                return Some(until);
+            }
+        }
+        if state.in_flight == 0 && state.timeouts == 0 {
+            self.channels.remove(channel);
+        }
+        None
+    }
+
+    /// A send admitted before that did not happen (cut short by shutdown):
+    /// it says nothing about the channel.
+    pub fn abandoned(&mut self, channel: &ChannelId) {
+        if let Some(state) = self.channels.get_mut(channel) {
+            state.in_flight = state.in_flight.saturating_sub(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ch(name: &str) -> ChannelId {
+        ChannelId::new(name).unwrap()
+    }
+
+    fn rules() -> FairRules {
+        FairRules {
+            per_channel: 2,
+            pause_after: 3,
+            pause_for: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn one_channel_holds_at_most_its_share() {
+        let mut f = Fairness::new(rules());
+        let (bad, good, t) = (ch("bad"), ch("good"), UnixMillis(0));
+        assert_eq!(f.admit(&bad, t), Admit::Send);
+        assert_eq!(f.admit(&bad, t), Admit::Send);
+        assert_eq!(f.admit(&bad, t), Admit::Busy);
+        assert_eq!(f.admit(&good, t), Admit::Send, "others still get slots");
+        f.finished(&bad, false, t);
+        assert_eq!(f.admit(&bad, t), Admit::Send);
+        assert_eq!(FairRules::for_slots(64).per_channel, 16);
+        assert_eq!(FairRules::for_slots(8).per_channel, 4);
+    }
+
+    #[test]
+    fn timeouts_in_a_row_pause_a_channel_then_one_send_probes_it() {
+        let mut f = Fairness::new(FairRules {
+            per_channel: 4,
+            ..rules()
+        });
+        let bad = ch("bad");
+        let t = UnixMillis(1_000);
+        for _ in 0..4 {
+            assert_eq!(f.admit(&bad, t), Admit::Send);
+        }
+        assert_eq!(f.finished(&bad, true, t), None);
+        assert_eq!(f.finished(&bad, true, t), None);
+        let until = f.finished(&bad, true, t).expect("the third timeout pauses");
+        assert_eq!(until, UnixMillis(61_000));
+        assert_eq!(f.finished(&bad, true, t), None, "already paused");
+        assert_eq!(
+            f.admit(&bad, UnixMillis(60_999)),
+            Admit::Paused { until, timeouts: 4 }
+        );
+        // After the pause: one at a time.
+        let later = UnixMillis(61_000);
+        assert_eq!(f.admit(&bad, later), Admit::Send);
+        assert_eq!(f.admit(&bad, later), Admit::Busy);
+        // The probe times out: paused again.
+        let again = f.finished(&bad, true, later).expect("paused again");
+        assert_eq!(again, UnixMillis(121_000));
+        // A probe that does not time out closes the breaker.
+        assert_eq!(f.admit(&bad, again), Admit::Send);
+        assert_eq!(f.finished(&bad, false, again), None);
+        for _ in 0..4 {
+            assert_eq!(f.admit(&bad, again), Admit::Send);
+        }
+    }
+
+    #[test]
+    fn a_success_between_timeouts_resets_the_count() {
+        let mut f = Fairness::new(rules());
+        let bad = ch("bad");
+        let t = UnixMillis(0);
+        for timed_out in [true, true, false, true, true] {
+            assert_eq!(f.admit(&bad, t), Admit::Send);
+            assert_eq!(f.finished(&bad, timed_out, t), None);
+        }
+        f.admit(&bad, t);
+        f.abandoned(&bad);
+        assert_eq!(f.admit(&bad, t), Admit::Send);
+    }
+}
