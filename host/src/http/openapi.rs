@@ -54,7 +54,9 @@ pub fn document() -> Value {
                 "202": json_response("Written to the outbox; some deliveries are still queued", result.clone()),
                 "400": error_response("Invalid input: `field` names what to fix"),
                 "409": error_response("No channel is configured"),
+                "408": error_response("The body did not arrive in time (serve --body-timeout)"),
                 "413": error_response("The body is larger than 256 KiB"),
+                "503": error_response("The event store cannot take it (locked, damaged, or its file deleted or replaced): nothing was sent"),
             }
         })
     };
@@ -131,7 +133,7 @@ pub fn document() -> Value {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
                 "properties": {
-                    "code": {"type": "string", "enum": ["invalid", "not_found", "too_large", "no_channels", "store_error", "unauthorized", "method_not_allowed"]},
+                    "code": {"type": "string", "enum": ["invalid", "not_found", "too_large", "request_timeout", "no_channels", "store_error", "unauthorized", "method_not_allowed"]},
                     "message": {"type": "string"},
                     "field": {"type": "string"},
                 }

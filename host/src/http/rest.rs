@@ -200,8 +200,9 @@ fn answer(result: rmcp::model::CallToolResult) -> Response {
         "no_channels" => {
             ApiError::new(StatusCode::CONFLICT, "no_channels", message).into_response()
         }
+        // Nothing was written: the client may try again once the store is back.
         "store_error" => {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", message).into_response()
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_error", message).into_response()
         }
         "queued" => (StatusCode::ACCEPTED, axum::Json(s)).into_response(),
         _ => (StatusCode::OK, axum::Json(s)).into_response(),

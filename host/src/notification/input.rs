@@ -6,6 +6,69 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Objects and arrays nest at most this deep in a tool's arguments or a REST
+/// body: deeper data is refused with a clear error before anything recurses
+/// over it (serde_json gives up at 128 levels, a hostile client sends 100,000).
+pub const MAX_DEPTH: usize = 64;
+
+/// How deeply objects and arrays nest in JSON text, counted without parsing
+/// (so without recursion). Brackets inside strings do not count.
+pub fn nesting(text: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// The depth of a parsed value, walked with an explicit stack.
+fn value_nesting(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    let mut max = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        max = max.max(depth + 1);
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    max
+}
+
+/// `MAX_DEPTH` as an input error.
+pub fn check_nesting(depth: usize) -> Result<(), InputError> {
+    if depth > MAX_DEPTH {
+        return Err(InputError::new(
+            "",
+            format!(
+                "objects and arrays are nested {depth} levels deep; at most {MAX_DEPTH} are \
+                 accepted: flatten `data.metadata`"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A bad argument: which field, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
@@ -24,6 +87,7 @@ impl InputError {
 
     /// Parse JSON arguments into `T`, naming the field that did not fit.
     pub fn parse<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Self> {
+        check_nesting(value_nesting(&value))?;
         serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
@@ -90,7 +154,7 @@ pub struct EventInput {
     /// What happened, in a sentence.
     pub message: String,
     /// Progress, step, artifact link, error code and anything else.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only")]
     pub data: Option<EventData>,
     /// When it happened (RFC 3339, e.g. "2026-11-21T09:30:00Z"); default: now.
     #[serde(default)]
@@ -122,6 +186,29 @@ pub struct EventData {
     /// Anything else, kept with the event.
     #[serde(default)]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A struct from a JSON object only: serde's derive also takes a struct from
+/// an array of its fields in order, which the schema does not allow.
+fn object_only<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Object<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Object<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+    deserializer.deserialize_any(Object(std::marker::PhantomData))
 }
 
 /// Codes come as text ("E_OOM") or numbers (137).
@@ -360,5 +447,24 @@ mod tests {
             .into_notification()
             .unwrap_err();
         assert!(e.message.contains("both empty"), "{e}");
+    }
+
+    #[test]
+    fn data_is_an_object_and_shallow() {
+        let e = event(json!({"run_id": "r", "event": "update", "message": "x",
+                             "data": [0.5, "step"]}))
+        .unwrap_err();
+        assert_eq!(e.field, "data");
+        assert!(e.message.contains("expected an object"), "{e}");
+        let mut deep = json!(1);
+        for _ in 0..70 {
+            deep = json!([deep]);
+        }
+        let e = event(json!({"run_id": "r", "event": "update", "message": "x",
+                             "data": {"metadata": {"x": deep}}}))
+        .unwrap_err();
+        assert!(e.message.contains("at most 64"), "{e}");
+        assert_eq!(nesting(br#"{"a": "[[[{{", "b": [[1]]}"#), 3);
+        assert_eq!(nesting(br#"{"a": "\"[[", "b": {}}"#), 2);
     }
 }
