@@ -171,13 +171,31 @@ fn connections_over_the_limit_are_closed_at_once_not_queued() {
         .env("MCP_PUSH_MAX_CONNECTIONS", "20");
     let server = start_server(&home, "127.0.0.1:0");
     let mut held: Vec<(Slow, TcpStream, Vec<u8>, bool)> = (0..20)
-        .map(|_| (Slow::Silent, open_slow(server.addr, Slow::Silent), Vec::new(), false))
+        .map(|_| {
+            (
+                Slow::Silent,
+                open_slow(server.addr, Slow::Silent),
+                Vec::new(),
+                false,
+            )
+        })
         .collect();
     // Accepted in order: once the 20 are in, every further connection is over the limit.
     let mut extra: Vec<(Slow, TcpStream, Vec<u8>, bool)> = (0..30)
-        .map(|_| (Slow::Silent, open_slow(server.addr, Slow::Silent), Vec::new(), false))
+        .map(|_| {
+            (
+                Slow::Silent,
+                open_slow(server.addr, Slow::Silent),
+                Vec::new(),
+                false,
+            )
+        })
         .collect();
-    assert_eq!(wait_closed(&mut extra, 30), 30, "connections over the limit held");
+    assert_eq!(
+        wait_closed(&mut extra, 30),
+        30,
+        "connections over the limit held"
+    );
     // The 30 were closed after the 20 were accepted: those 20 are still open.
     let still_open = held
         .iter_mut()
@@ -291,7 +309,12 @@ impl McpStdio {
         );
         let r = self.reply();
         assert_eq!(r["id"], id, "{r}");
-        assert!(r["result"]["tools"].as_array().is_some_and(|t| !t.is_empty()), "{r}");
+        assert!(
+            r["result"]["tools"]
+                .as_array()
+                .is_some_and(|t| !t.is_empty()),
+            "{r}"
+        );
     }
 }
 
@@ -317,8 +340,18 @@ fn malformed_mcp_lines_get_json_rpc_errors_and_the_session_goes_on() {
     };
     // (line, expected id, expected code, what the message must name)
     let cases: Vec<(Vec<u8>, Value, i64, &str)> = vec![
-        (b"{\"jsonrpc\":\"2.0\",\"id\":1,".to_vec(), Value::Null, -32700, "not valid JSON"),
-        (b"\xff\xfe\x80 not text".to_vec(), Value::Null, -32700, "not UTF-8"),
+        (
+            b"{\"jsonrpc\":\"2.0\",\"id\":1,".to_vec(),
+            Value::Null,
+            -32700,
+            "not valid JSON",
+        ),
+        (
+            b"\xff\xfe\x80 not text".to_vec(),
+            Value::Null,
+            -32700,
+            "not UTF-8",
+        ),
         (
             br#"{"jsonrpc":"2.0","id":3,"method":"tools/call"}"#.to_vec(),
             json!(3),
@@ -331,7 +364,12 @@ fn malformed_mcp_lines_get_json_rpc_errors_and_the_session_goes_on() {
             -32602,
             "`params.arguments` must be an object",
         ),
-        (nested(100_000, "1").into_bytes(), Value::Null, -32600, "JSON object"),
+        (
+            nested(100_000, "1").into_bytes(),
+            Value::Null,
+            -32600,
+            "JSON object",
+        ),
         (
             tool_call(6, &event(&nested(100_000, "1"))),
             json!(6),

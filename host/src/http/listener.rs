@@ -224,8 +224,9 @@ fn too_large() -> ApiError {
 /// The rest of the body is not read, so the connection cannot carry another request.
 fn closing(e: ApiError) -> Response {
     let mut response = e.into_response();
-    response
-        .headers_mut()
-        .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
     response
 }

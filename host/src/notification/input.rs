@@ -212,11 +212,35 @@ where
 }
 
 /// Codes come as text ("E_OOM") or numbers (137).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ErrorCode {
     Text(String),
     Number(i64),
+}
+
+/// A whole number may come written as `137.0` (JSON does not tell the two
+/// apart, and JSON Schema's `integer` allows it).
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde_json::Value;
+        let whole = |f: f64| f.fract() == 0.0 && f > i64::MIN as f64 && f < i64::MAX as f64;
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(ErrorCode::Text(s)),
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Ok(ErrorCode::Number(i)),
+                (None, Some(f)) if whole(f) => Ok(ErrorCode::Number(f as i64)),
+                _ => Err(serde::de::Error::custom(format!(
+                    "{n} is not a whole number from {} to {}",
+                    i64::MIN,
+                    i64::MAX
+                ))),
+            },
+            other => Err(serde::de::Error::custom(format!(
+                "expected text or a whole number, got {other}"
+            ))),
+        }
+    }
 }
 
 impl fmt::Display for ErrorCode {
@@ -228,9 +252,10 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-const MAX_TITLE: usize = 256;
-const MAX_CONTENT: usize = 64 * 1024;
-const MAX_RUN_ID: usize = 128;
+pub const MAX_TITLE: usize = 256;
+pub const MAX_CONTENT: usize = 64 * 1024;
+pub const MAX_RUN_ID: usize = 128;
+pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
 impl SendInput {
     pub fn into_notification(self) -> Result<(Notification, Vec<String>), InputError> {
@@ -254,7 +279,7 @@ impl SendInput {
             link: self.link,
             event: None,
         };
-        Ok((msg, self.channels.unwrap_or_default()))
+        Ok((msg, check_channels(self.channels)?))
     }
 }
 
@@ -351,20 +376,38 @@ impl EventInput {
                 timestamp,
             }),
         };
-        Ok((msg, self.channels.unwrap_or_default()))
+        Ok((msg, check_channels(self.channels)?))
     }
 }
 
 /// A key is opaque to us, but it must be something a person can read back.
 pub fn check_idempotency_key(key: Option<&str>) -> Result<Option<String>, InputError> {
     let Some(key) = key else { return Ok(None) };
-    if key.trim().is_empty() || key.chars().count() > 200 || key.chars().any(char::is_control) {
+    if key.trim().is_empty()
+        || key.chars().count() > MAX_IDEMPOTENCY_KEY
+        || key.chars().any(char::is_control)
+    {
         return Err(InputError::new(
             "idempotency_key",
             "use 1 to 200 printable characters (for example the job id and step)",
         ));
     }
     Ok(Some(key.to_string()))
+}
+
+/// Each channel named once: a list that names one twice is a mistake to
+/// point out, not a reason to send twice.
+fn check_channels(channels: Option<Vec<String>>) -> Result<Vec<String>, InputError> {
+    let channels = channels.unwrap_or_default();
+    for (i, name) in channels.iter().enumerate() {
+        if channels[..i].contains(name) {
+            return Err(InputError::new(
+                "channels",
+                format!("`{name}` is listed twice: name each channel once"),
+            ));
+        }
+    }
+    Ok(channels)
 }
 
 fn check_len(field: &str, value: &str, max: usize) -> Result<(), InputError> {

@@ -3,8 +3,8 @@
 mod input;
 
 pub use input::{
-    ErrorCode, EventData, EventInput, InputError, MAX_DEPTH, SendInput, check_idempotency_key,
-    nesting,
+    ErrorCode, EventData, EventInput, InputError, MAX_CONTENT, MAX_DEPTH, MAX_IDEMPOTENCY_KEY,
+    MAX_RUN_ID, MAX_TITLE, SendInput, check_idempotency_key, nesting,
 };
 
 use schemars::JsonSchema;

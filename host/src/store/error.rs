@@ -132,6 +132,10 @@ fn describe_tables(tables: &[String]) -> String {
     match tables.len() {
         0 => "another application's data".into(),
         n if n <= SHOWN => format!("tables {}", tables.join(", ")),
-        n => format!("tables {} and {} more", tables[..SHOWN].join(", "), n - SHOWN),
+        n => format!(
+            "tables {} and {} more",
+            tables[..SHOWN].join(", "),
+            n - SHOWN
+        ),
     }
 }

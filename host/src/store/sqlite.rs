@@ -790,7 +790,10 @@ impl Store for SqliteStore {
 
     fn record(&self, attempts: &[Attempt]) -> Vec<Result<Delivery, StoreError>> {
         if let Err(e) = self.still_ours() {
-            return attempts.iter().map(|_| Err(e.database_wide_copy())).collect();
+            return attempts
+                .iter()
+                .map(|_| Err(e.database_wide_copy()))
+                .collect();
         }
         let mut conn = self.fast();
         let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
