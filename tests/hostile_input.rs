@@ -218,7 +218,8 @@ fn connections_over_the_limit_are_closed_at_once_not_queued() {
 
 #[test]
 fn a_declared_body_over_the_limit_is_refused_from_its_header() {
-    let server = start_server(&Sandbox::new(), "127.0.0.1:0");
+    let home = Sandbox::new();
+    let server = start_server(&home, "127.0.0.1:0");
     let mut s = TcpStream::connect(server.addr).unwrap();
     s.set_read_timeout(Some(HANG_GUARD)).unwrap();
     s.write_all(
@@ -412,7 +413,8 @@ fn malformed_mcp_lines_get_json_rpc_errors_and_the_session_goes_on() {
 
 #[test]
 fn data_as_an_array_is_refused_over_rest() {
-    let server = start_server(&Sandbox::new(), "127.0.0.1:0");
+    let home = Sandbox::new();
+    let server = start_server(&home, "127.0.0.1:0");
     let (status, body) = request(
         server.addr,
         "POST",
