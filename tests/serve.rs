@@ -273,7 +273,9 @@ fn rest_round_trips_carry_the_tool_results_and_errors_have_one_shape() {
 #[test]
 fn the_openapi_document_describes_every_route_and_each_answers() {
     let mock = Mock::start();
-    let server = start_server(&hub_home(&mock), "127.0.0.1:0");
+    // Kept alive: the server's database lives in it.
+    let home = hub_home(&mock);
+    let server = start_server(&home, "127.0.0.1:0");
     rt().block_on(async {
         let api = Api::new(server.addr);
         let (status, doc) = api.get("/v1/openapi.json").await;
@@ -314,7 +316,9 @@ fn the_openapi_document_describes_every_route_and_each_answers() {
 #[test]
 fn the_stream_acks_filters_and_replays_since_without_gap_or_duplicate() {
     let mock = Mock::start();
-    let server = start_server(&hub_home(&mock), "127.0.0.1:0");
+    // Kept alive: the server's database lives in it.
+    let home = hub_home(&mock);
+    let server = start_server(&home, "127.0.0.1:0");
     rt().block_on(async {
         let api = Api::new(server.addr);
         let mut all = connect(server.addr, "").await;
@@ -441,7 +445,9 @@ fn the_stream_acks_filters_and_replays_since_without_gap_or_duplicate() {
 #[test]
 fn a_slow_stream_client_is_dropped_with_a_reason_and_the_others_keep_up() {
     let mock = Mock::start();
-    let server = start_server(&hub_home(&mock), "127.0.0.1:0");
+    // Kept alive: the server's database lives in it.
+    let home = hub_home(&mock);
+    let server = start_server(&home, "127.0.0.1:0");
     rt().block_on(async {
         let api = Api::new(server.addr);
         // A client that never reads, with a tiny receive buffer.

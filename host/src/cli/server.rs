@@ -14,6 +14,29 @@ pub struct ServeArgs {
     /// clients must send it as `Authorization: Bearer <token>`
     #[arg(long, value_name = "ADDR", default_value = http::DEFAULT_LISTEN)]
     listen: SocketAddr,
+    /// Seconds a client may take to send a request's headers; also how long
+    /// an idle keep-alive connection stays open
+    #[arg(long, value_name = "SECS", env = "MCP_PUSH_HEADER_TIMEOUT",
+          default_value_t = http::HEADER_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
+    /// Seconds a client may take to send a request's body
+    #[arg(long, value_name = "SECS", env = "MCP_PUSH_BODY_TIMEOUT",
+          default_value_t = http::BODY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout: u64,
+    /// Connections open at once; more are closed as soon as they arrive
+    #[arg(long, value_name = "N", env = "MCP_PUSH_MAX_CONNECTIONS",
+          default_value_t = http::MAX_CONNECTIONS, value_parser = clap::value_parser!(u64).range(1..1_000_000))]
+    max_connections: u64,
+}
+
+impl ServeArgs {
+    fn limits(&self) -> http::Limits {
+        http::Limits {
+            header_timeout: std::time::Duration::from_secs(self.header_timeout),
+            body_timeout: std::time::Duration::from_secs(self.body_timeout),
+            max_connections: self.max_connections as usize,
+        }
+    }
 }
 
 pub async fn mcp(cli: &Cli) -> ExitCode {
@@ -55,7 +78,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
     };
     let channels = app.loaded().config.channels.len();
     let required = auth.required();
-    let result = http::serve(app, store, args.listen, auth, |addr| {
+    let result = http::serve(app, store, args.listen, auth, args.limits(), |addr| {
         // On stderr, always: scripts and tests wait for this line.
         eprintln!(
             "mcp-push serve: listening on http://{addr} (dashboard http://{addr}/, MCP /mcp, \

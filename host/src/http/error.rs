@@ -9,7 +9,8 @@ use serde_json::json;
 pub struct ApiError {
     pub status: StatusCode,
     /// Stable, machine-readable: `invalid`, `not_found`, `too_large`,
-    /// `no_channels`, `store_error`, `unauthorized`, `method_not_allowed`.
+    /// `request_timeout`, `no_channels`, `store_error`, `unauthorized`,
+    /// `method_not_allowed`.
     pub code: &'static str,
     /// What went wrong and what to do about it (secrets redacted).
     pub message: String,

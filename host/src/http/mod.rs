@@ -5,6 +5,7 @@
 mod auth;
 mod dashboard;
 mod error;
+mod listener;
 mod metrics;
 mod openapi;
 mod rest;
@@ -12,6 +13,7 @@ mod stream;
 
 pub use auth::{Auth, MIN_TOKEN_LEN};
 pub use error::ApiError;
+pub use listener::{BODY_TIMEOUT_SECS, HEADER_TIMEOUT_SECS, Limits, MAX_CONNECTIONS};
 pub use metrics::Metrics;
 pub use rest::{BODY_LIMIT, ROUTES};
 pub use stream::{CLIENT_QUEUE, PING_EVERY};
@@ -51,6 +53,7 @@ pub async fn serve(
     store: Arc<dyn Store>,
     listen: SocketAddr,
     auth: Auth,
+    limits: Limits,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
@@ -74,11 +77,15 @@ pub async fn serve(
             mcp.http_service(shutdown.child_token(), !listen.ip().is_loopback()),
         )
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            listener::read_body,
+        ))
         .layer(axum::middleware::from_fn_with_state(auth, auth::check));
-    let listener = tokio::net::TcpListener::bind(listen)
+    let socket = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    ready(listener.local_addr()?);
+    ready(socket.local_addr()?);
     let (stop, plugins) = (shutdown.clone(), mcp.clone());
     tokio::spawn(async move {
         stop_signal().await;
@@ -86,9 +93,7 @@ pub async fn serve(
         plugins.app().cut_plugin_calls(crate::app::SHUTDOWN_GRACE);
         stop.cancel();
     });
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await;
+    let served = listener::serve(socket, router, limits.fitted_to_descriptors(), shutdown).await;
     // Sends in flight finish (or are cut after the grace) and are recorded;
     // queued ones stay in the outbox.
     worker.finish().await;

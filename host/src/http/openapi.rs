@@ -31,15 +31,91 @@ fn schema_of<T: schemars::JsonSchema>(components: &mut serde_json::Map<String, V
     v
 }
 
-pub fn document() -> Value {
+/// A string with something besides white space in it (JSON Schema patterns
+/// match anywhere in the string).
+const NOT_BLANK: &str = r"\S";
+/// No control characters (what `char::is_control` refuses), and not blank.
+const PRINTABLE: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
+/// An http(s) URL the server's URL parser accepts: host labels start with a
+/// letter, so the host is never read as a (possibly invalid) IPv4 number.
+const HTTP_URL: &str =
+    r"^https?://[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)*(:[0-9]{1,4})?(/[A-Za-z0-9._~-]*)*$";
+
+/// The input limits the server checks in code, stated in the schemas that
+/// schemars derived from the types, so a schema-driven client finds no
+/// request that the document allows and the server refuses (or the reverse).
+fn state_limits(schemas: &mut serde_json::Map<String, Value>, channels: &[String]) {
+    use crate::notification::{MAX_CONTENT, MAX_IDEMPOTENCY_KEY, MAX_RUN_ID, MAX_TITLE};
+    let mut set = |schema: &str, field: &str, extra: Value| {
+        if let (Some(target), Value::Object(extra)) = (
+            schemas
+                .get_mut(schema)
+                .and_then(|s| s.pointer_mut(&format!("/properties/{field}")))
+                .and_then(Value::as_object_mut),
+            extra,
+        ) {
+            target.extend(extra);
+        }
+    };
+    let key = json!({"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY, "pattern": PRINTABLE});
+    let only = if channels.is_empty() {
+        json!({"uniqueItems": true})
+    } else {
+        json!({"uniqueItems": true, "items": {"type": "string", "enum": channels}})
+    };
+    for input in ["SendInput", "EventInput"] {
+        set(input, "idempotency_key", key.clone());
+        set(input, "channels", only.clone());
+    }
+    set("SendInput", "title", json!({"maxLength": MAX_TITLE}));
+    set("SendInput", "content", json!({"maxLength": MAX_CONTENT}));
+    set("SendInput", "link", json!({"pattern": HTTP_URL}));
+    set(
+        "EventInput",
+        "run_id",
+        json!({"maxLength": MAX_RUN_ID, "pattern": PRINTABLE}),
+    );
+    set("EventInput", "message", json!({"maxLength": MAX_CONTENT}));
+    set("EventInput", "timestamp", json!({"format": "date-time"}));
+    set("EventData", "artifact_url", json!({"pattern": HTTP_URL}));
+    // The cross-field rules: something to say, in one field or another.
+    if let Some(send) = schemas.get_mut("SendInput").and_then(Value::as_object_mut) {
+        send.insert(
+            "anyOf".into(),
+            json!([
+                {"properties": {"title": {"pattern": NOT_BLANK}}},
+                {"properties": {"content": {"pattern": NOT_BLANK}}},
+            ]),
+        );
+    }
+    if let Some(event) = schemas.get_mut("EventInput").and_then(Value::as_object_mut) {
+        event.insert(
+            "anyOf".into(),
+            json!([
+                {"properties": {"message": {"pattern": NOT_BLANK}}},
+                {"required": ["data"], "properties": {"data": {"type": "object", "anyOf": [
+                    {"required": ["progress"], "properties": {"progress": {"type": "number"}}},
+                    {"required": ["step"], "properties": {"step": {"type": "string"}}},
+                ]}}},
+            ]),
+        );
+    }
+    if let Some(code) = schemas.get_mut("ErrorCode") {
+        *code = json!({"description": code["description"], "anyOf": [
+            {"type": "string"},
+            {"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX},
+        ]});
+    }
+}
+
+/// The document, with `channels` (the configured channel names) as the
+/// values the inputs' `channels` lists may hold.
+pub fn document(channels: &[String]) -> Value {
     let wait = query(
         "wait",
         "Seconds to wait for the deliveries (0 to 30, default 30); 202 when some are still queued",
         json!({"type": "integer", "minimum": 0, "maximum": 30}),
     );
-    let idem = json!({"name": "Idempotency-Key", "in": "header", "required": false,
-        "description": "Same as the body's idempotency_key: a repeat returns the first result and sends nothing",
-        "schema": {"type": "string"}});
     let result = json!({"$ref": "#/components/schemas/DeliveryResult"});
     let mut defs = serde_json::Map::new();
     let send_input = schema_of::<crate::notification::SendInput>(&mut defs);
@@ -47,14 +123,19 @@ pub fn document() -> Value {
     let post = |summary: &str, body: &str| {
         json!({
             "summary": summary,
-            "parameters": [wait.clone(), idem.clone()],
+            // The Idempotency-Key header is served too, but is left out: it must
+            // equal the body's key when both are sent, which a schema cannot say.
+            "description": "An `Idempotency-Key` header may carry the body's `idempotency_key` (send one, or the same value in both): a repeat returns the first result and sends nothing.",
+            "parameters": [wait.clone()],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}},
             "responses": {
                 "200": json_response("Delivered (or failed, or skipped): each channel's outcome", result.clone()),
                 "202": json_response("Written to the outbox; some deliveries are still queued", result.clone()),
                 "400": error_response("Invalid input: `field` names what to fix"),
                 "409": error_response("No channel is configured"),
+                "408": error_response("The body did not arrive in time (serve --body-timeout)"),
                 "413": error_response("The body is larger than 256 KiB"),
+                "503": error_response("The event store cannot take it (locked, damaged, or its file deleted or replaced): nothing was sent"),
             }
         })
     };
@@ -78,7 +159,7 @@ pub fn document() -> Value {
                 "get": {
                     "summary": "Events from the log, oldest first",
                     "parameters": [
-                        query("since", "Only events with a larger id", json!({"type": "integer"})),
+                        query("since", "Only events with a larger id", json!({"type": "integer", "minimum": 0, "maximum": i64::MAX})),
                         query("run_id", "Only this run's events", json!({"type": "string"})),
                         query("kind", "Only this kind", json!({"enum": ["start", "update", "end", "error"]})),
                         query("limit", "At most this many (1 to 1000, default 100)", json!({"type": "integer", "minimum": 1, "maximum": 1000})),
@@ -94,7 +175,7 @@ pub fn document() -> Value {
                 "parameters": [
                     query("status", "Only runs in this state", json!({"enum": ["running", "succeeded", "failed"]})),
                     query("limit", "At most this many (1 to 200, default 20)", json!({"type": "integer", "minimum": 1, "maximum": 200})),
-                    query("offset", "Skip this many of the newest", json!({"type": "integer", "minimum": 0})),
+                    query("offset", "Skip this many of the newest", json!({"type": "integer", "minimum": 0, "maximum": i64::MAX})),
                 ],
                 "responses": {
                     "200": json_response("The runs", json!({"type": "object", "properties": {"runs": {"type": "array", "items": {"type": "object"}}}})),
@@ -106,6 +187,7 @@ pub fn document() -> Value {
                 "parameters": [{"name": "run_id", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {
                     "200": json_response("The run", json!({"type": "object", "properties": {"run": {"type": "object"}, "events": {"type": "array"}}})),
+                    "400": error_response("The run id is not UTF-8 once percent-decoded"),
                     "404": error_response("No such run"),
                 }
             }},
@@ -116,9 +198,11 @@ pub fn document() -> Value {
             "/v1/stream": {"get": {
                 "summary": "Live stream (WebSocket): connection_ack, then event, delivery, tool_execution and plugin messages as JSON text frames",
                 "parameters": [
-                    query("types", "Comma-separated: event, delivery, tool_execution, plugin (default all)", json!({"type": "string"})),
+                    {"name": "types", "in": "query", "required": false, "style": "form", "explode": false,
+                     "description": "Comma-separated: event, delivery, tool_execution, plugin (default all)",
+                     "schema": {"type": "array", "items": {"enum": super::stream::TYPES}}},
                     query("run_id", "Only messages about this run", json!({"type": "string"})),
-                    query("since", "Replay the log's events after this id first, then go live (no gap, no duplicate)", json!({"type": "integer"})),
+                    query("since", "Replay the log's events after this id first, then go live (no gap, no duplicate)", json!({"type": "integer", "minimum": 0, "maximum": i64::MAX})),
                     query("token", "The bearer token, for clients that cannot set headers", json!({"type": "string"})),
                 ],
                 "responses": {
@@ -131,7 +215,7 @@ pub fn document() -> Value {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
                 "properties": {
-                    "code": {"type": "string", "enum": ["invalid", "not_found", "too_large", "no_channels", "store_error", "unauthorized", "method_not_allowed"]},
+                    "code": {"type": "string", "enum": ["invalid", "not_found", "too_large", "request_timeout", "no_channels", "store_error", "unauthorized", "method_not_allowed"]},
                     "message": {"type": "string"},
                     "field": {"type": "string"},
                 }
@@ -150,6 +234,7 @@ pub fn document() -> Value {
         for (name, schema) in defs {
             schemas.entry(name).or_insert(schema);
         }
+        state_limits(schemas, channels);
     }
     doc
 }
@@ -161,7 +246,7 @@ mod tests {
 
     #[test]
     fn the_document_names_exactly_the_routes_served() {
-        let doc = document();
+        let doc = document(&["webhook".to_string()]);
         let mut documented = BTreeSet::new();
         for (path, ops) in doc["paths"].as_object().unwrap() {
             for method in ops.as_object().unwrap().keys() {

@@ -12,7 +12,7 @@ use crate::redact::redact_json;
 use crate::store::{EventId, EventQuery, RunStatus, Source};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -42,7 +42,17 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
     match (method, path) {
         ("get", "/healthz") => get(|| async { "ok\n" }),
         ("get", "/metrics") => get(metrics::handler),
-        ("get", "/v1/openapi.json") => get(|| async { axum::Json(openapi::document()) }),
+        ("get", "/v1/openapi.json") => get(|State(state): State<AppState>| async move {
+            let names: Vec<String> = state
+                .app()
+                .loaded()
+                .config
+                .channels
+                .iter()
+                .map(|c| c.id.as_str().to_string())
+                .collect();
+            axum::Json(openapi::document(&names))
+        }),
         ("post", "/v1/notify") => post(post_notify),
         ("post", "/v1/events") => post(post_event),
         ("get", "/v1/events") => get(list_events),
@@ -200,8 +210,9 @@ fn answer(result: rmcp::model::CallToolResult) -> Response {
         "no_channels" => {
             ApiError::new(StatusCode::CONFLICT, "no_channels", message).into_response()
         }
+        // Nothing was written: the client may try again once the store is back.
         "store_error" => {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", message).into_response()
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_error", message).into_response()
         }
         "queued" => (StatusCode::ACCEPTED, axum::Json(s)).into_response(),
         _ => (StatusCode::OK, axum::Json(s)).into_response(),
@@ -284,7 +295,7 @@ async fn list_runs(
 ) -> Result<Response, ApiError> {
     let q = params(q, &["status", "limit", "offset"])?;
     let limit = number::<usize>(&q, "limit", 1..=200)?.unwrap_or(20);
-    let offset = number::<usize>(&q, "offset", 0..=usize::MAX)?.unwrap_or(0);
+    let offset = number::<usize>(&q, "offset", 0..=i64::MAX as usize)?.unwrap_or(0);
     let status = match q.get("status") {
         None => None,
         Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
@@ -302,8 +313,14 @@ async fn list_runs(
 
 async fn get_run(
     State(state): State<AppState>,
-    Path(run_id): Path<String>,
+    run_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let Path(run_id) = run_id.map_err(|e| {
+        ApiError::invalid(
+            "run_id",
+            format!("the run id in the path cannot be read ({e}): percent-encode it as UTF-8"),
+        )
+    })?;
     match tools::run_detail(state.hub(), RunId(run_id.clone()))
         .await
         .map_err(ApiError::store)?

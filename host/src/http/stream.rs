@@ -29,7 +29,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(10);
 /// Events read from the log per page while replaying.
 const REPLAY_PAGE: usize = 500;
 
-const TYPES: [&str; 4] = ["event", "delivery", "tool_execution", "plugin"];
+pub(super) const TYPES: [&str; 4] = ["event", "delivery", "tool_execution", "plugin"];
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
@@ -76,12 +76,18 @@ fn parse(q: &HashMap<String, String>) -> Result<Filter, ApiError> {
     };
     let since = match q.get("since") {
         None => None,
-        Some(s) => Some(EventId(s.trim().parse::<i64>().map_err(|_| {
-            ApiError::invalid(
-                "since",
-                format!("`since` is an event id (a whole number), got {s:?}"),
-            )
-        })?)),
+        Some(s) => Some(EventId(
+            s.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "since",
+                        format!("`since` is an event id (a whole number from 0), got {s:?}"),
+                    )
+                })?,
+        )),
     };
     Ok(Filter {
         types,

@@ -2,6 +2,7 @@
 //! channels resource, over stdio (`mcp-push mcp`) or streamable HTTP (`/mcp` on
 //! `mcp-push serve`).
 
+mod framing;
 mod guide;
 pub(crate) mod tools;
 
@@ -69,12 +70,19 @@ impl McpServer {
     /// Serve one client on stdin/stdout until it hangs up. Nothing but
     /// JSON-RPC is written to stdout; logs go to stderr.
     pub async fn serve_stdio(self) -> anyhow::Result<()> {
-        let running = self
-            .serve(rmcp::transport::stdio())
-            .await
-            .map_err(|e| anyhow::anyhow!("the MCP handshake failed: {e}"))?;
-        running.waiting().await?;
-        Ok(())
+        let (transport, writer) = framing::StdioFront::new();
+        let served = async {
+            let running = self
+                .serve(transport)
+                .await
+                .map_err(|e| anyhow::anyhow!("the MCP handshake failed: {e}"))?;
+            running.waiting().await?;
+            anyhow::Ok(())
+        }
+        .await;
+        // The transport is gone: the writer ends once the last answer is out.
+        let _ = writer.await;
+        served
     }
 
     /// The streamable HTTP endpoint, to mount at `/mcp`. `any_host` turns off

@@ -6,6 +6,69 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Objects and arrays nest at most this deep in a tool's arguments or a REST
+/// body: deeper data is refused with a clear error before anything recurses
+/// over it (serde_json gives up at 128 levels, a hostile client sends 100,000).
+pub const MAX_DEPTH: usize = 64;
+
+/// How deeply objects and arrays nest in JSON text, counted without parsing
+/// (so without recursion). Brackets inside strings do not count.
+pub fn nesting(text: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// The depth of a parsed value, walked with an explicit stack.
+fn value_nesting(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    let mut max = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        max = max.max(depth + 1);
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    max
+}
+
+/// `MAX_DEPTH` as an input error.
+pub fn check_nesting(depth: usize) -> Result<(), InputError> {
+    if depth > MAX_DEPTH {
+        return Err(InputError::new(
+            "",
+            format!(
+                "objects and arrays are nested {depth} levels deep; at most {MAX_DEPTH} are \
+                 accepted: flatten `data.metadata`"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A bad argument: which field, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
@@ -24,6 +87,7 @@ impl InputError {
 
     /// Parse JSON arguments into `T`, naming the field that did not fit.
     pub fn parse<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Self> {
+        check_nesting(value_nesting(&value))?;
         serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
@@ -90,7 +154,7 @@ pub struct EventInput {
     /// What happened, in a sentence.
     pub message: String,
     /// Progress, step, artifact link, error code and anything else.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only")]
     pub data: Option<EventData>,
     /// When it happened (RFC 3339, e.g. "2026-11-21T09:30:00Z"); default: now.
     #[serde(default)]
@@ -124,12 +188,59 @@ pub struct EventData {
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// A struct from a JSON object only: serde's derive also takes a struct from
+/// an array of its fields in order, which the schema does not allow.
+fn object_only<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Object<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Object<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+    deserializer.deserialize_any(Object(std::marker::PhantomData))
+}
+
 /// Codes come as text ("E_OOM") or numbers (137).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ErrorCode {
     Text(String),
     Number(i64),
+}
+
+/// A whole number may come written as `137.0` (JSON does not tell the two
+/// apart, and JSON Schema's `integer` allows it).
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde_json::Value;
+        let whole = |f: f64| f.fract() == 0.0 && f > i64::MIN as f64 && f < i64::MAX as f64;
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(ErrorCode::Text(s)),
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Ok(ErrorCode::Number(i)),
+                (None, Some(f)) if whole(f) => Ok(ErrorCode::Number(f as i64)),
+                _ => Err(serde::de::Error::custom(format!(
+                    "{n} is not a whole number from {} to {}",
+                    i64::MIN,
+                    i64::MAX
+                ))),
+            },
+            other => Err(serde::de::Error::custom(format!(
+                "expected text or a whole number, got {other}"
+            ))),
+        }
+    }
 }
 
 impl fmt::Display for ErrorCode {
@@ -141,9 +252,10 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-const MAX_TITLE: usize = 256;
-const MAX_CONTENT: usize = 64 * 1024;
-const MAX_RUN_ID: usize = 128;
+pub const MAX_TITLE: usize = 256;
+pub const MAX_CONTENT: usize = 64 * 1024;
+pub const MAX_RUN_ID: usize = 128;
+pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
 impl SendInput {
     pub fn into_notification(self) -> Result<(Notification, Vec<String>), InputError> {
@@ -167,7 +279,7 @@ impl SendInput {
             link: self.link,
             event: None,
         };
-        Ok((msg, self.channels.unwrap_or_default()))
+        Ok((msg, check_channels(self.channels)?))
     }
 }
 
@@ -264,20 +376,38 @@ impl EventInput {
                 timestamp,
             }),
         };
-        Ok((msg, self.channels.unwrap_or_default()))
+        Ok((msg, check_channels(self.channels)?))
     }
 }
 
 /// A key is opaque to us, but it must be something a person can read back.
 pub fn check_idempotency_key(key: Option<&str>) -> Result<Option<String>, InputError> {
     let Some(key) = key else { return Ok(None) };
-    if key.trim().is_empty() || key.chars().count() > 200 || key.chars().any(char::is_control) {
+    if key.trim().is_empty()
+        || key.chars().count() > MAX_IDEMPOTENCY_KEY
+        || key.chars().any(char::is_control)
+    {
         return Err(InputError::new(
             "idempotency_key",
             "use 1 to 200 printable characters (for example the job id and step)",
         ));
     }
     Ok(Some(key.to_string()))
+}
+
+/// Each channel named once: a list that names one twice is a mistake to
+/// point out, not a reason to send twice.
+fn check_channels(channels: Option<Vec<String>>) -> Result<Vec<String>, InputError> {
+    let channels = channels.unwrap_or_default();
+    for (i, name) in channels.iter().enumerate() {
+        if channels[..i].contains(name) {
+            return Err(InputError::new(
+                "channels",
+                format!("`{name}` is listed twice: name each channel once"),
+            ));
+        }
+    }
+    Ok(channels)
 }
 
 fn check_len(field: &str, value: &str, max: usize) -> Result<(), InputError> {
@@ -360,5 +490,24 @@ mod tests {
             .into_notification()
             .unwrap_err();
         assert!(e.message.contains("both empty"), "{e}");
+    }
+
+    #[test]
+    fn data_is_an_object_and_shallow() {
+        let e = event(json!({"run_id": "r", "event": "update", "message": "x",
+                             "data": [0.5, "step"]}))
+        .unwrap_err();
+        assert_eq!(e.field, "data");
+        assert!(e.message.contains("expected an object"), "{e}");
+        let mut deep = json!(1);
+        for _ in 0..70 {
+            deep = json!([deep]);
+        }
+        let e = event(json!({"run_id": "r", "event": "update", "message": "x",
+                             "data": {"metadata": {"x": deep}}}))
+        .unwrap_err();
+        assert!(e.message.contains("at most 64"), "{e}");
+        assert_eq!(nesting(br#"{"a": "[[[{{", "b": [[1]]}"#), 3);
+        assert_eq!(nesting(br#"{"a": "\"[[", "b": {}}"#), 2);
     }
 }

@@ -2,7 +2,10 @@
 
 mod input;
 
-pub use input::{ErrorCode, EventData, EventInput, InputError, SendInput, check_idempotency_key};
+pub use input::{
+    ErrorCode, EventData, EventInput, InputError, MAX_CONTENT, MAX_DEPTH, MAX_IDEMPOTENCY_KEY,
+    MAX_RUN_ID, MAX_TITLE, SendInput, check_idempotency_key, nesting,
+};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

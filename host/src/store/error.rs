@@ -28,6 +28,17 @@ pub enum StoreError {
         path.display()
     )]
     Locked { path: PathBuf, waited_ms: u128 },
+    #[error(
+        "{} is not an mcp-push database (it holds {}): it was left unchanged; pass --db with a new file name",
+        path.display(),
+        describe_tables(tables)
+    )]
+    Foreign { path: PathBuf, tables: Vec<String> },
+    #[error(
+        "{} was deleted or replaced while mcp-push was running: nothing more is written, since writes to the old file would be lost; restart mcp-push to use the file now at that path",
+        path.display()
+    )]
+    Replaced { path: PathBuf },
     #[error("cannot open {}: {detail}", path.display())]
     Open { path: PathBuf, detail: String },
     #[error("no delivery {0}")]
@@ -66,6 +77,8 @@ impl StoreError {
                 | StoreError::TooNew { .. }
                 | StoreError::Locked { .. }
                 | StoreError::Open { .. }
+                | StoreError::Foreign { .. }
+                | StoreError::Replaced { .. }
                 | StoreError::WriterGone
         )
     }
@@ -96,6 +109,11 @@ impl StoreError {
                 path: path.clone(),
                 detail: detail.clone(),
             },
+            StoreError::Foreign { path, tables } => StoreError::Foreign {
+                path: path.clone(),
+                tables: tables.clone(),
+            },
+            StoreError::Replaced { path } => StoreError::Replaced { path: path.clone() },
             StoreError::Sqlite { path, source } => StoreError::Open {
                 path: path.clone(),
                 detail: source.to_string(),
@@ -104,5 +122,20 @@ impl StoreError {
             StoreError::NoSuchDelivery(id) => StoreError::NoSuchDelivery(*id),
             _ => StoreError::WriterGone,
         }
+    }
+}
+
+/// "tables a, b and 3 more", or "no tables" for a file that only has other
+/// objects (views, triggers, or another application's id).
+fn describe_tables(tables: &[String]) -> String {
+    const SHOWN: usize = 5;
+    match tables.len() {
+        0 => "another application's data".into(),
+        n if n <= SHOWN => format!("tables {}", tables.join(", ")),
+        n => format!(
+            "tables {} and {} more",
+            tables[..SHOWN].join(", "),
+            n - SHOWN
+        ),
     }
 }

@@ -1,6 +1,14 @@
 //! The schema, as an append-only list of migrations. The database's
 //! `user_version` says how many have run; never edit one that has shipped.
 
+/// `PRAGMA application_id` of an mcp-push database ("mpsh"), set when the
+/// schema is written, so another application's file is never taken for ours.
+pub const APPLICATION_ID: i32 = 0x6d70_7368;
+
+/// Tables every version of the schema has: a database from before
+/// [`APPLICATION_ID`] is recognised by them.
+pub const CORE_TABLES: &[&str] = &["deliveries", "events", "runs"];
+
 pub const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE events (
     id              INTEGER PRIMARY KEY,

@@ -2,7 +2,7 @@
 
 use super::retry::{Decision, RetryPolicy};
 use super::run::{self, RunState};
-use super::schema::MIGRATIONS;
+use super::schema::{APPLICATION_ID, CORE_TABLES, MIGRATIONS};
 use super::{
     Appended, Attempt, Claim, ClaimScope, Delivery, DeliveryId, DeliveryState, EventId, EventQuery,
     NewEvent, RunStatus, Source, Store, StoreError, StoredEvent, Target, UnixMillis,
@@ -60,6 +60,31 @@ pub struct SqliteStore {
     /// last outcomes, which only means a delivery is sent once more, never
     /// lost. It spares the claim and the outcome an fsync each.
     fast: Mutex<Connection>,
+    /// The file the connections opened. A file deleted or replaced under a
+    /// running server would take acknowledged writes into an unlinked inode,
+    /// lost at the next start; each write first checks the path still names it.
+    opened: Option<FileId>,
+}
+
+/// A file's identity on its file system (None where it cannot be known).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| FileId {
+        dev: m.dev(),
+        ino: m.ino(),
+    })
+}
+
+#[cfg(not(unix))]
+fn file_id(_path: &Path) -> Option<FileId> {
+    None
 }
 
 impl SqliteStore {
@@ -80,8 +105,13 @@ impl SqliteStore {
             options,
             conn: Mutex::new(conn),
             fast: Mutex::new(fast),
+            opened: None,
         };
         store.setup()?;
+        let store = SqliteStore {
+            opened: file_id(path),
+            ..store
+        };
         {
             let fast = store.fast();
             fast.busy_timeout(store.options.busy_timeout)
@@ -98,6 +128,47 @@ impl SqliteStore {
 
     fn err(&self, e: rusqlite::Error) -> StoreError {
         classify(&self.path, &self.options, e)
+    }
+
+    /// Before a write: is the file at our path still the one we have open?
+    /// One stat per write (a few microseconds), against losing every write
+    /// from now on.
+    fn still_ours(&self) -> Result<(), StoreError> {
+        match self.opened {
+            Some(opened) if file_id(&self.path) != Some(opened) => Err(StoreError::Replaced {
+                path: self.path.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuse a database that is neither empty nor ours, before anything is
+    /// written to it (switching to WAL mode would already change its header).
+    /// `Ok(true)` when the file already carries our application id.
+    fn check_ours(&self, conn: &Connection, version: i64) -> Result<bool, StoreError> {
+        let app_id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if app_id == APPLICATION_ID {
+            return Ok(true);
+        }
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(|e| self.err(e))?;
+        let objects: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let empty = version == 0 && objects == 0;
+        // Written by an mcp-push from before the application id was set.
+        let older_ours = version > 0 && CORE_TABLES.iter().all(|t| tables.iter().any(|n| n == t));
+        if app_id == 0 && (empty || older_ours) {
+            return Ok(false);
+        }
+        Err(StoreError::Foreign {
+            path: self.path.clone(),
+            tables,
+        })
     }
 
     fn fast(&self) -> MutexGuard<'_, Connection> {
@@ -118,6 +189,7 @@ impl SqliteStore {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
+        let marked = self.check_ours(&conn, version)?;
         let supported = MIGRATIONS.len() as i64;
         if version > supported {
             return Err(StoreError::TooNew {
@@ -160,6 +232,10 @@ impl SqliteStore {
                     .map_err(|e| self.err(e))?;
             }
             tx.commit().map_err(|e| self.err(e))?;
+        }
+        if !marked {
+            conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))
+                .map_err(|e| self.err(e))?;
         }
         Ok(())
     }
@@ -541,6 +617,7 @@ fn load_delivery(conn: &Connection, id: DeliveryId) -> rusqlite::Result<Option<D
 
 impl Store for SqliteStore {
     fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
+        self.still_ours()?;
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -590,6 +667,7 @@ impl Store for SqliteStore {
         owner: u32,
         scope: ClaimScope,
     ) -> Result<Vec<Claim>, StoreError> {
+        self.still_ours()?;
         let mut conn = self.fast();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -716,6 +794,7 @@ impl Store for SqliteStore {
         remote_id: Option<&str>,
         now: UnixMillis,
     ) -> Result<(), StoreError> {
+        self.still_ours()?;
         let conn = self.fast();
         record_sent_tx(self, &conn, id, remote_id, now)
     }
@@ -726,6 +805,7 @@ impl Store for SqliteStore {
         error: &DeliveryError,
         now: UnixMillis,
     ) -> Result<DeliveryState, StoreError> {
+        self.still_ours()?;
         let mut conn = self.fast();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -736,6 +816,12 @@ impl Store for SqliteStore {
     }
 
     fn record(&self, attempts: &[Attempt]) -> Vec<Result<Delivery, StoreError>> {
+        if let Err(e) = self.still_ours() {
+            return attempts
+                .iter()
+                .map(|_| Err(e.database_wide_copy()))
+                .collect();
+        }
         let mut conn = self.fast();
         let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
@@ -788,6 +874,7 @@ impl Store for SqliteStore {
         if !matches!(state, DeliveryState::Skipped | DeliveryState::Coalesced) {
             return Err(StoreError::NotACloseState(state));
         }
+        self.still_ours()?;
         let conn = self.fast();
         let n = conn
             .execute(
@@ -816,6 +903,7 @@ impl Store for SqliteStore {
     }
 
     fn retry(&self, id: DeliveryId, now: UnixMillis) -> Result<(), StoreError> {
+        self.still_ours()?;
         let mut conn = self.fast();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
