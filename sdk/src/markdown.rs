@@ -85,8 +85,10 @@ pub fn render(md: &str, dialect: &dyn Dialect) -> String {
     stack.swap_remove(0).buf
 }
 
-fn top<'f>(stack: &'f mut [Frame]) -> &'f mut Frame {
-    stack.last_mut().expect("the document frame is always there")
+fn top(stack: &mut [Frame]) -> &mut Frame {
+    stack
+        .last_mut()
+        .expect("the document frame is always there")
 }
 
 /// What an open element becomes when it ends.

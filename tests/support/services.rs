@@ -100,8 +100,21 @@ pub fn telegram() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
 /// must be closed in order.
 pub fn tg_html(text: &str) -> Result<String, String> {
     const TAGS: [&str; 15] = [
-        "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-        "code", "pre", "blockquote",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
     ];
     let mut shown = String::new();
     let mut open: Vec<String> = Vec::new();
@@ -203,7 +216,11 @@ pub fn tg_legacy_markdown(text: &str) -> Result<String, String> {
                 i += 2;
             }
             '*' | '_' | '`' => {
-                let fence = if rest.starts_with("```") { "```" } else { &rest[..1] };
+                let fence = if rest.starts_with("```") {
+                    "```"
+                } else {
+                    &rest[..1]
+                };
                 let body = &rest[fence.len()..];
                 let end = body.find(fence).ok_or_else(unclosed)?;
                 shown.push_str(&body[..end]);

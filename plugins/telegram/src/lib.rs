@@ -295,7 +295,11 @@ mod tests {
         for (i, r) in reqs.iter().enumerate() {
             let text = r.json()["text"].as_str().unwrap().to_string();
             assert_eq!(r.json()["parse_mode"], "HTML");
-            assert!(text.starts_with(&format!("({}/2) ", i + 1)), "{}", &text[..20]);
+            assert!(
+                text.starts_with(&format!("({}/2) ", i + 1)),
+                "{}",
+                &text[..20]
+            );
             assert!(html::to_text(&text).encode_utf16().count() <= 4096);
             assert_eq!(html::sanitize(&text), text, "balanced and in the subset");
         }

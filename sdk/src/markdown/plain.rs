@@ -21,38 +21,38 @@ pub fn escape_markdown(text: &str) -> String {
 }
 
 /// The line without its indent: its block marker escaped, then its inline
-/// syntax.
+/// syntax. `\\` goes before the marker character itself (`\\#`, `1\\.`).
 fn escape_line_start(line: &str) -> String {
-    let mut chars = line.chars();
-    let first = chars.next();
-    let rest = chars.as_str();
-    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    match marker_at(line) {
+        // No marker character is one `inline` escapes: one `\\` each.
+        Some(i) => format!("{}\\{}", &line[..i], inline(&line[i..])),
+        None => inline(line),
+    }
+}
+
+/// Where the line's block marker is, if the line starts with one: `#`
+/// (heading), `>` (quote), `-`/`+` and a space (list), a `-`/`=` run
+/// (underline, rule), `1.`/`1)` and a space (ordered list).
+fn marker_at(line: &str) -> Option<usize> {
+    let first = line.chars().next()?;
+    let rest = &line[1..];
+    let spaced = |s: &str| s.is_empty() || s.starts_with([' ', '\t']);
     match first {
-        Some('#' | '>') => format!("\\{}{}", first.unwrap_or_default(), inline(rest)),
-        Some('-' | '+' | '=')
-            if rest.is_empty()
-                || rest.starts_with([' ', '\t'])
-                || rest.chars().all(|c| c == first.unwrap_or_default() || c == ' ') =>
-        {
-            format!("\\{}{}", first.unwrap_or_default(), inline(rest))
-        }
-        Some(c) if c.is_ascii_digit() && digits <= 9 => {
+        '#' | '>' => Some(0),
+        '-' | '+' if spaced(rest) => Some(0),
+        '-' | '=' if rest.chars().all(|c| c == first || c == ' ') => Some(0),
+        '0'..='9' => {
+            let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
             let after = &line[digits..];
-            match after.chars().next() {
-                Some(m @ ('.' | ')')) if after[1..].is_empty() || after[1..].starts_with([' ', '\t']) => {
-                    format!("{}\\{m}{}", &line[..digits], inline(&after[1..]))
-                }
-                _ => inline(line),
-            }
+            (digits <= 9 && after.starts_with(['.', ')']) && spaced(&after[1..])).then_some(digits)
         }
-        _ => inline(line),
+        _ => None,
     }
 }
 
 fn inline(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in s.char_indices() {
         match c {
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '~' | '|' => {
                 out.push('\\');

@@ -30,9 +30,7 @@ pub fn escape(s: &str) -> String {
 
 /// A URL inside `<…|…>`: `|` and `>` would end it early.
 pub fn link_target(url: &str) -> String {
-    escape(url.trim())
-        .replace('|', "%7C")
-        .replace(' ', "%20")
+    escape(url.trim()).replace('|', "%7C").replace(' ', "%20")
 }
 
 struct Mrkdwn;
@@ -98,9 +96,18 @@ mod tests {
             ("file/paths_with*stars", "file/paths_with*stars"),
             ("`a < b && c > d`", "`a &lt; b &amp;&amp; c &gt; d`"),
             ("x < y & z > w", "x &lt; y &amp; z &gt; w"),
-            ("```sh\necho <a> && b\n```", "```\necho &lt;a&gt; &amp;&amp; b\n```"),
-            ("[docs](https://x.example/?a=1&b=2)", "<https://x.example/?a=1&amp;b=2|docs>"),
-            ("[a|b](https://x.example/p|q)", "<https://x.example/p%7Cq|a¦b>"),
+            (
+                "```sh\necho <a> && b\n```",
+                "```\necho &lt;a&gt; &amp;&amp; b\n```",
+            ),
+            (
+                "[docs](https://x.example/?a=1&b=2)",
+                "<https://x.example/?a=1&amp;b=2|docs>",
+            ),
+            (
+                "[a|b](https://x.example/p|q)",
+                "<https://x.example/p%7Cq|a¦b>",
+            ),
             ("<https://x.example>", "<https://x.example>"),
             ("[rel](docs/x.md)", "rel (docs/x.md)"),
             ("# Title\n\nbody", "*Title*\n\nbody"),

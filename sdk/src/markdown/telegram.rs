@@ -236,7 +236,9 @@ fn tag(s: &str) -> (Token<'_>, usize) {
             return (token, i + 1);
         }
         let start = i;
-        while i < s.len() && !matches!(bytes[i], b'=' | b'>' | b'/') && !bytes[i].is_ascii_whitespace()
+        while i < s.len()
+            && !matches!(bytes[i], b'=' | b'>' | b'/')
+            && !bytes[i].is_ascii_whitespace()
         {
             i += 1;
         }
@@ -458,7 +460,10 @@ impl Writer {
             return Some(tag);
         }
         match name {
-            "span" if attr("class").is_some_and(|c| c.split_whitespace().any(|c| c == "tg-spoiler")) => {
+            "span"
+                if attr("class")
+                    .is_some_and(|c| c.split_whitespace().any(|c| c == "tg-spoiler")) =>
+            {
                 if in_code {
                     return None;
                 }
@@ -467,22 +472,31 @@ impl Writer {
                 Some("span")
             }
             "a" => {
-                let href = attr("href").map(str::trim).filter(|h| super::is_openable(h))?;
+                let href = attr("href")
+                    .map(str::trim)
+                    .filter(|h| super::is_openable(h))?;
                 if in_code || self.inside("a") {
                     return None;
                 }
                 self.flush();
-                self.out.push_str(&format!("<a href=\"{}\">", escape_attr(href)));
+                self.out
+                    .push_str(&format!("<a href=\"{}\">", escape_attr(href)));
                 Some("a")
             }
             "code" => {
                 let in_pre = self.inside("pre");
-                if self.inside("code") || self.inside("a") || (in_pre && self.stack.last().is_none_or(|o| o.emitted != Some("pre"))) {
+                if self.inside("code")
+                    || self.inside("a")
+                    || (in_pre && self.stack.last().is_none_or(|o| o.emitted != Some("pre")))
+                {
                     return None;
                 }
                 self.flush();
                 let lang = attr("class")
-                    .and_then(|c| c.split_whitespace().find_map(|c| c.strip_prefix("language-")))
+                    .and_then(|c| {
+                        c.split_whitespace()
+                            .find_map(|c| c.strip_prefix("language-"))
+                    })
                     .filter(|l| in_pre && is_language(l));
                 match lang {
                     Some(l) => self.out.push_str(&format!("<code class=\"language-{l}\">")),
@@ -530,7 +544,9 @@ impl Writer {
             }
             "ul" | "ol" => {
                 self.block(1);
-                let start = attr("start").and_then(|s| s.trim().parse().ok()).unwrap_or(1);
+                let start = attr("start")
+                    .and_then(|s| s.trim().parse().ok())
+                    .unwrap_or(1);
                 self.lists.push((name == "ol").then_some(start));
                 None
             }
@@ -596,8 +612,9 @@ impl Writer {
             }
             "li" | "tr" | "pre" | "blockquote" | "div" | "section" | "article" | "header"
             | "footer" | "main" | "nav" | "aside" | "table" | "thead" | "tbody" | "tfoot"
-            | "dl" | "dt" | "dd" | "figure" | "figcaption" | "address" | "details"
-            | "summary" => self.block(1),
+            | "dl" | "dt" | "dd" | "figure" | "figcaption" | "address" | "details" | "summary" => {
+                self.block(1)
+            }
             _ => {}
         }
     }
@@ -769,7 +786,10 @@ mod tests {
             ("a_b and c*d*e", "a_b and c<i>d</i>e"),
             ("**bold _both_ bold**", "<b>bold <i>both</i> bold</b>"),
             ("~~old~~", "<s>old</s>"),
-            ("`a < b && c > d`", "<code>a &lt; b &amp;&amp; c &gt; d</code>"),
+            (
+                "`a < b && c > d`",
+                "<code>a &lt; b &amp;&amp; c &gt; d</code>",
+            ),
             ("x < y & z > w", "x &lt; y &amp; z &gt; w"),
             (
                 "```rust\nlet a = b < c;\n```",
@@ -781,7 +801,10 @@ mod tests {
                 "<a href=\"https://x.example/?a=1&amp;b=&quot;2&quot;\">docs</a>",
             ),
             ("[rel](docs/x.md)", "rel (docs/x.md)"),
-            ("<https://x.example>", "<a href=\"https://x.example\">https://x.example</a>"),
+            (
+                "<https://x.example>",
+                "<a href=\"https://x.example\">https://x.example</a>",
+            ),
             (
                 "[`code` link](https://x.example)",
                 "<a href=\"https://x.example\">code link</a>",
@@ -790,7 +813,10 @@ mod tests {
             ("## Sub\ntext", "<b>Sub</b>\n\ntext"),
             ("- one\n- two\n  - nested", "• one\n• two\n  • nested"),
             ("1. one\n1. two", "1. one\n2. two"),
-            ("> quoted\n> > deeper", "<blockquote>quoted\n\ndeeper</blockquote>"),
+            (
+                "> quoted\n> > deeper",
+                "<blockquote>quoted\n\ndeeper</blockquote>",
+            ),
             ("a <span>raw</span>", "a &lt;span&gt;raw&lt;/span&gt;"),
             ("line one\nline two", "line one\nline two"),
             ("p1\n\n\n\np2", "p1\n\np2"),
@@ -815,24 +841,45 @@ mod tests {
             ("<ol start=\"3\"><li>x</li><li>y</li></ol>", "3. x\n4. y"),
             ("<div>a</div><div>b</div>", "a\nb"),
             ("<font color=red>red</font>", "red"),
-            ("<span class=\"tg-spoiler\">s</span><span>t</span>", "<span class=\"tg-spoiler\">s</span>t"),
-            ("<a href=\"https://x.example/?a=1&amp;b=2\" target=_blank>x</a>", "<a href=\"https://x.example/?a=1&amp;b=2\">x</a>"),
+            (
+                "<span class=\"tg-spoiler\">s</span><span>t</span>",
+                "<span class=\"tg-spoiler\">s</span>t",
+            ),
+            (
+                "<a href=\"https://x.example/?a=1&amp;b=2\" target=_blank>x</a>",
+                "<a href=\"https://x.example/?a=1&amp;b=2\">x</a>",
+            ),
             ("<a href=\"javascript:alert(1)\">x</a>", "x"),
             ("<a>no href</a>", "no href"),
             ("<code><b>x</b></code>", "<code>x</code>"),
-            ("<pre><code class=\"language-py\">a < b</code></pre>", "<pre><code class=\"language-py\">a &lt; b</code></pre>"),
-            ("<a href=\"https://a.example\"><code>c</code></a>", "<a href=\"https://a.example\">c</a>"),
-            ("<blockquote>a<blockquote>b</blockquote></blockquote>", "<blockquote>a\nb</blockquote>"),
+            (
+                "<pre><code class=\"language-py\">a < b</code></pre>",
+                "<pre><code class=\"language-py\">a &lt; b</code></pre>",
+            ),
+            (
+                "<a href=\"https://a.example\"><code>c</code></a>",
+                "<a href=\"https://a.example\">c</a>",
+            ),
+            (
+                "<blockquote>a<blockquote>b</blockquote></blockquote>",
+                "<blockquote>a\nb</blockquote>",
+            ),
             ("<b>open <i>both", "<b>open <i>both</i></b>"),
             ("<b>x <i>y</b> z</i>", "<b>x <i>y</i></b> z"),
             ("stray </b> end", "stray  end"),
             ("1 < 2 & 3 > 2", "1 &lt; 2 &amp; 3 &gt; 2"),
-            ("&nbsp;&copy;&bogus;&#169;&lt;", "\u{a0}©&amp;bogus;&#169;&lt;"),
+            (
+                "&nbsp;&copy;&bogus;&#169;&lt;",
+                "\u{a0}©&amp;bogus;&#169;&lt;",
+            ),
             ("<script>alert(1)</script>after", "after"),
             ("<!-- note -->shown", "shown"),
             ("<img src=x alt=\"a picture\">", "a picture"),
             ("a<hr>b", "a\n———\nb"),
-            ("<table><tr><th>h</th><th>k</th></tr><tr><td>1</td><td>2</td></tr></table>", "h | k\n1 | 2"),
+            (
+                "<table><tr><th>h</th><th>k</th></tr><tr><td>1</td><td>2</td></tr></table>",
+                "h | k\n1 | 2",
+            ),
             ("keep\nnewlines", "keep\nnewlines"),
         ];
         for (html, want) in cases {
@@ -887,6 +934,11 @@ mod tests {
         // One long bold run is cut inside and the tag reopened.
         let html = format!("<b>{}</b>", "x".repeat(500));
         let parts = split(&html, Limit::Utf16(100));
-        assert!(parts.iter().all(|p| p.contains("<b>") && p.ends_with("</b>")), "{parts:?}");
+        assert!(
+            parts
+                .iter()
+                .all(|p| p.contains("<b>") && p.ends_with("</b>")),
+            "{parts:?}"
+        );
     }
 }
