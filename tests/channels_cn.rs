@@ -314,12 +314,19 @@ fn serverchan_turbo_and_sc3_keys() {
     assert_eq!(req.path(), format!("/{SC_KEY}.send"));
     assert_eq!(req.form("title").unwrap().chars().count(), 32);
     assert_eq!(req.form("desp").as_deref(), Some("body"));
+    // Plain text in the Markdown `desp`: its lines doubled as notify.py
+    // does, its Markdown syntax escaped so it shows as written.
+    send_ok(&home, &["send", "T", "step_1 ok\n*.log kept"], &[SC_KEY]);
+    assert_eq!(
+        mock.requests()[1].form("desp").as_deref(),
+        Some("step\\_1 ok\n\n\\*.log kept")
+    );
     // A ServerChan³ key (its uid read through the host, the key never seen).
     let home = Sandbox::new()
         .env("PUSH_KEY", SC3_KEY)
         .env("SERVERCHAN_API_URL", mock.url(""));
     send_ok(&home, &["send", "T", "B"], &[SC3_KEY]);
-    assert_eq!(mock.requests()[1].path(), format!("/send/{SC3_KEY}.send"));
+    assert_eq!(mock.requests()[2].path(), format!("/send/{SC3_KEY}.send"));
     let bad = Sandbox::new()
         .env("PUSH_KEY", "SCTwrong")
         .env("SERVERCHAN_API_URL", mock.url(""));

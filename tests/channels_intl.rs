@@ -70,7 +70,7 @@ fn telegram_errors_map_to_kinds() {
 }
 
 #[test]
-fn telegram_splits_long_text_and_falls_back_from_bad_markdown() {
+fn telegram_splits_long_text() {
     let mock = telegram();
     let home = telegram_home(&mock, "42");
     let long = "line of text 😀\n".repeat(400); // 6400 UTF-16 units
@@ -84,19 +84,74 @@ fn telegram_splits_long_text_and_falls_back_from_bad_markdown() {
     assert!(texts[0].starts_with("(1/2) Long"), "{}", &texts[0][..40]);
     assert!(texts[1].starts_with("(2/2) "));
     assert!(texts.iter().all(|t| t.encode_utf16().count() <= 4096));
+}
 
+/// Markdown and HTML go as Telegram's HTML subset, which the mock parses as
+/// the Bot API documents it: the legacy `Markdown` mode refused snake_case,
+/// and `<p>`, `<br>`, `<ul>` are refused in HTML mode.
+#[test]
+fn telegram_sends_markdown_and_html_as_its_html_subset() {
     let mock = telegram();
     let home = telegram_home(&mock, "42");
     send_ok(
         &home,
-        &["send", "Report", "snake_case word", "--format", "markdown"],
+        &[
+            "send",
+            "Report",
+            "**snake_case** word in paths/with*stars",
+            "--format",
+            "markdown",
+        ],
+        &[],
+    );
+    send_ok(
+        &home,
+        &[
+            "send",
+            "Deploy",
+            "<h2>Done</h2><p>a &amp; b<br>c</p><ul><li>x</li><li>y</li></ul>",
+            "--format",
+            "html",
+        ],
         &[],
     );
     let reqs = mock.requests();
-    assert_eq!(reqs.len(), 2);
-    assert_eq!(reqs[0].json()["parse_mode"], "Markdown");
-    assert_eq!(reqs[0].json()["text"], "*Report*\n\nsnake_case word");
-    assert!(reqs[1].json().get("parse_mode").is_none());
+    assert_eq!(reqs.len(), 2, "each accepted at once: {reqs:?}");
+    assert_eq!(reqs[0].json()["parse_mode"], "HTML");
+    assert_eq!(
+        reqs[0].json()["text"],
+        "<b>Report</b>\n\n<b>snake_case</b> word in paths/with*stars"
+    );
+    assert_eq!(reqs[1].json()["parse_mode"], "HTML");
+    assert_eq!(
+        reqs[1].json()["text"],
+        "<b>Deploy</b>\n\n<b>Done</b>\n\na &amp; b\nc\n\n• x\n• y"
+    );
+    assert_eq!(
+        services::tg_html(reqs[1].json()["text"].as_str().unwrap()).unwrap(),
+        "Deploy\n\nDone\n\na & b\nc\n\n• x\n• y"
+    );
+}
+
+/// Long marked-up text is split by what it shows (4096 characters after
+/// entity parsing), each message with its tags balanced.
+#[test]
+fn telegram_splits_long_markdown_with_balanced_tags() {
+    let mock = telegram();
+    let home = telegram_home(&mock, "42");
+    // Shows 10 characters a line, 28 of HTML: 6,000 shown in two messages.
+    let long = "**bold** & *it*\n".repeat(600);
+    send_ok(&home, &["send", "", &long, "--format", "markdown"], &[]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    for (i, r) in reqs.iter().enumerate() {
+        let body = r.json();
+        assert_eq!(body["parse_mode"], "HTML");
+        let text = body["text"].as_str().unwrap();
+        assert!(text.starts_with(&format!("({}/2) ", i + 1)));
+        let shown = services::tg_html(text).unwrap();
+        assert!(shown.encode_utf16().count() <= 4096);
+    }
 }
 
 #[test]
@@ -186,6 +241,22 @@ fn slack_webhook() {
     assert_eq!(
         body["text"],
         "*Deploy &lt;prod&gt;*\na &amp; b\n\n<https://x.example/1>"
+    );
+    // Markdown is translated to mrkdwn, with Slack's three escapes.
+    send_ok(
+        &home,
+        &[
+            "send",
+            "",
+            "## Done\n**ok** & _fine_: [run](https://ci.example/?a=1&b=2)\n- `x < y`",
+            "--format",
+            "markdown",
+        ],
+        &[],
+    );
+    assert_eq!(
+        mock.requests()[1].json()["text"],
+        "*Done*\n\n*ok* &amp; _fine_: <https://ci.example/?a=1&amp;b=2|run>\n\n• `x &lt; y`"
     );
     let run = home.run(&["send", "--wait", "0", "T", "channel archived"]);
     assert!(

@@ -57,6 +57,7 @@ pub mod http;
 mod info;
 pub mod log;
 pub mod mail;
+pub mod markdown;
 pub mod reply;
 pub mod secrets;
 mod settings;

@@ -42,16 +42,26 @@ pub fn telegram() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
         };
         let body = r.json();
         let text = body["text"].as_str().unwrap_or("");
-        if text.encode_utf16().count() > 4096 {
+        let shown = match body["parse_mode"].as_str() {
+            None => Ok(text.to_string()),
+            Some("HTML") => tg_html(text),
+            Some("Markdown") => tg_legacy_markdown(text),
+            Some(other) => Err(format!("unsupported parse_mode {other:?}")),
+        };
+        let shown = match shown {
+            Ok(shown) => shown,
+            Err(why) => {
+                return Reply::json(
+                    400,
+                    json!({"ok": false, "error_code": 400, "description": format!("Bad Request: can't parse entities: {why}")}),
+                );
+            }
+        };
+        // The limit counts what the message shows, after entity parsing.
+        if shown.encode_utf16().count() > 4096 {
             return Reply::json(
                 400,
                 json!({"ok": false, "error_code": 400, "description": "Bad Request: message is too long"}),
-            );
-        }
-        if body["parse_mode"] == "Markdown" && text.matches('_').count() % 2 == 1 {
-            return Reply::json(
-                400,
-                json!({"ok": false, "error_code": 400, "description": "Bad Request: can't parse entities: Can't find end of the entity starting at byte offset 9"}),
             );
         }
         match (method, body["chat_id"].as_str()) {
@@ -82,6 +92,153 @@ pub fn telegram() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
             ),
         }
     }
+}
+
+/// Telegram's `HTML` parse mode (Bot API, "Formatting options", HTML
+/// style): the text it shows, or the reason it gives for "can't parse
+/// entities". Only the documented tags and entities are accepted; every tag
+/// must be closed in order.
+pub fn tg_html(text: &str) -> Result<String, String> {
+    const TAGS: [&str; 15] = [
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+    ];
+    let mut shown = String::new();
+    let mut open: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        let c = rest.chars().next().unwrap();
+        if c == '<' {
+            let Some(end) = rest.find('>') else {
+                return Err(format!("Unclosed start tag at byte offset {i}"));
+            };
+            let inner = &rest[1..end];
+            if let Some(name) = inner.strip_prefix('/') {
+                let name = name.trim().to_ascii_lowercase();
+                match open.pop() {
+                    Some(top) if top == name => {}
+                    Some(top) => {
+                        return Err(format!(
+                            "Can't find end tag corresponding to start tag \"{top}\""
+                        ));
+                    }
+                    None => return Err(format!("Unexpected end tag at byte offset {i}")),
+                }
+            } else {
+                let name: String = inner
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && *c != '/')
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                if !TAGS.contains(&name.as_str()) {
+                    return Err(format!(
+                        "Unsupported start tag \"{name}\" at byte offset {i}"
+                    ));
+                }
+                if name == "span" && !inner.contains("class=\"tg-spoiler\"") {
+                    return Err(format!(
+                        "Tag \"span\" must have class \"tg-spoiler\" at byte offset {i}"
+                    ));
+                }
+                if name == "a" && !inner.contains("href=") {
+                    return Err(format!("Tag \"a\" must have href at byte offset {i}"));
+                }
+                open.push(name);
+            }
+            i += end + 1;
+        } else if c == '&' {
+            let end = rest.find(';').filter(|e| *e <= 10);
+            let entity = end.map(|e| &rest[1..e]).unwrap_or("");
+            let decoded = match entity {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
+                    .ok()
+                    .and_then(char::from_u32),
+                e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+                _ => None,
+            };
+            match (decoded, end) {
+                (Some(ch), Some(e)) => {
+                    shown.push(ch);
+                    i += e + 1;
+                }
+                _ => {
+                    return Err(format!(
+                        "Unsupported HTML entity starting at byte offset {i}"
+                    ));
+                }
+            }
+        } else if c == '>' {
+            return Err(format!("Unexpected character '>' at byte offset {i}"));
+        } else {
+            shown.push(c);
+            i += c.len_utf8();
+        }
+    }
+    match open.pop() {
+        Some(name) => Err(format!(
+            "Can't find end tag corresponding to start tag \"{name}\""
+        )),
+        None => Ok(shown),
+    }
+}
+
+/// Telegram's legacy `Markdown` parse mode: `*bold*`, `_italic_`,
+/// `` `code` ``, ```` ```pre``` ```` and `[text](url)`; a marker without its
+/// end (snake_case, a path with `*`) is refused.
+pub fn tg_legacy_markdown(text: &str) -> Result<String, String> {
+    let mut shown = String::new();
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        let c = rest.chars().next().unwrap();
+        let unclosed = || format!("Can't find end of the entity starting at byte offset {i}");
+        match c {
+            '\\' if rest[1..].starts_with(['_', '*', '`', '[']) => {
+                shown.push_str(&rest[1..2]);
+                i += 2;
+            }
+            '*' | '_' | '`' => {
+                let fence = if rest.starts_with("```") {
+                    "```"
+                } else {
+                    &rest[..1]
+                };
+                let body = &rest[fence.len()..];
+                let end = body.find(fence).ok_or_else(unclosed)?;
+                shown.push_str(&body[..end]);
+                i += fence.len() * 2 + end;
+            }
+            '[' => {
+                let close = rest.find("](").ok_or_else(unclosed)?;
+                let end = rest[close..].find(')').ok_or_else(unclosed)?;
+                shown.push_str(&rest[1..close]);
+                i += close + end + 1;
+            }
+            c => {
+                shown.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    Ok(shown)
 }
 
 pub fn slack() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {

@@ -1,6 +1,13 @@
 //! ServerChan (Server酱, notify.py's `PUSH_KEY`, Apprise's `schan://KEY`):
 //! SendKeys of ServerChan³ (`sctp{uid}t...`) go to `{uid}.push.ft07.com`, the
 //! others to sctapi.ftqq.com.
+//!
+//! `desp` is rendered as Markdown (ServerChan's API page). Markdown is sent
+//! as written. Plain text would lose its line breaks (Markdown joins lines)
+//! and its `*`, `_`, `#`…: its newlines are doubled, as qinglong's
+//! `sample/notify.py` does (`serverJ`: `content.replace("\n", "\n\n")`), and
+//! its Markdown syntax is backslash-escaped
+//! ([`mcp_push_sdk::markdown::escape_markdown`]) so it shows as written.
 
 use mcp_push_sdk::prelude::*;
 
@@ -59,7 +66,7 @@ impl Channel for ServerChan {
         };
         // The title holds 32 characters; `desp` is Markdown (64 KB).
         let title = msg.headline(32);
-        let desp = msg.with_link(msg.body.clone());
+        let desp = msg.with_link(desp(msg));
         Request::post(url)
             .form(&[("title", title.as_str()), ("desp", desp.as_str())])
             .send()?
@@ -76,6 +83,16 @@ impl Channel for ServerChan {
 }
 
 export_channel!(ServerChan);
+
+/// The body as the Markdown `desp` shows it.
+fn desp(msg: &Message) -> String {
+    if msg.format == Format::Text {
+        let text = msg.body.replace("\r\n", "\n");
+        mcp_push_sdk::markdown::escape_markdown(&text).replace('\n', "\n\n")
+    } else {
+        msg.body.clone()
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -115,5 +132,31 @@ mod tests {
             ServerChan::parse_url("schan://SCTabc").unwrap()[0].1,
             "SCTabc"
         );
+    }
+
+    /// Whether the form sent for `msg` (title `t`) carries `desp`.
+    fn sends_desp(msg: &Message, desp: &str) {
+        use mcp_push_sdk::testing::{Harness, Reply};
+        let h = Harness::new::<ServerChan>()
+            .setting("key", "SCT99999TxyzT")
+            .reply(Reply::json(200, json!({"code": 0})));
+        h.send(msg).unwrap();
+        assert_eq!(
+            h.requests()[0].text(),
+            form_encode(&[("title", "t"), ("desp", desp)])
+        );
+    }
+
+    #[test]
+    fn plain_text_keeps_its_lines_and_characters_in_the_markdown_field() {
+        use mcp_push_sdk::testing::message;
+        let msg = message("t", "line one\nrun_build_7 wrote *.log\n# 3 left");
+        sends_desp(
+            &msg,
+            "line one\n\nrun\\_build\\_7 wrote \\*.log\n\n\\# 3 left",
+        );
+        let mut md = message("t", "**bold**\nnext_line");
+        md.format = Format::Markdown;
+        sends_desp(&md, "**bold**\nnext_line");
     }
 }

@@ -1,6 +1,13 @@
 //! Slack incoming webhooks (`SLACK_WEBHOOK_URL`, Apprise's
 //! `slack://TOKEN_A/TOKEN_B/TOKEN_C`).
+//!
+//! Formats (api.slack.com, "Formatting text for app surfaces"): a webhook's
+//! `text` is mrkdwn, not CommonMark, so Markdown is translated
+//! ([`mcp_push_sdk::markdown::slack`]: `**bold**` → `*bold*`, links →
+//! `<url|label>`, headings → bold lines, lists → `• ` lines), and `&`, `<`,
+//! `>` are sent as `&amp;`, `&lt;`, `&gt;` in every format, as Slack asks.
 
+use mcp_push_sdk::markdown::slack as mrkdwn;
 use mcp_push_sdk::prelude::*;
 
 struct Slack;
@@ -55,26 +62,26 @@ impl Channel for Slack {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        // Slack's mrkdwn: *bold*, and links as <url|text>.
         let title = if msg.title.trim().is_empty() {
             String::new()
         } else {
-            format!("*{}*", escape(msg.title.trim()))
+            format!("*{}*", mrkdwn::escape(msg.title.trim()))
         };
         let body = if msg.is_markdown() {
-            msg.body.clone()
+            mrkdwn::from_markdown(&msg.body)
         } else {
-            escape(&msg.body)
+            mrkdwn::escape(&msg.body)
         };
         let mut text = match (title.is_empty(), body.is_empty()) {
             (true, _) => body,
             (false, true) => title,
             (false, false) => format!("{title}\n{body}"),
         };
-        if let Some(link) = &msg.link {
-            text = msg
-                .with_link(text)
-                .replace(link.as_str(), &format!("<{link}>"));
+        if let Some(link) = msg.link.as_deref().filter(|l| !l.is_empty()) {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(&format!("<{}>", mrkdwn::link_target(link)));
         }
         let reply = Request::post(settings.require("webhook_url")?)
             .json(&json!({ "text": truncate(&text, LIMIT, CUT_MARKER) }))
@@ -91,13 +98,6 @@ impl Channel for Slack {
     }
 }
 
-/// `&`, `<` and `>` are control characters in Slack text.
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 export_channel!(Slack);
 
 #[cfg(test)]
@@ -109,5 +109,44 @@ mod tests {
         let s = Slack::parse_url("slack://T1/B2/C3").unwrap();
         assert_eq!(s[0].1, "https://hooks.slack.com/services/T1/B2/C3");
         assert!(Slack::parse_url("slack://T1/B2").is_err());
+    }
+
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    fn sent_text(msg: &Message) -> String {
+        let h = Harness::new::<Slack>()
+            .setting("webhook_url", "https://hooks.slack.com/services/T1/B2/C3")
+            .reply(Reply::text(200, "ok"));
+        h.send(msg).unwrap();
+        h.requests()[0].json()["text"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn markdown_is_translated_to_mrkdwn() {
+        let mut msg = message(
+            "Deploy <prod> & co",
+            "## Result\n\n**passed**, _mostly_ ~~broken~~ fixed: \
+             [run 7](https://ci.example/?run=7&job=2)\n\n\
+             - `a < b && c`\n- snake_case_name in paths/with*stars\n\n\
+             ```\nif a > b { x & y }\n```",
+        );
+        msg.format = Format::Markdown;
+        assert_eq!(
+            sent_text(&msg),
+            "*Deploy &lt;prod&gt; &amp; co*\n*Result*\n\n\
+             *passed*, _mostly_ ~broken~ fixed: <https://ci.example/?run=7&amp;job=2|run 7>\n\n\
+             • `a &lt; b &amp;&amp; c`\n• snake_case_name in paths/with*stars\n\n\
+             ```\nif a &gt; b { x &amp; y }\n```"
+        );
+    }
+
+    #[test]
+    fn plain_text_is_escaped_and_the_link_kept_whole() {
+        let mut msg = message("", "1 < 2 & 3 > 2");
+        msg.link = Some("https://x.example/?a=1&b=2".into());
+        assert_eq!(
+            sent_text(&msg),
+            "1 &lt; 2 &amp; 3 &gt; 2\n\n<https://x.example/?a=1&amp;b=2>"
+        );
     }
 }

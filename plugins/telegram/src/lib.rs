@@ -1,6 +1,18 @@
 //! Telegram bots (notify.py's `TG_*`, Apprise's `tgram://TOKEN/CHAT`): sends
 //! with `sendMessage`, edits a run's earlier message with `editMessageText`.
+//!
+//! Formats (Bot API, "Formatting options"): Markdown is converted to
+//! Telegram's HTML subset and HTML is rewritten into it
+//! ([`mcp_push_sdk::markdown::telegram`]), both sent with `parse_mode` HTML.
+//! The legacy `Markdown` mode that notify.py never uses and that we used to
+//! send refuses any unpaired `_` or `*` (snake_case, paths) with "can't parse
+//! entities", and shows neither `**bold**`, headings nor lists. Should
+//! Telegram still refuse the markup, the message goes again as the plain
+//! text it shows, never as raw tags. A message holds 4096 characters after
+//! entity parsing: longer ones are split into numbered messages, marked-up
+//! ones with their tags closed and reopened at each cut.
 
+use mcp_push_sdk::markdown::telegram as html;
 use mcp_push_sdk::prelude::*;
 use mcp_push_sdk::reply::{lookup, text_of};
 use mcp_push_sdk::serde_json::Value;
@@ -88,11 +100,24 @@ impl Channel for Telegram {
         );
         let chat = settings.require("chat_id")?;
         let (text, mode) = render(msg);
+        // Plain text is split at lines and spaces; HTML by what it shows,
+        // its tags kept balanced in every piece.
+        let pieces = match mode {
+            None => mcp_push_sdk::text::split_numbered(&text, LIMIT),
+            Some(_) => html::split(&text, LIMIT),
+        };
 
         if let Some(id) = msg.previous.as_deref() {
+            // An edit changes one message: the first piece, marked as cut.
+            let first = match pieces.as_slice() {
+                [one] => one.clone(),
+                _ if mode.is_none() => truncate(&text, LIMIT, CUT_MARKER),
+                [first, ..] => format!("{}{CUT_MARKER}", without_counter(first)),
+                [] => String::new(),
+            };
             let edit = json!({
                 "chat_id": chat, "message_id": id.parse::<i64>().unwrap_or_default(),
-                "text": truncate(&text, LIMIT, CUT_MARKER),
+                "text": first,
                 "link_preview_options": { "is_disabled": true },
             });
             match call(&base, "editMessageText", edit, mode) {
@@ -107,12 +132,6 @@ impl Channel for Telegram {
             }
         }
 
-        // Plain text is split into several messages; marked-up text is cut, as
-        // a split could break its markup.
-        let pieces = match mode {
-            None => mcp_push_sdk::text::split_numbered(&text, LIMIT),
-            Some(_) => vec![truncate(&text, LIMIT, CUT_MARKER)],
-        };
         let mut first = None;
         for piece in pieces {
             let body = json!({
@@ -129,40 +148,40 @@ impl Channel for Telegram {
 
 export_channel!(Telegram);
 
-/// The text and its `parse_mode`.
+/// The text and its `parse_mode`: HTML for both marked-up formats.
 fn render(msg: &Message) -> (String, Option<&'static str>) {
-    let mut text = match msg.format {
-        Format::Html => {
-            let title = mcp_push_sdk::text::escape_html(&msg.title);
-            let title = if title.trim().is_empty() {
-                title
-            } else {
-                format!("<b>{title}</b>")
-            };
-            join(&title, &msg.body)
-        }
-        Format::Markdown => join(&format!("*{}*", msg.title.trim()), &msg.body),
-        Format::Text => msg.text(),
+    if msg.format == Format::Text {
+        return (msg.with_link(msg.text()), None);
+    }
+    let title = msg.title.trim();
+    let title = if title.is_empty() {
+        String::new()
+    } else {
+        format!("<b>{}</b>", html::escape(title))
     };
-    text = msg.with_link(text);
-    let mode = match msg.format {
-        Format::Html => Some("HTML"),
-        Format::Markdown => Some("Markdown"),
-        Format::Text => None,
+    let body = match msg.format {
+        Format::Markdown => html::from_markdown(&msg.body),
+        _ => html::sanitize(&msg.body),
     };
-    (text, mode)
+    let mut text = match (title.is_empty(), body.trim().is_empty()) {
+        (true, _) => body,
+        (false, true) => title,
+        (false, false) => format!("{title}\n\n{body}"),
+    };
+    if let Some(link) = msg.link.as_deref().filter(|l| !l.is_empty()) {
+        text.push_str("\n\n");
+        text.push_str(&html::escape(link));
+    }
+    (text, Some("HTML"))
 }
 
-fn join(title: &str, body: &str) -> String {
-    match (title.trim_matches('*').trim().is_empty(), body.is_empty()) {
-        (true, _) => body.to_string(),
-        (false, true) => title.to_string(),
-        (false, false) => format!("{title}\n\n{body}"),
-    }
+/// `(1/3) text` → `text`.
+fn without_counter(piece: &str) -> &str {
+    piece.split_once(") ").map_or(piece, |(_, rest)| rest)
 }
 
 /// One Bot API call. Marked-up text that Telegram cannot parse is sent again as
-/// plain text rather than lost.
+/// the plain text it would have shown rather than lost.
 fn call(base: &str, method: &str, mut body: Value, mode: Option<&str>) -> Result<Value, SendError> {
     if let Some(mode) = mode {
         body["parse_mode"] = json!(mode);
@@ -171,6 +190,8 @@ fn call(base: &str, method: &str, mut body: Value, mode: Option<&str>) -> Result
     let reply = Request::post(&url).json(&body).send()?;
     match check().judge(&reply) {
         Err(SendError::Rejected(why)) if mode.is_some() && why.contains("can't parse entities") => {
+            let shown = html::to_text(body["text"].as_str().unwrap_or_default());
+            body["text"] = json!(shown);
             if let Some(o) = body.as_object_mut() {
                 o.remove("parse_mode");
             }
@@ -190,5 +211,97 @@ mod tests {
         assert_eq!(s[0], ("token".into(), "123456:ABC-def".into()));
         assert_eq!(s[1], ("chat_id".into(), "-1001234".into()));
         assert!(Telegram::parse_url("tgram://123456:ABC").is_err());
+    }
+
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    fn harness() -> Harness {
+        Harness::new::<Telegram>()
+            .setting("token", "123:tok")
+            .setting("chat_id", "42")
+    }
+
+    fn sent(id: i64) -> Reply {
+        Reply::json(200, json!({"ok": true, "result": {"message_id": id}}))
+    }
+
+    fn formatted(format: Format, title: &str, body: &str) -> Message {
+        let mut m = message(title, body);
+        m.format = format;
+        m
+    }
+
+    #[test]
+    fn markdown_goes_as_telegram_html() {
+        let h = harness().reply(sent(1));
+        let body = "# Build_7\n\n**passed** in `src/main_loop.rs` (`a < b && c`)\n\n\
+                    - snake_case_item\n- paths/with*stars\n\n[log](https://ci.example/?run=7&job=2)";
+        h.send(&formatted(Format::Markdown, "CI *report*", body))
+            .unwrap();
+        let req = h.requests()[0].json();
+        assert_eq!(req["parse_mode"], "HTML");
+        assert_eq!(
+            req["text"],
+            "<b>CI *report*</b>\n\n<b>Build_7</b>\n\n<b>passed</b> in \
+             <code>src/main_loop.rs</code> (<code>a &lt; b &amp;&amp; c</code>)\n\n\
+             • snake_case_item\n• paths/with*stars\n\n\
+             <a href=\"https://ci.example/?run=7&amp;job=2\">log</a>"
+        );
+    }
+
+    #[test]
+    fn html_is_rewritten_into_telegrams_subset() {
+        let h = harness().reply(sent(1));
+        let body = "<h1>Deploy</h1><p>one &amp; <em>two</em><br>three</p>\
+                    <ul><li>a</li><li>b</li></ul><p>1 < 2 &nbsp;<font>x</font></p>";
+        h.send(&formatted(Format::Html, "T <1>", body)).unwrap();
+        let req = h.requests()[0].json();
+        assert_eq!(req["parse_mode"], "HTML");
+        assert_eq!(
+            req["text"],
+            "<b>T &lt;1&gt;</b>\n\n<b>Deploy</b>\n\none &amp; <i>two</i>\nthree\n\n\
+             • a\n• b\n\n1 &lt; 2 \u{a0}x"
+        );
+    }
+
+    #[test]
+    fn refused_markup_goes_again_as_the_text_it_shows() {
+        let h = harness()
+            .reply(Reply::json(
+                400,
+                json!({"ok": false, "error_code": 400,
+                       "description": "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3"}),
+            ))
+            .reply(sent(2));
+        let receipt = h
+            .send(&formatted(Format::Markdown, "T", "**a** & `b`"))
+            .unwrap();
+        assert_eq!(receipt.remote_id.as_deref(), Some("2"));
+        let retry = h.requests()[1].json();
+        assert!(retry.get("parse_mode").is_none(), "{retry}");
+        assert_eq!(retry["text"], "T\n\na & b");
+    }
+
+    #[test]
+    fn long_markup_is_split_by_what_it_shows_with_tags_balanced() {
+        let h = harness().reply(sent(1)).reply(sent(2)).reply(sent(3));
+        // Each line shows "bold & it" (10 characters with its line break)
+        // but is 28 characters of HTML: 600 lines are 6,000 shown, two
+        // messages, where counting the markup would make five.
+        let body = "**bold** &amp; *it*\n".repeat(600);
+        h.send(&formatted(Format::Markdown, "", &body)).unwrap();
+        let reqs = h.requests();
+        assert_eq!(reqs.len(), 2);
+        for (i, r) in reqs.iter().enumerate() {
+            let text = r.json()["text"].as_str().unwrap().to_string();
+            assert_eq!(r.json()["parse_mode"], "HTML");
+            assert!(
+                text.starts_with(&format!("({}/2) ", i + 1)),
+                "{}",
+                &text[..20]
+            );
+            assert!(html::to_text(&text).encode_utf16().count() <= 4096);
+            assert_eq!(html::sanitize(&text), text, "balanced and in the subset");
+        }
     }
 }
