@@ -186,7 +186,13 @@ async fn exercise(client: &Client, mock: &Mock) {
         .expect("ops listed");
     assert_eq!(ops["plugin"], "webhook");
     assert_eq!(ops["settings"]["headers"], "***");
-    assert_eq!(ops["allowed_hosts"], json!(["127.0.0.1"]));
+    // The origin of the channel's URL: its host and port, no other port.
+    let origin = mock
+        .url("/")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    assert_eq!(ops["allowed_hosts"], json!([origin]));
     assert!(ops["version"].is_string());
     assert!(s["available"].is_array());
 

@@ -324,6 +324,11 @@ fn channels_lists_plugins_and_configured_channels() {
     let ch = &v["channels"][0];
     assert_eq!(ch["name"], "webhook");
     assert_eq!(ch["origin"]["kind"], "environment");
-    assert_eq!(ch["allowed_hosts"], serde_json::json!(["127.0.0.1"]));
+    let origin = mock
+        .url("/")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    assert_eq!(ch["allowed_hosts"], serde_json::json!([origin]));
     assert_eq!(ch["settings"]["method"], "POST");
 }
