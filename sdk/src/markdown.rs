@@ -85,6 +85,21 @@ pub fn render(md: &str, dialect: &dyn Dialect) -> String {
     stack.swap_remove(0).buf
 }
 
+/// `&`, `<` and `>` as entities: what both Telegram's HTML and Slack's
+/// mrkdwn need escaped in text.
+fn escape_entities(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn top(stack: &mut [Frame]) -> &mut Frame {
     stack
         .last_mut()

@@ -16,16 +16,7 @@ pub fn from_markdown(md: &str) -> String {
 
 /// `&`, `<` and `>` as the entities Slack decodes.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape_entities(s)
 }
 
 /// A URL inside `<…|…>`: `|` and `>` would end it early.

@@ -78,16 +78,7 @@ fn is_language(l: &str) -> bool {
 
 /// `&`, `<` and `>` as entities: all Telegram needs in text.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape_entities(s)
 }
 
 fn escape_attr(s: &str) -> String {
