@@ -10,6 +10,7 @@
 //! public (see [`shape`]).
 
 pub mod allow;
+pub mod budget;
 pub mod masks;
 pub mod secrets;
 pub mod shape;

@@ -37,6 +37,36 @@ pub(crate) fn print(text: &str) {
 }
 
 #[cfg(target_arch = "wasm32")]
+pub(crate) fn delivery_key() -> String {
+    crate::bindings::mcp_push::channel::delivery::key()
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn parts_sent() -> u32 {
+    crate::bindings::mcp_push::channel::delivery::parts_sent()
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn set_parts_sent(count: u32) {
+    crate::bindings::mcp_push::channel::delivery::set_parts_sent(count)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn reserve_requests(requests: u32) -> u32 {
+    crate::bindings::mcp_push::channel::delivery::reserve_requests(requests)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn cache_get(key: &str) -> Option<String> {
+    crate::bindings::mcp_push::channel::cache::get(key)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn cache_set(key: &str, value: &str, ttl_secs: u32) {
+    crate::bindings::mcp_push::channel::cache::set(key, value, ttl_secs)
+}
+
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn log(level: wit_log::Level, message: &str) {
     wit_log::log(level, message)
 }
@@ -103,4 +133,39 @@ pub(crate) fn send_mail(
     crate::testing::with(|h| h.send_mail(server, email)).unwrap_or_else(|| {
         Err(crate::bindings::mcp_push::channel::mail::Error::Unavailable(NO_HOST.into()))
     })
+}
+
+// Without a harness, a send is the first attempt of a delivery of its own,
+// with the default budget and nothing kept.
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn delivery_key() -> String {
+    crate::testing::with(|h| h.delivery_key()).unwrap_or_else(|| "no-host-delivery".into())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn parts_sent() -> u32 {
+    crate::testing::with(|h| h.parts_sent()).unwrap_or(0)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn set_parts_sent(count: u32) {
+    crate::testing::with(|h| h.set_parts_sent(count));
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn reserve_requests(requests: u32) -> u32 {
+    crate::testing::with(|h| h.reserve_requests(requests)).unwrap_or_else(|| {
+        mcp_push_policy::budget::reserved(requests, mcp_push_policy::budget::DEFAULT_REQUESTS)
+    })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn cache_get(key: &str) -> Option<String> {
+    crate::testing::with(|h| h.cache_get(key)).flatten()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn cache_set(key: &str, value: &str, ttl_secs: u32) {
+    crate::testing::with(|h| h.cache_set(key, value, ttl_secs));
 }

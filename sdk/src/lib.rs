@@ -50,7 +50,9 @@ pub mod bindings {
     });
 }
 
+pub mod cache;
 pub mod crypto;
+pub mod delivery;
 pub mod encode;
 mod host;
 pub mod http;
@@ -172,7 +174,7 @@ pub mod prelude {
     pub use crate::url::{OneLine, Pairs};
     pub use crate::{
         Channel, ChannelInfo, EventKind, Format, Message, Priority, Receipt, Request, Response,
-        SendError, Setting, Settings, export_channel, json,
+        SendError, Setting, Settings, cache, delivery, export_channel, json,
     };
 }
 

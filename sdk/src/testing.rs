@@ -38,8 +38,9 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-/// The host's per-send request budget (HTTP and mail together).
-pub const MAX_REQUESTS: usize = 8;
+/// The host's per-send request budget (HTTP and mail together), unless the
+/// send reserves more ([`crate::delivery::reserve_requests`]).
+pub const MAX_REQUESTS: usize = mcp_push_policy::budget::DEFAULT_REQUESTS as usize;
 
 use mcp_push_policy::PREFIX;
 
@@ -195,6 +196,14 @@ struct State {
     logs: Vec<String>,
     console: Vec<String>,
     spent: usize,
+    /// This send's budget, when it reserved one.
+    reserved: Option<u32>,
+    /// The delivery the next send is an attempt of: a failed send leaves it
+    /// for the next one (a retry), a delivered one starts a new one.
+    delivery: u32,
+    parts_sent: u32,
+    /// What the channel keeps between sends, with the time to live asked.
+    kept: std::collections::HashMap<String, (String, u32)>,
 }
 
 impl State {
@@ -204,10 +213,9 @@ impl State {
 
     fn spend(&mut self) -> Result<(), String> {
         self.spent += 1;
-        if self.spent > MAX_REQUESTS {
-            return Err(format!(
-                "over the budget of {MAX_REQUESTS} requests per send"
-            ));
+        let budget = self.reserved.map_or(MAX_REQUESTS, |r| r as usize);
+        if self.spent > budget {
+            return Err(format!("over the budget of {budget} requests per send"));
         }
         Ok(())
     }
@@ -421,6 +429,38 @@ impl StateRef<'_> {
         Ok(())
     }
 
+    pub fn delivery_key(&mut self) -> String {
+        format!("harness-delivery-{}", self.0.delivery)
+    }
+
+    pub fn parts_sent(&mut self) -> u32 {
+        self.0.parts_sent
+    }
+
+    pub fn set_parts_sent(&mut self, count: u32) {
+        self.0.parts_sent = count;
+    }
+
+    pub fn reserve_requests(&mut self, requests: u32) -> u32 {
+        let granted = mcp_push_policy::budget::reserved(requests, MAX_REQUESTS as u32);
+        self.0.reserved = Some(granted);
+        granted
+    }
+
+    pub fn cache_get(&mut self, key: &str) -> Option<String> {
+        self.0
+            .kept
+            .get(key)
+            .filter(|(_, ttl)| *ttl > 0)
+            .map(|(v, _)| v.clone())
+    }
+
+    pub fn cache_set(&mut self, key: &str, value: &str, ttl_secs: u32) {
+        self.0
+            .kept
+            .insert(key.to_string(), (value.to_string(), ttl_secs));
+    }
+
     pub fn log(&mut self, line: String) {
         self.0.logs.push(line);
     }
@@ -549,6 +589,7 @@ impl Harness {
         {
             let mut state = self.state.borrow_mut();
             state.spent = 0;
+            state.reserved = None;
             let patterns: Vec<HostPattern> = self
                 .info
                 .allowed_hosts
@@ -566,7 +607,33 @@ impl Harness {
             });
         }
         let _installed = Installed::new(&self.state);
-        (self.send)(&Settings::from(pairs), msg)
+        let result = (self.send)(&Settings::from(pairs), msg);
+        if result.is_ok() {
+            // Delivered: the next send is another delivery.
+            let mut state = self.state.borrow_mut();
+            state.delivery += 1;
+            state.parts_sent = 0;
+        }
+        result
+    }
+
+    /// Make the next send a retry of a delivery whose earlier attempts
+    /// delivered `parts` parts.
+    pub fn parts_already_sent(self, parts: u32) -> Harness {
+        self.state.borrow_mut().parts_sent = parts;
+        self
+    }
+
+    /// Parts of the current delivery sent so far: after a failed send, what
+    /// the host would keep for the retry.
+    pub fn parts_sent(&self) -> u32 {
+        self.state.borrow().parts_sent
+    }
+
+    /// The value the channel keeps under `key` and the time to live it
+    /// asked for, if it kept one.
+    pub fn kept(&self, key: &str) -> Option<(String, u32)> {
+        self.state.borrow().kept.get(key).cloned()
     }
 
     /// Run the channel's `parse_url`.

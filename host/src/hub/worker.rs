@@ -227,6 +227,7 @@ async fn deliver(
     fair: &Mutex<Fairness>,
 ) {
     let started = Instant::now();
+    let progress = Arc::new(Progress::new(claim.key.clone(), claim.parts_sent));
     let result = match hub.channel(&claim.channel) {
         // Another process may know this channel; retry, and fail in the end if none does.
         None => Err(DeliveryError::Unavailable(format!(
@@ -247,11 +248,12 @@ async fn deliver(
             };
             channel
                 .plugin
-                .send(
+                .send_delivery(
                     channel.id.as_str(),
                     &channel.settings,
                     &claim.notification,
                     previous,
+                    progress.clone(),
                 )
                 .await
                 .map(|r| r.remote_id)
@@ -284,6 +286,7 @@ async fn deliver(
     let attempt = Attempt {
         delivery: claim.delivery,
         result,
+        parts_sent: progress.parts_sent(),
         at: hub.clock().now(),
     };
     match hub.writer().record(attempt).await {

@@ -139,6 +139,7 @@ mod tests {
             log_lines: 0,
             shapes: Default::default(),
             console: Default::default(),
+            delivery: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@ mod allow;
 mod budget;
 mod cache;
 mod deadline;
+mod delivery;
 mod engine;
 mod error;
 mod fetch;
@@ -27,6 +28,7 @@ mod watch;
 mod wit_v0_1;
 
 pub use allow::{AllowList, HostPattern};
+pub use delivery::Progress;
 pub use error::{DeliveryError, LoadError};
 pub use info::{PluginInfo, SettingSpec};
 pub use registry::{Held, LoadWarning, Registry};

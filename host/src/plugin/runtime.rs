@@ -4,6 +4,7 @@ use super::allow::{AllowList, HostPattern};
 use super::budget::MemoryBudget;
 use super::cache::CompileCache;
 use super::deadline::Deadlines;
+use super::delivery::{Kept, Progress};
 use super::engine::{self, CONCURRENT_SENDS, EpochTicker};
 use super::error::{DeliveryError, LoadError};
 use super::info::PluginInfo;
@@ -38,7 +39,7 @@ impl Default for Limits {
         Limits {
             memory_bytes: 32 << 20,
             deadline: Duration::from_secs(15),
-            max_fetches: 8,
+            max_fetches: mcp_push_policy::budget::DEFAULT_REQUESTS,
             max_response_bytes: 1 << 20,
             // 16 sends at their full 32 MiB; ordinary sends use 1-2 MiB each,
             // so hundreds still fit.
@@ -248,6 +249,7 @@ impl Runtime {
             size: wasm.len(),
             prepared,
             allow_memo: Default::default(),
+            kept: Default::default(),
             rt: self.shared.clone(),
         })
     }
@@ -304,8 +306,14 @@ pub struct Plugin {
     prepared: Arc<Prepared>,
     /// Recent allow lists, by the values of the settings they depend on.
     allow_memo: std::sync::Mutex<Vec<AllowMemo>>,
+    /// What each channel instance keeps between sends, by a hash of its name
+    /// and settings (a changed setting starts afresh).
+    kept: std::sync::Mutex<Vec<(u64, Arc<Kept>)>>,
     rt: Arc<Shared>,
 }
+
+/// Channel instances of one plugin whose kept values are held at once.
+const KEPT_INSTANCES: usize = 64;
 
 /// The values of the settings an allow list was resolved from, and the list.
 type AllowMemo = (Vec<Option<String>>, Arc<AllowList>);
@@ -512,6 +520,21 @@ impl Plugin {
         msg: &Notification,
         previous: Option<String>,
     ) -> Result<Receipt, DeliveryError> {
+        let progress = Arc::new(Progress::new(format!("{channel}-{}", unique_key()), 0));
+        self.send_delivery(channel, settings, msg, previous, progress)
+            .await
+    }
+
+    /// [`Plugin::send`] as one attempt of a delivery: `progress` carries its
+    /// key and the parts earlier attempts sent in, and this attempt's out.
+    pub async fn send_delivery(
+        &self,
+        channel: &str,
+        settings: &[SettingValue],
+        msg: &Notification,
+        previous: Option<String>,
+        progress: Arc<Progress>,
+    ) -> Result<Receipt, DeliveryError> {
         let client = match super::proxy::of(settings).map_err(DeliveryError::Config)? {
             Some(proxy) => Some(self.rt.proxied(&proxy).map_err(DeliveryError::Config)?),
             None => None,
@@ -535,6 +558,8 @@ impl Plugin {
             .rt
             .io(channel, self.remembered_allow_list(settings), secrets);
         io.shapes = self.shapes.clone();
+        io.delivery.progress = progress;
+        io.delivery.kept = self.kept(channel, settings);
         if let Some(client) = client {
             io.client = client;
         }
@@ -563,6 +588,45 @@ impl Plugin {
         })
         .map_err(|e| e.describe(returned))
     }
+}
+
+impl Plugin {
+    /// The values `channel` with these settings keeps between sends.
+    fn kept(&self, channel: &str, settings: &[SettingValue]) -> Arc<Kept> {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        // Seeded once per process: the hash of settings that hold secrets
+        // never leaves this map, and is not the same in two processes.
+        static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+            std::sync::OnceLock::new();
+        let mut h = SEED.get_or_init(Default::default).build_hasher();
+        channel.hash(&mut h);
+        for s in settings {
+            (&s.key, &s.value).hash(&mut h);
+        }
+        let id = h.finish();
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, k)) = kept.iter().find(|(i, _)| *i == id) {
+            return k.clone();
+        }
+        if kept.len() >= KEPT_INSTANCES {
+            kept.remove(0);
+        }
+        let k = Arc::new(Kept::default());
+        kept.push((id, k.clone()));
+        k
+    }
+}
+
+/// A key no other send in this or another process has: for a send that is
+/// not one of a stored delivery's attempts.
+fn unique_key() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{nanos:x}-{}-{n}", std::process::id())
 }
 
 impl Shared {
@@ -605,6 +669,7 @@ fn new_io(
         log_lines: 0,
         shapes: Arc::default(),
         console: Default::default(),
+        delivery: Default::default(),
     }
 }
 

@@ -171,6 +171,8 @@ pub(crate) struct HostIo {
     pub shapes: Arc<mcp_push_policy::Shapes>,
     /// What this call printed on the console.
     pub console: ConsoleSpent,
+    /// The delivery this send belongs to, and the channel's kept values.
+    pub delivery: super::delivery::DeliveryIo,
 }
 
 impl HostIo {
@@ -178,10 +180,12 @@ impl HostIo {
     /// the reason when it is spent.
     pub(crate) fn spend_request(&mut self) -> Result<(), String> {
         self.fetches += 1;
-        if self.fetches > self.limits.max_fetches {
+        let budget = self.delivery.reserved.unwrap_or(self.limits.max_fetches);
+        if self.fetches > budget {
             return Err(format!(
-                "a send may make at most {} requests",
-                self.limits.max_fetches
+                "a send may make at most {budget} requests (a channel that needs more \
+                 reserves them, up to {})",
+                super::delivery::MAX_RESERVED_REQUESTS
             ));
         }
         Ok(())

@@ -151,6 +151,7 @@ mod tests {
             log_lines: 0,
             shapes: Arc::new(shapes),
             console: Default::default(),
+            delivery: Default::default(),
         }
     }
 

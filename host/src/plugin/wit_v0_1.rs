@@ -24,7 +24,9 @@ pub use self::exports::mcp_push::channel::channel::{
 pub use self::exports::mcp_push::channel::shapes::{
     Guest as ShapesExport, GuestIndices as ShapesIndices,
 };
-pub use self::mcp_push::channel::{console, crypto, http, log, mail, secrets, types};
+pub use self::mcp_push::channel::{
+    cache, console, crypto, delivery, http, log, mail, secrets, types,
+};
 pub use ShapedPlugin as Plugin;
 
 /// The WIT package version this module implements.

@@ -228,6 +228,9 @@ pub struct Attempt {
     pub delivery: DeliveryId,
     /// The remote message id on success.
     pub result: Result<Option<String>, DeliveryError>,
+    /// Parts of a split message delivered so far (kept for the next attempt
+    /// when this one failed).
+    pub parts_sent: u32,
     /// When the attempt ended (retries are scheduled from here).
     pub at: UnixMillis,
 }
@@ -241,6 +244,11 @@ pub struct Claim {
     pub attempts: u32,
     pub lease_until: UnixMillis,
     pub notification: Notification,
+    /// The same on every attempt of this delivery, and unlike any other
+    /// delivery's, even in another database: a service's idempotency key.
+    pub key: String,
+    /// Parts of a split message that earlier attempts delivered.
+    pub parts_sent: u32,
 }
 
 /// Which due deliveries a worker may take.

@@ -9,7 +9,8 @@ pub const APPLICATION_ID: i32 = 0x6d70_7368;
 /// [`APPLICATION_ID`] is recognised by them.
 pub const CORE_TABLES: &[&str] = &["deliveries", "events", "runs"];
 
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE events (
     id              INTEGER PRIMARY KEY,
     created_at      INTEGER NOT NULL,
@@ -61,4 +62,10 @@ CREATE TABLE runs (
     updated_at   INTEGER NOT NULL
 );
 CREATE INDEX runs_started ON runs (started_at DESC);
-"#];
+"#,
+    // How many parts of a split message earlier attempts delivered, so that
+    // a retry resumes after them.
+    r#"
+ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+"#,
+];

@@ -683,7 +683,8 @@ impl Store for SqliteStore {
                 // A run's rows to one channel go in order: a row waits while
                 // an earlier one (retrying, held, or in flight) is pending.
                 let mut stmt = tx.prepare_cached(
-                    "SELECT d.id, d.event_id, d.channel, d.attempts, e.notification
+                    "SELECT d.id, d.event_id, d.channel, d.attempts, e.notification,
+                            e.created_at, d.parts_sent
                      FROM deliveries d JOIN events e ON e.id = d.event_id
                      WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
                        AND (d.lease_until IS NULL OR d.lease_until <= ?1)
@@ -696,8 +697,13 @@ impl Store for SqliteStore {
                 )?;
                 let rows = stmt.query_map(params![now.0, limit as i64, only_event], |r| {
                     let c: String = r.get(2)?;
+                    let (id, created): (i64, i64) = (r.get(0)?, r.get(5)?);
                     Ok(Claim {
-                        delivery: DeliveryId(r.get(0)?),
+                        // The event's time makes it unlike the same id in
+                        // another (or a recreated) database.
+                        key: format!("{created:x}-{id:x}"),
+                        parts_sent: r.get(6)?,
+                        delivery: DeliveryId(id),
                         event_id: EventId(r.get(1)?),
                         channel: ChannelId::new(&c).map_err(|_| bad("channel", &c))?,
                         attempts: r.get(3)?,
@@ -840,6 +846,13 @@ impl Store for SqliteStore {
                     Ok(remote) => record_sent_tx(self, &tx, a.delivery, remote.as_deref(), a.at)?,
                     Err(e) => {
                         record_failure_tx(self, &tx, a.delivery, e, a.at)?;
+                        if a.parts_sent > 0 {
+                            tx.prepare_cached(
+                                "UPDATE deliveries SET parts_sent = ?2 WHERE id = ?1",
+                            )
+                            .and_then(|mut s| s.execute(params![a.delivery.0, a.parts_sent]))
+                            .map_err(|e| self.err(e))?;
+                        }
                     }
                 }
                 load_delivery(&tx, a.delivery)

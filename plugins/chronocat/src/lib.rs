@@ -54,7 +54,8 @@ impl Channel for Chronocat {
             ));
         }
         let text = msg.with_link(msg.text());
-        for (chat_type, id) in peers {
+        // One request per target; a retry skips the targets already reached.
+        delivery::send_parts(&peers, 0, |(chat_type, id)| {
             Request::post(&url)
                 .bearer(token)
                 .json(&json!({
@@ -62,10 +63,48 @@ impl Channel for Chronocat {
                     "elements": [{ "elementType": 1, "textElement": { "content": text } }],
                 }))
                 .send()?
-                .error_for_status()?;
-        }
+                .error_for_status()
+                .map(drop)
+        })?;
         Ok(Receipt::none())
     }
 }
 
 export_channel!(Chronocat);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    /// Twelve targets are twelve requests (the default budget is 8); a
+    /// retry after the 10th failed does not message the first nine again.
+    #[test]
+    fn every_target_gets_the_message_once() {
+        let targets: Vec<String> = (1..=12).map(|i| format!("group_id={i}")).collect();
+        let mut h = Harness::new::<Chronocat>()
+            .setting("url", "http://127.0.0.1:16530")
+            .setting("qq", &targets.join(";"))
+            .setting("token", "tok-1");
+        for _ in 0..9 {
+            h = h.reply(Reply::json(200, json!({})));
+        }
+        h = h.reply(Reply::text(503, "busy"));
+        assert!(matches!(
+            h.send(&message("t", "b")),
+            Err(SendError::Unavailable(_))
+        ));
+        for _ in 9..12 {
+            h = h.reply(Reply::json(200, json!({})));
+        }
+        h.send(&message("t", "b")).unwrap();
+        let peers: Vec<String> = h
+            .requests()
+            .iter()
+            .map(|r| mcp_push_sdk::reply::text_of(&r.json()["peer"]["peerUin"]))
+            .collect();
+        let expected: Vec<String> = (1..=10).chain(10..=12).map(|i| i.to_string()).collect();
+        assert_eq!(peers, expected);
+        assert!(h.denied().is_empty(), "{:?}", h.denied());
+    }
+}

@@ -59,7 +59,9 @@ impl Channel for Matrix {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let txn = format!("mcp-push-{}", unix_nanos());
+        // Matrix's idempotency key: a retry whose first attempt did reach
+        // the homeserver (the answer was lost) is not posted twice.
+        let txn = format!("mcp-push-{}", delivery::key());
         let url = format!(
             "{}/_matrix/client/v3/rooms",
             settings.base_url("homeserver", "")?
@@ -118,13 +120,6 @@ fn content(msg: &Message) -> Value {
     c
 }
 
-fn unix_nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
-}
-
 export_channel!(Matrix);
 
 #[cfg(test)]
@@ -138,5 +133,32 @@ mod tests {
         assert_eq!(s[0].1, "https://matrix.example.org");
         assert_eq!(s[1].1, "syt_tok");
         assert_eq!(s[2].1, "!room:example.org");
+    }
+
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    /// The txnId is Matrix's idempotency key: a retry of one delivery uses
+    /// the same one (the homeserver then answers the first event instead of
+    /// posting twice), and the next delivery another.
+    #[test]
+    fn every_attempt_of_a_delivery_has_the_same_txn_id() {
+        let h = Harness::new::<Matrix>()
+            .setting("homeserver", "https://matrix.example.org")
+            .setting("access_token", "syt_tok")
+            .setting("room_id", "!room:example.org")
+            .reply(Reply::text(502, "Bad Gateway"))
+            .reply(Reply::json(200, json!({"event_id": "$e1"})))
+            .reply(Reply::json(200, json!({"event_id": "$e2"})));
+        let msg = message("Deploy", "v2 is live");
+        assert!(matches!(h.send(&msg), Err(SendError::Unavailable(_))));
+        h.send(&msg).unwrap();
+        h.send(&msg).unwrap();
+        let txn: Vec<String> = h
+            .requests()
+            .iter()
+            .map(|r| r.url.rsplit('/').next().unwrap().to_string())
+            .collect();
+        assert_eq!(txn[0], txn[1], "a retry keeps its txnId");
+        assert_ne!(txn[1], txn[2], "another delivery has another");
     }
 }

@@ -132,17 +132,32 @@ impl Channel for Telegram {
             }
         }
 
+        // A retry resumes after the pieces already delivered; the first
+        // piece's id (what a later edit changes) is kept for it.
+        let first_key = format!("first:{}", delivery::key());
+        let resumed = cache::get(&first_key);
         let mut first = None;
-        for piece in pieces {
+        // A piece may take two requests (sent again as plain text).
+        let extra = pieces.len() as u32 + 1;
+        delivery::send_parts(&pieces, extra, |piece| {
             let body = json!({
                 "chat_id": chat, "text": piece,
                 "link_preview_options": { "is_disabled": true },
                 "disable_notification": msg.priority == Priority::Low,
             });
             let reply = call(&base, "sendMessage", body, mode)?;
-            first = first.or_else(|| lookup(&reply, "result.message_id").map(text_of));
-        }
-        Ok(first.map(Receipt::id).unwrap_or_else(Receipt::none))
+            if first.is_none() {
+                first = lookup(&reply, "result.message_id").map(text_of);
+                if let (None, Some(id), true) = (&resumed, &first, pieces.len() > 1) {
+                    cache::set(&first_key, id, 24 * 3600);
+                }
+            }
+            Ok(())
+        })?;
+        Ok(resumed
+            .or(first)
+            .map(Receipt::id)
+            .unwrap_or_else(Receipt::none))
     }
 }
 
@@ -303,5 +318,38 @@ mod tests {
             assert!(html::to_text(&text).encode_utf16().count() <= 4096);
             assert_eq!(html::sanitize(&text), text, "balanced and in the subset");
         }
+    }
+
+    /// 20,000 characters are 5+ messages; when one fails, the retry sends
+    /// the rest only, and the receipt is still the first message's id.
+    #[test]
+    fn a_retry_resumes_after_the_pieces_delivered() {
+        let body = "line of a long log\n".repeat(1100);
+        let mut h = harness();
+        h = h.reply(sent(10)).reply(sent(11));
+        h = h.reply(Reply::json(
+            429,
+            json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 3", "parameters": {"retry_after": 3}}),
+        ));
+        let msg = message("log", &body);
+        assert!(matches!(h.send(&msg), Err(SendError::RateLimited(Some(3)))));
+        assert_eq!(h.parts_sent(), 2);
+        for id in 12..20 {
+            h = h.reply(sent(id));
+        }
+        let receipt = h.send(&msg).unwrap();
+        assert_eq!(receipt.remote_id.as_deref(), Some("10"));
+        let texts: Vec<String> = h
+            .requests()
+            .iter()
+            .map(|r| text_of(&r.json()["text"]))
+            .collect();
+        assert!(texts[2].starts_with("(3/"), "{}", &texts[2][..10]);
+        assert!(texts[3].starts_with("(3/"), "the failed piece again");
+        assert_eq!(
+            texts.iter().filter(|t| t.starts_with("(1/")).count(),
+            1,
+            "the first piece went once"
+        );
     }
 }

@@ -1,7 +1,15 @@
 //! WeCom (企业微信) application messages: notify.py's `QYWX_AM` =
-//! `corpid,corpsecret,touser,agentid[,media_id]` (and `QYWX_ORIGIN`). Each send
-//! gets an access token, then posts text (split at 2048 bytes) or, with a
-//! media_id, an mpnews article.
+//! `corpid,corpsecret,touser,agentid[,media_id]` (and `QYWX_ORIGIN`). Gets an
+//! access token (kept for its `expires_in`, as WeCom asks: "开发者需要缓存
+//! access_token"), then posts text (split at 2048 bytes, a retry resuming
+//! after the parts already delivered), a text card or an mpnews article.
+//!
+//! Sources: WeCom's API reference, 获取access_token
+//! (developer.work.weixin.qq.com/document/path/91039) and 发送应用消息
+//! (/document/path/90236: text 2048 bytes, textcard, mpnews; errcode 40014 and
+//! 42001 an invalid or expired token, 45009 and 45033 rate limits, -1 busy);
+//! qinglong's sample/notify.py `wecom_app` and notify.js / config.sample.sh
+//! for the fifth field, where they differ from notify.py (see below).
 
 use mcp_push_sdk::prelude::*;
 use mcp_push_sdk::reply::{lookup, text_of};
@@ -9,6 +17,11 @@ use mcp_push_sdk::reply::{lookup, text_of};
 struct WeComApp;
 
 const OFFICIAL: &str = "https://qyapi.weixin.qq.com";
+/// Where the access token is kept between sends.
+const TOKEN: &str = "access_token";
+/// errcodes of a token that is no longer valid: 40014 invalid, 42001 expired,
+/// 40001 a secret that no longer matches the token.
+const STALE_TOKEN: [i64; 3] = [40014, 42001, 40001];
 
 impl Channel for WeComApp {
     fn info() -> ChannelInfo {
@@ -69,13 +82,21 @@ impl Channel for WeComApp {
         let check = Check::errcode()
             .rate_limited(&[45009, 45033])
             .unavailable(&[-1]);
-        let token = Request::get(format!("{origin}/cgi-bin/gettoken"))
-            .query(&[("corpid", corp_id), ("corpsecret", corp_secret)])
-            .send()?
-            .check(&check)?;
-        let token = lookup(&token, "access_token")
-            .map(text_of)
-            .ok_or_else(|| SendError::Unavailable("gettoken gave no access_token".into()))?;
+        let get_token = || {
+            let reply = Request::get(format!("{origin}/cgi-bin/gettoken"))
+                .query(&[("corpid", corp_id), ("corpsecret", corp_secret)])
+                .send()?
+                .check(&check)?;
+            let token = lookup(&reply, "access_token")
+                .map(text_of)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| SendError::Unavailable("gettoken gave no access_token".into()))?;
+            let ttl = lookup(&reply, "expires_in")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(7200);
+            Ok((token, ttl.min(u32::MAX.into()) as u32))
+        };
+        let mut token = cache::get_or_fetch(TOKEN, get_token)?;
         let send = format!("{origin}/cgi-bin/message/send");
         let text = msg.with_link(msg.text());
         // The fifth field as qinglong's notify.js and config.sample.sh read it
@@ -110,13 +131,29 @@ impl Channel for WeComApp {
                 })
                 .collect(),
         };
-        for body in bodies {
-            Request::post(&send)
-                .query(&[("access_token", token.as_str())])
-                .json(&body)
-                .send()?
-                .check(&check)?;
-        }
+        // One request for the token, and one more if a kept one went stale.
+        delivery::send_parts(&bodies, 2, |body| {
+            let post = |token: &str| {
+                Request::post(&send)
+                    .query(&[("access_token", token)])
+                    .json(body)
+                    .send()
+            };
+            let reply = post(&token)?;
+            let stale = reply
+                .json()
+                .ok()
+                .and_then(|v| lookup(&v, "errcode").and_then(|c| c.as_i64()))
+                .is_some_and(|c| STALE_TOKEN.contains(&c));
+            if !stale {
+                return reply.check(&check).map(drop);
+            }
+            // Revoked or expired before its time (another client asked for
+            // a new one): get a fresh token and send again once.
+            cache::forget(TOKEN);
+            token = cache::get_or_fetch(TOKEN, get_token)?;
+            post(&token)?.check(&check).map(drop)
+        })?;
         Ok(Receipt::none())
     }
 }
@@ -161,5 +198,86 @@ mod tests {
         assert_eq!(news["msgtype"], "mpnews", "{news}");
         assert_eq!(news["mpnews"]["articles"][0]["thumb_media_id"], "2-MEDIA");
         assert_eq!(sent("wwcorp,s3cr3t,@all,1000002")["msgtype"], "text");
+    }
+
+    fn ok() -> Reply {
+        Reply::json(200, json!({"errcode": 0, "errmsg": "ok"}))
+    }
+
+    fn token(t: &str) -> Reply {
+        Reply::json(
+            200,
+            json!({"errcode": 0, "access_token": t, "expires_in": 7200}),
+        )
+    }
+
+    /// WeCom asks that the token be kept for its 7,200 s: the second send
+    /// asks for none, and a token WeCom calls invalid is fetched again once.
+    #[test]
+    fn the_token_is_kept_between_sends_and_fetched_again_when_stale() {
+        let h = Harness::new::<WeComApp>()
+            .setting("am", "wwcorp,s3cr3t,@all,1000002")
+            .reply(token("AT1"))
+            .reply(ok())
+            .reply(ok());
+        h.send(&message("one", "1")).unwrap();
+        h.send(&message("two", "2")).unwrap();
+        let urls: Vec<String> = h.requests().iter().map(|r| r.url.clone()).collect();
+        assert_eq!(
+            urls.iter().filter(|u| u.contains("gettoken")).count(),
+            1,
+            "{urls:?}"
+        );
+        assert!(urls[2].ends_with("access_token=AT1"), "{urls:?}");
+        assert_eq!(h.kept(TOKEN), Some(("AT1".into(), 7140)));
+
+        let h = h
+            .reply(Reply::json(
+                200,
+                json!({"errcode": 42001, "errmsg": "access_token expired"}),
+            ))
+            .reply(token("AT2"))
+            .reply(ok());
+        h.send(&message("three", "3")).unwrap();
+        let urls: Vec<String> = h.requests().iter().map(|r| r.url.clone()).collect();
+        assert!(urls[3].ends_with("access_token=AT1"), "{urls:?}");
+        assert!(urls[4].contains("gettoken"), "{urls:?}");
+        assert!(urls[5].ends_with("access_token=AT2"), "{urls:?}");
+    }
+
+    /// 20 KB of text is 10+ parts: past the default budget of 8 requests,
+    /// so the send reserves what it needs; a retry after part 4 failed
+    /// starts at part 5.
+    #[test]
+    fn a_long_text_is_sent_whole_and_a_retry_resumes_after_the_parts_delivered() {
+        let body = "0123456789 ".repeat(2000);
+        let parts = mcp_push_sdk::text::split_numbered(&body, Limit::Bytes(2048));
+        assert!(parts.len() > 10, "{}", parts.len());
+        let mut h = Harness::new::<WeComApp>()
+            .setting("am", "wwcorp,s3cr3t,@all,1000002")
+            .reply(token("AT"));
+        for _ in 0..4 {
+            h = h.reply(ok());
+        }
+        h = h.reply(Reply::json(
+            200,
+            json!({"errcode": -1, "errmsg": "system busy"}),
+        ));
+        let err = h.send(&message("long", &body)).unwrap_err();
+        assert!(matches!(err, SendError::Unavailable(_)), "{err:?}");
+        assert_eq!(h.parts_sent(), 4);
+        for _ in 4..parts.len() {
+            h = h.reply(ok());
+        }
+        h.send(&message("long", &body)).unwrap();
+        let texts: Vec<String> = h.requests()[1..]
+            .iter()
+            .map(|r| r.json()["text"]["content"].as_str().unwrap().to_string())
+            .collect();
+        // Parts 1-4, the failed 5th, then 5 to the end once each.
+        assert_eq!(texts.len(), 5 + parts.len() - 4);
+        assert_eq!(texts[4], texts[5]);
+        assert_eq!(&texts[5..], &parts[4..]);
+        assert!(h.denied().is_empty(), "{:?}", h.denied());
     }
 }

@@ -1,5 +1,12 @@
 //! WeCom (企业微信) group robots: notify.py's `QYWX_KEY` (and `QYWX_ORIGIN` for
 //! a proxy), Apprise's `wecombot://KEY`.
+//!
+//! Sources: WeCom's 群机器人配置说明
+//! (developer.work.weixin.qq.com/document/path/91770: text up to 2048 bytes,
+//! markdown up to 4096, 20 messages a minute per robot, errcode 45009 over
+//! the limit); qinglong's sample/notify.py `wecom_bot`; Apprise's
+//! `wecombot.py` for the URL form. Long text is sent in numbered parts, each
+//! its own message, and a retry resumes after the parts already delivered.
 
 use mcp_push_sdk::prelude::*;
 
@@ -53,13 +60,15 @@ impl Channel for WeComBot {
         } else {
             ("text", msg.text(), Limit::Bytes(2048))
         };
-        for piece in mcp_push_sdk::text::split_numbered(&msg.with_link(text), limit) {
+        let parts = mcp_push_sdk::text::split_numbered(&msg.with_link(text), limit);
+        delivery::send_parts(&parts, 0, |piece| {
             Request::post(&url)
                 .query(&[("key", key)])
                 .json(&json!({ "msgtype": kind, kind: { "content": piece } }))
                 .send()?
-                .check(&wecom_check())?;
-        }
+                .check(&wecom_check())
+                .map(drop)
+        })?;
         Ok(Receipt::none())
     }
 }
@@ -72,3 +81,50 @@ fn wecom_check() -> Check<'static> {
 }
 
 export_channel!(WeComBot);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    fn ok() -> Reply {
+        Reply::json(200, json!({"errcode": 0, "errmsg": "ok"}))
+    }
+
+    /// 30 KB is 14 parts: all go out (the default budget is 8 requests),
+    /// and a retry after the 9th was refused for the rate limit sends the
+    /// 9th onward only.
+    #[test]
+    fn thirty_kilobytes_arrive_whole_and_once() {
+        let body = "警告 disk full on host-42\n".repeat(1000);
+        let msg = message("full", &body);
+        let parts =
+            mcp_push_sdk::text::split_numbered(&msg.with_link(msg.text()), Limit::Bytes(2048));
+        assert!(parts.len() > 12, "{}", parts.len());
+        let mut h = Harness::new::<WeComBot>().setting("key", "k-123");
+        for _ in 0..8 {
+            h = h.reply(ok());
+        }
+        h = h.reply(Reply::json(
+            200,
+            json!({"errcode": 45009, "errmsg": "api freq out of limit"}),
+        ));
+        let err = h.send(&msg).unwrap_err();
+        assert!(matches!(err, SendError::RateLimited(_)), "{err:?}");
+        assert_eq!(h.parts_sent(), 8);
+        for _ in 8..parts.len() {
+            h = h.reply(ok());
+        }
+        h.send(&msg).unwrap();
+        let texts: Vec<String> = h
+            .requests()
+            .iter()
+            .map(|r| r.json()["text"]["content"].as_str().unwrap().to_string())
+            .collect();
+        let mut delivered = texts[..8].to_vec();
+        delivered.extend_from_slice(&texts[9..]);
+        assert!(delivered == parts, "every part exactly once, in order");
+        assert!(h.denied().is_empty(), "{:?}", h.denied());
+        assert!(texts.iter().all(|t| t.len() <= 2048));
+    }
+}
