@@ -294,8 +294,17 @@ pub fn discord() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
     }
 }
 
+/// Matrix client-server API v3, `PUT /rooms/{roomId}/send/{eventType}/{txnId}`.
+/// The txnId is the idempotency key: the same one again (with the same
+/// token) answers the first event's id and posts nothing new. A body with
+/// "lost answer" is posted and then answered 504 the first time, as when a
+/// proxy times out on a homeserver that did its work.
 pub fn matrix() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
     let next = Arc::new(AtomicU64::new(1));
+    let seen = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+        String,
+        String,
+    >::new()));
     move |r: &Recorded| {
         if r.header("authorization") != Some(&format!("Bearer {MATRIX_TOKEN}")) {
             return Reply::json(
@@ -322,8 +331,20 @@ pub fn matrix() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
                 json!({"errcode": "M_LIMIT_EXCEEDED", "error": "Too many requests", "retry_after_ms": 2500}),
             );
         }
-        let n = next.fetch_add(1, Ordering::SeqCst);
-        Reply::ok(json!({"event_id": format!("$event{n}")}))
+        let mut seen = seen.lock().unwrap();
+        if let Some(id) = seen.get(txn) {
+            return Reply::ok(json!({"event_id": id}));
+        }
+        let id = format!("$event{}", next.fetch_add(1, Ordering::SeqCst));
+        seen.insert(txn.to_string(), id.clone());
+        if r.json()["body"]
+            .as_str()
+            .unwrap_or("")
+            .contains("lost answer")
+        {
+            return Reply::text(504, "Gateway Time-out");
+        }
+        Reply::ok(json!({"event_id": id}))
     }
 }
 
@@ -394,6 +415,15 @@ pub fn ntfy() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
             }
         };
         let sequence = r.header("x-sequence-id");
+        // server.go's handlePublishBody: a body that reaches the 4096-byte
+        // `message-size-limit` (`read == limit`) is handled as a file, and
+        // without `attachment-cache-dir` that is errHTTPBadRequestAttachmentsDisallowed.
+        if r.body.len() >= 4096 {
+            return Reply::json(
+                400,
+                json!({"code": 40014, "http": 400, "error": "invalid request: attachments not allowed", "link": "https://ntfy.sh/docs/config/#attachments"}),
+            );
+        }
         if r.text().contains("too many") {
             return Reply::json(
                 429,
@@ -526,18 +556,36 @@ pub fn bark() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
                 json!({"code": 400, "message": "failed to get device token: failed to get [DeviceKey] device token from database", "timestamp": 1700000000}),
             );
         }
+        // APNs refuses a payload over 4 KB, and bark-server passes it on as
+        // a 500 (what Bark's own limit comes to).
+        if r.body.len() > 4096 {
+            return Reply::json(
+                500,
+                json!({"code": 500, "message": "push failed: PayloadTooLarge", "timestamp": 1700000000}),
+            );
+        }
         Reply::ok(json!({"code": 200, "message": "success", "timestamp": 1700000000}))
     }
 }
 
 pub fn pushplus() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
-    |r: &Recorded| {
+    let busy = Arc::new(AtomicU64::new(0));
+    move |r: &Recorded| {
         if r.path() != "/send" {
             return Reply::not_found();
         }
         let b = r.json();
+        // pushplus.plus/doc/guide/code.html: 903 an invalid token, 999 a
+        // request that fails validation (never worth repeating), 500 a
+        // passing system error.
         if b["token"] != "pp-token-0123456789" {
             return Reply::ok(json!({"code": 903, "msg": "无效的用户token", "data": null}));
+        }
+        if b["content"].as_str().unwrap_or("").is_empty() {
+            return Reply::ok(json!({"code": 999, "msg": "内容不能为空", "data": null}));
+        }
+        if b["title"] == "系统繁忙" && busy.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Reply::ok(json!({"code": 500, "msg": "系统异常，请稍后再试", "data": null}));
         }
         Reply::ok(json!({"code": 200, "msg": "请求成功", "data": "f9c9d5bc0a1d4e8b"}))
     }
@@ -570,7 +618,8 @@ pub fn serverchan() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
 
 pub const WX_CORP_SECRET: &str = "corpSecretValue-0123456789";
 
-/// WeCom application messages: `gettoken` then `message/send`.
+/// WeCom application messages: `gettoken` then `message/send`
+/// (developer.work.weixin.qq.com/document/path/91039 and /90236).
 pub fn wecom_app() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
     |r: &Recorded| match r.path() {
         "/cgi-bin/gettoken" => {
@@ -592,6 +641,27 @@ pub fn wecom_app() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
             let b = r.json();
             if b["agentid"] != 1000002 || b["touser"] != "@all" {
                 return Reply::ok(json!({"errcode": 40056, "errmsg": "invalid agentid"}));
+            }
+            // 发送应用消息: an mpnews needs the thumb_media_id of uploaded
+            // media; a textcard needs its title, description and url.
+            match b["msgtype"].as_str().unwrap_or("") {
+                "mpnews" => {
+                    let media = &b["mpnews"]["articles"][0]["thumb_media_id"];
+                    if media.as_str().is_none_or(|m| !m.starts_with("2-")) {
+                        return Reply::ok(json!({"errcode": 40007, "errmsg": "invalid media_id"}));
+                    }
+                }
+                "textcard" => {
+                    let card = &b["textcard"];
+                    if ["title", "description", "url"]
+                        .iter()
+                        .any(|k| card[*k].as_str().unwrap_or("").is_empty())
+                    {
+                        return Reply::ok(json!({"errcode": 41016, "errmsg": "missing title"}));
+                    }
+                }
+                "text" => {}
+                _ => return Reply::ok(json!({"errcode": 40008, "errmsg": "invalid message type"})),
             }
             if b["text"]["content"]
                 .as_str()

@@ -6,7 +6,7 @@ mod fair;
 
 use super::{Hub, Live, blocking};
 use crate::notification::{ChannelId, EventKind};
-use crate::plugin::DeliveryError;
+use crate::plugin::{DeliveryError, Progress};
 use crate::store::{Attempt, Claim, ClaimScope, DeliveryId, DeliveryState, UnixMillis};
 use fair::{Admit, FairRules, Fairness};
 use std::collections::BTreeMap;
