@@ -1,4 +1,11 @@
 //! 智能微秘书 AIBotK (notify.py's `AIBOTK_KEY`, `AIBOTK_TYPE`, `AIBOTK_NAME`).
+//!
+//! Sources: no API reference was found to check against, so this follows
+//! qinglong's sample/notify.py `aibotk` (which points to
+//! wechat.aibotk.com/docs/about): POST `/openapi/v1/chat/room` or `/contact`
+//! with `apiKey`, `roomName` or `name` and a type-1 text message; `code == 0`
+//! is success, the reason in `error`. notify.py's `【青龙快讯】` prefix is not
+//! added: the title is the message's own.
 
 use mcp_push_sdk::prelude::*;
 

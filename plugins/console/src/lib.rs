@@ -1,5 +1,8 @@
 //! notify.py's console output (`CONSOLE=true`): the message printed on the
 //! terminal mcp-push runs in.
+//!
+//! Sources: qinglong's sample/notify.py `console` (title, blank line, body).
+//! No service and no limits: the host prints the text with secrets masked.
 
 use mcp_push_sdk::prelude::*;
 

@@ -1,6 +1,15 @@
 //! DingTalk group robots (notify.py's `DD_BOT_*`, Apprise's
 //! `dingtalk://[SECRET@]TOKEN`), signed through the host so the secret never
 //! enters the component.
+//!
+//! Sources: DingTalk's custom robot guide
+//! (open.dingtalk.com/document/app/custom-robot-access: POST `/robot/send`,
+//! `timestamp` + `sign` = base64(HMAC-SHA256) for signed robots; 20 messages a
+//! minute per robot, beyond which it is throttled for 10 minutes, errcode
+//! 130101 "send too fast"), qinglong's sample/notify.py `dingding_bot` for the
+//! `DD_BOT_*` names, Apprise's `dingtalk.py` for the URL form. The 20000-byte
+//! cap and errcode 410100 (also read as "too fast") are this file's earlier
+//! assumptions, not confirmed in DingTalk's pages.
 
 use mcp_push_sdk::crypto::{dingtalk_sign, unix_millis};
 use mcp_push_sdk::prelude::*;

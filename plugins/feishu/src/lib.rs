@@ -1,6 +1,16 @@
 //! Feishu custom bots (notify.py's `FSKEY`/`FSSECRET`, Apprise's `feishu://`),
 //! and the same bots on Lark, Feishu's international edition: the `lark` plugin
 //! is this file built under another package name (see plugins/lark).
+//!
+//! Sources: Feishu's custom bot guide
+//! (open.feishu.cn/document/client-docs/bot-v3/add-custom-bot: POST
+//! `/open-apis/bot/v2/hook/{key}`, `timestamp` + `sign` for signed bots) and its
+//! frequency control page
+//! (open.feishu.cn/document/server-docs/api-call-guide/frequency-control: a
+//! custom bot takes 100 requests a minute and 5 a second,
+//! error 11232 when limited; no lockout length is given, so the host's own
+//! back-off applies); qinglong's sample/notify.py `feishu_bot` (`FSKEY`,
+//! `StatusCode`), Apprise's `feishu.py`. The 20 KB body cap is unconfirmed.
 
 use mcp_push_sdk::crypto::{feishu_sign, unix_millis};
 use mcp_push_sdk::prelude::*;

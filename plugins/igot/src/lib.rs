@@ -1,4 +1,9 @@
 //! iGot (notify.py's `IGOT_PUSH_KEY`).
+//!
+//! Sources: no iGot API reference was found; this follows qinglong's
+//! sample/notify.py `iGot`: a form POST of `title` and `content` to
+//! `push.hellyw.com/{IGOT_PUSH_KEY}`, `ret == 0` for success, the reason in
+//! `errMsg`.
 
 use mcp_push_sdk::prelude::*;
 

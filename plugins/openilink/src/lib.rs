@@ -1,4 +1,10 @@
 //! OpeniLink hub bots (notify.py's `OPENILINK_*`).
+//!
+//! Sources: no OpeniLink API reference was found or checked. The names
+//! follow qinglong's config.sample.sh (`OPENILINK_APP_TOKEN`,
+//! `OPENILINK_HUB_URL`, `OPENILINK_CONTEXT_TOKEN`); the request (POST
+//! `{hub}/bot/v1/message/send` with a Bearer token and a text message,
+//! `ok == true` for success) is this file's own and unconfirmed.
 
 use mcp_push_sdk::prelude::*;
 

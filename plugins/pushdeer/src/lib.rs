@@ -1,4 +1,10 @@
 //! PushDeer (notify.py's `DEER_KEY`, `DEER_URL` for a self-hosted server).
+//!
+//! Sources: qinglong's sample/notify.py `pushdeer` (form POST of `text`,
+//! `desp`, `type`, `pushkey` to api2.pushdeer.com/message/push or `DEER_URL`;
+//! success is a non-empty `content.result`); no PushDeer limits were
+//! confirmed. `DEER_URL` is read as notify.py users write it
+//! (see `endpoint`).
 
 use mcp_push_sdk::prelude::*;
 

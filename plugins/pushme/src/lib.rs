@@ -1,4 +1,8 @@
 //! PushMe (notify.py's `PUSHME_KEY`, `PUSHME_URL` for a self-hosted server).
+//!
+//! Sources: qinglong's sample/notify.py `pushme` (form POST of `push_key`,
+//! `title`, `content`, `type` to push.i-i.me or `PUSHME_URL`; success is the
+//! plain body `success`); no PushMe limits were confirmed.
 
 use mcp_push_sdk::prelude::*;
 

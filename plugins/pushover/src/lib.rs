@@ -1,5 +1,10 @@
 //! Pushover (`PUSHOVER_TOKEN`, `PUSHOVER_USER`, Apprise's
 //! `pushover://USER_KEY@TOKEN`).
+//!
+//! Sources: Pushover's API (pushover.net/api: POST `/1/messages.json`,
+//! title at most 250 characters, message at most 1024, `status == 1` on
+//! success, reasons in `errors`), Apprise's `pover://USER_KEY@TOKEN` form.
+//! Not in qinglong's notify.py: `PUSHOVER_*` are mcp-push's own names.
 
 use mcp_push_sdk::prelude::*;
 

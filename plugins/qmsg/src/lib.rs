@@ -1,5 +1,10 @@
 //! Qmsg酱 (notify.py's `QMSG_KEY`, `QMSG_TYPE`): QQ private (`send`) or group
 //! (`group`) messages.
+//!
+//! Sources: no Qmsg API reference was checked; this follows qinglong's
+//! sample/notify.py `qmsg_bot`: POST `qmsg.zendee.cn/{QMSG_TYPE}/{QMSG_KEY}`
+//! with `msg` in the query, `----` folded to `-` (Qmsg reads it as a message
+//! separator), `code == 0` for success, the reason in `reason`.
 
 use mcp_push_sdk::prelude::*;
 

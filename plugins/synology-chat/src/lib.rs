@@ -1,4 +1,11 @@
 //! Synology Chat incoming webhooks (notify.py's `CHAT_URL` + `CHAT_TOKEN`).
+//!
+//! Sources: qinglong's sample/notify.py `chat` (a form field
+//! `payload={"text": ...}` posted to `CHAT_URL` + `CHAT_TOKEN`: the URL and
+//! token are joined as written, since users' existing values are split that
+//! way). Success is read from the reply's `success` field, where notify.py
+//! only checks the HTTP status. No Synology reference page or limit was
+//! confirmed.
 
 use mcp_push_sdk::prelude::*;
 

@@ -1,5 +1,11 @@
 //! Microsoft Teams through a Workflows (Power Automate) webhook that posts an
 //! Adaptive Card (`TEAMS_WEBHOOK_URL`).
+//!
+//! Sources: no Microsoft reference page was checked here. The workflow's
+//! HTTP trigger takes a `message` whose `attachments` hold an Adaptive Card
+//! (1.4), and answers 202 or 200; the ~28 KB message cap is this file's
+//! assumption. Not in qinglong's notify.py: `TEAMS_WEBHOOK_URL` is mcp-push's
+//! own name.
 
 use mcp_push_sdk::prelude::*;
 

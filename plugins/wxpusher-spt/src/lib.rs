@@ -1,5 +1,12 @@
 //! WxPusher's simple push (notify.py's `WXPUSHER_SPT_LIST`: up to ten SPTs,
 //! comma-separated).
+//!
+//! Sources: WxPusher's API reference (wxpusher.zjiecode.com/docs, and the
+//! openapi.yaml of github.com/wxpusher/wxpusher-docs: POST
+//! `/api/send/message/simple-push` with `spt` or `sptList` of at most 10, the
+//! same `code` 1000 reply and per-recipient `data` as the standard push);
+//! qinglong's config.sample.sh / notify.py for the comma-separated
+//! `WXPUSHER_SPT_LIST`.
 
 use mcp_push_sdk::log;
 use mcp_push_sdk::prelude::*;

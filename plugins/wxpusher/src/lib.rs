@@ -1,5 +1,13 @@
 //! WxPusher (notify.py's `WXPUSHER_APP_TOKEN` with `WXPUSHER_TOPIC_IDS` and/or
 //! `WXPUSHER_UIDS`).
+//!
+//! Sources: WxPusher's API reference (wxpusher.zjiecode.com/docs, and the
+//! openapi.yaml of github.com/wxpusher/wxpusher-docs: POST `/api/send/message`,
+//! `code` 1000 on success, then per recipient in `data` a `uid` or `topicId`
+//! with its own `code` and `status`; content at most 40000 characters, summary
+//! 100, at most 2000 uids and 5 topics), qinglong's sample/notify.py
+//! `wxpusher_bot` for the `;`-separated lists, Apprise's `wxpusher.py` for the
+//! URL form.
 
 use mcp_push_sdk::log;
 use mcp_push_sdk::prelude::*;
