@@ -32,3 +32,25 @@ impl Channel for Console {
 }
 
 export_channel!(Console);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, message};
+
+    #[test]
+    fn prints_when_enabled_and_makes_no_request() {
+        let h = Harness::new::<Console>().setting("enabled", "true");
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        assert_eq!(h.console().len(), 1);
+        assert!(h.console()[0].contains("Deploy") && h.console()[0].contains("v2 is live"));
+        assert!(h.requests().is_empty());
+    }
+
+    #[test]
+    fn prints_nothing_when_disabled() {
+        let h = Harness::new::<Console>().setting("enabled", "false");
+        h.send(&message("t", "b")).unwrap();
+        assert!(h.console().is_empty());
+    }
+}

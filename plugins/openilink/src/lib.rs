@@ -63,3 +63,41 @@ impl Channel for OpeniLink {
 }
 
 export_channel!(OpeniLink);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn sends_text_with_a_bearer_token_not_in_clear() {
+        let h = Harness::new::<OpeniLink>()
+            .setting("app_token", "oil-tok-1")
+            .setting("context_token", "ctx-2")
+            .reply(Reply::json(200, json!({"ok": true})));
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = &h.requests()[0];
+        assert_eq!(req.url, "https://hub.openilink.com/bot/v1/message/send");
+        assert!(!format!("{:?}", req.headers).contains("oil-tok-1"));
+        assert!(!req.text().contains("ctx-2"));
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.header("authorization"), Some("Bearer oil-tok-1"));
+        assert_eq!(wire.json()["context_token"], "ctx-2");
+        assert_eq!(req.json()["type"], "text");
+    }
+
+    #[test]
+    fn a_refusal_says_why() {
+        let h = Harness::new::<OpeniLink>()
+            .setting("app_token", "t")
+            .reply(Reply::json(
+                401,
+                json!({"ok": false, "error": "invalid token"}),
+            ));
+        let err = h.send(&message("t", "b")).unwrap_err();
+        assert!(
+            matches!(err, SendError::Rejected(ref m) if m.contains("invalid token")),
+            "{err:?}"
+        );
+    }
+}
