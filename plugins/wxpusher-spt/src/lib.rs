@@ -78,6 +78,14 @@ impl Channel for WxPusherSpt {
 /// ok) and `status`. Every recipient refused is a failure; some refused is a
 /// delivery, with a warning. A recipient is named by its `uid` when the reply
 /// has one, else by its place in the reply (never by its SPT, a secret).
+/// A recipient's `code`, a number or a numeric string.
+fn code_of(target: &Value) -> Option<i64> {
+    match target.get("code")? {
+        Value::String(s) => s.trim().parse().ok(),
+        v => v.as_i64(),
+    }
+}
+
 fn per_recipient(reply: &Value) -> Result<(), SendError> {
     let Some(targets) = reply.get("data").and_then(Value::as_array) else {
         return Ok(());
@@ -85,17 +93,13 @@ fn per_recipient(reply: &Value) -> Result<(), SendError> {
     let failed: Vec<String> = targets
         .iter()
         .enumerate()
-        .filter(|(_, t)| {
-            t.get("code")
-                .and_then(Value::as_i64)
-                .is_some_and(|c| c != 1000)
-        })
+        .filter(|(_, t)| code_of(t).is_some_and(|c| c != 1000))
         .map(|(i, t)| {
             let who = match t.get("uid").and_then(Value::as_str) {
                 Some(uid) => uid.to_string(),
                 None => format!("recipient #{}", i + 1),
             };
-            let code = t.get("code").and_then(Value::as_i64).unwrap_or_default();
+            let code = code_of(t).unwrap_or_default();
             match t
                 .get("status")
                 .and_then(Value::as_str)

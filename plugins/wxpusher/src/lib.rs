@@ -93,24 +93,28 @@ impl Channel for WxPusher {
 /// each recipient in `data` (`uid` or `topicId`, its own `code`, 1000 = ok,
 /// and a `status` text). Every recipient refused is a failure; some refused
 /// is a delivery, with a warning naming the others.
+/// A recipient's `code`, a number or a numeric string.
+fn code_of(target: &Value) -> Option<i64> {
+    match target.get("code")? {
+        Value::String(s) => s.trim().parse().ok(),
+        v => v.as_i64(),
+    }
+}
+
 fn per_recipient(reply: &Value) -> Result<(), SendError> {
     let Some(targets) = reply.get("data").and_then(Value::as_array) else {
         return Ok(());
     };
     let failed: Vec<String> = targets
         .iter()
-        .filter(|t| {
-            t.get("code")
-                .and_then(Value::as_i64)
-                .is_some_and(|c| c != 1000)
-        })
+        .filter(|t| code_of(t).is_some_and(|c| c != 1000))
         .map(|t| {
             let who = match (t.get("uid").and_then(Value::as_str), t.get("topicId")) {
                 (Some(uid), _) => uid.to_string(),
                 (None, Some(topic)) if !topic.is_null() => format!("topic {topic}"),
                 _ => "a recipient".to_string(),
             };
-            let code = t.get("code").and_then(Value::as_i64).unwrap_or_default();
+            let code = code_of(t).unwrap_or_default();
             match t
                 .get("status")
                 .and_then(Value::as_str)
@@ -235,6 +239,23 @@ mod tests {
         assert!(warnings[0].contains("UID_b") && warnings[0].contains("用户已取消关注"));
         assert!(warnings[0].contains("2 of 3"), "{}", warnings[0]);
         assert!(!warnings[0].contains("UID_a"));
+    }
+
+    #[test]
+    fn string_codes_count_too() {
+        let h = harness().reply(Reply::json(
+            200,
+            json!({"code": "1000", "msg": "处理成功", "data": [
+                {"uid": "UID_a", "code": "1000", "status": "创建发送任务成功"},
+                {"uid": "UID_b", "code": "1001", "status": "用户已取消关注"},
+            ]}),
+        ));
+        h.send(&message("t", "b")).unwrap();
+        assert!(
+            h.logs()
+                .iter()
+                .any(|l| l.contains("Warn]") && l.contains("UID_b"))
+        );
     }
 
     #[test]
