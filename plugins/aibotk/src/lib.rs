@@ -1,4 +1,11 @@
 //! 智能微秘书 AIBotK (notify.py's `AIBOTK_KEY`, `AIBOTK_TYPE`, `AIBOTK_NAME`).
+//!
+//! Sources: no API reference was found to check against, so this follows
+//! qinglong's sample/notify.py `aibotk` (which points to
+//! wechat.aibotk.com/docs/about): POST `/openapi/v1/chat/room` or `/contact`
+//! with `apiKey`, `roomName` or `name` and a type-1 text message; `code == 0`
+//! is success, the reason in `error`. notify.py's `【青龙快讯】` prefix is not
+//! added: the title is the message's own.
 
 use mcp_push_sdk::prelude::*;
 
@@ -55,3 +62,57 @@ impl Channel for AiBotK {
 }
 
 export_channel!(AiBotK);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    fn harness(kind: &str) -> Harness {
+        Harness::new::<AiBotK>()
+            .setting("key", "ak-secret-1")
+            .setting("type", kind)
+            .setting("name", "ops")
+    }
+
+    #[test]
+    fn a_room_gets_room_name_and_the_key_stays_hidden() {
+        let h = harness("room").reply(Reply::json(200, json!({"code": 0})));
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = &h.requests()[0];
+        assert_eq!(req.url, "https://api-bot.aibotk.com/openapi/v1/chat/room");
+        let body = req.json();
+        assert_eq!(body["roomName"], "ops");
+        assert_eq!(body["message"]["type"], 1);
+        assert!(
+            body["message"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("v2 is live")
+        );
+        assert!(!req.text().contains("ak-secret-1"));
+        assert_eq!(h.on_the_wire()[0].json()["apiKey"], "ak-secret-1");
+    }
+
+    #[test]
+    fn a_contact_gets_name() {
+        let h = harness("contact").reply(Reply::json(200, json!({"code": 0})));
+        h.send(&message("t", "b")).unwrap();
+        let req = &h.requests()[0];
+        assert!(req.url.ends_with("/openapi/v1/chat/contact"), "{}", req.url);
+        assert_eq!(req.json()["name"], "ops");
+    }
+
+    #[test]
+    fn a_refusal_says_why() {
+        let h = harness("room").reply(Reply::json(
+            200,
+            json!({"code": 500, "error": "apiKey无效"}),
+        ));
+        let err = h.send(&message("t", "b")).unwrap_err();
+        assert!(
+            matches!(err, SendError::Rejected(ref m) if m.contains("apiKey无效")),
+            "{err:?}"
+        );
+    }
+}

@@ -1,5 +1,11 @@
 //! Chronocat (notify.py's `CHRONOCAT_URL`, `CHRONOCAT_QQ`, `CHRONOCAT_TOKEN`):
 //! one message per QQ user or group listed.
+//!
+//! Sources: qinglong's sample/notify.py `chronocat` (no API reference was
+//! checked): POST `{CHRONOCAT_URL}/api/message/send` with a Bearer token,
+//! one request per `user_id=`/`group_id=` target in `CHRONOCAT_QQ` (chatType
+//! 1 or 2), one text element; success is the HTTP status alone, as in
+//! notify.py.
 
 use mcp_push_sdk::prelude::*;
 

@@ -1,6 +1,15 @@
 //! DingTalk group robots (notify.py's `DD_BOT_*`, Apprise's
 //! `dingtalk://[SECRET@]TOKEN`), signed through the host so the secret never
 //! enters the component.
+//!
+//! Sources: DingTalk's custom robot guide
+//! (open.dingtalk.com/document/app/custom-robot-access: POST `/robot/send`,
+//! `timestamp` + `sign` = base64(HMAC-SHA256) for signed robots; 20 messages a
+//! minute per robot, beyond which it is throttled for 10 minutes, errcode
+//! 130101 "send too fast"), qinglong's sample/notify.py `dingding_bot` for the
+//! `DD_BOT_*` names, Apprise's `dingtalk.py` for the URL form. The 20000-byte
+//! cap and errcode 410100 (also read as "too fast") are this file's earlier
+//! assumptions, not confirmed in DingTalk's pages.
 
 use mcp_push_sdk::crypto::{dingtalk_sign, unix_millis};
 use mcp_push_sdk::prelude::*;
@@ -9,6 +18,20 @@ struct DingTalk;
 
 /// DingTalk caps a message at 20000 bytes.
 const LIMIT: Limit = Limit::Bytes(20000);
+
+/// errcode 130101, "send too fast, exceed 20 times per minute".
+const THROTTLED: i64 = 130101;
+/// errcode 410100, also read as "sending too fast" (no lockout length known).
+const SEND_TOO_FAST: i64 = 410100;
+/// How long DingTalk refuses a robot that went over 20 messages a minute.
+const LOCKOUT_SECS: u32 = 600;
+
+fn errcode(resp: &Response) -> Option<i64> {
+    mcp_push_sdk::serde_json::from_slice::<mcp_push_sdk::serde_json::Value>(&resp.body)
+        .ok()?
+        .get("errcode")?
+        .as_i64()
+}
 
 impl Channel for DingTalk {
     fn info() -> ChannelInfo {
@@ -69,17 +92,22 @@ impl Channel for DingTalk {
                 "content": truncate(&msg.with_link(msg.text()), LIMIT, CUT_MARKER),
             }})
         };
-        Request::post(format!("{base}/robot/send"))
+        let resp = Request::post(format!("{base}/robot/send"))
             .query(&query)
             .json(&body)
-            .send()?
-            .check(
-                &Check::errcode()
-                    // 410100: sending too fast; 130101: over 20 a minute.
-                    .rate_limited(&[410100, 130101])
-                    .unavailable(&[-1]),
-            )?;
-        Ok(Receipt::none())
+            .send()?;
+        match resp.check(
+            &Check::errcode()
+                .rate_limited(&[SEND_TOO_FAST, THROTTLED])
+                .unavailable(&[-1]),
+        ) {
+            // Over 20 a minute, the robot is refused for 10 minutes: a retry
+            // before then only prolongs the lockout.
+            Err(SendError::RateLimited(None)) if errcode(&resp) == Some(THROTTLED) => {
+                Err(SendError::RateLimited(Some(LOCKOUT_SECS)))
+            }
+            other => other.map(|_| Receipt::none()),
+        }
     }
 }
 
@@ -88,6 +116,89 @@ export_channel!(DingTalk);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, hmac_sha256_base64, message};
+
+    fn ok() -> Reply {
+        Reply::json(200, json!({"errcode": 0, "errmsg": "ok"}))
+    }
+
+    #[test]
+    fn posts_text_with_the_token_as_a_placeholder() {
+        let h = Harness::new::<DingTalk>()
+            .setting("token", "tok-secret-1")
+            .reply(ok());
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = &h.requests()[0];
+        assert_eq!(req.method, "POST");
+        assert!(req.url.starts_with("https://oapi.dingtalk.com/robot/send?"));
+        assert_eq!(req.json()["msgtype"], "text");
+        assert!(
+            req.json()["text"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("v2 is live")
+        );
+        assert!(!req.url.contains("tok-secret-1"), "{}", req.url);
+        assert!(h.on_the_wire()[0].url.contains("access_token=tok-secret-1"));
+    }
+
+    #[test]
+    fn signs_with_the_secret_without_seeing_it() {
+        let h = Harness::new::<DingTalk>()
+            .setting("token", "tok")
+            .setting("secret", "SECxyz")
+            .reply(ok());
+        h.send(&message("t", "b")).unwrap();
+        let req = &h.requests()[0];
+        assert!(!req.url.contains("SECxyz"), "{}", req.url);
+        let wire = &h.on_the_wire()[0].url;
+        let param = |name: &str| {
+            wire.split(['?', '&'])
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .unwrap_or_else(|| panic!("no {name} in {wire}"))
+                .to_string()
+        };
+        let sign = hmac_sha256_base64(
+            "SECxyz",
+            format!("{}\nSECxyz", param("timestamp")).as_bytes(),
+        );
+        assert_eq!(param("sign"), url_encode(&sign));
+    }
+
+    /// Over 20 a minute DingTalk locks the robot out for 10 minutes: the
+    /// host is told to wait that long rather than retry at once.
+    #[test]
+    fn throttled_robot_waits_out_the_lockout() {
+        let h = Harness::new::<DingTalk>()
+            .setting("token", "tok")
+            .reply(Reply::json(
+                200,
+                json!({"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}),
+            ));
+        let err = h.send(&message("t", "b")).unwrap_err();
+        assert_eq!(err, SendError::RateLimited(Some(600)));
+    }
+
+    #[test]
+    fn other_codes_map_to_their_kinds() {
+        let h = Harness::new::<DingTalk>()
+            .setting("token", "tok")
+            .reply(Reply::json(
+                200,
+                json!({"errcode": 410100, "errmsg": "too fast"}),
+            ))
+            .reply(Reply::json(200, json!({"errcode": -1, "errmsg": "busy"})))
+            .reply(Reply::json(
+                200,
+                json!({"errcode": 310000, "errmsg": "sign not match"}),
+            ));
+        let msg = message("t", "b");
+        assert_eq!(h.send(&msg).unwrap_err(), SendError::RateLimited(None));
+        assert!(matches!(h.send(&msg), Err(SendError::Unavailable(_))));
+        assert!(
+            matches!(h.send(&msg), Err(SendError::Rejected(m)) if m.contains("sign not match"))
+        );
+    }
 
     #[test]
     fn parses_dingtalk_urls() {

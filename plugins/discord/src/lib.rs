@@ -1,6 +1,13 @@
 //! Discord webhooks (`DISCORD_WEBHOOK_URL`, Apprise's `discord://ID/TOKEN`):
 //! posts with `?wait=true` to get the message id, and edits a run's earlier
 //! message with PATCH `…/messages/{id}`.
+//!
+//! Sources: Discord's webhook resource
+//! (discord.com/developers/docs/resources/webhook: Execute Webhook with
+//! `wait=true` for the message object, Edit Webhook Message for the PATCH;
+//! `content` at most 2000 characters; error 10008 "Unknown Message"; HTTP 429
+//! with `retry_after` in seconds); Apprise's `discord://ID/TOKEN` form. Not in
+//! qinglong's notify.py: `DISCORD_*` are mcp-push's own names.
 
 use mcp_push_sdk::prelude::*;
 use mcp_push_sdk::reply::{lookup, text_of};

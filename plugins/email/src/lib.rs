@@ -1,6 +1,12 @@
 //! E-mail over SMTP (notify.py's `SMTP_*`, Apprise's `mailto://` and
 //! `mailtos://`), sent by the host: plain, STARTTLS or implicit TLS, with
 //! authentication, several recipients, a sender name, text and HTML bodies.
+//!
+//! Sources: qinglong's sample/notify.py `smtp` for the `SMTP_*` names
+//! (`SMTP_SSL=true` is implicit TLS, as notify.py's `smtplib.SMTP_SSL`),
+//! Apprise's `mailto://`/`mailtos://` plugin for the one-line form and its
+//! defaults (mailtos without a port: STARTTLS on 587). SMTP itself has no
+//! size limit this file relies on.
 
 use mcp_push_sdk::mail::{self, Email, Mailbox, Security, Server};
 use mcp_push_sdk::prelude::*;

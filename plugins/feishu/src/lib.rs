@@ -1,6 +1,16 @@
 //! Feishu custom bots (notify.py's `FSKEY`/`FSSECRET`, Apprise's `feishu://`),
 //! and the same bots on Lark, Feishu's international edition: the `lark` plugin
 //! is this file built under another package name (see plugins/lark).
+//!
+//! Sources: Feishu's custom bot guide
+//! (open.feishu.cn/document/client-docs/bot-v3/add-custom-bot: POST
+//! `/open-apis/bot/v2/hook/{key}`, `timestamp` + `sign` for signed bots) and its
+//! frequency control page
+//! (open.feishu.cn/document/server-docs/api-call-guide/frequency-control: a
+//! custom bot takes 100 requests a minute and 5 a second,
+//! error 11232 when limited; no lockout length is given, so the host's own
+//! back-off applies); qinglong's sample/notify.py `feishu_bot` (`FSKEY`,
+//! `StatusCode`), Apprise's `feishu.py`. The 20 KB body cap is unconfirmed.
 
 use mcp_push_sdk::crypto::{feishu_sign, unix_millis};
 use mcp_push_sdk::prelude::*;
@@ -123,6 +133,74 @@ export_channel!(Bot);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, hmac_sha256_base64, message};
+
+    fn ok() -> Reply {
+        Reply::json(200, json!({"code": 0, "msg": "success", "data": {}}))
+    }
+
+    #[test]
+    fn posts_text_to_the_hook_without_the_key_in_clear() {
+        let h = Harness::new::<Bot>()
+            .setting("key", "hook-key-1")
+            .reply(ok());
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = &h.requests()[0];
+        assert!(!req.url.contains("hook-key-1"), "{}", req.url);
+        assert_eq!(
+            h.on_the_wire()[0].url,
+            format!("https://{}/open-apis/bot/v2/hook/hook-key-1", EDITION.host)
+        );
+        let body = req.json();
+        assert_eq!(body["msg_type"], "text");
+        assert!(
+            body["content"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("v2 is live")
+        );
+        assert!(body.get("sign").is_none());
+    }
+
+    #[test]
+    fn signs_with_the_secret_without_seeing_it() {
+        let h = Harness::new::<Bot>()
+            .setting("key", "k")
+            .setting("secret", "sec-xyz")
+            .reply(ok());
+        h.send(&message("t", "b")).unwrap();
+        assert!(!h.requests()[0].text().contains("sec-xyz"));
+        let wire = h.on_the_wire()[0].json();
+        let ts = wire["timestamp"].as_str().unwrap();
+        let expected = hmac_sha256_base64(&format!("{ts}\nsec-xyz"), b"");
+        assert_eq!(wire["sign"], expected);
+    }
+
+    #[test]
+    fn codes_map_to_their_kinds() {
+        let h = Harness::new::<Bot>()
+            .setting("key", "k")
+            // Over 100 a minute or 5 a second.
+            .reply(Reply::json(
+                200,
+                json!({"code": 11232, "msg": "frequency limited psm[lark.oapi.app_platform_runtime]appID[1]"}),
+            ))
+            .reply(Reply::json(
+                200,
+                json!({"code": 19021, "msg": "sign match fail or timestamp is not within one hour from current time"}),
+            ))
+            // The older reply shape.
+            .reply(Reply::json(
+                200,
+                json!({"StatusCode": 0, "StatusMessage": "success"}),
+            ));
+        let msg = message("t", "b");
+        assert_eq!(h.send(&msg).unwrap_err(), SendError::RateLimited(None));
+        assert!(
+            matches!(h.send(&msg), Err(SendError::Rejected(m)) if m.contains("sign match fail"))
+        );
+        h.send(&msg).unwrap();
+    }
 
     #[test]
     fn parses_urls() {

@@ -1,5 +1,12 @@
 //! go-cqhttp / OneBot HTTP API (notify.py's `GOBOT_URL`, `GOBOT_QQ`,
 //! `GOBOT_TOKEN`).
+//!
+//! Sources: OneBot v11's public API (github.com/botuniverse/onebot-11,
+//! api/public.md: `send_private_msg`/`send_group_msg`, `status` "ok" or
+//! "async", `retcode` and `wording` on failure); qinglong's sample/notify.py
+//! `go_cqhttp` for `GOBOT_URL` (the whole endpoint), `GOBOT_QQ`
+//! (`user_id=...`/`group_id=...`) and `GOBOT_TOKEN` as `access_token`: users'
+//! existing configuration wins over a tidier split of the endpoint.
 
 use mcp_push_sdk::prelude::*;
 

@@ -1,5 +1,11 @@
 //! Gotify, the self-hosted push server (notify.py's `GOTIFY_*`, Apprise's
 //! `gotify://` and `gotifys://`).
+//!
+//! Sources: Gotify's push message docs (gotify.net/docs/pushmsg: POST
+//! `/message` with the application token, `title`, `message`, `priority`; the
+//! created message's `id` on success); qinglong's sample/notify.py `gotify`
+//! (`GOTIFY_PRIORITY` default 0); Apprise's `gotify://` plugin for the URL
+//! form.
 
 use mcp_push_sdk::prelude::*;
 use mcp_push_sdk::reply::{lookup, text_of};

@@ -1,4 +1,9 @@
 //! iGot (notify.py's `IGOT_PUSH_KEY`).
+//!
+//! Sources: no iGot API reference was found; this follows qinglong's
+//! sample/notify.py `iGot`: a form POST of `title` and `content` to
+//! `push.hellyw.com/{IGOT_PUSH_KEY}`, `ret == 0` for success, the reason in
+//! `errMsg`.
 
 use mcp_push_sdk::prelude::*;
 
@@ -37,3 +42,33 @@ impl Channel for IGot {
 }
 
 export_channel!(IGot);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn posts_a_form_to_the_key_without_it_in_clear() {
+        let h = Harness::new::<IGot>()
+            .setting("key", "igot-key-1")
+            .reply(Reply::json(200, json!({"ret": 0, "data": {}})));
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = &h.requests()[0];
+        assert!(!req.url.contains("igot-key-1"), "{}", req.url);
+        assert_eq!(h.on_the_wire()[0].url, "https://push.hellyw.com/igot-key-1");
+        assert!(req.text().contains("title=Deploy"), "{}", req.text());
+    }
+
+    #[test]
+    fn a_refusal_says_why() {
+        let h = Harness::new::<IGot>()
+            .setting("key", "k")
+            .reply(Reply::json(200, json!({"ret": 201, "errMsg": "key无效"})));
+        let err = h.send(&message("t", "b")).unwrap_err();
+        assert!(
+            matches!(err, SendError::Rejected(ref m) if m.contains("key无效")),
+            "{err:?}"
+        );
+    }
+}

@@ -1,6 +1,13 @@
 //! Matrix rooms (`MATRIX_*`, Apprise-style `matrixs://TOKEN@HOST/!ROOM_ID`):
 //! sends `m.room.message` events and edits a run's first one with an
 //! `m.replace` relation.
+//!
+//! Sources: the Matrix client-server API (spec.matrix.org, "Client-Server
+//! API": PUT `/rooms/{roomId}/send/m.room.message/{txnId}`, the txnId its
+//! idempotency key; `M_LIMIT_EXCEEDED` with `retry_after_ms`; event
+//! replacements with `m.relates_to` `rel_type: m.replace` and `m.new_content`);
+//! Apprise's `matrix[s]://` plugin for the one-line form. Not in qinglong's
+//! notify.py: `MATRIX_*` are mcp-push's own names.
 
 use mcp_push_sdk::prelude::*;
 use mcp_push_sdk::reply::{lookup, text_of};

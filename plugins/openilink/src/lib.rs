@@ -1,4 +1,10 @@
 //! OpeniLink hub bots (notify.py's `OPENILINK_*`).
+//!
+//! Sources: no OpeniLink API reference was found or checked. The names
+//! follow qinglong's config.sample.sh (`OPENILINK_APP_TOKEN`,
+//! `OPENILINK_HUB_URL`, `OPENILINK_CONTEXT_TOKEN`); the request (POST
+//! `{hub}/bot/v1/message/send` with a Bearer token and a text message,
+//! `ok == true` for success) is this file's own and unconfirmed.
 
 use mcp_push_sdk::prelude::*;
 
@@ -57,3 +63,41 @@ impl Channel for OpeniLink {
 }
 
 export_channel!(OpeniLink);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn sends_text_with_a_bearer_token_not_in_clear() {
+        let h = Harness::new::<OpeniLink>()
+            .setting("app_token", "oil-tok-1")
+            .setting("context_token", "ctx-2")
+            .reply(Reply::json(200, json!({"ok": true})));
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = &h.requests()[0];
+        assert_eq!(req.url, "https://hub.openilink.com/bot/v1/message/send");
+        assert!(!format!("{:?}", req.headers).contains("oil-tok-1"));
+        assert!(!req.text().contains("ctx-2"));
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.header("authorization"), Some("Bearer oil-tok-1"));
+        assert_eq!(wire.json()["context_token"], "ctx-2");
+        assert_eq!(req.json()["type"], "text");
+    }
+
+    #[test]
+    fn a_refusal_says_why() {
+        let h = Harness::new::<OpeniLink>()
+            .setting("app_token", "t")
+            .reply(Reply::json(
+                401,
+                json!({"ok": false, "error": "invalid token"}),
+            ));
+        let err = h.send(&message("t", "b")).unwrap_err();
+        assert!(
+            matches!(err, SendError::Rejected(ref m) if m.contains("invalid token")),
+            "{err:?}"
+        );
+    }
+}

@@ -1,4 +1,10 @@
 //! PushDeer (notify.py's `DEER_KEY`, `DEER_URL` for a self-hosted server).
+//!
+//! Sources: qinglong's sample/notify.py `pushdeer` (form POST of `text`,
+//! `desp`, `type`, `pushkey` to api2.pushdeer.com/message/push or `DEER_URL`;
+//! success is a non-empty `content.result`); no PushDeer limits were
+//! confirmed. `DEER_URL` is read as notify.py users write it
+//! (see `endpoint`).
 
 use mcp_push_sdk::prelude::*;
 
@@ -64,6 +70,42 @@ export_channel!(PushDeer);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn posts_markdown_without_the_key_in_clear() {
+        let h = Harness::new::<PushDeer>()
+            .setting("key", "PDU1key")
+            .reply(Reply::json(
+                200,
+                json!({"code": 0, "content": {"result": ["{\"counts\":1}"]}}),
+            ));
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = &h.requests()[0];
+        assert_eq!(req.url, OFFICIAL);
+        assert!(!req.text().contains("PDU1key"));
+        assert!(h.on_the_wire()[0].text().contains("pushkey=PDU1key"));
+        assert!(req.text().contains("type=markdown"), "{}", req.text());
+    }
+
+    #[test]
+    fn no_device_reached_is_a_refusal() {
+        let h = Harness::new::<PushDeer>()
+            .setting("key", "k")
+            .reply(Reply::json(
+                200,
+                json!({"code": 0, "content": {"result": []}}),
+            ))
+            .reply(Reply::json(
+                200,
+                json!({"code": 80403, "error": "pushkey invalid"}),
+            ));
+        let msg = message("t", "b");
+        assert!(matches!(h.send(&msg), Err(SendError::Rejected(_))));
+        assert!(
+            matches!(h.send(&msg), Err(SendError::Rejected(m)) if m.contains("pushkey invalid"))
+        );
+    }
 
     #[test]
     fn a_bare_origin_gets_the_push_path() {

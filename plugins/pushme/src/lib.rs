@@ -1,4 +1,8 @@
 //! PushMe (notify.py's `PUSHME_KEY`, `PUSHME_URL` for a self-hosted server).
+//!
+//! Sources: qinglong's sample/notify.py `pushme` (form POST of `push_key`,
+//! `title`, `content`, `type` to push.i-i.me or `PUSHME_URL`; success is the
+//! plain body `success`); no PushMe limits were confirmed.
 
 use mcp_push_sdk::prelude::*;
 
@@ -55,3 +59,36 @@ impl Channel for PushMe {
 }
 
 export_channel!(PushMe);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn posts_a_form_without_the_key_in_clear() {
+        let h = Harness::new::<PushMe>()
+            .setting("key", "pm-key-1")
+            .reply(Reply::text(200, "success"));
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = &h.requests()[0];
+        assert_eq!(req.url, "https://push.i-i.me/");
+        assert!(!req.text().contains("pm-key-1"));
+        assert!(h.on_the_wire()[0].text().contains("push_key=pm-key-1"));
+        assert!(req.text().contains("type=text"), "{}", req.text());
+    }
+
+    #[test]
+    fn anything_but_success_is_the_reason() {
+        let h = Harness::new::<PushMe>()
+            .setting("key", "k")
+            .reply(Reply::text(200, "push_key error"))
+            .reply(Reply::text(503, "busy"));
+        let msg = message("t", "b");
+        assert_eq!(
+            h.send(&msg).unwrap_err(),
+            SendError::Rejected("push_key error".into())
+        );
+        assert!(matches!(h.send(&msg), Err(SendError::Unavailable(_))));
+    }
+}

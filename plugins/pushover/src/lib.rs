@@ -1,5 +1,10 @@
 //! Pushover (`PUSHOVER_TOKEN`, `PUSHOVER_USER`, Apprise's
 //! `pushover://USER_KEY@TOKEN`).
+//!
+//! Sources: Pushover's API (pushover.net/api: POST `/1/messages.json`,
+//! title at most 250 characters, message at most 1024, `status == 1` on
+//! success, reasons in `errors`), Apprise's `pover://USER_KEY@TOKEN` form.
+//! Not in qinglong's notify.py: `PUSHOVER_*` are mcp-push's own names.
 
 use mcp_push_sdk::prelude::*;
 
@@ -94,6 +99,49 @@ export_channel!(Pushover);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    fn harness() -> Harness {
+        Harness::new::<Pushover>()
+            .setting("token", "app-tok-1")
+            .setting("user", "user-key-2")
+    }
+
+    #[test]
+    fn posts_a_form_within_pushovers_limits_without_the_keys_in_clear() {
+        let h = harness().reply(Reply::json(200, json!({"status": 1, "request": "r"})));
+        h.send(&message(&"T".repeat(300), &"b".repeat(2000)))
+            .unwrap();
+        let req = &h.requests()[0];
+        assert_eq!(req.url, "https://api.pushover.net/1/messages.json");
+        assert!(!req.text().contains("app-tok-1") && !req.text().contains("user-key-2"));
+        let wire = h.on_the_wire()[0].text();
+        assert!(wire.contains("token=app-tok-1") && wire.contains("user=user-key-2"));
+        let field = |name: &str| -> String {
+            wire.split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .unwrap()
+                .to_string()
+        };
+        // Title 250 characters, message 1024, each cut with a marker.
+        let title = field("title").matches('T').count();
+        let body = field("message").matches('b').count();
+        assert!((200..250).contains(&title), "{title}");
+        assert!((1000..1024).contains(&body), "{body}");
+    }
+
+    #[test]
+    fn a_refusal_says_why() {
+        let h = harness().reply(Reply::json(
+            400,
+            json!({"status": 0, "errors": ["user identifier is invalid"]}),
+        ));
+        let err = h.send(&message("t", "b")).unwrap_err();
+        assert!(
+            matches!(err, SendError::Rejected(ref m) if m.contains("user identifier is invalid")),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn parses_pushover_urls() {

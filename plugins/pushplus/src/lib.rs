@@ -1,4 +1,10 @@
 //! PushPlus (推送加, notify.py's `PUSH_PLUS_*`, Apprise's `pushplus://TOKEN`).
+//!
+//! Sources: PushPlus' send API (www.pushplus.plus/doc/guide/api.html: POST
+//! `/send` with `token`, `title`, `content`, `template`, `topic`; `code` 200 on
+//! success, 500 a system error, 900 a restricted account, 999 a validation
+//! error), qinglong's sample/notify.py `pushplus_bot` for `PUSH_PLUS_*`, and
+//! Apprise's `pushplus.py` for `pushplus://TOKEN`.
 
 use mcp_push_sdk::prelude::*;
 

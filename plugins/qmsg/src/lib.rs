@@ -1,5 +1,10 @@
 //! Qmsg酱 (notify.py's `QMSG_KEY`, `QMSG_TYPE`): QQ private (`send`) or group
 //! (`group`) messages.
+//!
+//! Sources: no Qmsg API reference was checked; this follows qinglong's
+//! sample/notify.py `qmsg_bot`: POST `qmsg.zendee.cn/{QMSG_TYPE}/{QMSG_KEY}`
+//! with `msg` in the query, `----` folded to `-` (Qmsg reads it as a message
+//! separator), `code == 0` for success, the reason in `reason`.
 
 use mcp_push_sdk::prelude::*;
 
@@ -48,3 +53,55 @@ impl Channel for Qmsg {
 }
 
 export_channel!(Qmsg);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn sends_to_the_type_and_key_without_the_key_in_clear() {
+        let h = Harness::new::<Qmsg>()
+            .setting("key", "qmsg-key-1")
+            .setting("type", "group")
+            .reply(Reply::json(200, json!({"code": 0, "success": true})));
+        h.send(&message("Deploy", "a ---- b")).unwrap();
+        let req = &h.requests()[0];
+        assert!(!req.url.contains("qmsg-key-1"), "{}", req.url);
+        let wire = &h.on_the_wire()[0].url;
+        assert!(
+            wire.starts_with("https://qmsg.zendee.cn/group/qmsg-key-1?msg="),
+            "{wire}"
+        );
+        // "----" would split the message in two.
+        assert!(!wire.contains("----"), "{wire}");
+    }
+
+    #[test]
+    fn a_refusal_says_why() {
+        let h = Harness::new::<Qmsg>()
+            .setting("key", "k")
+            .setting("type", "send")
+            .reply(Reply::json(
+                200,
+                json!({"code": 500, "reason": "无效的KEY"}),
+            ));
+        let err = h.send(&message("t", "b")).unwrap_err();
+        assert!(
+            matches!(err, SendError::Rejected(ref m) if m.contains("无效的KEY")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_type_is_a_config_error() {
+        let h = Harness::new::<Qmsg>()
+            .setting("key", "k")
+            .setting("type", "channel");
+        assert!(matches!(
+            h.send(&message("t", "b")),
+            Err(SendError::Config(_))
+        ));
+        assert!(h.requests().is_empty());
+    }
+}

@@ -2,6 +2,13 @@
 //! SendKeys of ServerChan³ (`sctp{uid}t...`) go to `{uid}.push.ft07.com`, the
 //! others to sctapi.ftqq.com.
 //!
+//! Sources: ServerChan's site (sct.ftqq.com: POST `{SendKey}.send` on
+//! sctapi.ftqq.com, or on `{uid}.push.ft07.com` for ServerChan³, with `title`
+//! and Markdown `desp`; `code` 0 on success, ServerChan³ also `errno`), qinglong's
+//! sample/notify.py `serverJ`, Apprise's `serverchan.py` for `schan://`. The
+//! 32-character title and 64 KB `desp` are this file's assumptions, not
+//! confirmed in ServerChan's pages.
+//!
 //! `desp` is rendered as Markdown (ServerChan's API page). Markdown is sent
 //! as written. Plain text would lose its line breaks (Markdown joins lines)
 //! and its `*`, `_`, `#`…: its newlines are doubled, as qinglong's

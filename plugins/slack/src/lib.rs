@@ -1,6 +1,12 @@
 //! Slack incoming webhooks (`SLACK_WEBHOOK_URL`, Apprise's
 //! `slack://TOKEN_A/TOKEN_B/TOKEN_C`).
 //!
+//! Sources: Slack's incoming webhooks (POST JSON `text` to the hook URL, 200
+//! with the body `ok`, short error codes otherwise), Slack's changelog
+//! api.slack.com/changelog/2018-04-truncating-really-long-messages (text beyond
+//! 40,000 characters is truncated), Apprise's `slack://` form. Not in
+//! qinglong's notify.py: `SLACK_WEBHOOK_URL` is mcp-push's own name.
+//!
 //! Formats (api.slack.com, "Formatting text for app surfaces"): a webhook's
 //! `text` is mrkdwn, not CommonMark, so Markdown is translated
 //! ([`mcp_push_sdk::markdown::slack`]: `**bold**` → `*bold*`, links →

@@ -1,4 +1,11 @@
 //! Synology Chat incoming webhooks (notify.py's `CHAT_URL` + `CHAT_TOKEN`).
+//!
+//! Sources: qinglong's sample/notify.py `chat` (a form field
+//! `payload={"text": ...}` posted to `CHAT_URL` + `CHAT_TOKEN`: the URL and
+//! token are joined as written, since users' existing values are split that
+//! way). Success is read from the reply's `success` field, where notify.py
+//! only checks the HTTP status. No Synology reference page or limit was
+//! confirmed.
 
 use mcp_push_sdk::prelude::*;
 
@@ -43,3 +50,40 @@ impl Channel for SynologyChat {
 }
 
 export_channel!(SynologyChat);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    const URL: &str = "https://nas.example:5001/webapi/entry.cgi?api=SYNO.Chat.External&method=incoming&version=2&token=";
+
+    #[test]
+    fn posts_the_payload_form_to_url_and_token() {
+        let h = Harness::new::<SynologyChat>()
+            .setting("url", URL)
+            .setting("token", "syno-tok-1")
+            .reply(Reply::json(200, json!({"success": true})));
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = &h.requests()[0];
+        assert!(!req.url.contains("syno-tok-1"), "{}", req.url);
+        assert_eq!(h.on_the_wire()[0].url, format!("{URL}syno-tok-1"));
+        assert!(req.text().starts_with("payload="), "{}", req.text());
+    }
+
+    #[test]
+    fn a_refusal_says_why() {
+        let h = Harness::new::<SynologyChat>()
+            .setting("url", URL)
+            .setting("token", "t")
+            .reply(Reply::json(
+                200,
+                json!({"success": false, "error": {"code": 404, "errors": "invalid token"}}),
+            ));
+        let err = h.send(&message("t", "b")).unwrap_err();
+        assert!(
+            matches!(err, SendError::Rejected(ref m) if m.contains("invalid token")),
+            "{err:?}"
+        );
+    }
+}

@@ -1,5 +1,11 @@
 //! Microsoft Teams through a Workflows (Power Automate) webhook that posts an
 //! Adaptive Card (`TEAMS_WEBHOOK_URL`).
+//!
+//! Sources: no Microsoft reference page was checked here. The workflow's
+//! HTTP trigger takes a `message` whose `attachments` hold an Adaptive Card
+//! (1.4), and answers 202 or 200; the ~28 KB message cap is this file's
+//! assumption. Not in qinglong's notify.py: `TEAMS_WEBHOOK_URL` is mcp-push's
+//! own name.
 
 use mcp_push_sdk::prelude::*;
 
@@ -63,3 +69,53 @@ impl Channel for Teams {
 }
 
 export_channel!(Teams);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    const HOOK: &str = "https://prod-12.westus.logic.azure.com/workflows/wf1/triggers/manual/paths/invoke?api-version=2016-06-01&sig=SIGsecret42";
+
+    #[test]
+    fn posts_an_adaptive_card_without_the_signature_in_clear() {
+        let h = Harness::new::<Teams>()
+            .setting("webhook_url", HOOK)
+            .reply(Reply::text(202, ""));
+        let mut msg = message("Deploy", "v2 is live");
+        msg.link = Some("https://ci.example/run/7".into());
+        h.send(&msg).unwrap();
+        let req = &h.requests()[0];
+        assert!(!req.url.contains("SIGsecret42"), "{}", req.url);
+        assert_eq!(h.on_the_wire()[0].url, HOOK);
+        assert!(h.denied().is_empty(), "{:?}", h.denied());
+        let body = req.json();
+        assert_eq!(body["type"], "message");
+        let card = &body["attachments"][0];
+        assert_eq!(
+            card["contentType"],
+            "application/vnd.microsoft.card.adaptive"
+        );
+        assert_eq!(card["content"]["type"], "AdaptiveCard");
+        assert_eq!(card["content"]["body"][0]["text"], "Deploy");
+        assert_eq!(card["content"]["body"][1]["text"], "v2 is live");
+        assert_eq!(
+            card["content"]["actions"][0]["url"],
+            "https://ci.example/run/7"
+        );
+    }
+
+    #[test]
+    fn errors_map_by_status() {
+        let h = Harness::new::<Teams>()
+            .setting("webhook_url", HOOK)
+            .reply(Reply::json(
+                400,
+                json!({"error": {"code": "InvalidRequestContent", "message": "bad card"}}),
+            ))
+            .reply(Reply::text(503, "busy"));
+        let msg = message("t", "b");
+        assert!(matches!(h.send(&msg), Err(SendError::Rejected(_))));
+        assert!(matches!(h.send(&msg), Err(SendError::Unavailable(_))));
+    }
+}

@@ -1,6 +1,12 @@
 //! Telegram bots (notify.py's `TG_*`, Apprise's `tgram://TOKEN/CHAT`): sends
 //! with `sendMessage`, edits a run's earlier message with `editMessageText`.
 //!
+//! Sources: the Bot API (core.telegram.org/bots/api: `sendMessage`,
+//! `editMessageText`, "Formatting options"; 1-4096 characters after entity
+//! parsing; `ok`, `description`, `parameters.retry_after` on 429), qinglong's
+//! sample/notify.py `telegram_bot` for `TG_*` (`TG_API_HOST` with or without a
+//! scheme, the `TG_PROXY_*` proxy), Apprise's `tgram://` form.
+//!
 //! Formats (Bot API, "Formatting options"): Markdown is converted to
 //! Telegram's HTML subset and HTML is rewritten into it
 //! ([`mcp_push_sdk::markdown::telegram`]), both sent with `parse_mode` HTML.

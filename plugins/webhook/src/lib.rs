@@ -1,5 +1,12 @@
 //! The custom webhook of the classic notify.py (`WEBHOOK_*`), plus Apprise's
 //! `json://`, `jsons://` and `form://` one-line URLs.
+//!
+//! Sources: qinglong's sample/notify.py / notify.js `webhook` and
+//! config.sample.sh for `WEBHOOK_URL`, `WEBHOOK_METHOD`, `WEBHOOK_BODY` (`key:
+//! value` lines, `$title`/`$content`), `WEBHOOK_HEADERS` and
+//! `WEBHOOK_CONTENT_TYPE`, including their quirks (a body template with no
+//! type is a form): users' existing configuration wins. Apprise's `json://`
+//! and `form://` plugins for the one-line URLs.
 
 use mcp_push_sdk::encode::url_decode;
 use mcp_push_sdk::prelude::*;

@@ -1,4 +1,10 @@
 //! WePlus bot (微加机器人, notify.py's `WE_PLUS_BOT_*`).
+//!
+//! Sources: no WePlus API reference was found; this follows qinglong's
+//! notify.py and notify.js (`WE_PLUS_BOT_TOKEN`, `WE_PLUS_BOT_RECEIVER`,
+//! `WE_PLUS_BOT_VERSION`): POST `www.weplusbot.com/send` with `token`,
+//! `title`, `content`, `template` (`html` past 800 characters, as both do),
+//! `code == 200` for success.
 
 use mcp_push_sdk::prelude::*;
 

@@ -1,7 +1,16 @@
 //! WxPusher's simple push (notify.py's `WXPUSHER_SPT_LIST`: up to ten SPTs,
 //! comma-separated).
+//!
+//! Sources: WxPusher's API reference (wxpusher.zjiecode.com/docs, and the
+//! openapi.yaml of github.com/wxpusher/wxpusher-docs: POST
+//! `/api/send/message/simple-push` with `spt` or `sptList` of at most 10, the
+//! same `code` 1000 reply and per-recipient `data` as the standard push);
+//! qinglong's config.sample.sh / notify.py for the comma-separated
+//! `WXPUSHER_SPT_LIST`.
 
+use mcp_push_sdk::log;
 use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::serde_json::Value;
 
 struct WxPusherSpt;
 
@@ -52,15 +61,160 @@ impl Channel for WxPusherSpt {
             [one] => body["spt"] = json!(one),
             many => body["sptList"] = json!(many),
         }
-        Request::post(format!(
+        let reply = Request::post(format!(
             "{}/api/send/message/simple-push",
             settings.base_url("api_url", OFFICIAL)?
         ))
         .json(&body)
         .send()?
         .check(&Check::field("code").eq(1000).message("msg"))?;
+        per_recipient(&reply)?;
         Ok(Receipt::none())
     }
 }
 
+/// The simple push answers as the standard one does: `code: 1000` once
+/// queued, and in `data` one entry per recipient with its own `code` (1000 =
+/// ok) and `status`. Every recipient refused is a failure; some refused is a
+/// delivery, with a warning. A recipient is named by its `uid` when the reply
+/// has one, else by its place in the reply (never by its SPT, a secret).
+/// A recipient's `code`, a number or a numeric string.
+fn code_of(target: &Value) -> Option<i64> {
+    match target.get("code")? {
+        Value::String(s) => s.trim().parse().ok(),
+        v => v.as_i64(),
+    }
+}
+
+fn per_recipient(reply: &Value) -> Result<(), SendError> {
+    let Some(targets) = reply.get("data").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    let failed: Vec<String> = targets
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| code_of(t).is_some_and(|c| c != 1000))
+        .map(|(i, t)| {
+            let who = match t.get("uid").and_then(Value::as_str) {
+                Some(uid) => uid.to_string(),
+                None => format!("recipient #{}", i + 1),
+            };
+            let code = code_of(t).unwrap_or_default();
+            match t
+                .get("status")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
+                Some(status) => format!("{who} ({code}: {status})"),
+                None => format!("{who} ({code})"),
+            }
+        })
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    if failed.len() == targets.len() {
+        return Err(SendError::Rejected(format!(
+            "WxPusher delivered to no recipient: {}",
+            failed.join(", ")
+        )));
+    }
+    log::warn(&format!(
+        "WxPusher delivered to {} of {} recipients; not to {}",
+        targets.len() - failed.len(),
+        targets.len(),
+        failed.join(", ")
+    ));
+    Ok(())
+}
+
 export_channel!(WxPusherSpt);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    fn harness(spts: &str) -> Harness {
+        Harness::new::<WxPusherSpt>().setting("spt_list", spts)
+    }
+
+    #[test]
+    fn one_spt_goes_as_spt_and_is_never_in_clear() {
+        let h = harness("SPT_only1").reply(Reply::json(
+            200,
+            json!({"code": 1000, "msg": "处理成功", "data": [
+                {"uid": "UID_me", "code": 1000, "status": "创建发送任务成功"}
+            ]}),
+        ));
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = &h.requests()[0];
+        assert_eq!(
+            req.url,
+            "https://wxpusher.zjiecode.com/api/send/message/simple-push"
+        );
+        assert!(!req.text().contains("SPT_only1"));
+        assert!(req.json().get("sptList").is_none());
+        assert_eq!(h.on_the_wire()[0].json()["spt"], "SPT_only1");
+    }
+
+    #[test]
+    fn several_spts_go_as_a_list() {
+        let h = harness("SPT_a,SPT_b").reply(Reply::json(200, json!({"code": 1000, "msg": "ok"})));
+        h.send(&message("t", "b")).unwrap();
+        let req = &h.requests()[0];
+        assert!(!req.text().contains("SPT_a") && !req.text().contains("SPT_b"));
+        assert_eq!(
+            h.on_the_wire()[0].json()["sptList"],
+            json!(["SPT_a", "SPT_b"])
+        );
+    }
+
+    #[test]
+    fn every_recipient_refused_is_a_failure() {
+        let h = harness("SPT_a,SPT_b").reply(Reply::json(
+            200,
+            json!({"code": 1000, "msg": "处理成功", "data": [
+                {"code": 1001, "status": "SPT不存在"},
+                {"uid": "UID_b", "code": 1001, "status": "用户已取消关注"},
+            ]}),
+        ));
+        let err = h.send(&message("t", "b")).unwrap_err();
+        let SendError::Rejected(why) = err else {
+            panic!("{err:?}")
+        };
+        assert!(why.contains("recipient #1 (1001: SPT不存在)"), "{why}");
+        assert!(why.contains("UID_b (1001: 用户已取消关注)"), "{why}");
+    }
+
+    #[test]
+    fn some_recipients_refused_is_a_delivery_with_a_warning() {
+        let h = harness("SPT_a,SPT_b").reply(Reply::json(
+            200,
+            json!({"code": 1000, "msg": "处理成功", "data": [
+                {"uid": "UID_a", "code": 1000, "status": "创建发送任务成功"},
+                {"uid": "UID_b", "code": 1001, "status": "用户已取消关注"},
+            ]}),
+        ));
+        h.send(&message("t", "b")).unwrap();
+        let warnings: Vec<String> = h
+            .logs()
+            .into_iter()
+            .filter(|l| l.contains("Warn]"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{:?}", h.logs());
+        assert!(warnings[0].contains("UID_b"), "{}", warnings[0]);
+        assert!(!warnings[0].contains("UID_a"), "{}", warnings[0]);
+    }
+
+    #[test]
+    fn more_than_ten_spts_is_a_config_error() {
+        let spts: Vec<String> = (0..11).map(|i| format!("SPT_{i}")).collect();
+        let h = harness(&spts.join(","));
+        assert!(matches!(
+            h.send(&message("t", "b")),
+            Err(SendError::Config(_))
+        ));
+        assert!(h.requests().is_empty());
+    }
+}

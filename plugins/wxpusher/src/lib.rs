@@ -1,7 +1,17 @@
 //! WxPusher (notify.py's `WXPUSHER_APP_TOKEN` with `WXPUSHER_TOPIC_IDS` and/or
 //! `WXPUSHER_UIDS`).
+//!
+//! Sources: WxPusher's API reference (wxpusher.zjiecode.com/docs, and the
+//! openapi.yaml of github.com/wxpusher/wxpusher-docs: POST `/api/send/message`,
+//! `code` 1000 on success, then per recipient in `data` a `uid` or `topicId`
+//! with its own `code` and `status`; content at most 40000 characters, summary
+//! 100, at most 2000 uids and 5 topics), qinglong's sample/notify.py
+//! `wxpusher_bot` for the `;`-separated lists, Apprise's `wxpusher.py` for the
+//! URL form.
 
+use mcp_push_sdk::log;
 use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::serde_json::Value;
 
 struct WxPusher;
 
@@ -67,15 +77,210 @@ impl Channel for WxPusher {
             "content": msg.html(), "summary": msg.headline(99), "contentType": 2,
             "topicIds": topics, "uids": uids, "verifyPayType": 0,
         });
-        Request::post(format!(
+        let reply = Request::post(format!(
             "{}/api/send/message",
             settings.base_url("api_url", OFFICIAL)?
         ))
         .json(&body)
         .send()?
         .check(&Check::field("code").eq(1000).message("msg"))?;
+        per_recipient(&reply)?;
         Ok(Receipt::none())
     }
 }
 
+/// WxPusher answers `code: 1000` once it has queued the message, and lists
+/// each recipient in `data` (`uid` or `topicId`, its own `code`, 1000 = ok,
+/// and a `status` text). Every recipient refused is a failure; some refused
+/// is a delivery, with a warning naming the others.
+/// A recipient's `code`, a number or a numeric string.
+fn code_of(target: &Value) -> Option<i64> {
+    match target.get("code")? {
+        Value::String(s) => s.trim().parse().ok(),
+        v => v.as_i64(),
+    }
+}
+
+fn per_recipient(reply: &Value) -> Result<(), SendError> {
+    let Some(targets) = reply.get("data").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    let failed: Vec<String> = targets
+        .iter()
+        .filter(|t| code_of(t).is_some_and(|c| c != 1000))
+        .map(|t| {
+            let who = match (t.get("uid").and_then(Value::as_str), t.get("topicId")) {
+                (Some(uid), _) => uid.to_string(),
+                (None, Some(topic)) if !topic.is_null() => format!("topic {topic}"),
+                _ => "a recipient".to_string(),
+            };
+            let code = code_of(t).unwrap_or_default();
+            match t
+                .get("status")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
+                Some(status) => format!("{who} ({code}: {status})"),
+                None => format!("{who} ({code})"),
+            }
+        })
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    if failed.len() == targets.len() {
+        return Err(SendError::Rejected(format!(
+            "WxPusher delivered to no recipient: {}",
+            failed.join(", ")
+        )));
+    }
+    log::warn(&format!(
+        "WxPusher delivered to {} of {} recipients; not to {}",
+        targets.len() - failed.len(),
+        targets.len(),
+        failed.join(", ")
+    ));
+    Ok(())
+}
+
 export_channel!(WxPusher);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    fn harness() -> Harness {
+        Harness::new::<WxPusher>()
+            .setting("app_token", "AT_secret_123")
+            .setting("uids", "UID_a;UID_b")
+            .setting("topic_ids", "42")
+    }
+
+    fn target(who: Value, code: i64, status: &str) -> Value {
+        let mut t =
+            json!({ "messageContentId": 7, "sendRecordId": 8, "code": code, "status": status });
+        for (k, v) in who.as_object().unwrap() {
+            t[k] = v.clone();
+        }
+        t
+    }
+
+    #[test]
+    fn posts_to_users_and_topics_without_the_token_in_clear() {
+        let h = harness().reply(Reply::json(
+            200,
+            json!({"code": 1000, "msg": "处理成功", "data": [
+                target(json!({"uid": "UID_a"}), 1000, "创建发送任务成功"),
+                target(json!({"uid": "UID_b"}), 1000, "创建发送任务成功"),
+                target(json!({"topicId": 42}), 1000, "创建发送任务成功"),
+            ]}),
+        ));
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let req = &h.requests()[0];
+        assert_eq!(req.url, "https://wxpusher.zjiecode.com/api/send/message");
+        let body = req.json();
+        assert_eq!(body["uids"], json!(["UID_a", "UID_b"]));
+        assert_eq!(body["topicIds"], json!([42]));
+        assert_eq!(body["contentType"], 2);
+        assert!(!req.text().contains("AT_secret_123"));
+        assert_eq!(body["appToken"], h.placeholder("app_token"));
+        assert_eq!(h.on_the_wire()[0].json()["appToken"], "AT_secret_123");
+        assert!(
+            h.logs().iter().all(|l| !l.contains("Warn]")),
+            "{:?}",
+            h.logs()
+        );
+    }
+
+    #[test]
+    fn every_recipient_refused_is_a_failure() {
+        let h = harness().reply(Reply::json(
+            200,
+            json!({"code": 1000, "msg": "处理成功", "data": [
+                target(json!({"uid": "UID_a"}), 1001, "用户已取消关注"),
+                target(json!({"uid": "UID_b", "topicId": null}), 1001, "uid不存在"),
+                target(json!({"topicId": 42}), 1001, "主题不存在"),
+            ]}),
+        ));
+        let err = h.send(&message("t", "b")).unwrap_err();
+        let SendError::Rejected(why) = err else {
+            panic!("{err:?}")
+        };
+        for part in [
+            "UID_a",
+            "用户已取消关注",
+            "UID_b",
+            "uid不存在",
+            "topic 42",
+            "主题不存在",
+        ] {
+            assert!(why.contains(part), "{part} not in {why}");
+        }
+    }
+
+    #[test]
+    fn some_recipients_refused_is_a_delivery_with_a_warning() {
+        let h = harness().reply(Reply::json(
+            200,
+            json!({"code": 1000, "msg": "处理成功", "data": [
+                target(json!({"uid": "UID_a"}), 1000, "创建发送任务成功"),
+                target(json!({"uid": "UID_b"}), 1001, "用户已取消关注"),
+                target(json!({"topicId": 42}), 1000, "创建发送任务成功"),
+            ]}),
+        ));
+        h.send(&message("t", "b")).unwrap();
+        let warnings: Vec<String> = h
+            .logs()
+            .into_iter()
+            .filter(|l| l.contains("Warn]"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{:?}", h.logs());
+        assert!(warnings[0].contains("UID_b") && warnings[0].contains("用户已取消关注"));
+        assert!(warnings[0].contains("2 of 3"), "{}", warnings[0]);
+        assert!(!warnings[0].contains("UID_a"));
+    }
+
+    #[test]
+    fn string_codes_count_too() {
+        let h = harness().reply(Reply::json(
+            200,
+            json!({"code": "1000", "msg": "处理成功", "data": [
+                {"uid": "UID_a", "code": "1000", "status": "创建发送任务成功"},
+                {"uid": "UID_b", "code": "1001", "status": "用户已取消关注"},
+            ]}),
+        ));
+        h.send(&message("t", "b")).unwrap();
+        assert!(
+            h.logs()
+                .iter()
+                .any(|l| l.contains("Warn]") && l.contains("UID_b"))
+        );
+    }
+
+    #[test]
+    fn top_level_codes_still_decide() {
+        let h = harness()
+            .reply(Reply::json(
+                200,
+                json!({"code": 1001, "msg": "appToken不正确"}),
+            ))
+            .reply(Reply::json(200, json!({"code": 1000, "msg": "处理成功"})));
+        let msg = message("t", "b");
+        assert!(
+            matches!(h.send(&msg), Err(SendError::Rejected(m)) if m.contains("appToken不正确"))
+        );
+        // No per-recipient list: the top-level code is all there is.
+        h.send(&msg).unwrap();
+    }
+
+    #[test]
+    fn needs_a_target() {
+        let h = Harness::new::<WxPusher>().setting("app_token", "AT_x");
+        assert!(matches!(
+            h.send(&message("t", "b")),
+            Err(SendError::Config(_))
+        ));
+        assert!(h.requests().is_empty());
+    }
+}
