@@ -43,7 +43,7 @@ fn a_long_wecom_message_arrives_whole_and_each_part_once_across_a_retry() {
         .env("QYWX_KEY", QYWX_KEY)
         .env("QYWX_ORIGIN", mock.url(""))
         .config(QUICK_RETRY);
-    let long = "磁盘空间不足 disk full on host-42\n".repeat(750);
+    let long = "磁盘空间不足 disk full on host-42\n".repeat(900);
     assert!(long.len() > 30_000);
     let run = send_ok(&home, &["send", "--wait", "20", "告警", &long], &[QYWX_KEY]);
     assert!(run.stdout.contains("wecom-bot"), "{run:?}");
@@ -75,7 +75,7 @@ fn a_long_wecom_message_arrives_whole_and_each_part_once_across_a_retry() {
         .map(|(_, p)| p.split_once(") ").unwrap().1)
         .collect::<Vec<_>>()
         .join("\n");
-    assert_eq!(shown.matches("磁盘空间不足").count(), 750);
+    assert_eq!(shown.matches("磁盘空间不足").count(), 900);
     assert!(!run.all_output().contains("denied"), "{run:?}");
 }
 
@@ -122,7 +122,7 @@ fn a_server_fetches_the_wecom_token_once_for_many_messages() {
         .env("QYWX_ORIGIN", mock.url(""));
     let server = start_server(&home, "127.0.0.1:0");
     for i in 0..3 {
-        let body = json!({"title": format!("卡片 {i}"), "body": "构建完成"}).to_string();
+        let body = json!({"title": format!("卡片 {i}"), "content": "构建完成"}).to_string();
         let answer = post(server.addr, "/v1/notify?wait=10", &body);
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         assert!(answer.contains("\"sent\""), "{answer}");

@@ -251,6 +251,13 @@ fn bark_self_hosted_url_and_settings() {
         json!({"title": "Done", "body": "ok", "level": "critical", "group": "ci",
                "sound": "bell", "isArchive": "1", "url": "https://ci.example/1"})
     );
+    // APNs takes 4 KB: a long body is cut so that bark-server does not
+    // answer 500 (retried until the delivery dies).
+    let long = "日志行 log line\n".repeat(800);
+    send_ok(&home, &["send", "--wait", "0", "Long", &long], &["DeviceKey123"]);
+    let b = mock.requests().last().unwrap().json();
+    assert!(b["body"].as_str().unwrap().ends_with('…'), "{b}");
+
     let wrong = Sandbox::new().env("BARK_PUSH", mock.url("/Nope"));
     let run = wrong.run(&["send", "--wait", "0", "T", "B"]);
     assert!(
@@ -283,6 +290,17 @@ fn pushplus_json_and_errors() {
     assert_eq!(b["template"], "html");
     assert_eq!(b["topic"], "team1");
     assert_eq!(b["channel"], "wechat");
+    // 500 is PushPlus' passing system error: retried, and sent.
+    let quick = Sandbox::new()
+        .env("PUSH_PLUS_TOKEN", "pp-token-0123456789")
+        .env("PUSH_PLUS_API_URL", mock.url(""))
+        .config("[retry]\nbase_delay_secs = 0.2\n");
+    let run = send_ok(&quick, &["send", "--wait", "20", "系统繁忙", "B"], &[]);
+    assert!(run.stdout.contains("pushplus"), "{run:?}");
+    let last = mock.requests().len();
+    assert_eq!(mock.requests()[last - 2].json()["title"], "系统繁忙");
+    assert_eq!(mock.requests()[last - 1].json()["title"], "系统繁忙");
+
     let wrong = Sandbox::new()
         .env("PUSH_PLUS_TOKEN", "bad")
         .env("PUSH_PLUS_API_URL", mock.url(""));

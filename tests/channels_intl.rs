@@ -549,6 +549,13 @@ fn ntfy_publishes_updates_and_maps_errors() {
     assert_eq!(req.header("tags"), Some("rocket"));
     assert_eq!(req.header("markdown"), Some("yes"));
 
+    // A body of 4096 bytes or more is a file to ntfy, refused without an
+    // attachment cache (40014): a long message is cut under it.
+    let long = "é".repeat(5000);
+    send_ok(&home, &["send", "--wait", "0", "Long", &long], &[token]);
+    let cut = mock.requests().last().unwrap().text();
+    assert!(cut.len() < 4096 && cut.ends_with('…'), "{} bytes", cut.len());
+
     let run = home.run(&["send", "--wait", "0", "T", "too many"]);
     assert!(failure_of(&run, "ntfy").contains("rate limited"), "{run:?}");
     let wrong = Sandbox::new()
