@@ -1,6 +1,7 @@
 //! `mcp-push deliveries [--failed]` and `mcp-push retry DELIVERY_ID`.
 
 use super::inline::{self, local_time};
+use super::outbox::{self, Along};
 use super::runs::delivery_line;
 use super::{Cli, EXIT_USAGE, fail};
 use crate::hub::Report;
@@ -100,7 +101,10 @@ pub async fn retry(cli: &Cli, args: &RetryArgs) -> ExitCode {
         }
         Err(e) => return fail(&e.to_string()),
     };
+    // Before the retried one is due, so that it is not taken along as well.
+    let along = Along::start(&app, store.clone(), outbox::ALONG).await;
     if let Err(e) = store.retry(id, UnixMillis::now()) {
+        along.finish().await.print_along(args.json);
         return fail(&e.to_string());
     }
     let hub = Arc::new(app.hub(store));
@@ -110,5 +114,7 @@ pub async fn retry(cli: &Cli, args: &RetryArgs) -> ExitCode {
     if let Report::Delivered { outcomes, .. } = &mut report {
         outcomes.retain(|o| o.delivery_id == id);
     }
-    inline::print(&report, args.json)
+    let code = inline::print(&report, args.json);
+    along.finish().await.print_along(args.json);
+    code
 }

@@ -1,6 +1,7 @@
 //! `mcp-push event RUN_ID start|update|end|error MESSAGE`: a run's step from a script.
 
 use super::inline;
+use super::outbox::{self, Along};
 use super::send::DeliveryArgs;
 use super::{Cli, fail};
 use crate::hub::Submission;
@@ -68,11 +69,16 @@ pub async fn run(cli: &Cli, args: &EventArgs) -> ExitCode {
         only,
         idempotency_key: key,
     };
+    let along = Along::start(&app, store.clone(), outbox::ALONG).await;
     let report = match inline::deliver(&app, store.clone(), sub, args.delivery.wait).await {
         Ok(r) => r,
-        Err(code) => return code,
+        Err(code) => {
+            along.finish().await.print_along(args.delivery.json);
+            return code;
+        }
     };
     let code = inline::print(&report, args.delivery.json);
+    along.finish().await.print_along(args.delivery.json);
     if !args.delivery.json
         && let Some(run_id) = run_id
         && let Ok(Some(run)) = store.run(&run_id)

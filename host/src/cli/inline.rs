@@ -155,9 +155,9 @@ pub fn print(report: &Report, json: bool) -> ExitCode {
                 .count();
             if waiting > 0 {
                 println!(
-                    "{waiting} deliver{} of event {event_id} wait in the outbox: a running \
-                     `mcp-push serve` or `mcp-push mcp` sends {} when due \
-                     (`mcp-push deliveries` lists them).",
+                    "{waiting} deliver{} of event {event_id} wait in the outbox: the next \
+                     `mcp-push send`, `event` or `flush` (or a running `serve` or `mcp`) \
+                     sends {} when due (`mcp-push deliveries --pending` lists them).",
                     if waiting == 1 { "y" } else { "ies" },
                     if waiting == 1 { "it" } else { "them" },
                 );

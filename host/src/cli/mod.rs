@@ -5,6 +5,7 @@ mod channels;
 mod deliveries;
 mod event;
 mod inline;
+mod outbox;
 mod plugin;
 mod runs;
 mod scaffold;
@@ -58,8 +59,11 @@ enum Command {
     Runs(runs::RunsArgs),
     /// List deliveries (all, --failed or --pending), newest first
     Deliveries(deliveries::DeliveriesArgs),
-    /// Send a failed delivery again
+    /// Send a failed or waiting delivery again, now
     Retry(deliveries::RetryArgs),
+    /// Send every delivery that is due in the outbox (for setups where no
+    /// `serve` or `mcp` runs: run it from cron or a systemd timer)
+    Flush(outbox::FlushArgs),
     /// List the plugins found and the channels configured
     Channels(channels::ChannelsArgs),
     /// Run the MCP server on stdin/stdout (for Claude Code, Codex, Gemini CLI)
@@ -97,6 +101,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Runs(ref args) => runs::run(&cli, args).await,
         Command::Deliveries(ref args) => deliveries::list(&cli, args).await,
         Command::Retry(ref args) => deliveries::retry(&cli, args).await,
+        Command::Flush(ref args) => outbox::flush(&cli, args).await,
         Command::Channels(ref args) => channels::run(&cli, args).await,
         Command::Mcp => server::mcp(&cli).await,
         Command::Serve(ref args) => server::serve(&cli, args).await,

@@ -1,4 +1,5 @@
 use super::inline::{self, parse_wait};
+use super::outbox::{self, Along};
 use super::{Cli, fail};
 use crate::hub::Submission;
 use crate::notification::{Format, Notification, Priority, check_idempotency_key};
@@ -75,10 +76,13 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
         only: args.channels.clone(),
         idempotency_key: key,
     };
-    match inline::deliver(&app, store.clone(), sub, args.delivery.wait).await {
+    let along = Along::start(&app, store.clone(), outbox::ALONG).await;
+    let code = match inline::deliver(&app, store.clone(), sub, args.delivery.wait).await {
         Ok(report) => inline::print(&report, args.delivery.json),
         Err(code) => code,
-    }
+    };
+    along.finish().await.print_along(args.delivery.json);
+    code
 }
 
 fn read_content(arg: Option<&str>) -> std::io::Result<String> {

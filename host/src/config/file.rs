@@ -13,7 +13,7 @@
 //!
 //! [retry]                          # failed sends (unavailable, timeout) are tried again
 //! max_attempts = 5                 # then the delivery fails (see `mcp-push deliveries --failed`)
-//! base_delay_secs = 40             # the first wait; each next one doubles (+-20 %)
+//! base_delay_secs = 5              # the first wait; each next one is 3 times longer (+-20 %)
 //!
 //! [channels.ops]                   # a plugin plus settings
 //! plugin = "webhook"

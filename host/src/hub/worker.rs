@@ -40,6 +40,9 @@ impl Default for WorkerOptions {
 /// How long a delivery to a channel with its share of the slots in flight
 /// waits before it is looked at again.
 const BUSY_RETRY: Duration = Duration::from_secs(1);
+/// How soon a process looks again at a delivery for a channel it does not
+/// have (configuration may change; another process may take it first).
+const UNKNOWN_CHANNEL_RETRY: Duration = Duration::from_secs(300);
 
 /// A lease long enough for a send that runs to the sandbox deadline, plus recording it.
 pub fn lease_for(deadline: Duration) -> Duration {
@@ -75,7 +78,10 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
         }
         let woken = hub.notified();
         let (now, lease) = (hub.clock().now(), hub.options().lease);
-        let claims = hub.writer().claim(now, free, lease, owner, scope).await;
+        let claims = hub
+            .writer()
+            .claim(now, free, lease, owner, scope.clone())
+            .await;
         let claims = match claims {
             Ok(c) => c,
             Err(e) => {
@@ -228,37 +234,43 @@ async fn deliver(
 ) {
     let started = Instant::now();
     let progress = Arc::new(Progress::new(claim.key.clone(), claim.parts_sent));
-    let result = match hub.channel(&claim.channel) {
-        // Another process may know this channel; retry, and fail in the end if none does.
-        None => Err(DeliveryError::Unavailable(format!(
-            "channel `{}` is not configured in this mcp-push process",
-            claim.channel
-        ))),
-        Some(channel) => {
-            let run = claim.notification.event.as_ref();
-            let previous = match run {
-                Some(e) if e.kind == EventKind::Update && channel.plugin.info().can_edit => {
-                    let (store, run_id, ch) =
-                        (hub.store().clone(), e.run_id.clone(), claim.channel.clone());
-                    blocking(move || store.last_remote_id(&run_id, &ch))
-                        .await
-                        .unwrap_or(None)
-                }
-                _ => None,
-            };
-            channel
-                .plugin
-                .send_delivery(
-                    channel.id.as_str(),
-                    &channel.settings,
-                    &claim.notification,
-                    previous,
-                    progress.clone(),
-                )
-                .await
-                .map(|r| r.remote_id)
-        }
+    let Some(channel) = hub.channel(&claim.channel) else {
+        // Another process may know this channel (a later `send` with its
+        // environment): not an attempt, so this process does not use up the
+        // delivery's tries; it waits, saying why.
+        drop(slot);
+        lock(fair).abandoned(&claim.channel);
+        let note = format!(
+            "waiting for an mcp-push process that has channel `{}` configured (process {} \
+             does not)",
+            claim.channel,
+            std::process::id()
+        );
+        let due = hub.clock().now().plus(UNKNOWN_CHANNEL_RETRY);
+        put_back(hub, vec![claim.delivery], due, Some(note)).await;
+        return;
     };
+    let previous = match claim.notification.event.as_ref() {
+        Some(e) if e.kind == EventKind::Update && channel.plugin.info().can_edit => {
+            let (store, run_id, ch) =
+                (hub.store().clone(), e.run_id.clone(), claim.channel.clone());
+            blocking(move || store.last_remote_id(&run_id, &ch))
+                .await
+                .unwrap_or(None)
+        }
+        _ => None,
+    };
+    let result = channel
+        .plugin
+        .send_delivery(
+            channel.id.as_str(),
+            &channel.settings,
+            &claim.notification,
+            previous,
+            progress.clone(),
+        )
+        .await
+        .map(|r| r.remote_id);
     let elapsed = started.elapsed();
     drop(slot);
     if let Err(DeliveryError::Interrupted) = result {

@@ -43,7 +43,9 @@ pub enum StoreError {
     Open { path: PathBuf, detail: String },
     #[error("no delivery {0}")]
     NoSuchDelivery(super::DeliveryId),
-    #[error("delivery {id} is {state}, not failed: only failed deliveries can be retried")]
+    #[error("delivery {0} is being sent right now; look again in a moment")]
+    InFlight(super::DeliveryId),
+    #[error("delivery {id} is {state}: only failed and pending deliveries can be retried")]
     NotRetryable {
         id: super::DeliveryId,
         state: super::DeliveryState,

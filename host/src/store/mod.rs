@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use crate::notification::{ChannelId, EventKind, Notification, RunId};
 use crate::plugin::DeliveryError;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Milliseconds since the Unix epoch, UTC: what every time column holds.
@@ -252,12 +253,14 @@ pub struct Claim {
 }
 
 /// Which due deliveries a worker may take.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ClaimScope {
     /// Every due delivery (a long-running hub).
     All,
     /// Only this event's (a one-shot `send` or `event` command).
     Event(EventId),
+    /// Only these (the outbox a one-shot command or `flush` delivers).
+    Deliveries(Arc<[DeliveryId]>),
 }
 
 /// A run as stored.
@@ -308,6 +311,10 @@ pub trait Store: Send + Sync {
 
     /// The earliest time a pending, unleased delivery falls due (to sleep until then).
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError>;
+
+    /// Up to `limit` pending deliveries due by `by` and not leased past it,
+    /// the earliest due first: the outbox a process without a worker drains.
+    fn due_deliveries(&self, by: UnixMillis, limit: usize) -> Result<Vec<Delivery>, StoreError>;
 
     /// Give claimed deliveries back without an attempt: lease dropped, due
     /// again at `due`, attempts unchanged, and `note` (why they wait) as the
@@ -363,7 +370,9 @@ pub trait Store: Send + Sync {
         now: UnixMillis,
     ) -> Result<(), StoreError>;
 
-    /// Put a failed delivery back in the queue with a fresh attempt budget.
+    /// Put a failed delivery back in the queue with a fresh attempt budget,
+    /// or make a pending one due now (history kept in `attempts`). A
+    /// delivery being sent right now (leased) is refused.
     fn retry(&self, id: DeliveryId, now: UnixMillis) -> Result<(), StoreError>;
 
     fn deliveries_for(&self, target: &Target) -> Result<Vec<Delivery>, StoreError>;

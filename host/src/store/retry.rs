@@ -5,9 +5,12 @@ use super::UnixMillis;
 use crate::plugin::DeliveryError;
 use std::time::Duration;
 
-/// Defaults: 5 attempts; the waits between them are 40, 80, 160 and 320 s
-/// (about 10 minutes in all), each moved by up to ±20 % so that many hubs
-/// recovering from the same outage do not retry in lockstep.
+/// Defaults: 5 attempts; the waits between them are 5, 15, 45 and 135 s
+/// (about 3.5 minutes in all), each moved by up to ±20 % so that many hubs
+/// recovering from the same outage do not retry in lockstep. The first two
+/// retries fall within a one-shot `send`'s default 30 s wait (a blip is
+/// over before the command ends); the later ones are left to whichever
+/// mcp-push process runs next, or `flush`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Sends tried for `unavailable` or `timeout` before the delivery fails.
@@ -28,8 +31,8 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 5,
-            base_delay: Duration::from_secs(40),
-            factor: 2,
+            base_delay: Duration::from_secs(5),
+            factor: 3,
             jitter: 0.2,
             max_rate_limited: 10,
             rate_limit_default: Duration::from_secs(60),
@@ -102,7 +105,7 @@ mod tests {
     }
 
     #[test]
-    fn default_schedule_spreads_five_attempts_over_about_ten_minutes() {
+    fn default_schedule_spreads_five_attempts_over_three_and_a_half_minutes() {
         let p = RetryPolicy::default();
         let mut total = 0.0;
         for failures in 1..5 {
@@ -111,16 +114,18 @@ mod tests {
                 Decision::Fail => panic!("failure {failures} should retry"),
             }
         }
-        assert_eq!(total, 600.0);
+        assert_eq!(total, 200.0);
+        // Two retries fit in `send`'s default 30 s wait, whatever the jitter.
+        assert!(p.delay(1, 1.0) + p.delay(2, 1.0) < Duration::from_secs(30));
         assert_eq!(p.decide(&unavailable(), 5, 0, NOW, 0.5), Decision::Fail);
     }
 
     #[test]
     fn jitter_stays_within_bounds() {
         let p = RetryPolicy::default();
-        assert_eq!(p.delay(1, 0.0), Duration::from_secs(32));
-        assert_eq!(p.delay(1, 1.0), Duration::from_secs(48));
-        assert_eq!(p.delay(2, 0.5), Duration::from_secs(80));
+        assert_eq!(p.delay(1, 0.0), Duration::from_secs(4));
+        assert_eq!(p.delay(1, 1.0), Duration::from_secs(6));
+        assert_eq!(p.delay(2, 0.5), Duration::from_secs(15));
     }
 
     #[test]
@@ -156,6 +161,6 @@ mod tests {
             NOW,
             0.5,
         );
-        assert_eq!(d, Decision::RetryAt(UnixMillis(NOW.0 + 40_000)));
+        assert_eq!(d, Decision::RetryAt(UnixMillis(NOW.0 + 5_000)));
     }
 }

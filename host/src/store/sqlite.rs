@@ -673,9 +673,16 @@ impl Store for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
         let lease_until = now.plus(lease);
-        let only_event = match scope {
-            ClaimScope::All => None,
-            ClaimScope::Event(id) => Some(id.0),
+        let (only_event, only_ids) = match &scope {
+            ClaimScope::All => (None, None),
+            ClaimScope::Event(id) => (Some(id.0), None),
+            ClaimScope::Deliveries(ids) => (
+                None,
+                Some(
+                    serde_json::to_string(&ids.iter().map(|d| d.0).collect::<Vec<_>>())
+                        .unwrap_or_default(),
+                ),
+            ),
         };
         let claims = (|| {
             let mut claims = Vec::new();
@@ -689,28 +696,30 @@ impl Store for SqliteStore {
                      WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
                        AND (d.lease_until IS NULL OR d.lease_until <= ?1)
                        AND (?3 IS NULL OR d.event_id = ?3)
+                       AND (?4 IS NULL OR d.id IN (SELECT value FROM json_each(?4)))
                        AND (d.run_id IS NULL OR NOT EXISTS (
                             SELECT 1 FROM deliveries p
                             WHERE p.run_id = d.run_id AND p.channel = d.channel
                               AND p.state = 'pending' AND p.id < d.id))
                      ORDER BY d.next_attempt_at, d.id LIMIT ?2",
                 )?;
-                let rows = stmt.query_map(params![now.0, limit as i64, only_event], |r| {
-                    let c: String = r.get(2)?;
-                    let (id, created): (i64, i64) = (r.get(0)?, r.get(5)?);
-                    Ok(Claim {
-                        // The event's time makes it unlike the same id in
-                        // another (or a recreated) database.
-                        key: format!("{created:x}-{id:x}"),
-                        parts_sent: r.get(6)?,
-                        delivery: DeliveryId(id),
-                        event_id: EventId(r.get(1)?),
-                        channel: ChannelId::new(&c).map_err(|_| bad("channel", &c))?,
-                        attempts: r.get(3)?,
-                        lease_until,
-                        notification: parse_notification(&r.get::<_, String>(4)?)?,
-                    })
-                })?;
+                let rows =
+                    stmt.query_map(params![now.0, limit as i64, only_event, only_ids], |r| {
+                        let c: String = r.get(2)?;
+                        let (id, created): (i64, i64) = (r.get(0)?, r.get(5)?);
+                        Ok(Claim {
+                            // The event's time makes it unlike the same id in
+                            // another (or a recreated) database.
+                            key: format!("{created:x}-{id:x}"),
+                            parts_sent: r.get(6)?,
+                            delivery: DeliveryId(id),
+                            event_id: EventId(r.get(1)?),
+                            channel: ChannelId::new(&c).map_err(|_| bad("channel", &c))?,
+                            attempts: r.get(3)?,
+                            lease_until,
+                            notification: parse_notification(&r.get::<_, String>(4)?)?,
+                        })
+                    })?;
                 for c in rows {
                     claims.push(c?);
                 }
@@ -791,6 +800,21 @@ impl Store for SqliteStore {
             |r| r.get::<_, Option<i64>>(0),
         )
         .map(|t| t.map(UnixMillis))
+        .map_err(|e| self.err(e))
+    }
+
+    fn due_deliveries(&self, by: UnixMillis, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let conn = self.fast();
+        conn.prepare_cached(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries d
+             WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+               AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+             ORDER BY d.next_attempt_at, d.id LIMIT ?2"
+        ))
+        .and_then(|mut s| {
+            s.query_map(params![by.0, limit as i64], delivery_from_row)?
+                .collect()
+        })
         .map_err(|e| self.err(e))
     }
 
@@ -921,17 +945,36 @@ impl Store for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
-        let state: Option<String> = tx
-            .query_row("SELECT state FROM deliveries WHERE id = ?1", [id.0], |r| {
-                r.get(0)
-            })
+        let row: Option<(String, Option<i64>)> = tx
+            .query_row(
+                "SELECT state, lease_until FROM deliveries WHERE id = ?1",
+                [id.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()
             .map_err(|e| self.err(e))?;
-        let state = state.ok_or(StoreError::NoSuchDelivery(id))?;
+        let (state, lease_until) = row.ok_or(StoreError::NoSuchDelivery(id))?;
         let state = DeliveryState::parse(&state)
             .ok_or_else(|| StoreError::BadData(format!("delivery state {state:?}")))?;
-        if state != DeliveryState::Failed {
-            return Err(StoreError::NotRetryable { id, state });
+        let in_flight = lease_until.is_some_and(|t| t > now.0);
+        match state {
+            DeliveryState::Failed => {}
+            DeliveryState::Pending if in_flight => {
+                return Err(StoreError::InFlight(id));
+            }
+            DeliveryState::Pending => {
+                // Due now; its failures so far still count toward the limit.
+                tx.execute(
+                    "UPDATE deliveries SET next_attempt_at = ?2, lease_until = NULL,
+                        lease_owner = NULL, updated_at = ?2
+                     WHERE id = ?1",
+                    params![id.0, now.0],
+                )
+                .map_err(|e| self.err(e))?;
+                tx.commit().map_err(|e| self.err(e))?;
+                return Ok(());
+            }
+            _ => return Err(StoreError::NotRetryable { id, state }),
         }
         // A manual retry is a new decision by a person: a fresh budget, history kept in `attempts`.
         tx.execute(

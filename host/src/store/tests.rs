@@ -178,7 +178,7 @@ fn unavailable_backs_off_then_fails_and_can_be_retried() {
         );
         let row = &store.deliveries_for(&Target::Event(a.event_id)).unwrap()[0];
         let wait = row.next_attempt_at.unwrap().0 - now.0;
-        let nominal = 40_000 * (1 << (attempt - 1));
+        let nominal = 5_000 * 3_i64.pow(attempt - 1);
         assert!(
             (wait - nominal).abs() <= nominal / 5,
             "attempt {attempt}: {wait} ms"
@@ -214,8 +214,22 @@ fn unavailable_backs_off_then_fails_and_can_be_retried() {
             .len(),
         1
     );
+    // Leased: being sent right now.
+    assert!(matches!(store.retry(d, now), Err(StoreError::InFlight(_))));
+    // Pending and waiting for its next attempt: due now, attempts kept.
+    let later = now.plus(Duration::from_secs(2));
+    let err = DeliveryError::Unavailable("503".into());
+    assert_eq!(
+        store.record_failure(d, &err, later).unwrap(),
+        DeliveryState::Pending
+    );
+    assert!(store.due_deliveries(later, 10).unwrap().is_empty());
+    store.retry(d, later).unwrap();
+    let due = store.due_deliveries(later, 10).unwrap();
+    assert_eq!((due[0].id, due[0].attempts), (d, 6));
+    store.record_sent(d, None, later).unwrap();
     assert!(matches!(
-        store.retry(d, now),
+        store.retry(d, later),
         Err(StoreError::NotRetryable { .. })
     ));
 }

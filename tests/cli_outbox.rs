@@ -1,0 +1,190 @@
+//! The outbox for people who only run the CLI (cron jobs, CI steps, qinglong
+//! scripts): a delivery that needs a retry is sent by the next command that
+//! delivers, by `retry` at once, or by `flush`; a process that lacks the
+//! channel leaves it alone without using up its attempts.
+
+mod support;
+
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use support::{Mock, Recorded, Reply, Sandbox};
+
+/// A webhook that answers 503 while `down` is set.
+fn flaky() -> (Mock, Arc<AtomicBool>) {
+    let down = Arc::new(AtomicBool::new(true));
+    let flag = down.clone();
+    let mock = Mock::service(move |_: &Recorded| {
+        if flag.load(Ordering::SeqCst) {
+            Reply::text(503, "Service Unavailable")
+        } else {
+            Reply::text(200, "ok")
+        }
+    });
+    (mock, down)
+}
+
+fn deliveries(home: &Sandbox) -> Vec<Value> {
+    let run = home.run(&["deliveries", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    serde_json::from_str::<Value>(&run.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn bodies(mock: &Mock) -> Vec<String> {
+    mock.requests()
+        .iter()
+        .map(|r| r.json()["content"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+const QUICK_RETRY: &str = "[retry]\nbase_delay_secs = 0.2\n";
+
+#[test]
+fn the_next_send_takes_a_waiting_delivery_along() {
+    let (mock, down) = flaky();
+    let home = Sandbox::new()
+        .env("WEBHOOK_URL", mock.url("/hook"))
+        .config(QUICK_RETRY);
+    let first = home.run(&["send", "--wait", "0", "T", "first"]);
+    assert_eq!(first.code, 3, "{first:?}");
+    assert!(first.stdout.contains("mcp-push send"), "{first:?}");
+    down.store(false, Ordering::SeqCst);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let second = home.run(&["send", "T", "second"]);
+    assert_eq!(second.code, 0, "{second:?}");
+    assert!(
+        second.stdout.contains("also sent 1 waiting delivery"),
+        "{second:?}"
+    );
+    let sent = bodies(&mock);
+    assert_eq!(sent.iter().filter(|b| *b == "first").count(), 2, "{sent:?}");
+    assert_eq!(
+        sent.iter().filter(|b| *b == "second").count(),
+        1,
+        "{sent:?}"
+    );
+    assert!(deliveries(&home).iter().all(|d| d["state"] == "sent"));
+}
+
+#[test]
+fn retry_sends_a_waiting_delivery_now() {
+    let (mock, down) = flaky();
+    // The default schedule: the next attempt would be 5 s away.
+    let home = Sandbox::new().env("WEBHOOK_URL", mock.url("/hook"));
+    let first = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(first.code, 3, "{first:?}");
+    let id = deliveries(&home)[0]["id"].as_i64().unwrap().to_string();
+    down.store(false, Ordering::SeqCst);
+    let retry = home.run(&["retry", &id]);
+    assert_eq!(retry.code, 0, "{retry:?}");
+    assert_eq!(mock.requests().len(), 2);
+    let again = home.run(&["retry", &id]);
+    assert_eq!(again.code, 2, "{again:?}");
+    assert!(
+        again.stderr.contains("only failed and pending deliveries"),
+        "{again:?}"
+    );
+}
+
+#[test]
+fn flush_sends_everything_due_and_says_what_is_left() {
+    let (mock, down) = flaky();
+    let home = Sandbox::new()
+        .env("WEBHOOK_URL", mock.url("/hook"))
+        .config(QUICK_RETRY);
+    for body in ["a", "b", "c"] {
+        assert_eq!(home.run(&["send", "--wait", "0", "T", body]).code, 3);
+    }
+    // Still down: what is due fails again, and is left.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let run = home.run(&["flush", "--wait", "0"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.starts_with("0 sent, "), "{run:?}");
+    down.store(false, Ordering::SeqCst);
+    // The README's cron line: what falls due within the minute goes too.
+    let run = home.run(&["flush", "--wait", "60"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout.trim(), "3 sent", "{run:?}");
+    let run = home.run(&["flush", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["sent"], 0, "{json}");
+    let run = home.run(&["flush"]);
+    assert_eq!(run.stdout.trim(), "nothing is due in the outbox", "{run:?}");
+    let mut sent = bodies(&mock);
+    sent.retain(|b| !b.is_empty());
+    for body in ["a", "b", "c"] {
+        // Failed at least once, then sent once.
+        assert!(sent.iter().filter(|b| *b == body).count() >= 2, "{sent:?}");
+    }
+}
+
+/// A process without the channel (another user's environment, a cron job
+/// with a smaller config) leaves the delivery alone: no attempt is used.
+#[test]
+fn a_process_without_the_channel_leaves_the_delivery_for_one_that_has_it() {
+    let (mock, down) = flaky();
+    let db = tempfile::tempdir().unwrap();
+    let db = db.path().join("shared.db").display().to_string();
+    let with = Sandbox::new()
+        .env("MCP_PUSH_DB", &db)
+        .env("WEBHOOK_URL", mock.url("/hook"))
+        .config(QUICK_RETRY);
+    let without = Sandbox::new().env("MCP_PUSH_DB", &db).config(QUICK_RETRY);
+    assert_eq!(with.run(&["send", "--wait", "0", "T", "B"]).code, 3);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+
+    let run = without.run(&["flush"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("1 due delivery left for a process that has its channel configured: webhook"),
+        "{run:?}"
+    );
+    let rows = deliveries(&with);
+    assert_eq!(
+        (rows[0]["state"].as_str(), rows[0]["attempts"].as_u64()),
+        (Some("pending"), Some(1))
+    );
+    assert_eq!(mock.requests().len(), 1);
+
+    down.store(false, Ordering::SeqCst);
+    let run = with.run(&["flush"]);
+    assert_eq!(run.stdout.trim(), "1 sent", "{run:?}");
+    assert_eq!(deliveries(&with)[0]["attempts"], 2);
+}
+
+/// The same for a running server: its worker takes every due delivery, and
+/// one for a channel it lacks goes back with a note instead of an attempt.
+#[test]
+fn a_server_without_the_channel_uses_no_attempt_and_says_why() {
+    let (mock, _down) = flaky();
+    let db = tempfile::tempdir().unwrap();
+    let db = db.path().join("shared.db").display().to_string();
+    let with = Sandbox::new()
+        .env("MCP_PUSH_DB", &db)
+        .env("WEBHOOK_URL", mock.url("/hook"))
+        .config(QUICK_RETRY);
+    assert_eq!(with.run(&["send", "--wait", "0", "T", "B"]).code, 3);
+    let without = Sandbox::new().env("MCP_PUSH_DB", &db).config(QUICK_RETRY);
+    let server = support::mcp_client::start_server(&without, "127.0.0.1:0");
+    let note = (0..100)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let row = deliveries(&with).remove(0);
+            let error = row["last_error"].as_str().unwrap_or("").to_string();
+            error
+                .contains("waiting for an mcp-push process")
+                .then_some((row, error))
+        })
+        .expect("the server put the delivery back with a note");
+    drop(server);
+    assert!(note.1.contains("channel `webhook` configured"), "{note:?}");
+    assert_eq!(note.0["attempts"], 1, "{note:?}");
+    assert_eq!(note.0["state"], "pending", "{note:?}");
+    assert_eq!(mock.requests().len(), 1);
+}
