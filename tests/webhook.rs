@@ -332,3 +332,31 @@ fn channels_lists_plugins_and_configured_channels() {
     assert_eq!(ch["allowed_hosts"], serde_json::json!([origin]));
     assert_eq!(ch["settings"]["method"], "POST");
 }
+
+/// A URL without its scheme is a configuration error at once (exit 2, and
+/// `channels` says why), not an outage retried five times.
+#[test]
+fn a_url_without_a_scheme_is_a_configuration_error_at_once() {
+    let home = Sandbox::new().env("WEBHOOK_URL", "127.0.0.1:18090/hook");
+    let run = home.run(&["send", "T", "B"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("setting `url` (WEBHOOK_URL): \"127.0.0.1:18090/hook\" has no scheme; write http://127.0.0.1:18090/hook"),
+        "{run:?}"
+    );
+    let channels = home.run(&["channels"]);
+    assert!(
+        channels
+            .stdout
+            .contains("webhook  not enabled: channel `webhook`: setting `url`"),
+        "{channels:?}"
+    );
+    let file = Sandbox::new()
+        .config("[channels.ops]\nplugin = \"webhook\"\nurl = \"hooks.example.com/x\"\n");
+    let run = file.run(&["send", "T", "B"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("channel `ops`: setting `url`"),
+        "{run:?}"
+    );
+}

@@ -98,7 +98,7 @@ fn as_text(app: &App) -> String {
         }
     }
     for (name, why) in &config.not_enabled {
-        out.push_str(&format!("  {name}  not enabled: its plugin is {why}\n"));
+        out.push_str(&format!("  {name}  not enabled: {why}\n"));
     }
     for w in registry.warnings() {
         out.push_str(&format!("\nwarning: {w}"));

@@ -46,9 +46,14 @@ impl Environment {
 }
 
 /// A plugin is a channel when at least one of the names it may read is set
-/// and every required setting is found. Named after the plugin.
-pub(super) fn channels(registry: &Registry, env: &Environment) -> Vec<Channel> {
+/// and every required setting is found. Named after the plugin. Also the
+/// ones whose settings are set but invalid, with why (they are not enabled).
+pub(super) fn channels(
+    registry: &Registry,
+    env: &Environment,
+) -> (Vec<Channel>, Vec<(String, String)>) {
     let mut out = Vec::new();
+    let mut invalid = Vec::new();
     for plugin in registry.iter() {
         let info = plugin.info();
         let values: Vec<(String, String)> = info
@@ -94,10 +99,13 @@ pub(super) fn channels(registry: &Registry, env: &Environment) -> Vec<Channel> {
                 origin: Origin::Environment,
                 rules: Default::default(),
             }),
-            Err(e) => tracing::warn!("{} is not enabled: {e}", info.id),
+            Err(e) => {
+                tracing::warn!("{} is not enabled: {e}", info.id);
+                invalid.push((info.id.clone(), e.to_string()));
+            }
         }
     }
-    out
+    (out, invalid)
 }
 
 /// The names `plugin` declares that are set here but that it may not read.

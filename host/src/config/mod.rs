@@ -99,8 +99,9 @@ pub struct Config {
     pub skip_titles: Vec<String>,
     /// The file that was read, if any.
     pub file: Option<PathBuf>,
-    /// Channels that would use a plugin file waiting for the user's
-    /// approval: (channel, why), for listings.
+    /// Channels that are not enabled: their plugin file waits for the
+    /// user's approval, or their settings from the environment are invalid;
+    /// (channel, why), for listings.
     pub not_enabled: Vec<(String, String)>,
 }
 
@@ -119,7 +120,7 @@ impl Config {
                     let id = &held.plugin.info().id;
                     let why = held.verdict.describe(id);
                     tracing::warn!("channel {name} is not enabled: its plugin is {why}");
-                    not_enabled.push((name.clone(), why));
+                    not_enabled.push((name.clone(), format!("its plugin is {why}")));
                     continue;
                 }
                 channels.push(f.channel(registry, name, table).await?);
@@ -131,9 +132,11 @@ impl Config {
                     continue;
                 }
                 tracing::warn!("channel {name} is not enabled: its plugin is {why}");
-                not_enabled.push((name, why));
+                not_enabled.push((name, format!("its plugin is {why}")));
             }
-            for ch in env::channels(registry, env) {
+            let (from_env, invalid) = env::channels(registry, env);
+            not_enabled.extend(invalid);
+            for ch in from_env {
                 if channels.iter().any(|c: &Channel| c.id == ch.id) {
                     tracing::debug!(
                         "channel {} is defined in the config file; ignoring its environment",
@@ -234,5 +237,50 @@ fn complete(
             None => {}
         }
     }
+    check_urls(channel, info, &out)?;
     Ok(out)
+}
+
+/// Settings named `url` or `…_url` must be absolute URLs: `127.0.0.1:8090/hook`
+/// (no scheme) was sent five times as an outage before it failed.
+fn check_urls(
+    channel: &str,
+    info: &PluginInfo,
+    values: &[SettingValue],
+) -> Result<(), ConfigError> {
+    for s in values {
+        if !(s.key == "url" || s.key.ends_with("_url")) {
+            continue;
+        }
+        let env = info
+            .setting(&s.key)
+            .and_then(|spec| spec.env.first())
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        let problem = match url::Url::parse(s.value.trim()) {
+            Ok(u) if u.has_host() => continue,
+            Ok(u) => format!("has no host after `{}:`", u.scheme()),
+            Err(url::ParseError::RelativeUrlWithoutBase) => "has no scheme".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let shown = if s.secret {
+            "its value".to_string()
+        } else {
+            format!("{:?}", s.value)
+        };
+        let fix = if s.secret || problem != "has no scheme" {
+            "write it as https://host/path".to_string()
+        } else {
+            format!(
+                "write http://{} or https://{}",
+                s.value.trim(),
+                s.value.trim()
+            )
+        };
+        return Err(ConfigError::Invalid {
+            channel: channel.to_string(),
+            message: format!("setting `{}`{env}: {shown} {problem}; {fix}", s.key),
+        });
+    }
+    Ok(())
 }

@@ -72,10 +72,16 @@ impl http::Host for HostIo {
 impl HostIo {
     async fn fetch_inner(&mut self, req: http::Request) -> Result<http::Response, http::Error> {
         self.spend_request().map_err(http::Error::Denied)?;
+        // A URL that does not parse comes from the settings (a typo such as
+        // a missing scheme): a configuration error, not an outage to retry.
+        // The parser's reason is left out when a secret is in the URL.
         let mut url = Url::parse(&self.secrets.fill_url(&req.url)).map_err(|e| {
-            http::Error::Transport(format!(
-                "invalid URL {}: {e}",
-                self.secrets.describe(&req.url)
+            let why = match self.secrets.describe(&req.url) {
+                shown if shown.contains("<secret") => "the URL is not valid".to_string(),
+                shown => format!("{shown:?} is not a valid URL ({e})"),
+            };
+            http::Error::Denied(format!(
+                "{why}; a URL setting needs its scheme, e.g. https://host/path"
             ))
         })?;
         self.check(&url, "", authority_from_secret(&req.url))?;

@@ -163,10 +163,42 @@ fn render_body(
     if kind == BodyKind::Text {
         return Ok(fill(template, title, content, Escape::None));
     }
+    // notify.py reads only `key: value` lines, and a JSON object sent
+    // nothing there; written as JSON is what people do, so it is taken as
+    // the object it is, `$title`/`$content` filled in its strings.
+    if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(template.trim()) {
+        let filled = fill_strings(Value::Object(object), title, content);
+        return Ok(match kind {
+            BodyKind::Json => filled.to_string(),
+            _ => {
+                let pairs: Vec<(String, String)> = filled
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str().map_or_else(|| v.to_string(), String::from),
+                        )
+                    })
+                    .collect();
+                let refs: Vec<(&str, &str)> = pairs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                if kind == BodyKind::Multipart {
+                    multipart(&refs)
+                } else {
+                    form_encode(&refs)
+                }
+            }
+        });
+    }
     let pairs = body_lines(template);
     if pairs.is_empty() {
         return Err(SendError::Config(
-            "WEBHOOK_BODY has no `key: value` line; write one per line, e.g. `text: $content`"
+            "WEBHOOK_BODY has no `key: value` line; write one per line, e.g. `text: $content` \
+             (or a JSON object)"
                 .into(),
         ));
     }
@@ -231,6 +263,25 @@ fn boundary_for(body: &str) -> String {
 /// A template value that is JSON in its own right (`{"a": "$title"}`, `3`,
 /// `true`) stays JSON; anything else becomes a string. Decided on the template,
 /// not on the filled text, so a title that happens to read `123` stays a string.
+/// `$title` and `$content` put into every string of a JSON template.
+fn fill_strings(value: Value, title: &str, content: &str) -> Value {
+    match value {
+        Value::String(s) => Value::String(fill(&s, title, content, Escape::None)),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| fill_strings(v, title, content))
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, fill_strings(v, title, content)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 fn json_value(template: &str, title: &str, content: &str) -> Value {
     let probe = fill(template, "x", "x", Escape::Json);
     if serde_json::from_str::<Value>(&probe).is_ok()
@@ -455,5 +506,31 @@ mod tests {
             Some("version: \"1.0\"\ntitle: $title\nmsg: $content")
         );
         assert!(parse_apprise("tgram://x/y").is_err());
+    }
+
+    /// A WEBHOOK_BODY written as a JSON object (notify.py reads `key: value`
+    /// lines only, and every send failed) is the object, filled in.
+    #[test]
+    fn a_json_object_body_template_is_taken_as_it_is() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let template = r#"{"msg_type": "text", "content": {"text": "$title\n$content"}, "n": 1}"#;
+        let h = Harness::new::<Webhook>()
+            .setting("url", "https://hooks.example.com/x")
+            .setting("body", template)
+            .setting("content_type", "application/json")
+            .reply(Reply::text(200, "ok"));
+        h.send(&message("Deploy \"v2\"", "line 1\nline 2")).unwrap();
+        let sent = h.requests()[0].json();
+        assert_eq!(
+            sent,
+            json!({"msg_type": "text", "content": {"text": "Deploy \"v2\"\nline 1\nline 2"}, "n": 1})
+        );
+        // As a form, its top-level fields.
+        let h = Harness::new::<Webhook>()
+            .setting("url", "https://hooks.example.com/x")
+            .setting("body", r#"{"text": "$content", "n": 1}"#)
+            .reply(Reply::text(200, "ok"));
+        h.send(&message("T", "a b")).unwrap();
+        assert_eq!(h.requests()[0].text(), "n=1&text=a%20b");
     }
 }
