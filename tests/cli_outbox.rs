@@ -188,3 +188,57 @@ fn a_server_without_the_channel_uses_no_attempt_and_says_why() {
     assert_eq!(note.0["state"], "pending", "{note:?}");
     assert_eq!(mock.requests().len(), 1);
 }
+
+/// A server has no terminal that prints outcomes: without `-v` its log says
+/// when a delivery fails for good, secrets masked.
+#[test]
+fn a_server_logs_a_delivery_that_failed_for_good() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let secret = "tok-0123456789abcdef";
+    let mock = Mock::service(move |r: &Recorded| {
+        Reply::text(400, &format!("bad request for {}", r.uri))
+    });
+    let home = Sandbox::new().env("WEBHOOK_URL", mock.url(&format!("/hook?token={secret}")));
+    let mut child = home
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let _ = tx.send(line.unwrap_or_default());
+        }
+    });
+    let next = || rx.recv_timeout(std::time::Duration::from_secs(30)).expect("a log line");
+    let addr = loop {
+        let line = next();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    let body = r#"{"title": "T", "content": "B"}"#;
+    write!(
+        s,
+        "POST /v1/notify?wait=0 HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let line = loop {
+        let line = next();
+        if line.contains("failed for good") {
+            break line;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("webhook") && line.contains("HTTP 400"), "{line}");
+    assert!(line.contains("mcp-push retry"), "{line}");
+    assert!(!line.contains(secret), "{line}");
+}

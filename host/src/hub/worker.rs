@@ -127,7 +127,10 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
                 break;
             };
             let (hub, fair) = (hub.clone(), fair.clone());
-            tasks.spawn(async move { deliver(&hub, claim, permit, &fair).await });
+            // A long-running hub has no terminal that prints outcomes: its
+            // log must say when a delivery fails for good.
+            let log_failures = scope == ClaimScope::All;
+            tasks.spawn(async move { deliver(&hub, claim, permit, &fair, log_failures).await });
         }
         waiting.put_back(&hub).await;
     }
@@ -231,6 +234,7 @@ async fn deliver(
     claim: Claim,
     slot: tokio::sync::OwnedSemaphorePermit,
     fair: &Mutex<Fairness>,
+    log_failures: bool,
 ) {
     let started = Instant::now();
     let progress = Arc::new(Progress::new(claim.key.clone(), claim.parts_sent));
@@ -302,24 +306,40 @@ async fn deliver(
         at: hub.clock().now(),
     };
     match hub.writer().record(attempt).await {
-        Ok(d) => hub.publish(Live::Delivery {
-            delivery_id: d.id,
-            event_id: d.event_id,
-            channel: d.channel,
-            state: d.state,
-            attempts: d.attempts,
-            error: d.last_error.filter(|_| d.state != DeliveryState::Sent),
-            remote_id: d.remote_id,
-            next_attempt_at: (d.state == DeliveryState::Pending)
-                .then_some(d.next_attempt_at)
-                .flatten(),
-            elapsed_ms: elapsed.as_millis() as u64,
-            trapped,
-            at: hub.clock().now(),
-        }),
+        Ok(d) if log_failures && d.state == DeliveryState::Failed => {
+            tracing::warn!(
+                channel = %d.channel,
+                delivery = %d.id,
+                event = %d.event_id,
+                attempts = d.attempts,
+                "delivery failed for good: {} (`mcp-push retry {}` sends it again)",
+                d.last_error.as_deref().unwrap_or("no reason recorded"),
+                d.id
+            );
+            publish_delivery(hub, d, elapsed, trapped);
+        }
+        Ok(d) => publish_delivery(hub, d, elapsed, trapped),
         Err(e) => tracing::error!(
             delivery = %claim.delivery,
             "cannot record the outcome (the delivery stays in the outbox and will be tried again): {e}"
         ),
     }
+}
+
+fn publish_delivery(hub: &Hub, d: crate::store::Delivery, elapsed: Duration, trapped: bool) {
+    hub.publish(Live::Delivery {
+        delivery_id: d.id,
+        event_id: d.event_id,
+        channel: d.channel,
+        state: d.state,
+        attempts: d.attempts,
+        error: d.last_error.filter(|_| d.state != DeliveryState::Sent),
+        remote_id: d.remote_id,
+        next_attempt_at: (d.state == DeliveryState::Pending)
+            .then_some(d.next_attempt_at)
+            .flatten(),
+        elapsed_ms: elapsed.as_millis() as u64,
+        trapped,
+        at: hub.clock().now(),
+    })
 }
