@@ -195,9 +195,8 @@ fn a_server_without_the_channel_uses_no_attempt_and_says_why() {
 fn a_server_logs_a_delivery_that_failed_for_good() {
     use std::io::{BufRead, BufReader, Read, Write};
     let secret = "tok-0123456789abcdef";
-    let mock = Mock::service(move |r: &Recorded| {
-        Reply::text(400, &format!("bad request for {}", r.uri))
-    });
+    let mock =
+        Mock::service(move |r: &Recorded| Reply::text(400, &format!("bad request for {}", r.uri)));
     let home = Sandbox::new().env("WEBHOOK_URL", mock.url(&format!("/hook?token={secret}")));
     let mut child = home
         .command(&["serve", "--listen", "127.0.0.1:0"])
@@ -212,7 +211,10 @@ fn a_server_logs_a_delivery_that_failed_for_good() {
             let _ = tx.send(line.unwrap_or_default());
         }
     });
-    let next = || rx.recv_timeout(std::time::Duration::from_secs(30)).expect("a log line");
+    let next = || {
+        rx.recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a log line")
+    };
     let addr = loop {
         let line = next();
         if let Some(rest) = line.split("listening on http://").nth(1) {
@@ -238,7 +240,10 @@ fn a_server_logs_a_delivery_that_failed_for_good() {
     };
     let _ = child.kill();
     let _ = child.wait();
-    assert!(line.contains("webhook") && line.contains("HTTP 400"), "{line}");
+    assert!(
+        line.contains("webhook") && line.contains("HTTP 400"),
+        "{line}"
+    );
     assert!(line.contains("mcp-push retry"), "{line}");
     assert!(!line.contains(secret), "{line}");
 }

@@ -330,3 +330,30 @@ fn every_surface_of_serve_keeps_secrets_in_every_form() {
     let found = leaks(&out);
     assert!(found.is_empty(), "leaked {found:?} in:\n{out}");
 }
+
+/// `channels` masks values, not names: a password "pass" once turned the
+/// key `password` into `***word`; and a URL's credentials are masked even in
+/// a setting that is not secret.
+#[test]
+fn channels_mask_values_not_names_and_url_credentials() {
+    let home = Sandbox::new()
+        .env("SMTP_SERVER", "127.0.0.1:2525")
+        .env("SMTP_EMAIL", "ops@example.com")
+        .env("SMTP_PASSWORD", "pass")
+        .config(
+            "[channels.hook]\nplugin = \"webhook\"\n\
+             url = \"http://robot:pw-4f9a1c2e@127.0.0.1:1/hook?token=tk-8d7e6f5a4b3c\"\n",
+        );
+    let run = home.run(&["channels"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("password = ***"), "{}", run.stdout);
+    assert!(!run.stdout.contains("***word"), "{}", run.stdout);
+    for secret in ["pw-4f9a1c2e", "tk-8d7e6f5a4b3c"] {
+        assert!(!run.all_output().contains(secret), "{secret}: {run:?}");
+    }
+    let json = home.run(&["channels", "--json"]);
+    assert!(json.stdout.contains("\"password\""), "{}", json.stdout);
+    for secret in ["pw-4f9a1c2e", "tk-8d7e6f5a4b3c"] {
+        assert!(!json.all_output().contains(secret), "{secret}: {json:?}");
+    }
+}

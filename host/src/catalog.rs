@@ -139,6 +139,8 @@ impl Catalog {
     /// Pretty JSON with every secret value redacted (belt and braces: the
     /// settings are masked already).
     pub fn to_json(&self) -> String {
-        crate::redact::redact(&serde_json::to_string_pretty(self).unwrap_or_default())
+        // Value by value, so that a short secret does not mask a key's name.
+        let value = crate::redact::redact_json(serde_json::to_value(self).unwrap_or_default());
+        serde_json::to_string_pretty(&value).unwrap_or_default()
     }
 }

@@ -44,6 +44,35 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// A name (a setting's key, a JSON object's key) with secrets masked, but
+/// not the short ones inside a word: a password "pass" once turned the key
+/// `password` into `***word`. A name that is a word keeps a secret shorter
+/// than [`NAME_MIN_SECRET_LEN`] unless the secret is the whole name.
+pub fn redact_name(name: &str) -> String {
+    let is_word = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !is_word {
+        return redact(name);
+    }
+    use mcp_push_policy::masks::{contains_ignore_case, replace_ignore_case};
+    let list = secrets().read().unwrap_or_else(|e| e.into_inner());
+    let mut out = name.to_string();
+    for s in list.iter() {
+        let whole = s.eq_ignore_ascii_case(&out);
+        if (whole || s.len() >= NAME_MIN_SECRET_LEN) && contains_ignore_case(&out, s) {
+            out = replace_ignore_case(&out, s, MASK);
+        }
+    }
+    out
+}
+
+/// Secrets at least this long are masked inside a name too: tokens are, and
+/// words a name is made of ("pass", "token") are shorter.
+pub const NAME_MIN_SECRET_LEN: usize = 8;
+
 /// A `tracing` writer to stderr that redacts each write.
 #[derive(Clone, Copy, Default)]
 pub struct RedactingStderr;
@@ -77,7 +106,7 @@ pub fn redact_json(value: serde_json::Value) -> serde_json::Value {
         Value::Array(items) => Value::Array(items.into_iter().map(redact_json).collect()),
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .map(|(k, v)| (redact(&k), redact_json(v)))
+                .map(|(k, v)| (redact_name(&k), redact_json(v)))
                 .collect(),
         ),
         other => other,

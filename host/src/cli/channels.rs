@@ -4,7 +4,7 @@ use crate::catalog::Catalog;
 use crate::config::Channel;
 use crate::plugin::trust::Verdict;
 use crate::plugin::{PluginSource, Registry};
-use crate::redact::redact;
+use crate::redact::{redact, redact_name};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -30,7 +30,8 @@ pub async fn run(cli: &Cli, args: &ChannelsArgs) -> ExitCode {
             redact(&super::channel_table::markdown(&app.loaded().registry))
         );
     } else {
-        println!("{}", redact(&as_text(&app)));
+        // Redacted part by part inside: names are masked as names.
+        println!("{}", as_text(&app));
     }
     ExitCode::SUCCESS
 }
@@ -87,24 +88,32 @@ fn as_text(app: &App) -> String {
         };
         out.push_str(&format!(
             "  {}  plugin {}, from {}, hosts: {}{}\n",
-            c.id,
+            redact_name(c.id.as_str()),
             c.plugin.info().id,
-            origin,
-            c.allow_list().describe().join(", "),
+            redact(&origin),
+            redact(&c.allow_list().describe().join(", ")),
             trust_mark(registry, c)
         ));
         for (k, v) in c.masked_settings() {
-            out.push_str(&format!("      {k} = {}\n", v.replace('\n', "\\n")));
+            out.push_str(&format!(
+                "      {} = {}\n",
+                redact_name(&k),
+                redact(&v).replace('\n', "\\n")
+            ));
         }
     }
     for (name, why) in &config.not_enabled {
-        out.push_str(&format!("  {name}  not enabled: {why}\n"));
+        out.push_str(&format!(
+            "  {}  not enabled: {}\n",
+            redact_name(name),
+            redact(why)
+        ));
     }
     for w in registry.warnings() {
-        out.push_str(&format!("\nwarning: {w}"));
+        out.push_str(&format!("\nwarning: {}", redact(&w.to_string())));
     }
     for n in registry.notices() {
-        out.push_str(&format!("\nwarning: {n}"));
+        out.push_str(&format!("\nwarning: {}", redact(&n.to_string())));
     }
     out
 }
