@@ -591,3 +591,81 @@ fn no_channel_configured_is_a_clear_tool_error() {
         client.cancel().await.unwrap();
     });
 }
+
+/// A client of the 2025-06-18 protocol (Gemini CLI's bundled TypeScript SDK
+/// 1.23) parses the data of every SSE event as JSON-RPC: an empty priming
+/// event made it drop the server. Also the edges of `/mcp`: a GET without a
+/// session is 405, and nothing lives below `/mcp`.
+#[test]
+fn an_older_protocol_client_gets_only_json_rpc_events() {
+    let mock = Mock::start();
+    let home = Sandbox::new().env("WEBHOOK_URL", mock.url("/hook"));
+    let server = start_server(&home, "127.0.0.1:0");
+    let base = format!("http://{}/mcp", server.addr);
+    rt().block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let post = |body: serde_json::Value, session: Option<String>| {
+            let mut req = http
+                .post(&base)
+                .header("accept", "application/json, text/event-stream")
+                .header("content-type", "application/json")
+                .header("mcp-protocol-version", "2025-06-18")
+                .body(body.to_string());
+            if let Some(s) = session {
+                req = req.header("mcp-session-id", s);
+            }
+            req.send()
+        };
+        // Every `data:` line of an SSE answer must be a JSON-RPC message.
+        let events = |text: String| -> Vec<serde_json::Value> {
+            text.lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(|d| {
+                    serde_json::from_str::<serde_json::Value>(d.trim())
+                        .unwrap_or_else(|e| panic!("SSE data {d:?} is not JSON ({e}): {text}"))
+                })
+                .collect()
+        };
+        let init = post(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "old-client", "version": "1.23.0"}}}),
+            None,
+        )
+        .await
+        .unwrap();
+        let session = init
+            .headers()
+            .get("mcp-session-id")
+            .map(|v| v.to_str().unwrap().to_string());
+        let init = events(init.text().await.unwrap());
+        assert_eq!(init.len(), 1, "{init:?}");
+        assert_eq!(init[0]["result"]["protocolVersion"], "2025-06-18");
+        let _ = post(
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+            session.clone(),
+        )
+        .await
+        .unwrap();
+        let tools = post(
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+            session.clone(),
+        )
+        .await
+        .unwrap();
+        let tools = events(tools.text().await.unwrap());
+        assert_eq!(tools.len(), 1, "{tools:?}");
+        assert!(tools[0]["result"]["tools"].as_array().unwrap().len() >= 3);
+
+        let get = http.get(&base).send().await.unwrap();
+        assert_eq!(get.status(), 405);
+        assert_eq!(get.headers()["allow"], "POST, DELETE");
+        let probe = http
+            .get(format!("{base}/.well-known/oauth-authorization-server"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(probe.status(), 404);
+    });
+}

@@ -74,7 +74,10 @@ pub async fn serve(
     let router = rest::router()
         .nest_service(
             "/mcp",
-            mcp.http_service(shutdown.child_token(), !listen.ip().is_loopback()),
+            tower_layer::Layer::layer(
+                &axum::middleware::from_fn(mcp_edges),
+                mcp.http_service(shutdown.child_token(), !listen.ip().is_loopback()),
+            ),
         )
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
@@ -120,4 +123,38 @@ async fn stop_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// What MCP clients expect at the edges of `/mcp`, which the SDK's service
+/// answers otherwise: a GET without a session has no stream to open (405,
+/// which clients take as "no server-initiated stream", where a 406 made
+/// some give up), and nothing lives below `/mcp` (404 for the
+/// `/mcp/.well-known/...` discovery probes, not 406).
+async fn mcp_edges(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{Method, StatusCode, header};
+    use axum::response::IntoResponse;
+    let path = req.uri().path();
+    if !(path.is_empty() || path == "/") {
+        return error::ApiError::not_found(format!(
+            "nothing at /mcp{path}: the MCP endpoint is /mcp itself"
+        ))
+        .into_response();
+    }
+    if req.method() == Method::GET && !req.headers().contains_key("mcp-session-id") {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST, DELETE")],
+            axum::Json(serde_json::json!({
+                "error": {
+                    "code": "method_not_allowed",
+                    "message": "GET /mcp opens a session's event stream: initialize with POST first and send its Mcp-Session-Id"
+                }
+            })),
+        )
+            .into_response();
+    }
+    next.run(req).await
 }

@@ -94,12 +94,26 @@ impl McpServer {
         shutdown: CancellationToken,
         any_host: bool,
     ) -> StreamableHttpService<McpServer, LocalSessionManager> {
-        let mut config = StreamableHttpServerConfig::default().with_cancellation_token(shutdown);
+        // No SSE priming event (an empty `data:` with `retry:`): clients of
+        // protocols before 2025-11-25 (Gemini CLI with the TypeScript SDK
+        // 1.23) parse every event's data as JSON-RPC, fail on it and never
+        // list the tools. Priming is only for resuming a stream, which this
+        // server does not offer (no event store).
+        let mut config = StreamableHttpServerConfig::default()
+            .with_cancellation_token(shutdown)
+            .with_sse_retry(None);
         if any_host {
             config = config.disable_allowed_hosts();
         }
+        // The session layer primes its request streams on its own.
+        let mut sessions = LocalSessionManager::default();
+        sessions.session_config.sse_retry = None;
         let server = self.clone();
-        StreamableHttpService::new(move || Ok(server.clone()), Default::default(), config)
+        StreamableHttpService::new(
+            move || Ok(server.clone()),
+            std::sync::Arc::new(sessions),
+            config,
+        )
     }
 }
 
