@@ -118,6 +118,9 @@ async fn exercise(client: &Client, mock: &Mock) {
     chans.sort();
     assert_eq!(chans, ["ops", "webhook"]);
     assert!(text(&r).contains("Delivered to 2 channels"), "{}", text(&r));
+    // The sentence is in the structured result too: it is what Claude Code
+    // and Codex show the model.
+    assert_eq!(structured(&r)["summary"], text(&r).as_str());
     let hook = mock.requests_to("/env-hook");
     assert_eq!(hook.len(), 1);
     assert_eq!(hook[0].json()["title"], "Deploy done");

@@ -292,6 +292,9 @@ async fn deliver(
             about.insert("run".into(), json!(run));
         }
     }
+    // Claude Code and Codex hand the model the structured result, not the
+    // text: the sentence goes in it too, so it reads on its own.
+    about.insert("summary".into(), json!(text));
     result(text, Value::Object(about), overall == Overall::Failed)
 }
 
