@@ -151,7 +151,9 @@ pub struct EventInput {
     /// `start` when work begins, `update` for progress, `end` when it
     /// succeeded, `error` when it failed.
     pub event: EventKind,
-    /// What happened, in a sentence.
+    /// What happened, in a sentence; default: the kind in words ("started",
+    /// "finished", ...).
+    #[serde(default)]
     pub message: String,
     /// Progress, step, artifact link, error code and anything else.
     #[serde(default, deserialize_with = "object_only")]
@@ -309,12 +311,6 @@ impl EventInput {
                 format!("{p} is outside 0 to 1 (0.5 means half done)"),
             ));
         }
-        if self.message.trim().is_empty() && data.progress.is_none() && data.step.is_none() {
-            return Err(InputError::new(
-                "message",
-                "empty: say in a few words what happened",
-            ));
-        }
         check_len("message", &self.message, MAX_CONTENT)?;
         if let Some(url) = &data.artifact_url {
             check_url("data.artifact_url", url)?;
@@ -334,6 +330,9 @@ impl EventInput {
         let mut lines = Vec::new();
         if !self.message.trim().is_empty() {
             lines.push(self.message.trim_end().to_string());
+        } else if data.progress.is_none() && data.step.is_none() {
+            // The kind alone is news; the message says it in words.
+            lines.push(format!("{run_id} {}", kind.in_words()));
         }
         if let Some(p) = data.progress {
             lines.push(format!("Progress: {}%", (p * 100.0).round() as u32));
