@@ -83,6 +83,12 @@ pub(super) fn channels(registry: &Registry, env: &Environment) -> Vec<Channel> {
         if values.is_empty() {
             continue;
         }
+        // notify.py's switches (`CONSOLE=false`): a channel whose only word
+        // from the environment is "off" stays off.
+        if values.iter().all(|(_, v)| reads_off(v)) {
+            tracing::debug!("{} is off: its environment says so", info.id);
+            continue;
+        }
         let Ok(id) = ChannelId::new(&info.id) else {
             continue;
         };
@@ -98,6 +104,13 @@ pub(super) fn channels(registry: &Registry, env: &Environment) -> Vec<Channel> {
         }
     }
     out
+}
+
+/// notify.py's false values, in any case (an empty value is unset already).
+fn reads_off(value: &str) -> bool {
+    ["false", "0", "no", "off"]
+        .iter()
+        .any(|off| value.trim().eq_ignore_ascii_case(off))
 }
 
 /// The names `plugin` declares that are set here but that it may not read.
