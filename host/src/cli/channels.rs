@@ -1,4 +1,5 @@
 use super::Cli;
+use super::output::outln;
 use crate::app::App;
 use crate::catalog::Catalog;
 use crate::config::Channel;
@@ -23,14 +24,14 @@ pub async fn run(cli: &Cli, args: &ChannelsArgs) -> ExitCode {
         Err(code) => return code,
     };
     if args.json {
-        println!("{}", Catalog::of(&app).to_json());
+        outln!("{}", Catalog::of(&app).to_json());
     } else if args.markdown {
-        println!(
+        outln!(
             "{}",
             redact(&super::channel_table::markdown(&app.loaded().registry))
         );
     } else {
-        println!("{}", redact(&as_text(&app)));
+        outln!("{}", redact(&as_text(&app)));
     }
     ExitCode::SUCCESS
 }

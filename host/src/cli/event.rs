@@ -1,6 +1,7 @@
 //! `mcp-push event RUN_ID start|update|end|error MESSAGE`: a run's step from a script.
 
 use super::inline;
+use super::output::outln;
 use super::send::DeliveryArgs;
 use super::{Cli, fail};
 use crate::hub::Submission;
@@ -72,12 +73,17 @@ pub async fn run(cli: &Cli, args: &EventArgs) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let code = inline::print(&report, args.delivery.json);
+    let mut code = inline::print(&report, args.delivery.json);
+    // A run's updates are meant to be coalesced: one held for later is the
+    // rule working, not a delivery in trouble.
+    if args.kind == EventKind::Update && inline::only_held(&report) {
+        code = ExitCode::SUCCESS;
+    }
     if !args.delivery.json
         && let Some(run_id) = run_id
         && let Ok(Some(run)) = store.run(&run_id)
     {
-        println!("run {}: {}", run.run_id.0, run.summary());
+        outln!("run {}: {}", run.run_id.0, run.summary());
     }
     code
 }

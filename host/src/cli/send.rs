@@ -3,7 +3,7 @@ use super::{Cli, fail};
 use crate::hub::Submission;
 use crate::notification::{Format, Notification, Priority, check_idempotency_key};
 use crate::store::Source;
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -11,13 +11,18 @@ use std::time::Duration;
 pub struct SendArgs {
     /// The title (a title listed in SKIP_PUSH_TITLE is not sent)
     title: String,
-    /// The message; `-` or absent reads standard input (when it is not a terminal)
+    /// The message; `-` reads it from standard input
     content: Option<String>,
+    /// Read the message from standard input (as CONTENT `-` does)
+    #[arg(long, conflicts_with = "content")]
+    stdin: bool,
     /// Send only to this channel (repeatable)
     #[arg(long = "channel", short = 'c', value_name = "NAME")]
     channels: Vec<String>,
+    /// How the message is written; channels that cannot render it get plain text
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// How urgent it is: channels map it to their own levels; `urgent` passes quiet hours
     #[arg(long, value_enum, default_value_t = Priority::Normal)]
     priority: Priority,
     /// A tag (repeatable)
@@ -45,7 +50,12 @@ pub struct DeliveryArgs {
 }
 
 pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
-    let body = match read_content(args.content.as_deref()) {
+    let content = if args.stdin {
+        Some("-")
+    } else {
+        args.content.as_deref()
+    };
+    let body = match read_content(content) {
         Ok(b) => b,
         Err(e) => return fail(&format!("cannot read the message from standard input: {e}")),
     };
@@ -81,13 +91,14 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
     }
 }
 
+/// Standard input only when asked for: read unasked, a `while read` loop's
+/// pipe would be swallowed by its first send, and a stdin that stays open
+/// (a service's, an agent's) would hang the send.
 fn read_content(arg: Option<&str>) -> std::io::Result<String> {
     match arg {
         Some("-") => read_stdin(),
         Some(text) => Ok(text.to_string()),
-        // Absent: a pipe is read, a terminal is not waited on.
-        None if std::io::stdin().is_terminal() => Ok(String::new()),
-        None => read_stdin(),
+        None => Ok(String::new()),
     }
 }
 
