@@ -61,10 +61,7 @@ fn a_long_wecom_message_arrives_whole_and_each_part_once_across_a_retry() {
     let total = numbered(&parts[0]).1;
     assert!(total >= 15, "{total} parts");
     // Every part once, except the one that failed, which went twice.
-    let mut numbers: Vec<usize> = parts
-        .iter()
-        .map(|p| numbered(p).0)
-        .collect();
+    let mut numbers: Vec<usize> = parts.iter().map(|p| numbered(p).0).collect();
     assert_eq!(numbers[8], numbers[9], "the failed 9th part is sent again");
     numbers.dedup();
     assert_eq!(numbers, (1..=total).collect::<Vec<_>>(), "{numbers:?}");
@@ -95,7 +92,11 @@ fn a_matrix_retry_reuses_its_txn_id_and_posts_once() {
         &["send", "--wait", "20", "deploy", "lost answer"],
         &[MATRIX_TOKEN],
     );
-    send_ok(&home, &["send", "--wait", "20", "next", "one"], &[MATRIX_TOKEN]);
+    send_ok(
+        &home,
+        &["send", "--wait", "20", "next", "one"],
+        &[MATRIX_TOKEN],
+    );
     let txns: Vec<String> = mock
         .requests()
         .iter()
@@ -118,7 +119,10 @@ fn a_matrix_retry_reuses_its_txn_id_and_posts_once() {
 fn a_server_fetches_the_wecom_token_once_for_many_messages() {
     let mock = Mock::service(services::wecom_app());
     let home = Sandbox::new()
-        .env("QYWX_AM", format!("ww0corp,{WX_CORP_SECRET},@all,1000002,0"))
+        .env(
+            "QYWX_AM",
+            format!("ww0corp,{WX_CORP_SECRET},@all,1000002,0"),
+        )
         .env("QYWX_ORIGIN", mock.url(""));
     let server = start_server(&home, "127.0.0.1:0");
     for i in 0..3 {

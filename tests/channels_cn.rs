@@ -254,7 +254,11 @@ fn bark_self_hosted_url_and_settings() {
     // APNs takes 4 KB: a long body is cut so that bark-server does not
     // answer 500 (retried until the delivery dies).
     let long = "日志行 log line\n".repeat(800);
-    send_ok(&home, &["send", "--wait", "0", "Long", &long], &["DeviceKey123"]);
+    send_ok(
+        &home,
+        &["send", "--wait", "0", "Long", &long],
+        &["DeviceKey123"],
+    );
     let b = mock.requests().last().unwrap().json();
     assert!(b["body"].as_str().unwrap().ends_with('…'), "{b}");
 

@@ -554,7 +554,11 @@ fn ntfy_publishes_updates_and_maps_errors() {
     let long = "é".repeat(5000);
     send_ok(&home, &["send", "--wait", "0", "Long", &long], &[token]);
     let cut = mock.requests().last().unwrap().text();
-    assert!(cut.len() < 4096 && cut.ends_with('…'), "{} bytes", cut.len());
+    assert!(
+        cut.len() < 4096 && cut.ends_with('…'),
+        "{} bytes",
+        cut.len()
+    );
 
     let run = home.run(&["send", "--wait", "0", "T", "too many"]);
     assert!(failure_of(&run, "ntfy").contains("rate limited"), "{run:?}");
