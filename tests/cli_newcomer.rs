@@ -146,14 +146,14 @@ fn send_json_names_its_list_channels_as_rest_and_mcp_do() {
 #[test]
 fn usage_does_not_show_paths_set_in_the_environment_as_required() {
     let home = Sandbox::new().env("MCP_PUSH_DB", "/tmp/never-opened.db");
-    let run = home.run(&["send"]);
+    let run = home.run(&["event"]);
     assert_eq!(run.code, 2, "{run:?}");
     let usage = run
         .stderr
         .lines()
         .find(|l| l.starts_with("Usage:"))
         .unwrap_or_default();
-    assert!(usage.contains("<TITLE>"), "{}", run.stderr);
+    assert!(usage.contains("<RUN_ID>"), "{}", run.stderr);
     for flag in ["--db", "--cache-dir", "--plugins-dir"] {
         assert!(!usage.contains(flag), "{usage}");
     }
@@ -262,4 +262,46 @@ fn plugin_new_prints_paths_that_work_after_the_cd() {
     );
     let lib = std::fs::read_to_string(abs.join("src/lib.rs")).unwrap();
     assert!(!lib.contains("{:?}"), "a Debug format in the template");
+}
+
+// --- 9. apprise's form ----------------------------------------------------
+
+#[test]
+fn send_takes_apprise_style_title_body_and_urls() {
+    let mock = Mock::start();
+    // A configured channel too: URLs on the command line replace it.
+    let home = webhook_home(&mock);
+    let url = |path: &str| format!("json://{}{path}", mock.addr);
+    let run = home.run(&[
+        "send",
+        "-t",
+        "Deploy",
+        "-b",
+        "v2 is live",
+        &url("/a"),
+        &url("/b"),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("json-url  ok"), "{}", run.stdout);
+    assert!(run.stdout.contains("json-url-2  ok"), "{}", run.stdout);
+    for path in ["/a", "/b"] {
+        let got = mock.requests_to(path)[0].json();
+        assert_eq!(got["title"], "Deploy");
+        assert_eq!(got["message"], "v2 is live");
+    }
+    assert!(mock.requests_to("/hook").is_empty());
+
+    // TITLE CONTENT URL works too, and the plain form is unchanged.
+    let run = home.run(&["send", "T", "B", &url("/c")]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(mock.requests_to("/c")[0].json()["message"], "B");
+    let run = home.run(&["send", "T", "B"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(mock.requests_to("/hook")[0].json()["content"], "B");
+
+    // A word that is not a URL is refused, saying why.
+    let run = home.run(&["send", "-t", "T", "-b", "B", "oops"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("not a one-line URL"), "{}", run.stderr);
+    assert_eq!(mock.requests().len(), 4);
 }

@@ -85,6 +85,7 @@ fn as_text(app: &App) -> String {
         let origin = match &c.origin {
             crate::config::Origin::Environment => "environment".to_string(),
             crate::config::Origin::File(p) => p.display().to_string(),
+            crate::config::Origin::CommandLine => "the command line".to_string(),
         };
         out.push_str(&format!(
             "  {}  plugin {}, from {}, hosts: {}{}\n",

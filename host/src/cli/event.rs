@@ -69,7 +69,7 @@ pub async fn run(cli: &Cli, args: &EventArgs) -> ExitCode {
         only,
         idempotency_key: key,
     };
-    let report = match inline::deliver(&app, store.clone(), sub, args.delivery.wait).await {
+    let report = match inline::deliver(&app, store.clone(), sub, None, args.delivery.wait).await {
         Ok(r) => r,
         Err(code) => return code,
     };

@@ -5,6 +5,7 @@
 use super::output::outln;
 use super::{EXIT_FAILED, EXIT_QUEUED, EXIT_USAGE, fail};
 use crate::app::App;
+use crate::config::Channel;
 use crate::hub::{Hub, HubError, Overall, Report, Submission, Submitted};
 use crate::redact::redact;
 use crate::store::{ClaimScope, DeliveryState, EventId, Store, UnixMillis};
@@ -36,9 +37,14 @@ pub async fn deliver(
     app: &App,
     store: Arc<dyn Store>,
     sub: Submission,
+    targets: Option<Vec<Channel>>,
     wait: Duration,
 ) -> Result<Report, ExitCode> {
     let hub = Arc::new(app.hub(store));
+    // One-line URLs from the command line stand in for the configured channels.
+    if let Some(channels) = targets {
+        hub.set_channels(channels);
+    }
     let (event, at, duplicate) = match hub.submit(sub).await {
         Ok(Submitted::Skipped { reason }) => return Ok(Report::Skipped { reason }),
         Ok(Submitted::Logged { appended, at }) => {

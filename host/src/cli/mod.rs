@@ -11,6 +11,7 @@ mod runs;
 mod scaffold;
 mod send;
 mod server;
+mod targets;
 
 use crate::app::{App, AppOptions};
 use crate::store::Store;

@@ -10,11 +10,21 @@ use std::time::Duration;
 #[derive(clap::Args, Debug)]
 pub struct SendArgs {
     /// The title (a title listed in SKIP_PUSH_TITLE is not sent)
-    title: String,
+    title: Option<String>,
     /// The message; `-` reads it from standard input
     content: Option<String>,
+    /// One-line URLs (json://host/path, tgram://..., as apprise takes them) to send to instead
+    /// of the configured channels. With -t or -b, every word after the options is a URL
+    #[arg(value_name = "URL")]
+    urls: Vec<String>,
+    /// The title, as apprise's `-t` (then TITLE and CONTENT are not given)
+    #[arg(short = 't', long = "title", value_name = "TITLE")]
+    title_flag: Option<String>,
+    /// The message, as apprise's `-b`; `-` reads standard input
+    #[arg(short = 'b', long = "body", value_name = "BODY")]
+    body_flag: Option<String>,
     /// Read the message from standard input (as CONTENT `-` does)
-    #[arg(long, conflicts_with = "content")]
+    #[arg(long)]
     stdin: bool,
     /// Send only to this channel (repeatable)
     #[arg(long = "channel", short = 'c', value_name = "NAME")]
@@ -50,17 +60,20 @@ pub struct DeliveryArgs {
 }
 
 pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
-    let content = if args.stdin {
-        Some("-")
-    } else {
-        args.content.as_deref()
+    let words = match Words::of(args) {
+        Ok(w) => w,
+        Err(e) => return fail(&e),
     };
-    let body = match read_content(content) {
+    let body = match read_content(words.content.as_deref()) {
         Ok(b) => b,
         Err(e) => return fail(&format!("cannot read the message from standard input: {e}")),
     };
-    if args.title.trim().is_empty() && body.trim().is_empty() {
-        return fail("nothing to send: the title and the message are both empty");
+    let title = words.title;
+    if title.trim().is_empty() && body.trim().is_empty() {
+        return fail(
+            "nothing to send: the title and the message are both empty; \
+             write `mcp-push send TITLE [CONTENT]` or `mcp-push send -t TITLE -b BODY [URL]...`",
+        );
     }
     let key = match check_idempotency_key(args.delivery.idempotency_key.as_deref()) {
         Ok(k) => k,
@@ -70,8 +83,17 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    if !words.urls.is_empty() && !args.channels.is_empty() {
+        return fail(
+            "--channel picks configured channels and URLs replace them: give one or the other",
+        );
+    }
+    let targets = match super::targets::channels(&app, &words.urls).await {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
     let msg = Notification {
-        title: args.title.clone(),
+        title,
         body,
         format: args.format,
         priority: args.priority,
@@ -85,9 +107,58 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
         only: args.channels.clone(),
         idempotency_key: key,
     };
-    match inline::deliver(&app, store.clone(), sub, args.delivery.wait).await {
+    match inline::deliver(&app, store.clone(), sub, targets, args.delivery.wait).await {
         Ok(report) => inline::print(&report, args.delivery.json),
         Err(code) => code,
+    }
+}
+
+/// The title, the message and the URLs, from the positional words and the
+/// apprise-style flags.
+#[derive(Debug, PartialEq)]
+struct Words {
+    title: String,
+    /// As given: `-` means standard input.
+    content: Option<String>,
+    urls: Vec<String>,
+}
+
+impl Words {
+    fn of(args: &SendArgs) -> Result<Words, String> {
+        let positional = args
+            .title
+            .iter()
+            .chain(&args.content)
+            .chain(&args.urls)
+            .cloned();
+        let mut words = if args.title_flag.is_some() || args.body_flag.is_some() {
+            // apprise's form: the flags say what, every word says where.
+            Words {
+                title: args.title_flag.clone().unwrap_or_default(),
+                content: args.body_flag.clone(),
+                urls: positional.collect(),
+            }
+        } else {
+            Words {
+                title: args.title.clone().unwrap_or_default(),
+                content: args.content.clone(),
+                urls: args.urls.clone(),
+            }
+        };
+        if let Some(word) = words.urls.iter().find(|u| !u.contains("://")) {
+            return Err(format!(
+                "{word:?} is not a one-line URL such as json://host/path: after TITLE and \
+                 CONTENT (or with -t/-b, after the options) each word names where to send; \
+                 quote a message that has spaces"
+            ));
+        }
+        if args.stdin {
+            if words.content.is_some() {
+                return Err("--stdin reads the message: give no CONTENT or -b as well".into());
+            }
+            words.content = Some("-".into());
+        }
+        Ok(words)
     }
 }
 
