@@ -178,3 +178,58 @@ fn read_stdin() -> std::io::Result<String> {
     std::io::stdin().read_to_string(&mut s)?;
     Ok(s.trim_end_matches('\n').to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Send {
+        #[command(flatten)]
+        args: SendArgs,
+    }
+
+    fn words(argv: &[&str]) -> Result<Words, String> {
+        let send = Send::try_parse_from(std::iter::once("send").chain(argv.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        Words::of(&send.args)
+    }
+
+    fn w(title: &str, content: Option<&str>, urls: &[&str]) -> Words {
+        Words {
+            title: title.into(),
+            content: content.map(String::from),
+            urls: urls.iter().map(|u| u.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn positional_and_apprise_forms() {
+        assert_eq!(words(&["T"]).unwrap(), w("T", None, &[]));
+        assert_eq!(words(&["T", "-"]).unwrap(), w("T", Some("-"), &[]));
+        assert_eq!(
+            words(&["T", "B", "json://h/p"]).unwrap(),
+            w("T", Some("B"), &["json://h/p"])
+        );
+        assert_eq!(
+            words(&["-t", "T", "-b", "B", "json://a", "form://b"]).unwrap(),
+            w("T", Some("B"), &["json://a", "form://b"])
+        );
+        assert_eq!(
+            words(&["-b", "B", "json://a"]).unwrap(),
+            w("", Some("B"), &["json://a"])
+        );
+        assert_eq!(words(&["--stdin", "T"]).unwrap(), w("T", Some("-"), &[]));
+        assert!(
+            words(&["--stdin", "T", "B"])
+                .unwrap_err()
+                .contains("--stdin")
+        );
+        assert!(
+            words(&["T", "B", "extra words"])
+                .unwrap_err()
+                .contains("not a one-line URL")
+        );
+    }
+}

@@ -145,3 +145,18 @@ pub(super) fn held_back(registry: &Registry, env: &Environment) -> Vec<(String, 
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::reads_off;
+
+    #[test]
+    fn notify_py_off_values() {
+        for v in ["false", "FALSE", "0", "no", "Off", " off "] {
+            assert!(reads_off(v), "{v:?}");
+        }
+        for v in ["true", "1", "yes", "https://example.com/hook", "00"] {
+            assert!(!reads_off(v), "{v:?}");
+        }
+    }
+}

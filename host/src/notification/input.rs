@@ -445,6 +445,19 @@ mod tests {
             .map(|(m, _)| m)
     }
 
+    /// MCP and REST take the same input: the kind alone is news.
+    #[test]
+    fn an_event_without_a_message_says_its_kind() {
+        let m = event(json!({"run_id": "job", "event": "start"})).unwrap();
+        assert_eq!(m.body, "job started");
+        let m = event(json!({"run_id": "job", "event": "error", "message": " "})).unwrap();
+        assert_eq!(m.body, "job failed");
+        // Progress says enough on its own.
+        let m =
+            event(json!({"run_id": "job", "event": "update", "data": {"progress": 0.5}})).unwrap();
+        assert_eq!(m.body, "Progress: 50%");
+    }
+
     #[test]
     fn an_event_reads_well() {
         let m = event(json!({
