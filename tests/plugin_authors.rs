@@ -322,6 +322,8 @@ fn a_scaffolded_plugin_is_checked_installed_and_hot_loaded_by_a_running_server()
         assert_eq!(got.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
         assert_eq!(got.json()["title"], "hello");
         assert_eq!(got.json()["text"], "from a hot-loaded plugin");
+        // The scaffold's own word for the level, not a Debug format.
+        assert_eq!(got.json()["priority"], "normal");
 
         // Installing the same build again changes nothing; a different build
         // of the same id needs --force, and says what it replaced.

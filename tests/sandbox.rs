@@ -115,7 +115,7 @@ fn an_oversized_response_is_cut_at_the_cap() {
     assert_eq!(run.code, 0, "{run:?}");
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     // 1 MiB of the 5 MiB body, flagged as cut.
-    assert_eq!(v["outcomes"][0]["remote_id"], "1048576:true");
+    assert_eq!(v["channels"][0]["remote_id"], "1048576:true");
 }
 
 #[test]

@@ -1,4 +1,5 @@
 use super::Cli;
+use super::output::outln;
 use crate::app::App;
 use crate::catalog::Catalog;
 use crate::config::Channel;
@@ -23,15 +24,15 @@ pub async fn run(cli: &Cli, args: &ChannelsArgs) -> ExitCode {
         Err(code) => return code,
     };
     if args.json {
-        println!("{}", Catalog::of(&app).to_json());
+        outln!("{}", Catalog::of(&app).to_json());
     } else if args.markdown {
-        println!(
+        outln!(
             "{}",
             redact(&super::channel_table::markdown(&app.loaded().registry))
         );
     } else {
         // Redacted part by part inside: names are masked as names.
-        println!("{}", as_text(&app));
+        outln!("{}", as_text(&app));
     }
     ExitCode::SUCCESS
 }
@@ -85,6 +86,7 @@ fn as_text(app: &App) -> String {
         let origin = match &c.origin {
             crate::config::Origin::Environment => "environment".to_string(),
             crate::config::Origin::File(p) => p.display().to_string(),
+            crate::config::Origin::CommandLine => "the command line".to_string(),
         };
         out.push_str(&format!(
             "  {}  plugin {}, from {}, hosts: {}{}\n",

@@ -2,6 +2,7 @@
 
 use super::inline::{self, local_time};
 use super::outbox::{self, Along};
+use super::output::outln;
 use super::runs::delivery_line;
 use super::{Cli, EXIT_USAGE, fail};
 use crate::hub::Report;
@@ -56,14 +57,14 @@ pub async fn list(cli: &Cli, args: &DeliveriesArgs) -> ExitCode {
         Err(e) => return fail(&e.to_string()),
     };
     if args.json {
-        println!(
+        outln!(
             "{}",
             redact(&serde_json::to_string_pretty(&rows).unwrap_or_default())
         );
         return ExitCode::SUCCESS;
     }
     if rows.is_empty() {
-        println!(
+        outln!(
             "{}",
             match state {
                 Some(DeliveryState::Failed) => "no failed deliveries",
@@ -74,7 +75,7 @@ pub async fn list(cli: &Cli, args: &DeliveriesArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     for d in &rows {
-        println!(
+        outln!(
             "{}  event {}  {}",
             local_time(Some(d.updated_at)),
             d.event_id,
@@ -82,7 +83,7 @@ pub async fn list(cli: &Cli, args: &DeliveriesArgs) -> ExitCode {
         );
     }
     if state == Some(DeliveryState::Failed) {
-        println!("`mcp-push retry ID` sends one again.");
+        outln!("`mcp-push retry ID` sends one again.");
     }
     ExitCode::SUCCESS
 }

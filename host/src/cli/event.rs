@@ -2,6 +2,7 @@
 
 use super::inline;
 use super::outbox::{self, Along};
+use super::output::outln;
 use super::send::DeliveryArgs;
 use super::{Cli, fail};
 use crate::hub::Submission;
@@ -70,20 +71,25 @@ pub async fn run(cli: &Cli, args: &EventArgs) -> ExitCode {
         idempotency_key: key,
     };
     let along = Along::start(&app, store.clone(), outbox::ALONG).await;
-    let report = match inline::deliver(&app, store.clone(), sub, args.delivery.wait).await {
+    let report = match inline::deliver(&app, store.clone(), sub, None, args.delivery.wait).await {
         Ok(r) => r,
         Err(code) => {
             along.finish().await.print_along(args.delivery.json);
             return code;
         }
     };
-    let code = inline::print(&report, args.delivery.json);
+    let mut code = inline::print(&report, args.delivery.json);
+    // A run's updates are meant to be coalesced: one held for later is the
+    // rule working, not a delivery in trouble.
+    if args.kind == EventKind::Update && inline::only_held(&report) {
+        code = ExitCode::SUCCESS;
+    }
     along.finish().await.print_along(args.delivery.json);
     if !args.delivery.json
         && let Some(run_id) = run_id
         && let Ok(Some(run)) = store.run(&run_id)
     {
-        println!("run {}: {}", run.run_id.0, run.summary());
+        outln!("run {}: {}", run.run_id.0, run.summary());
     }
     code
 }

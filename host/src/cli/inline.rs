@@ -2,8 +2,10 @@
 //! deliveries only, wait up to `--wait`, print, and leave whatever is still
 //! retrying in the outbox for the next long-running mcp-push.
 
+use super::output::outln;
 use super::{EXIT_FAILED, EXIT_QUEUED, EXIT_USAGE, fail};
 use crate::app::App;
+use crate::config::Channel;
 use crate::hub::{Hub, HubError, Overall, Report, Submission, Submitted};
 use crate::redact::redact;
 use crate::store::{ClaimScope, DeliveryState, EventId, Store, UnixMillis};
@@ -35,9 +37,14 @@ pub async fn deliver(
     app: &App,
     store: Arc<dyn Store>,
     sub: Submission,
+    targets: Option<Vec<Channel>>,
     wait: Duration,
 ) -> Result<Report, ExitCode> {
     let hub = Arc::new(app.hub(store));
+    // One-line URLs from the command line stand in for the configured channels.
+    if let Some(channels) = targets {
+        hub.set_channels(channels);
+    }
     let (event, at, duplicate) = match hub.submit(sub).await {
         Ok(Submitted::Skipped { reason }) => return Ok(Report::Skipped { reason }),
         Ok(Submitted::Logged { appended, at }) => {
@@ -89,10 +96,10 @@ pub fn print(report: &Report, json: bool) -> ExitCode {
             } => {
                 value["event_id"] = serde_json::json!(event_id);
                 value["duplicate"] = serde_json::json!(duplicate);
-                value["outcomes"] = serde_json::json!(outcomes);
+                value["channels"] = serde_json::json!(outcomes);
             }
         }
-        println!(
+        outln!(
             "{}",
             redact(&serde_json::to_string_pretty(&value).unwrap_or_default())
         );
@@ -100,7 +107,7 @@ pub fn print(report: &Report, json: bool) -> ExitCode {
     match report {
         Report::Skipped { reason } => {
             if !json {
-                println!("skipped: {reason}");
+                outln!("skipped: {reason}");
             }
         }
         Report::StoreFailed(e) => {
@@ -117,7 +124,7 @@ pub fn print(report: &Report, json: bool) -> ExitCode {
                 return code(overall);
             }
             if *duplicate {
-                println!(
+                outln!(
                     "already sent as event {event_id} (same idempotency key); nothing sent again"
                 );
             }
@@ -135,8 +142,13 @@ pub fn print(report: &Report, json: bool) -> ExitCode {
                     DeliveryState::Failed => format!("{:width$}  failed  {why}", o.channel),
                     DeliveryState::Skipped => format!("{:width$}  skipped  {why}", o.channel),
                     DeliveryState::Coalesced => format!("{:width$}  coalesced  {why}", o.channel),
-                    DeliveryState::Pending if o.attempts == 0 => format!(
+                    DeliveryState::Pending if o.attempts == 0 && why.is_empty() => format!(
                         "{:width$}  queued  until {}",
+                        o.channel,
+                        local_time(o.next_attempt_at)
+                    ),
+                    DeliveryState::Pending if o.attempts == 0 => format!(
+                        "{:width$}  queued  until {}: {why}",
                         o.channel,
                         local_time(o.next_attempt_at)
                     ),
@@ -147,14 +159,14 @@ pub fn print(report: &Report, json: bool) -> ExitCode {
                         local_time(o.next_attempt_at)
                     ),
                 };
-                println!("{}", redact(&line));
+                outln!("{}", redact(&line));
             }
             let waiting = outcomes
                 .iter()
                 .filter(|o| o.state == DeliveryState::Pending)
                 .count();
             if waiting > 0 {
-                println!(
+                outln!(
                     "{waiting} deliver{} of event {event_id} wait in the outbox: the next \
                      `mcp-push send`, `event` or `flush` (or a running `serve` or `mcp`) \
                      sends {} when due (`mcp-push deliveries --pending` lists them).",
@@ -165,6 +177,17 @@ pub fn print(report: &Report, json: bool) -> ExitCode {
         }
     }
     code(overall)
+}
+
+/// Nothing failed or is retrying: every delivery still waiting was held on
+/// purpose (a run's `update` coalesced under `update_interval_secs`, or
+/// quiet hours), not tried yet.
+pub fn only_held(report: &Report) -> bool {
+    report.overall() == Overall::Queued
+        && report
+            .outcomes()
+            .iter()
+            .all(|o| o.state != DeliveryState::Pending || o.attempts == 0)
 }
 
 fn code(overall: Overall) -> ExitCode {

@@ -6,11 +6,13 @@ mod deliveries;
 mod event;
 mod inline;
 mod outbox;
+mod output;
 mod plugin;
 mod runs;
 mod scaffold;
 mod send;
 mod server;
+mod targets;
 
 use crate::app::{App, AppOptions};
 use crate::store::Store;
@@ -30,17 +32,24 @@ use std::sync::Arc;
                   `mcp-push channels` lists what is available."
 )]
 pub struct Cli {
-    /// Config file [default: the platform config dir's mcp-push/config.toml]
-    #[arg(long, global = true, env = "MCP_PUSH_CONFIG", value_name = "FILE")]
+    // The four paths read their environment variables in `app_options`, not
+    // through clap's `env`: clap counts a value from the environment as
+    // given on the command line, and so printed these optional flags in
+    // every usage line (`Usage: mcp-push send --db <FILE> <TITLE>`).
+    /// Config file [env: MCP_PUSH_CONFIG] [default: the platform config dir's mcp-push/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Directory of third-party plugins (*.wasm) [default: the platform data dir's mcp-push/plugins]
-    #[arg(long, global = true, env = "MCP_PUSH_PLUGINS_DIR", value_name = "DIR")]
+    /// Directory of third-party plugins (*.wasm) [env: MCP_PUSH_PLUGINS_DIR] [default: the
+    /// platform data dir's mcp-push/plugins]
+    #[arg(long, global = true, value_name = "DIR")]
     plugins_dir: Option<PathBuf>,
-    /// Directory for compiled components [default: the platform cache dir's mcp-push/components]
-    #[arg(long, global = true, env = "MCP_PUSH_CACHE_DIR", value_name = "DIR")]
+    /// Directory for compiled components [env: MCP_PUSH_CACHE_DIR] [default: the platform
+    /// cache dir's mcp-push/components]
+    #[arg(long, global = true, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
-    /// The event store (SQLite) [default: the platform data dir's mcp-push/mcp-push.db]
-    #[arg(long, global = true, env = "MCP_PUSH_DB", value_name = "FILE")]
+    /// The event store (SQLite) [env: MCP_PUSH_DB] [default: the platform data dir's
+    /// mcp-push/mcp-push.db]
+    #[arg(long, global = true, value_name = "FILE")]
     db: Option<PathBuf>,
     /// More log output on stderr (-v info, -vv debug); MCP_PUSH_LOG takes a filter
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -148,11 +157,19 @@ fn init_logging(verbose: u8) {
 
 impl Cli {
     pub(crate) fn app_options(&self) -> AppOptions {
+        // The flag, else its environment variable (an empty one is unset).
+        let path = |flag: &Option<PathBuf>, env: &str| {
+            flag.clone().or_else(|| {
+                std::env::var_os(env)
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
+        };
         AppOptions {
-            config: self.config.clone(),
-            plugins_dir: self.plugins_dir.clone(),
-            cache_dir: self.cache_dir.clone(),
-            db: self.db.clone(),
+            config: path(&self.config, "MCP_PUSH_CONFIG"),
+            plugins_dir: path(&self.plugins_dir, "MCP_PUSH_PLUGINS_DIR"),
+            cache_dir: path(&self.cache_dir, "MCP_PUSH_CACHE_DIR"),
+            db: path(&self.db, "MCP_PUSH_DB"),
         }
     }
 }

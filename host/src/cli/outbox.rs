@@ -9,6 +9,7 @@
 //! file) is left for that process, with no attempt used up.
 
 use super::inline::local_time;
+use super::output::outln;
 use super::{Cli, EXIT_FAILED, EXIT_QUEUED, fail};
 use crate::app::App;
 use crate::hub::{Hub, Worker, blocking};
@@ -110,7 +111,7 @@ impl Drained {
             if json {
                 eprintln!("{line}");
             } else {
-                println!("{line}");
+                outln!("{line}");
             }
         }
     }
@@ -229,17 +230,17 @@ pub async fn flush(cli: &Cli, args: &FlushArgs) -> ExitCode {
 fn print_flush(d: &Drained, json: bool) -> ExitCode {
     if json {
         match serde_json::to_string_pretty(d) {
-            Ok(text) => println!("{}", redact(&text)),
+            Ok(text) => outln!("{}", redact(&text)),
             Err(e) => return fail(&e.to_string()),
         }
     } else {
         if d.sent + d.failed + d.waiting == 0 {
-            println!("nothing is due in the outbox");
+            outln!("nothing is due in the outbox");
         } else {
-            println!("{}", d.counts());
+            outln!("{}", d.counts());
         }
         if d.elsewhere > 0 {
-            println!(
+            outln!(
                 "{} due {} left for a process that has {} configured: {}",
                 d.elsewhere,
                 plural(d.elsewhere, "delivery", "deliveries"),

@@ -1,6 +1,7 @@
 //! `mcp-push plugin ...`: what a channel author and a user installing a
 //! third-party channel need.
 
+use super::output::{out, outln};
 use super::{Cli, EXIT_FAILED, fail};
 use crate::config::Paths;
 use crate::plugin::manage::{self, Approved, InstallError, Standing};
@@ -46,6 +47,8 @@ struct NewArgs {
 
 #[derive(clap::Args, Debug)]
 struct CheckArgs {
+    /// The component to check (a .wasm built for wasm32-wasip2)
+    #[arg(value_name = "FILE.wasm")]
     file: PathBuf,
     /// Print JSON instead of text
     #[arg(long)]
@@ -54,6 +57,8 @@ struct CheckArgs {
 
 #[derive(clap::Args, Debug)]
 struct InstallArgs {
+    /// The component to install (a .wasm built for wasm32-wasip2)
+    #[arg(value_name = "FILE.wasm")]
     file: PathBuf,
     /// Replace an installed plugin of the same id that is a different build,
     /// replace a bundled plugin, or approve what changed since you last approved it
@@ -92,7 +97,8 @@ pub async fn run(cli: &Cli, args: &PluginArgs) -> ExitCode {
 }
 
 fn paths(cli: &Cli) -> Paths {
-    Paths::resolve(cli.plugins_dir.as_deref(), cli.cache_dir.as_deref())
+    let options = cli.app_options();
+    Paths::resolve(options.plugins_dir.as_deref(), options.cache_dir.as_deref())
 }
 
 fn runtime(paths: &Paths) -> Result<Runtime, String> {
@@ -125,10 +131,10 @@ fn new(args: &NewArgs) -> ExitCode {
         .unwrap_or_else(|| PathBuf::from(&args.name));
     match super::scaffold::create(&args.name, &dir, args.sdk.as_deref()) {
         Ok(created) => {
-            println!(
+            outln!(
                 "Created the channel `{}` in {}\n\n  cd {}\n  cargo test                                    # natively, with canned replies\n  cargo build --target wasm32-wasip2 --release  # the component\n  mcp-push plugin install {}\n\nThe guide for channel authors: {}",
                 args.name,
-                created.dir.display(),
+                absolute(&created.dir).display(),
                 created.dir.display(),
                 created.wasm.display(),
                 created.guide.display()
@@ -137,6 +143,13 @@ fn new(args: &NewArgs) -> ExitCode {
         }
         Err(e) => fail(&e),
     }
+}
+
+/// `dir` from the root, for a message read after a `cd`.
+fn absolute(dir: &std::path::Path) -> PathBuf {
+    dir.canonicalize()
+        .or_else(|_| std::path::absolute(dir))
+        .unwrap_or_else(|_| dir.to_path_buf())
 }
 
 async fn check(cli: &Cli, args: &CheckArgs) -> ExitCode {
@@ -160,13 +173,13 @@ async fn check(cli: &Cli, args: &CheckArgs) -> ExitCode {
                 v["file"] = json!(file);
                 v["advice"] = json!(advice);
                 v["approval"] = approval_json(&plugin, &standing);
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             } else {
-                println!("ok: {file} is a channel mcp-push can load\n");
-                print!("{}", as_text(&plugin));
-                print!("{}", standing_text(&plugin, &standing));
+                outln!("ok: {file} is a channel mcp-push can load\n");
+                out!("{}", as_text(&plugin));
+                out!("{}", standing_text(&plugin, &standing));
                 for a in advice {
-                    println!("note: {a}");
+                    outln!("note: {a}");
                 }
             }
             ExitCode::SUCCESS
@@ -174,7 +187,7 @@ async fn check(cli: &Cli, args: &CheckArgs) -> ExitCode {
         Err(e) => {
             if args.json {
                 let v = json!({ "ok": false, "file": file, "error": e.to_string() });
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             } else {
                 eprintln!("error: {file} cannot be used as a channel: {e}");
             }
@@ -197,7 +210,7 @@ async fn install(cli: &Cli, args: &InstallArgs) -> ExitCode {
         Ok((plugin, done)) => {
             let i = plugin.info();
             if done.unchanged {
-                println!(
+                outln!(
                     "{} {} is already installed, the same build ({}); no file changed",
                     i.id,
                     i.version,
@@ -206,26 +219,27 @@ async fn install(cli: &Cli, args: &InstallArgs) -> ExitCode {
                 print_approved(&i.id, done.approved.as_ref(), &trust);
                 return ExitCode::SUCCESS;
             }
-            println!(
+            outln!(
                 "installed {} {} as {}",
                 i.id,
                 i.version,
                 done.path.display()
             );
             for (path, version) in &done.replaced {
-                println!("replaced {} {version} ({})", i.id, path.display());
+                outln!("replaced {} {version} ({})", i.id, path.display());
             }
             if done.overwrote_broken {
-                println!("overwrote a file there that was not a usable plugin");
+                outln!("overwrote a file there that was not a usable plugin");
             }
             if done.replaces_bundled {
-                println!(
+                outln!(
                     "it replaces the bundled `{}` (`mcp-push plugin remove {}` brings that back)",
-                    i.id, i.id
+                    i.id,
+                    i.id
                 );
             }
             print_approved(&i.id, done.approved.as_ref(), &trust);
-            println!(
+            outln!(
                 "a running `mcp-push mcp` or `mcp-push serve` with this plugins directory picks it up without a restart"
             );
             ExitCode::SUCCESS
@@ -258,15 +272,15 @@ async fn remove(cli: &Cli, args: &RemoveArgs) -> ExitCode {
         Ok(done) => {
             for (path, version) in &done.files {
                 match version {
-                    Some(v) => println!("removed {} {v} ({})", args.id, path.display()),
-                    None => println!("removed {} (a broken file)", path.display()),
+                    Some(v) => outln!("removed {} {v} ({})", args.id, path.display()),
+                    None => outln!("removed {} (a broken file)", path.display()),
                 }
             }
             if done.bundled_again {
-                println!("the bundled `{}` is used again", args.id);
+                outln!("the bundled `{}` is used again", args.id);
             }
             if done.forgot_approval {
-                println!(
+                outln!(
                     "your approval of `{}` is forgotten: a file of this id is asked about again",
                     args.id
                 );
@@ -295,23 +309,25 @@ async fn trust(cli: &Cli, args: &TrustArgs) -> ExitCode {
             let i = done.plugin.info();
             let source = done.plugin.source();
             match (&done.approved, &done.standing.verdict) {
-                (None, Verdict::Shipped) => println!(
+                (None, Verdict::Shipped) => outln!(
                     "{} {} ({source}) is the bundled build itself; nothing to approve",
-                    i.id, i.version
+                    i.id,
+                    i.version
                 ),
                 (None, _) => {
-                    println!(
+                    outln!(
                         "{} {} ({source}) is already approved as it is; nothing changed",
-                        i.id, i.version
+                        i.id,
+                        i.version
                     );
                     for l in done.standing.lines(&i.id) {
-                        println!("  {l}");
+                        outln!("  {l}");
                     }
                 }
                 (Some(a), _) => {
-                    println!("approved {} {} ({source})", i.id, i.version);
+                    outln!("approved {} {} ({source})", i.id, i.version);
                     print_approved(&i.id, Some(a), &trust);
-                    println!(
+                    outln!(
                         "a running `mcp-push mcp` or `mcp-push serve` with this plugins directory picks it up without a restart"
                     );
                 }
@@ -332,16 +348,16 @@ fn print_approved(id: &str, approved: Option<&Approved>, trust: &TrustFile) {
         .path()
         .map(|p| format!(" (recorded in {})", p.display()))
         .unwrap_or_default();
-    println!("approved{where_}:");
+    outln!("approved{where_}:");
     for l in a.capabilities.lines(id) {
-        println!("  {l}");
+        outln!("  {l}");
     }
     if let Some(p) = &a.previous {
         let diff = p.capabilities.diff(&a.capabilities);
         if !diff.is_empty() {
-            println!("changed since you approved {id} {}:", p.version);
+            outln!("changed since you approved {id} {}:", p.version);
             for l in diff.lines() {
-                println!("  {l}");
+                outln!("  {l}");
             }
         }
     }
@@ -449,12 +465,12 @@ async fn list(cli: &Cli, args: &ListArgs) -> ExitCode {
             "plugins": plugins,
             "warnings": reg.warnings().iter().map(|w| w.to_string()).chain(reg.notices().iter().cloned()).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
     match &paths.plugins_dir {
-        Some(d) => println!("plugins directory: {}\n", d.display()),
-        None => println!("plugins directory: none (pass --plugins-dir)\n"),
+        Some(d) => outln!("plugins directory: {}\n", d.display()),
+        None => outln!("plugins directory: none (pass --plugins-dir)\n"),
     }
     for p in reg.iter() {
         let i = p.info();
@@ -462,7 +478,7 @@ async fn list(cli: &Cli, args: &ListArgs) -> ExitCode {
             PluginSource::Bundled => "bundled".to_string(),
             PluginSource::File(path) => path.display().to_string(),
         };
-        println!(
+        outln!(
             "{:<14} {:<9} {:>9}  {}{}",
             i.id,
             i.version,
@@ -480,7 +496,7 @@ async fn list(cli: &Cli, args: &ListArgs) -> ExitCode {
             PluginSource::Bundled => "bundled".to_string(),
             PluginSource::File(path) => path.display().to_string(),
         };
-        println!(
+        outln!(
             "{:<14} {:<9} {:>9}  {}  [not used: {}]",
             i.id,
             i.version,
@@ -489,14 +505,14 @@ async fn list(cli: &Cli, args: &ListArgs) -> ExitCode {
             h.verdict.describe(&i.id)
         );
         for l in held_lines(h) {
-            println!("{:<16}{l}", "");
+            outln!("{:<16}{l}", "");
         }
     }
     for w in reg.warnings() {
-        println!("\nwarning: {w}");
+        outln!("\nwarning: {w}");
     }
     for n in reg.notices() {
-        println!("\nwarning: {n}");
+        outln!("\nwarning: {n}");
     }
     ExitCode::SUCCESS
 }

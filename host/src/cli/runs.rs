@@ -1,6 +1,7 @@
 //! `mcp-push runs [--status S] [RUN_ID]`: the runs, or one run's timeline.
 
 use super::inline::local_time;
+use super::output::outln;
 use super::{Cli, EXIT_USAGE, fail};
 use crate::notification::{RunId, preview};
 use crate::redact::redact;
@@ -59,31 +60,31 @@ pub async fn run(cli: &Cli, args: &RunsArgs) -> ExitCode {
                     "deliveries": deliveries.iter().filter(|d| d.event_id == e.id).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
             });
-            println!(
+            outln!(
                 "{}",
                 redact(&serde_json::to_string_pretty(&v).unwrap_or_default())
             );
             return ExitCode::SUCCESS;
         }
-        println!("run {}: {}", run.run_id.0, run.summary());
-        println!("started  {}", local_time(Some(run.started_at)));
+        outln!("run {}: {}", run.run_id.0, run.summary());
+        outln!("started  {}", local_time(Some(run.started_at)));
         if let Some(end) = run.ended_at {
-            println!("ended    {}", local_time(Some(end)));
+            outln!("ended    {}", local_time(Some(end)));
         }
         if let Some(url) = &run.artifact_url {
-            println!("artifact {url}");
+            outln!("artifact {url}");
         }
-        println!("timeline:");
+        outln!("timeline:");
         for e in &events {
             let first = e.notification.body.lines().next().unwrap_or("");
-            println!(
+            outln!(
                 "  {}  {:<6}  {}",
                 local_time(Some(e.created_at)),
                 e.kind.map(|k| k.as_str()).unwrap_or("-"),
                 redact(first)
             );
             for d in deliveries.iter().filter(|d| d.event_id == e.id) {
-                println!("      -> {}", redact(&delivery_line(d)));
+                outln!("      -> {}", redact(&delivery_line(d)));
             }
         }
         return ExitCode::SUCCESS;
@@ -94,14 +95,14 @@ pub async fn run(cli: &Cli, args: &RunsArgs) -> ExitCode {
         Err(e) => return fail(&e.to_string()),
     };
     if args.json {
-        println!(
+        outln!(
             "{}",
             redact(&serde_json::to_string_pretty(&runs).unwrap_or_default())
         );
         return ExitCode::SUCCESS;
     }
     if runs.is_empty() {
-        println!("no runs yet: `mcp-push event RUN_ID start \"...\"` starts one");
+        outln!("no runs yet: `mcp-push event RUN_ID start \"...\"` starts one");
         return ExitCode::SUCCESS;
     }
     let width = runs.iter().map(|r| r.run_id.0.len()).max().unwrap_or(0);
@@ -111,7 +112,7 @@ pub async fn run(cli: &Cli, args: &RunsArgs) -> ExitCode {
             .as_deref()
             .and_then(|m| m.lines().next())
             .unwrap_or("");
-        println!(
+        outln!(
             "{:width$}  {}  {}  {}",
             r.run_id.0,
             local_time(Some(r.started_at)),

@@ -12,7 +12,8 @@ const BUILT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk");
 
 pub struct Created {
     pub dir: PathBuf,
-    /// Where `cargo build --target wasm32-wasip2 --release` puts the component.
+    /// Where `cargo build --target wasm32-wasip2 --release` puts the
+    /// component, relative to `dir` (where the author builds it).
     pub wasm: PathBuf,
     /// The SDK's README, the author guide.
     pub guide: PathBuf,
@@ -75,9 +76,7 @@ pub fn create(id: &str, dir: &Path, sdk: Option<&Path>) -> Result<Created, Strin
     write(".gitignore", GITIGNORE.to_string())?;
     Ok(Created {
         dir: dir.to_path_buf(),
-        wasm: dir
-            .join("target/wasm32-wasip2/release")
-            .join(format!("{file}.wasm")),
+        wasm: Path::new("target/wasm32-wasip2/release").join(format!("{file}.wasm")),
         guide: sdk.join("README.md"),
     })
 }

@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on. Beyond loopback, MCP_PUSH_TOKEN must be set and
-    /// clients must send it as `Authorization: Bearer <token>`
+    /// Address to listen on, HOST:PORT (`localhost:8787`, `0.0.0.0:8787`, `[::1]:8787`).
+    /// Beyond loopback, MCP_PUSH_TOKEN must be set and clients must send it as
+    /// `Authorization: Bearer <token>`
     #[arg(long, value_name = "ADDR", default_value = http::DEFAULT_LISTEN)]
-    listen: SocketAddr,
+    listen: String,
     /// Seconds a client may take to send a request's headers; also how long
     /// an idle keep-alive connection stays open
     #[arg(long, value_name = "SECS", env = "MCP_PUSH_HEADER_TIMEOUT",
@@ -64,10 +65,14 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
 }
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
+    let listen = match resolve(&args.listen).await {
+        Ok(a) => a,
+        Err(e) => return fail(&e),
+    };
     let token = std::env::var("MCP_PUSH_TOKEN").ok();
     // Checked before anything loads, so a refused start is quick and clear.
     // (The refusal never quotes the token.)
-    let auth = match Auth::for_listen(args.listen, token.clone()) {
+    let auth = match Auth::for_listen(listen, token.clone()) {
         Ok(a) => a,
         Err(e) => return fail(&e),
     };
@@ -78,7 +83,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
     };
     let channels = app.loaded().config.channels.len();
     let required = auth.required();
-    let result = http::serve(app, store, args.listen, auth, args.limits(), |addr| {
+    let result = http::serve(app, store, listen, auth, args.limits(), |addr| {
         // On stderr, always: scripts and tests wait for this line.
         eprintln!(
             "mcp-push serve: listening on http://{addr} (dashboard http://{addr}/, MCP /mcp, \
@@ -96,4 +101,25 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("{e:#}")),
     }
+}
+
+/// `--listen`: an address as it is, or a host name looked up (the first
+/// address it has; `localhost` is loopback either way).
+async fn resolve(listen: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = listen.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let hint = "write HOST:PORT, e.g. --listen localhost:8787 or --listen 0.0.0.0:8787";
+    if listen
+        .rsplit_once(':')
+        .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+    {
+        return Err(format!("--listen {listen:?}: no port; {hint}"));
+    }
+    let mut found = tokio::net::lookup_host(listen)
+        .await
+        .map_err(|e| format!("--listen {listen:?}: cannot resolve the host ({e}); {hint}"))?;
+    found
+        .next()
+        .ok_or_else(|| format!("--listen {listen:?}: the host has no address; {hint}"))
 }

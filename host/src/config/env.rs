@@ -88,6 +88,12 @@ pub(super) fn channels(
         if values.is_empty() {
             continue;
         }
+        // notify.py's switches (`CONSOLE=false`): a channel whose only word
+        // from the environment is "off" stays off.
+        if values.iter().all(|(_, v)| reads_off(v)) {
+            tracing::debug!("{} is off: its environment says so", info.id);
+            continue;
+        }
         let Ok(id) = ChannelId::new(&info.id) else {
             continue;
         };
@@ -106,6 +112,13 @@ pub(super) fn channels(
         }
     }
     (out, invalid)
+}
+
+/// notify.py's false values, in any case (an empty value is unset already).
+fn reads_off(value: &str) -> bool {
+    ["false", "0", "no", "off"]
+        .iter()
+        .any(|off| value.trim().eq_ignore_ascii_case(off))
 }
 
 /// The names `plugin` declares that are set here but that it may not read.
@@ -139,4 +152,19 @@ pub(super) fn held_back(registry: &Registry, env: &Environment) -> Vec<(String, 
             (id.clone(), h.verdict.describe(id))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_off;
+
+    #[test]
+    fn notify_py_off_values() {
+        for v in ["false", "FALSE", "0", "no", "Off", " off "] {
+            assert!(reads_off(v), "{v:?}");
+        }
+        for v in ["true", "1", "yes", "https://example.com/hook", "00"] {
+            assert!(!reads_off(v), "{v:?}");
+        }
+    }
 }

@@ -182,113 +182,136 @@ impl ConfigFile {
         name: &str,
         table: &toml::Table,
     ) -> Result<Channel, ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            channel: name.to_string(),
-            message,
-        };
-        let id = ChannelId::new(name).map_err(invalid)?;
-        let mut table = table.clone();
-        let rules = Rules::take_from(&mut table).map_err(invalid)?;
-        let mut values: BTreeMap<String, String> = BTreeMap::new();
-        for (k, v) in &table {
-            values.insert(
-                k.clone(),
-                value_text(v).map_err(|m| invalid(format!("`{k}`: {m}")))?,
-            );
-        }
-        let url = values.get("url").cloned();
-        let scheme = url
-            .as_deref()
-            .and_then(|u| u.split_once("://"))
-            .map(|(s, _)| s.to_ascii_lowercase());
-
-        let plugin = match values.remove("plugin") {
-            Some(p) => registry
-                .get(&p)
-                .cloned()
-                .ok_or_else(|| ConfigError::UnknownPlugin {
-                    channel: name.into(),
-                    plugin: p.clone(),
-                    known: registry.ids().join(", "),
-                })?,
-            None => {
-                let Some(scheme) = &scheme else {
-                    return Err(invalid(
-                        "say which plugin it uses (`plugin = \"webhook\"`) or give a one-line `url = \"json://host/path\"`".into(),
-                    ));
-                };
-                registry.by_scheme(scheme).cloned().ok_or_else(|| {
-                    let known: Vec<String> = registry.iter().flat_map(|p| p.info().schemes.clone()).collect();
-                    invalid(format!(
-                        "no plugin handles {scheme}:// URLs (schemes: {}); or name the plugin with `plugin = \"...\"`",
-                        known.join(", ")
-                    ))
-                })?
-            }
-        };
-        let info = plugin.info();
-
-        // A `url` in one of the plugin's own schemes is a one-line URL; any
-        // other `url` (https://...) is an ordinary setting.
-        let mut settings: Vec<(String, String)> = Vec::new();
-        let mut proxy = None;
-        if let (Some(url), Some(scheme)) = (&url, &scheme)
-            && info.schemes.contains(scheme)
-        {
-            values.remove("url");
-            let parsed = plugin
-                .parse_url(url)
-                .await
-                .map_err(|m| invalid(format!("url: {m}")))?;
-            settings.extend(parsed);
-        }
-        for (key, value) in values {
-            // Any channel may go through a proxy (see `plugin::proxy`); it
-            // may hold credentials, so it is kept as a secret.
-            if key == crate::plugin::proxy::PROXY && info.setting(&key).is_none() {
-                proxy = Some(value);
-                continue;
-            }
-            let spec = info
-                .settings
-                .iter()
-                .find(|s| s.key == key || s.env.contains(&key))
-                .ok_or_else(|| ConfigError::UnknownSetting {
-                    channel: name.into(),
-                    plugin: info.id.clone(),
-                    key: key.clone(),
-                    known: info
-                        .settings
-                        .iter()
-                        .map(|s| s.key.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })?;
-            settings.retain(|(k, _)| *k != spec.key);
-            settings.push((spec.key.clone(), value));
-        }
-        let mut settings = complete(name, info, settings)?;
-        if let Some(value) = proxy {
-            crate::plugin::proxy::of(&[SettingValue {
-                key: crate::plugin::proxy::PROXY.into(),
-                value: value.clone(),
-                secret: true,
-            }])
-            .map_err(invalid)?;
-            settings.push(SettingValue {
-                key: crate::plugin::proxy::PROXY.into(),
-                value,
-                secret: true,
-            });
-        }
-        Ok(Channel {
-            id,
-            settings,
-            plugin,
-            origin: Origin::File(self.path.clone()),
-            rules,
-        })
+        channel(registry, name, table, Origin::File(self.path.clone())).await
     }
+}
+
+/// A channel from a one-line URL given on the command line (`send -t T -b B
+/// json://host/path`, as with apprise): what `[channels.NAME] url = "..."`
+/// makes, named NAME.
+pub async fn url_channel(
+    registry: &Registry,
+    name: &str,
+    url: &str,
+) -> Result<Channel, ConfigError> {
+    let mut table = toml::Table::new();
+    table.insert("url".into(), toml::Value::String(url.into()));
+    channel(registry, name, &table, Origin::CommandLine).await
+}
+
+/// A `[channels.NAME]` table (or a one-line URL as one) made a channel.
+async fn channel(
+    registry: &Registry,
+    name: &str,
+    table: &toml::Table,
+    origin: Origin,
+) -> Result<Channel, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        channel: name.to_string(),
+        message,
+    };
+    let id = ChannelId::new(name).map_err(invalid)?;
+    let mut table = table.clone();
+    let rules = Rules::take_from(&mut table).map_err(invalid)?;
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in &table {
+        values.insert(
+            k.clone(),
+            value_text(v).map_err(|m| invalid(format!("`{k}`: {m}")))?,
+        );
+    }
+    let url = values.get("url").cloned();
+    let scheme = url
+        .as_deref()
+        .and_then(|u| u.split_once("://"))
+        .map(|(s, _)| s.to_ascii_lowercase());
+
+    let plugin = match values.remove("plugin") {
+        Some(p) => registry
+            .get(&p)
+            .cloned()
+            .ok_or_else(|| ConfigError::UnknownPlugin {
+                channel: name.into(),
+                plugin: p.clone(),
+                known: registry.ids().join(", "),
+            })?,
+        None => {
+            let Some(scheme) = &scheme else {
+                return Err(invalid(
+                    "say which plugin it uses (`plugin = \"webhook\"`) or give a one-line `url = \"json://host/path\"`".into(),
+                ));
+            };
+            registry.by_scheme(scheme).cloned().ok_or_else(|| {
+                let known: Vec<String> = registry.iter().flat_map(|p| p.info().schemes.clone()).collect();
+                invalid(format!(
+                    "no plugin handles {scheme}:// URLs (schemes: {}); or name the plugin with `plugin = \"...\"`",
+                    known.join(", ")
+                ))
+            })?
+        }
+    };
+    let info = plugin.info();
+
+    // A `url` in one of the plugin's own schemes is a one-line URL; any
+    // other `url` (https://...) is an ordinary setting.
+    let mut settings: Vec<(String, String)> = Vec::new();
+    let mut proxy = None;
+    if let (Some(url), Some(scheme)) = (&url, &scheme)
+        && info.schemes.contains(scheme)
+    {
+        values.remove("url");
+        let parsed = plugin
+            .parse_url(url)
+            .await
+            .map_err(|m| invalid(format!("url: {m}")))?;
+        settings.extend(parsed);
+    }
+    for (key, value) in values {
+        // Any channel may go through a proxy (see `plugin::proxy`); it
+        // may hold credentials, so it is kept as a secret.
+        if key == crate::plugin::proxy::PROXY && info.setting(&key).is_none() {
+            proxy = Some(value);
+            continue;
+        }
+        let spec = info
+            .settings
+            .iter()
+            .find(|s| s.key == key || s.env.contains(&key))
+            .ok_or_else(|| ConfigError::UnknownSetting {
+                channel: name.into(),
+                plugin: info.id.clone(),
+                key: key.clone(),
+                known: info
+                    .settings
+                    .iter()
+                    .map(|s| s.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        settings.retain(|(k, _)| *k != spec.key);
+        settings.push((spec.key.clone(), value));
+    }
+    let mut settings = complete(name, info, settings)?;
+    if let Some(value) = proxy {
+        crate::plugin::proxy::of(&[SettingValue {
+            key: crate::plugin::proxy::PROXY.into(),
+            value: value.clone(),
+            secret: true,
+        }])
+        .map_err(invalid)?;
+        settings.push(SettingValue {
+            key: crate::plugin::proxy::PROXY.into(),
+            value,
+            secret: true,
+        });
+    }
+    Ok(Channel {
+        id,
+        settings,
+        plugin,
+        origin,
+        rules,
+    })
 }
 
 /// Strings as they are; numbers and booleans as written; arrays of strings as

@@ -7,7 +7,7 @@ mod paths;
 mod rules;
 
 pub use env::Environment;
-pub use file::ConfigFile;
+pub use file::{ConfigFile, url_channel};
 pub use paths::Paths;
 pub use rules::{DEFAULT_UPDATE_INTERVAL, Kind, QuietHours, Rules};
 
@@ -56,6 +56,8 @@ pub enum Origin {
     Environment,
     /// A `[channels.NAME]` table of this file.
     File(PathBuf),
+    /// A one-line URL given on the command line, for that command only.
+    CommandLine,
 }
 
 #[derive(Debug, thiserror::Error)]

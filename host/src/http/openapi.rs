@@ -78,25 +78,14 @@ fn state_limits(schemas: &mut serde_json::Map<String, Value>, channels: &[String
     set("EventInput", "message", json!({"maxLength": MAX_CONTENT}));
     set("EventInput", "timestamp", json!({"format": "date-time"}));
     set("EventData", "artifact_url", json!({"pattern": HTTP_URL}));
-    // The cross-field rules: something to say, in one field or another.
+    // The cross-field rule: something to say, in one field or another (an
+    // event needs none: its kind alone says something).
     if let Some(send) = schemas.get_mut("SendInput").and_then(Value::as_object_mut) {
         send.insert(
             "anyOf".into(),
             json!([
                 {"properties": {"title": {"pattern": NOT_BLANK}}},
                 {"properties": {"content": {"pattern": NOT_BLANK}}},
-            ]),
-        );
-    }
-    if let Some(event) = schemas.get_mut("EventInput").and_then(Value::as_object_mut) {
-        event.insert(
-            "anyOf".into(),
-            json!([
-                {"properties": {"message": {"pattern": NOT_BLANK}}},
-                {"required": ["data"], "properties": {"data": {"type": "object", "anyOf": [
-                    {"required": ["progress"], "properties": {"progress": {"type": "number"}}},
-                    {"required": ["step"], "properties": {"step": {"type": "string"}}},
-                ]}}},
             ]),
         );
     }

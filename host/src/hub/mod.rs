@@ -195,6 +195,7 @@ impl Hub {
                 .now()
                 .plus(deadline.saturating_duration_since(Instant::now()))
         };
+        let submitted = self.submitted_at(event).await;
         'read: loop {
             let rows = match self.deliveries(event).await {
                 Ok(rows) => rows,
@@ -208,7 +209,7 @@ impl Hub {
                 .map(|d| d.id)
                 .collect();
             if open.is_empty() || Instant::now() >= deadline {
-                return self.report(event, rows, since);
+                return self.report(event, rows, since, submitted);
             }
             loop {
                 tokio::select! {
@@ -257,12 +258,38 @@ impl Hub {
         blocking(move || store.deliveries_for(&Target::Event(event))).await
     }
 
-    fn report(&self, event: EventId, rows: Vec<Delivery>, since: Instant) -> Report {
+    /// When the event was written, by the hub's clock (the one deliveries'
+    /// `updated_at` is stamped with).
+    async fn submitted_at(&self, event: EventId) -> Option<UnixMillis> {
+        let store = self.store.clone();
+        blocking(move || store.event(event))
+            .await
+            .ok()
+            .flatten()
+            .map(|e| e.created_at)
+    }
+
+    fn report(
+        &self,
+        event: EventId,
+        rows: Vec<Delivery>,
+        since: Instant,
+        submitted: Option<UnixMillis>,
+    ) -> Report {
         let channels = self.channels();
-        let elapsed = since.elapsed();
+        let waited = since.elapsed();
         let outcomes = rows
             .into_iter()
             .map(|d| {
+                // Each delivery's own time, from submission to its outcome: a
+                // channel that answered at once must not show the time another
+                // channel of the same send spent retrying.
+                let elapsed = match submitted {
+                    Some(at) if d.is_final() => {
+                        Duration::from_millis(d.updated_at.0.saturating_sub(at.0).max(0) as u64)
+                    }
+                    _ => waited,
+                };
                 let plugin = channels
                     .iter()
                     .find(|c| c.id == d.channel)

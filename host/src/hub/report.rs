@@ -23,7 +23,8 @@ pub struct Outcome {
     /// When a pending delivery is tried (again).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_attempt_at: Option<UnixMillis>,
-    /// From submission to this report.
+    /// From submission to this delivery's outcome (while it is pending, to
+    /// this report).
     #[serde(rename = "elapsed_ms", serialize_with = "millis")]
     pub elapsed: Duration,
 }

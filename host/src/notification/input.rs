@@ -151,7 +151,9 @@ pub struct EventInput {
     /// `start` when work begins, `update` for progress, `end` when it
     /// succeeded, `error` when it failed.
     pub event: EventKind,
-    /// What happened, in a sentence.
+    /// What happened, in a sentence; default: the kind in words ("started",
+    /// "finished", ...).
+    #[serde(default)]
     pub message: String,
     /// Progress, step, artifact link, error code and anything else.
     #[serde(default, deserialize_with = "object_only")]
@@ -309,12 +311,6 @@ impl EventInput {
                 format!("{p} is outside 0 to 1 (0.5 means half done)"),
             ));
         }
-        if self.message.trim().is_empty() && data.progress.is_none() && data.step.is_none() {
-            return Err(InputError::new(
-                "message",
-                "empty: say in a few words what happened",
-            ));
-        }
         check_len("message", &self.message, MAX_CONTENT)?;
         if let Some(url) = &data.artifact_url {
             check_url("data.artifact_url", url)?;
@@ -334,6 +330,9 @@ impl EventInput {
         let mut lines = Vec::new();
         if !self.message.trim().is_empty() {
             lines.push(self.message.trim_end().to_string());
+        } else if data.progress.is_none() && data.step.is_none() {
+            // The kind alone is news; the message says it in words.
+            lines.push(format!("{run_id} {}", kind.in_words()));
         }
         if let Some(p) = data.progress {
             lines.push(format!("Progress: {}%", (p * 100.0).round() as u32));
@@ -444,6 +443,19 @@ mod tests {
         InputError::parse::<EventInput>(v)?
             .into_notification()
             .map(|(m, _)| m)
+    }
+
+    /// MCP and REST take the same input: the kind alone is news.
+    #[test]
+    fn an_event_without_a_message_says_its_kind() {
+        let m = event(json!({"run_id": "job", "event": "start"})).unwrap();
+        assert_eq!(m.body, "job started");
+        let m = event(json!({"run_id": "job", "event": "error", "message": " "})).unwrap();
+        assert_eq!(m.body, "job failed");
+        // Progress says enough on its own.
+        let m =
+            event(json!({"run_id": "job", "event": "update", "data": {"progress": 0.5}})).unwrap();
+        assert_eq!(m.body, "Progress: 50%");
     }
 
     #[test]

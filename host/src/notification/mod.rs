@@ -139,6 +139,16 @@ impl EventKind {
             EventKind::Error => "error",
         }
     }
+
+    /// What an event with no message says: "train-7 started".
+    pub fn in_words(self) -> &'static str {
+        match self {
+            EventKind::Start => "started",
+            EventKind::Update => "is still running",
+            EventKind::End => "finished",
+            EventKind::Error => "failed",
+        }
+    }
 }
 
 impl fmt::Display for EventKind {

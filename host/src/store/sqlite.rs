@@ -394,6 +394,7 @@ fn append_one(tx: &rusqlite::Transaction<'_>, ev: &NewEvent) -> rusqlite::Result
     for plan in &ev.deliveries {
         let channel = plan.channel.as_str();
         let mut due = plan.not_before.unwrap_or(now).max(now);
+        let mut held: Option<String> = None;
         if let Some(run_id) = run_id {
             match kind {
                 // Latest wins: a newer update replaces the ones still waiting,
@@ -416,7 +417,17 @@ fn append_one(tx: &rusqlite::Transaction<'_>, ev: &NewEvent) -> rusqlite::Result
                             )?
                             .query_row(params![run_id, channel, now.0], |r| r.get(0))?;
                         if let Some(last) = last {
-                            due = due.max(UnixMillis(last).plus(interval));
+                            let next = UnixMillis(last).plus(interval);
+                            if next > due {
+                                due = next;
+                                // Said with the delivery, so a sender sees why
+                                // it waits rather than a bare `queued`.
+                                held = Some(format!(
+                                    "coalesced: at most one update of a run every {} s on this \
+                                     channel (update_interval_secs); a newer update replaces it",
+                                    interval.as_secs()
+                                ));
+                            }
                         }
                     }
                 }
@@ -435,7 +446,7 @@ fn append_one(tx: &rusqlite::Transaction<'_>, ev: &NewEvent) -> rusqlite::Result
         }
         let (state, next, reason) = match &plan.skip {
             Some(reason) => (DeliveryState::Skipped, None, Some(reason.as_str())),
-            None => (DeliveryState::Pending, Some(due.0), None),
+            None => (DeliveryState::Pending, Some(due.0), held.as_deref()),
         };
         tx.prepare_cached(
             "INSERT INTO deliveries (event_id, channel, run_id, kind, state, next_attempt_at,
