@@ -365,8 +365,11 @@ fn console_prints_the_message() {
         "{run:?}"
     );
     assert!(run.stdout.starts_with("console  ok"), "{run:?}");
+    // As in notify.py, `false` is off: no console channel at all.
     let off = Sandbox::new().env("CONSOLE", "false");
-    let run = send_ok(&off, &["send", "Job done", "quiet"], &[]);
+    let run = off.run(&["send", "Job done", "quiet"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("no channel is configured"), "{run:?}");
     assert!(!run.stderr.contains("quiet"), "{run:?}");
     let bad = Sandbox::new().env("CONSOLE", "maybe");
     let run = bad.run(&["send", "--wait", "0", "T", "B"]);
