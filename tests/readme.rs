@@ -12,7 +12,9 @@ fn blocks(language: &str) -> Vec<(usize, String)> {
     let mut current: Option<(usize, String)> = None;
     for (n, line) in readme.lines().enumerate() {
         match &mut current {
-            None if line.trim() == format!("```{language}") => current = Some((n + 1, String::new())),
+            None if line.trim() == format!("```{language}") => {
+                current = Some((n + 1, String::new()))
+            }
             Some(_) if line.trim() == "```" => out.extend(current.take()),
             Some((_, text)) => {
                 text.push_str(line);
