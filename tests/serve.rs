@@ -286,7 +286,12 @@ fn the_openapi_document_describes_every_route_and_each_answers() {
         for (path, ops) in paths {
             for method in ops.as_object().unwrap().keys() {
                 operations += 1;
-                let url = format!("{}{}", api.base, path.replace("{run_id}", "no-such-run"));
+                let url = format!(
+                    "{}{}",
+                    api.base,
+                    path.replace("{run_id}", "no-such-run")
+                        .replace("{delivery_id}", "999999")
+                );
                 let req = match method.as_str() {
                     "get" => api.http.get(url),
                     "post" => api.http.post(url).body("{}"),
@@ -303,12 +308,12 @@ fn the_openapi_document_describes_every_route_and_each_answers() {
                 );
             }
         }
-        assert_eq!(operations, 10);
+        assert_eq!(operations, 13);
         for schema in ["SendInput", "EventInput", "Error"] {
             assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
         }
         // And a route the document does not name is not served.
-        let (s, e) = api.get("/v1/deliveries").await;
+        let (s, e) = api.get("/v1/nothing-here").await;
         error_of(s, &e, 404, "not_found");
     });
 }
@@ -816,6 +821,145 @@ fn tool_calls_and_plugin_changes_reach_the_stream_with_secrets_masked() {
     });
 }
 
+/// A webhook service that refuses the first request (401: failed at once,
+/// no automatic retry) and takes every later one.
+fn fails_once() -> Mock {
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    Mock::service(move |_| {
+        if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            support::Reply::text(401, "not yet")
+        } else {
+            support::Reply::ok(json!({"ok": true}))
+        }
+    })
+}
+
+/// A home whose `flaky` channel posts to `flaky` (besides the `webhook` one).
+fn flaky_home(mock: &Mock, flaky: &Mock) -> Sandbox {
+    hub_home(mock).config(&format!(
+        "[channels.flaky]\nplugin = \"webhook\"\nurl = \"{}\"\n",
+        flaky.url("/hook")
+    ))
+}
+
+#[test]
+fn deliveries_are_listed_with_titles_counted_per_channel_and_retried() {
+    let (mock, flaky) = (Mock::start(), fails_once());
+    let home = flaky_home(&mock, &flaky);
+    let server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let api = Api::new(server.addr);
+        let (s, r) = api
+            .post(
+                "/v1/notify",
+                json!({"title": "Nightly 4410", "content": "x", "channels": ["flaky"]}),
+            )
+            .await;
+        assert_eq!((s, r["status"].as_str()), (200, Some("failed")), "{r}");
+
+        // Listed newest first, with the event's title.
+        let (s, r) = api.get("/v1/deliveries?state=failed").await;
+        assert_eq!(s, 200, "{r}");
+        let d = &r["deliveries"][0];
+        assert_eq!(r["deliveries"].as_array().unwrap().len(), 1, "{r}");
+        assert_eq!(
+            (d["channel"].as_str(), d["state"].as_str()),
+            (Some("flaky"), Some("failed")),
+            "{d}"
+        );
+        assert_eq!(
+            (d["title"].as_str(), d["attempts"].as_u64()),
+            (Some("Nightly 4410"), Some(1)),
+            "{d}"
+        );
+        assert!(
+            d["last_error"].as_str().unwrap().contains("rejected"),
+            "{d}"
+        );
+        assert!(d["event_id"].is_i64() && d["updated_at"].is_string(), "{d}");
+        let id = d["id"].as_i64().unwrap();
+        let (s, r) = api.get("/v1/deliveries?state=sent&limit=1").await;
+        assert_eq!(
+            (s, r["deliveries"].as_array().map(Vec::len)),
+            (200, Some(0)),
+            "{r}"
+        );
+        for bad in [
+            "?state=skipped",
+            "?state=nope",
+            "?limit=0",
+            "?limit=501",
+            "?colour=red",
+        ] {
+            let (s, e) = api.get(&format!("/v1/deliveries{bad}")).await;
+            error_of(s, &e, 400, "invalid");
+        }
+
+        // Counted in the last hour.
+        let (s, r) = api.get("/v1/deliveries/stats?window_secs=3600").await;
+        assert_eq!((s, r["window_secs"].as_u64()), (200, Some(3600)), "{r}");
+        let flaky_counts = r["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["channel"] == "flaky")
+            .cloned()
+            .unwrap_or_else(|| panic!("{r}"));
+        assert_eq!(
+            (
+                flaky_counts["failed"].as_u64(),
+                flaky_counts["sent"].as_u64()
+            ),
+            (Some(1), Some(0)),
+            "{r}"
+        );
+        for bad in [
+            "?window_secs=0",
+            "?window_secs=604801",
+            "?window_secs=x",
+            "?since=1",
+        ] {
+            let (s, e) = api.get(&format!("/v1/deliveries/stats{bad}")).await;
+            error_of(s, &e, 400, "invalid");
+        }
+
+        // Retried: answered with its new state, then sent by the server's worker.
+        let (s, e) = api.post("/v1/deliveries/999999/retry", json!({})).await;
+        error_of(s, &e, 404, "not_found");
+        let (s, e) = api.post("/v1/deliveries/abc/retry", json!({})).await;
+        error_of(s, &e, 400, "invalid");
+        let (s, r) = api
+            .post(&format!("/v1/deliveries/{id}/retry"), json!({}))
+            .await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(
+            (r["id"].as_i64(), r["title"].as_str()),
+            (Some(id), Some("Nightly 4410")),
+            "{r}"
+        );
+        assert!(
+            matches!(r["state"].as_str(), Some("pending" | "sent")),
+            "{r}"
+        );
+        eventually("the retried delivery is sent", || async {
+            let (_, r) = api.get("/v1/deliveries?state=sent").await;
+            r["deliveries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["id"] == id)
+        })
+        .await;
+        assert_eq!(flaky.requests_to("/hook").len(), 2);
+        // Sent: nothing left to retry.
+        let (s, e) = api
+            .post(&format!("/v1/deliveries/{id}/retry"), json!({}))
+            .await;
+        let e = error_of(s, &e, 409, "not_retryable");
+        assert!(e["message"].as_str().unwrap().contains("sent"), "{e}");
+    });
+}
+
 /// A headless Chromium driven over the DevTools protocol.
 struct Browser {
     child: std::process::Child,
@@ -927,6 +1071,17 @@ impl Browser {
                 }
             }
         }
+    }
+
+    /// The value of a JavaScript expression in the page.
+    async fn eval(&mut self, expression: &str) -> Value {
+        let r = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true}),
+            )
+            .await;
+        r["result"]["value"].clone()
     }
 
     /// The text of the first element matching `selector`.
@@ -1046,6 +1201,55 @@ fn the_dashboard_in_a_real_browser_shows_an_event_posted_to_the_api() {
             .wait_in("#live", &["written while down 5531", "offline-run"])
             .await;
         browser.wait_in("#conn", &["live"]).await;
+    });
+    drop(server);
+}
+
+#[test]
+fn the_dashboard_shows_stored_failures_with_titles_retries_them_and_charts_the_hour() {
+    let (mock, flaky) = (Mock::start(), fails_once());
+    let home = flaky_home(&mock, &flaky);
+    let server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let Some(mut browser) = Browser::launch().await else {
+            return;
+        };
+        let api = Api::new(server.addr);
+        // Failed before the page opens.
+        let (s, r) = api
+            .post("/v1/notify", json!({"title": "Nightly 7719", "content": "first line\nsecond line", "channels": ["flaky"]}))
+            .await;
+        assert_eq!((s, r["status"].as_str()), (200, Some("failed")), "{r}");
+
+        browser
+            .call("Page.navigate", json!({"url": format!("http://{}/", server.addr)}))
+            .await;
+        // At load: the failure with its title, the event in the feed, the chart.
+        browser.wait_in("#failures", &["Nightly 7719", "flaky", "failed", "rejected"]).await;
+        browser.wait_in("#live", &["Nightly 7719", "first line"]).await;
+        browser.wait_in("#stats", &["flaky", "1 failed"]).await;
+        // Line breaks kept.
+        let ws = browser
+            .eval("getComputedStyle(document.querySelector('#live .msg')).whiteSpace")
+            .await;
+        assert_eq!(ws, "pre-wrap");
+        // Plugins: collapsed, counted, and their source in words.
+        let plugins = browser
+            .eval("[document.querySelector('#plugins-details').open, document.querySelector('#plugin-count').textContent, [...document.querySelectorAll('#plugins td.source')].map(td => td.textContent)]")
+            .await;
+        assert_eq!(plugins[0], false, "{plugins}");
+        assert!(plugins[1].as_str().unwrap().parse::<u32>().unwrap() > 0, "{plugins}");
+        let sources = plugins[2].as_array().unwrap();
+        assert!(sources.iter().any(|s| s == "bundled"), "{plugins}");
+        assert!(!plugins[2].to_string().contains("kind"), "{plugins}");
+
+        // Retry: sent again, and the page says so.
+        browser
+            .eval("document.querySelector('#failures button.retry').click()")
+            .await;
+        browser.wait_in("#failures", &["Nightly 7719", "sent on retry"]).await;
+        assert_eq!(flaky.requests_to("/hook").len(), 2);
+        browser.wait_in("#stats", &["1 sent", "0 failed"]).await;
     });
     drop(server);
 }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod dashboard;
+mod deliveries;
 mod error;
 mod listener;
 mod metrics;

@@ -97,6 +97,49 @@ fn state_limits(schemas: &mut serde_json::Map<String, Value>, channels: &[String
     }
 }
 
+/// A delivery row as `/v1/deliveries` lists it (with its event's title).
+fn delivery_schema() -> Value {
+    let maybe = |t: &str| json!({"type": [t, "null"]});
+    json!({"type": "object",
+    "required": ["id", "event_id", "channel", "state", "attempts", "updated_at"],
+    "properties": {
+        "id": {"type": "integer"}, "event_id": {"type": "integer"},
+        "channel": {"type": "string"},
+        "state": {"enum": ["pending", "sent", "failed", "skipped", "coalesced"]},
+        "attempts": {"type": "integer", "minimum": 0},
+        "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+        "last_error": maybe("string"),
+        "remote_id": maybe("string"),
+        "updated_at": {"type": "string", "format": "date-time"},
+        "title": {"type": ["string", "null"], "description": "The event's title"},
+        "run_id": maybe("string"),
+    }})
+}
+
+/// One channel's counts in `/v1/deliveries/stats`.
+fn channel_counts_schema() -> Value {
+    let count = |what: &str| json!({"type": "integer", "minimum": 0, "description": what});
+    json!({"type": "object",
+    "required": ["channel", "sent", "retrying", "pending", "failed", "skipped", "coalesced"],
+    "properties": {
+        "channel": {"type": "string"},
+        "sent": count("Sent"),
+        "retrying": count("Pending after at least one attempt"),
+        "pending": count("Pending, not tried yet"),
+        "failed": count("Failed for good (a retry sends it again)"),
+        "skipped": count("Not sent: routing said no"),
+        "coalesced": count("Not sent: a newer update of the run replaced it"),
+    }})
+}
+
+fn stats_schema() -> Value {
+    json!({"type": "object", "required": ["window_secs", "since", "channels"], "properties": {
+        "window_secs": {"type": "integer"},
+        "since": {"type": "string", "format": "date-time"},
+        "channels": {"type": "array", "items": {"$ref": "#/components/schemas/ChannelCounts"}},
+    }})
+}
+
 /// The document, with `channels` (the configured channel names) as the
 /// values the inputs' `channels` lists may hold.
 pub fn document(channels: &[String]) -> Value {
@@ -184,6 +227,37 @@ pub fn document(channels: &[String]) -> Value {
                 "summary": "Configured channels (secrets masked), plugins with their allowed hosts, and plugins available",
                 "responses": {"200": json_response("The catalog", json!({"type": "object"}))}
             }},
+            "/v1/deliveries": {"get": {
+                "summary": "Deliveries (one event to one channel), newest first, each with its event's title and run",
+                "parameters": [
+                    query("state", "Only deliveries in this state", json!({"enum": ["failed", "pending", "sent"]})),
+                    query("limit", "At most this many (1 to 500, default 50)", json!({"type": "integer", "minimum": 1, "maximum": 500})),
+                ],
+                "responses": {
+                    "200": json_response("The deliveries", json!({"type": "object", "required": ["deliveries"], "properties": {"deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/Delivery"}}}})),
+                    "400": error_response("Invalid query"),
+                }
+            }},
+            "/v1/deliveries/stats": {"get": {
+                "summary": "Per channel, how many deliveries updated in the window are in each state (the dashboard's chart)",
+                "parameters": [
+                    query("window_secs", "The window, in seconds back from now (1 to 604800, default 3600)", json!({"type": "integer", "minimum": 1, "maximum": super::deliveries::MAX_WINDOW_SECS})),
+                ],
+                "responses": {
+                    "200": json_response("Counts per channel", stats_schema()),
+                    "400": error_response("Invalid query"),
+                }
+            }},
+            "/v1/deliveries/{delivery_id}/retry": {"post": {
+                "summary": "Send a failed delivery again with a fresh attempt budget (a pending one is made due now), as `mcp-push retry ID` does; the server's worker sends it and the stream reports the outcome",
+                "parameters": [{"name": "delivery_id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1, "maximum": i64::MAX}}],
+                "responses": {
+                    "200": json_response("The delivery as it now stands (usually pending: the send follows)", json!({"$ref": "#/components/schemas/Delivery"})),
+                    "400": error_response("The delivery id is not a positive whole number"),
+                    "404": error_response("No such delivery"),
+                    "409": error_response("Not retryable: sent, skipped or coalesced (`not_retryable`), or being sent right now (`in_flight`)"),
+                }
+            }},
             "/v1/stream": {"get": {
                 "summary": "Live stream (WebSocket): connection_ack, then event, delivery, tool_execution and plugin messages as JSON text frames",
                 "parameters": [
@@ -204,7 +278,7 @@ pub fn document(channels: &[String]) -> Value {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
                 "properties": {
-                    "code": {"type": "string", "enum": ["invalid", "not_found", "too_large", "request_timeout", "no_channels", "store_error", "unauthorized", "method_not_allowed"]},
+                    "code": {"type": "string", "enum": ["invalid", "not_found", "too_large", "request_timeout", "no_channels", "store_error", "unauthorized", "method_not_allowed", "not_retryable", "in_flight"]},
                     "message": {"type": "string"},
                     "field": {"type": "string"},
                 }
@@ -215,6 +289,8 @@ pub fn document(channels: &[String]) -> Value {
                 "channels": {"type": "array", "items": {"type": "object"}},
                 "run": {"type": "object"}, "run_id": {"type": "string"}, "reason": {"type": "string"},
             }},
+            "Delivery": delivery_schema(),
+            "ChannelCounts": channel_counts_schema(),
             "SendInput": send_input,
             "EventInput": event_input,
         }},

@@ -4,7 +4,7 @@
 //! exactly it (a test checks both ways).
 
 use super::error::ApiError;
-use super::{AppState, dashboard, metrics, openapi, stream};
+use super::{AppState, dashboard, deliveries, metrics, openapi, stream};
 use crate::catalog::Catalog;
 use crate::mcp::tools;
 use crate::notification::{EventKind, RunId};
@@ -35,6 +35,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/runs"),
     ("get", "/v1/runs/{run_id}"),
     ("get", "/v1/channels"),
+    ("get", "/v1/deliveries"),
+    ("get", "/v1/deliveries/stats"),
+    ("post", "/v1/deliveries/{delivery_id}/retry"),
     ("get", "/v1/stream"),
 ];
 
@@ -59,6 +62,9 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("get", "/v1/runs") => get(list_runs),
         ("get", "/v1/runs/{run_id}") => get(get_run),
         ("get", "/v1/channels") => get(channels),
+        ("get", "/v1/deliveries") => get(deliveries::list),
+        ("get", "/v1/deliveries/stats") => get(deliveries::stats),
+        ("post", "/v1/deliveries/{delivery_id}/retry") => post(deliveries::retry),
         ("get", "/v1/stream") => get(stream::handler),
         _ => panic!("ROUTES lists {method} {path} but no handler serves it"),
     }
@@ -93,7 +99,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Query parameters, refusing any the route does not know.
-fn params(q: HashMap<String, String>, known: &[&str]) -> Result<HashMap<String, String>, ApiError> {
+pub(super) fn params(
+    q: HashMap<String, String>,
+    known: &[&str],
+) -> Result<HashMap<String, String>, ApiError> {
     if let Some(k) = q.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(ApiError::invalid(
             k,
@@ -110,7 +119,7 @@ fn params(q: HashMap<String, String>, known: &[&str]) -> Result<HashMap<String, 
     Ok(q)
 }
 
-fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
+pub(super) fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
     q: &HashMap<String, String>,
     name: &str,
     range: std::ops::RangeInclusive<T>,

@@ -213,6 +213,68 @@ impl Delivery {
     }
 }
 
+/// One channel's deliveries by state, among those last updated in a window
+/// (the dashboard's chart).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ChannelCounts {
+    pub channel: ChannelId,
+    pub sent: u64,
+    /// Pending after at least one attempt: waiting to be tried again.
+    pub retrying: u64,
+    /// Pending and not tried yet (queued, or held by quiet hours).
+    pub pending: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub coalesced: u64,
+}
+
+impl ChannelCounts {
+    fn zero(channel: ChannelId) -> Self {
+        ChannelCounts {
+            channel,
+            sent: 0,
+            retrying: 0,
+            pending: 0,
+            failed: 0,
+            skipped: 0,
+            coalesced: 0,
+        }
+    }
+
+    /// Count `n` deliveries in `state`; `tried` tells a retry from a first wait.
+    pub fn add(&mut self, state: DeliveryState, tried: bool, n: u64) {
+        let slot = match state {
+            DeliveryState::Sent => &mut self.sent,
+            DeliveryState::Pending if tried => &mut self.retrying,
+            DeliveryState::Pending => &mut self.pending,
+            DeliveryState::Failed => &mut self.failed,
+            DeliveryState::Skipped => &mut self.skipped,
+            DeliveryState::Coalesced => &mut self.coalesced,
+        };
+        *slot += n;
+    }
+}
+
+/// Fold `(channel, state, tried, count)` rows into one [`ChannelCounts`] per
+/// channel, in channel order.
+pub fn fold_counts(
+    rows: impl IntoIterator<Item = (ChannelId, DeliveryState, bool, u64)>,
+) -> Vec<ChannelCounts> {
+    let mut out: Vec<ChannelCounts> = Vec::new();
+    for (channel, state, tried, n) in rows {
+        let i = match out.iter().position(|c| c.channel == channel) {
+            Some(i) => i,
+            None => {
+                out.push(ChannelCounts::zero(channel));
+                out.len() - 1
+            }
+        };
+        out[i].add(state, tried, n);
+    }
+    out.sort_by(|a, b| a.channel.as_str().cmp(b.channel.as_str()));
+    out
+}
+
 /// Which events to list, oldest first.
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
@@ -387,6 +449,10 @@ pub trait Store: Send + Sync {
         state: Option<DeliveryState>,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Per channel, how many deliveries last updated at or after `since`
+    /// are in each state.
+    fn delivery_counts(&self, since: UnixMillis) -> Result<Vec<ChannelCounts>, StoreError>;
 
     fn run(&self, run_id: &RunId) -> Result<Option<Run>, StoreError>;
 

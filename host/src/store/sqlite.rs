@@ -4,8 +4,9 @@ use super::retry::{Decision, RetryPolicy};
 use super::run::{self, RunState};
 use super::schema::{APPLICATION_ID, CORE_TABLES, MIGRATIONS};
 use super::{
-    Appended, Attempt, Claim, ClaimScope, Delivery, DeliveryId, DeliveryState, EventId, EventQuery,
-    NewEvent, RunStatus, Source, Store, StoreError, StoredEvent, Target, UnixMillis,
+    Appended, Attempt, ChannelCounts, Claim, ClaimScope, Delivery, DeliveryId, DeliveryState,
+    EventId, EventQuery, NewEvent, RunStatus, Source, Store, StoreError, StoredEvent, Target,
+    UnixMillis,
 };
 use crate::notification::{ChannelId, EventKind, Notification, RunId};
 use crate::plugin::DeliveryError;
@@ -1040,6 +1041,30 @@ impl Store for SqliteStore {
         )
         .and_then(|rows| rows.collect())
         .map_err(|e| self.err(e))
+    }
+
+    fn delivery_counts(&self, since: UnixMillis) -> Result<Vec<ChannelCounts>, StoreError> {
+        let conn = self.fast();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT channel, state, attempts > 0, COUNT(*) FROM deliveries
+                 WHERE updated_at >= ?1 GROUP BY 1, 2, 3",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<(ChannelId, DeliveryState, bool, u64)> = stmt
+            .query_map([since.0], |r| {
+                let channel: String = r.get(0)?;
+                let state: String = r.get(1)?;
+                Ok((
+                    ChannelId::new(&channel).map_err(|_| bad("channel", &channel))?,
+                    DeliveryState::parse(&state).ok_or_else(|| bad("delivery state", &state))?,
+                    r.get(2)?,
+                    r.get::<_, i64>(3)?.max(0) as u64,
+                ))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))?;
+        Ok(super::fold_counts(rows))
     }
 
     fn run(&self, run_id: &RunId) -> Result<Option<RunState>, StoreError> {

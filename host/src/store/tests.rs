@@ -714,3 +714,43 @@ fn events_are_listed_since_an_id_and_by_run() {
     assert_eq!(ends.len(), 1);
     assert_eq!(ends[0].notification.title, "[end] train");
 }
+
+#[test]
+fn delivery_counts_group_a_window_by_channel_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let ids = |title| store.append(send(title, &["ops", "email"], None)).unwrap();
+    let (a, b, c) = (ids("a"), ids("b"), ids("c"));
+    let now = UnixMillis(50_000);
+    // ops: a sent, b retrying, c failed at once; email: a sent, the rest waiting.
+    store.record_sent(a.deliveries[0].1, None, now).unwrap();
+    store.record_sent(a.deliveries[1].1, None, now).unwrap();
+    let unavailable = DeliveryError::Unavailable("503".into());
+    store
+        .record_failure(b.deliveries[0].1, &unavailable, now)
+        .unwrap();
+    let rejected = DeliveryError::Rejected("400".into());
+    store
+        .record_failure(c.deliveries[0].1, &rejected, now)
+        .unwrap();
+
+    let counts = store.delivery_counts(UnixMillis(0)).unwrap();
+    let names: Vec<&str> = counts.iter().map(|c| c.channel.as_str()).collect();
+    assert_eq!(names, ["email", "ops"]);
+    let (email, ops) = (&counts[0], &counts[1]);
+    assert_eq!(
+        (ops.sent, ops.retrying, ops.failed, ops.pending),
+        (1, 1, 1, 0)
+    );
+    assert_eq!((email.sent, email.pending, email.failed), (1, 2, 0));
+    // Only rows updated in the window count: the appends at 1 s fall out.
+    let recent = store.delivery_counts(now).unwrap();
+    assert_eq!(recent.len(), 2);
+    assert_eq!((recent[0].sent, recent[0].pending), (1, 0));
+    assert!(
+        store
+            .delivery_counts(now.plus(Duration::from_secs(1)))
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -14,6 +14,10 @@ let lastId = null;
 let runs = [];
 let openRun = null;
 let backoff = 500;
+// Event titles by event id, so that delivery rows can say what they carried.
+const titles = new Map();
+// How many of the newest events the page shows when it opens.
+const FIRST_PAGE = 20;
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -28,9 +32,9 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
-async function api(path) {
+async function api(path, method) {
   const headers = token ? { Authorization: "Bearer " + token } : {};
-  const r = await fetch(path, { headers });
+  const r = await fetch(path, { method: method || "GET", headers });
   const body = await r.json();
   if (!r.ok) throw new Error((body.error && body.error.message) || r.statusText);
   return body;
@@ -116,8 +120,8 @@ async function showRun(runId) {
         {},
         el("span", { class: "time" }, time(ev.at)),
         el("span", { class: "tag" }, ev.kind || "event"),
-        ev.title ? ev.title + " — " : "",
-        ev.message
+        title(ev.title),
+        msg(ev.message)
       );
       const ds = el("ul");
       for (const d of ev.deliveries) {
@@ -144,17 +148,127 @@ function addLive(li) {
   while (list.children.length > 200) list.lastChild.remove();
 }
 
-function addFailure(m) {
-  $("#failures").prepend(
-    el(
-      "li",
-      { class: "failure" },
-      el("span", { class: "time" }, time(m.at)),
-      m.channel + " (event " + m.event_id + "): " + (m.state === "failed" ? "failed" : "will retry"),
-      m.error ? " — " + m.error : ""
-    )
+// A title in bold, followed by a dash when there is more to say.
+function title(t) {
+  return t ? el("span", { class: "title" }, t + " — ") : "";
+}
+
+// A message with its line breaks kept (text, never HTML).
+function msg(text) {
+  return text ? el("span", { class: "msg" }, text) : "";
+}
+
+// One failure row per delivery: a newer report of the same delivery replaces it.
+function addFailure(f) {
+  const old = document.querySelector('#failures li[data-delivery="' + f.delivery_id + '"]');
+  const retry = el("button", { class: "retry", type: "button" }, "retry");
+  retry.addEventListener("click", () => retryDelivery(f.delivery_id, li, retry));
+  const li = el(
+    "li",
+    { class: "failure", "data-delivery": f.delivery_id },
+    el("span", { class: "time" }, time(f.at)),
+    title(f.title || titles.get(f.event_id)),
+    f.channel + " (event " + f.event_id + "): ",
+    el("span", { class: "outcome" }, f.state === "failed" ? "failed" : "will retry"),
+    f.error ? el("span", { class: "msg" }, " — " + f.error) : "",
+    retry
   );
+  if (old) old.replaceWith(li);
+  else $("#failures").prepend(li);
   $("#no-failures").hidden = true;
+}
+
+// A delivery the page lists as failed was sent (after a retry, say).
+function resolveFailure(m) {
+  const li = document.querySelector('#failures li[data-delivery="' + m.delivery_id + '"]');
+  if (!li) return;
+  li.className = "resolved";
+  li.querySelector(".outcome").textContent = "sent on retry";
+  const b = li.querySelector("button.retry");
+  if (b) b.remove();
+}
+
+async function retryDelivery(id, li, button) {
+  button.disabled = true;
+  try {
+    const d = await api("/v1/deliveries/" + encodeURIComponent(id) + "/retry", "POST");
+    // The stream may have reported the send before this answer came.
+    if (li.classList.contains("resolved")) return;
+    li.querySelector(".outcome").textContent = d.state === "pending" ? "retrying…" : d.state;
+  } catch (e) {
+    // Say why (already sent, being sent right now) and let the person try again.
+    li.querySelector(".outcome").textContent = "retry refused: " + e.message;
+    button.disabled = false;
+  }
+}
+
+// Failed deliveries already in the store, oldest first so the newest ends on top.
+async function loadFailures() {
+  let list;
+  try {
+    list = (await api("/v1/deliveries?state=failed&limit=50")).deliveries;
+  } catch (e) {
+    console.warn("failures:", e);
+    return;
+  }
+  for (const d of list.reverse()) {
+    if (d.title != null) titles.set(d.event_id, d.title);
+    addFailure({
+      delivery_id: d.id,
+      event_id: d.event_id,
+      channel: d.channel,
+      state: d.state,
+      error: d.last_error,
+      title: d.title,
+      at: d.updated_at,
+    });
+  }
+}
+
+// The newest event id the store has, read off the newest delivery (every
+// event has a delivery row, even a skipped one): the stream then replays the
+// last FIRST_PAGE events, so the live feed does not open empty.
+async function firstPageStart() {
+  try {
+    const newest = (await api("/v1/deliveries?limit=1")).deliveries[0];
+    return newest ? Math.max(0, newest.event_id - FIRST_PAGE) : null;
+  } catch (e) {
+    console.warn("deliveries:", e);
+    return null;
+  }
+}
+
+// Bars per channel: sent, retrying and failed, scaled to the busiest channel.
+function renderStats(channels) {
+  const shown = channels.filter((c) => c.sent + c.retrying + c.failed > 0);
+  const max = Math.max(1, ...shown.map((c) => c.sent + c.retrying + c.failed));
+  $("#stats").replaceChildren(
+    ...shown.map((c) => {
+      const bar = el("div", { class: "stat-bar" });
+      for (const k of ["sent", "retrying", "failed"]) {
+        const seg = el("span", { class: "seg-" + k, title: c[k] + " " + k });
+        seg.style.width = (100 * c[k]) / max + "%";
+        bar.append(seg);
+      }
+      const counts = [c.sent + " sent", c.retrying + " retrying", c.failed + " failed"].join(" · ");
+      return el("div", { class: "stat", "data-channel": c.channel }, el("span", {}, c.channel), bar, el("span", { class: "stat-counts" }, counts));
+    })
+  );
+  $("#no-stats").hidden = shown.length > 0;
+}
+
+async function loadStats() {
+  try {
+    renderStats((await api("/v1/deliveries/stats?window_secs=3600")).channels);
+  } catch (e) {
+    console.warn("stats:", e);
+  }
+}
+
+let statsTimer = null;
+function refreshStatsSoon() {
+  clearTimeout(statsTimer);
+  statsTimer = setTimeout(loadStats, 500);
 }
 
 function handle(m) {
@@ -163,13 +277,14 @@ function handle(m) {
   let li;
   switch (m.type) {
     case "event":
+      titles.set(m.event_id, m.title);
       li = el(
         "li",
         {},
         el("span", { class: "time" }, time(m.at)),
         el("span", { class: "tag" }, m.kind || "event"),
-        m.title ? m.title + " — " : "",
-        m.message || "",
+        title(m.title),
+        msg(m.message),
         m.run_id ? " (" + m.run_id + ")" : ""
       );
       if (m.run_id) refreshRunsSoon();
@@ -181,11 +296,14 @@ function handle(m) {
         { class: bad ? "failure" : "" },
         el("span", { class: "time" }, time(m.at)),
         el("span", { class: "tag" }, "delivery"),
+        title(titles.get(m.event_id)),
         m.channel + ": " + m.state + " in " + m.elapsed_ms + " ms",
-        m.error ? " — " + m.error : ""
+        m.error ? el("span", { class: "msg" }, " — " + m.error) : ""
       );
       if (bad) addFailure(m);
+      else if (m.state === "sent") resolveFailure(m);
       refreshRunsSoon();
+      refreshStatsSoon();
       break;
     }
     case "tool_execution":
@@ -254,10 +372,16 @@ async function loadChannels() {
     ...c.channels.map((ch) => el("tr", {}, el("td", {}, ch.name), el("td", {}, ch.plugin), el("td", {}, ch.version), hosts(ch.allowed_hosts)))
   );
   $("#plugins tbody").replaceChildren(
-    ...c.plugins.map((p) =>
-      el("tr", {}, el("td", {}, p.id), el("td", {}, p.version), el("td", {}, typeof p.source === "string" ? p.source : JSON.stringify(p.source)), hosts(p.allowed_hosts))
-    )
+    ...c.plugins.map((p) => el("tr", {}, el("td", {}, p.id), el("td", {}, p.version), el("td", { class: "source" }, source(p.source)), hosts(p.allowed_hosts)))
   );
+  $("#plugin-count").textContent = c.plugins.length;
+}
+
+// `{"kind": "bundled"}` or `{"kind": "file", "path": ...}` in words.
+function source(s) {
+  if (s == null) return "";
+  if (typeof s === "string") return s;
+  return s.kind === "file" && s.path ? s.path : s.kind || JSON.stringify(s);
 }
 
 $("#timeline-close").addEventListener("click", () => {
@@ -270,6 +394,15 @@ setInterval(() => {
   });
 }, 1000);
 
-loadRuns();
-loadChannels();
-connect();
+// Everything already in the store first, then live from the stream.
+async function start() {
+  loadRuns();
+  loadChannels();
+  loadStats();
+  setInterval(loadStats, 60000); // the window slides even when nothing happens
+  await loadFailures();
+  lastId = await firstPageStart();
+  connect();
+}
+
+start();

@@ -1,0 +1,142 @@
+//! `/v1/deliveries`: the outbox as the dashboard shows it (recent deliveries
+//! with their event's title, counts per channel for the chart) and the retry
+//! button (what `mcp-push retry ID` does, sent by the server's own worker).
+
+use super::AppState;
+use super::error::ApiError;
+use super::rest::{number, params};
+use crate::redact::redact_json;
+use crate::store::{Delivery, DeliveryId, DeliveryState, Store, StoreError, UnixMillis};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The longest window the stats take: a week (older rows are history, not health).
+pub const MAX_WINDOW_SECS: u64 = 7 * 24 * 3600;
+
+/// A delivery as JSON, with its event's title and run (so a failure row can
+/// say what failed without a second request).
+fn with_event(store: &dyn Store, d: &Delivery) -> Result<Value, StoreError> {
+    let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
+    let event = store.event(d.event_id)?;
+    v["title"] = json!(event.as_ref().map(|e| e.notification.title.clone()));
+    v["run_id"] = json!(event.and_then(|e| e.run_id));
+    Ok(v)
+}
+
+/// `GET /v1/deliveries?state=&limit=`: newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let q = params(q, &["state", "limit"])?;
+    let limit = number::<usize>(&q, "limit", 1..=500)?.unwrap_or(50);
+    let wanted = match q.get("state") {
+        None => None,
+        Some(s) => Some(
+            DeliveryState::parse(s)
+                .filter(|s| {
+                    matches!(
+                        s,
+                        DeliveryState::Failed | DeliveryState::Pending | DeliveryState::Sent
+                    )
+                })
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "state",
+                        format!("`state` is one of failed, pending, sent (got {s:?})"),
+                    )
+                })?,
+        ),
+    };
+    let store = state.hub().store().clone();
+    let rows: Vec<Value> = crate::hub::blocking(move || {
+        let list = store.list_deliveries(wanted, limit)?;
+        list.iter().map(|d| with_event(store.as_ref(), d)).collect()
+    })
+    .await
+    .map_err(ApiError::store)?;
+    Ok(axum::Json(redact_json(json!({ "deliveries": rows }))).into_response())
+}
+
+/// `GET /v1/deliveries/stats?window_secs=`: per channel, deliveries by state
+/// among those updated in the last `window_secs` (default an hour).
+pub async fn stats(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let q = params(q, &["window_secs"])?;
+    let window = number::<u64>(&q, "window_secs", 1..=MAX_WINDOW_SECS)?.unwrap_or(3600);
+    let now = state.hub().clock().now();
+    let since = UnixMillis(now.0 - (window as i64) * 1000);
+    let store = state.hub().store().clone();
+    let channels = crate::hub::blocking(move || store.delivery_counts(since))
+        .await
+        .map_err(ApiError::store)?;
+    Ok(axum::Json(redact_json(json!({
+        "window_secs": window,
+        "since": since,
+        "channels": channels,
+    })))
+    .into_response())
+}
+
+/// Why a retry was refused, as an answer: 404 unknown, 409 not retryable now.
+fn retry_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NoSuchDelivery(id) => {
+            ApiError::not_found(format!("no delivery {id}: GET /v1/deliveries lists them"))
+        }
+        StoreError::NotRetryable { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "not_retryable", e.to_string())
+        }
+        StoreError::InFlight(_) => ApiError::new(StatusCode::CONFLICT, "in_flight", e.to_string()),
+        other => ApiError::store(other),
+    }
+}
+
+/// `POST /v1/deliveries/{delivery_id}/retry`: a failed delivery gets a fresh
+/// attempt budget (a pending one is made due now) and the server's worker,
+/// woken, sends it. Answers with the delivery as it stands (usually
+/// `pending`: the send follows; the stream reports its outcome).
+pub async fn retry(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let id = delivery_id(id)?;
+    let hub = state.hub();
+    let now = hub.clock().now();
+    let store: Arc<dyn Store> = hub.store().clone();
+    let row = crate::hub::blocking(move || {
+        store.retry(id, now)?;
+        let d = store.delivery(id)?.ok_or(StoreError::NoSuchDelivery(id))?;
+        with_event(store.as_ref(), &d)
+    })
+    .await
+    .map_err(retry_error)?;
+    // The worker claims every due delivery; it need not wait for its next look.
+    hub.wake();
+    Ok(axum::Json(redact_json(row)).into_response())
+}
+
+fn delivery_id(id: Result<Path<String>, PathRejection>) -> Result<DeliveryId, ApiError> {
+    let raw = id.map(|Path(p)| p).unwrap_or_default();
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(DeliveryId)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "delivery_id",
+                format!(
+                    "the delivery id in the path must be a positive whole number (got {raw:?}): \
+                     GET /v1/deliveries lists them"
+                ),
+            )
+        })
+}
