@@ -271,6 +271,22 @@ function refreshStatsSoon() {
   statsTimer = setTimeout(loadStats, 500);
 }
 
+// A delivery of an event from before the page's first page: its title
+// comes from the API (once per event).
+async function fillTitle(eventId, span) {
+  try {
+    if (!titles.has(eventId)) {
+      const page = await api("/v1/events?since=" + (eventId - 1) + "&limit=1");
+      const ev = (page.events || []).find((e) => e.id === eventId);
+      titles.set(eventId, ev ? ev.notification.title : "");
+    }
+    const t = titles.get(eventId);
+    if (t) span.textContent = t + " — ";
+  } catch (e) {
+    // The row stays without a title.
+  }
+}
+
 function handle(m) {
   if (m.type === "connection_ack") return;
   if (m.id != null && m.type === "event") lastId = Math.max(lastId || 0, m.id);
@@ -291,12 +307,15 @@ function handle(m) {
       break;
     case "delivery": {
       const bad = m.state === "failed" || (m.state === "pending" && m.error);
+      const known = titles.get(m.event_id);
+      const heading = el("span", { class: "title" }, known ? known + " — " : "");
+      if (known == null) fillTitle(m.event_id, heading);
       li = el(
         "li",
         { class: bad ? "failure" : "" },
         el("span", { class: "time" }, time(m.at)),
         el("span", { class: "tag" }, "delivery"),
-        title(titles.get(m.event_id)),
+        heading,
         m.channel + ": " + m.state + " in " + m.elapsed_ms + " ms",
         m.error ? el("span", { class: "msg" }, " — " + m.error) : ""
       );
