@@ -43,6 +43,19 @@ fn bodies(mock: &Mock) -> Vec<String> {
 
 const QUICK_RETRY: &str = "[retry]\nbase_delay_secs = 0.2\n";
 
+/// Two homes on one database: one with the webhook channel, one without.
+/// The directory is returned so that it lives as long as the test.
+fn sharing_a_db(mock: &Mock) -> (tempfile::TempDir, Sandbox, Sandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db").display().to_string();
+    let with = Sandbox::new()
+        .env("MCP_PUSH_DB", &db)
+        .env("WEBHOOK_URL", mock.url("/hook"))
+        .config(QUICK_RETRY);
+    let without = Sandbox::new().env("MCP_PUSH_DB", &db).config(QUICK_RETRY);
+    (dir, with, without)
+}
+
 #[test]
 fn the_next_send_takes_a_waiting_delivery_along() {
     let (mock, down) = flaky();
@@ -128,13 +141,7 @@ fn flush_sends_everything_due_and_says_what_is_left() {
 #[test]
 fn a_process_without_the_channel_leaves_the_delivery_for_one_that_has_it() {
     let (mock, down) = flaky();
-    let db = tempfile::tempdir().unwrap();
-    let db = db.path().join("shared.db").display().to_string();
-    let with = Sandbox::new()
-        .env("MCP_PUSH_DB", &db)
-        .env("WEBHOOK_URL", mock.url("/hook"))
-        .config(QUICK_RETRY);
-    let without = Sandbox::new().env("MCP_PUSH_DB", &db).config(QUICK_RETRY);
+    let (_db, with, without) = sharing_a_db(&mock);
     assert_eq!(with.run(&["send", "--wait", "0", "T", "B"]).code, 3);
     std::thread::sleep(std::time::Duration::from_millis(400));
 
@@ -163,14 +170,8 @@ fn a_process_without_the_channel_leaves_the_delivery_for_one_that_has_it() {
 #[test]
 fn a_server_without_the_channel_uses_no_attempt_and_says_why() {
     let (mock, _down) = flaky();
-    let db = tempfile::tempdir().unwrap();
-    let db = db.path().join("shared.db").display().to_string();
-    let with = Sandbox::new()
-        .env("MCP_PUSH_DB", &db)
-        .env("WEBHOOK_URL", mock.url("/hook"))
-        .config(QUICK_RETRY);
+    let (_db, with, without) = sharing_a_db(&mock);
     assert_eq!(with.run(&["send", "--wait", "0", "T", "B"]).code, 3);
-    let without = Sandbox::new().env("MCP_PUSH_DB", &db).config(QUICK_RETRY);
     let server = support::mcp_client::start_server(&without, "127.0.0.1:0");
     let note = (0..100)
         .find_map(|_| {

@@ -234,6 +234,28 @@ fn as_int(v: &Value) -> Option<i64> {
     }
 }
 
+/// The outcome of a send to several recipients that the service reports one
+/// by one (WxPusher's `data[]`): `failed` names the ones refused, out of
+/// `total`. None delivered is a refusal naming them; some refused is still a
+/// delivery, with a warning in the log naming those.
+pub fn per_recipient(service: &str, total: usize, failed: Vec<String>) -> Result<(), SendError> {
+    if failed.is_empty() {
+        return Ok(());
+    }
+    if failed.len() >= total {
+        return Err(SendError::Rejected(format!(
+            "{service} delivered to no recipient: {}",
+            failed.join(", ")
+        )));
+    }
+    crate::log::warn(&format!(
+        "{service} delivered to {} of {total} recipients; not to {}",
+        total - failed.len(),
+        failed.join(", ")
+    ));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use super::inline::local_time;
 use super::output::outln;
 use super::{Cli, EXIT_FAILED, EXIT_QUEUED, fail};
 use crate::app::App;
-use crate::hub::{Hub, Worker, blocking};
+use crate::hub::{Live, Worker, blocking};
 use crate::redact::redact;
 use crate::store::{ClaimScope, Delivery, DeliveryId, DeliveryState, Store, UnixMillis};
 use std::collections::BTreeSet;
@@ -39,7 +39,7 @@ pub struct FlushArgs {
 
 /// Due deliveries being sent alongside a command's own.
 pub struct Along {
-    hub: Arc<Hub>,
+    store: Arc<dyn Store>,
     taken: Vec<DeliveryId>,
     worker: Option<Worker>,
 }
@@ -57,11 +57,16 @@ pub struct Drained {
     pub elsewhere_channels: BTreeSet<String>,
 }
 
-/// The deliveries due by `within` from now (up to `limit`) of channels `hub`
-/// has, and how many others wait for channels it does not have.
-async fn due_here(hub: &Hub, within: Duration, limit: usize) -> (Vec<DeliveryId>, Drained) {
-    let store = hub.store().clone();
-    let now = hub.clock().now().plus(within);
+/// The deliveries due by `within` from now (up to `limit`) of the channels
+/// configured in `app`, and how many others wait for channels it lacks.
+async fn due_here(
+    app: &App,
+    store: &Arc<dyn Store>,
+    within: Duration,
+    limit: usize,
+) -> (Vec<DeliveryId>, Drained) {
+    let store = store.clone();
+    let now = UnixMillis::now().plus(within);
     // Read past the limit so that deliveries for other channels do not
     // crowd out this process's own.
     let rows = blocking(move || store.due_deliveries(now, limit.saturating_mul(4).max(limit)))
@@ -73,7 +78,13 @@ async fn due_here(hub: &Hub, within: Duration, limit: usize) -> (Vec<DeliveryId>
     let mut drained = Drained::default();
     let mut mine = Vec::new();
     for d in rows {
-        if hub.channel(&d.channel).is_none() {
+        let here = app
+            .loaded()
+            .config
+            .channels
+            .iter()
+            .any(|c| c.id == d.channel);
+        if !here {
             drained.elsewhere += 1;
             drained.elsewhere_channels.insert(d.channel.to_string());
         } else if mine.len() < limit {
@@ -87,11 +98,18 @@ impl Along {
     /// Start sending up to `limit` deliveries that are due now, before the
     /// command adds its own (which its own worker sends).
     pub async fn start(app: &App, store: Arc<dyn Store>, limit: usize) -> Along {
-        let hub = Arc::new(app.hub(store));
-        let (taken, _) = due_here(&hub, Duration::ZERO, limit).await;
-        let worker = (!taken.is_empty())
-            .then(|| hub.spawn_worker(ClaimScope::Deliveries(taken.clone().into())));
-        Along { hub, taken, worker }
+        let (taken, _) = due_here(app, &store, Duration::ZERO, limit).await;
+        // A hub (and its writer thread) only when there is something to send:
+        // most commands find the outbox empty.
+        let worker = (!taken.is_empty()).then(|| {
+            Arc::new(app.hub(store.clone()))
+                .spawn_worker(ClaimScope::Deliveries(taken.clone().into()))
+        });
+        Along {
+            store,
+            taken,
+            worker,
+        }
     }
 
     /// Stop taking more (sends in flight finish) and say what happened.
@@ -99,7 +117,7 @@ impl Along {
         if let Some(w) = self.worker {
             w.finish().await;
         }
-        outcome(&self.hub, &self.taken).await
+        outcome(&self.store, &self.taken).await
     }
 }
 
@@ -157,9 +175,9 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 }
 
 /// How the deliveries `ids` stand now.
-async fn outcome(hub: &Hub, ids: &[DeliveryId]) -> Drained {
+async fn outcome(store: &Arc<dyn Store>, ids: &[DeliveryId]) -> Drained {
     let mut drained = Drained::default();
-    for d in load(hub, ids).await {
+    for d in load(store, ids).await {
         match d.state {
             DeliveryState::Sent => drained.sent += 1,
             DeliveryState::Failed => drained.failed += 1,
@@ -177,8 +195,8 @@ async fn outcome(hub: &Hub, ids: &[DeliveryId]) -> Drained {
     drained
 }
 
-async fn load(hub: &Hub, ids: &[DeliveryId]) -> Vec<Delivery> {
-    let store = hub.store().clone();
+async fn load(store: &Arc<dyn Store>, ids: &[DeliveryId]) -> Vec<Delivery> {
+    let store = store.clone();
     let ids = ids.to_vec();
     blocking(move || {
         ids.iter()
@@ -197,31 +215,39 @@ pub async fn flush(cli: &Cli, args: &FlushArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let hub = Arc::new(app.hub(store));
-    let (ids, before) = due_here(&hub, args.wait, FLUSH_LIMIT).await;
+    let (ids, before) = due_here(&app, &store, args.wait, FLUSH_LIMIT).await;
     let deadline = Instant::now() + args.wait;
     if !ids.is_empty() {
+        let hub = Arc::new(app.hub(store.clone()));
+        let mut live = hub.subscribe();
         let worker = hub.spawn_worker(ClaimScope::Deliveries(ids.clone().into()));
-        // Until every one has settled or the wait is over; a retry due
-        // within the wait is made by the worker meanwhile.
+        // Until every one has settled, none can fall due within the wait, or
+        // the wait is over; the worker makes the retries meanwhile. The store
+        // is read again only when a delivery of this process has moved.
+        let mut open = ids.clone();
         loop {
-            let open: Vec<Delivery> = load(&hub, &ids)
+            let rows: Vec<Delivery> = load(&store, &open)
                 .await
                 .into_iter()
                 .filter(|d| !d.is_final())
                 .collect();
-            let due_in_time = open.iter().any(|d| {
-                d.next_attempt_at
-                    .is_none_or(|t| t <= UnixMillis::now().plus(deadline - Instant::now()))
-            });
-            if open.is_empty() || Instant::now() >= deadline || !due_in_time {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let by = UnixMillis::now().plus(left);
+            let due = rows
+                .iter()
+                .any(|d| d.next_attempt_at.is_none_or(|t| t <= by));
+            if rows.is_empty() || left.is_zero() || !due {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            open = rows.iter().map(|d| d.id).collect();
+            let _ = tokio::time::timeout(left, async {
+                while !matches!(live.recv().await, Ok(Live::Delivery { .. }) | Err(_)) {}
+            })
+            .await;
         }
         worker.finish().await;
     }
-    let mut drained = outcome(&hub, &ids).await;
+    let mut drained = outcome(&store, &ids).await;
     drained.elsewhere = before.elsewhere;
     drained.elsewhere_channels = before.elsewhere_channels;
     print_flush(&drained, args.json)

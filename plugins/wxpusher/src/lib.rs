@@ -9,7 +9,6 @@
 //! `wxpusher_bot` for the `;`-separated lists, Apprise's `wxpusher.py` for the
 //! URL form.
 
-use mcp_push_sdk::log;
 use mcp_push_sdk::prelude::*;
 use mcp_push_sdk::serde_json::Value;
 
@@ -125,22 +124,7 @@ fn per_recipient(reply: &Value) -> Result<(), SendError> {
             }
         })
         .collect();
-    if failed.is_empty() {
-        return Ok(());
-    }
-    if failed.len() == targets.len() {
-        return Err(SendError::Rejected(format!(
-            "WxPusher delivered to no recipient: {}",
-            failed.join(", ")
-        )));
-    }
-    log::warn(&format!(
-        "WxPusher delivered to {} of {} recipients; not to {}",
-        targets.len() - failed.len(),
-        targets.len(),
-        failed.join(", ")
-    ));
-    Ok(())
+    mcp_push_sdk::reply::per_recipient("WxPusher", targets.len(), failed)
 }
 
 export_channel!(WxPusher);
