@@ -96,22 +96,106 @@ fn broken_files_are_skipped_with_a_reason() {
     }
 }
 
+/// Lines of a debug log saying a component was compiled, or taken from the
+/// compile cache.
+fn compiles(stderr: &str) -> (usize, usize) {
+    let count = |what| stderr.lines().filter(|l| l.contains(what)).count();
+    (count("DEBUG compiled "), count("from the compile cache"))
+}
+
 #[test]
-fn a_second_start_takes_the_component_from_the_compile_cache() {
-    let home = Sandbox::new().env("MCP_PUSH_LOG", "mcp_push=debug");
+fn a_second_start_compiles_nothing_and_loads_only_the_plugins_it_calls() {
+    let mock = Mock::start();
+    let home = Sandbox::new()
+        .env("MCP_PUSH_LOG", "mcp_push=debug")
+        .env("WEBHOOK_URL", mock.url("/hook"));
     let cache = home.dir.path().join("own-cache");
-    let mut first = home.command(&["channels"]);
-    first.env("MCP_PUSH_CACHE_DIR", &cache);
-    let first = support::run(first);
-    assert!(first.stderr.contains("compiled "), "{}", first.stderr);
-    assert!(std::fs::read_dir(&cache).unwrap().count() >= 1);
-    let mut second = home.command(&["channels"]);
-    second.env("MCP_PUSH_CACHE_DIR", &cache);
-    let second = support::run(second);
+    let run = |args: &[&str]| {
+        let mut cmd = home.command(args);
+        cmd.env("MCP_PUSH_CACHE_DIR", &cache);
+        support::run(cmd)
+    };
+    let first = run(&["channels"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    // Every bundled plugin compiled, to learn what it is.
+    assert!(compiles(&first.stderr).0 > 20, "{}", first.stderr);
+
+    // Described from what the first start kept: nothing compiled, nothing
+    // even read back from the compile cache.
+    let second = run(&["channels"]);
+    assert_eq!(second.code, 0, "{second:?}");
+    assert_eq!(compiles(&second.stderr), (0, 0), "{}", second.stderr);
+    assert_eq!(first.stdout, second.stdout);
+
+    // A send reads back only the one plugin it calls.
+    let send = run(&["send", "lazy", "one plugin"]);
+    assert_eq!(send.code, 0, "{send:?}");
+    assert_eq!(compiles(&send.stderr), (0, 1), "{}", send.stderr);
+    assert_eq!(mock.requests_to("/hook").len(), 1);
+}
+
+/// `plugin precompile` writes the executable that packages ship: its first
+/// start, with an empty cache, compiles nothing and writes nothing to the
+/// cache. A damaged trailer is set aside with a warning, and that executable
+/// still works by compiling.
+#[test]
+fn a_precompiled_executable_compiles_nothing_on_its_first_start() {
+    let mock = Mock::start();
+    let home = Sandbox::new()
+        .env("MCP_PUSH_LOG", "mcp_push=debug")
+        .env("WEBHOOK_URL", mock.url("/hook"));
+    let exe = home.dir.path().join("mcp-push");
+    let made = home.run(&["plugin", "precompile", "--out", exe.to_str().unwrap()]);
+    assert_eq!(made.code, 0, "{made:?}");
     assert!(
-        second.stderr.contains("from the compile cache"),
-        "{}",
-        second.stderr
+        made.stdout.contains("bundled channels compiled"),
+        "{made:?}"
     );
-    assert!(!second.stderr.contains("compiled "), "{}", second.stderr);
+
+    let fresh = home.dir.path().join("fresh-cache");
+    let first = |exe: &std::path::Path, cache: &std::path::Path| {
+        let mut cmd = home.command_of(exe, &["send", "precompiled", "first start"]);
+        cmd.env("MCP_PUSH_CACHE_DIR", cache);
+        support::run(cmd)
+    };
+    let run = first(&exe, &fresh);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(compiles(&run.stderr), (0, 0), "{}", run.stderr);
+    assert!(!fresh.exists(), "the first start wrote to the cache");
+    assert_eq!(mock.requests_to("/hook").len(), 1);
+
+    // Precompiling the precompiled copy replaces its trailer.
+    let again = home.dir.path().join("mcp-push-again");
+    let mut cmd = home.command_of(
+        &exe,
+        &["plugin", "precompile", "--out", again.to_str().unwrap()],
+    );
+    cmd.env("MCP_PUSH_CACHE_DIR", &fresh);
+    let made_again = support::run(cmd);
+    assert_eq!(made_again.code, 0, "{made_again:?}");
+    assert_eq!(
+        std::fs::metadata(&again).unwrap().len(),
+        std::fs::metadata(&exe).unwrap().len()
+    );
+
+    // Damage the index (it sits before the last 32 bytes).
+    let mut bytes = std::fs::read(&exe).unwrap();
+    let n = bytes.len();
+    let index_len = u64::from_le_bytes(bytes[n - 32..n - 24].try_into().unwrap()) as usize;
+    bytes[n - 32 - index_len] = b'X';
+    let damaged = home.dir.path().join("mcp-push-damaged");
+    std::fs::write(&damaged, bytes).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&damaged, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let run = first(&damaged, &support::shared_cache_dir());
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("ignoring the precompiled channels"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(mock.requests_to("/hook").len(), 2);
 }

@@ -362,3 +362,32 @@ fn a_url_without_a_scheme_is_a_configuration_error_at_once() {
         "{run:?}"
     );
 }
+
+/// HTTPS is checked against the platform's roots (here the test's CA, named
+/// by `SSL_CERT_FILE`), which are read on the first handshake rather than at
+/// start: a server signed by the trusted CA gets the message, and the same
+/// server is refused where its CA is not trusted.
+#[test]
+fn https_is_verified_against_the_platform_roots() {
+    let sink = support::tls::HttpsSink::start();
+    let ca = sink.ca.ca_file.display().to_string();
+    let trusted = Sandbox::new()
+        .env("WEBHOOK_URL", sink.url("/hook"))
+        .env("SSL_CERT_FILE", ca);
+    let run = trusted.run(&["send", "over TLS", "verified"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(sink.requests(), 1);
+
+    // Another CA, trusted instead of the server's.
+    let other = support::tls::TestCa::new();
+    let untrusted = Sandbox::new()
+        .env("WEBHOOK_URL", sink.url("/hook"))
+        .env("SSL_CERT_FILE", other.ca_file.display().to_string());
+    let run = untrusted.run(&["send", "--wait", "0", "over TLS", "refused"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("certificate") || run.stderr.contains("certificate"),
+        "{run:?}"
+    );
+    assert_eq!(sink.requests(), 1, "nothing reached the untrusted server");
+}

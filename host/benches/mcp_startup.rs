@@ -1,49 +1,126 @@
 //! `cargo bench --bench mcp_startup`: prints its figures.
 //!
-//! From spawning `mcp-push mcp` to the answer of `tools/list` over stdio
-//! (initialize, initialized, tools/list), with the compile cache warm and
-//! cold, and with no channel and with a webhook channel configured.
+//! What a user waits for when a process starts:
+//! - `mcp-push mcp`, from spawning it to the answer of `tools/list` over stdio
+//!   (initialize, initialized, tools/list): warm, and first start after
+//!   installing (empty cache) for the plain build and for the executable
+//!   that `plugin precompile` writes (what packages ship);
+//! - a one-shot `mcp-push send` to a webhook on a loopback sink, wall time and
+//!   peak RSS, next to `curl` posting the same request (the baseline, in the
+//!   same run, interleaved), when curl is installed.
+//!
+//! Runs: `MCP_PUSH_BENCH_RUNS` (default 30) for warm figures, 3 for cold.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const RUNS: usize = 30;
-
 fn main() {
+    let runs: usize = std::env::var("MCP_PUSH_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
     let home = tempfile::tempdir().unwrap();
+    let plain = Path::new(env!("CARGO_BIN_EXE_mcp-push"));
     let warm = home.path().join("warm");
-    session(home.path(), &warm, false);
-    let mut bare: Vec<Duration> = (0..RUNS)
-        .map(|_| session(home.path(), &warm, false))
+    let sink = sink();
+
+    // The executable packages ship, written through the warm cache.
+    session(plain, home.path(), &warm, None);
+    let packaged = home.path().join("mcp-push-precompiled");
+    let made = Command::new(plain)
+        .args(["plugin", "precompile", "--out"])
+        .arg(&packaged)
+        .env("HOME", home.path())
+        .env("MCP_PUSH_CACHE_DIR", &warm)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+
+    let mut bare: Vec<Duration> = (0..runs)
+        .map(|_| session(plain, home.path(), &warm, None))
         .collect();
-    let mut with_channel: Vec<Duration> = (0..RUNS)
-        .map(|_| session(home.path(), &warm, true))
+    let mut with_channel: Vec<Duration> = (0..runs)
+        .map(|_| session(plain, home.path(), &warm, Some(&sink)))
         .collect();
-    let mut cold: Vec<Duration> = (0..5)
-        .map(|i| session(home.path(), &home.path().join(format!("cold-{i}")), false))
-        .collect();
-    println!("`mcp-push mcp`: process start to tools/list answered, over stdio:");
+    let (mut cold_plain, mut cold_packaged) = (Vec::new(), Vec::new());
+    for i in 0..3 {
+        let cache = |kind: &str| home.path().join(format!("cold-{kind}-{i}"));
+        cold_plain.push(session(plain, home.path(), &cache("plain"), None));
+        cold_packaged.push(session(&packaged, home.path(), &cache("packaged"), None));
+    }
+
+    let curl = Command::new("curl").arg("--version").output().is_ok();
+    let (mut send, mut send_rss, mut base, mut base_rss) = (vec![], vec![], vec![], vec![]);
+    one_shot_send(plain, home.path(), &warm, &sink);
+    for _ in 0..runs {
+        let (t, rss) = one_shot_send(plain, home.path(), &warm, &sink);
+        send.push(t);
+        send_rss.push(rss);
+        if curl {
+            let (t, rss) = one_shot_curl(&sink);
+            base.push(t);
+            base_rss.push(rss);
+        }
+    }
+
     println!(
-        "  warm cache, no channel        median {:>7.1} ms  max {:>7.1} ms  ({RUNS} runs; target at most 30 ms)",
-        ms(median(&mut bare)),
+        "conditions: {} cores, load average {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!("`mcp-push mcp`: process start to tools/list answered, over stdio:");
+    let warm_bare = median(&mut bare);
+    println!(
+        "  warm, no channel                  median {:>7.1} ms  max {:>7.1} ms  ({runs} runs)",
+        ms(warm_bare),
         ms(*bare.last().unwrap())
     );
     println!(
-        "  warm cache, webhook channel   median {:>7.1} ms  max {:>7.1} ms  ({RUNS} runs)",
+        "  warm, webhook channel             median {:>7.1} ms  max {:>7.1} ms  ({runs} runs)",
         ms(median(&mut with_channel)),
         ms(*with_channel.last().unwrap())
     );
+    let cold = median(&mut cold_plain);
     println!(
-        "  cold cache                    median {:>7.1} ms  (5 runs: every bundled plugin compiled)",
-        ms(median(&mut cold))
+        "  first start, built from source    median {:>7.1} ms  ({:.0}x warm; 3 runs: every bundled plugin compiled)",
+        ms(cold),
+        ratio(cold, warm_bare)
     );
+    let cold = median(&mut cold_packaged);
+    println!(
+        "  first start, precompiled package  median {:>7.1} ms  ({:.1}x warm; 3 runs: nothing compiled)",
+        ms(cold),
+        ratio(cold, warm_bare)
+    );
+    let t = median(&mut send);
+    println!("one-shot `mcp-push send` to a webhook on a loopback sink, warm ({runs} runs):");
+    println!(
+        "  mcp-push send  median {:>6.1} ms  peak RSS median {:>5.1} MiB",
+        ms(t),
+        mib(median(&mut send_rss))
+    );
+    if curl {
+        let b = median(&mut base);
+        println!(
+            "  curl           median {:>6.1} ms  peak RSS median {:>5.1} MiB  (mcp-push / curl: {:.1}x)",
+            ms(b),
+            mib(median(&mut base_rss)),
+            ratio(t, b)
+        );
+    }
 }
 
-fn session(home: &Path, cache: &Path, channel: bool) -> Duration {
+fn session(exe: &Path, home: &Path, cache: &Path, sink: Option<&str>) -> Duration {
     let t = Instant::now();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-push"));
+    let mut cmd = Command::new(exe);
     cmd.arg("mcp")
         .env_clear()
         .env("HOME", home)
@@ -52,8 +129,8 @@ fn session(home: &Path, cache: &Path, channel: bool) -> Duration {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    if channel {
-        cmd.env("WEBHOOK_URL", "http://127.0.0.1:9/hook");
+    if let Some(sink) = sink {
+        cmd.env("WEBHOOK_URL", sink);
     }
     let mut child = cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
@@ -79,11 +156,105 @@ fn session(home: &Path, cache: &Path, channel: bool) -> Duration {
     elapsed
 }
 
-fn median(v: &mut [Duration]) -> Duration {
+fn one_shot_send(exe: &Path, home: &Path, cache: &Path, sink: &str) -> (Duration, u64) {
+    let mut cmd = Command::new(exe);
+    cmd.args(["send", "bench", "one shot"])
+        .env_clear()
+        .env("HOME", home)
+        .env("MCP_PUSH_CACHE_DIR", cache)
+        .env("MCP_PUSH_PLUGINS_DIR", home.join("none"))
+        .env("MCP_PUSH_DB", home.join("send.db"))
+        .env("WEBHOOK_URL", sink);
+    timed(cmd)
+}
+
+fn one_shot_curl(sink: &str) -> (Duration, u64) {
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "-s",
+        "-o",
+        "/dev/null",
+        "-H",
+        "content-type: application/json",
+    ])
+    .args(["-d", r#"{"title":"bench","content":"one shot"}"#, sink]);
+    timed(cmd)
+}
+
+/// Wall time to exit, and peak RSS in bytes (from the child's rusage).
+fn timed(mut cmd: Command) -> (Duration, u64) {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let t = Instant::now();
+    let child = cmd.spawn().unwrap();
+    let mut status = 0;
+    // SAFETY: plain wait4 on our own child, with out-pointers to locals.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let elapsed = t.elapsed();
+    assert_eq!(pid, child.id() as i32);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed"
+    );
+    (elapsed, usage.ru_maxrss as u64 * 1024)
+}
+
+/// A loopback HTTP/1.1 server answering every request 200 (one request per
+/// connection, as one-shot clients make).
+fn sink() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 8192];
+                loop {
+                    let Ok(n) = s.read(&mut buf) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        if seen.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                let _ = s.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                );
+            });
+        }
+    });
+    url
+}
+
+fn median<T: Ord + Copy>(v: &mut [T]) -> T {
     v.sort();
     v[v.len() / 2]
 }
 
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1 << 20) as f64
 }

@@ -93,6 +93,15 @@ impl Serialize for HostPattern {
     }
 }
 
+/// Read back from what [`Serialize`] wrote (a host's described plugins are
+/// kept on disk between starts), checked again on the way in.
+impl<'de> serde::Deserialize<'de> for HostPattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// The ports a host named without one is reached on.
 const DEFAULT_PORTS: [u16; 5] = [80, 443, 25, 465, 587];
 

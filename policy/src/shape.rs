@@ -23,7 +23,7 @@ pub const MAX_GROUPS: usize = 8;
 /// At most this many list items get placeholders; the rest stay in the last.
 pub const MAX_ITEMS: usize = 32;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Form {
     pub name: String,
     /// A regular expression that must match the whole value.
@@ -32,7 +32,7 @@ pub struct Form {
     pub public: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Shape {
     pub key: String,
     pub separator: Option<String>,

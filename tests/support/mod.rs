@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 pub mod mcp_client;
 pub mod services;
 pub mod smtp;
+pub mod tls;
 #[path = "../../host/wasm_build.rs"]
 pub mod wasm_build;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -195,7 +196,12 @@ impl Sandbox {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-push"));
+        self.command_of(Path::new(env!("CARGO_BIN_EXE_mcp-push")), args)
+    }
+
+    /// [`Sandbox::command`] running another mcp-push executable.
+    pub fn command_of(&self, exe: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(exe);
         cmd.env_clear()
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))

@@ -8,8 +8,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Security {
@@ -40,30 +38,8 @@ pub struct SmtpServer {
 impl SmtpServer {
     /// Accepts the login `user`/`password` only.
     pub fn start(security: Security, user: &str, password: &str) -> SmtpServer {
-        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "mcp-push test CA");
-        let ca = ca_params.self_signed(&ca_key).unwrap();
-        let leaf_key = rcgen::KeyPair::generate().unwrap();
-        let leaf =
-            rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-                .unwrap()
-                .signed_by(&leaf_key, &ca, &ca_key)
-                .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let ca_file = dir.path().join("ca.pem");
-        std::fs::write(&ca_file, ca.pem()).unwrap();
-        let config = ServerConfig::builder()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![CertificateDer::from(leaf.der().to_vec())],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-            )
-            .unwrap();
+        let ca = super::tls::TestCa::new();
+        let (config, ca_file, dir) = (ca.server_config(), ca.ca_file, ca.dir);
         let acceptor = TlsAcceptor::from(Arc::new(config));
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let (log, login) = (received.clone(), (user.to_string(), password.to_string()));

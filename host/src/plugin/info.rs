@@ -2,9 +2,9 @@
 
 use super::allow::HostPattern;
 use mcp_push_policy::{Shape, Shapes};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SettingSpec {
     pub key: String,
     pub env: Vec<String>,
@@ -14,7 +14,7 @@ pub struct SettingSpec {
     pub default: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PluginInfo {
     pub id: String,
     pub name: String,

@@ -28,7 +28,7 @@ pub async fn check(rt: &Runtime, path: &Path) -> Result<Plugin, LoadError> {
         )));
     }
     let bytes = std::fs::read(path)?;
-    rt.load(&bytes, None, PluginSource::File(path.to_path_buf()))
+    rt.load(bytes, None, PluginSource::File(path.to_path_buf()))
         .await
 }
 
@@ -77,7 +77,7 @@ pub async fn scan(rt: &Runtime, dir: &Path) -> Vec<DirEntry> {
             Ok(bytes) => {
                 let sha = hex::encode(Sha256::digest(&bytes));
                 let p = rt
-                    .load(&bytes, Some(&sha), PluginSource::File(path.clone()))
+                    .load(bytes, Some(&sha), PluginSource::File(path.clone()))
                     .await;
                 (sha, p)
             }

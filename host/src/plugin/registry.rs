@@ -345,11 +345,7 @@ async fn load_file(
     }
     tracing::debug!("calling info() of {}", path.display());
     match rt
-        .load(
-            &bytes,
-            Some(&sha256),
-            PluginSource::File(path.to_path_buf()),
-        )
+        .load(bytes, Some(&sha256), PluginSource::File(path.to_path_buf()))
         .await
     {
         Ok(p) => Ok(Loaded::New(Arc::new(p))),
