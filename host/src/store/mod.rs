@@ -371,6 +371,16 @@ pub trait Store: Send + Sync {
     /// claimed at once. Only for owners known to be gone.
     fn release_leases(&self, owner: Option<u32>) -> Result<u64, StoreError>;
 
+    /// Extend `owner`'s leases on these pending deliveries to `until`: their
+    /// sends are still in flight. A row another owner has claimed since is
+    /// left alone. Returns how many were extended.
+    fn renew_leases(
+        &self,
+        ids: &[DeliveryId],
+        owner: u32,
+        until: UnixMillis,
+    ) -> Result<u64, StoreError>;
+
     /// The earliest time a pending, unleased delivery falls due (to sleep until then).
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError>;
 
