@@ -90,6 +90,9 @@ macro_rules! text_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
