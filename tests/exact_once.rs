@@ -10,8 +10,10 @@
 //! `sent` is counted too.
 //!
 //! `many_clients_...` posts 100,000 notifications by default, the count of
-//! the issue: 77 s on a 2-core machine with two other builds running (1,300
-//! sent a second). `MCP_PUSH_EXACT_ONCE=N` runs N instead (5,000 take 6 s).
+//! the issue: 67 to 77 s on a 2-core machine with two other builds running
+//! (1,300 to 1,500 sent a second; the sink's closes make about 4,400
+//! connections and a dozen failed sends, retried). `MCP_PUSH_EXACT_ONCE=N`
+//! runs N instead (5,000 take 6 s).
 
 mod support;
 
@@ -52,6 +54,8 @@ struct Sink {
     strays: Arc<AtomicUsize>,
     /// Requests answered so far, marker or not.
     arrived: Arc<AtomicUsize>,
+    /// Connections accepted.
+    connections: Arc<AtomicUsize>,
     /// While false, requests are read and counted but not answered.
     open: watch::Sender<bool>,
 }
@@ -79,13 +83,20 @@ impl Sink {
         let seen: Arc<Vec<AtomicU32>> = Arc::new((0..markers).map(|_| AtomicU32::new(0)).collect());
         let strays = Arc::new(AtomicUsize::new(0));
         let arrived = Arc::new(AtomicUsize::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
         let (open, gate) = watch::channel(true);
-        let (s, st, ar) = (seen.clone(), strays.clone(), arrived.clone());
+        let (s, st, ar, co) = (
+            seen.clone(),
+            strays.clone(),
+            arrived.clone(),
+            connections.clone(),
+        );
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
+                co.fetch_add(1, Ordering::SeqCst);
                 let (seen, strays, arrived, gate) =
                     (s.clone(), st.clone(), ar.clone(), gate.clone());
                 tokio::spawn(connection(stream, closing, seen, strays, arrived, gate));
@@ -96,6 +107,7 @@ impl Sink {
             seen,
             strays,
             arrived,
+            connections,
             open,
         }
     }
@@ -405,14 +417,28 @@ fn many_clients_posting_without_waiting_get_every_notification_sent_once() {
         let posted = started.elapsed();
         wait_all_sent(&serve, n).await;
         let sent = started.elapsed();
+        let metrics = reqwest::get(format!("{}/metrics", serve.base()))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let retried = metrics
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("mcp_push_deliveries_total{channel=\"sink\",outcome=\"pending\"} ")
+            })
+            .unwrap_or("?")
+            .to_string();
         serve.stop();
         eprintln!(
             "{n} notifications: posted in {:.1} s, all sent after {:.1} s ({:.0}/s); the sink \
-             answered {} requests",
+             answered {} requests on {} connections; {retried} sends failed and were retried",
             posted.as_secs_f64(),
             sent.as_secs_f64(),
             n as f64 / sent.as_secs_f64(),
-            sink.arrived.load(Ordering::SeqCst)
+            sink.arrived.load(Ordering::SeqCst),
+            sink.connections.load(Ordering::SeqCst),
         );
         check_once(&sink, &serve);
     });
