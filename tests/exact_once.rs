@@ -490,6 +490,13 @@ fn a_database_locked_past_the_lease_does_not_send_anything_twice() {
             .unwrap();
         wait_all_sent(&serve, N).await;
         serve.stop();
+        let log = serve.log();
+        eprintln!(
+            "{} tries to record an outcome met the lock; {} rows were claimed again while \
+             their sends were in flight",
+            log.matches("cannot record the outcome yet").count(),
+            log.matches("claimed again while its send").count()
+        );
         check_once(&sink, &serve);
     });
 }
