@@ -500,3 +500,71 @@ fn a_database_locked_past_the_lease_does_not_send_anything_twice() {
         check_once(&sink, &serve);
     });
 }
+
+/// A send that outlives its lease in a live process (a stall, a suspended VM,
+/// a clock step) is claimed again by the worker's next look at the outbox,
+/// and must not go out twice. The library with a clock the test moves: past
+/// the 35 s default lease (a 15 s deadline, twice, plus 5 s) while the sink
+/// holds the answer.
+#[test]
+fn a_send_that_outlives_its_lease_is_not_sent_again_by_its_own_worker() {
+    use mcp_push::app::{App, AppOptions};
+    use mcp_push::hub::{Clock, Submission};
+    use mcp_push::notification::Notification;
+    use mcp_push::store::{ClaimScope, DeliveryState, Source, UnixMillis};
+
+    rt().block_on(async {
+        let sink = Sink::start(1, Closing::NEVER).await;
+        sink.open.send_replace(false);
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "from_env = false\n[channels.sink]\nplugin = \"webhook\"\nurl = \"{}\"\n",
+                sink.url()
+            ),
+        )
+        .unwrap();
+        let app = App::load(&AppOptions {
+            config: Some(config),
+            plugins_dir: None,
+            cache_dir: Some(support::shared_cache_dir()),
+            db: Some(dir.path().join("hub.db")),
+        })
+        .await
+        .unwrap();
+        let start = UnixMillis::now();
+        let clock = Clock::manual(start);
+        let store = app.open_store().unwrap();
+        let hub = Arc::new(app.hub_with_clock(store.clone(), clock.clone()));
+        let worker = hub.spawn_worker(ClaimScope::All);
+        hub.submit(Submission::new(
+            Notification::new(TITLE, "marker 0"),
+            Source::Cli,
+        ))
+        .await
+        .unwrap();
+        // The send is out; its answer is held.
+        while sink.seen[0].load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        clock.set(start.plus(Duration::from_secs(36)));
+        hub.wake();
+        // The lease ran out, so the row is due again until the worker claims it.
+        while !store.due_deliveries(clock.now(), 10).unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        sink.open.send_replace(true);
+        // Sends in flight finish and are recorded.
+        worker.finish().await;
+        let rows = store.list_deliveries(None, 10).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].state, DeliveryState::Sent, "{rows:?}");
+        assert_eq!(
+            sink.seen[0].load(Ordering::SeqCst),
+            1,
+            "the delivery went out again while its first send was in flight"
+        );
+    });
+}
