@@ -1,16 +1,19 @@
-//! `/metrics`: Prometheus text exposition, hand-rolled. Counters are fed by a
-//! task that listens to the hub's live messages, so nothing on the delivery
-//! path waits for them.
+//! `/metrics`: the Prometheus text format (version 0.0.4), written by the
+//! `prometheus` crate. Counters are fed by a task that listens to the hub's
+//! live messages, so nothing on the delivery path waits for them.
 
 use super::AppState;
 use crate::hub::{Live, ToolPhase};
+use crate::mcp::tools;
+use crate::notification::ChannelId;
+use crate::store::{DeliveryState, Source};
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use prometheus::core::Collector;
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, TextEncoder,
+};
 use tokio::sync::broadcast;
 
 /// Upper bounds of the delivery latency buckets, in seconds.
@@ -18,61 +21,99 @@ const BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
-#[derive(Default)]
+/// What `/metrics` answers with; scrapers pick the parser by it.
+const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The tool label of a call to a tool that does not exist: the name comes
+/// from the client, and one series per made-up name would grow without end.
+const UNKNOWN_TOOL: &str = "unknown";
+
 pub struct Metrics {
-    events: Mutex<BTreeMap<String, u64>>,
-    deliveries: Mutex<BTreeMap<(String, String), u64>>,
-    traps: Mutex<BTreeMap<String, u64>>,
-    tools: Mutex<BTreeMap<(String, String), u64>>,
+    events: IntCounterVec,
+    deliveries: IntCounterVec,
     latency: Histogram,
-    stream_clients: AtomicI64,
-    missed: AtomicU64,
+    traps: IntCounterVec,
+    tools: IntCounterVec,
+    stream_clients: IntGauge,
+    missed: IntCounter,
 }
 
-#[derive(Default)]
-struct Histogram {
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    /// Sum in microseconds (atomics hold integers).
-    sum_micros: AtomicU64,
-}
-
-impl Histogram {
-    fn observe(&self, seconds: f64) {
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if seconds <= *le {
-                self.buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros
-            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
-    }
-}
-
-fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
-    *map.lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .entry(key)
-        .or_default() += 1;
-}
-
-/// A label value with `\`, `"` and newlines escaped.
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+fn counters(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    // The names and labels are the constants below, all valid.
+    IntCounterVec::new(Opts::new(name, help), labels).expect("a valid metric name and labels")
 }
 
 impl Metrics {
+    /// Every series a scrape can know of from the start is written at zero:
+    /// each source's events, each channel's outcomes and traps, each tool's
+    /// calls. A family without a series is not written at all, and
+    /// Prometheus sees an increase only from a series it saw before.
+    pub fn new(channels: &[ChannelId]) -> Metrics {
+        let m = Metrics {
+            events: counters(
+                "mcp_push_events_total",
+                "Events written to the log, by source.",
+                &["source"],
+            ),
+            deliveries: counters(
+                "mcp_push_deliveries_total",
+                "Delivery attempts ended, by channel and outcome (sent, failed, pending = retry \
+                 scheduled, skipped, coalesced).",
+                &["channel", "outcome"],
+            ),
+            latency: Histogram::with_opts(
+                HistogramOpts::new(
+                    "mcp_push_delivery_duration_seconds",
+                    "Time from a delivery's claim to its recorded outcome.",
+                )
+                .buckets(BUCKETS.to_vec()),
+            )
+            .expect("valid buckets"),
+            traps: counters(
+                "mcp_push_plugin_traps_total",
+                "Sends that ended in a plugin trap, by channel.",
+                &["channel"],
+            ),
+            tools: counters(
+                "mcp_push_tool_calls_total",
+                "MCP tool calls, by tool and outcome.",
+                &["tool", "outcome"],
+            ),
+            stream_clients: IntGauge::new(
+                "mcp_push_stream_clients",
+                "WebSocket clients connected to /v1/stream.",
+            )
+            .expect("a valid metric name"),
+            missed: IntCounter::new(
+                "mcp_push_metrics_missed_total",
+                "Live messages these metrics missed (the counting task fell behind).",
+            )
+            .expect("a valid metric name"),
+        };
+        for source in Source::ALL {
+            m.events.with_label_values(&[source.as_str()]);
+        }
+        for channel in channels {
+            for outcome in DeliveryState::ALL {
+                m.deliveries
+                    .with_label_values(&[channel.as_str(), outcome.as_str()]);
+            }
+            m.traps.with_label_values(&[channel.as_str()]);
+        }
+        for tool in tools::NAMES {
+            for outcome in ["success", "error"] {
+                m.tools.with_label_values(&[tool, outcome]);
+            }
+        }
+        m
+    }
+
     /// Count what the hub says until it closes.
     pub async fn watch(&self, mut live: broadcast::Receiver<Live>) {
         loop {
             match live.recv().await {
                 Ok(msg) => self.count(&msg),
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    self.missed.fetch_add(n, Ordering::Relaxed);
-                }
+                Err(broadcast::error::RecvError::Lagged(n)) => self.missed.inc_by(n),
                 Err(broadcast::error::RecvError::Closed) => return,
             }
         }
@@ -80,7 +121,7 @@ impl Metrics {
 
     fn count(&self, msg: &Live) {
         match msg {
-            Live::Event { source, .. } => bump(&self.events, source.to_string()),
+            Live::Event { source, .. } => self.events.with_label_values(&[source.as_str()]).inc(),
             Live::Delivery {
                 channel,
                 state,
@@ -88,10 +129,12 @@ impl Metrics {
                 trapped,
                 ..
             } => {
-                bump(&self.deliveries, (channel.to_string(), state.to_string()));
+                self.deliveries
+                    .with_label_values(&[channel.as_str(), state.as_str()])
+                    .inc();
                 self.latency.observe(*elapsed_ms as f64 / 1000.0);
                 if *trapped {
-                    bump(&self.traps, channel.to_string());
+                    self.traps.with_label_values(&[channel.as_str()]).inc();
                 }
             }
             Live::ToolExecution { tool, phase, .. } => {
@@ -100,128 +143,145 @@ impl Metrics {
                     ToolPhase::Success => "success",
                     ToolPhase::Error => "error",
                 };
-                bump(&self.tools, (tool.clone(), outcome.to_string()));
+                let tool = tools::NAMES
+                    .into_iter()
+                    .find(|t| *t == tool.as_str())
+                    .unwrap_or(UNKNOWN_TOOL);
+                self.tools.with_label_values(&[tool, outcome]).inc();
             }
             Live::Plugin { .. } => {}
         }
     }
 
     pub fn stream_connected(&self) {
-        self.stream_clients.fetch_add(1, Ordering::Relaxed);
+        self.stream_clients.inc();
     }
 
     pub fn stream_disconnected(&self) {
-        self.stream_clients.fetch_sub(1, Ordering::Relaxed);
+        self.stream_clients.dec();
     }
 
-    /// The text exposition format, version 0.0.4.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        let lock =
-            |m: &Mutex<BTreeMap<String, u64>>| m.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let _ = writeln!(
-            out,
-            "# HELP mcp_push_events_total Events written to the log, by source.\n\
-             # TYPE mcp_push_events_total counter"
-        );
-        for (source, n) in lock(&self.events) {
-            let _ = writeln!(
-                out,
-                "mcp_push_events_total{{source=\"{}\"}} {n}",
-                label(&source)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP mcp_push_deliveries_total Delivery attempts ended, by channel and outcome \
-             (sent, failed, pending = retry scheduled, skipped, coalesced).\n\
-             # TYPE mcp_push_deliveries_total counter"
-        );
-        let deliveries = self
-            .deliveries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        for ((channel, outcome), n) in deliveries {
-            let _ = writeln!(
-                out,
-                "mcp_push_deliveries_total{{channel=\"{}\",outcome=\"{}\"}} {n}",
-                label(&channel),
-                label(&outcome)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP mcp_push_delivery_duration_seconds Time from a delivery's claim to its \
-             recorded outcome.\n\
-             # TYPE mcp_push_delivery_duration_seconds histogram"
-        );
-        for (i, le) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "mcp_push_delivery_duration_seconds_bucket{{le=\"{le}\"}} {}",
-                self.latency.buckets[i].load(Ordering::Relaxed)
-            );
-        }
-        let count = self.latency.count.load(Ordering::Relaxed);
-        let _ = writeln!(
-            out,
-            "mcp_push_delivery_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n\
-             mcp_push_delivery_duration_seconds_sum {}\n\
-             mcp_push_delivery_duration_seconds_count {count}",
-            self.latency.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(
-            out,
-            "# HELP mcp_push_plugin_traps_total Sends that ended in a plugin trap, by channel.\n\
-             # TYPE mcp_push_plugin_traps_total counter"
-        );
-        for (channel, n) in lock(&self.traps) {
-            let _ = writeln!(
-                out,
-                "mcp_push_plugin_traps_total{{channel=\"{}\"}} {n}",
-                label(&channel)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP mcp_push_tool_calls_total MCP tool calls, by tool and outcome.\n\
-             # TYPE mcp_push_tool_calls_total counter"
-        );
-        let tools = self.tools.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        for ((tool, outcome), n) in tools {
-            let _ = writeln!(
-                out,
-                "mcp_push_tool_calls_total{{tool=\"{}\",outcome=\"{}\"}} {n}",
-                label(&tool),
-                label(&outcome)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP mcp_push_stream_clients WebSocket clients connected to /v1/stream.\n\
-             # TYPE mcp_push_stream_clients gauge\n\
-             mcp_push_stream_clients {}",
-            self.stream_clients.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP mcp_push_metrics_missed_total Live messages these metrics missed (the \
-             counting task fell behind).\n\
-             # TYPE mcp_push_metrics_missed_total counter\n\
-             mcp_push_metrics_missed_total {}",
-            self.missed.load(Ordering::Relaxed)
-        );
-        crate::redact::redact(&out)
+    /// The text exposition, secrets redacted (a channel name is the user's).
+    pub fn render(&self) -> Result<String, prometheus::Error> {
+        let collectors: [&dyn Collector; 7] = [
+            &self.events,
+            &self.deliveries,
+            &self.latency,
+            &self.traps,
+            &self.tools,
+            &self.stream_clients,
+            &self.missed,
+        ];
+        // A family with no series yet (no channel configured) is left out:
+        // the encoder refuses one.
+        let families: Vec<_> = collectors
+            .iter()
+            .flat_map(|c| c.collect())
+            .filter(|f| !f.get_metric().is_empty())
+            .collect();
+        let mut out = Vec::new();
+        TextEncoder::new().encode(&families, &mut out)?;
+        Ok(crate::redact::redact(&String::from_utf8_lossy(&out)))
     }
 }
 
-pub async fn handler(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
+pub async fn handler(State(state): State<AppState>) -> Response {
+    match state.metrics.render() {
+        Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot write the metrics: {e}\n"),
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ch(name: &str) -> ChannelId {
+        ChannelId::new(name).unwrap()
+    }
+
+    fn value(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    }
+
+    #[test]
+    fn known_series_start_at_zero_and_families_keep_their_names_and_types() {
+        let text = Metrics::new(&[ch("ops")]).render().unwrap();
+        for family in [
+            "# TYPE mcp_push_events_total counter",
+            "# TYPE mcp_push_deliveries_total counter",
+            "# TYPE mcp_push_delivery_duration_seconds histogram",
+            "# TYPE mcp_push_plugin_traps_total counter",
+            "# TYPE mcp_push_tool_calls_total counter",
+            "# TYPE mcp_push_stream_clients gauge",
+            "# TYPE mcp_push_metrics_missed_total counter",
+        ] {
+            assert!(text.contains(family), "{family} missing:\n{text}");
+        }
+        for series in [
+            "mcp_push_events_total{source=\"watcher\"}",
+            "mcp_push_deliveries_total{channel=\"ops\",outcome=\"coalesced\"}",
+            "mcp_push_plugin_traps_total{channel=\"ops\"}",
+            "mcp_push_tool_calls_total{outcome=\"error\",tool=\"notify_send\"}",
+            "mcp_push_delivery_duration_seconds_bucket{le=\"30\"}",
+            "mcp_push_stream_clients",
+        ] {
+            assert_eq!(value(&text, series), Some(0.0), "{series}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn outcomes_latency_and_made_up_tools_are_counted() {
+        let m = Metrics::new(&[]);
+        let delivery = |channel: &str, state, elapsed_ms, trapped| Live::Delivery {
+            delivery_id: crate::store::DeliveryId(1),
+            event_id: crate::store::EventId(1),
+            channel: ch(channel),
+            state,
+            attempts: 1,
+            error: None,
+            remote_id: None,
+            next_attempt_at: None,
+            elapsed_ms,
+            trapped,
+            at: crate::store::UnixMillis(0),
+        };
+        m.count(&delivery("a_b", DeliveryState::Sent, 20, false));
+        m.count(&delivery("t", DeliveryState::Failed, 3_000, true));
+        m.count(&Live::ToolExecution {
+            tool: "no\nsuch".into(),
+            phase: ToolPhase::Error,
+            arguments: serde_json::Value::Null,
+            duration_ms: None,
+            error: None,
+            at: crate::store::UnixMillis(0),
+        });
+        let text = m.render().unwrap();
+        let want = [
+            (
+                "mcp_push_deliveries_total{channel=\"a_b\",outcome=\"sent\"}",
+                1.0,
+            ),
+            ("mcp_push_plugin_traps_total{channel=\"t\"}", 1.0),
+            (
+                "mcp_push_delivery_duration_seconds_bucket{le=\"0.025\"}",
+                1.0,
+            ),
+            ("mcp_push_delivery_duration_seconds_bucket{le=\"5\"}", 2.0),
+            ("mcp_push_delivery_duration_seconds_count", 2.0),
+            ("mcp_push_delivery_duration_seconds_sum", 3.02),
+            (
+                "mcp_push_tool_calls_total{outcome=\"error\",tool=\"unknown\"}",
+                1.0,
+            ),
+        ];
+        for (series, n) in want {
+            assert_eq!(value(&text, series), Some(n), "{series}:\n{text}");
+        }
+    }
 }

@@ -60,7 +60,8 @@ pub async fn serve(
     let shutdown = CancellationToken::new();
     let hub = Arc::new(app.hub(store));
     let worker = hub.spawn_worker(ClaimScope::All);
-    let metrics = Arc::new(Metrics::default());
+    let channels: Vec<_> = hub.channels().iter().map(|c| c.id.clone()).collect();
+    let metrics = Arc::new(Metrics::new(&channels));
     {
         let (metrics, live) = (metrics.clone(), hub.subscribe());
         tokio::spawn(async move { metrics.watch(live).await });

@@ -77,6 +77,7 @@ pub struct Hub {
     wake: Notify,
     clock: Clock,
     options: WorkerOptions,
+    in_flight: worker::InFlight,
 }
 
 /// How many live messages a slow listener may fall behind before it misses some.
@@ -99,6 +100,7 @@ impl Hub {
             wake: Notify::new(),
             clock,
             options,
+            in_flight: Default::default(),
         }
     }
 
@@ -332,6 +334,10 @@ impl Hub {
 
     pub(crate) fn writer(&self) -> &GroupCommit {
         &self.writer
+    }
+
+    fn in_flight(&self) -> &worker::InFlight {
+        &self.in_flight
     }
 
     /// Tell live listeners (the stream, metrics) something that is not an

@@ -7,9 +7,9 @@ mod fair;
 use super::{Hub, Live, blocking};
 use crate::notification::{ChannelId, EventKind};
 use crate::plugin::{DeliveryError, Progress};
-use crate::store::{Attempt, Claim, ClaimScope, DeliveryId, DeliveryState, UnixMillis};
+use crate::store::{Attempt, Claim, ClaimScope, DeliveryId, DeliveryState, StoreError, UnixMillis};
 use fair::{Admit, FairRules, Fairness};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -49,6 +49,61 @@ pub fn lease_for(deadline: Duration) -> Duration {
     deadline * 2 + Duration::from_secs(5)
 }
 
+/// How many times per lease a worker extends the leases of its sends in
+/// flight: with 4, three renewals in a row can miss (a database locked for
+/// longer than the 5 s busy timeout, say) before another process may take a
+/// delivery that is still being sent here.
+const RENEWALS_PER_LEASE: u32 = 4;
+
+/// How long recording a sent delivery's outcome is tried again while the
+/// database refuses it (locked by another process, say). Given up, the
+/// delivery is sent again once its lease runs out: at least once, not
+/// exactly once, so this is long; 2 minutes is 24 busy timeouts.
+const RECORD_PATIENCE: Duration = Duration::from_secs(120);
+
+/// The deliveries this hub is sending or recording right now.
+///
+/// A lease is a promise in wall-clock time, and a send can outlive it
+/// without any crash: the outcome cannot be recorded while another process
+/// holds the database past the 5 s busy timeout, the process is starved or
+/// stopped (a suspended VM), or the clock steps forward. The worker's next
+/// claim then takes the row again. This set, not the lease, is what keeps
+/// the same process from sending a delivery twice.
+#[derive(Default)]
+pub(super) struct InFlight(Mutex<HashSet<DeliveryId>>);
+
+impl InFlight {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<DeliveryId>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn ids(&self) -> Vec<DeliveryId> {
+        self.lock().iter().copied().collect()
+    }
+}
+
+/// A delivery marked in flight until dropped (when its task ends, however).
+struct Sending {
+    hub: Arc<Hub>,
+    id: DeliveryId,
+}
+
+impl Sending {
+    /// `None` when the delivery is in flight here already.
+    fn start(hub: &Arc<Hub>, id: DeliveryId) -> Option<Sending> {
+        hub.in_flight().lock().insert(id).then(|| Sending {
+            hub: hub.clone(),
+            id,
+        })
+    }
+}
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        self.hub.in_flight().lock().remove(&self.id);
+    }
+}
+
 pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToken) {
     let owner = std::process::id();
     if scope == ClaimScope::All {
@@ -59,6 +114,7 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
         hub.options().concurrency.max(1),
     ))));
     let mut tasks = JoinSet::new();
+    let renewing = tokio::spawn(renew_leases(hub.clone(), owner));
     // The first look at the outbox happens even if `stop` came early: a
     // one-shot command with --wait 0 still makes every first attempt.
     let mut first = true;
@@ -105,12 +161,24 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
         }
         let mut waiting = Waiting::default();
         for claim in claims {
+            let Some(sending) = Sending::start(&hub, claim.delivery) else {
+                // Its lease ran out while this process still sends it or
+                // records its outcome: claiming it renewed the lease, and the
+                // task that has it finishes it. Not sent twice, not put back.
+                tracing::warn!(
+                    delivery = %claim.delivery,
+                    "delivery claimed again while its send is still in flight here (its lease \
+                     ran out: the database was locked or the process stalled); it is not sent twice"
+                );
+                continue;
+            };
             let now = hub.clock().now();
             let admit = lock(&fair).admit(&claim.channel, now);
             match admit {
                 Admit::Send => {}
                 Admit::Busy => {
                     waiting.busy.push(claim.delivery);
+                    drop(sending);
                     continue;
                 }
                 Admit::Paused { until, timeouts } => {
@@ -119,6 +187,7 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
                         .entry((until, timeouts, claim.channel.clone()))
                         .or_default()
                         .push(claim.delivery);
+                    drop(sending);
                     continue;
                 }
             }
@@ -130,12 +199,37 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
             // A long-running hub has no terminal that prints outcomes: its
             // log must say when a delivery fails for good.
             let log_failures = scope == ClaimScope::All;
-            tasks.spawn(async move { deliver(&hub, claim, permit, &fair, log_failures).await });
+            tasks.spawn(async move {
+                deliver(&hub, claim, permit, &fair, log_failures).await;
+                drop(sending);
+            });
         }
         waiting.put_back(&hub).await;
     }
     // Let what is in flight finish and be recorded, so nothing is sent twice.
     while tasks.join_next().await.is_some() {}
+    renewing.abort();
+}
+
+/// Keep the leases of this hub's sends in flight from running out: a lease
+/// bounds how long a dead process holds its rows, not how long a live one
+/// may take (a send of up to the deadline, then recording it, which waits
+/// for the database). Only rows still leased by `owner` are extended.
+async fn renew_leases(hub: Arc<Hub>, owner: u32) {
+    let lease = hub.options().lease;
+    let every = (lease / RENEWALS_PER_LEASE).max(Duration::from_millis(100));
+    loop {
+        tokio::time::sleep(every).await;
+        let ids = hub.in_flight().ids();
+        if ids.is_empty() {
+            continue;
+        }
+        let (store, now) = (hub.store().clone(), hub.clock().now());
+        let until = now.plus(lease);
+        if let Err(e) = blocking(move || store.renew_leases(&ids, owner, until)).await {
+            tracing::warn!("cannot extend the leases of the sends in flight: {e}");
+        }
+    }
 }
 
 fn lock(fair: &Mutex<Fairness>) -> std::sync::MutexGuard<'_, Fairness> {
@@ -305,7 +399,7 @@ async fn deliver(
         parts_sent: progress.parts_sent(),
         at: hub.clock().now(),
     };
-    match hub.writer().record(attempt).await {
+    match record(hub, attempt).await {
         Ok(d) if log_failures && d.state == DeliveryState::Failed => {
             tracing::warn!(
                 channel = %d.channel,
@@ -324,6 +418,38 @@ async fn deliver(
             "cannot record the outcome (the delivery stays in the outbox and will be tried again): {e}"
         ),
     }
+}
+
+/// Record the attempt, trying again while the database refuses it for a
+/// reason that passes (locked, busy, an I/O error): an outcome that is lost
+/// after the send went out means the delivery is sent a second time once
+/// its lease runs out. The lease is renewed meanwhile (see `renew_leases`).
+async fn record(hub: &Hub, attempt: Attempt) -> Result<crate::store::Delivery, StoreError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match hub.writer().record(attempt.clone()).await {
+            Err(e) if passes(&e) && started.elapsed() + pause < RECORD_PATIENCE => {
+                tracing::warn!(
+                    delivery = %attempt.delivery,
+                    "cannot record the outcome yet, trying again in {} ms: {e}",
+                    pause.as_millis()
+                );
+                tokio::time::sleep(pause).await;
+                // Up to 1 s: the busy timeout already waits 5 s per try.
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            done => return done,
+        }
+    }
+}
+
+/// Whether trying the same write again later can succeed.
+fn passes(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Locked { .. } | StoreError::Sqlite { .. } | StoreError::Open { .. }
+    )
 }
 
 fn publish_delivery(hub: &Hub, d: crate::store::Delivery, elapsed: Duration, trapped: bool) {

@@ -90,6 +90,9 @@ macro_rules! text_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
@@ -370,6 +373,16 @@ pub trait Store: Send + Sync {
     /// Drop the leases of `owner` (or every lease), so its rows can be
     /// claimed at once. Only for owners known to be gone.
     fn release_leases(&self, owner: Option<u32>) -> Result<u64, StoreError>;
+
+    /// Extend `owner`'s leases on these pending deliveries to `until`: their
+    /// sends are still in flight. A row another owner has claimed since is
+    /// left alone. Returns how many were extended.
+    fn renew_leases(
+        &self,
+        ids: &[DeliveryId],
+        owner: u32,
+        until: UnixMillis,
+    ) -> Result<u64, StoreError>;
 
     /// The earliest time a pending, unleased delivery falls due (to sleep until then).
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError>;

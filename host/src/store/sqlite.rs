@@ -776,6 +776,38 @@ impl Store for SqliteStore {
         Ok(n as u64)
     }
 
+    fn renew_leases(
+        &self,
+        ids: &[DeliveryId],
+        owner: u32,
+        until: UnixMillis,
+    ) -> Result<u64, StoreError> {
+        self.still_ours()?;
+        let mut conn = self.fast();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let mut n = 0;
+        {
+            // `updated_at` stays: nothing about the delivery changed. A row
+            // without a lease was given back, and is not taken again here.
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE deliveries SET lease_until = MAX(lease_until, ?3)
+                     WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2
+                       AND lease_until IS NOT NULL",
+                )
+                .map_err(|e| self.err(e))?;
+            for id in ids {
+                n += stmt
+                    .execute(params![id.0, owner, until.0])
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(n as u64)
+    }
+
     fn put_back(
         &self,
         ids: &[DeliveryId],

@@ -685,6 +685,57 @@ fn leases_of_a_dead_owner_can_be_released_alone() {
 }
 
 #[test]
+fn a_renewed_lease_keeps_a_send_in_flight_from_being_claimed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.append(send("a", &["x"], None)).unwrap();
+    store.append(send("b", &["x"], None)).unwrap();
+    let lease = Duration::from_secs(30);
+    let claims = store
+        .claim_due(UnixMillis(2_000), 10, lease, 111, ClaimScope::All)
+        .unwrap();
+    let ids: Vec<DeliveryId> = claims.iter().map(|c| c.delivery).collect();
+    // Another owner's renewal changes nothing; a renewal never shortens a lease.
+    assert_eq!(
+        store.renew_leases(&ids, 222, UnixMillis(90_000)).unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .renew_leases(&ids[..1], 111, UnixMillis(20_000))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .renew_leases(&ids[..1], 111, UnixMillis(90_000))
+            .unwrap(),
+        1
+    );
+    // Past the first lease, only the row not renewed is free.
+    let later = store
+        .claim_due(UnixMillis(40_000), 10, lease, 222, ClaimScope::All)
+        .unwrap();
+    assert_eq!(
+        later.iter().map(|c| c.delivery).collect::<Vec<_>>(),
+        ids[1..]
+    );
+    // A row given back (or finished) is not leased again by a renewal.
+    store.record_sent(ids[0], None, UnixMillis(41_000)).unwrap();
+    store
+        .put_back(&ids[1..], UnixMillis(41_000), UnixMillis(41_000), None)
+        .unwrap();
+    assert_eq!(
+        store.renew_leases(&ids, 111, UnixMillis(99_000)).unwrap(),
+        0
+    );
+    assert_eq!(
+        store.renew_leases(&ids, 222, UnixMillis(99_000)).unwrap(),
+        0
+    );
+}
+
+#[test]
 fn events_are_listed_since_an_id_and_by_run() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
