@@ -15,12 +15,12 @@
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use support::mcp_client::rt;
 use support::{Sandbox, on_loopback, shared_cache_dir};
 
@@ -135,7 +135,11 @@ fn main() {
             let n = scaled(n);
             println!(
                 "{clients} client{} ({n} requests per side and round, {ROUNDS} rounds):",
-                if clients == 1 { ", one request at a time" } else { "s" }
+                if clients == 1 {
+                    ", one request at a time"
+                } else {
+                    "s"
+                }
             );
             let mut ratios = Vec::new();
             for round in 0..ROUNDS {

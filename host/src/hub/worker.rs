@@ -8,9 +8,7 @@ use super::waiters::News;
 use super::{Hub, Live, blocking};
 use crate::notification::{ChannelId, EventKind};
 use crate::plugin::{DeliveryError, Progress};
-use crate::store::{
-    Attempt, Claim, ClaimScope, Claimed, DeliveryId, DeliveryState, UnixMillis,
-};
+use crate::store::{Attempt, Claim, ClaimScope, Claimed, DeliveryId, DeliveryState, UnixMillis};
 use fair::{Admit, FairRules, Fairness};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -104,9 +102,8 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
         // and the next of its sends to end makes room for them.
         let full = room.channels.iter().any(|(_, n)| *n == 0)
             || claims.iter().any(|c| {
-                room.of(&c.channel).is_some_and(|n| {
-                    claims.iter().filter(|o| o.channel == c.channel).count() >= n
-                })
+                room.of(&c.channel)
+                    .is_some_and(|n| claims.iter().filter(|o| o.channel == c.channel).count() >= n)
             });
         if claims.is_empty() {
             if !rest(&hub, &mut tasks, woken, next_due, full, &mut sent, &stop).await {
@@ -245,8 +242,10 @@ fn idle_for(hub: &Hub, next_due: Option<UnixMillis>) -> Duration {
 
 /// Whether a finished delivery may have made another row claimable: a
 /// run's next row to the channel waits for it, and a retry falls due again.
-/// A plain notification sent (or failed for good) frees nothing but its
-/// slot, and the worker only rests when it had slots to spare.
+/// A plain notification sent (or failed for good) frees only its slot, and
+/// the worker rests only when the outbox had nothing for the slots it had
+/// (or a channel was full: then any finished send wakes it). Skipping that
+/// empty look saved a claim and a due-time read per lone notification.
 struct LookAgain(bool);
 
 /// Leases held by processes that are gone (killed mid-send) come free at once.

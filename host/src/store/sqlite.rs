@@ -786,7 +786,8 @@ impl Store for SqliteStore {
                             lease_until,
                             notification: parse_notification(&r.get::<_, String>(4)?)?,
                         })
-                    })?;
+                    },
+                )?;
                 for c in rows {
                     claims.push(c?);
                 }

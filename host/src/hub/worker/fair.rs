@@ -190,7 +190,11 @@ mod tests {
         let room = f.room(t);
         assert_eq!(room.of(&busy), Some(1));
         assert_eq!(room.of(&full), Some(0));
-        assert_eq!(room.of(&ch("idle")), Some(2), "a channel with nothing in flight");
+        assert_eq!(
+            room.of(&ch("idle")),
+            Some(2),
+            "a channel with nothing in flight"
+        );
     }
 
     #[test]
