@@ -3,8 +3,10 @@
 
 mod clock;
 mod live;
+mod memory;
 mod report;
 mod route;
+mod waiters;
 mod worker;
 
 pub use clock::Clock;
@@ -22,6 +24,7 @@ use crate::store::{
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, broadcast};
+use waiters::{News, Waiters};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
@@ -74,6 +77,7 @@ pub struct Hub {
     store: Arc<dyn Store>,
     writer: GroupCommit,
     live: broadcast::Sender<Live>,
+    waiters: Waiters,
     wake: Notify,
     clock: Clock,
     options: WorkerOptions,
@@ -97,6 +101,7 @@ impl Hub {
             writer: GroupCommit::new(store.clone(), 512),
             store,
             live: broadcast::channel(LIVE_BACKLOG).0,
+            waiters: Waiters::default(),
             wake: Notify::new(),
             clock,
             options,
@@ -190,17 +195,25 @@ impl Hub {
     /// Wait until every delivery of the event is final, or until `deadline`;
     /// returns early when all that remain are scheduled after the deadline.
     pub async fn wait(&self, event: EventId, since: Instant, deadline: Instant) -> Report {
-        let mut live = self.subscribe();
+        let mut news = self.waiters.wait_for(event);
         let until = tokio::time::Instant::from_std(deadline);
         let deadline_ms = || {
             self.clock
                 .now()
                 .plus(deadline.saturating_duration_since(Instant::now()))
         };
-        let submitted = self.submitted_at(event).await;
+        // Read with the first look at the deliveries, in the same trip to the
+        // store's thread: each trip is two thread switches, and a lone
+        // caller's notification made about ten of them.
+        let mut submitted = None;
+        let mut first = true;
         'read: loop {
-            let rows = match self.deliveries(event).await {
-                Ok(rows) => rows,
+            let rows = match self.look(event, std::mem::take(&mut first)).await {
+                Ok((rows, Some(at))) => {
+                    submitted = Some(at);
+                    rows
+                }
+                Ok((rows, None)) => rows,
                 Err(e) => return Report::StoreFailed(e.to_string()),
             };
             let cutoff = deadline_ms();
@@ -215,22 +228,22 @@ impl Hub {
             }
             loop {
                 tokio::select! {
-                    msg = live.recv() => match msg {
-                        Ok(Live::Delivery { delivery_id, state, next_attempt_at, .. })
-                            if open.contains(&delivery_id) =>
+                    msg = news.next() => match msg {
+                        Some(News { delivery, state, next_attempt_at })
+                            if open.contains(&delivery) =>
                         {
                             let done = state != crate::store::DeliveryState::Pending
                                 || next_attempt_at.is_some_and(|t| t > deadline_ms());
                             if done {
-                                open.retain(|id| *id != delivery_id);
+                                open.retain(|id| *id != delivery);
                             }
                             if open.is_empty() {
                                 continue 'read;
                             }
                         }
-                        Ok(_) => {}
-                        // Missed news, or the hub is going away: read the store again.
-                        Err(_) => continue 'read,
+                        Some(_) => {}
+                        // The hub is going away: read the store again.
+                        None => continue 'read,
                     },
                     _ = tokio::time::sleep_until(until) => continue 'read,
                     // A scheduled retry may come due, or another process may
@@ -260,15 +273,23 @@ impl Hub {
         blocking(move || store.deliveries_for(&Target::Event(event))).await
     }
 
-    /// When the event was written, by the hub's clock (the one deliveries'
-    /// `updated_at` is stamped with).
-    async fn submitted_at(&self, event: EventId) -> Option<UnixMillis> {
+    /// The event's deliveries, and with `written` also when the event was
+    /// written, by the hub's clock (the one deliveries' `updated_at` is
+    /// stamped with), in one trip to a blocking thread.
+    async fn look(
+        &self,
+        event: EventId,
+        written: bool,
+    ) -> Result<(Vec<Delivery>, Option<UnixMillis>), StoreError> {
         let store = self.store.clone();
-        blocking(move || store.event(event))
-            .await
-            .ok()
-            .flatten()
-            .map(|e| e.created_at)
+        blocking(move || {
+            let at = match written {
+                true => store.event(event).ok().flatten().map(|e| e.created_at),
+                false => None,
+            };
+            Ok((store.deliveries_for(&Target::Event(event))?, at))
+        })
+        .await
     }
 
     fn report(
@@ -344,6 +365,11 @@ impl Hub {
     /// event or a delivery: a tool call, a plugin change.
     pub fn publish(&self, msg: Live) {
         let _ = self.live.send(msg);
+    }
+
+    /// Tell the callers waiting on the event how one of its deliveries went.
+    pub(crate) fn tell_waiters(&self, event: EventId, news: News) {
+        self.waiters.tell(event, news);
     }
 
     pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {

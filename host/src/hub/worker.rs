@@ -4,15 +4,19 @@
 
 mod fair;
 
+use super::waiters::News;
 use super::{Hub, Live, blocking};
 use crate::notification::{ChannelId, EventKind};
 use crate::plugin::{DeliveryError, Progress};
-use crate::store::{Attempt, Claim, ClaimScope, DeliveryId, DeliveryState, StoreError, UnixMillis};
+use crate::store::{
+    Attempt, Claim, ClaimScope, Claimed, DeliveryId, DeliveryState, StoreError, UnixMillis,
+};
 use fair::{Admit, FairRules, Fairness};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+use tokio::sync::futures::Notified;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -115,6 +119,8 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
     ))));
     let mut tasks = JoinSet::new();
     let renewing = tokio::spawn(renew_leases(hub.clone(), owner));
+    // Whether anything was sent since the worker last gave memory back.
+    let mut sent = false;
     // The first look at the outbox happens even if `stop` came early: a
     // one-shot command with --wait 0 still makes every first attempt.
     let mut first = true;
@@ -134,11 +140,12 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
         }
         let woken = hub.notified();
         let (now, lease) = (hub.clock().now(), hub.options().lease);
+        let room = lock(&fair).room(now);
         let claims = hub
             .writer()
-            .claim(now, free, lease, owner, scope.clone())
+            .claim(now, free, lease, owner, scope.clone(), room.clone())
             .await;
-        let claims = match claims {
+        let Claimed { claims, next_due } = match claims {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!("cannot read the outbox: {e}");
@@ -149,16 +156,20 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
                 continue;
             }
         };
+        // A channel took all its room (or had none): rows of it may wait,
+        // and the next of its sends to end makes room for them.
+        let full = room.channels.iter().any(|(_, n)| *n == 0)
+            || claims.iter().any(|c| {
+                room.of(&c.channel)
+                    .is_some_and(|n| claims.iter().filter(|o| o.channel == c.channel).count() >= n)
+            });
         if claims.is_empty() {
-            let idle = idle_for(&hub).await;
-            tokio::select! {
-                _ = woken => {}
-                _ = tokio::time::sleep(idle) => {}
-                _ = tasks.join_next(), if !tasks.is_empty() => {}
-                _ = stop.cancelled() => break,
+            if !rest(&hub, &mut tasks, woken, next_due, full, &mut sent, &stop).await {
+                break;
             }
             continue;
         }
+        sent = true;
         let mut waiting = Waiting::default();
         for claim in claims {
             let Some(sending) = Sending::start(&hub, claim.delivery) else {
@@ -200,8 +211,9 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
             // log must say when a delivery fails for good.
             let log_failures = scope == ClaimScope::All;
             tasks.spawn(async move {
-                deliver(&hub, claim, permit, &fair, log_failures).await;
+                let again = deliver(&hub, claim, permit, &fair, log_failures).await;
                 drop(sending);
+                again
             });
         }
         waiting.put_back(&hub).await;
@@ -272,21 +284,66 @@ async fn put_back(hub: &Hub, ids: Vec<DeliveryId>, due: UnixMillis, note: Option
     }
 }
 
+/// Wait for something to claim: a wake-up (a new event, the clock moved),
+/// the next row falling due (at most `idle_poll`), or a finished send that
+/// may have made a row claimable (any send, when a channel is `full`).
+/// A nap that ends with nothing in flight after sends gives freed memory
+/// back. `false` when the worker is told to stop.
+async fn rest(
+    hub: &Hub,
+    tasks: &mut JoinSet<LookAgain>,
+    woken: Notified<'_>,
+    next_due: Option<UnixMillis>,
+    full: bool,
+    sent: &mut bool,
+    stop: &CancellationToken,
+) -> bool {
+    // A full channel's rows are due already and wait for its sends to end:
+    // the next due time says nothing then.
+    let idle = idle_for(hub, next_due.filter(|_| !full));
+    let sleep = tokio::time::sleep(idle);
+    tokio::pin!(woken, sleep);
+    loop {
+        tokio::select! {
+            _ = &mut woken => return true,
+            _ = &mut sleep => {
+                if tasks.is_empty() && std::mem::take(sent) {
+                    super::memory::give_back();
+                }
+                return true;
+            }
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                if full || done.map_or(true, |again| again.0) {
+                    return true;
+                }
+            }
+            _ = stop.cancelled() => return false,
+        }
+    }
+}
+
 /// How long to sleep when nothing is due: until the next row falls due, at most `idle_poll`.
-async fn idle_for(hub: &Hub) -> Duration {
+fn idle_for(hub: &Hub, next_due: Option<UnixMillis>) -> Duration {
     let poll = hub.options().idle_poll;
     if hub.clock().is_manual() {
         return poll;
     }
-    let store = hub.store().clone();
-    match blocking(move || store.next_due()).await {
-        Ok(Some(t)) => {
+    match next_due {
+        Some(t) => {
             let wait = (t.0 - hub.clock().now().0).max(1) as u64;
             Duration::from_millis(wait).min(poll)
         }
-        _ => poll,
+        None => poll,
     }
 }
+
+/// Whether a finished delivery may have made another row claimable: a
+/// run's next row to the channel waits for it, and a retry falls due again.
+/// A plain notification sent (or failed for good) frees only its slot, and
+/// the worker rests only when the outbox had nothing for the slots it had
+/// (or a channel was full: then any finished send wakes it). Skipping that
+/// empty look saved a claim and a due-time read per lone notification.
+struct LookAgain(bool);
 
 /// Leases held by processes that are gone (killed mid-send) come free at once.
 async fn release_dead_owners(hub: &Hub, me: u32) {
@@ -329,8 +386,9 @@ async fn deliver(
     slot: tokio::sync::OwnedSemaphorePermit,
     fair: &Mutex<Fairness>,
     log_failures: bool,
-) {
+) -> LookAgain {
     let started = Instant::now();
+    let in_a_run = claim.notification.event.is_some();
     let progress = Arc::new(Progress::new(claim.key.clone(), claim.parts_sent));
     let Some(channel) = hub.channel(&claim.channel) else {
         // Another process may know this channel (a later `send` with its
@@ -346,7 +404,7 @@ async fn deliver(
         );
         let due = hub.clock().now().plus(UNKNOWN_CHANNEL_RETRY);
         put_back(hub, vec![claim.delivery], due, Some(note)).await;
-        return;
+        return LookAgain(true);
     };
     let previous = match claim.notification.event.as_ref() {
         Some(e) if e.kind == EventKind::Update && channel.plugin.info().can_edit => {
@@ -379,7 +437,7 @@ async fn deliver(
         tracing::info!(channel = %claim.channel, delivery = %claim.delivery, "send cut short by shutdown; it stays pending");
         let due = hub.clock().now().plus(BUSY_RETRY);
         put_back(hub, vec![claim.delivery], due, None).await;
-        return;
+        return LookAgain(true);
     }
     let timed_out = matches!(result, Err(DeliveryError::Timeout(_)));
     if let Some(until) = lock(fair).finished(&claim.channel, timed_out, hub.clock().now()) {
@@ -401,6 +459,7 @@ async fn deliver(
     };
     match record(hub, attempt).await {
         Ok(d) if log_failures && d.state == DeliveryState::Failed => {
+            let again = LookAgain(in_a_run);
             tracing::warn!(
                 channel = %d.channel,
                 delivery = %d.id,
@@ -411,12 +470,20 @@ async fn deliver(
                 d.id
             );
             publish_delivery(hub, d, elapsed, trapped);
+            again
         }
-        Ok(d) => publish_delivery(hub, d, elapsed, trapped),
-        Err(e) => tracing::error!(
-            delivery = %claim.delivery,
-            "cannot record the outcome (the delivery stays in the outbox and will be tried again): {e}"
-        ),
+        Ok(d) => {
+            let again = LookAgain(in_a_run || d.state == DeliveryState::Pending);
+            publish_delivery(hub, d, elapsed, trapped);
+            again
+        }
+        Err(e) => {
+            tracing::error!(
+                delivery = %claim.delivery,
+                "cannot record the outcome (the delivery stays in the outbox and will be tried again): {e}"
+            );
+            LookAgain(true)
+        }
     }
 }
 
@@ -453,6 +520,17 @@ fn passes(e: &StoreError) -> bool {
 }
 
 fn publish_delivery(hub: &Hub, d: crate::store::Delivery, elapsed: Duration, trapped: bool) {
+    let next_attempt_at = (d.state == DeliveryState::Pending)
+        .then_some(d.next_attempt_at)
+        .flatten();
+    hub.tell_waiters(
+        d.event_id,
+        News {
+            delivery: d.id,
+            state: d.state,
+            next_attempt_at,
+        },
+    );
     hub.publish(Live::Delivery {
         delivery_id: d.id,
         event_id: d.event_id,
@@ -461,9 +539,7 @@ fn publish_delivery(hub: &Hub, d: crate::store::Delivery, elapsed: Duration, tra
         attempts: d.attempts,
         error: d.last_error.filter(|_| d.state != DeliveryState::Sent),
         remote_id: d.remote_id,
-        next_attempt_at: (d.state == DeliveryState::Pending)
-            .then_some(d.next_attempt_at)
-            .flatten(),
+        next_attempt_at,
         elapsed_ms: elapsed.as_millis() as u64,
         trapped,
         at: hub.clock().now(),

@@ -6,7 +6,7 @@
 //! a busy hub makes a few large transactions instead of many small ones.
 
 use super::{
-    Appended, Attempt, Claim, ClaimScope, Delivery, NewEvent, Store, StoreError, UnixMillis,
+    Appended, Attempt, Claim, ClaimScope, Delivery, NewEvent, Room, Store, StoreError, UnixMillis,
 };
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -17,7 +17,18 @@ use tokio::sync::oneshot;
 enum Job {
     Append(Box<NewEvent>, oneshot::Sender<Result<Appended, StoreError>>),
     Record(Attempt, oneshot::Sender<Result<Delivery, StoreError>>),
-    Claim(ClaimJob, oneshot::Sender<Result<Vec<Claim>, StoreError>>),
+    Claim(ClaimJob, oneshot::Sender<Result<Claimed, StoreError>>),
+}
+
+/// What a claim took, and when it took fewer rows than it could, when the
+/// outbox next has something due: the worker then sleeps until that time,
+/// and asking in the same turn of the writer spares it a trip to a
+/// blocking thread (two thread switches) each time it goes idle.
+#[derive(Debug)]
+pub struct Claimed {
+    pub claims: Vec<Claim>,
+    /// `None` when nothing pending is left (or the claim was full).
+    pub next_due: Option<UnixMillis>,
 }
 
 struct ClaimJob {
@@ -26,6 +37,7 @@ struct ClaimJob {
     lease: Duration,
     owner: u32,
     scope: ClaimScope,
+    room: Room,
 }
 
 pub struct GroupCommit {
@@ -87,7 +99,8 @@ impl GroupCommit {
         lease: Duration,
         owner: u32,
         scope: ClaimScope,
-    ) -> Result<Vec<Claim>, StoreError> {
+        room: Room,
+    ) -> Result<Claimed, StoreError> {
         let (reply, answer) = oneshot::channel();
         let job = ClaimJob {
             now,
@@ -95,6 +108,7 @@ impl GroupCommit {
             lease,
             owner,
             scope,
+            room,
         };
         self.submit(Job::Claim(job, reply))?;
         answer.await.map_err(|_| StoreError::WriterGone)?
@@ -148,7 +162,17 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
         }
         // After the records, so the rows they freed can be claimed at once.
         for (c, reply) in claims {
-            let _ = reply.send(store.claim_due(c.now, c.limit, c.lease, c.owner, c.scope));
+            let claimed = store
+                .claim_due_within(c.now, c.limit, c.lease, c.owner, c.scope, &c.room)
+                .map(|claims| {
+                    // A failed read only means sleeping the worker's longest nap.
+                    let next_due = match claims.len() < c.limit {
+                        true => store.next_due().ok().flatten(),
+                        false => None,
+                    };
+                    Claimed { claims, next_due }
+                });
+            let _ = reply.send(claimed);
         }
     }
 }

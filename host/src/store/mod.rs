@@ -15,7 +15,7 @@ mod schema;
 mod sqlite;
 
 pub use error::StoreError;
-pub use group::GroupCommit;
+pub use group::{Claimed, GroupCommit};
 pub use retry::{Decision, RetryPolicy};
 pub use run::{RunState, apply as apply_run_event};
 pub use sqlite::{SqliteOptions, SqliteStore, default_db_path, resolve_db_path};
@@ -328,6 +328,28 @@ pub enum ClaimScope {
     Deliveries(Arc<[DeliveryId]>),
 }
 
+/// How many rows of each channel one claim may take: what the worker's
+/// fair share of the send slots leaves each channel. Rows past it would only
+/// be leased and given back to wait a second (a channel with 64 callers
+/// waiting on it delivered 1,000 notifications a second, each past its
+/// share waiting out that second).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Room {
+    /// For a channel not named in `channels`; `None` for no bound.
+    pub per_channel: Option<usize>,
+    pub channels: Vec<(ChannelId, usize)>,
+}
+
+impl Room {
+    /// The rows `channel` may have in one claim (`None`: no bound).
+    pub fn of(&self, channel: &ChannelId) -> Option<usize> {
+        match self.channels.iter().find(|(c, _)| c == channel) {
+            Some((_, n)) => Some(*n),
+            None => self.per_channel,
+        }
+    }
+}
+
 /// A run as stored.
 pub type Run = RunState;
 
@@ -365,6 +387,20 @@ pub trait Store: Send + Sync {
         lease: Duration,
         owner: u32,
         scope: ClaimScope,
+    ) -> Result<Vec<Claim>, StoreError> {
+        self.claim_due_within(now, limit, lease, owner, scope, &Room::default())
+    }
+
+    /// [`Store::claim_due`], taking no more of each channel's rows than
+    /// `room` leaves it.
+    fn claim_due_within(
+        &self,
+        now: UnixMillis,
+        limit: usize,
+        lease: Duration,
+        owner: u32,
+        scope: ClaimScope,
+        room: &Room,
     ) -> Result<Vec<Claim>, StoreError>;
 
     /// The owners of current leases (to find the ones whose process died).

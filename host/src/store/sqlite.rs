@@ -5,7 +5,7 @@ use super::run::{self, RunState};
 use super::schema::{APPLICATION_ID, CORE_TABLES, MIGRATIONS};
 use super::{
     Appended, Attempt, ChannelCounts, Claim, ClaimScope, Delivery, DeliveryId, DeliveryState,
-    EventId, EventQuery, NewEvent, RunStatus, Source, Store, StoreError, StoredEvent, Target,
+    EventId, EventQuery, NewEvent, Room, RunStatus, Source, Store, StoreError, StoredEvent, Target,
     UnixMillis,
 };
 use crate::notification::{ChannelId, EventKind, Notification, RunId};
@@ -51,6 +51,12 @@ impl Default for SqliteOptions {
     }
 }
 
+/// Prepared statements kept per connection. The reads and outcomes connection
+/// runs about 30 distinct statements and rusqlite keeps 16 by default: an
+/// evicted one is parsed again, and parsing was half of SQLite's 17% of a
+/// notification's CPU time before every statement went through the cache.
+const STATEMENT_CACHE: usize = 64;
+
 pub struct SqliteStore {
     path: PathBuf,
     options: SqliteOptions,
@@ -62,6 +68,9 @@ pub struct SqliteStore {
     /// last outcomes, which only means a delivery is sent once more, never
     /// lost. It spares the claim and the outcome an fsync each.
     fast: Mutex<Connection>,
+    /// Reads only. WAL lets them run beside a write; on `fast` they held
+    /// the lock the writer thread's claims and outcomes wait for.
+    read: Mutex<Connection>,
     /// The file the connections opened. A file deleted or replaced under a
     /// running server would take acknowledged writes into an unlinked inode,
     /// lost at the next start; each write first checks the path still names it.
@@ -102,13 +111,15 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(|e| classify(path, &options, e))?;
         // Opened now, set up once the schema is known good.
         let fast = Connection::open(path).map_err(|e| classify(path, &options, e))?;
+        let read = Connection::open(path).map_err(|e| classify(path, &options, e))?;
         // The WAL is left as it is when the process ends, not checkpointed
         // into the file and removed: that cost a one-shot `send` four fsyncs
         // (the checkpoint's two, then the new WAL's header and directory on
         // the next start), more than its own two commits. Every commit is
         // already durable in the WAL; the periodic checkpoint (every 1000
         // pages) still moves it into the file.
-        for c in [&conn, &fast] {
+        for c in [&conn, &fast, &read] {
+            c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             c.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
                 .map_err(|e| classify(path, &options, e))?;
         }
@@ -117,6 +128,7 @@ impl SqliteStore {
             options,
             conn: Mutex::new(conn),
             fast: Mutex::new(fast),
+            read: Mutex::new(read),
             opened: None,
         };
         store.setup()?;
@@ -124,11 +136,10 @@ impl SqliteStore {
             opened: file_id(path),
             ..store
         };
-        {
-            let fast = store.fast();
-            fast.busy_timeout(store.options.busy_timeout)
+        for conn in [store.fast(), store.reader()] {
+            conn.busy_timeout(store.options.busy_timeout)
                 .map_err(|e| store.err(e))?;
-            fast.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
                 .map_err(|e| store.err(e))?;
         }
         Ok(store)
@@ -185,6 +196,10 @@ impl SqliteStore {
 
     fn fast(&self) -> MutexGuard<'_, Connection> {
         self.fast.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.read.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -253,13 +268,12 @@ impl SqliteStore {
     }
 
     fn load_run(conn: &Connection, run_id: &str) -> rusqlite::Result<Option<RunState>> {
-        conn.query_row(
+        conn.prepare_cached(
             "SELECT run_id, status, progress, step, started_at, ended_at, duration_ms,
                     last_message, artifact_url, error_code, updated_at
              FROM runs WHERE run_id = ?1",
-            [run_id],
-            run_from_row,
-        )
+        )?
+        .query_row([run_id], run_from_row)
         .optional()
     }
 }
@@ -577,12 +591,11 @@ fn record_failure_tx(
     now: UnixMillis,
 ) -> Result<DeliveryState, StoreError> {
     let row: Option<(String, u32, u32)> = conn
-        .query_row(
-            "SELECT state, failures, rate_limited FROM deliveries WHERE id = ?1",
-            [id.0],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()
+        .prepare_cached("SELECT state, failures, rate_limited FROM deliveries WHERE id = ?1")
+        .and_then(|mut s| {
+            s.query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+        })
         .map_err(|e| store.err(e))?;
     let (current, mut failures, mut rate_limited) = row.ok_or(StoreError::NoSuchDelivery(id))?;
     // A late answer from a worker whose lease ran out must not reopen a
@@ -630,6 +643,16 @@ fn record_failure_tx(
     Ok(state)
 }
 
+/// The earliest time a pending, unleased delivery falls due.
+fn next_due_on(conn: &Connection) -> rusqlite::Result<Option<UnixMillis>> {
+    conn.prepare_cached(
+        "SELECT MIN(COALESCE(MAX(next_attempt_at, lease_until), next_attempt_at))
+         FROM deliveries WHERE state = 'pending'",
+    )?
+    .query_row([], |r| r.get::<_, Option<i64>>(0))
+    .map(|t| t.map(UnixMillis))
+}
+
 fn load_delivery(conn: &Connection, id: DeliveryId) -> rusqlite::Result<Option<Delivery>> {
     conn.prepare_cached(&format!(
         "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = ?1"
@@ -654,14 +677,14 @@ impl Store for SqliteStore {
     }
 
     fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
-        let conn = self.fast();
+        let conn = self.reader();
         conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))
             .and_then(|mut s| s.query_row([id.0], event_from_row).optional())
             .map_err(|e| self.err(e))
     }
 
     fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
-        let conn = self.fast();
+        let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {EVENT_COLUMNS} FROM events
@@ -682,13 +705,14 @@ impl Store for SqliteStore {
         .map_err(|e| self.err(e))
     }
 
-    fn claim_due(
+    fn claim_due_within(
         &self,
         now: UnixMillis,
         limit: usize,
         lease: Duration,
         owner: u32,
         scope: ClaimScope,
+        room: &Room,
     ) -> Result<Vec<Claim>, StoreError> {
         self.still_ours()?;
         let mut conn = self.fast();
@@ -707,27 +731,56 @@ impl Store for SqliteStore {
                 ),
             ),
         };
+        let room_json = serde_json::to_string(
+            &room
+                .channels
+                .iter()
+                .map(|(c, n)| (c.as_str(), *n))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+        .unwrap_or_else(|_| "{}".into());
+        let per_channel = room.per_channel.map(|n| n as i64);
         let claims = (|| {
             let mut claims = Vec::new();
             {
                 // A run's rows to one channel go in order: a row waits while
                 // an earlier one (retrying, held, or in flight) is pending.
+                // The window counts each channel's rows among the first
+                // `limit` due, so it never sorts more than those.
                 let mut stmt = tx.prepare_cached(
-                    "SELECT d.id, d.event_id, d.channel, d.attempts, e.notification,
-                            e.created_at, d.parts_sent
-                     FROM deliveries d JOIN events e ON e.id = d.event_id
-                     WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
-                       AND (d.lease_until IS NULL OR d.lease_until <= ?1)
-                       AND (?3 IS NULL OR d.event_id = ?3)
-                       AND (?4 IS NULL OR d.id IN (SELECT value FROM json_each(?4)))
-                       AND (d.run_id IS NULL OR NOT EXISTS (
-                            SELECT 1 FROM deliveries p
-                            WHERE p.run_id = d.run_id AND p.channel = d.channel
-                              AND p.state = 'pending' AND p.id < d.id))
-                     ORDER BY d.next_attempt_at, d.id LIMIT ?2",
+                    "WITH due AS (
+                        SELECT d.id, d.event_id, d.channel, d.attempts, e.notification,
+                               e.created_at, d.parts_sent, d.next_attempt_at
+                        FROM deliveries d JOIN events e ON e.id = d.event_id
+                        WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+                          AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+                          AND (?3 IS NULL OR d.event_id = ?3)
+                          AND (?4 IS NULL OR d.id IN (SELECT value FROM json_each(?4)))
+                          AND (d.run_id IS NULL OR NOT EXISTS (
+                               SELECT 1 FROM deliveries p
+                               WHERE p.run_id = d.run_id AND p.channel = d.channel
+                                 AND p.state = 'pending' AND p.id < d.id))
+                          AND d.channel NOT IN (SELECT key FROM json_each(?5) WHERE value = 0)
+                        ORDER BY d.next_attempt_at, d.id LIMIT ?2
+                     )
+                     SELECT id, event_id, channel, attempts, notification, created_at, parts_sent
+                     FROM (SELECT *, ROW_NUMBER() OVER (
+                                PARTITION BY channel ORDER BY next_attempt_at, id) AS nth
+                           FROM due)
+                     WHERE nth <= COALESCE((SELECT value FROM json_each(?5) WHERE key = channel),
+                                           ?6, ?2)
+                     ORDER BY next_attempt_at, id",
                 )?;
-                let rows =
-                    stmt.query_map(params![now.0, limit as i64, only_event, only_ids], |r| {
+                let rows = stmt.query_map(
+                    params![
+                        now.0,
+                        limit as i64,
+                        only_event,
+                        only_ids,
+                        room_json,
+                        per_channel
+                    ],
+                    |r| {
                         let c: String = r.get(2)?;
                         let (id, created): (i64, i64) = (r.get(0)?, r.get(5)?);
                         Ok(Claim {
@@ -742,7 +795,8 @@ impl Store for SqliteStore {
                             lease_until,
                             notification: parse_notification(&r.get::<_, String>(4)?)?,
                         })
-                    })?;
+                    },
+                )?;
                 for c in rows {
                     claims.push(c?);
                 }
@@ -762,7 +816,7 @@ impl Store for SqliteStore {
     }
 
     fn lease_owners(&self) -> Result<Vec<u32>, StoreError> {
-        let conn = self.fast();
+        let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT DISTINCT lease_owner FROM deliveries
@@ -777,12 +831,12 @@ impl Store for SqliteStore {
     fn release_leases(&self, owner: Option<u32>) -> Result<u64, StoreError> {
         let conn = self.fast();
         let n = conn
-            .execute(
+            .prepare_cached(
                 "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL
                  WHERE state = 'pending' AND lease_until IS NOT NULL
                    AND (?1 IS NULL OR lease_owner = ?1)",
-                [owner],
             )
+            .and_then(|mut s| s.execute([owner]))
             .map_err(|e| self.err(e))?;
         Ok(n as u64)
     }
@@ -847,19 +901,12 @@ impl Store for SqliteStore {
     }
 
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError> {
-        let conn = self.fast();
-        conn.query_row(
-            "SELECT MIN(COALESCE(MAX(next_attempt_at, lease_until), next_attempt_at))
-             FROM deliveries WHERE state = 'pending'",
-            [],
-            |r| r.get::<_, Option<i64>>(0),
-        )
-        .map(|t| t.map(UnixMillis))
-        .map_err(|e| self.err(e))
+        let conn = self.reader();
+        next_due_on(&conn).map_err(|e| self.err(e))
     }
 
     fn due_deliveries(&self, by: UnixMillis, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-        let conn = self.fast();
+        let conn = self.reader();
         conn.prepare_cached(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries d
              WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
@@ -952,7 +999,7 @@ impl Store for SqliteStore {
     }
 
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>, StoreError> {
-        let conn = self.fast();
+        let conn = self.reader();
         load_delivery(&conn, id).map_err(|e| self.err(e))
     }
 
@@ -969,19 +1016,17 @@ impl Store for SqliteStore {
         self.still_ours()?;
         let conn = self.fast();
         let n = conn
-            .execute(
+            .prepare_cached(
                 "UPDATE deliveries SET state = ?2, last_error = ?3, next_attempt_at = NULL,
                     lease_until = NULL, updated_at = ?4
                  WHERE id = ?1 AND state = 'pending'",
-                params![id.0, state.as_str(), reason, now.0],
             )
+            .and_then(|mut s| s.execute(params![id.0, state.as_str(), reason, now.0]))
             .map_err(|e| self.err(e))?;
         if n == 0 {
             let current: Option<String> = conn
-                .query_row("SELECT state FROM deliveries WHERE id = ?1", [id.0], |r| {
-                    r.get(0)
-                })
-                .optional()
+                .prepare_cached("SELECT state FROM deliveries WHERE id = ?1")
+                .and_then(|mut s| s.query_row([id.0], |r| r.get(0)).optional())
                 .map_err(|e| self.err(e))?;
             let current = current.ok_or(StoreError::NoSuchDelivery(id))?;
             return Err(StoreError::NotPending {
@@ -1001,12 +1046,11 @@ impl Store for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
         let row: Option<(String, Option<i64>)> = tx
-            .query_row(
-                "SELECT state, lease_until FROM deliveries WHERE id = ?1",
-                [id.0],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
+            .prepare_cached("SELECT state, lease_until FROM deliveries WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
             .map_err(|e| self.err(e))?;
         let (state, lease_until) = row.ok_or(StoreError::NoSuchDelivery(id))?;
         let state = DeliveryState::parse(&state)
@@ -1019,12 +1063,12 @@ impl Store for SqliteStore {
             }
             DeliveryState::Pending => {
                 // Due now; its failures so far still count toward the limit.
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE deliveries SET next_attempt_at = ?2, lease_until = NULL,
                         lease_owner = NULL, updated_at = ?2
                      WHERE id = ?1",
-                    params![id.0, now.0],
                 )
+                .and_then(|mut s| s.execute(params![id.0, now.0]))
                 .map_err(|e| self.err(e))?;
                 tx.commit().map_err(|e| self.err(e))?;
                 return Ok(());
@@ -1032,19 +1076,19 @@ impl Store for SqliteStore {
             _ => return Err(StoreError::NotRetryable { id, state }),
         }
         // A manual retry is a new decision by a person: a fresh budget, history kept in `attempts`.
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE deliveries SET state = 'pending', failures = 0, rate_limited = 0,
                 next_attempt_at = ?2, lease_until = NULL, updated_at = ?2
              WHERE id = ?1",
-            params![id.0, now.0],
         )
+        .and_then(|mut s| s.execute(params![id.0, now.0]))
         .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(())
     }
 
     fn deliveries_for(&self, target: &Target) -> Result<Vec<Delivery>, StoreError> {
-        let conn = self.fast();
+        let conn = self.reader();
         let (sql, arg): (String, rusqlite::types::Value) = match target {
             Target::Event(id) => (
                 format!(
@@ -1071,7 +1115,7 @@ impl Store for SqliteStore {
         state: Option<DeliveryState>,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let conn = self.fast();
+        let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE ?1 IS NULL OR d.state = ?1
@@ -1087,7 +1131,7 @@ impl Store for SqliteStore {
     }
 
     fn delivery_counts(&self, since: UnixMillis) -> Result<Vec<ChannelCounts>, StoreError> {
-        let conn = self.fast();
+        let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT channel, state, attempts > 0, COUNT(*) FROM deliveries
@@ -1111,7 +1155,7 @@ impl Store for SqliteStore {
     }
 
     fn run(&self, run_id: &RunId) -> Result<Option<RunState>, StoreError> {
-        let conn = self.fast();
+        let conn = self.reader();
         Self::load_run(&conn, &run_id.0).map_err(|e| self.err(e))
     }
 
@@ -1121,7 +1165,7 @@ impl Store for SqliteStore {
         limit: usize,
         offset: usize,
     ) -> Result<Vec<RunState>, StoreError> {
-        let conn = self.fast();
+        let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT run_id, status, progress, step, started_at, ended_at, duration_ms,
@@ -1143,16 +1187,17 @@ impl Store for SqliteStore {
         run_id: &RunId,
         channel: &ChannelId,
     ) -> Result<Option<String>, StoreError> {
-        let conn = self.fast();
-        conn.query_row(
+        let conn = self.reader();
+        conn.prepare_cached(
             "SELECT d.remote_id FROM deliveries d JOIN events e ON e.id = d.event_id
              WHERE e.run_id = ?1 AND d.channel = ?2 AND d.state = 'sent'
                AND d.remote_id IS NOT NULL
              ORDER BY d.event_id DESC LIMIT 1",
-            params![run_id.0, channel.as_str()],
-            |r| r.get(0),
         )
-        .optional()
+        .and_then(|mut s| {
+            s.query_row(params![run_id.0, channel.as_str()], |r| r.get(0))
+                .optional()
+        })
         .map_err(|e| self.err(e))
     }
 }

@@ -6,7 +6,7 @@
 //! delivery went out 142 s after the flood.
 
 use crate::notification::ChannelId;
-use crate::store::UnixMillis;
+use crate::store::{Room, UnixMillis};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -90,6 +90,28 @@ impl Fairness {
         Admit::Send
     }
 
+    /// What one claim may take of each channel's rows at `now`: what its
+    /// share leaves. A paused channel is not bounded: its rows are claimed
+    /// to be given back with the reason they wait.
+    pub fn room(&self, now: UnixMillis) -> Room {
+        let channels = self
+            .channels
+            .iter()
+            .filter_map(|(id, s)| {
+                let limit = match s.paused_until {
+                    Some(until) if now < until => return None,
+                    Some(_) => 1,
+                    None => self.rules.per_channel,
+                };
+                Some((id.clone(), limit.saturating_sub(s.in_flight)))
+            })
+            .collect();
+        Room {
+            per_channel: Some(self.rules.per_channel),
+            channels,
+        }
+    }
+
     /// A send admitted before ended; `timed_out` says whether it ran out of
     /// time. Returns the end of a pause it started, if it did.
     pub fn finished(
@@ -156,6 +178,23 @@ mod tests {
         assert_eq!(f.admit(&bad, t), Admit::Send);
         assert_eq!(FairRules::for_slots(64).per_channel, 16);
         assert_eq!(FairRules::for_slots(8).per_channel, 4);
+    }
+
+    #[test]
+    fn a_claim_has_room_for_what_each_share_leaves() {
+        let mut f = Fairness::new(rules());
+        let (busy, full, t) = (ch("busy"), ch("full"), UnixMillis(0));
+        f.admit(&busy, t);
+        f.admit(&full, t);
+        f.admit(&full, t);
+        let room = f.room(t);
+        assert_eq!(room.of(&busy), Some(1));
+        assert_eq!(room.of(&full), Some(0));
+        assert_eq!(
+            room.of(&ch("idle")),
+            Some(2),
+            "a channel with nothing in flight"
+        );
     }
 
     #[test]
