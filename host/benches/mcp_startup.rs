@@ -182,6 +182,8 @@ fn one_shot_curl(sink: &str) -> (Duration, u64) {
 }
 
 /// Wall time to exit, and peak RSS in bytes (from the child's rusage).
+// The child is reaped by `wait4`, which `Child::wait` cannot give the rusage of.
+#[allow(clippy::zombie_processes)]
 fn timed(mut cmd: Command) -> (Duration, u64) {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
