@@ -54,8 +54,11 @@ struct Entry {
 
 /// What this executable carries, read once per process.
 pub(crate) struct Precompiled {
-    exe: PathBuf,
-    /// Where the first code starts in `exe`.
+    /// The executable as it was opened at start: an upgrade that replaces
+    /// the file while this process runs must not hand it another file's
+    /// bytes at the offsets of this one's index.
+    file: std::fs::File,
+    /// Where the first code starts in `file`.
     base: u64,
     index: Index,
 }
@@ -113,11 +116,7 @@ impl Precompiled {
         {
             return Err(bad("an entry past the code"));
         }
-        Ok(Some(Precompiled {
-            exe: exe.to_path_buf(),
-            base,
-            index,
-        }))
+        Ok(Some(Precompiled { file, base, index }))
     }
 
     fn entry(&self, sha256: &str) -> Option<&Entry> {
@@ -134,10 +133,10 @@ impl Precompiled {
     pub fn component(&self, engine: &Engine, sha256: &str) -> Option<Component> {
         let entry = self.entry(sha256)?;
         let read = || -> std::io::Result<Vec<u8>> {
-            let mut file = std::fs::File::open(&self.exe)?;
-            file.seek(SeekFrom::Start(self.base + entry.offset))?;
+            use std::os::unix::fs::FileExt;
             let mut bytes = vec![0u8; entry.len as usize];
-            file.read_exact(&mut bytes)?;
+            self.file
+                .read_exact_at(&mut bytes, self.base + entry.offset)?;
             Ok(bytes)
         };
         let bytes = match read() {
