@@ -47,7 +47,12 @@ fn the_openapi_document_holds_for_every_generated_request() {
         // The stream is a WebSocket, which OpenAPI cannot describe (its
         // handshake answers 101); tests/serve.rs drives it.
         .args(["--checks", "all", "--exclude-path", "/v1/stream"])
-        .args(["--max-examples", "15", "--seed", "1", "--workers", "2"])
+        // One worker: with two, Hypothesis parsing lambdas' source on two
+        // threads at once made CPython 3.11.7's `ast` fail now and then with
+        // "SystemError: AST constructor recursion depth mismatch" (a CPython
+        // bug, not a finding: 2 of 3 runs failed with two workers, 0 of 4
+        // with one).
+        .args(["--max-examples", "15", "--seed", "1", "--workers", "1"])
         .args(["--no-color", "--generation-database", "none"])
         // A POST may wait up to 30 s for its deliveries, as documented.
         .args(["--request-timeout", "40", "--max-response-time", "45"])
