@@ -212,15 +212,7 @@ impl Serve {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("serve exited before listening")
-                .unwrap();
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap().parse().unwrap();
-            }
-        };
+        let addr = support::listening_addr(&mut lines);
         let log: Arc<Mutex<Vec<String>>> = Arc::default();
         let keep = log.clone();
         std::thread::spawn(move || {

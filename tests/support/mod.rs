@@ -619,3 +619,16 @@ pub fn failure_of(run: &Run, name: &str) -> String {
         .unwrap_or_else(|| panic!("no line for {name}: {run:?}"))
         .to_string()
 }
+
+/// Read `serve`'s log lines until it says where it listens.
+pub fn listening_addr(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> SocketAddr {
+    loop {
+        let line = lines
+            .next()
+            .expect("serve exited before listening")
+            .unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            return rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    }
+}

@@ -563,12 +563,6 @@ impl Plugin {
         self.prepared.get().is_some_and(|p| p.has_spare())
     }
 
-    /// Whether the component is compiled and linked in this process (a
-    /// plugin described from the cache is, once something called it).
-    pub fn compiled(&self) -> bool {
-        self.prepared.initialized()
-    }
-
     /// The compiled component, compiled now (off the async threads) if this
     /// is the plugin's first call in this process.
     async fn prepared(&self) -> Result<&Arc<Prepared>, DeliveryError> {
