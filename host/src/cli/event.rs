@@ -69,6 +69,7 @@ pub async fn run(cli: &Cli, args: &EventArgs) -> ExitCode {
         source: Source::Cli,
         only,
         idempotency_key: key,
+        hold: None,
     };
     let along = Along::start(&app, store.clone(), outbox::ALONG).await;
     let report = match inline::deliver(&app, store.clone(), sub, None, args.delivery.wait).await {

@@ -4,6 +4,7 @@ mod channel_table;
 mod channels;
 mod deliveries;
 mod event;
+mod hook;
 mod inline;
 mod outbox;
 mod output;
@@ -12,6 +13,7 @@ mod runs;
 mod scaffold;
 mod send;
 mod server;
+mod setup;
 mod targets;
 
 use crate::app::{App, AppOptions};
@@ -82,6 +84,12 @@ enum Command {
     Serve(server::ServeArgs),
     /// Third-party channels: new, check, install, remove, list
     Plugin(plugin::PluginArgs),
+    /// Notify from an agent's hook: a turn that ended, or the agent waiting
+    /// for you (register it with `mcp-push setup`)
+    Hook(hook::HookArgs),
+    /// Register the MCP server and the hooks in Claude Code's, Codex's or
+    /// Gemini CLI's configuration (--uninstall takes them out)
+    Setup(setup::SetupArgs),
 }
 
 /// Exit codes: 0 delivered, 1 a delivery failed, 2 usage or configuration,
@@ -100,7 +108,13 @@ pub fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    rt.block_on(run(cli))
+    let hook = matches!(cli.command, Command::Hook(_));
+    let code = rt.block_on(run(cli));
+    if hook {
+        // A send cut off by the hook's budget must not hold the agent at exit.
+        rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    }
+    code
 }
 
 async fn run(cli: Cli) -> ExitCode {
@@ -115,6 +129,8 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Mcp => server::mcp(&cli).await,
         Command::Serve(ref args) => server::serve(&cli, args).await,
         Command::Plugin(ref args) => plugin::run(&cli, args).await,
+        Command::Hook(ref args) => hook::run(&cli, args).await,
+        Command::Setup(ref args) => setup::run(&cli, args).await,
     }
 }
 

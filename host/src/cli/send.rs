@@ -107,6 +107,7 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
         source: Source::Cli,
         only: args.channels.clone(),
         idempotency_key: key,
+        hold: None,
     };
     let along = Along::start(&app, store.clone(), outbox::ALONG).await;
     let code = match inline::deliver(&app, store.clone(), sub, targets, args.delivery.wait).await {

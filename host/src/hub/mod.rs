@@ -45,6 +45,9 @@ pub struct Submission {
     pub only: Vec<String>,
     /// A repeat with the same key returns the first result and sends nothing.
     pub idempotency_key: Option<String>,
+    /// Record it (a run's step counts) but deliver it to no channel, for
+    /// this reason: an agent hook's turn shorter than `--min-duration`.
+    pub hold: Option<String>,
 }
 
 impl Submission {
@@ -54,6 +57,7 @@ impl Submission {
             source,
             only: Vec::new(),
             idempotency_key: None,
+            hold: None,
         }
     }
 }
@@ -157,7 +161,13 @@ impl Hub {
         let now = self.clock.now();
         let deliveries = targets
             .iter()
-            .map(|ch| plan(ch, &sub.notification, now))
+            .map(|ch| {
+                let mut plan = plan(ch, &sub.notification, now);
+                if plan.skip.is_none() {
+                    plan.skip = sub.hold.clone();
+                }
+                plan
+            })
             .collect();
         let run = sub.notification.event.as_ref();
         let (run_id, kind, title) = (

@@ -143,6 +143,7 @@ fn submission(
         source,
         only,
         idempotency_key: key,
+        hold: None,
     })
 }
 
