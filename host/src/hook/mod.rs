@@ -106,6 +106,7 @@ pub fn plan(
                     body,
                     Priority::Normal,
                     agent,
+                    now,
                 ),
                 hold: hold.clone(),
             });
@@ -118,23 +119,14 @@ pub fn plan(
             }
         }
         AgentEvent::TurnEnded {
-            session_id,
-            reply,
-            continued,
-            ..
+            reply, continued, ..
         } => {
             // A stop forced to go on by another stop hook ends the same turn
             // again: the first end was told already.
             if *continued && session.run_id.is_none() {
                 return (out, session);
             }
-            let run_id = match session.run_id.take() {
-                Some(id) => id,
-                None => {
-                    session.turn += 1;
-                    run_id(agent, &project, session_id, session.turn)
-                }
-            };
+            let run_id = session.run_id.take();
             let took = session.turn_started_at.take().map(|t| now.0 - t);
             let hold = if session.start_sent {
                 None
@@ -149,25 +141,32 @@ pub fn plan(
             } else {
                 None
             };
-            let mut lines = Vec::new();
-            if let Some(ms) = took {
-                lines.push(format!("Took {}", human_duration(ms)));
-            }
-            if let Some(r) = reply.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-                lines.push(crate::notification::preview(r, REPLY_PREVIEW));
-            }
-            if lines.is_empty() {
-                lines.push("The turn ended.".to_string());
-            }
-            out.push(Outgoing {
-                notification: run_notification(
+            let body = match reply.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+                Some(r) => crate::notification::preview(r, REPLY_PREVIEW),
+                None => "The turn ended.".to_string(),
+            };
+            let title = format!("{} finished · {project}", agent.display());
+            // The store adds the run's duration to its end; a turn whose
+            // start nobody saw (Codex says nothing at the start) has none,
+            // and goes out as a plain message rather than a run of 0 s.
+            let notification = match run_id {
+                Some(run_id) => run_notification(
                     &run_id,
                     EventKind::End,
-                    format!("{} finished · {project}", agent.display()),
-                    lines.join("\n\n"),
+                    title,
+                    body,
                     Priority::Normal,
                     agent,
+                    now,
                 ),
+                None => {
+                    let mut n = Notification::new(title, body);
+                    n.tags = vec![agent.slug().to_string(), "end".to_string()];
+                    n
+                }
+            };
+            out.push(Outgoing {
+                notification,
                 hold: hold.clone(),
             });
             session.start_sent = false;
@@ -187,6 +186,7 @@ pub fn plan(
                         "A subagent finished".to_string(),
                         Priority::Low,
                         agent,
+                        now,
                     ),
                     hold: None,
                 });
@@ -245,6 +245,7 @@ fn run_notification(
     body: String,
     priority: Priority,
     agent: Agent,
+    at: UnixMillis,
 ) -> Notification {
     let mut n = Notification::new(title, body);
     n.priority = priority;
@@ -256,7 +257,9 @@ fn run_notification(
         step: None,
         artifact_url: None,
         data: None,
-        timestamp: None,
+        // When the agent said so, not when this process got to the store:
+        // the run's duration is the turn's.
+        timestamp: chrono::DateTime::from_timestamp_millis(at.0).map(|t| t.fixed_offset()),
     });
     n
 }
@@ -363,10 +366,13 @@ mod tests {
         );
         let end = &out[0].notification;
         assert_eq!(end.title, "Claude Code finished · shop");
-        assert_eq!(end.body, "Took 3m 12s\n\nFixed: the cookie expired.");
+        assert_eq!(end.body, "Fixed: the cookie expired.");
+        let run = end.event.as_ref().unwrap();
+        assert_eq!(run.run_id.0, "claude-code/shop/3f2a9c1e/1");
         assert_eq!(
-            end.event.as_ref().unwrap().run_id.0,
-            "claude-code/shop/3f2a9c1e/1"
+            run.timestamp.map(|t| t.timestamp_millis()),
+            Some(3 * MIN + 12_000),
+            "the store measures the run with the hook's times"
         );
         assert_eq!(out[0].hold, None);
     }
@@ -393,10 +399,7 @@ mod tests {
         assert!(sent[2][0].1.is_some());
         assert_eq!(
             sent[3][0],
-            (
-                "Claude Code finished · shop|Took 5m 00s\n\nlong".into(),
-                None
-            )
+            ("Claude Code finished · shop|long".into(), None)
         );
     }
 
@@ -446,7 +449,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stop_without_a_prompt_is_its_own_turn_and_a_forced_continuation_is_not_told_twice() {
+    fn a_stop_without_a_prompt_is_a_plain_message_and_a_forced_continuation_is_not_told_twice() {
         let continued = AgentEvent::TurnEnded {
             session_id: "s".into(),
             cwd: Some("/w/api".into()),
@@ -456,6 +459,14 @@ mod tests {
         let sent = feed(quiet(MIN, 0), &[(0, ended("x")), (10, continued)]);
         assert_eq!(sent[0][0], ("Claude Code finished · ?|x".into(), None));
         assert!(sent[1].is_empty());
+        let (out, _) = plan(
+            Agent::Codex,
+            &ended("x"),
+            Session::default(),
+            Quiet::default(),
+            UnixMillis(0),
+        );
+        assert_eq!(out[0].notification.event, None, "no run of 0 s");
     }
 
     #[test]
