@@ -340,7 +340,8 @@ fn setup_registers_claude_code_keeps_the_users_settings_and_uninstalls_exactly()
     let mine = "{\n  \"model\": \"opus\",\n  \"hooks\": {\n    \"Stop\": [\n      {\n        \"hooks\": [\n          {\n            \"type\": \"command\",\n            \"command\": \"echo done >> /tmp/mine\"\n          }\n        ]\n      }\n    ]\n  }\n}\n";
     std::fs::write(claude_dir.join("settings.json"), mine).unwrap();
 
-    let first = home.run(&["setup", "claude-code", "--min-duration", "0"]);
+    // The README's three lines.
+    let first = home.run(&["setup", "claude-code"]);
     assert_eq!(first.code, 0, "{first:?}");
     assert!(
         first.stdout.contains(
@@ -388,7 +389,7 @@ fn setup_registers_claude_code_keeps_the_users_settings_and_uninstalls_exactly()
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(stop, format!("{exe} hook claude-code --min-duration 0"));
+    assert_eq!(stop, format!("{exe} hook claude-code"));
     assert_eq!(registered(&settings, "UserPromptSubmit"), stop);
     let sh = home.command_of(std::path::Path::new("/bin/sh"), &["-c", &stop]);
     let run = with_input(
@@ -398,11 +399,27 @@ fn setup_registers_claude_code_keeps_the_users_settings_and_uninstalls_exactly()
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
     assert_eq!(sent(&mock).len(), 1, "{:?}", sent(&mock));
 
-    let second = home.run(&["setup", "claude-code", "--min-duration", "0"]);
+    let second = home.run(&["setup", "claude-code"]);
     assert_eq!(second.code, 0);
     assert!(
         second.stdout.contains("Claude Code was set up already."),
         "{second:?}"
+    );
+
+    let longer = home.run(&["setup", "claude-code", "--min-duration", "2m"]);
+    assert!(
+        longer
+            .stdout
+            .contains("hook claude-code --min-duration 2m`"),
+        "{longer:?}"
+    );
+    let settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(claude_dir.join("settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        settings["hooks"]["Stop"].as_array().unwrap().len(),
+        2,
+        "replaced, not added: {settings}"
     );
 
     let out = home.run(&["setup", "claude-code", "--uninstall"]);
