@@ -7,7 +7,9 @@
 //!   that `plugin precompile` writes (what packages ship);
 //! - a one-shot `mcp-push send` to a webhook on a loopback sink, wall time and
 //!   peak RSS, next to `curl` posting the same request (the baseline, in the
-//!   same run, interleaved), when curl is installed.
+//!   same run, interleaved), when curl is installed;
+//! - an agent hook (`mcp-push hook claude-code` given a turn's `Stop`) to the
+//!   same sink: what the agent waits for at the end of each turn.
 //!
 //! Runs: `MCP_PUSH_BENCH_RUNS` (default 30) for warm figures, 3 for cold.
 
@@ -54,11 +56,21 @@ fn main() {
 
     let curl = Command::new("curl").arg("--version").output().is_ok();
     let (mut send, mut send_rss, mut base, mut base_rss) = (vec![], vec![], vec![], vec![]);
+    let (mut hook, mut hook_rss) = (vec![], vec![]);
+    let stop = home.path().join("stop.json");
+    std::fs::write(
+        &stop,
+        r#"{"session_id":"bench","transcript_path":"/none","cwd":"/work/shop","hook_event_name":"Stop","stop_hook_active":false,"last_assistant_message":"All green."}"#,
+    )
+    .unwrap();
     one_shot_send(plain, home.path(), &warm, &sink);
     for _ in 0..runs {
         let (t, rss) = one_shot_send(plain, home.path(), &warm, &sink);
         send.push(t);
         send_rss.push(rss);
+        let (t, rss) = one_shot_hook(plain, home.path(), &warm, &sink, &stop);
+        hook.push(t);
+        hook_rss.push(rss);
         if curl {
             let (t, rss) = one_shot_curl(&sink);
             base.push(t);
@@ -116,6 +128,14 @@ fn main() {
             ratio(t, b)
         );
     }
+    let h = median(&mut hook);
+    println!(
+        "  mcp-push hook  median {:>6.1} ms  p90 {:>6.1} ms  peak RSS median {:>5.1} MiB  (a Claude Code Stop; hook / send: {:.2}x)",
+        ms(h),
+        ms(hook[hook.len() * 9 / 10]),
+        mib(median(&mut hook_rss)),
+        ratio(h, t)
+    );
 }
 
 fn session(exe: &Path, home: &Path, cache: &Path, sink: Option<&str>) -> Duration {
@@ -164,7 +184,27 @@ fn one_shot_send(exe: &Path, home: &Path, cache: &Path, sink: &str) -> (Duration
         .env("MCP_PUSH_CACHE_DIR", cache)
         .env("MCP_PUSH_PLUGINS_DIR", home.join("none"))
         .env("MCP_PUSH_DB", home.join("send.db"))
-        .env("WEBHOOK_URL", sink);
+        .env("WEBHOOK_URL", sink)
+        .stdin(Stdio::null());
+    timed(cmd)
+}
+
+fn one_shot_hook(
+    exe: &Path,
+    home: &Path,
+    cache: &Path,
+    sink: &str,
+    stop: &Path,
+) -> (Duration, u64) {
+    let mut cmd = Command::new(exe);
+    cmd.args(["hook", "claude-code"])
+        .env_clear()
+        .env("HOME", home)
+        .env("MCP_PUSH_CACHE_DIR", cache)
+        .env("MCP_PUSH_PLUGINS_DIR", home.join("none"))
+        .env("MCP_PUSH_DB", home.join("send.db"))
+        .env("WEBHOOK_URL", sink)
+        .stdin(std::fs::File::open(stop).unwrap());
     timed(cmd)
 }
 
@@ -177,7 +217,8 @@ fn one_shot_curl(sink: &str) -> (Duration, u64) {
         "-H",
         "content-type: application/json",
     ])
-    .args(["-d", r#"{"title":"bench","content":"one shot"}"#, sink]);
+    .args(["-d", r#"{"title":"bench","content":"one shot"}"#, sink])
+    .stdin(Stdio::null());
     timed(cmd)
 }
 
@@ -185,9 +226,8 @@ fn one_shot_curl(sink: &str) -> (Duration, u64) {
 // The child is reaped by `wait4`, which `Child::wait` cannot give the rusage of.
 #[allow(clippy::zombie_processes)]
 fn timed(mut cmd: Command) -> (Duration, u64) {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    // Standard input is the caller's to set (null unless given).
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
     let t = Instant::now();
     let child = cmd.spawn().unwrap();
     let mut status = 0;
