@@ -357,3 +357,25 @@ fn channels_mask_values_not_names_and_url_credentials() {
         assert!(!json.all_output().contains(secret), "{secret}: {json:?}");
     }
 }
+
+#[test]
+fn a_syntax_error_on_a_token_line_does_not_print_the_token() {
+    let token = "123456:AAHsyntaxerrorsecret0987";
+    for text in [
+        // The closing quote is missing: toml shows the line with the error.
+        format!("[channels.tg]\nplugin = \"telegram\"\nbot_token = \"{token}\nchat_id = \"42\"\n"),
+        format!("[channels.tg]\nplugin = \"telegram\"\nbot_token = \"{token}\" x\n"),
+        format!(
+            "[channels]\ntg = {{ plugin = \"telegram\", bot_token = \"{token}\" chat_id = \"42\" }}\n"
+        ),
+    ] {
+        let home = Sandbox::new().config(&text);
+        for args in [&["channels"][..], &["send", "T", "B"], &["mcp"]] {
+            let run = home.run(args);
+            assert_eq!(run.code, 2, "{args:?}: {run:?}");
+            assert!(run.stderr.contains("TOML parse error at line"), "{run:?}");
+            assert!(run.stderr.contains("bot_token = \"***\""), "{run:?}");
+            assert!(!run.all_output().contains("AAHsyntax"), "{args:?}: {run:?}");
+        }
+    }
+}

@@ -156,7 +156,7 @@ impl ConfigFile {
     pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
         let raw: Raw = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: super::excerpt::parse_error(text, &e),
         })?;
         let limits = raw.sandbox.limits().map_err(|message| ConfigError::Parse {
             path: path.to_path_buf(),

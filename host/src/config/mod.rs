@@ -2,6 +2,7 @@
 //! channel instances (a plugin plus its settings).
 
 mod env;
+mod excerpt;
 mod file;
 mod paths;
 mod rules;
