@@ -744,7 +744,10 @@ impl Store for SqliteStore {
             let mut claims = Vec::new();
             {
                 // A run's rows to one channel go in order: a row waits while
-                // an earlier one (retrying, held, or in flight) is pending.
+                // an earlier one (retrying, held, or in flight) is pending;
+                // but a start, end or error never waits behind an update that
+                // coalescing holds back (one waited 53 s): only an update in
+                // flight keeps it.
                 // The window counts each channel's rows among the first
                 // `limit` due, so it never sorts more than those.
                 let mut stmt = tx.prepare_cached(
@@ -759,7 +762,9 @@ impl Store for SqliteStore {
                           AND (d.run_id IS NULL OR NOT EXISTS (
                                SELECT 1 FROM deliveries p
                                WHERE p.run_id = d.run_id AND p.channel = d.channel
-                                 AND p.state = 'pending' AND p.id < d.id))
+                                 AND p.state = 'pending' AND p.id < d.id
+                                 AND NOT (d.kind IS NOT 'update' AND p.kind = 'update'
+                                          AND (p.lease_until IS NULL OR p.lease_until <= ?1))))
                           AND d.channel NOT IN (SELECT key FROM json_each(?5) WHERE value = 0)
                         ORDER BY d.next_attempt_at, d.id LIMIT ?2
                      )

@@ -628,6 +628,45 @@ fn updates_are_coalesced_latest_wins_and_the_end_supersedes_them() {
 }
 
 #[test]
+fn a_start_never_waits_behind_a_held_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let minute = Some(60);
+    let lease = Duration::from_secs(60);
+    // An update opened the run and went; the next one is held for a minute.
+    store
+        .append(planned(EventKind::Update, 1_000, minute))
+        .unwrap();
+    let c = store
+        .claim_due(UnixMillis(1_000), 10, lease, 1, ClaimScope::All)
+        .unwrap();
+    store
+        .record_sent(c[0].delivery, None, UnixMillis(1_000))
+        .unwrap();
+    let held = store
+        .append(planned(EventKind::Update, 2_000, minute))
+        .unwrap();
+    // The run's start, arriving late, goes at once.
+    let start = store
+        .append(planned(EventKind::Start, 3_000, minute))
+        .unwrap();
+    let c = store
+        .claim_due(UnixMillis(3_000), 10, lease, 1, ClaimScope::All)
+        .unwrap();
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(c[0].event_id, start.event_id);
+    store
+        .record_sent(c[0].delivery, Some("m2"), UnixMillis(3_000))
+        .unwrap();
+    // The held update still goes when its minute is up.
+    let c = store
+        .claim_due(UnixMillis(61_000), 10, lease, 1, ClaimScope::All)
+        .unwrap();
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].event_id, held.event_id);
+}
+
+#[test]
 fn planned_skips_and_holds_are_written_as_such() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
