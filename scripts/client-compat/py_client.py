@@ -1,0 +1,96 @@
+"""An MCP client for scripts/client-compat.sh, on the official Python SDK
+(`mcp`) or on fastmcp's Client: connects over stdio or streamable HTTP,
+initializes, lists the tools and, with --call, calls notify_send.
+
+Usage: py_client.py mcp|fastmcp [--call] [--env KEY=VALUE]... (URL | -- COMMAND ARG...)
+
+--env is what the client is told to give a stdio server; without it each
+library's own default applies (the check of which variables reach a server).
+Prints the tool names and the call's status; exits non-zero when the
+connection, the listing or the call fails, or the call did not deliver.
+"""
+
+import asyncio
+import importlib.metadata
+import json
+import sys
+from contextlib import AsyncExitStack
+
+
+def parse(argv):
+    sdk, call, env, rest = argv[0], False, None, argv[1:]
+    while rest and rest[0] != "--" and rest[0].startswith("--"):
+        flag = rest.pop(0)
+        if flag == "--call":
+            call = True
+        elif flag == "--env":
+            key, _, value = rest.pop(0).partition("=")
+            env = {**(env or {}), key: value}
+        else:
+            sys.exit(f"unknown flag {flag}")
+    if rest and rest[0] == "--":
+        return sdk, call, env, None, rest[1:]
+    return sdk, call, env, rest[0], None
+
+
+async def with_mcp(call, env, url, command):
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client import streamable_http
+    from mcp.client.stdio import stdio_client
+
+    async with AsyncExitStack() as stack:
+        if url:
+            # 1.x names it streamablehttp_client and yields a third item.
+            connect = getattr(streamable_http, "streamable_http_client", None) or getattr(
+                streamable_http, "streamablehttp_client"
+            )
+            streams = await stack.enter_async_context(connect(url))
+        else:
+            params = StdioServerParameters(command=command[0], args=command[1:], env=env)
+            streams = await stack.enter_async_context(stdio_client(params))
+        session = await stack.enter_async_context(ClientSession(streams[0], streams[1]))
+        await session.initialize()
+        tools = [t.name for t in (await session.list_tools()).tools]
+        result = None
+        if call:
+            r = await session.call_tool("notify_send", NOTIFY)
+            # 2.x names the fields in snake case, 1.x as on the wire.
+            result = (
+                getattr(r, "is_error", None) or getattr(r, "isError", None),
+                getattr(r, "structured_content", None) or getattr(r, "structuredContent", None),
+            )
+        return tools, result
+
+
+async def with_fastmcp(call, env, url, command):
+    from fastmcp import Client
+    from fastmcp.client.transports import StdioTransport
+
+    target = url or StdioTransport(command=command[0], args=command[1:], env=env)
+    async with Client(target) as client:
+        tools = [t.name for t in await client.list_tools()]
+        result = None
+        if call:
+            r = await client.call_tool("notify_send", NOTIFY, raise_on_error=False)
+            result = (r.is_error, r.structured_content)
+        return tools, result
+
+
+NOTIFY = {"title": "client-compat", "content": "a tool call from the client check"}
+
+
+def main():
+    sdk, call, env, url, command = parse(sys.argv[1:])
+    run = {"mcp": with_mcp, "fastmcp": with_fastmcp}[sdk]
+    tools, result = asyncio.run(asyncio.wait_for(run(call, env, url, command), 60))
+    print(f"{sdk} {importlib.metadata.version(sdk)}: tools {', '.join(tools)}")
+    if "notify_send" not in tools:
+        sys.exit("no notify_send tool")
+    if call:
+        is_error, content = result
+        print(f"notify_send: {json.dumps(content)}")
+        if is_error or (content or {}).get("status") != "success":
+            sys.exit("notify_send did not deliver")
+
+
+main()
