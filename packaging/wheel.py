@@ -10,7 +10,11 @@ compiled and appended, so the first start after `pip install` compiles
 nothing (3.4 s idle, 14 s on a busy machine otherwise). maturin would package
 the binary it builds itself.
 
+The Python package given with --package (dropin/python/mcp_push, the
+notify.py drop-in) is installed beside it, so `import mcp_push` works too.
+
 Usage: wheel.py --exe FILE --version V --platform TAG --readme README.md --out-dir DIR
+       [--package DIR]
 (TAG as in a wheel name, dots joining compressed tags). Prints the wheel's path.
 """
 
@@ -26,8 +30,8 @@ SUMMARY = (
     "every channel is a sandboxed WebAssembly component"
 )
 LICENSE = "MIT OR Apache-2.0"
-# No Python code is shipped; the floor is only what the tools that read
-# PEP 600 platform tags (pip >= 20.3, uv, pipx) run on.
+# What the tools that read PEP 600 platform tags (pip >= 20.3, uv, pipx) run
+# on; the mcp_push package needs no newer (subprocess.run's capture, f-strings).
 REQUIRES_PYTHON = ">=3.7"
 ZIP_EPOCH = 315532800
 
@@ -78,7 +82,24 @@ def entry(name: str, mode: int) -> zipfile.ZipInfo:
     return info
 
 
-def write(exe: str, version: str, platform: str, readme_path: str, out_dir: str) -> str:
+def package_files(package_dir: str) -> list:
+    """Every .py file of the package, under its own name (no caches)."""
+    name = os.path.basename(os.path.normpath(package_dir))
+    found = []
+    for base, dirs, files in os.walk(package_dir):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for f in sorted(files):
+            if f.endswith(".py"):
+                path = os.path.join(base, f)
+                rel = os.path.relpath(path, package_dir).replace(os.sep, "/")
+                with open(path, "rb") as fh:
+                    found.append((f"{name}/{rel}", fh.read(), 0o644))
+    return found
+
+
+def write(
+    exe: str, version: str, platform: str, readme_path: str, out_dir: str, package: str = None
+) -> str:
     dist = f"mcp_push-{version}"
     with open(exe, "rb") as f:
         binary = f.read()
@@ -89,6 +110,8 @@ def write(exe: str, version: str, platform: str, readme_path: str, out_dir: str)
         (f"{dist}.dist-info/METADATA", metadata(version, readme).encode(), 0o644),
         (f"{dist}.dist-info/WHEEL", wheel_file(platform).encode(), 0o644),
     ]
+    if package:
+        files += package_files(package)
     record_name = f"{dist}.dist-info/RECORD"
     record = "".join(f"{n},{record_hash(d)},{len(d)}\n" for n, d, _ in files)
     record += f"{record_name},,\n"
@@ -110,8 +133,9 @@ def main() -> None:
     p.add_argument("--platform", required=True)
     p.add_argument("--readme", required=True)
     p.add_argument("--out-dir", required=True)
+    p.add_argument("--package")
     a = p.parse_args()
-    print(write(a.exe, a.version, a.platform, a.readme, a.out_dir))
+    print(write(a.exe, a.version, a.platform, a.readme, a.out_dir, a.package))
 
 
 if __name__ == "__main__":

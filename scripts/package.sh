@@ -2,7 +2,9 @@
 # Builds what a release publishes, into target/dist/ (or OUT_DIR), from the one
 # release build of the host:
 #   mcp_push-V-py3-none-TAG.whl              PyPI: uvx / pipx / pip install mcp-push
-#   mcp-push-linux-x64-V.tgz, mcp-push-V.tgz npm: @mcp-push/linux-x64, then mcp-push (npx)
+#                                            (with the notify.py drop-in as `mcp_push`)
+#   mcp-push-linux-x64-V.tgz, mcp-push-V.tgz npm: @mcp-push/linux-x64, then mcp-push (npx;
+#                                            with the drop-in `mcp-push/sendNotify`)
 #   mcp-push-V-x86_64-unknown-linux-gnu.tar.gz   the release page's archive
 #   SHA256SUMS                               of the four above
 # Every artifact carries the executable `mcp-push plugin precompile` writes
@@ -70,7 +72,8 @@ rm -f "$dist"/mcp_push-*.whl "$dist"/mcp-push-*.tgz "$dist"/mcp-push-*-"$triple"
 
 # 1. PyPI.
 SOURCE_DATE_EPOCH="$epoch" python3 "$root/packaging/wheel.py" --exe "$bin" --version "$version" \
-  --platform "$platform" --readme "$root/README.md" --out-dir "$dist" >/dev/null
+  --platform "$platform" --readme "$root/README.md" --out-dir "$dist" \
+  --package "$root/dropin/python/mcp_push" >/dev/null
 
 # 2. npm: the platform package, then the launcher that depends on it. The
 # templates say @VERSION@ where the version goes.
@@ -83,6 +86,7 @@ stage_npm "$root/packaging/npm/linux-x64" "$work/npm-linux-x64"
 install -D -m 755 "$bin" "$work/npm-linux-x64/bin/mcp-push"
 stage_npm "$root/packaging/npm/mcp-push" "$work/npm-main"
 install -D -m 755 "$root/packaging/npm/mcp-push/bin/mcp-push.js" "$work/npm-main/bin/mcp-push.js"
+install -m 644 "$root/dropin/js/sendNotify.js" "$work/npm-main/sendNotify.js"
 for pkg in npm-linux-x64 npm-main; do
   (cd "$work/$pkg" && npm pack --silent --pack-destination "$dist" \
     --cache "$work/npm-cache" --update-notifier=false >/dev/null)

@@ -66,6 +66,32 @@ fn wheel(dist: &Path) {
     );
     let installed = t.elapsed();
     check("wheel", &home, installed, &venv.join("bin/mcp-push"), &[]);
+
+    // The notify.py drop-in, as `mcp_push`, finds the executable the wheel
+    // installed although the venv's bin/ is not on PATH.
+    let script = "from mcp_push import send\nsend('T', 'from the wheel')";
+    dropin_delivers(
+        "wheel",
+        &home,
+        &venv.join("bin/python"),
+        &["-c", script],
+        None,
+    );
+}
+
+/// `program args...` (a script using a drop-in) delivers to a webhook.
+fn dropin_delivers(kind: &str, home: &Sandbox, program: &Path, args: &[&str], cwd: Option<&Path>) {
+    let sink = support::Mock::start();
+    let mut cmd = home.command_of(program, args);
+    cmd.env("WEBHOOK_URL", sink.url("/hook"));
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    let run = support::run(cmd);
+    assert_eq!(run.code, 0, "{kind}: {run:?}");
+    let got = sink.requests_to("/hook");
+    assert_eq!(got.len(), 1, "{kind}: {run:?}");
+    assert_eq!(got[0].json()["title"], "T", "{kind}");
 }
 
 /// `npm install` of the platform package and the launcher:
@@ -92,6 +118,10 @@ fn npm(dist: &Path) {
     let launcher = prefix.join("node_modules/.bin/mcp-push");
     let launcher = launcher.to_str().unwrap();
     check("npm", &home, installed, &node, &[launcher]);
+
+    // The sendNotify.js drop-in finds the platform package's executable.
+    let script = "require('mcp-push/sendNotify').sendNotify('T', 'from npm')";
+    dropin_delivers("npm", &home, &node, &["-e", script], Some(&prefix));
 
     // The launcher ends as its child ended: with its exit code...
     let usage = support::run(home.command_of(&node, &[launcher, "send"]));
