@@ -19,7 +19,7 @@ pub(super) fn config(text: &str, wanted: &Wanted, uninstall: bool) -> Result<Edi
     let notify: Vec<String> = std::iter::once(wanted.launcher.program.clone())
         .chain(wanted.launcher.argv(&hook))
         .collect();
-    let current = doc.get("notify").map(|item| strings(item));
+    let current = doc.get("notify").map(strings);
     let current_is_ours = current.as_ref().is_some_and(|words| {
         words.iter().any(|w| w.contains("mcp-push"))
             && words.windows(2).any(|w| w[0] == "hook" && w[1] == "codex")
