@@ -462,6 +462,43 @@ fn a_foreign_database_is_refused_and_left_unchanged() {
 }
 
 #[test]
+fn a_damaged_store_is_named_at_start_not_at_the_first_write() {
+    let mock = Mock::start();
+    let home = Sandbox::new().env("WEBHOOK_URL", mock.url("/hook"));
+    let db = home.dir.path().join("hub.db");
+    let home = home.env("MCP_PUSH_DB", db.display().to_string());
+    for i in 0..100 {
+        assert_eq!(
+            home.run(&["send", "--wait", "0", "T", &format!("event {i}")])
+                .code,
+            0
+        );
+    }
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    // Table pages overwritten; the header and the schema page are intact.
+    let mut bytes = std::fs::read(&db).unwrap();
+    assert!(bytes.len() > 8 * 4096, "{}", bytes.len());
+    for b in &mut bytes[4 * 4096..] {
+        *b = 0xA5;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let run = home.run(&["runs"]);
+    assert_eq!(run.code, 2, "a read must not say \"no runs yet\": {run:?}");
+    assert!(
+        run.stderr.contains("hub.db is damaged") && run.stderr.contains("--db"),
+        "{run:?}"
+    );
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        bytes,
+        "the file is kept as it is"
+    );
+}
+
+#[test]
 fn a_database_deleted_under_serve_refuses_writes() {
     let mock = Mock::start();
     let home = Sandbox::new().env("WEBHOOK_URL", mock.url("/hook"));

@@ -10,7 +10,8 @@ pub enum StoreError {
     )]
     NotADatabase { path: PathBuf },
     #[error(
-        "{} is damaged ({detail}): keep a copy, then restore it from a backup or move it away",
+        "{} is damaged ({detail}): keep a copy of it, then restore it from a backup, or move it \
+         away (or pass --db NEW_FILE) to start a new store",
         path.display()
     )]
     Corrupt { path: PathBuf, detail: String },

@@ -14,7 +14,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Where the database lives: `--db`, else `MCP_PUSH_DB`, else the platform data dir.
 pub fn resolve_db_path(flag: Option<PathBuf>) -> Option<PathBuf> {
@@ -56,6 +56,10 @@ impl Default for SqliteOptions {
 /// evicted one is parsed again, and parsing was half of SQLite's 17% of a
 /// notification's CPU time before every statement went through the cache.
 const STATEMENT_CACHE: usize = 64;
+
+/// How long the integrity check at open may take: a store of a few thousand
+/// events is checked whole in about a millisecond.
+const INTEGRITY_BUDGET: Duration = Duration::from_millis(50);
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -225,6 +229,7 @@ impl SqliteStore {
                 supported,
             });
         }
+        self.quick_check(&mut conn)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
@@ -265,6 +270,35 @@ impl SqliteStore {
                 .map_err(|e| self.err(e))?;
         }
         Ok(())
+    }
+
+    /// Damage is found when the store opens, not at the first write (a
+    /// damaged file once answered `runs` with "no runs yet"). `quick_check`
+    /// reads every page, so it is cut off after [`INTEGRITY_BUDGET`]: a large
+    /// store still opens at once, with its first pages checked.
+    fn quick_check(&self, conn: &mut Connection) -> Result<(), StoreError> {
+        let deadline = Instant::now() + INTEGRITY_BUDGET;
+        conn.progress_handler(10_000, Some(move || Instant::now() > deadline))
+            .map_err(|e| self.err(e))?;
+        let found = conn.prepare("PRAGMA quick_check(3)").and_then(|mut s| {
+            s.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        });
+        conn.progress_handler(0, None::<fn() -> bool>)
+            .map_err(|e| self.err(e))?;
+        match found {
+            Ok(rows) if rows.iter().all(|r| r == "ok") => Ok(()),
+            Ok(rows) => Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: rows.join("; "),
+            }),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(self.err(e)),
+        }
     }
 
     fn load_run(conn: &Connection, run_id: &str) -> rusqlite::Result<Option<RunState>> {
