@@ -281,8 +281,8 @@ fn invalid_arguments_name_the_field() {
             (
                 "notify_event",
                 json!({"event": "start", "message": "x"}),
-                "invalid arguments",
-                "missing field `run_id`",
+                "`run_id`",
+                "is required",
             ),
             (
                 "notify_send",

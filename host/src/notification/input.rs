@@ -91,9 +91,22 @@ impl InputError {
         serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
-            // serde names a missing or unknown field in its message; the path
-            // is then the enclosing object ("." at the top).
-            let field = if path == "." { String::new() } else { path };
+            // serde names a missing field in its message only; the path is
+            // then the enclosing object ("." at the top). The field is named
+            // apart, as for every other error.
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| Some(rest[..rest.find('`')?].to_string()));
+            let field = match (missing.as_deref(), path.as_str()) {
+                (Some(name), ".") => name.to_string(),
+                (Some(name), parent) => format!("{parent}.{name}"),
+                (None, ".") => String::new(),
+                (None, _) => path,
+            };
+            let message = match missing {
+                Some(_) => "is required".to_string(),
+                None => message,
+            };
             InputError { field, message }
         })
     }
@@ -492,7 +505,14 @@ mod tests {
         let e = event(json!({"run_id": "r", "event": "update", "message": 5})).unwrap_err();
         assert_eq!(e.field, "message");
         let e = event(json!({"event": "update", "message": "x"})).unwrap_err();
-        assert!(e.to_string().contains("missing field `run_id`"), "{e}");
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("run_id", "is required")
+        );
+        assert_eq!(e.to_string(), "invalid `run_id`: is required");
+        let e =
+            event(json!({"run_id": "r", "event": "end", "message": "x", "colour": 1})).unwrap_err();
+        assert_eq!(e.field, "colour", "{e}");
         let e = event(json!({"run_id": "r", "event": "end", "message": "x",
                              "timestamp": "yesterday"}))
         .unwrap_err();
