@@ -8,6 +8,7 @@ use super::{
     EventId, EventQuery, NewEvent, Room, RunStatus, Source, Store, StoreError, StoredEvent, Target,
     UnixMillis,
 };
+use super::{Pruned, Retention, StoreSize};
 use crate::notification::{ChannelId, EventKind, Notification, RunId};
 use crate::plugin::DeliveryError;
 use rusqlite::config::DbConfig;
@@ -15,6 +16,8 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, pa
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+mod prune;
 
 /// Where the database lives: `--db`, else `MCP_PUSH_DB`, else the platform data dir.
 pub fn resolve_db_path(flag: Option<PathBuf>) -> Option<PathBuf> {
@@ -230,6 +233,12 @@ impl SqliteStore {
             });
         }
         self.quick_check(&mut conn)?;
+        if version == 0 {
+            // Before the first table, or it takes a VACUUM: lets retention
+            // hand freed pages back to the file system.
+            conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")
+                .map_err(|e| self.err(e))?;
+        }
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
@@ -1219,6 +1228,20 @@ impl Store for SqliteStore {
         )
         .and_then(|rows| rows.collect())
         .map_err(|e| self.err(e))
+    }
+
+    fn prune(
+        &self,
+        keep: &Retention,
+        now: UnixMillis,
+        limit: usize,
+        dry_run: bool,
+    ) -> Result<Pruned, StoreError> {
+        self.prune_rows(keep, now, limit, dry_run)
+    }
+
+    fn size(&self) -> Result<StoreSize, StoreError> {
+        self.size_of()
     }
 
     fn last_remote_id(

@@ -837,3 +837,105 @@ fn delivery_counts_group_a_window_by_channel_and_state() {
             .is_empty()
     );
 }
+
+const DAY: i64 = 86_400_000;
+
+#[test]
+fn retention_forgets_what_is_done_and_keeps_what_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let lease = Duration::from_secs(60);
+    // Done at once (routing said no), unless it is claimed or left pending.
+    let at = |t: i64, title: &str| {
+        let mut ev = send(title, &["ops"], Some(title));
+        ev.received_at = UnixMillis(t);
+        if title != "pending" && title != "sent" {
+            ev.deliveries[0].skip = Some("done".into());
+        }
+        ev
+    };
+    // Day 0: one sent, one still pending (retrying); a run still running.
+    let sent = store.append(at(0, "sent")).unwrap();
+    let c = store
+        .claim_due(
+            UnixMillis(0),
+            10,
+            lease,
+            1,
+            ClaimScope::Event(sent.event_id),
+        )
+        .unwrap();
+    store
+        .record_sent(c[0].delivery, None, UnixMillis(0))
+        .unwrap();
+    let pending = store.append(at(0, "pending")).unwrap();
+    let mut running = run_event(EventKind::Start, 0, "go");
+    running.notification.event.as_mut().unwrap().run_id = RunId("long".into());
+    running.deliveries[0].skip = Some("test".into());
+    store.append(running).unwrap();
+    // A finished run, all of it old.
+    for (kind, t) in [(EventKind::Start, 0), (EventKind::End, 1_000)] {
+        let mut ev = run_event(kind, t, "x");
+        ev.deliveries[0].skip = Some("test".into());
+        store.append(ev).unwrap();
+    }
+    // Day 40: a recent one.
+    let recent = store.append(at(40 * DAY, "recent")).unwrap();
+
+    let keep = Retention::default();
+    let now = UnixMillis(40 * DAY);
+    let dry = store.prune(&keep, now, 1, true).unwrap();
+    assert_eq!(
+        dry,
+        Pruned {
+            events: 3,
+            deliveries: 3,
+            runs: 1
+        },
+        "a dry run counts everything, past the limit"
+    );
+    assert_eq!(store.size().unwrap().events, 6, "a dry run deletes nothing");
+    // In batches.
+    let first = store.prune(&keep, now, 2, false).unwrap();
+    assert_eq!(first.events, 2);
+    let rest = store.prune(&keep, now, 2, false).unwrap();
+    assert_eq!((rest.events, rest.runs), (1, 1), "{rest:?}");
+    assert_eq!(
+        store.prune(&keep, now, 2, false).unwrap(),
+        Pruned::default()
+    );
+
+    assert!(store.event(sent.event_id).unwrap().is_none());
+    assert!(
+        store.event(pending.event_id).unwrap().is_some(),
+        "pending work stays"
+    );
+    assert!(store.event(recent.event_id).unwrap().is_some());
+    assert!(
+        store.run(&RunId("long".into())).unwrap().is_some(),
+        "a running run stays"
+    );
+    assert!(store.run(&RunId("train".into())).unwrap().is_none());
+    let size = store.size().unwrap();
+    assert_eq!(size.events, 3);
+    assert_eq!(size.oldest_event_at, Some(UnixMillis(0)));
+    assert!(size.bytes > 0);
+    // A forgotten key may be used again; a kept one still answers.
+    let again = store.append(at(40 * DAY, "again")).unwrap();
+    assert!(again.duplicate_of.is_none());
+    let reused = store.append(at(40 * DAY, "sent")).unwrap();
+    assert!(reused.duplicate_of.is_none());
+
+    let dup = store.append(at(40 * DAY, "recent")).unwrap();
+    assert_eq!(dup.duplicate_of, Some(recent.event_id));
+
+    // Keep only the newest events, whatever their age.
+    let newest = Retention {
+        keep_days: None,
+        keep_events: Some(1),
+    };
+    let p = store.prune(&newest, now, 100, false).unwrap();
+    assert_eq!(p.events, 2, "recent and again go; {p:?}");
+    assert!(store.event(pending.event_id).unwrap().is_some());
+    assert!(store.event(again.event_id).unwrap().is_none());
+}

@@ -1,0 +1,128 @@
+//! Retention for the SQLite store: what is done and out of the window is
+//! forgotten in small batches, each its own short write transaction, so the
+//! writer is never held for long.
+
+use super::SqliteStore;
+use crate::store::{Pruned, Retention, StoreError, StoreSize, UnixMillis};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+/// The events a prune may take: out of the window (older than the cutoff,
+/// or past the newest `keep_events`), no delivery pending, no run running.
+const CANDIDATES: &str = "
+    FROM events e
+    WHERE ((?1 IS NOT NULL AND e.created_at < ?1)
+           OR (?2 IS NOT NULL
+               AND e.id < (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?2)))
+      AND NOT EXISTS (SELECT 1 FROM deliveries d
+                      WHERE d.event_id = e.id AND d.state = 'pending')
+      AND (e.run_id IS NULL
+           OR NOT EXISTS (SELECT 1 FROM runs r
+                          WHERE r.run_id = e.run_id AND r.status = 'running'))";
+
+/// Finished runs whose events are all gone.
+const ORPHAN_RUNS: &str = "
+    FROM runs r
+    WHERE r.status <> 'running'
+      AND NOT EXISTS (SELECT 1 FROM events e WHERE e.run_id = r.run_id)";
+
+impl SqliteStore {
+    pub(super) fn prune_rows(
+        &self,
+        keep: &Retention,
+        now: UnixMillis,
+        limit: usize,
+        dry_run: bool,
+    ) -> Result<Pruned, StoreError> {
+        let cutoff = keep.cutoff(now).map(|t| t.0);
+        // OFFSET counts from 0: the newest `keep_events` end at the one it finds.
+        let keep_events = keep.keep_events.map(|n| n as i64 - 1);
+        if keep_events.is_some_and(|n| n < 0) {
+            return Ok(Pruned::default());
+        }
+        if dry_run {
+            let conn = self.reader();
+            let count = |sql: String| -> rusqlite::Result<u64> {
+                conn.query_row(&sql, params![cutoff, keep_events], |r| r.get::<_, i64>(0))
+                    .map(|n| n as u64)
+            };
+            let events = count(format!("SELECT COUNT(*) {CANDIDATES}")).map_err(|e| self.err(e))?;
+            let deliveries = count(format!(
+                "SELECT COUNT(*) FROM deliveries WHERE event_id IN (SELECT e.id {CANDIDATES})"
+            ))
+            .map_err(|e| self.err(e))?;
+            // Runs all of whose events would go, and that are over.
+            let runs = count(format!(
+                "SELECT COUNT(*) FROM runs r WHERE r.status <> 'running'
+                   AND NOT EXISTS (SELECT 1 FROM events x WHERE x.run_id = r.run_id
+                                   AND x.id NOT IN (SELECT e.id {CANDIDATES}))"
+            ))
+            .map_err(|e| self.err(e))?;
+            return Ok(Pruned {
+                events,
+                deliveries,
+                runs,
+            });
+        }
+        self.still_ours()?;
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let pruned = (|| {
+            let ids: Vec<i64> = tx
+                .prepare(&format!("SELECT e.id {CANDIDATES} ORDER BY e.id LIMIT ?3"))?
+                .query_map(params![cutoff, keep_events, limit as i64], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+            let deliveries = tx.execute(
+                "DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?1))",
+                [&ids],
+            )? as u64;
+            let events = tx.execute(
+                "DELETE FROM events WHERE id IN (SELECT value FROM json_each(?1))",
+                [&ids],
+            )? as u64;
+            let runs = tx.execute(
+                &format!(
+                    "DELETE FROM runs WHERE run_id IN (SELECT r.run_id {ORPHAN_RUNS} LIMIT ?1)"
+                ),
+                params![limit as i64],
+            )? as u64;
+            Ok::<_, rusqlite::Error>(Pruned {
+                events,
+                deliveries,
+                runs,
+            })
+        })()
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        // Hand freed pages back to the file system when the database can
+        // (new stores are created with auto_vacuum = INCREMENTAL); otherwise
+        // they are reused by the next writes, and the file stays as it is.
+        if pruned.events > 0 {
+            let _ = conn.execute_batch("PRAGMA incremental_vacuum(2000)");
+        }
+        Ok(pruned)
+    }
+
+    pub(super) fn size_of(&self) -> Result<StoreSize, StoreError> {
+        let conn = self.reader();
+        let (events, oldest): (i64, Option<i64>) = conn
+            .query_row(
+                "SELECT COUNT(*), (SELECT MIN(created_at) FROM events) FROM events",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .unwrap_or((0, None));
+        let file = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        Ok(StoreSize {
+            bytes: file(&self.path) + file(std::path::Path::new(&wal)),
+            events: events as u64,
+            oldest_event_at: oldest.map(UnixMillis),
+        })
+    }
+}
