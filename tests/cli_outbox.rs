@@ -248,3 +248,49 @@ fn a_server_logs_a_delivery_that_failed_for_good() {
     assert!(line.contains("mcp-push retry"), "{line}");
     assert!(!line.contains(secret), "{line}");
 }
+
+#[test]
+fn prune_forgets_what_is_done_and_keeps_what_waits() {
+    let (mock, down) = flaky();
+    down.store(false, Ordering::SeqCst);
+    let home = Sandbox::new()
+        .env("WEBHOOK_URL", mock.url("/hook"))
+        .config(QUICK_RETRY);
+    for body in ["a", "b", "c"] {
+        assert_eq!(home.run(&["send", "T", body]).code, 0);
+    }
+    down.store(true, Ordering::SeqCst);
+    assert_eq!(home.run(&["send", "--wait", "0", "T", "waits"]).code, 3);
+
+    let dry = home.run(&["prune", "--dry-run", "--keep-events", "1"]);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(
+        dry.stdout.contains("would forget 3 events, 3 deliveries"),
+        "{dry:?}"
+    );
+    assert!(dry.stdout.contains("store: 4 events"), "{dry:?}");
+    // The default window (30 days) has nothing to forget yet.
+    let run = home.run(&["prune"]);
+    assert!(run.stdout.contains("forgot 0 events"), "{run:?}");
+
+    let run = home.run(&["prune", "--keep-events", "1", "--json"]);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["pruned"]["events"], 3, "{v}");
+    assert_eq!(v["store"]["events"], 1, "{v}");
+    let left = deliveries(&home);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["state"], "pending", "the waiting one stays");
+
+    // Even when it is the oldest: a pending delivery is never forgotten.
+    assert_eq!(home.run(&["send", "--wait", "0", "T", "newer"]).code, 3);
+    let run = home.run(&["prune", "--keep-events", "1"]);
+    assert!(run.stdout.contains("forgot 0 events"), "{run:?}");
+
+    let bad = Sandbox::new().config("[store]\nkeep_events = 0\n");
+    let run = bad.run(&["prune"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("store.keep_events must be at least 1"),
+        "{run:?}"
+    );
+}

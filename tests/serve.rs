@@ -680,6 +680,13 @@ fn metrics_count_events_deliveries_latency_and_stream_clients() {
             4.0,
             "{after}"
         );
+        // The store's size, read at the scrape.
+        assert_eq!(metric(&after, "mcp_push_store_events"), 4.0, "{after}");
+        assert!(metric(&after, "mcp_push_store_bytes") > 4096.0, "{after}");
+        assert!(
+            metric(&after, "mcp_push_store_oldest_event_timestamp_seconds") > 1.7e9,
+            "{after}"
+        );
         assert_eq!(
             metric(
                 &after,

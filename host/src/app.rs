@@ -8,7 +8,9 @@
 use crate::config::{Config, ConfigFile, Environment, Paths};
 use crate::hub::{Clock, Hub, Live, PluginAction, Route, WorkerOptions, lease_for};
 use crate::plugin::{Limits, Registry, Runtime, RuntimeOptions};
-use crate::store::{RetryPolicy, SqliteOptions, SqliteStore, Store, UnixMillis, resolve_db_path};
+use crate::store::{
+    Retention, RetryPolicy, SqliteOptions, SqliteStore, Store, UnixMillis, resolve_db_path,
+};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -38,6 +40,8 @@ pub struct App {
     pub paths: Paths,
     pub limits: Limits,
     pub retry: RetryPolicy,
+    /// `[store]` keep_days / keep_events, applied by `serve` and `mcp`.
+    pub retention: Retention,
     options: AppOptions,
     runtime: Runtime,
     /// One reload at a time.
@@ -65,6 +69,7 @@ impl App {
             paths,
             limits,
             retry: file.as_ref().map(|f| f.retry.clone()).unwrap_or_default(),
+            retention: file.as_ref().map(|f| f.retention).unwrap_or_default(),
             options: options.clone(),
             runtime,
             reloading: tokio::sync::Mutex::new(()),
@@ -151,6 +156,14 @@ impl App {
             .map(|f| f.retry)
             .unwrap_or_default();
         open_store_at(options.db.clone(), retry)
+    }
+
+    /// The `[store]` retention of the config file (the default without one).
+    pub fn retention_only(options: &AppOptions) -> Result<Retention, String> {
+        let paths = Paths::resolve(options.plugins_dir.as_deref(), options.cache_dir.as_deref());
+        Ok(read_config_file(options, &paths)?
+            .map(|f| f.retention)
+            .unwrap_or_default())
     }
 
     pub fn hub(&self, store: Arc<dyn Store>) -> Hub {

@@ -9,6 +9,7 @@ mod inline;
 mod outbox;
 mod output;
 mod plugin;
+mod prune;
 mod runs;
 mod scaffold;
 mod send;
@@ -75,6 +76,9 @@ enum Command {
     /// Send every delivery that is due in the outbox (for setups where no
     /// `serve` or `mcp` runs: run it from cron or a systemd timer)
     Flush(outbox::FlushArgs),
+    /// Forget what is done and older than the store's window (`serve` and
+    /// `mcp` do it by themselves): [store] keep_days, default 30
+    Prune(prune::PruneArgs),
     /// List the plugins found and the channels configured
     Channels(channels::ChannelsArgs),
     /// Run the MCP server on stdin/stdout (for Claude Code, Codex, Gemini CLI)
@@ -125,6 +129,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Deliveries(ref args) => deliveries::list(&cli, args).await,
         Command::Retry(ref args) => deliveries::retry(&cli, args).await,
         Command::Flush(ref args) => outbox::flush(&cli, args).await,
+        Command::Prune(ref args) => prune::run(&cli, args).await,
         Command::Channels(ref args) => channels::run(&cli, args).await,
         Command::Mcp => server::mcp(&cli).await,
         Command::Serve(ref args) => server::serve(&cli, args).await,

@@ -51,6 +51,8 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
     );
     let hub = Arc::new(app.hub(store));
     let worker = hub.spawn_worker(ClaimScope::All);
+    let _retention =
+        crate::hub::retention::spawn(hub.store().clone(), app.retention, hub.clock().clone());
     let server = McpServer::new(app, hub);
     let hot_load = server.watch_plugins();
     let served = server.serve_stdio().await;

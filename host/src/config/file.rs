@@ -28,7 +28,7 @@
 use super::{Channel, ConfigError, Origin, Rules, complete};
 use crate::notification::ChannelId;
 use crate::plugin::{Limits, Registry, SettingValue};
-use crate::store::RetryPolicy;
+use crate::store::{Retention, RetryPolicy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,7 +40,41 @@ pub struct ConfigFile {
     pub skip_titles: Vec<String>,
     pub limits: Limits,
     pub retry: RetryPolicy,
+    pub retention: Retention,
     pub channels: BTreeMap<String, toml::Table>,
+}
+
+/// `[store]`: how long what is done is kept.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StoreSection {
+    keep_days: Option<u32>,
+    keep_events: Option<u64>,
+}
+
+impl StoreSection {
+    fn retention(&self) -> Result<Retention, String> {
+        let mut r = Retention::default();
+        if let Some(d) = self.keep_days {
+            if d > 36_500 {
+                return Err(format!(
+                    "store.keep_days must be between 0 (keep forever) and 36500, not {d}"
+                ));
+            }
+            r.keep_days = (d > 0).then_some(d);
+        }
+        if let Some(n) = self.keep_events {
+            if n == 0 {
+                return Err(
+                    "store.keep_events must be at least 1 (leave it out to keep \
+                            every event within keep_days)"
+                        .into(),
+                );
+            }
+            r.keep_events = Some(n);
+        }
+        Ok(r)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -137,6 +171,8 @@ struct Raw {
     #[serde(default)]
     retry: Retry,
     #[serde(default)]
+    store: StoreSection,
+    #[serde(default)]
     channels: BTreeMap<String, toml::Table>,
 }
 
@@ -166,11 +202,19 @@ impl ConfigFile {
             path: path.to_path_buf(),
             message,
         })?;
+        let retention = raw
+            .store
+            .retention()
+            .map_err(|message| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message,
+            })?;
         Ok(ConfigFile {
             path: path.to_path_buf(),
             from_env: raw.from_env,
             limits,
             retry,
+            retention,
             skip_titles: raw.skip_titles,
             channels: raw.channels,
         })

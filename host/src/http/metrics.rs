@@ -36,6 +36,13 @@ pub struct Metrics {
     tools: IntCounterVec,
     stream_clients: IntGauge,
     missed: IntCounter,
+    store_bytes: IntGauge,
+    store_events: IntGauge,
+    store_oldest: IntGauge,
+}
+
+fn gauge(name: &str, help: &str) -> IntGauge {
+    IntGauge::new(name, help).expect("a valid metric name")
 }
 
 fn counters(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -89,6 +96,15 @@ impl Metrics {
                 "Live messages these metrics missed (the counting task fell behind).",
             )
             .expect("a valid metric name"),
+            store_bytes: gauge(
+                "mcp_push_store_bytes",
+                "Size of the event store on disk (the database file and its write-ahead log).",
+            ),
+            store_events: gauge("mcp_push_store_events", "Events in the store."),
+            store_oldest: gauge(
+                "mcp_push_store_oldest_event_timestamp_seconds",
+                "When the oldest event in the store was written (Unix time; 0 when empty).",
+            ),
         };
         for source in Source::ALL {
             m.events.with_label_values(&[source.as_str()]);
@@ -163,7 +179,7 @@ impl Metrics {
 
     /// The text exposition, secrets redacted (a channel name is the user's).
     pub fn render(&self) -> Result<String, prometheus::Error> {
-        let collectors: [&dyn Collector; 7] = [
+        let collectors: [&dyn Collector; 10] = [
             &self.events,
             &self.deliveries,
             &self.latency,
@@ -171,6 +187,9 @@ impl Metrics {
             &self.tools,
             &self.stream_clients,
             &self.missed,
+            &self.store_bytes,
+            &self.store_events,
+            &self.store_oldest,
         ];
         // A family with no series yet (no channel configured) is left out:
         // the encoder refuses one.
@@ -185,7 +204,22 @@ impl Metrics {
     }
 }
 
+/// The store's size, read at each scrape (a count over the events index:
+/// milliseconds for a million events).
+pub fn set_store(metrics: &Metrics, size: &crate::store::StoreSize) {
+    metrics.store_bytes.set(size.bytes as i64);
+    metrics.store_events.set(size.events as i64);
+    metrics
+        .store_oldest
+        .set(size.oldest_event_at.map_or(0, |t| t.0 / 1000));
+}
+
 pub async fn handler(State(state): State<AppState>) -> Response {
+    let store = state.hub().store().clone();
+    match crate::hub::blocking(move || store.size()).await {
+        Ok(size) => set_store(&state.metrics, &size),
+        Err(e) => tracing::warn!("metrics: cannot read the store's size: {e}"),
+    }
     match state.metrics.render() {
         Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
         Err(e) => (

@@ -60,6 +60,8 @@ pub async fn serve(
     let shutdown = CancellationToken::new();
     let hub = Arc::new(app.hub(store));
     let worker = hub.spawn_worker(ClaimScope::All);
+    let _retention =
+        crate::hub::retention::spawn(hub.store().clone(), app.retention, hub.clock().clone());
     let channels: Vec<_> = hub.channels().iter().map(|c| c.id.clone()).collect();
     let metrics = Arc::new(Metrics::new(&channels));
     {

@@ -5,6 +5,7 @@ mod clock;
 mod live;
 mod memory;
 mod report;
+pub mod retention;
 mod route;
 mod waiters;
 mod worker;
