@@ -503,8 +503,10 @@ fn a_slow_stream_client_is_dropped_with_a_reason_and_the_others_keep_up() {
             }
         }
         println!("[measure] slow client dropped after {posted} events ({} ms)", started.elapsed().as_millis());
-        // The slow client, reading at last, finds the end of its stream: a
-        // close frame with the reason.
+        // The slow client, reading at last (after the 10 s the server gives
+        // a dropped client's writer), finds the end of its stream: a close
+        // frame with the reason, written while its socket still had room.
+        tokio::time::sleep(Duration::from_secs(11)).await;
         let mut reason = None;
         let end = tokio::time::timeout(Duration::from_secs(20), async {
             while let Some(msg) = slow.next().await {

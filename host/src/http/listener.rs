@@ -22,7 +22,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -145,11 +144,18 @@ pub async fn serve(
         };
         full = false;
         let _ = stream.set_nodelay(true);
+        // Each request carries its socket, for the live stream.
+        let peer = super::peer::Peer::of(&stream);
+        let service = {
+            let router = router.clone();
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(peer);
+                let mut router = router.clone();
+                async move { tower_service::Service::call(&mut router, req).await }
+            })
+        };
         let conn = http
-            .serve_connection(
-                TokioIo::new(stream),
-                TowerToHyperService::new(router.clone()),
-            )
+            .serve_connection(TokioIo::new(stream), service)
             .with_upgrades();
         let stop = shutdown.clone();
         tokio::spawn(async move {

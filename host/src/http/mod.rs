@@ -9,6 +9,7 @@ mod error;
 mod listener;
 mod metrics;
 mod openapi;
+mod peer;
 mod rest;
 mod stream;
 

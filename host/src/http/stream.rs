@@ -6,6 +6,7 @@
 
 use super::AppState;
 use super::error::ApiError;
+use super::peer::Peer;
 use crate::hub::Live;
 use crate::notification::RunId;
 use crate::redact::redact_json;
@@ -99,6 +100,7 @@ fn parse(q: &HashMap<String, String>) -> Result<Filter, ApiError> {
 pub async fn handler(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
+    peer: Option<axum::Extension<super::peer::Peer>>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let filter = match parse(&q) {
@@ -115,7 +117,8 @@ pub async fn handler(
             .into_response();
         }
     };
-    ws.on_upgrade(move |socket| serve(socket, state, filter))
+    let peer = peer.map(|axum::Extension(p)| p);
+    ws.on_upgrade(move |socket| serve(socket, state, filter, peer))
 }
 
 /// Decrements the connected-clients gauge however the connection ends.
@@ -148,7 +151,7 @@ fn live_json(msg: &Live) -> Value {
     v
 }
 
-async fn serve(socket: WebSocket, state: AppState, filter: Filter) {
+async fn serve(socket: WebSocket, state: AppState, filter: Filter, peer: Option<Peer>) {
     // Subscribe before reading the log, so nothing falls between the two.
     let mut live = state.hub().subscribe();
     state.metrics.stream_connected();
@@ -262,6 +265,15 @@ async fn serve(socket: WebSocket, state: AppState, filter: Filter) {
                     }
                     if let Live::Event { event_id, .. } = &msg {
                         last = last.max(Some(*event_id));
+                    }
+                    // Closed while its socket still has room for the close
+                    // frame: a client that never reads would otherwise be
+                    // cut off without one when its writer gives up.
+                    if let Some((unsent, size)) = peer.and_then(|p| p.stalled()) {
+                        break Some((POLICY, format!(
+                            "too slow: {unsent} bytes unread of a {size}-byte socket buffer; reconnect with since={}",
+                            last.map(|l| l.0).unwrap_or(0)
+                        )));
                     }
                     match tx.try_send(text(live_json(&msg))) {
                         Ok(()) => {}
