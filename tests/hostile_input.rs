@@ -233,6 +233,72 @@ fn a_declared_body_over_the_limit_is_refused_from_its_header() {
     assert!(out.contains(r#""code":"too_large""#), "{out}");
 }
 
+/// Whatever the server answers to `bytes` (it may stop reading early).
+fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(HANG_GUARD)).unwrap();
+    let _ = s.write_all(bytes);
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = s.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn requests_hyper_refuses_get_the_documented_error_shape() {
+    let home = Sandbox::new();
+    let server = start_server(&home, "127.0.0.1:0");
+    let long = "a".repeat(1 << 20);
+    for (what, request, status, code) in [
+        (
+            "a 1 MB path",
+            format!("GET /v1/runs/{long} HTTP/1.1\r\nHost: x\r\n\r\n"),
+            431,
+            "too_large",
+        ),
+        (
+            "a 1 MB query",
+            format!("GET /v1/runs?x={long} HTTP/1.1\r\nHost: x\r\n\r\n"),
+            431,
+            "too_large",
+        ),
+        (
+            "a 1 MB header",
+            format!("GET /v1/runs HTTP/1.1\r\nHost: x\r\nX-Big: {long}\r\n\r\n"),
+            431,
+            "too_large",
+        ),
+        (
+            "not HTTP",
+            "\u{1}\u{2}garbage\r\n\r\n".to_string(),
+            400,
+            "invalid",
+        ),
+    ] {
+        let out = raw(server.addr, request.as_bytes());
+        assert!(
+            out.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{what}: {out}"
+        );
+        let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{what}: {e}: {out}"));
+        assert_eq!(v["error"]["code"], code, "{what}: {out}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{what}"
+        );
+    }
+    // The server is fine.
+    assert!(healthz(server.addr).unwrap().starts_with("HTTP/1.1 200"));
+}
+
 /// `mcp-push mcp` spoken to line by line.
 struct McpStdio {
     child: Child,

@@ -155,7 +155,10 @@ pub async fn serve(
             })
         };
         let conn = http
-            .serve_connection(TokioIo::new(stream), service)
+            .serve_connection(
+                TokioIo::new(super::bare_errors::Shaped::new(stream)),
+                service,
+            )
             .with_upgrades();
         let stop = shutdown.clone();
         tokio::spawn(async move {

@@ -3,6 +3,7 @@
 //! and `/healthz`, behind the bearer-token check.
 
 mod auth;
+mod bare_errors;
 mod dashboard;
 mod deliveries;
 mod error;
