@@ -285,6 +285,10 @@ fn prune_forgets_what_is_done_and_keeps_what_waits() {
     assert_eq!(home.run(&["send", "--wait", "0", "T", "newer"]).code, 3);
     let run = home.run(&["prune", "--keep-events", "1"]);
     assert!(run.stdout.contains("forgot 0 events"), "{run:?}");
+    // Free space back to the file system; every event kept.
+    let run = home.run(&["prune", "--vacuum"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("store: 2 events"), "{run:?}");
 
     let bad = Sandbox::new().config("[store]\nkeep_events = 0\n");
     let run = bad.run(&["prune"]);

@@ -20,6 +20,10 @@ pub struct PruneArgs {
     /// Keep only this many of the newest events [default: store.keep_events, else no limit]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     keep_events: Option<u64>,
+    /// Then give the free space back to the file system (rewrites the file;
+    /// stop `serve` and `mcp` first on a large store)
+    #[arg(long, conflicts_with = "dry_run")]
+    vacuum: bool,
     /// Print the result as JSON
     #[arg(long)]
     json: bool,
@@ -66,6 +70,12 @@ pub async fn run(cli: &Cli, args: &PruneArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(&e.to_string()),
     };
+    if args.vacuum {
+        let s = store.clone();
+        if let Err(e) = blocking(move || s.compact()).await {
+            return fail(&format!("cannot compact the store: {e}"));
+        }
+    }
     let size = match blocking(move || store.size()).await {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),

@@ -535,6 +535,12 @@ pub trait Store: Send + Sync {
 
     /// How big the store is, for `/metrics` and `prune`.
     fn size(&self) -> Result<StoreSize, StoreError>;
+
+    /// Give the free space inside the store back to the file system, and
+    /// keep doing so after each prune from now on (a store made before
+    /// retention existed reuses its free space but never returns it). Takes
+    /// the store whole for a while: an operator's command, not a routine.
+    fn compact(&self) -> Result<(), StoreError>;
 }
 
 /// How long the store keeps what is done: `[store]` in the config file.

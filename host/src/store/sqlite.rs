@@ -1244,6 +1244,17 @@ impl Store for SqliteStore {
         self.size_of()
     }
 
+    fn compact(&self) -> Result<(), StoreError> {
+        self.still_ours()?;
+        let conn = self.lock();
+        // auto_vacuum changes only with a VACUUM, which rewrites the file;
+        // the checkpoint first, so the WAL's pages are in it.
+        conn.execute_batch(
+            "PRAGMA auto_vacuum = INCREMENTAL; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
+        )
+        .map_err(|e| self.err(e))
+    }
+
     fn last_remote_id(
         &self,
         run_id: &RunId,

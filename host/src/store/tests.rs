@@ -936,6 +936,12 @@ fn retention_forgets_what_is_done_and_keeps_what_is_not() {
     };
     let p = store.prune(&newest, now, 100, false).unwrap();
     assert_eq!(p.events, 2, "recent and again go; {p:?}");
+    store.compact().unwrap();
+    assert_eq!(
+        store.size().unwrap().events,
+        3,
+        "compacting keeps every event"
+    );
     assert!(store.event(pending.event_id).unwrap().is_some());
     assert!(store.event(again.event_id).unwrap().is_none());
 }
