@@ -25,13 +25,7 @@ fn flaky() -> (Mock, Arc<AtomicBool>) {
 }
 
 fn deliveries(home: &Sandbox) -> Vec<Value> {
-    let run = home.run(&["deliveries", "--json"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    serde_json::from_str::<Value>(&run.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    home.json_list(&["deliveries", "--json"])
 }
 
 fn bodies(mock: &Mock) -> Vec<String> {

@@ -51,13 +51,7 @@ fn sent(mock: &Mock) -> Vec<(String, String)> {
 }
 
 fn runs(home: &Sandbox) -> Vec<Value> {
-    let run = home.run(&["runs", "--json"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    serde_json::from_str::<Value>(&run.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    home.json_list(&["runs", "--json"])
 }
 
 #[test]
@@ -145,8 +139,7 @@ fn a_short_turn_under_min_duration_is_recorded_but_not_sent() {
         runs[0]["status"], "succeeded",
         "the run is recorded: {runs:?}"
     );
-    let list = home.run(&["deliveries", "--json"]);
-    let rows: Vec<Value> = serde_json::from_str(&list.stdout).unwrap();
+    let rows = home.json_list(&["deliveries", "--json"]);
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert!(rows.iter().all(|d| d["state"] == "skipped"), "{rows:?}");
     assert!(
@@ -296,30 +289,8 @@ fn a_hung_channel_costs_the_agent_no_more_than_the_budget() {
         run.stderr.contains("not delivered within --budget"),
         "{run:?}"
     );
-    let list = home.run(&["deliveries", "--pending", "--json"]);
-    let rows: Vec<Value> = serde_json::from_str(&list.stdout).unwrap();
-    assert_eq!(rows.len(), 1, "it waits in the outbox: {list:?}");
-}
-
-fn with_input(mut cmd: std::process::Command, input: &str) -> Run {
-    use std::io::Write;
-    use std::process::Stdio;
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let rows = home.json_list(&["deliveries", "--pending", "--json"]);
+    assert_eq!(rows.len(), 1, "it waits in the outbox: {rows:?}");
 }
 
 /// The command a Claude Code settings file runs for `event`.
@@ -392,7 +363,7 @@ fn setup_registers_claude_code_keeps_the_users_settings_and_uninstalls_exactly()
     assert_eq!(stop, format!("{exe} hook claude-code"));
     assert_eq!(registered(&settings, "UserPromptSubmit"), stop);
     let sh = home.command_of(std::path::Path::new("/bin/sh"), &["-c", &stop]);
-    let run = with_input(
+    let run = support::run_with_input(
         sh,
         &claude("Stop", json!({"last_assistant_message": "All green."})),
     );

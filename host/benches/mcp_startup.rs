@@ -68,7 +68,14 @@ fn main() {
         let (t, rss) = one_shot_send(plain, home.path(), &warm, &sink);
         send.push(t);
         send_rss.push(rss);
-        let (t, rss) = one_shot_hook(plain, home.path(), &warm, &sink, &stop);
+        let (t, rss) = one_shot(
+            plain,
+            &["hook", "claude-code"],
+            home.path(),
+            &warm,
+            &sink,
+            Some(&stop),
+        );
         hook.push(t);
         hook_rss.push(rss);
         if curl {
@@ -176,36 +183,33 @@ fn session(exe: &Path, home: &Path, cache: &Path, sink: Option<&str>) -> Duratio
     elapsed
 }
 
-fn one_shot_send(exe: &Path, home: &Path, cache: &Path, sink: &str) -> (Duration, u64) {
-    let mut cmd = Command::new(exe);
-    cmd.args(["send", "bench", "one shot"])
-        .env_clear()
-        .env("HOME", home)
-        .env("MCP_PUSH_CACHE_DIR", cache)
-        .env("MCP_PUSH_PLUGINS_DIR", home.join("none"))
-        .env("MCP_PUSH_DB", home.join("send.db"))
-        .env("WEBHOOK_URL", sink)
-        .stdin(Stdio::null());
-    timed(cmd)
-}
-
-fn one_shot_hook(
+/// `mcp-push ARGS` with a webhook to the sink, in the warm environment,
+/// standard input from `stdin` (a file) or none.
+fn one_shot(
     exe: &Path,
+    args: &[&str],
     home: &Path,
     cache: &Path,
     sink: &str,
-    stop: &Path,
+    stdin: Option<&Path>,
 ) -> (Duration, u64) {
     let mut cmd = Command::new(exe);
-    cmd.args(["hook", "claude-code"])
+    cmd.args(args)
         .env_clear()
         .env("HOME", home)
         .env("MCP_PUSH_CACHE_DIR", cache)
         .env("MCP_PUSH_PLUGINS_DIR", home.join("none"))
         .env("MCP_PUSH_DB", home.join("send.db"))
         .env("WEBHOOK_URL", sink)
-        .stdin(std::fs::File::open(stop).unwrap());
+        .stdin(match stdin {
+            Some(file) => Stdio::from(std::fs::File::open(file).unwrap()),
+            None => Stdio::null(),
+        });
     timed(cmd)
+}
+
+fn one_shot_send(exe: &Path, home: &Path, cache: &Path, sink: &str) -> (Duration, u64) {
+    one_shot(exe, &["send", "bench", "one shot"], home, cache, sink, None)
 }
 
 fn one_shot_curl(sink: &str) -> (Duration, u64) {

@@ -5,8 +5,8 @@
 use super::output::outln;
 use super::{Cli, fail};
 use crate::app::App;
-use crate::hub::blocking;
-use crate::store::{Pruned, Retention, UnixMillis};
+use crate::hub::{Clock, blocking};
+use crate::store::{Retention, UnixMillis};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -45,26 +45,11 @@ pub async fn run(cli: &Cli, args: &PruneArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    let now = UnixMillis::now();
     let pruned = if args.dry_run {
         let s = store.clone();
-        blocking(move || s.prune(&keep, now, usize::MAX, true)).await
+        blocking(move || s.prune(&keep, UnixMillis::now(), usize::MAX, true)).await
     } else {
-        let mut total = Pruned::default();
-        loop {
-            let s = store.clone();
-            match blocking(move || s.prune(&keep, now, crate::hub::retention::BATCH, false)).await {
-                Ok(p) => {
-                    total.events += p.events;
-                    total.deliveries += p.deliveries;
-                    total.runs += p.runs;
-                    if (p.events as usize) < crate::hub::retention::BATCH {
-                        break Ok(total);
-                    }
-                }
-                Err(e) => break Err(e),
-            }
-        }
+        crate::hub::retention::apply(&store, keep, &Clock::system()).await
     };
     let pruned = match pruned {
         Ok(p) => p,

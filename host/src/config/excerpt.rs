@@ -6,21 +6,15 @@
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// Key words of settings that hold secrets, in every plugin's spelling
-/// (`bot_token`, `sckey`, `smtp_password`, `secret`, `webhook`, a URL with
-/// a key in it).
-const SECRET_WORDS: [&str; 10] = [
-    "token",
-    "password",
-    "passwd",
-    "secret",
-    "key",
-    "auth",
-    "credential",
-    "sign",
-    "webhook",
-    "url",
-];
+/// Besides the names of credentials (`mcp_push_policy::masks::looks_like_credential`:
+/// `bot_token`, `secret`, `smtp_password`, ...), a URL setting often holds
+/// its key (`webhook`, `url`: DingTalk's `access_token`, a Bark key).
+const URL_WORDS: [&str; 2] = ["webhook", "url"];
+
+fn secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    mcp_push_policy::masks::looks_like_credential(&key) || URL_WORDS.iter().any(|w| key.contains(w))
+}
 
 /// `key = value` inside a line, bare or in an inline table; the value runs
 /// to its closing quote, or to the end of the line when the quote is missing.
@@ -61,8 +55,7 @@ fn masked(line: &str, column: usize) -> (String, usize) {
     let mut shift = 0isize;
     let mut caret = None;
     for cap in ASSIGNMENT.captures_iter(line) {
-        let key = cap[1].to_ascii_lowercase();
-        if !SECRET_WORDS.iter().any(|w| key.contains(w)) {
+        if !secret_key(&cap[1]) {
             continue;
         }
         let value = cap.get(2).expect("the pattern has a value group");

@@ -219,7 +219,6 @@ pub fn plan(
         }
         AgentEvent::Ignored { .. } => {}
     }
-    session.updated_at = Some(now.0);
     (out, session)
 }
 

@@ -25,7 +25,6 @@ pub struct Session {
     pub end_sent: bool,
     pub last_sent_at: Option<i64>,
     pub cwd: Option<String>,
-    pub updated_at: Option<i64>,
 }
 
 /// The directory of session files: `<store dir>/hooks/<agent>/`.

@@ -3,7 +3,7 @@
 //! path, so the store stays the same size under a steady load.
 
 use super::{Clock, blocking};
-use crate::store::{Pruned, Retention, Store};
+use crate::store::{Pruned, Retention, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,24 +16,22 @@ const FIRST_AFTER: Duration = Duration::from_secs(30);
 /// A pause between batches, for the writer's other callers.
 const BETWEEN: Duration = Duration::from_millis(20);
 
-/// Apply the window until a batch comes back short; what it forgot.
-pub async fn apply(store: &Arc<dyn Store>, keep: Retention, clock: &Clock) -> Pruned {
+/// Apply the window until a batch comes back short; what it forgot (what
+/// the batches before an error forgot stays forgotten).
+pub async fn apply(
+    store: &Arc<dyn Store>,
+    keep: Retention,
+    clock: &Clock,
+) -> Result<Pruned, StoreError> {
     let mut total = Pruned::default();
     loop {
         let (store, now) = (store.clone(), clock.now());
-        match blocking(move || store.prune(&keep, now, BATCH, false)).await {
-            Ok(p) => {
-                total.events += p.events;
-                total.deliveries += p.deliveries;
-                total.runs += p.runs;
-                if (p.events as usize) < BATCH {
-                    return total;
-                }
-            }
-            Err(e) => {
-                tracing::warn!("retention: cannot prune the store: {e}");
-                return total;
-            }
+        let p = blocking(move || store.prune(&keep, now, BATCH, false)).await?;
+        total.events += p.events;
+        total.deliveries += p.deliveries;
+        total.runs += p.runs;
+        if (p.events as usize) < BATCH {
+            return Ok(total);
         }
         tokio::time::sleep(BETWEEN).await;
     }
@@ -44,14 +42,15 @@ pub fn spawn(store: Arc<dyn Store>, keep: Retention, clock: Clock) -> Task {
     let handle = tokio::spawn(async move {
         tokio::time::sleep(FIRST_AFTER).await;
         loop {
-            let p = apply(&store, keep, &clock).await;
-            if p.events > 0 || p.runs > 0 {
-                tracing::info!(
+            match apply(&store, keep, &clock).await {
+                Ok(p) if p.events > 0 || p.runs > 0 => tracing::info!(
                     "retention: forgot {} events, {} deliveries and {} runs",
                     p.events,
                     p.deliveries,
                     p.runs
-                );
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("retention: cannot prune the store: {e}"),
             }
             tokio::time::sleep(EVERY).await;
         }
