@@ -12,6 +12,7 @@ pub mod hook;
 pub mod http;
 pub mod hub;
 pub mod mcp;
+pub mod model;
 pub mod notification;
 pub mod plugin;
 pub mod redact;

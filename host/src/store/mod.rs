@@ -23,64 +23,10 @@ pub use sqlite::{SqliteOptions, SqliteStore, default_db_path, resolve_db_path};
 use std::path::PathBuf;
 
 use crate::notification::{ChannelId, EventKind, Notification, RunId};
-use crate::plugin::DeliveryError;
+pub use crate::model::{DeliveryError, DeliveryId, EventId, UnixMillis};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Milliseconds since the Unix epoch, UTC: what every time column holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct UnixMillis(pub i64);
-
-/// Written as RFC 3339 in UTC (`2026-11-21T09:30:00.123Z`), for people and programs alike.
-impl serde::Serialize for UnixMillis {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_rfc3339())
-    }
-}
-
-impl UnixMillis {
-    pub fn to_rfc3339(self) -> String {
-        chrono::DateTime::from_timestamp_millis(self.0)
-            .unwrap_or_default()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-    }
-}
-
-impl UnixMillis {
-    pub fn now() -> Self {
-        UnixMillis(chrono::Utc::now().timestamp_millis())
-    }
-
-    pub fn plus(self, d: Duration) -> Self {
-        UnixMillis(
-            self.0
-                .saturating_add(d.as_millis().min(i64::MAX as u128) as i64),
-        )
-    }
-}
-
-/// The row id of a stored event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(transparent)]
-pub struct EventId(pub i64);
-
-/// The row id of one delivery (one event to one channel).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(transparent)]
-pub struct DeliveryId(pub i64);
-
-impl fmt::Display for EventId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl fmt::Display for DeliveryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 /// Text enums stored as their lowercase names, so the database reads well by hand.
 macro_rules! text_enum {

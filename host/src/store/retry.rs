@@ -2,7 +2,7 @@
 //! attempts so far and a random number, so the schedule is testable.
 
 use super::UnixMillis;
-use crate::plugin::DeliveryError;
+use crate::model::DeliveryError;
 use std::time::Duration;
 
 /// Defaults: 5 attempts; the waits between them are 5, 15, 45 and 135 s

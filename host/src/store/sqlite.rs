@@ -10,7 +10,7 @@ use super::{
 };
 use super::{Pruned, Retention, StoreSize};
 use crate::notification::{ChannelId, EventKind, Notification, RunId};
-use crate::plugin::DeliveryError;
+use crate::model::DeliveryError;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
