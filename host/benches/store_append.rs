@@ -4,8 +4,9 @@
 //! The issue asks for at least 10,000 events/s.
 
 use mcp_push::notification::{ChannelId, Notification};
+use mcp_push::store::prelude::*;
 use mcp_push::store::{
-    DeliveryPlan, GroupCommit, NewEvent, Source, SqliteOptions, SqliteStore, Store, UnixMillis,
+    DeliveryPlan, GroupCommit, NewEvent, Source, SqliteOptions, SqliteStore, UnixMillis,
 };
 use std::sync::Arc;
 use std::time::Instant;

@@ -4,6 +4,7 @@
 use crate::notification::{ChannelId, EventKind, RunId};
 use crate::store::{DeliveryId, DeliveryState, EventId, Source, UnixMillis};
 use serde::Serialize;
+use tokio::sync::broadcast;
 
 /// How much of an event's message live listeners get.
 pub const MESSAGE_PREVIEW: usize = 4_096;
@@ -92,5 +93,39 @@ impl Live {
             Live::ToolExecution { .. } => "tool_execution",
             Live::Plugin { .. } => "plugin",
         }
+    }
+}
+
+/// Where live messages go, and where listeners get them. In-process today: a
+/// tokio broadcast channel. With a networked store, a hub also hears what
+/// hubs on other machines publish (PostgreSQL's LISTEN/NOTIFY relayed into
+/// the same channel); that is another [`LiveBus`], and listeners keep reading
+/// the receiver they got.
+pub trait LiveBus: Send + Sync {
+    /// Tell everyone listening now; nobody listening is not an error.
+    fn publish(&self, msg: Live);
+
+    fn subscribe(&self) -> broadcast::Receiver<Live>;
+}
+
+/// How many live messages a slow listener may fall behind before it misses some.
+const LIVE_BACKLOG: usize = 4_096;
+
+/// The in-process bus.
+pub struct LocalLive(broadcast::Sender<Live>);
+
+impl Default for LocalLive {
+    fn default() -> Self {
+        LocalLive(broadcast::channel(LIVE_BACKLOG).0)
+    }
+}
+
+impl LiveBus for LocalLive {
+    fn publish(&self, msg: Live) {
+        let _ = self.0.send(msg);
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Live> {
+        self.0.subscribe()
     }
 }

@@ -8,12 +8,14 @@ mod report;
 pub mod retention;
 mod route;
 mod waiters;
+mod wake;
 mod worker;
 
 pub use clock::Clock;
-pub use live::{Live, MESSAGE_PREVIEW, PluginAction, ToolPhase};
+pub use live::{Live, LiveBus, LocalLive, MESSAGE_PREVIEW, PluginAction, ToolPhase};
 pub use report::{Outcome, Overall, Report};
 pub use route::{Route, plan, quiet_until};
+pub use wake::{LocalWakeup, Wakeup, Woken};
 pub use worker::{WorkerOptions, lease_for};
 
 use crate::config::Channel;
@@ -24,7 +26,7 @@ use crate::store::{
 };
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::broadcast;
 use waiters::{News, Waiters};
 
 #[derive(Debug, thiserror::Error)]
@@ -81,16 +83,13 @@ pub struct Hub {
     route: Route,
     store: Arc<dyn Store>,
     writer: GroupCommit,
-    live: broadcast::Sender<Live>,
+    live: Box<dyn LiveBus>,
     waiters: Waiters,
-    wake: Notify,
+    wake: Box<dyn Wakeup>,
     clock: Clock,
     options: WorkerOptions,
     in_flight: worker::InFlight,
 }
-
-/// How many live messages a slow listener may fall behind before it misses some.
-const LIVE_BACKLOG: usize = 4_096;
 
 impl Hub {
     pub fn new(
@@ -105,13 +104,19 @@ impl Hub {
             route,
             writer: GroupCommit::new(store.clone(), 512),
             store,
-            live: broadcast::channel(LIVE_BACKLOG).0,
+            live: Box::new(LocalLive::default()),
             waiters: Waiters::default(),
-            wake: Notify::new(),
+            wake: Box::new(LocalWakeup::default()),
             clock,
             options,
             in_flight: Default::default(),
         }
+    }
+
+    /// The same hub, waking its worker and telling listeners through these
+    /// (across hubs, say) instead of in-process. Before anyone subscribes.
+    pub fn with_signals(self, wake: Box<dyn Wakeup>, live: Box<dyn LiveBus>) -> Self {
+        Hub { wake, live, ..self }
     }
 
     pub fn channels(&self) -> Arc<Vec<Channel>> {
@@ -125,7 +130,7 @@ impl Hub {
     /// keep the channel they started with.
     pub fn set_channels(&self, channels: Vec<Channel>) {
         *self.channels.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(channels);
-        self.wake.notify_one();
+        self.wake.wake();
     }
 
     pub fn channel(&self, id: &ChannelId) -> Option<Channel> {
@@ -146,7 +151,7 @@ impl Hub {
 
     /// Tell the worker to look for due deliveries now (after the clock moved, say).
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.wake.wake();
     }
 
     /// Route and write the notification and its deliveries; durable when this returns.
@@ -189,7 +194,7 @@ impl Hub {
             })
             .await?;
         if appended.duplicate_of.is_none() {
-            let _ = self.live.send(Live::Event {
+            self.live.publish(Live::Event {
                 event_id: appended.event_id,
                 source: sub.source,
                 run_id,
@@ -198,7 +203,7 @@ impl Hub {
                 message,
                 at: now,
             });
-            self.wake.notify_one();
+            self.wake.wake();
         }
         Ok(Submitted::Logged { appended, at })
     }
@@ -375,7 +380,7 @@ impl Hub {
     /// Tell live listeners (the stream, metrics) something that is not an
     /// event or a delivery: a tool call, a plugin change.
     pub fn publish(&self, msg: Live) {
-        let _ = self.live.send(msg);
+        self.live.publish(msg);
     }
 
     /// Tell the callers waiting on the event how one of its deliveries went.
@@ -383,8 +388,8 @@ impl Hub {
         self.waiters.tell(event, news);
     }
 
-    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.wake.notified()
+    pub(crate) fn woken(&self) -> Woken<'_> {
+        self.wake.woken()
     }
 }
 

@@ -5,18 +5,17 @@
 mod fair;
 
 use super::waiters::News;
-use super::{Hub, Live, blocking};
+use super::{Hub, Live, Woken, blocking};
 use crate::notification::{ChannelId, EventKind};
 use crate::plugin::{DeliveryError, Progress};
 use crate::store::{
-    Attempt, Claim, ClaimScope, Claimed, DeliveryId, DeliveryState, StoreError, UnixMillis,
+    Attempt, Claim, ClaimScope, Claimed, DeliveryId, DeliveryState, HubId, StoreError, UnixMillis,
 };
 use fair::{Admit, FairRules, Fairness};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
-use tokio::sync::futures::Notified;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -109,9 +108,9 @@ impl Drop for Sending {
 }
 
 pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToken) {
-    let owner = std::process::id();
+    let owner = HubId::this_process();
     if scope == ClaimScope::All {
-        release_dead_owners(&hub, owner).await;
+        recover_abandoned(&hub).await;
     }
     let slots = Arc::new(Semaphore::new(hub.options().concurrency.max(1)));
     let fair = Arc::new(Mutex::new(Fairness::new(FairRules::for_slots(
@@ -138,7 +137,7 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
             }
             continue;
         }
-        let woken = hub.notified();
+        let woken = hub.woken();
         let (now, lease) = (hub.clock().now(), hub.options().lease);
         let room = lock(&fair).room(now);
         let claims = hub
@@ -227,7 +226,7 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
 /// bounds how long a dead process holds its rows, not how long a live one
 /// may take (a send of up to the deadline, then recording it, which waits
 /// for the database). Only rows still leased by `owner` are extended.
-async fn renew_leases(hub: Arc<Hub>, owner: u32) {
+async fn renew_leases(hub: Arc<Hub>, owner: HubId) {
     let lease = hub.options().lease;
     let every = (lease / RENEWALS_PER_LEASE).max(Duration::from_millis(100));
     loop {
@@ -292,7 +291,7 @@ async fn put_back(hub: &Hub, ids: Vec<DeliveryId>, due: UnixMillis, note: Option
 async fn rest(
     hub: &Hub,
     tasks: &mut JoinSet<LookAgain>,
-    woken: Notified<'_>,
+    woken: Woken<'_>,
     next_due: Option<UnixMillis>,
     full: bool,
     sent: &mut bool,
@@ -345,36 +344,11 @@ fn idle_for(hub: &Hub, next_due: Option<UnixMillis>) -> Duration {
 /// empty look saved a claim and a due-time read per lone notification.
 struct LookAgain(bool);
 
-/// Leases held by processes that are gone (killed mid-send) come free at once.
-async fn release_dead_owners(hub: &Hub, me: u32) {
-    let store = hub.store().clone();
-    let owners = match blocking(move || store.lease_owners()).await {
-        Ok(o) => o,
-        Err(e) => return tracing::warn!("cannot read the outbox's leases: {e}"),
-    };
-    for owner in owners
-        .into_iter()
-        .filter(|o| *o != me && !process_alive(*o))
-    {
-        let store = hub.store().clone();
-        match blocking(move || store.release_leases(Some(owner))).await {
-            Ok(n) if n > 0 => {
-                tracing::info!("resuming {n} deliveries left by process {owner}, which is gone")
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!("cannot release process {owner}'s leases: {e}"),
-        }
-    }
-}
-
-/// Whether a process id is alive; where that cannot be told, assume it is
-/// (its leases then simply run out).
-fn process_alive(pid: u32) -> bool {
-    let proc = std::path::Path::new("/proc");
-    if proc.join("self").exists() {
-        proc.join(pid.to_string()).exists()
-    } else {
-        true
+/// Leases held by hubs that are gone (killed mid-send) come free at once.
+async fn recover_abandoned(hub: &Hub) {
+    let (store, now) = (hub.store().clone(), hub.clock().now());
+    if let Err(e) = blocking(move || store.recover_abandoned(now)).await {
+        tracing::warn!("cannot read the outbox's leases: {e}");
     }
 }
 

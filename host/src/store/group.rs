@@ -6,7 +6,8 @@
 //! a busy hub makes a few large transactions instead of many small ones.
 
 use super::{
-    Appended, Attempt, Claim, ClaimScope, Delivery, NewEvent, Room, Store, StoreError, UnixMillis,
+    Appended, Attempt, Claim, ClaimScope, Delivery, HubId, NewEvent, Room, Store, StoreError,
+    UnixMillis,
 };
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -35,7 +36,7 @@ struct ClaimJob {
     now: UnixMillis,
     limit: usize,
     lease: Duration,
-    owner: u32,
+    owner: HubId,
     scope: ClaimScope,
     room: Room,
 }
@@ -97,7 +98,7 @@ impl GroupCommit {
         now: UnixMillis,
         limit: usize,
         lease: Duration,
-        owner: u32,
+        owner: HubId,
         scope: ClaimScope,
         room: Room,
     ) -> Result<Claimed, StoreError> {

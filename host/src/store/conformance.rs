@@ -1,26 +1,71 @@
-//! The SQLite backend against a real file in a temporary directory.
+//! What every backend promises, stated once: each check is a function of a
+//! [`Backend`], and a backend runs them all with one line,
+//! `conformance_suite!(MyBackend::new())`, which expands to one `#[test]`
+//! per check. A check left out of the macro's list is dead code, which
+//! clippy's `-D warnings` refuses; a name in the list without its check does
+//! not compile. SQLite-only promises (its file, its locks) are tested beside
+//! SQLite.
 
 use super::*;
-use crate::notification::RunEvent;
+use crate::notification::{ChannelId, EventKind, Notification, RunEvent, RunId};
 use std::sync::Arc;
+use std::time::Duration;
 
-fn open(dir: &tempfile::TempDir) -> SqliteStore {
-    SqliteStore::open(&dir.path().join("hub.db"), fast()).unwrap()
+/// What the checks need of a backend: fresh, empty storage for each check.
+pub trait Backend {
+    /// A store on this check's storage. Each call opens it anew, as a
+    /// restarted process would, and sees what earlier ones committed.
+    fn open(&self) -> Arc<dyn Store>;
 }
 
-fn fast() -> SqliteOptions {
-    SqliteOptions {
-        busy_timeout: Duration::from_millis(50),
-        synchronous_full: false,
-        ..Default::default()
-    }
+/// One `#[test]` per check, for the backend the expression makes (it is
+/// evaluated once per test).
+macro_rules! conformance_suite {
+    (@checks $backend:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::store::conformance::$check(&$backend);
+            }
+        )+
+    };
+
+    ($backend:expr) => {
+        $crate::store::conformance::conformance_suite!(@checks $backend;
+            append_is_write_ahead,
+            idempotency_key_returns_the_first_event,
+            claims_are_leased_and_reclaimed_after_expiry,
+            sent_records_the_receipt,
+            unavailable_backs_off_then_fails_and_can_be_retried,
+            rate_limit_waits_and_rejection_fails_at_once,
+            runs_follow_their_events_even_out_of_order,
+            group_commit_writes_every_event_once,
+            pending_deliveries_can_be_skipped_or_coalesced,
+            a_late_failure_does_not_reopen_a_finished_delivery,
+            a_runs_deliveries_to_one_channel_go_out_in_order,
+            updates_are_coalesced_latest_wins_and_the_end_supersedes_them,
+            a_start_never_waits_behind_a_held_update,
+            planned_skips_and_holds_are_written_as_such,
+            a_renewed_lease_keeps_a_send_in_flight_from_being_claimed_again,
+            events_are_listed_since_an_id_and_by_run,
+            delivery_counts_group_a_window_by_channel_and_state,
+            retention_forgets_what_is_done_and_keeps_what_is_not,
+            leases_of_one_hub_can_be_released_alone,
+        );
+    };
+}
+pub(crate) use conformance_suite;
+
+/// A lease holder; the number stands for a hub.
+pub(crate) fn hub(n: u32) -> HubId {
+    HubId::from_raw(n)
 }
 
-fn ch(name: &str) -> ChannelId {
+pub(crate) fn ch(name: &str) -> ChannelId {
     ChannelId::new(name).unwrap()
 }
 
-fn send(title: &str, channels: &[&str], key: Option<&str>) -> NewEvent {
+pub(crate) fn send(title: &str, channels: &[&str], key: Option<&str>) -> NewEvent {
     NewEvent {
         notification: Notification::new(title, "body"),
         source: Source::Cli,
@@ -30,7 +75,7 @@ fn send(title: &str, channels: &[&str], key: Option<&str>) -> NewEvent {
     }
 }
 
-fn run_event(kind: EventKind, at: i64, body: &str) -> NewEvent {
+pub(crate) fn run_event(kind: EventKind, at: i64, body: &str) -> NewEvent {
     let mut notification = Notification::new(format!("[{kind}] train"), body);
     notification.event = Some(RunEvent {
         run_id: RunId("train".into()),
@@ -50,17 +95,15 @@ fn run_event(kind: EventKind, at: i64, body: &str) -> NewEvent {
     }
 }
 
-#[test]
-fn append_is_write_ahead() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn append_is_write_ahead(b: &dyn Backend) {
+    let store = b.open();
     let a = store.append(send("hi", &["ops", "email"], None)).unwrap();
     assert_eq!(a.duplicate_of, None);
     assert_eq!(a.deliveries.len(), 2);
     drop(store);
 
     // A fresh connection (as after a crash) sees the event and both pending rows.
-    let store = open(&dir);
+    let store = b.open();
     let ev = store.event(a.event_id).unwrap().unwrap();
     assert_eq!(ev.notification.title, "hi");
     assert_eq!(ev.source, Source::Cli);
@@ -69,10 +112,8 @@ fn append_is_write_ahead() {
     assert!(rows.iter().all(|d| d.state == DeliveryState::Pending));
 }
 
-#[test]
-fn idempotency_key_returns_the_first_event() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn idempotency_key_returns_the_first_event(b: &dyn Backend) {
+    let store = b.open();
     let first = store.append(send("one", &["ops"], Some("k1"))).unwrap();
     let again = store
         .append(send("two", &["ops", "x"], Some("k1")))
@@ -85,7 +126,7 @@ fn idempotency_key_returns_the_first_event() {
             UnixMillis(2_000),
             10,
             Duration::from_secs(60),
-            1,
+            hub(1),
             ClaimScope::All,
         )
         .unwrap();
@@ -93,42 +134,40 @@ fn idempotency_key_returns_the_first_event() {
     assert_eq!(claims[0].notification.title, "one");
 }
 
-#[test]
-fn claims_are_leased_and_reclaimed_after_expiry() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn claims_are_leased_and_reclaimed_after_expiry(b: &dyn Backend) {
+    let store = b.open();
     store.append(send("a", &["ops"], None)).unwrap();
     let lease = Duration::from_secs(30);
     let now = UnixMillis(2_000);
-    let got = store.claim_due(now, 10, lease, 1, ClaimScope::All).unwrap();
+    let got = store
+        .claim_due(now, 10, lease, hub(1), ClaimScope::All)
+        .unwrap();
     assert_eq!(got.len(), 1);
     assert!(
         store
-            .claim_due(now, 10, lease, 1, ClaimScope::All)
+            .claim_due(now, 10, lease, hub(1), ClaimScope::All)
             .unwrap()
             .is_empty()
     );
     // The worker crashed: once the lease ran out, another claims the row.
     let later = now.plus(lease);
     let again = store
-        .claim_due(later, 10, lease, 1, ClaimScope::All)
+        .claim_due(later, 10, lease, hub(1), ClaimScope::All)
         .unwrap();
     assert_eq!(again[0].delivery, got[0].delivery);
     // After a restart, resume() frees held rows at once.
     assert_eq!(store.release_leases(None).unwrap(), 1);
     assert_eq!(
         store
-            .claim_due(later, 10, lease, 1, ClaimScope::All)
+            .claim_due(later, 10, lease, hub(1), ClaimScope::All)
             .unwrap()
             .len(),
         1
     );
 }
 
-#[test]
-fn sent_records_the_receipt() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn sent_records_the_receipt(b: &dyn Backend) {
+    let store = b.open();
     let first = store
         .append(run_event(EventKind::Start, 1_000, "go"))
         .unwrap();
@@ -154,7 +193,7 @@ fn sent_records_the_receipt() {
                 UnixMillis(3_000),
                 10,
                 Duration::from_secs(1),
-                1,
+                hub(1),
                 ClaimScope::All
             )
             .unwrap()
@@ -163,10 +202,8 @@ fn sent_records_the_receipt() {
     );
 }
 
-#[test]
-fn unavailable_backs_off_then_fails_and_can_be_retried() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn unavailable_backs_off_then_fails_and_can_be_retried(b: &dyn Backend) {
+    let store = b.open();
     let a = store.append(send("a", &["ops"], None)).unwrap();
     let d = a.deliveries[0].1;
     let err = DeliveryError::Unavailable("503".into());
@@ -185,14 +222,14 @@ fn unavailable_backs_off_then_fails_and_can_be_retried() {
         );
         assert!(
             store
-                .claim_due(now, 10, Duration::from_secs(1), 1, ClaimScope::All)
+                .claim_due(now, 10, Duration::from_secs(1), hub(1), ClaimScope::All)
                 .unwrap()
                 .is_empty()
         );
         now = row.next_attempt_at.unwrap();
         assert_eq!(
             store
-                .claim_due(now, 10, Duration::from_secs(1), 1, ClaimScope::All)
+                .claim_due(now, 10, Duration::from_secs(1), hub(1), ClaimScope::All)
                 .unwrap()
                 .len(),
             1
@@ -209,7 +246,7 @@ fn unavailable_backs_off_then_fails_and_can_be_retried() {
     store.retry(d, now).unwrap();
     assert_eq!(
         store
-            .claim_due(now, 10, Duration::from_secs(1), 1, ClaimScope::All)
+            .claim_due(now, 10, Duration::from_secs(1), hub(1), ClaimScope::All)
             .unwrap()
             .len(),
         1
@@ -234,10 +271,8 @@ fn unavailable_backs_off_then_fails_and_can_be_retried() {
     ));
 }
 
-#[test]
-fn rate_limit_waits_and_rejection_fails_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn rate_limit_waits_and_rejection_fails_at_once(b: &dyn Backend) {
+    let store = b.open();
     let a = store.append(send("a", &["ops", "mail"], None)).unwrap();
     let (ops, mail) = (a.deliveries[0].1, a.deliveries[1].1);
     let now = UnixMillis(10_000);
@@ -257,10 +292,8 @@ fn rate_limit_waits_and_rejection_fails_at_once() {
     ));
 }
 
-#[test]
-fn runs_follow_their_events_even_out_of_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn runs_follow_their_events_even_out_of_order(b: &dyn Backend) {
+    let store = b.open();
     let id = RunId("train".into());
     // The update arrives first and opens the run.
     store
@@ -301,60 +334,8 @@ fn runs_follow_their_events_even_out_of_order() {
     assert_eq!(store.list_runs(None, 10, 1).unwrap().len(), 1);
 }
 
-#[test]
-fn a_file_that_is_not_a_database_is_refused_and_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hub.db");
-    let garbage = vec![0x5Au8; 8192];
-    std::fs::write(&path, &garbage).unwrap();
-    let err = SqliteStore::open(&path, fast()).err().unwrap();
-    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
-    let msg = err.to_string();
-    assert!(
-        msg.contains("is not an mcp-push database") && msg.contains("--db"),
-        "{msg}"
-    );
-    assert_eq!(std::fs::read(&path).unwrap(), garbage, "never recreate it");
-}
-
-#[test]
-fn a_newer_schema_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hub.db");
-    drop(SqliteStore::open(&path, fast()).unwrap());
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("PRAGMA user_version = 99").unwrap();
-    drop(conn);
-    let err = SqliteStore::open(&path, fast()).err().unwrap();
-    assert!(
-        matches!(err, StoreError::TooNew { found: 99, .. }),
-        "{err:?}"
-    );
-}
-
-#[test]
-fn a_locked_database_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hub.db");
-    let store = SqliteStore::open(&path, fast()).unwrap();
-    let other = rusqlite::Connection::open(&path).unwrap();
-    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let started = std::time::Instant::now();
-    let err = store.append(send("a", &["ops"], None)).err().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(2));
-    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
-    assert!(
-        err.to_string().contains("locked by another process"),
-        "{err}"
-    );
-    other.execute_batch("ROLLBACK").unwrap();
-    store.append(send("a", &["ops"], None)).unwrap();
-}
-
-#[test]
-fn group_commit_writes_every_event_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(open(&dir));
+pub fn group_commit_writes_every_event_once(b: &dyn Backend) {
+    let store = b.open();
     let group = Arc::new(GroupCommit::new(store.clone(), 64));
     let workers: Vec<_> = (0..4)
         .map(|t| {
@@ -377,35 +358,15 @@ fn group_commit_writes_every_event_once() {
             UnixMillis(5_000),
             1_000,
             Duration::from_secs(1),
-            1,
+            hub(1),
             ClaimScope::All,
         )
         .unwrap();
     assert_eq!(due.len(), 100, "25 distinct keys per worker");
 }
 
-#[test]
-fn db_path_prefers_the_flag() {
-    let flag = PathBuf::from("/tmp/x.db");
-    assert_eq!(resolve_db_path(Some(flag.clone())), Some(flag));
-}
-
-#[test]
-fn opening_a_database_another_process_holds_says_locked() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hub.db");
-    let other = rusqlite::Connection::open(&path).unwrap();
-    other
-        .execute_batch("CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);")
-        .unwrap();
-    let err = SqliteStore::open(&path, fast()).err().unwrap();
-    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
-}
-
-#[test]
-fn pending_deliveries_can_be_skipped_or_coalesced() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn pending_deliveries_can_be_skipped_or_coalesced(b: &dyn Backend) {
+    let store = b.open();
     let a = store.append(send("a", &["ops", "mail"], None)).unwrap();
     let (ops, mail) = (a.deliveries[0].1, a.deliveries[1].1);
     let now = UnixMillis(2_000);
@@ -428,7 +389,7 @@ fn pending_deliveries_can_be_skipped_or_coalesced() {
     ));
     assert!(
         store
-            .claim_due(now, 10, Duration::from_secs(1), 1, ClaimScope::All)
+            .claim_due(now, 10, Duration::from_secs(1), hub(1), ClaimScope::All)
             .unwrap()
             .is_empty()
     );
@@ -436,61 +397,8 @@ fn pending_deliveries_can_be_skipped_or_coalesced() {
     assert_eq!(rows[0].state, DeliveryState::Coalesced);
 }
 
-#[test]
-fn damaged_pages_are_reported_not_ignored() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hub.db");
-    {
-        let store = open(&dir);
-        for i in 0..200 {
-            store
-                .append(send(&format!("e{i}"), &["ops"], None))
-                .unwrap();
-        }
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-            .unwrap();
-    }
-    let mut bytes = std::fs::read(&path).unwrap();
-    let page = 4096;
-    assert!(bytes.len() > 3 * page);
-    for b in &mut bytes[page..] {
-        *b = 0xA5;
-    }
-    std::fs::write(&path, &bytes).unwrap();
-    // Found when the store opens, before anyone reads "no runs yet" from it.
-    let err = SqliteStore::open(&path, fast())
-        .err()
-        .expect("damage must be found at open");
-    assert!(
-        matches!(
-            err,
-            StoreError::Corrupt { .. } | StoreError::NotADatabase { .. }
-        ),
-        "{err:?}"
-    );
-}
-
-#[test]
-fn group_commit_reports_a_locked_database_to_every_caller() {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(open(&dir));
-    let group = GroupCommit::new(store, 16);
-    let other = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();
-    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let err = group
-        .append_blocking(send("a", &["ops"], None))
-        .err()
-        .unwrap();
-    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
-    other.execute_batch("ROLLBACK").unwrap();
-    group.append_blocking(send("a", &["ops"], None)).unwrap();
-}
-
-#[test]
-fn a_late_failure_does_not_reopen_a_finished_delivery() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn a_late_failure_does_not_reopen_a_finished_delivery(b: &dyn Backend) {
+    let store = b.open();
     let d = store.append(send("a", &["ops"], None)).unwrap().deliveries[0].1;
     store.record_sent(d, Some("m1"), UnixMillis(2_000)).unwrap();
     let err = store
@@ -518,10 +426,8 @@ fn planned(kind: EventKind, at: i64, interval: Option<u64>) -> NewEvent {
     ev
 }
 
-#[test]
-fn a_runs_deliveries_to_one_channel_go_out_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn a_runs_deliveries_to_one_channel_go_out_in_order(b: &dyn Backend) {
+    let store = b.open();
     store
         .append(planned(EventKind::Start, 1_000, None))
         .unwrap();
@@ -531,12 +437,12 @@ fn a_runs_deliveries_to_one_channel_go_out_in_order() {
     let lease = Duration::from_secs(60);
     // Only the start may go; the update waits behind it.
     let first = store
-        .claim_due(UnixMillis(2_000), 10, lease, 1, ClaimScope::All)
+        .claim_due(UnixMillis(2_000), 10, lease, hub(1), ClaimScope::All)
         .unwrap();
     assert_eq!(first.len(), 1);
     assert!(
         store
-            .claim_due(UnixMillis(2_000), 10, lease, 1, ClaimScope::All)
+            .claim_due(UnixMillis(2_000), 10, lease, hub(1), ClaimScope::All)
             .unwrap()
             .is_empty()
     );
@@ -544,7 +450,7 @@ fn a_runs_deliveries_to_one_channel_go_out_in_order() {
         .record_sent(first[0].delivery, Some("m1"), UnixMillis(2_100))
         .unwrap();
     let next = store
-        .claim_due(UnixMillis(2_200), 10, lease, 1, ClaimScope::All)
+        .claim_due(UnixMillis(2_200), 10, lease, hub(1), ClaimScope::All)
         .unwrap();
     assert_eq!(next.len(), 1);
     assert_eq!(
@@ -553,17 +459,15 @@ fn a_runs_deliveries_to_one_channel_go_out_in_order() {
     );
 }
 
-#[test]
-fn updates_are_coalesced_latest_wins_and_the_end_supersedes_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn updates_are_coalesced_latest_wins_and_the_end_supersedes_them(b: &dyn Backend) {
+    let store = b.open();
     let minute = Some(60);
     store
         .append(planned(EventKind::Start, 1_000, None))
         .unwrap();
     let lease = Duration::from_secs(60);
     let c = store
-        .claim_due(UnixMillis(1_000), 10, lease, 1, ClaimScope::All)
+        .claim_due(UnixMillis(1_000), 10, lease, hub(1), ClaimScope::All)
         .unwrap();
     store
         .record_sent(c[0].delivery, Some("m1"), UnixMillis(1_000))
@@ -573,7 +477,7 @@ fn updates_are_coalesced_latest_wins_and_the_end_supersedes_them() {
         .append(planned(EventKind::Update, 2_000, minute))
         .unwrap();
     let c = store
-        .claim_due(UnixMillis(2_000), 10, lease, 1, ClaimScope::All)
+        .claim_due(UnixMillis(2_000), 10, lease, hub(1), ClaimScope::All)
         .unwrap();
     store
         .record_sent(c[0].delivery, None, UnixMillis(2_000))
@@ -598,7 +502,7 @@ fn updates_are_coalesced_latest_wins_and_the_end_supersedes_them() {
     // Nothing is due before then.
     assert!(
         store
-            .claim_due(UnixMillis(5_000), 10, lease, 1, ClaimScope::All)
+            .claim_due(UnixMillis(5_000), 10, lease, hub(1), ClaimScope::All)
             .unwrap()
             .is_empty()
     );
@@ -608,7 +512,7 @@ fn updates_are_coalesced_latest_wins_and_the_end_supersedes_them() {
         .unwrap();
     assert_eq!(state(&u3).0, DeliveryState::Coalesced);
     let c = store
-        .claim_due(UnixMillis(6_000), 10, lease, 1, ClaimScope::All)
+        .claim_due(UnixMillis(6_000), 10, lease, hub(1), ClaimScope::All)
         .unwrap();
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].event_id, end.event_id);
@@ -620,10 +524,8 @@ fn updates_are_coalesced_latest_wins_and_the_end_supersedes_them() {
     );
 }
 
-#[test]
-fn a_start_never_waits_behind_a_held_update() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn a_start_never_waits_behind_a_held_update(b: &dyn Backend) {
+    let store = b.open();
     let minute = Some(60);
     let lease = Duration::from_secs(60);
     // An update opened the run and went; the next one is held for a minute.
@@ -631,7 +533,7 @@ fn a_start_never_waits_behind_a_held_update() {
         .append(planned(EventKind::Update, 1_000, minute))
         .unwrap();
     let c = store
-        .claim_due(UnixMillis(1_000), 10, lease, 1, ClaimScope::All)
+        .claim_due(UnixMillis(1_000), 10, lease, hub(1), ClaimScope::All)
         .unwrap();
     store
         .record_sent(c[0].delivery, None, UnixMillis(1_000))
@@ -644,7 +546,7 @@ fn a_start_never_waits_behind_a_held_update() {
         .append(planned(EventKind::Start, 3_000, minute))
         .unwrap();
     let c = store
-        .claim_due(UnixMillis(3_000), 10, lease, 1, ClaimScope::All)
+        .claim_due(UnixMillis(3_000), 10, lease, hub(1), ClaimScope::All)
         .unwrap();
     assert_eq!(c.len(), 1, "{c:?}");
     assert_eq!(c[0].event_id, start.event_id);
@@ -653,16 +555,14 @@ fn a_start_never_waits_behind_a_held_update() {
         .unwrap();
     // The held update still goes when its minute is up.
     let c = store
-        .claim_due(UnixMillis(61_000), 10, lease, 1, ClaimScope::All)
+        .claim_due(UnixMillis(61_000), 10, lease, hub(1), ClaimScope::All)
         .unwrap();
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].event_id, held.event_id);
 }
 
-#[test]
-fn planned_skips_and_holds_are_written_as_such() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn planned_skips_and_holds_are_written_as_such(b: &dyn Backend) {
+    let store = b.open();
     let mut ev = send("t", &["held", "skipped"], None);
     ev.deliveries[0].not_before = Some(UnixMillis(50_000));
     ev.deliveries[1].skip = Some("the channel's `events` rule does not include message".into());
@@ -675,78 +575,50 @@ fn planned_skips_and_holds_are_written_as_such() {
     let lease = Duration::from_secs(60);
     assert!(
         store
-            .claim_due(UnixMillis(49_999), 10, lease, 1, ClaimScope::All)
+            .claim_due(UnixMillis(49_999), 10, lease, hub(1), ClaimScope::All)
             .unwrap()
             .is_empty()
     );
     assert_eq!(
         store
-            .claim_due(UnixMillis(50_000), 10, lease, 1, ClaimScope::All)
+            .claim_due(UnixMillis(50_000), 10, lease, hub(1), ClaimScope::All)
             .unwrap()
             .len(),
         1
     );
 }
 
-#[test]
-fn leases_of_a_dead_owner_can_be_released_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    store.append(send("a", &["x"], None)).unwrap();
-    store.append(send("b", &["x"], None)).unwrap();
-    let lease = Duration::from_secs(600);
-    store
-        .claim_due(UnixMillis(2_000), 1, lease, 111, ClaimScope::All)
-        .unwrap();
-    store
-        .claim_due(UnixMillis(2_000), 1, lease, 222, ClaimScope::All)
-        .unwrap();
-    let mut owners = store.lease_owners().unwrap();
-    owners.sort();
-    assert_eq!(owners, vec![111, 222]);
-    assert_eq!(store.release_leases(Some(111)).unwrap(), 1);
-    assert_eq!(store.lease_owners().unwrap(), vec![222]);
-    // Only the released row can be claimed again.
-    assert_eq!(
-        store
-            .claim_due(UnixMillis(2_000), 10, lease, 333, ClaimScope::All)
-            .unwrap()
-            .len(),
-        1
-    );
-}
-
-#[test]
-fn a_renewed_lease_keeps_a_send_in_flight_from_being_claimed_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn a_renewed_lease_keeps_a_send_in_flight_from_being_claimed_again(b: &dyn Backend) {
+    let store = b.open();
     store.append(send("a", &["x"], None)).unwrap();
     store.append(send("b", &["x"], None)).unwrap();
     let lease = Duration::from_secs(30);
     let claims = store
-        .claim_due(UnixMillis(2_000), 10, lease, 111, ClaimScope::All)
+        .claim_due(UnixMillis(2_000), 10, lease, hub(111), ClaimScope::All)
         .unwrap();
     let ids: Vec<DeliveryId> = claims.iter().map(|c| c.delivery).collect();
     // Another owner's renewal changes nothing; a renewal never shortens a lease.
     assert_eq!(
-        store.renew_leases(&ids, 222, UnixMillis(90_000)).unwrap(),
+        store
+            .renew_leases(&ids, hub(222), UnixMillis(90_000))
+            .unwrap(),
         0
     );
     assert_eq!(
         store
-            .renew_leases(&ids[..1], 111, UnixMillis(20_000))
+            .renew_leases(&ids[..1], hub(111), UnixMillis(20_000))
             .unwrap(),
         1
     );
     assert_eq!(
         store
-            .renew_leases(&ids[..1], 111, UnixMillis(90_000))
+            .renew_leases(&ids[..1], hub(111), UnixMillis(90_000))
             .unwrap(),
         1
     );
     // Past the first lease, only the row not renewed is free.
     let later = store
-        .claim_due(UnixMillis(40_000), 10, lease, 222, ClaimScope::All)
+        .claim_due(UnixMillis(40_000), 10, lease, hub(222), ClaimScope::All)
         .unwrap();
     assert_eq!(
         later.iter().map(|c| c.delivery).collect::<Vec<_>>(),
@@ -758,19 +630,21 @@ fn a_renewed_lease_keeps_a_send_in_flight_from_being_claimed_again() {
         .put_back(&ids[1..], UnixMillis(41_000), UnixMillis(41_000), None)
         .unwrap();
     assert_eq!(
-        store.renew_leases(&ids, 111, UnixMillis(99_000)).unwrap(),
+        store
+            .renew_leases(&ids, hub(111), UnixMillis(99_000))
+            .unwrap(),
         0
     );
     assert_eq!(
-        store.renew_leases(&ids, 222, UnixMillis(99_000)).unwrap(),
+        store
+            .renew_leases(&ids, hub(222), UnixMillis(99_000))
+            .unwrap(),
         0
     );
 }
 
-#[test]
-fn events_are_listed_since_an_id_and_by_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn events_are_listed_since_an_id_and_by_run(b: &dyn Backend) {
+    let store = b.open();
     let a = store.append(send("a", &["x"], None)).unwrap();
     store
         .append(run_event(EventKind::Start, 2_000, "go"))
@@ -798,10 +672,8 @@ fn events_are_listed_since_an_id_and_by_run() {
     assert_eq!(ends[0].notification.title, "[end] train");
 }
 
-#[test]
-fn delivery_counts_group_a_window_by_channel_and_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn delivery_counts_group_a_window_by_channel_and_state(b: &dyn Backend) {
+    let store = b.open();
     let ids = |title| store.append(send(title, &["ops", "email"], None)).unwrap();
     let (a, b, c) = (ids("a"), ids("b"), ids("c"));
     let now = UnixMillis(50_000);
@@ -840,10 +712,8 @@ fn delivery_counts_group_a_window_by_channel_and_state() {
 
 const DAY: i64 = 86_400_000;
 
-#[test]
-fn retention_forgets_what_is_done_and_keeps_what_is_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+pub fn retention_forgets_what_is_done_and_keeps_what_is_not(b: &dyn Backend) {
+    let store = b.open();
     let lease = Duration::from_secs(60);
     // Done at once (routing said no), unless it is claimed or left pending.
     let at = |t: i64, title: &str| {
@@ -861,7 +731,7 @@ fn retention_forgets_what_is_done_and_keeps_what_is_not() {
             UnixMillis(0),
             10,
             lease,
-            1,
+            hub(1),
             ClaimScope::Event(sent.event_id),
         )
         .unwrap();
@@ -944,4 +814,35 @@ fn retention_forgets_what_is_done_and_keeps_what_is_not() {
     );
     assert!(store.event(pending.event_id).unwrap().is_some());
     assert!(store.event(again.event_id).unwrap().is_none());
+}
+
+pub fn leases_of_one_hub_can_be_released_alone(b: &dyn Backend) {
+    let store = b.open();
+    store.append(send("a", &["x"], None)).unwrap();
+    store.append(send("b", &["x"], None)).unwrap();
+    let lease = Duration::from_secs(600);
+    for owner in [111, 222] {
+        let got = store
+            .claim_due(UnixMillis(2_000), 1, lease, hub(owner), ClaimScope::All)
+            .unwrap();
+        assert_eq!(got.len(), 1);
+    }
+    assert_eq!(store.release_leases(Some(hub(111))).unwrap(), 1);
+    // Only the released row can be claimed again.
+    assert_eq!(
+        store
+            .claim_due(UnixMillis(2_000), 10, lease, hub(333), ClaimScope::All)
+            .unwrap()
+            .len(),
+        1
+    );
+    // Every lease at once (all their hubs are known to be gone).
+    assert_eq!(store.release_leases(None).unwrap(), 2);
+    assert_eq!(
+        store
+            .claim_due(UnixMillis(2_000), 10, lease, hub(444), ClaimScope::All)
+            .unwrap()
+            .len(),
+        2
+    );
 }

@@ -1,0 +1,133 @@
+//! The event log on SQLite: the append (one function per rule it applies,
+//! all inside one transaction) and the event reads.
+
+use super::rows::{EVENT_COLUMNS, bad, event_from_row};
+use super::{SqliteStore, outbox, runs};
+use crate::notification::{ChannelId, Notification};
+use crate::store::{
+    Appended, DeliveryId, EventId, EventLog, EventQuery, NewEvent, StoreError, StoredEvent,
+};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+impl EventLog for SqliteStore {
+    fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
+        self.still_ours()?;
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::with_capacity(events.len());
+        for ev in &events {
+            out.push(append_one(&tx, ev).map_err(|e| self.err(e))?);
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
+        let conn = self.reader();
+        conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))
+            .and_then(|mut s| s.query_row([id.0], event_from_row).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events
+                 WHERE id > ?1 AND (?2 IS NULL OR run_id = ?2) AND (?3 IS NULL OR kind = ?3)
+                 ORDER BY id LIMIT ?4"
+            ))
+            .map_err(|e| self.err(e))?;
+        stmt.query_map(
+            params![
+                q.since.map(|e| e.0).unwrap_or(0),
+                q.run_id.as_ref().map(|r| r.0.as_str()),
+                q.kind.map(|k| k.as_str()),
+                q.limit as i64
+            ],
+            event_from_row,
+        )
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.err(e))
+    }
+}
+
+/// Write one event inside an open transaction: the event and what follows
+/// from it (its run's state, its delivery rows), all or nothing.
+fn append_one(tx: &rusqlite::Transaction<'_>, ev: &NewEvent) -> rusqlite::Result<Appended> {
+    if let Some(key) = &ev.idempotency_key
+        && let Some(first) = first_with_key(tx, key)?
+    {
+        return Ok(first);
+    }
+    let notification = runs::advance(tx, ev)?;
+    let event_id = insert_event(tx, ev, &notification)?;
+    let mut deliveries = Vec::with_capacity(ev.deliveries.len());
+    for plan in &ev.deliveries {
+        let id = outbox::enqueue(tx, event_id, ev, plan)?;
+        deliveries.push((plan.channel.clone(), id));
+    }
+    Ok(Appended {
+        event_id: EventId(event_id),
+        deliveries,
+        duplicate_of: None,
+    })
+}
+
+/// Rule: a repeated idempotency key is not a new event. The first event
+/// with the key answers, with its deliveries, and nothing is written.
+fn first_with_key(tx: &rusqlite::Transaction<'_>, key: &str) -> rusqlite::Result<Option<Appended>> {
+    let first: Option<i64> = tx
+        .prepare_cached("SELECT id FROM events WHERE idempotency_key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
+    let Some(first) = first else {
+        return Ok(None);
+    };
+    let mut stmt =
+        tx.prepare_cached("SELECT channel, id FROM deliveries WHERE event_id = ?1 ORDER BY id")?;
+    let deliveries = stmt
+        .query_map([first], |r| {
+            let c: String = r.get(0)?;
+            Ok((
+                ChannelId::new(&c).map_err(|_| bad("channel", &c))?,
+                DeliveryId(r.get(1)?),
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(Appended {
+        event_id: EventId(first),
+        deliveries,
+        duplicate_of: Some(EventId(first)),
+    }))
+}
+
+/// Rule: the event is logged as it is delivered (with what its run added to
+/// the message), at the time it was received, under its run and kind.
+/// Returns its id.
+fn insert_event(
+    tx: &rusqlite::Transaction<'_>,
+    ev: &NewEvent,
+    notification: &Notification,
+) -> rusqlite::Result<i64> {
+    let json = serde_json::to_string(notification)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let run_event = ev.notification.event.as_ref();
+    let run_id = run_event.map(|e| e.run_id.0.as_str());
+    let kind = run_event.map(|e| e.kind);
+    tx.prepare_cached(
+        "INSERT INTO events (created_at, source, run_id, kind, idempotency_key, notification)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        ev.received_at.0,
+        ev.source.as_str(),
+        run_id,
+        kind.map(|k| k.as_str()),
+        ev.idempotency_key,
+        json,
+    ])?;
+    Ok(tx.last_insert_rowid())
+}

@@ -1,0 +1,334 @@
+//! The embedded backend: one SQLite file in WAL mode. This file opens it
+//! (connections, schema, integrity) and turns SQLite's errors into
+//! [`StoreError`]s; each role is implemented in its own file, and the row
+//! decoders they share are in `rows.rs`.
+
+use super::StoreError;
+use super::retry::RetryPolicy;
+use super::schema::{APPLICATION_ID, CORE_TABLES, MIGRATIONS};
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+mod event_log;
+mod outbox;
+mod prune;
+mod rows;
+mod runs;
+#[cfg(test)]
+mod tests;
+mod upkeep;
+
+/// Where the database lives: `--db`, else `MCP_PUSH_DB`, else the platform data dir.
+pub fn resolve_db_path(flag: Option<PathBuf>) -> Option<PathBuf> {
+    flag.or_else(|| {
+        std::env::var_os("MCP_PUSH_DB")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+    .or_else(default_db_path)
+}
+
+/// `<data dir>/mcp-push.db`, e.g. `~/.local/share/mcp-push/mcp-push.db` on Linux.
+pub fn default_db_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "mcp-push").map(|d| d.data_dir().join("mcp-push.db"))
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// How long to wait for another writer before reporting the database locked.
+    pub busy_timeout: Duration,
+    /// `FULL` syncs the WAL on every commit, so an acknowledged event survives
+    /// a power cut; `NORMAL` only survives a process crash.
+    pub synchronous_full: bool,
+    pub retry: RetryPolicy,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            busy_timeout: Duration::from_secs(5),
+            synchronous_full: true,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Prepared statements kept per connection. The reads and outcomes connection
+/// runs about 30 distinct statements and rusqlite keeps 16 by default: an
+/// evicted one is parsed again, and parsing was half of SQLite's 17% of a
+/// notification's CPU time before every statement went through the cache.
+const STATEMENT_CACHE: usize = 64;
+
+/// How long the integrity check at open may take: a store of a few thousand
+/// events is checked whole in about a millisecond.
+const INTEGRITY_BUDGET: Duration = Duration::from_millis(50);
+
+pub struct SqliteStore {
+    path: PathBuf,
+    options: SqliteOptions,
+    /// Appends: synchronous as configured (FULL by default), so an
+    /// acknowledged event survives a power cut.
+    conn: Mutex<Connection>,
+    /// Everything else (claims, outcomes, reads): synchronous=NORMAL. In WAL
+    /// mode that survives a crash of the process; a power cut can lose the
+    /// last outcomes, which only means a delivery is sent once more, never
+    /// lost. It spares the claim and the outcome an fsync each.
+    fast: Mutex<Connection>,
+    /// Reads only. WAL lets them run beside a write; on `fast` they held
+    /// the lock the writer thread's claims and outcomes wait for.
+    read: Mutex<Connection>,
+    /// The file the connections opened. A file deleted or replaced under a
+    /// running server would take acknowledged writes into an unlinked inode,
+    /// lost at the next start; each write first checks the path still names it.
+    opened: Option<FileId>,
+}
+
+/// A file's identity on its file system (None where it cannot be known).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| FileId {
+        dev: m.dev(),
+        ino: m.ino(),
+    })
+}
+
+#[cfg(not(unix))]
+fn file_id(_path: &Path) -> Option<FileId> {
+    None
+}
+
+impl SqliteStore {
+    /// Open (creating if missing) and migrate. A file that is not ours, is
+    /// damaged, is newer, or stays locked is an error, never recreated.
+    pub fn open(path: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                detail: format!("cannot create {}: {e}", dir.display()),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| classify(path, &options, e))?;
+        // Opened now, set up once the schema is known good.
+        let fast = Connection::open(path).map_err(|e| classify(path, &options, e))?;
+        let read = Connection::open(path).map_err(|e| classify(path, &options, e))?;
+        // The WAL is left as it is when the process ends, not checkpointed
+        // into the file and removed: that cost a one-shot `send` four fsyncs
+        // (the checkpoint's two, then the new WAL's header and directory on
+        // the next start), more than its own two commits. Every commit is
+        // already durable in the WAL; the periodic checkpoint (every 1000
+        // pages) still moves it into the file.
+        for c in [&conn, &fast, &read] {
+            c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            c.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+                .map_err(|e| classify(path, &options, e))?;
+        }
+        let store = SqliteStore {
+            path: path.to_path_buf(),
+            options,
+            conn: Mutex::new(conn),
+            fast: Mutex::new(fast),
+            read: Mutex::new(read),
+            opened: None,
+        };
+        store.setup()?;
+        let store = SqliteStore {
+            opened: file_id(path),
+            ..store
+        };
+        for conn in [store.fast(), store.reader()] {
+            conn.busy_timeout(store.options.busy_timeout)
+                .map_err(|e| store.err(e))?;
+            conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+                .map_err(|e| store.err(e))?;
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        classify(&self.path, &self.options, e)
+    }
+
+    /// Before a write: is the file at our path still the one we have open?
+    /// One stat per write (a few microseconds), against losing every write
+    /// from now on.
+    fn still_ours(&self) -> Result<(), StoreError> {
+        match self.opened {
+            Some(opened) if file_id(&self.path) != Some(opened) => Err(StoreError::Replaced {
+                path: self.path.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuse a database that is neither empty nor ours, before anything is
+    /// written to it (switching to WAL mode would already change its header).
+    /// `Ok(true)` when the file already carries our application id.
+    fn check_ours(&self, conn: &Connection, version: i64) -> Result<bool, StoreError> {
+        let app_id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if app_id == APPLICATION_ID {
+            return Ok(true);
+        }
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(|e| self.err(e))?;
+        let objects: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let empty = version == 0 && objects == 0;
+        // Written by an mcp-push from before the application id was set.
+        let older_ours = version > 0 && CORE_TABLES.iter().all(|t| tables.iter().any(|n| n == t));
+        if app_id == 0 && (empty || older_ours) {
+            return Ok(false);
+        }
+        Err(StoreError::Foreign {
+            path: self.path.clone(),
+            tables,
+        })
+    }
+
+    fn fast(&self) -> MutexGuard<'_, Connection> {
+        self.fast.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.read.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock left no open transaction behind
+        // (rusqlite rolls back on drop), so the connection is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn setup(&self) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        conn.busy_timeout(self.options.busy_timeout)
+            .map_err(|e| self.err(e))?;
+        // Reading the schema first makes a garbage file fail here, before any write.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let marked = self.check_ours(&conn, version)?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                supported,
+            });
+        }
+        self.quick_check(&mut conn)?;
+        if version == 0 {
+            // Before the first table, or it takes a VACUUM: lets retention
+            // hand freed pages back to the file system.
+            conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")
+                .map_err(|e| self.err(e))?;
+        }
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Open {
+                path: self.path.clone(),
+                detail: format!(
+                    "cannot switch to WAL mode (got {mode}); is it on a network drive?"
+                ),
+            });
+        }
+        let sync = if self.options.synchronous_full {
+            "FULL"
+        } else {
+            "NORMAL"
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+        ))
+        .map_err(|e| self.err(e))?;
+        if version < supported {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| self.err(e))?;
+            // Another process may have migrated while we waited for the lock.
+            let now: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(now as usize) {
+                tx.execute_batch(sql).map_err(|e| self.err(e))?;
+                tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                    .map_err(|e| self.err(e))?;
+            }
+            tx.commit().map_err(|e| self.err(e))?;
+        }
+        if !marked {
+            conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// Damage is found when the store opens, not at the first write (a
+    /// damaged file once answered `runs` with "no runs yet"). `quick_check`
+    /// reads every page, so it is cut off after [`INTEGRITY_BUDGET`]: a large
+    /// store still opens at once, with its first pages checked.
+    fn quick_check(&self, conn: &mut Connection) -> Result<(), StoreError> {
+        let deadline = Instant::now() + INTEGRITY_BUDGET;
+        conn.progress_handler(10_000, Some(move || Instant::now() > deadline))
+            .map_err(|e| self.err(e))?;
+        let found = conn.prepare("PRAGMA quick_check(3)").and_then(|mut s| {
+            s.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        });
+        conn.progress_handler(0, None::<fn() -> bool>)
+            .map_err(|e| self.err(e))?;
+        match found {
+            Ok(rows) if rows.iter().all(|r| r == "ok") => Ok(()),
+            Ok(rows) => Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: rows.join("; "),
+            }),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(self.err(e)),
+        }
+    }
+}
+
+fn classify(path: &Path, options: &SqliteOptions, e: rusqlite::Error) -> StoreError {
+    let path = path.to_path_buf();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path,
+            detail: e.to_string(),
+        },
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Locked {
+            path,
+            waited_ms: options.busy_timeout.as_millis(),
+        },
+        Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => StoreError::Open {
+            path,
+            detail: e.to_string(),
+        },
+        _ => StoreError::Sqlite { path, source: e },
+    }
+}

@@ -1,0 +1,219 @@
+//! What only the SQLite backend promises (its file, its locks, its
+//! process-id leases), and the conformance suite run against it.
+
+use super::*;
+use crate::store::conformance::{Backend, hub, send};
+use crate::store::prelude::*;
+use crate::store::{ClaimScope, DeliveryState, GroupCommit, HubId, UnixMillis};
+use std::sync::Arc;
+
+/// A temporary directory; each open is a new connection to its `hub.db`.
+struct Sqlite(tempfile::TempDir);
+
+impl Sqlite {
+    fn new() -> Self {
+        Sqlite(tempfile::tempdir().unwrap())
+    }
+}
+
+impl Backend for Sqlite {
+    fn open(&self) -> Arc<dyn Store> {
+        Arc::new(open(&self.0))
+    }
+}
+
+mod conformance {
+    crate::store::conformance::conformance_suite!(super::Sqlite::new());
+}
+
+fn open(dir: &tempfile::TempDir) -> SqliteStore {
+    SqliteStore::open(&dir.path().join("hub.db"), fast()).unwrap()
+}
+
+fn fast() -> SqliteOptions {
+    SqliteOptions {
+        busy_timeout: Duration::from_millis(50),
+        synchronous_full: false,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    let garbage = vec![0x5Au8; 8192];
+    std::fs::write(&path, &garbage).unwrap();
+    let err = SqliteStore::open(&path, fast()).err().unwrap();
+    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("is not an mcp-push database") && msg.contains("--db"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), garbage, "never recreate it");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    drop(SqliteStore::open(&path, fast()).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA user_version = 99").unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path, fast()).err().unwrap();
+    assert!(
+        matches!(err, StoreError::TooNew { found: 99, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_locked_database_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    let store = SqliteStore::open(&path, fast()).unwrap();
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let started = std::time::Instant::now();
+    let err = store.append(send("a", &["ops"], None)).err().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("locked by another process"),
+        "{err}"
+    );
+    other.execute_batch("ROLLBACK").unwrap();
+    store.append(send("a", &["ops"], None)).unwrap();
+}
+
+#[test]
+fn db_path_prefers_the_flag() {
+    let flag = PathBuf::from("/tmp/x.db");
+    assert_eq!(resolve_db_path(Some(flag.clone())), Some(flag));
+}
+
+#[test]
+fn opening_a_database_another_process_holds_says_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute_batch("CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);")
+        .unwrap();
+    let err = SqliteStore::open(&path, fast()).err().unwrap();
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+}
+
+#[test]
+fn damaged_pages_are_reported_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    {
+        let store = open(&dir);
+        for i in 0..200 {
+            store
+                .append(send(&format!("e{i}"), &["ops"], None))
+                .unwrap();
+        }
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+    }
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    assert!(bytes.len() > 3 * page);
+    for b in &mut bytes[page..] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    // Found when the store opens, before anyone reads "no runs yet" from it.
+    let err = SqliteStore::open(&path, fast())
+        .err()
+        .expect("damage must be found at open");
+    assert!(
+        matches!(
+            err,
+            StoreError::Corrupt { .. } | StoreError::NotADatabase { .. }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn group_commit_reports_a_locked_database_to_every_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(open(&dir));
+    let group = GroupCommit::new(store, 16);
+    let other = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let err = group
+        .append_blocking(send("a", &["ops"], None))
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    other.execute_batch("ROLLBACK").unwrap();
+    group.append_blocking(send("a", &["ops"], None)).unwrap();
+}
+
+#[test]
+fn leases_of_a_dead_owner_can_be_released_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.append(send("a", &["x"], None)).unwrap();
+    store.append(send("b", &["x"], None)).unwrap();
+    let lease = Duration::from_secs(600);
+    store
+        .claim_due(UnixMillis(2_000), 1, lease, hub(111), ClaimScope::All)
+        .unwrap();
+    store
+        .claim_due(UnixMillis(2_000), 1, lease, hub(222), ClaimScope::All)
+        .unwrap();
+    let mut owners = store.lease_owners().unwrap();
+    owners.sort();
+    assert_eq!(owners, vec![hub(111), hub(222)]);
+    assert_eq!(store.release_leases(Some(hub(111))).unwrap(), 1);
+    assert_eq!(store.lease_owners().unwrap(), vec![hub(222)]);
+    // Only the released row can be claimed again.
+    assert_eq!(
+        store
+            .claim_due(UnixMillis(2_000), 10, lease, hub(333), ClaimScope::All)
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn leases_of_a_gone_process_are_recovered_and_a_live_ones_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.append(send("a", &["x"], None)).unwrap();
+    store.append(send("b", &["x"], None)).unwrap();
+    // A process that has exited (and been reaped): its id names no process.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let gone = HubId::from_raw(child.id());
+    child.wait().unwrap();
+    let lease = Duration::from_secs(600);
+    for owner in [gone, HubId::this_process()] {
+        let got = store
+            .claim_due(UnixMillis(2_000), 1, lease, owner, ClaimScope::All)
+            .unwrap();
+        assert_eq!(got.len(), 1);
+    }
+    assert_eq!(store.recover_abandoned(UnixMillis(2_000)).unwrap(), 1);
+    assert_eq!(store.lease_owners().unwrap(), vec![HubId::this_process()]);
+    assert_eq!(store.recover_abandoned(UnixMillis(2_000)).unwrap(), 0);
+    let again = store
+        .claim_due(UnixMillis(2_000), 10, lease, hub(1), ClaimScope::All)
+        .unwrap();
+    assert_eq!(again.len(), 1, "only the gone process's row comes free");
+    assert_eq!(
+        store
+            .deliveries_for(&crate::store::Target::Event(again[0].event_id))
+            .unwrap()[0]
+            .state,
+        DeliveryState::Pending
+    );
+}
