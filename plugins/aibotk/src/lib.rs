@@ -48,7 +48,7 @@ impl Channel for AiBotK {
         let body = json!({
             "apiKey": settings.require("key")?,
             name_field: settings.require("name")?,
-            "message": { "type": 1, "content": msg.with_link(msg.text()) },
+            "message": { "type": 1, "content": msg.text_with_link() },
         });
         Request::post(format!(
             "{}/openapi/v1/chat/{kind}",
@@ -67,6 +67,7 @@ export_channel!(AiBotK);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
 
     fn harness(kind: &str) -> Harness {
         Harness::new::<AiBotK>()

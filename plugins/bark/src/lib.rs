@@ -81,12 +81,12 @@ impl Channel for Bark {
         } else {
             format!("https://api.day.app/{push}")
         };
-        let level = settings.get("level").unwrap_or(match msg.priority {
-            Priority::Low => "passive",
-            Priority::Normal => "active",
-            Priority::High => "timeSensitive",
-            Priority::Urgent => "critical",
-        });
+        let level = settings.get("level").unwrap_or(msg.priority.on([
+            "passive",
+            "active",
+            "timeSensitive",
+            "critical",
+        ]));
         let mut body = json!({ "title": msg.title, "level": level });
         // The APNs payload (title, body and fields, JSON-escaped) holds 4 KB.
         let text = truncate(&msg.body, LIMIT, CUT_MARKER);

@@ -59,7 +59,7 @@ impl Channel for Chronocat {
                 "setting `qq` (CHRONOCAT_QQ) names no target".into(),
             ));
         }
-        let text = msg.with_link(msg.text());
+        let text = msg.text_with_link();
         // One request per target; a retry skips the targets already reached.
         delivery::send_parts(&peers, 0, |(chat_type, id)| {
             Request::post(&url)
@@ -82,6 +82,7 @@ export_channel!(Chronocat);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
 
     /// Twelve targets are twelve requests (the default budget is 8); a
     /// retry after the 10th failed does not message the first nine again.

@@ -25,7 +25,7 @@ impl Channel for Console {
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         if settings.flag("enabled")? == Some(true) {
-            mcp_push_sdk::log::print(&msg.with_link(msg.text()));
+            mcp_push_sdk::log::print(&msg.text_with_link());
         }
         Ok(Receipt::none())
     }

@@ -89,7 +89,7 @@ impl Channel for DingTalk {
             }})
         } else {
             json!({ "msgtype": "text", "text": {
-                "content": truncate(&msg.with_link(msg.text()), LIMIT, CUT_MARKER),
+                "content": truncate(&msg.text_with_link(), LIMIT, CUT_MARKER),
             }})
         };
         let resp = Request::post(format!("{base}/robot/send"))
@@ -117,6 +117,7 @@ export_channel!(DingTalk);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, hmac_sha256_base64, message};
+
 
     fn ok() -> Reply {
         Reply::json(200, json!({"errcode": 0, "errmsg": "ok"}))

@@ -99,11 +99,11 @@ impl Channel for Bot {
             json!({ "msg_type": "interactive", "card": {
                 "header": { "title": { "tag": "plain_text", "content": msg.headline(100) } },
                 "elements": [{ "tag": "markdown",
-                    "content": truncate(&msg.with_link(msg.body.clone()), LIMIT, CUT_MARKER) }],
+                    "content": truncate(&msg.body_with_link(), LIMIT, CUT_MARKER) }],
             }})
         } else {
             json!({ "msg_type": "text", "content": {
-                "text": truncate(&msg.with_link(msg.text()), LIMIT, CUT_MARKER),
+                "text": truncate(&msg.text_with_link(), LIMIT, CUT_MARKER),
             }})
         };
         if let Some(secret) = settings.get("secret") {
@@ -134,6 +134,7 @@ export_channel!(Bot);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, hmac_sha256_base64, message};
+
 
     fn ok() -> Reply {
         Reply::json(200, json!({"code": 0, "msg": "success", "data": {}}))

@@ -50,7 +50,7 @@ impl Channel for GoCqhttp {
         };
         let mut query = vec![
             (field, id.trim().to_string()),
-            ("message", msg.with_link(msg.text())),
+            ("message", msg.text_with_link()),
         ];
         if let Some(token) = settings.get("token") {
             query.push(("access_token", token.to_string()));
@@ -77,6 +77,7 @@ export_channel!(GoCqhttp);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
 
     /// OneBot v11's `status: "async"` (a call queued) is success.
     #[test]

@@ -31,7 +31,7 @@ impl Channel for IGot {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let content = msg.with_link(msg.body.clone());
+        let content = msg.body_with_link();
         Request::post(settings.base_url("api_url", OFFICIAL)?)
             .segment(settings.require("key")?)
             .form(&[("title", msg.title.as_str()), ("content", content.as_str())])

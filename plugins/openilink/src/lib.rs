@@ -41,7 +41,7 @@ impl Channel for OpeniLink {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let mut body = json!({ "type": "text", "content": msg.with_link(msg.text()) });
+        let mut body = json!({ "type": "text", "content": msg.text_with_link() });
         if let Some(ctx) = settings.get("context_token") {
             body["context_token"] = json!(ctx);
         }

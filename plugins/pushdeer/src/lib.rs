@@ -37,7 +37,7 @@ impl Channel for PushDeer {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let desp = msg.with_link(msg.body.clone());
+        let desp = msg.body_with_link();
         Request::post(endpoint(&settings.base_url("url", OFFICIAL)?))
             .form(&[
                 ("text", msg.headline(100).as_str()),

@@ -35,7 +35,7 @@ impl Channel for PushMe {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let content = msg.with_link(msg.body.clone());
+        let content = msg.body_with_link();
         let kind = if msg.is_markdown() {
             "markdown"
         } else {

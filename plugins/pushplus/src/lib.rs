@@ -73,7 +73,7 @@ impl Channel for PushPlus {
         let mut body = json!({
             "token": settings.require("token")?,
             "title": msg.headline(100),
-            "content": msg.with_link(msg.body.clone()),
+            "content": msg.body_with_link(),
             "template": template,
             "channel": settings.get_or("channel", "wechat"),
         });
@@ -109,6 +109,7 @@ export_channel!(PushPlus);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
 
     fn answer(code: i64) -> Result<Receipt, SendError> {
         Harness::new::<PushPlus>()

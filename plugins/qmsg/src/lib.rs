@@ -39,7 +39,7 @@ impl Channel for Qmsg {
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let kind = settings.choice("type", &["send", "group"], "send")?;
         // Qmsg reads "----" as a message separator.
-        let text = msg.with_link(msg.text()).replace("----", "-");
+        let text = msg.text_with_link().replace("----", "-");
         Request::post(format!(
             "{}/{kind}",
             settings.base_url("api_url", OFFICIAL)?

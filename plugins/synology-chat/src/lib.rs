@@ -35,7 +35,7 @@ impl Channel for SynologyChat {
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let url = format!("{}{}", settings.require("url")?, settings.require("token")?);
-        let payload = json!({ "text": msg.with_link(msg.text()) }).to_string();
+        let payload = json!({ "text": msg.text_with_link() }).to_string();
         Request::post(url)
             .form(&[("payload", payload)])
             .send()?
@@ -55,6 +55,7 @@ export_channel!(SynologyChat);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
 
     const URL: &str = "https://nas.example:5001/webapi/entry.cgi?api=SYNO.Chat.External&method=incoming&version=2&token=";
 

@@ -12,7 +12,7 @@
 //! for the fifth field, where they differ from notify.py (see below).
 
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::reply::{lookup, text_of};
+use mcp_push_sdk::reply::lookup;
 
 struct WeComApp;
 
@@ -87,8 +87,7 @@ impl Channel for WeComApp {
                 .query(&[("corpid", corp_id), ("corpsecret", corp_secret)])
                 .send()?
                 .check(&check)?;
-            let token = lookup(&reply, "access_token")
-                .map(text_of)
+            let token = id_at(&reply, "access_token")
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| SendError::Unavailable("gettoken gave no access_token".into()))?;
             let ttl = lookup(&reply, "expires_in")
@@ -98,7 +97,7 @@ impl Channel for WeComApp {
         };
         let mut token = cache::get_or_fetch(TOKEN, get_token)?;
         let send = format!("{origin}/cgi-bin/message/send");
-        let text = msg.with_link(msg.text());
+        let text = msg.text_with_link();
         // The fifth field as qinglong's notify.js and config.sample.sh read it
         // (notify.py sends mpnews for any value; a thumb_media_id is never
         // `0` or `1`, so following the users' configuration loses nothing).
@@ -164,6 +163,7 @@ export_channel!(WeComApp);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
 
     fn sent(am: &str) -> mcp_push_sdk::serde_json::Value {
         let h = Harness::new::<WeComApp>()

@@ -87,6 +87,7 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+
     fn ok() -> Reply {
         Reply::json(200, json!({"errcode": 0, "errmsg": "ok"}))
     }
@@ -98,8 +99,7 @@ mod tests {
     fn thirty_kilobytes_arrive_whole_and_once() {
         let body = "警告 disk full on host-42\n".repeat(1000);
         let msg = message("full", &body);
-        let parts =
-            mcp_push_sdk::text::split_numbered(&msg.with_link(msg.text()), Limit::Bytes(2048));
+        let parts = mcp_push_sdk::text::split_numbered(&msg.text_with_link(), Limit::Bytes(2048));
         assert!(parts.len() > 12, "{}", parts.len());
         let mut h = Harness::new::<WeComBot>().setting("key", "k-123");
         for _ in 0..8 {

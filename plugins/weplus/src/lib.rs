@@ -41,7 +41,7 @@ impl Channel for WePlus {
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         // notify.py and notify.js switch to the html template past 800
         // characters (the txt template holds no more).
-        let content = msg.with_link(msg.body.clone());
+        let content = msg.body_with_link();
         let template = if msg.is_html() || content.chars().count() > 800 {
             "html"
         } else {
