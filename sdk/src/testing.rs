@@ -44,6 +44,9 @@ pub const MAX_REQUESTS: usize = mcp_push_policy::budget::DEFAULT_REQUESTS as usi
 
 use mcp_push_policy::PREFIX;
 
+mod invariants;
+pub use invariants::{assert_info, check_info, check_url};
+
 /// The SDK's shape as the policy crate checks and applies it.
 fn policy_shape(s: crate::secrets::Shape) -> mcp_push_policy::Shape {
     mcp_push_policy::Shape {

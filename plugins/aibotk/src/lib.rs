@@ -68,6 +68,10 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<AiBotK>();
+    }
 
     fn harness(kind: &str) -> Harness {
         Harness::new::<AiBotK>()

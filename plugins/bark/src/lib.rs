@@ -123,6 +123,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Bark>();
+    }
+
+    #[test]
     fn parses_bark_urls() {
         let s = Bark::parse_url("barks://bark.example.com:8443/KEY1?sound=bell").unwrap();
         assert_eq!(s[0].1, "https://bark.example.com:8443/KEY1");

@@ -83,6 +83,10 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Chronocat>();
+    }
 
     /// Twelve targets are twelve requests (the default budget is 8); a
     /// retry after the 10th failed does not message the first nine again.

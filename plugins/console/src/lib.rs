@@ -39,6 +39,11 @@ mod tests {
     use mcp_push_sdk::testing::{Harness, message};
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Console>();
+    }
+
+    #[test]
     fn prints_when_enabled_and_makes_no_request() {
         let h = Harness::new::<Console>().setting("enabled", "true");
         h.send(&message("Deploy", "v2 is live")).unwrap();

@@ -118,6 +118,10 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, hmac_sha256_base64, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<DingTalk>();
+    }
 
     fn ok() -> Reply {
         Reply::json(200, json!({"errcode": 0, "errmsg": "ok"}))

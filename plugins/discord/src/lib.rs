@@ -105,6 +105,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Discord>();
+    }
+
+    #[test]
     fn parses_discord_urls() {
         let s = Discord::parse_url("discord://123/abc-DEF").unwrap();
         assert_eq!(s[0].1, "https://discord.com/api/webhooks/123/abc-DEF");

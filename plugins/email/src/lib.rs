@@ -165,6 +165,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<EmailChannel>();
+    }
+
+    #[test]
     fn parses_mailto_urls() {
         let s =
             EmailChannel::parse_url("mailtos://bob:pw@smtp.example.com?to=a@x.org;b@y.org&name=CI")

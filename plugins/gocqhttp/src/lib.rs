@@ -78,6 +78,10 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<GoCqhttp>();
+    }
 
     /// OneBot v11's `status: "async"` (a call queued) is success.
     #[test]

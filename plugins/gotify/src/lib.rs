@@ -90,6 +90,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Gotify>();
+    }
+
+    #[test]
     fn the_default_priority_is_notify_py_s_zero() {
         use mcp_push_sdk::testing::{Harness, Reply, message};
         let h = Harness::new::<Gotify>()

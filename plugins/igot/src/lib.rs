@@ -49,6 +49,11 @@ mod tests {
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<IGot>();
+    }
+
+    #[test]
     fn posts_a_form_to_the_key_without_it_in_clear() {
         let h = Harness::new::<IGot>()
             .setting("key", "igot-key-1")

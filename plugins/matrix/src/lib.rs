@@ -130,6 +130,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Matrix>();
+    }
+
+    #[test]
     fn parses_matrix_urls() {
         let s = Matrix::parse_url("matrixs://syt_tok@matrix.example.org/%21room%3Aexample.org")
             .unwrap();

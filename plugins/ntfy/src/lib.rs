@@ -171,6 +171,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Ntfy>();
+    }
+
+    #[test]
     fn urls_and_headers() {
         let s = Ntfy::parse_url("ntfy://alerts").unwrap();
         assert_eq!(s[0].1, OFFICIAL);

@@ -70,6 +70,11 @@ mod tests {
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<OpeniLink>();
+    }
+
+    #[test]
     fn sends_text_with_a_bearer_token_not_in_clear() {
         let h = Harness::new::<OpeniLink>()
             .setting("app_token", "oil-tok-1")

@@ -73,6 +73,11 @@ mod tests {
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<PushDeer>();
+    }
+
+    #[test]
     fn posts_markdown_without_the_key_in_clear() {
         let h = Harness::new::<PushDeer>()
             .setting("key", "PDU1key")

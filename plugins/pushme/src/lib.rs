@@ -66,6 +66,11 @@ mod tests {
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<PushMe>();
+    }
+
+    #[test]
     fn posts_a_form_without_the_key_in_clear() {
         let h = Harness::new::<PushMe>()
             .setting("key", "pm-key-1")

@@ -98,6 +98,10 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Pushover>();
+    }
 
     fn harness() -> Harness {
         Harness::new::<Pushover>()

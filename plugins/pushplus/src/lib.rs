@@ -110,6 +110,10 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<PushPlus>();
+    }
 
     fn answer(code: i64) -> Result<Receipt, SendError> {
         Harness::new::<PushPlus>()

@@ -60,6 +60,11 @@ mod tests {
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Qmsg>();
+    }
+
+    #[test]
     fn sends_to_the_type_and_key_without_the_key_in_clear() {
         let h = Harness::new::<Qmsg>()
             .setting("key", "qmsg-key-1")

@@ -106,6 +106,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<ServerChan>();
+    }
+
+    #[test]
     fn sc3_keys_go_to_their_uid_server_and_stay_secret() {
         use mcp_push_sdk::testing::{Harness, Reply, message};
         let h = Harness::new::<ServerChan>()

@@ -107,6 +107,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Slack>();
+    }
+
+    #[test]
     fn parses_slack_urls() {
         let s = Slack::parse_url("slack://T1/B2/C3").unwrap();
         assert_eq!(s[0].1, "https://hooks.slack.com/services/T1/B2/C3");

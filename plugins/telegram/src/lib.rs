@@ -214,6 +214,10 @@ mod tests {
     use super::*;
     use mcp_push_sdk::reply::text_of;
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Telegram>();
+    }
 
     #[test]
     fn parses_tgram_urls() {

@@ -164,6 +164,10 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<WeComApp>();
+    }
 
     fn sent(am: &str) -> mcp_push_sdk::serde_json::Value {
         let h = Harness::new::<WeComApp>()

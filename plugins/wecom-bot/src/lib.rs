@@ -87,6 +87,10 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<WeComBot>();
+    }
 
     fn ok() -> Reply {
         Reply::json(200, json!({"errcode": 0, "errmsg": "ok"}))

@@ -68,6 +68,11 @@ mod tests {
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<WePlus>();
+    }
+
+    #[test]
     fn past_800_characters_the_html_template_is_used() {
         for (len, template) in [(800, "txt"), (801, "html")] {
             let h = Harness::new::<WePlus>()

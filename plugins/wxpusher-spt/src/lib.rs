@@ -98,6 +98,10 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<WxPusherSpt>();
+    }
 
     fn harness(spts: &str) -> Harness {
         Harness::new::<WxPusherSpt>().setting("spt_list", spts)
