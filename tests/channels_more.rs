@@ -6,7 +6,21 @@
 
 mod support;
 
-use support::services;
+/// The service APIs these tests run against, each built from its docs.
+mod mocks {
+    pub mod aibotk;
+    pub mod chronocat;
+    pub mod gocqhttp;
+    pub mod igot;
+    pub mod openilink;
+    pub mod pushdeer;
+    pub mod pushme;
+    pub mod qmsg;
+    pub mod synology_chat;
+    pub mod weplus;
+    pub mod wxpusher;
+}
+
 use support::{Mock, Sandbox, failure_of, send_ok};
 
 /// Send with `env` (a channel's variables) and return the one request made.
@@ -34,7 +48,7 @@ fn refuse(env: &[(&str, String)], name: &str) -> String {
 
 #[test]
 fn pushdeer() {
-    let mock = Mock::service(services::pushdeer());
+    let mock = Mock::service(mocks::pushdeer::api());
     let url = mock.url("/message/push");
     let req = deliver(
         &mock,
@@ -59,7 +73,7 @@ fn pushdeer() {
 
 #[test]
 fn qmsg() {
-    let mock = Mock::service(services::qmsg());
+    let mock = Mock::service(mocks::qmsg::api());
     let req = deliver(
         &mock,
         &[
@@ -92,7 +106,7 @@ fn qmsg() {
 
 #[test]
 fn gocqhttp() {
-    let mock = Mock::service(services::gocqhttp());
+    let mock = Mock::service(mocks::gocqhttp::api());
     let url = mock.url("/send_private_msg");
     let req = deliver(
         &mock,
@@ -130,7 +144,7 @@ fn gocqhttp() {
 
 #[test]
 fn igot() {
-    let mock = Mock::service(services::igot());
+    let mock = Mock::service(mocks::igot::api());
     let req = deliver(
         &mock,
         &[
@@ -153,7 +167,7 @@ fn igot() {
 
 #[test]
 fn pushme() {
-    let mock = Mock::service(services::pushme());
+    let mock = Mock::service(mocks::pushme::api());
     let req = deliver(
         &mock,
         &[
@@ -173,7 +187,7 @@ fn pushme() {
 
 #[test]
 fn synology_chat() {
-    let mock = Mock::service(services::synology_chat());
+    let mock = Mock::service(mocks::synology_chat::api());
     let url = mock.url("/webapi/entry.cgi?api=SYNO.Chat.External&method=incoming&version=2&token=");
     let req = deliver(
         &mock,
@@ -197,7 +211,7 @@ fn synology_chat() {
 
 #[test]
 fn wxpusher_and_spt() {
-    let mock = Mock::service(services::wxpusher());
+    let mock = Mock::service(mocks::wxpusher::api());
     let req = deliver(
         &mock,
         &[
@@ -214,7 +228,7 @@ fn wxpusher_and_spt() {
     assert_eq!(b["contentType"], 2);
     assert_eq!(b["content"], "<h4>标题 Title</h4>正文 body");
 
-    let mock = Mock::service(services::wxpusher());
+    let mock = Mock::service(mocks::wxpusher::api());
     let req = deliver(
         &mock,
         &[
@@ -242,7 +256,7 @@ fn wxpusher_and_spt() {
 
 #[test]
 fn weplus() {
-    let mock = Mock::service(services::weplus());
+    let mock = Mock::service(mocks::weplus::api());
     let req = deliver(
         &mock,
         &[
@@ -268,7 +282,7 @@ fn weplus() {
 
 #[test]
 fn aibotk() {
-    let mock = Mock::service(services::aibotk());
+    let mock = Mock::service(mocks::aibotk::api());
     let req = deliver(
         &mock,
         &[
@@ -296,7 +310,7 @@ fn aibotk() {
 
 #[test]
 fn chronocat_sends_once_per_target() {
-    let mock = Mock::service(services::chronocat());
+    let mock = Mock::service(mocks::chronocat::api());
     let home = Sandbox::new()
         .env("CHRONOCAT_URL", mock.url(""))
         .env("CHRONOCAT_QQ", "user_id=10001;group_id=20002")
@@ -329,7 +343,7 @@ fn chronocat_sends_once_per_target() {
 
 #[test]
 fn openilink() {
-    let mock = Mock::service(services::openilink());
+    let mock = Mock::service(mocks::openilink::api());
     let req = deliver(
         &mock,
         &[

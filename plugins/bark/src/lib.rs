@@ -161,4 +161,37 @@ mod tests {
         );
         assert!(!h.requests()[0].url.contains("DEVKEY123"));
     }
+
+    /// The JSON body bark-server documents, from the settings and the
+    /// message (urgent is `critical`, the link is `url`), and a wrong
+    /// device key refused with Bark's reason (moved from tests/channels_cn.rs).
+    #[test]
+    fn body_fields_and_a_refused_key() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Bark>()
+            .setting("push", "https://bark.example/DeviceKey123")
+            .setting("group", "ci")
+            .setting("sound", "bell")
+            .setting("archive", "1")
+            .reply(Reply::json(200, json!({"code": 200, "message": "success"})))
+            .reply(Reply::json(
+                400,
+                json!({"code": 400, "message": "failed to get device token: failed to get [DeviceKey] device token from database", "timestamp": 1700000000}),
+            ));
+        let mut msg = message("Done", "ok");
+        msg.priority = Priority::Urgent;
+        msg.link = Some("https://ci.example/1".into());
+        h.send(&msg).unwrap();
+        assert_eq!(h.on_the_wire()[0].method, "POST");
+        assert_eq!(
+            h.on_the_wire()[0].json(),
+            json!({"title": "Done", "body": "ok", "level": "critical", "group": "ci",
+                   "sound": "bell", "isArchive": "1", "url": "https://ci.example/1"})
+        );
+        let err = h.send(&message("T", "B")).unwrap_err();
+        assert!(
+            matches!(&err, SendError::Rejected(m) if m.starts_with("code 400: failed to get device token")),
+            "{err:?}"
+        );
+    }
 }

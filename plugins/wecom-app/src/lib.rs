@@ -284,4 +284,54 @@ mod tests {
         assert_eq!(&texts[5..], &parts[4..]);
         assert!(h.denied().is_empty(), "{:?}", h.denied());
     }
+
+    /// The token exchange (GET gettoken with the corp's secret), then 3900
+    /// bytes of text as two numbered text messages to the agent; a wrong
+    /// secret and a malformed agentid each say what is wrong (moved from
+    /// tests/channels_cn.rs).
+    #[test]
+    fn token_then_numbered_texts_and_what_goes_wrong() {
+        let long = "应用消息\n".repeat(300);
+        let h = Harness::new::<WeComApp>()
+            .setting("am", "ww0corp,corpSecretValue,@all,1000002")
+            .reply(token("ACCESS_TOKEN_1"))
+            .reply(ok())
+            .reply(ok());
+        h.send(&message("通知", &long)).unwrap();
+        let wire = h.on_the_wire();
+        assert_eq!(wire.len(), 3, "{wire:?}");
+        assert_eq!(wire[0].method, "GET");
+        assert!(
+            wire[0].url.contains("corpsecret=corpSecretValue"),
+            "{}",
+            wire[0].url
+        );
+        let b = wire[1].json();
+        assert_eq!(b["msgtype"], "text");
+        assert_eq!(b["agentid"], 1000002);
+        assert!(
+            b["text"]["content"]
+                .as_str()
+                .unwrap()
+                .starts_with("(1/2) 通知")
+        );
+
+        let bad = Harness::new::<WeComApp>()
+            .setting("am", "ww0corp,wrong-secret,@all,1000002")
+            .reply(Reply::json(
+                200,
+                json!({"errcode": 40001, "errmsg": "invalid credential, hint: [1700000000_1]"}),
+            ));
+        let err = bad.send(&message("T", "B")).unwrap_err();
+        assert!(
+            matches!(&err, SendError::Rejected(m) if m.starts_with("errcode 40001: invalid credential")),
+            "{err:?}"
+        );
+        let malformed = Harness::new::<WeComApp>().setting("am", "ww0corp,secret,@all,notanumber");
+        let err = malformed.send(&message("T", "B")).unwrap_err();
+        assert!(
+            matches!(&err, SendError::Config(m) if m.contains("agentid must be a number")),
+            "{err:?}"
+        );
+    }
 }
