@@ -174,6 +174,16 @@ impl Sent {
     pub fn host(&self) -> String {
         host_of(&self.url).unwrap_or_default()
     }
+
+    /// A field of a form body (`application/x-www-form-urlencoded`), decoded.
+    pub fn form(&self, name: &str) -> Option<String> {
+        field(&self.text(), '&', name)
+    }
+
+    /// A parameter of the URL's query, decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        field(self.url.split_once('?')?.1, '&', name)
+    }
 }
 
 /// An e-mail the channel submitted through the `mail` import.
@@ -321,6 +331,14 @@ impl State {
             header_lines: None,
         }
     }
+}
+
+/// The value of `name=...` among `sep`-separated pairs, form-decoded.
+fn field(pairs: &str, sep: char, name: &str) -> Option<String> {
+    pairs.split(sep).find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (crate::encode::url_decode(k, true) == name).then(|| crate::encode::url_decode(v, true))
+    })
 }
 
 /// The host of a URL (`https://user@host:8080/x` → `host`), lowercased.

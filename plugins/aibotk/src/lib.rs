@@ -120,4 +120,18 @@ mod tests {
             "{err:?}"
         );
     }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = harness("contact").reply(Reply::json(
+            200,
+            json!({"code": 500, "error": "apiKey无效"}),
+        ));
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("code 500: apiKey无效".into())
+        );
+    }
 }

@@ -118,4 +118,43 @@ mod tests {
         assert_eq!(peers, expected);
         assert!(h.denied().is_empty(), "{:?}", h.denied());
     }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<Chronocat>()
+            .setting("url", "http://127.0.0.1:16530")
+            .setting("qq", "user_id=10001;group_id=20002")
+            .setting("token", "chronoToken")
+            .reply(Reply::json(200, json!({"msgId": "1"})))
+            .reply(Reply::json(200, json!({"msgId": "2"})))
+            .reply(Reply::text(401, "Unauthorized"));
+        h.send(&message("T", "B")).unwrap();
+        let reqs = h.on_the_wire();
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(reqs[0].url, "http://127.0.0.1:16530/api/message/send");
+        assert_eq!(reqs[0].header("authorization"), Some("Bearer chronoToken"));
+        assert_eq!(
+            reqs[0].json()["peer"],
+            json!({"chatType": 1, "peerUin": "10001"})
+        );
+        assert_eq!(
+            reqs[1].json()["peer"],
+            json!({"chatType": 2, "peerUin": "20002"})
+        );
+        assert_eq!(
+            reqs[0].json()["elements"][0]["textElement"]["content"],
+            "T\n\nB"
+        );
+        let one = Harness::new::<Chronocat>()
+            .setting("url", "http://127.0.0.1:16530")
+            .setting("qq", "user_id=1")
+            .setting("token", "wrong")
+            .reply(Reply::text(401, "Unauthorized"));
+        assert!(matches!(
+            one.send(&message("T", "B")),
+            Err(SendError::Rejected(m)) if m.starts_with("HTTP 401")
+        ));
+    }
 }

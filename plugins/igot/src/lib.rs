@@ -76,4 +76,29 @@ mod tests {
             "{err:?}"
         );
     }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<IGot>()
+            .setting("key", "igotKey01")
+            .reply(Reply::json(
+                200,
+                json!({"ret": 0, "data": {"id": "5f0d8c0a"}, "errMsg": ""}),
+            ))
+            .reply(Reply::json(
+                200,
+                json!({"ret": 201, "data": {}, "errMsg": "key无效"}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.url, "https://push.hellyw.com/igotKey01");
+        assert_eq!(wire.form("title").as_deref(), Some("标题 Title"));
+        assert_eq!(wire.form("content").as_deref(), Some("正文 body"));
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("ret 201: key无效".into())
+        );
+    }
 }

@@ -96,4 +96,17 @@ mod tests {
         );
         assert!(matches!(h.send(&msg), Err(SendError::Unavailable(_))));
     }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<PushMe>()
+            .setting("key", "pushmeKey01")
+            .reply(Reply::text(200, "success"));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.form("title").as_deref(), Some("标题 Title"));
+        assert_eq!(wire.form("type").as_deref(), Some("text"));
+    }
 }

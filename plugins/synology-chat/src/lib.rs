@@ -91,4 +91,28 @@ mod tests {
             "{err:?}"
         );
     }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<SynologyChat>()
+            .setting("url", "https://nas.example/webapi/entry.cgi?api=SYNO.Chat.External&method=incoming&version=2&token=")
+            .setting("token", "synoToken99")
+            .reply(Reply::json(200, json!({"success": true})))
+            .reply(Reply::json(
+                200,
+                json!({"error": {"code": 404, "errors": "invalid token"}, "success": false}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert!(wire.url.ends_with("&token=synoToken99"), "{}", wire.url);
+        let payload: mcp_push_sdk::serde_json::Value =
+            mcp_push_sdk::serde_json::from_str(&wire.form("payload").unwrap()).unwrap();
+        assert_eq!(payload["text"], "标题 Title\n\n正文 body");
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("success false: invalid token".into())
+        );
+    }
 }

@@ -82,4 +82,30 @@ mod tests {
             assert_eq!(h.requests()[0].json()["template"], template, "{len}");
         }
     }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<WePlus>()
+            .setting("token", "weplusToken")
+            .setting("receiver", "me")
+            .reply(Reply::json(
+                200,
+                json!({"code": 200, "msg": "请求成功", "data": null}),
+            ))
+            .reply(Reply::json(
+                200,
+                json!({"code": 500, "msg": "token错误", "data": null}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let b = h.requests()[0].json();
+        assert_eq!(b["template"], "txt");
+        assert_eq!(b["receiver"], "me");
+        assert_eq!(b["version"], "pro");
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("code 500: token错误".into())
+        );
+    }
 }

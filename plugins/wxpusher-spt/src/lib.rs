@@ -185,4 +185,22 @@ mod tests {
         ));
         assert!(h.requests().is_empty());
     }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = harness("SPT_bad").reply(Reply::json(
+            200,
+            json!({"code": 1001, "msg": "spt不正确", "data": null, "success": false}),
+        ));
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("code 1001: spt不正确".into())
+        );
+        assert_eq!(
+            h.requests()[0].url,
+            "https://wxpusher.zjiecode.com/api/send/message/simple-push"
+        );
+    }
 }

@@ -252,4 +252,29 @@ mod tests {
         ));
         assert!(h.requests().is_empty());
     }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<WxPusher>()
+            .setting("app_token", "AT_wxpusherToken")
+            .setting("uids", "UID_1;UID_2")
+            .setting("topic_ids", "123")
+            .reply(Reply::json(
+                200,
+                json!({"code": 1000, "msg": "处理成功", "data": []}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let b = h.requests()[0].json();
+        assert_eq!(b["uids"], json!(["UID_1", "UID_2"]));
+        assert_eq!(b["topicIds"], json!([123]));
+        assert_eq!(b["contentType"], 2);
+        assert_eq!(b["content"], "<h4>标题 Title</h4>正文 body");
+        let none = Harness::new::<WxPusher>().setting("app_token", "AT_x");
+        assert!(matches!(
+            none.send(&message("T", "B")),
+            Err(SendError::Config(m)) if m.contains("WXPUSHER_TOPIC_IDS")
+        ));
+    }
 }
