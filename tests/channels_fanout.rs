@@ -3,10 +3,36 @@
 
 mod support;
 
+/// The service APIs these tests run against, each built from its docs.
+mod mocks {
+    pub mod aibotk;
+    pub mod bark;
+    pub mod chronocat;
+    pub mod discord;
+    pub mod feishu;
+    pub mod gocqhttp;
+    pub mod gotify;
+    pub mod igot;
+    pub mod ntfy;
+    pub mod openilink;
+    pub mod pushdeer;
+    pub mod pushme;
+    pub mod pushover;
+    pub mod pushplus;
+    pub mod qmsg;
+    pub mod serverchan;
+    pub mod slack;
+    pub mod synology_chat;
+    pub mod teams;
+    pub mod weplus;
+    pub mod wxpusher;
+}
+
+use mocks::feishu::{FS_KEY, FS_SECRET};
+use mocks::serverchan::SC_KEY;
 use std::time::{Duration, Instant};
 use support::services::{
-    self, DD_SECRET, DD_TOKEN, FS_KEY, FS_SECRET, MATRIX_TOKEN, QYWX_KEY, SC_KEY, TG_TOKEN,
-    WX_CORP_SECRET,
+    self, DD_SECRET, DD_TOKEN, MATRIX_TOKEN, QYWX_KEY, TG_TOKEN, WX_CORP_SECRET,
 };
 use support::smtp::{Security, SmtpServer};
 use support::{Behaviour, Gate, Mock, Sandbox};
@@ -20,8 +46,8 @@ fn notify_py_environment(
     let tg = m(Box::new(services::telegram())
         as Box<dyn Fn(&support::Recorded) -> support::Reply + Send + Sync>);
     let dd = m(Box::new(services::dingtalk()));
-    let fs = m(Box::new(services::feishu()));
-    let lark = m(Box::new(services::feishu()));
+    let fs = m(Box::new(mocks::feishu::api()));
+    let lark = m(Box::new(mocks::feishu::api()));
     // Both WeCom channels read QYWX_ORIGIN, as in notify.py: one server.
     let (bot, app) = (services::wecom_bot(), services::wecom_app());
     let wx = m(Box::new(move |r: &support::Recorded| {
@@ -31,30 +57,30 @@ fn notify_py_environment(
             app(r)
         }
     }));
-    let bark = m(Box::new(services::bark()));
-    let ntfy = m(Box::new(services::ntfy()));
-    let gotify = m(Box::new(services::gotify()));
-    let pp = m(Box::new(services::pushplus()));
-    let pushover = m(Box::new(services::pushover()));
-    let slack = m(Box::new(services::slack()));
-    let discord = m(Box::new(services::discord()));
+    let bark = m(Box::new(mocks::bark::api()));
+    let ntfy = m(Box::new(mocks::ntfy::api()));
+    let gotify = m(Box::new(mocks::gotify::api()));
+    let pp = m(Box::new(mocks::pushplus::api()));
+    let pushover = m(Box::new(mocks::pushover::api()));
+    let slack = m(Box::new(mocks::slack::api()));
+    let discord = m(Box::new(mocks::discord::api()));
     let matrix = m(Box::new(services::matrix()));
-    let teams = m(Box::new(services::teams()));
+    let teams = m(Box::new(mocks::teams::api()));
     let hook = Mock::service_with(behaviour.clone(), |_: &support::Recorded| {
         support::Reply::text(200, "ok")
     });
-    let sc = m(Box::new(services::serverchan()));
-    let deer = m(Box::new(services::pushdeer()));
-    let qmsg = m(Box::new(services::qmsg()));
-    let cq = m(Box::new(services::gocqhttp()));
-    let igot = m(Box::new(services::igot()));
-    let pushme = m(Box::new(services::pushme()));
-    let syno = m(Box::new(services::synology_chat()));
-    let wxp = m(Box::new(services::wxpusher()));
-    let weplus = m(Box::new(services::weplus()));
-    let aibotk = m(Box::new(services::aibotk()));
-    let chrono = m(Box::new(services::chronocat()));
-    let oi = m(Box::new(services::openilink()));
+    let sc = m(Box::new(mocks::serverchan::api()));
+    let deer = m(Box::new(mocks::pushdeer::api()));
+    let qmsg = m(Box::new(mocks::qmsg::api()));
+    let cq = m(Box::new(mocks::gocqhttp::api()));
+    let igot = m(Box::new(mocks::igot::api()));
+    let pushme = m(Box::new(mocks::pushme::api()));
+    let syno = m(Box::new(mocks::synology_chat::api()));
+    let wxp = m(Box::new(mocks::wxpusher::api()));
+    let weplus = m(Box::new(mocks::weplus::api()));
+    let aibotk = m(Box::new(mocks::aibotk::api()));
+    let chrono = m(Box::new(mocks::chronocat::api()));
+    let oi = m(Box::new(mocks::openilink::api()));
     let smtp = SmtpServer::start(Security::Plain, "ci@example.org", "smtp-password-1");
     let home = Sandbox::new()
         .env("TG_BOT_TOKEN", TG_TOKEN)

@@ -7,6 +7,16 @@
 
 mod support;
 
+/// The service APIs these tests run against, each built from its docs.
+mod mocks {
+    pub mod discord;
+    pub mod gotify;
+    pub mod ntfy;
+    pub mod pushover;
+    pub mod slack;
+    pub mod teams;
+}
+
 use mcp_push::notification::Notification;
 use mcp_push::plugin::DeliveryError;
 use support::services::{self, MATRIX_TOKEN, TG_TOKEN};
@@ -218,7 +228,7 @@ fn telegram_one_line_url() {
 
 /// An incoming webhook: `ok` or a short error code.
 fn slack() -> Mock {
-    Mock::service(services::slack())
+    Mock::service(mocks::slack::api())
 }
 
 #[test]
@@ -275,7 +285,7 @@ fn slack_webhook() {
 /// Webhooks: POST `/api/webhooks/ID/TOKEN?wait=true` answers the message;
 /// PATCH `.../messages/ID` edits it.
 fn discord() -> Mock {
-    Mock::service(services::discord())
+    Mock::service(mocks::discord::api())
 }
 
 #[test]
@@ -418,7 +428,7 @@ fn matrix_sends_edits_and_maps_errors() {
 // --- Pushover -------------------------------------------------------------
 
 fn pushover() -> Mock {
-    Mock::service(services::pushover())
+    Mock::service(mocks::pushover::api())
 }
 
 #[test]
@@ -475,7 +485,7 @@ fn pushover_form_and_errors() {
 // --- Microsoft Teams ------------------------------------------------------
 
 fn teams() -> Mock {
-    Mock::service(services::teams())
+    Mock::service(mocks::teams::api())
 }
 
 #[test]
@@ -515,7 +525,7 @@ fn teams_posts_an_adaptive_card() {
 /// Publishing: POST `/<topic>`, with `X-Sequence-ID` to update an earlier
 /// message (ntfy 2.16; older routers answer 404 for `/<topic>/<id>`).
 fn ntfy() -> Mock {
-    Mock::service(services::ntfy())
+    Mock::service(mocks::ntfy::api())
 }
 
 #[test]
@@ -598,7 +608,7 @@ fn ntfy_publishes_updates_and_maps_errors() {
 // --- Gotify ---------------------------------------------------------------
 
 fn gotify() -> Mock {
-    Mock::service(services::gotify())
+    Mock::service(mocks::gotify::api())
 }
 
 #[test]

@@ -60,6 +60,7 @@ mod info;
 pub mod log;
 pub mod mail;
 pub mod markdown;
+pub mod priority;
 pub mod reply;
 pub mod secrets;
 mod settings;
@@ -167,10 +168,10 @@ pub struct NativeChannel {
 /// `use mcp_push_sdk::prelude::*;` brings in what a channel file usually needs.
 pub mod prelude {
     pub use crate::encode::{form_encode, url_encode};
-    pub use crate::reply::{Check, Expect};
+    pub use crate::reply::{Check, Expect, id_at};
     pub use crate::secrets::Shape;
     pub use crate::template::{Escape, fill};
-    pub use crate::text::{CUT_MARKER, Limit, split, truncate};
+    pub use crate::text::{Bold, CUT_MARKER, Limit, heading, join_title, split, truncate};
     pub use crate::url::{OneLine, Pairs};
     pub use crate::{
         Channel, ChannelInfo, EventKind, Format, Message, Priority, Receipt, Request, Response,
@@ -189,5 +190,16 @@ impl Receipt {
         Receipt {
             remote_id: Some(id.into()),
         }
+    }
+
+    /// Sent, with the id when there is one.
+    pub fn maybe(id: Option<String>) -> Self {
+        Receipt { remote_id: id }
+    }
+
+    /// Sent; the id is the reply's value at `path` (dotted, see
+    /// [`reply::lookup`]), if it has one.
+    pub fn from_reply(reply: &serde_json::Value, path: &str) -> Self {
+        Receipt::maybe(reply::id_at(reply, path))
     }
 }

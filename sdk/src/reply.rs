@@ -217,6 +217,12 @@ pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
     (!cur.is_null()).then_some(cur)
 }
 
+/// The value at a dotted path as an id (a message id, a token): strings as
+/// they are, numbers as digits; `None` when the path is absent or null.
+pub fn id_at(v: &Value, path: &str) -> Option<String> {
+    lookup(v, path).map(text_of)
+}
+
 /// A value as an id or a reason: strings as they are, anything else as JSON.
 pub fn text_of(v: &Value) -> String {
     match v {
@@ -232,6 +238,37 @@ fn as_int(v: &Value) -> Option<i64> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
+}
+
+/// The recipients a service refused, from its per-recipient list (WxPusher's
+/// `data[]`): each entry whose `code` (a number or a numeric string) is not
+/// `ok`, named by `who` (its place and entry) and described as
+/// `who (code: status)`, or `who (code)` without a `status` text.
+pub fn refused_recipients(
+    targets: &[Value],
+    ok: i64,
+    who: impl Fn(usize, &Value) -> String,
+) -> Vec<String> {
+    let code_of = |t: &Value| match t.get("code")? {
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        v => v.as_i64(),
+    };
+    targets
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| code_of(t).is_some_and(|c| c != ok))
+        .map(|(i, t)| {
+            let code = code_of(t).unwrap_or_default();
+            match t
+                .get("status")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
+                Some(status) => format!("{} ({code}: {status})", who(i, t)),
+                None => format!("{} ({code})", who(i, t)),
+            }
+        })
+        .collect()
 }
 
 /// The outcome of a send to several recipients that the service reports one
@@ -259,6 +296,42 @@ pub fn per_recipient(service: &str, total: usize, failed: Vec<String>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_and_receipts_from_reply_paths() {
+        let v = serde_json::json!({"result": {"message_id": 42}, "id": "abc", "gone": null});
+        assert_eq!(id_at(&v, "result.message_id").as_deref(), Some("42"));
+        assert_eq!(id_at(&v, "id").as_deref(), Some("abc"));
+        assert_eq!(id_at(&v, "gone"), None);
+        assert_eq!(id_at(&v, "missing.path"), None);
+        assert_eq!(
+            crate::Receipt::from_reply(&v, "id"),
+            crate::Receipt::id("abc")
+        );
+        assert_eq!(
+            crate::Receipt::from_reply(&v, "nope"),
+            crate::Receipt::none()
+        );
+    }
+
+    #[test]
+    fn refused_recipients_are_named_with_their_code_and_status() {
+        let data = serde_json::json!([
+            {"uid": "a", "code": 1000, "status": "ok"},
+            {"uid": "b", "code": "1001", "status": "gone"},
+            {"code": 1002},
+            {"uid": "d"},
+        ]);
+        let who = |i: usize, t: &Value| {
+            t.get("uid")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("#{}", i + 1), String::from)
+        };
+        assert_eq!(
+            refused_recipients(data.as_array().unwrap(), 1000, who),
+            vec!["b (1001: gone)", "#3 (1002)"]
+        );
+    }
 
     fn reply(status: u16, body: &str) -> Response {
         Response {

@@ -44,6 +44,9 @@ pub const MAX_REQUESTS: usize = mcp_push_policy::budget::DEFAULT_REQUESTS as usi
 
 use mcp_push_policy::PREFIX;
 
+mod invariants;
+pub use invariants::{assert_info, check_info, check_url};
+
 /// The SDK's shape as the policy crate checks and applies it.
 fn policy_shape(s: crate::secrets::Shape) -> mcp_push_policy::Shape {
     mcp_push_policy::Shape {
@@ -170,6 +173,16 @@ impl Sent {
     /// The URL's host, lowercased.
     pub fn host(&self) -> String {
         host_of(&self.url).unwrap_or_default()
+    }
+
+    /// A field of a form body (`application/x-www-form-urlencoded`), decoded.
+    pub fn form(&self, name: &str) -> Option<String> {
+        field(&self.text(), '&', name)
+    }
+
+    /// A parameter of the URL's query, decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        field(self.url.split_once('?')?.1, '&', name)
     }
 }
 
@@ -318,6 +331,14 @@ impl State {
             header_lines: None,
         }
     }
+}
+
+/// The value of `name=...` among `sep`-separated pairs, form-decoded.
+fn field(pairs: &str, sep: char, name: &str) -> Option<String> {
+    pairs.split(sep).find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (crate::encode::url_decode(k, true) == name).then(|| crate::encode::url_decode(v, true))
+    })
 }
 
 /// The host of a URL (`https://user@host:8080/x` → `host`), lowercased.

@@ -133,12 +133,17 @@ impl Message {
 
     /// Title and body as one Markdown text, the title in bold on its own line.
     pub fn markdown(&self) -> String {
-        let title = if self.title.trim().is_empty() {
-            String::new()
-        } else {
-            format!("**{}**", self.title.trim())
-        };
-        join_title(&title, &self.body, "\n\n")
+        join_title(&Bold::Markdown.title(&self.title), &self.body, "\n\n")
+    }
+
+    /// [`Message::text`], then the link (see [`Message::with_link`]).
+    pub fn text_with_link(&self) -> String {
+        self.with_link(self.text())
+    }
+
+    /// The body alone, then the link (see [`Message::with_link`]).
+    pub fn body_with_link(&self) -> String {
+        self.with_link(self.body.clone())
     }
 
     /// `text`, then the message's link (if any) on a line of its own.
@@ -195,11 +200,58 @@ impl Message {
     }
 }
 
-fn join_title(title: &str, body: &str, sep: &str) -> String {
+/// How a format sets a title in bold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bold {
+    /// `**title**` (CommonMark, Discord).
+    Markdown,
+    /// `*title*` (Slack's mrkdwn).
+    Mrkdwn,
+    /// `<b>title</b>` (HTML, Telegram's and Matrix's HTML).
+    Html,
+}
+
+impl Bold {
+    /// The title trimmed and set in bold; `""` when it is blank (so
+    /// [`join_title`] and [`heading`] leave it out).
+    pub fn title(self, title: &str) -> String {
+        self.title_escaped(title, str::to_string)
+    }
+
+    /// Like [`Bold::title`], the trimmed title's text escaped for the format
+    /// first (`escape_html`, mrkdwn's escape).
+    pub fn title_escaped(self, title: &str, escape: impl Fn(&str) -> String) -> String {
+        let title = title.trim();
+        if title.is_empty() {
+            return String::new();
+        }
+        let text = escape(title);
+        match self {
+            Bold::Markdown => format!("**{text}**"),
+            Bold::Mrkdwn => format!("*{text}*"),
+            Bold::Html => format!("<b>{text}</b>"),
+        }
+    }
+}
+
+/// `title`, `sep`, `body`, leaving out a blank title (with its separator),
+/// and a blank body likewise: the rule of [`Message::text`] and
+/// [`Message::markdown`].
+pub fn join_title(title: &str, body: &str, sep: &str) -> String {
     match (title.trim().is_empty(), body.trim().is_empty()) {
         (true, _) => body.to_string(),
         (false, true) => title.to_string(),
         (false, false) => format!("{title}{sep}{body}"),
+    }
+}
+
+/// `title`, `sep`, `body`, leaving out a blank title (with its separator);
+/// the body is kept even when blank (`**title**\n` on Discord).
+pub fn heading(title: &str, body: &str, sep: &str) -> String {
+    if title.trim().is_empty() {
+        body.to_string()
+    } else {
+        format!("{title}{sep}{body}")
     }
 }
 
@@ -260,6 +312,26 @@ mod tests {
         assert!(parts.iter().all(|p| p.len() <= 100), "{parts:?}");
         assert!(parts[0].starts_with("(1/"));
         assert_eq!(split_numbered("one", Limit::Bytes(100)), vec!["one"]);
+    }
+
+    #[test]
+    fn titles_in_bold_per_format() {
+        assert_eq!(Bold::Markdown.title("  Deploy "), "**Deploy**");
+        assert_eq!(Bold::Mrkdwn.title("Deploy"), "*Deploy*");
+        assert_eq!(
+            Bold::Html.title_escaped("a<b", escape_html),
+            "<b>a&lt;b</b>"
+        );
+        assert_eq!(Bold::Html.title("   "), "");
+        assert_eq!(join_title("**T**", "body", "\n\n"), "**T**\n\nbody");
+        assert_eq!(join_title("", "body", "\n\n"), "body");
+        assert_eq!(join_title("**T**", " \n", "\n\n"), "**T**");
+        assert_eq!(heading("**T**", "", "\n"), "**T**\n");
+        assert_eq!(heading(" ", "body", "\n"), "body");
+        let mut m = crate::testing::message("T", "b");
+        m.link = Some("https://x.example".into());
+        assert_eq!(m.text_with_link(), "T\n\nb\n\nhttps://x.example");
+        assert_eq!(m.body_with_link(), "b\n\nhttps://x.example");
     }
 
     #[test]

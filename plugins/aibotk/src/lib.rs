@@ -48,7 +48,7 @@ impl Channel for AiBotK {
         let body = json!({
             "apiKey": settings.require("key")?,
             name_field: settings.require("name")?,
-            "message": { "type": 1, "content": msg.with_link(msg.text()) },
+            "message": { "type": 1, "content": msg.text_with_link() },
         });
         Request::post(format!(
             "{}/openapi/v1/chat/{kind}",
@@ -67,6 +67,11 @@ export_channel!(AiBotK);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<AiBotK>();
+    }
 
     fn harness(kind: &str) -> Harness {
         Harness::new::<AiBotK>()
@@ -113,6 +118,20 @@ mod tests {
         assert!(
             matches!(err, SendError::Rejected(ref m) if m.contains("apiKey无效")),
             "{err:?}"
+        );
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = harness("contact").reply(Reply::json(
+            200,
+            json!({"code": 500, "error": "apiKey无效"}),
+        ));
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("code 500: apiKey无效".into())
         );
     }
 }

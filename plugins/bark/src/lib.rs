@@ -81,12 +81,12 @@ impl Channel for Bark {
         } else {
             format!("https://api.day.app/{push}")
         };
-        let level = settings.get("level").unwrap_or(match msg.priority {
-            Priority::Low => "passive",
-            Priority::Normal => "active",
-            Priority::High => "timeSensitive",
-            Priority::Urgent => "critical",
-        });
+        let level = settings.get("level").unwrap_or(msg.priority.on([
+            "passive",
+            "active",
+            "timeSensitive",
+            "critical",
+        ]));
         let mut body = json!({ "title": msg.title, "level": level });
         // The APNs payload (title, body and fields, JSON-escaped) holds 4 KB.
         let text = truncate(&msg.body, LIMIT, CUT_MARKER);
@@ -123,6 +123,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Bark>();
+    }
+
+    #[test]
     fn parses_bark_urls() {
         let s = Bark::parse_url("barks://bark.example.com:8443/KEY1?sound=bell").unwrap();
         assert_eq!(s[0].1, "https://bark.example.com:8443/KEY1");
@@ -155,5 +160,38 @@ mod tests {
             "https://bark.example:8443/DEVKEY123"
         );
         assert!(!h.requests()[0].url.contains("DEVKEY123"));
+    }
+
+    /// The JSON body bark-server documents, from the settings and the
+    /// message (urgent is `critical`, the link is `url`), and a wrong
+    /// device key refused with Bark's reason (moved from tests/channels_cn.rs).
+    #[test]
+    fn body_fields_and_a_refused_key() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Bark>()
+            .setting("push", "https://bark.example/DeviceKey123")
+            .setting("group", "ci")
+            .setting("sound", "bell")
+            .setting("archive", "1")
+            .reply(Reply::json(200, json!({"code": 200, "message": "success"})))
+            .reply(Reply::json(
+                400,
+                json!({"code": 400, "message": "failed to get device token: failed to get [DeviceKey] device token from database", "timestamp": 1700000000}),
+            ));
+        let mut msg = message("Done", "ok");
+        msg.priority = Priority::Urgent;
+        msg.link = Some("https://ci.example/1".into());
+        h.send(&msg).unwrap();
+        assert_eq!(h.on_the_wire()[0].method, "POST");
+        assert_eq!(
+            h.on_the_wire()[0].json(),
+            json!({"title": "Done", "body": "ok", "level": "critical", "group": "ci",
+                   "sound": "bell", "isArchive": "1", "url": "https://ci.example/1"})
+        );
+        let err = h.send(&message("T", "B")).unwrap_err();
+        assert!(
+            matches!(&err, SendError::Rejected(m) if m.starts_with("code 400: failed to get device token")),
+            "{err:?}"
+        );
     }
 }

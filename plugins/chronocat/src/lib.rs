@@ -59,7 +59,7 @@ impl Channel for Chronocat {
                 "setting `qq` (CHRONOCAT_QQ) names no target".into(),
             ));
         }
-        let text = msg.with_link(msg.text());
+        let text = msg.text_with_link();
         // One request per target; a retry skips the targets already reached.
         delivery::send_parts(&peers, 0, |(chat_type, id)| {
             Request::post(&url)
@@ -82,6 +82,11 @@ export_channel!(Chronocat);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Chronocat>();
+    }
 
     /// Twelve targets are twelve requests (the default budget is 8); a
     /// retry after the 10th failed does not message the first nine again.
@@ -112,5 +117,44 @@ mod tests {
         let expected: Vec<String> = (1..=10).chain(10..=12).map(|i| i.to_string()).collect();
         assert_eq!(peers, expected);
         assert!(h.denied().is_empty(), "{:?}", h.denied());
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<Chronocat>()
+            .setting("url", "http://127.0.0.1:16530")
+            .setting("qq", "user_id=10001;group_id=20002")
+            .setting("token", "chronoToken")
+            .reply(Reply::json(200, json!({"msgId": "1"})))
+            .reply(Reply::json(200, json!({"msgId": "2"})))
+            .reply(Reply::text(401, "Unauthorized"));
+        h.send(&message("T", "B")).unwrap();
+        let reqs = h.on_the_wire();
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(reqs[0].url, "http://127.0.0.1:16530/api/message/send");
+        assert_eq!(reqs[0].header("authorization"), Some("Bearer chronoToken"));
+        assert_eq!(
+            reqs[0].json()["peer"],
+            json!({"chatType": 1, "peerUin": "10001"})
+        );
+        assert_eq!(
+            reqs[1].json()["peer"],
+            json!({"chatType": 2, "peerUin": "20002"})
+        );
+        assert_eq!(
+            reqs[0].json()["elements"][0]["textElement"]["content"],
+            "T\n\nB"
+        );
+        let one = Harness::new::<Chronocat>()
+            .setting("url", "http://127.0.0.1:16530")
+            .setting("qq", "user_id=1")
+            .setting("token", "wrong")
+            .reply(Reply::text(401, "Unauthorized"));
+        assert!(matches!(
+            one.send(&message("T", "B")),
+            Err(SendError::Rejected(m)) if m.starts_with("HTTP 401")
+        ));
     }
 }

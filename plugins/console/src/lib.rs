@@ -25,7 +25,7 @@ impl Channel for Console {
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         if settings.flag("enabled")? == Some(true) {
-            mcp_push_sdk::log::print(&msg.with_link(msg.text()));
+            mcp_push_sdk::log::print(&msg.text_with_link());
         }
         Ok(Receipt::none())
     }
@@ -37,6 +37,11 @@ export_channel!(Console);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Console>();
+    }
 
     #[test]
     fn prints_when_enabled_and_makes_no_request() {

@@ -89,7 +89,7 @@ impl Channel for DingTalk {
             }})
         } else {
             json!({ "msgtype": "text", "text": {
-                "content": truncate(&msg.with_link(msg.text()), LIMIT, CUT_MARKER),
+                "content": truncate(&msg.text_with_link(), LIMIT, CUT_MARKER),
             }})
         };
         let resp = Request::post(format!("{base}/robot/send"))
@@ -117,6 +117,11 @@ export_channel!(DingTalk);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, hmac_sha256_base64, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<DingTalk>();
+    }
 
     fn ok() -> Reply {
         Reply::json(200, json!({"errcode": 0, "errmsg": "ok"}))
@@ -211,5 +216,68 @@ mod tests {
             ]
         );
         assert_eq!(DingTalk::parse_url("dingtalk://tok").unwrap().len(), 1);
+    }
+
+    fn now_ms() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    }
+
+    /// DingTalk's text and markdown bodies as its robot API documents them,
+    /// and the signing timestamp in milliseconds of the sender's clock
+    /// (moved from tests/channels_cn.rs).
+    #[test]
+    fn text_and_markdown_bodies_and_a_millisecond_timestamp() {
+        let h = Harness::new::<DingTalk>()
+            .setting("token", "tok")
+            .setting("secret", "SECxyz")
+            .reply(ok())
+            .reply(ok());
+        let before = now_ms();
+        h.send(&message("构建完成", "全部通过")).unwrap();
+        let after = now_ms();
+        let wire = &h.on_the_wire()[0];
+        let ts: u64 = wire
+            .url
+            .split(['?', '&'])
+            .find_map(|kv| kv.strip_prefix("timestamp="))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (before - 1000..=after + 1000).contains(&ts),
+            "{ts} not in {before}..{after}"
+        );
+        assert_eq!(
+            wire.json(),
+            json!({"msgtype": "text", "text": {"content": "构建完成\n\n全部通过"}})
+        );
+        let mut md = message("Report", "list:\n- a\n- b");
+        md.format = Format::Markdown;
+        h.send(&md).unwrap();
+        let body = h.requests()[1].json();
+        assert_eq!(body["msgtype"], "markdown");
+        assert_eq!(body["markdown"]["title"], "Report");
+        assert_eq!(body["markdown"]["text"], "**Report**\n\nlist:\n- a\n- b");
+    }
+
+    /// A signature DingTalk does not accept is a refusal, reason and code
+    /// kept (moved from tests/channels_cn.rs).
+    #[test]
+    fn a_bad_signature_is_refused_with_its_code() {
+        let h = Harness::new::<DingTalk>()
+            .setting("token", "tok")
+            .setting("secret", "SECwrong")
+            .reply(Reply::json(
+                200,
+                json!({"errcode": 310000, "errmsg": "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]"}),
+            ));
+        let err = h.send(&message("T", "B")).unwrap_err();
+        assert!(
+            matches!(&err, SendError::Rejected(m) if m.starts_with("errcode 310000: sign not match")),
+            "{err:?}"
+        );
     }
 }

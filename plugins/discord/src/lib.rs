@@ -10,7 +10,6 @@
 //! qinglong's notify.py: `DISCORD_*` are mcp-push's own names.
 
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::reply::{lookup, text_of};
 
 struct Discord;
 
@@ -68,12 +67,7 @@ impl Channel for Discord {
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let hook = settings.require("webhook_url")?.trim_end_matches('/');
         // Discord renders Markdown; a plain text is sent as it is.
-        let title = msg.title.trim();
-        let text = if title.is_empty() {
-            msg.body.clone()
-        } else {
-            format!("**{title}**\n{}", msg.body)
-        };
+        let text = heading(&Bold::Markdown.title(&msg.title), &msg.body, "\n");
         let content = truncate(&msg.with_link(text), LIMIT, CUT_MARKER);
         let check = Check::field("id")
             .message("message")
@@ -100,9 +94,7 @@ impl Channel for Discord {
             .json(&body)
             .send()?
             .check(&check)?;
-        Ok(lookup(&reply, "id")
-            .map(|id| Receipt::id(text_of(id)))
-            .unwrap_or_else(Receipt::none))
+        Ok(Receipt::from_reply(&reply, "id"))
     }
 }
 
@@ -111,6 +103,11 @@ export_channel!(Discord);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Discord>();
+    }
 
     #[test]
     fn parses_discord_urls() {

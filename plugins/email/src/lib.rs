@@ -141,7 +141,7 @@ impl Channel for EmailChannel {
             sender: Mailbox::new(settings.get("name"), sender),
             to: recipients,
             subject: msg.headline(200),
-            text: msg.with_link(msg.body.clone()),
+            text: msg.body_with_link(),
             html: msg.is_html().then(|| msg.body.clone()),
         };
         mail::send(
@@ -163,6 +163,11 @@ export_channel!(EmailChannel);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<EmailChannel>();
+    }
 
     #[test]
     fn parses_mailto_urls() {

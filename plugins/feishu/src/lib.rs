@@ -99,11 +99,11 @@ impl Channel for Bot {
             json!({ "msg_type": "interactive", "card": {
                 "header": { "title": { "tag": "plain_text", "content": msg.headline(100) } },
                 "elements": [{ "tag": "markdown",
-                    "content": truncate(&msg.with_link(msg.body.clone()), LIMIT, CUT_MARKER) }],
+                    "content": truncate(&msg.body_with_link(), LIMIT, CUT_MARKER) }],
             }})
         } else {
             json!({ "msg_type": "text", "content": {
-                "text": truncate(&msg.with_link(msg.text()), LIMIT, CUT_MARKER),
+                "text": truncate(&msg.text_with_link(), LIMIT, CUT_MARKER),
             }})
         };
         if let Some(secret) = settings.get("secret") {
@@ -134,6 +134,11 @@ export_channel!(Bot);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, hmac_sha256_base64, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Bot>();
+    }
 
     fn ok() -> Reply {
         Reply::json(200, json!({"code": 0, "msg": "success", "data": {}}))
@@ -208,5 +213,52 @@ mod tests {
         let s = Bot::parse_url(&url).unwrap();
         assert_eq!(s[0], ("key".to_string(), "key-1".to_string()));
         assert_eq!(s[1], ("secret".to_string(), "sec".to_string()));
+    }
+
+    /// Feishu's text body, the card a Markdown message becomes, and the
+    /// signing timestamp in seconds (moved from tests/channels_cn.rs).
+    #[test]
+    fn text_and_card_bodies_and_a_timestamp_in_seconds() {
+        let h = Harness::new::<Bot>()
+            .setting("key", "k")
+            .setting("secret", "sec")
+            .reply(ok())
+            .reply(ok());
+        h.send(&message("任务", "完成")).unwrap();
+        let body = h.on_the_wire()[0].json();
+        assert_eq!(body["msg_type"], "text");
+        assert_eq!(body["content"]["text"], "任务\n\n完成");
+        let ts: u64 = body["timestamp"].as_str().unwrap().parse().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(now.abs_diff(ts) < 60, "{ts} is not {now} in seconds");
+        let mut md = message("Card", "**bold**");
+        md.format = Format::Markdown;
+        h.send(&md).unwrap();
+        let body = h.requests()[1].json();
+        assert_eq!(body["msg_type"], "interactive");
+        assert_eq!(body["card"]["header"]["title"]["content"], "Card");
+        assert_eq!(body["card"]["elements"][0]["tag"], "markdown");
+        assert_eq!(body["card"]["elements"][0]["content"], "**bold**");
+    }
+
+    /// A bad signature's refusal names Feishu's code (moved from
+    /// tests/channels_cn.rs).
+    #[test]
+    fn a_bad_signature_is_refused_with_its_code() {
+        let h = Harness::new::<Bot>()
+            .setting("key", "k")
+            .setting("secret", "not-the-secret")
+            .reply(Reply::json(
+                200,
+                json!({"code": 19021, "msg": "sign match fail or timestamp is not within one hour from current time", "data": {}}),
+            ));
+        let err = h.send(&message("T", "B")).unwrap_err();
+        assert!(
+            matches!(&err, SendError::Rejected(m) if m.starts_with("code 19021: sign match fail")),
+            "{err:?}"
+        );
     }
 }

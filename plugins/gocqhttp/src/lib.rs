@@ -50,7 +50,7 @@ impl Channel for GoCqhttp {
         };
         let mut query = vec![
             (field, id.trim().to_string()),
-            ("message", msg.with_link(msg.text())),
+            ("message", msg.text_with_link()),
         ];
         if let Some(token) = settings.get("token") {
             query.push(("access_token", token.to_string()));
@@ -78,6 +78,11 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<GoCqhttp>();
+    }
+
     /// OneBot v11's `status: "async"` (a call queued) is success.
     #[test]
     fn async_is_success() {
@@ -91,5 +96,40 @@ mod tests {
                 ));
             assert_eq!(h.send(&message("t", "b")).is_ok(), ok, "{status}");
         }
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<GoCqhttp>()
+            .setting("url", "http://127.0.0.1:5700/send_private_msg")
+            .setting("qq", "user_id=10001")
+            .setting("token", "cq-token-123")
+            .reply(Reply::json(200, json!({"status": "ok", "retcode": 0, "data": {"message_id": 123}})))
+            .reply(Reply::json(
+                401,
+                json!({"status": "failed", "retcode": 1403, "msg": "token验证失败", "wording": "token验证失败"}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.method, "GET");
+        assert_eq!(wire.query("user_id").as_deref(), Some("10001"));
+        assert_eq!(
+            wire.query("message").as_deref(),
+            Some("标题 Title\n\n正文 body")
+        );
+        assert!(!h.requests()[0].url.contains("cq-token-123"));
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("status failed: token验证失败".into())
+        );
+        let bad = Harness::new::<GoCqhttp>()
+            .setting("url", "http://127.0.0.1:5700/send_private_msg")
+            .setting("qq", "10001");
+        assert!(matches!(
+            bad.send(&message("T", "B")),
+            Err(SendError::Config(m)) if m.contains("GOBOT_QQ")
+        ));
     }
 }

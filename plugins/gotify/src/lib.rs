@@ -8,7 +8,6 @@
 //! form.
 
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::reply::{lookup, text_of};
 
 struct Gotify;
 
@@ -59,12 +58,7 @@ impl Channel for Gotify {
             Some(p) => p,
             // notify.py sends 0 when GOTIFY_PRIORITY is unset; a message
             // marked high or urgent still rises above it.
-            None => match msg.priority {
-                Priority::Low => 0,
-                Priority::Normal => 0,
-                Priority::High => 8,
-                Priority::Urgent => 10,
-            },
+            None => msg.priority.on([0, 0, 8, 10]),
         };
         let mut extras = json!({});
         if msg.is_markdown() {
@@ -85,9 +79,7 @@ impl Channel for Gotify {
                     .message("errorDescription")
                     .message("error"),
             )?;
-        Ok(lookup(&reply, "id")
-            .map(|id| Receipt::id(text_of(id)))
-            .unwrap_or_else(Receipt::none))
+        Ok(Receipt::from_reply(&reply, "id"))
     }
 }
 
@@ -96,6 +88,11 @@ export_channel!(Gotify);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Gotify>();
+    }
 
     #[test]
     fn the_default_priority_is_notify_py_s_zero() {

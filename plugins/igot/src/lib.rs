@@ -31,7 +31,7 @@ impl Channel for IGot {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let content = msg.with_link(msg.body.clone());
+        let content = msg.body_with_link();
         Request::post(settings.base_url("api_url", OFFICIAL)?)
             .segment(settings.require("key")?)
             .form(&[("title", msg.title.as_str()), ("content", content.as_str())])
@@ -47,6 +47,11 @@ export_channel!(IGot);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<IGot>();
+    }
 
     #[test]
     fn posts_a_form_to_the_key_without_it_in_clear() {
@@ -69,6 +74,31 @@ mod tests {
         assert!(
             matches!(err, SendError::Rejected(ref m) if m.contains("key无效")),
             "{err:?}"
+        );
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<IGot>()
+            .setting("key", "igotKey01")
+            .reply(Reply::json(
+                200,
+                json!({"ret": 0, "data": {"id": "5f0d8c0a"}, "errMsg": ""}),
+            ))
+            .reply(Reply::json(
+                200,
+                json!({"ret": 201, "data": {}, "errMsg": "key无效"}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.url, "https://push.hellyw.com/igotKey01");
+        assert_eq!(wire.form("title").as_deref(), Some("标题 Title"));
+        assert_eq!(wire.form("content").as_deref(), Some("正文 body"));
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("ret 201: key无效".into())
         );
     }
 }

@@ -10,7 +10,7 @@
 //! notify.py: `MATRIX_*` are mcp-push's own names.
 
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::reply::{lookup, text_of};
+use mcp_push_sdk::reply::text_of;
 use mcp_push_sdk::serde_json::Value;
 
 struct Matrix;
@@ -105,22 +105,18 @@ impl Channel for Matrix {
         // Every edit points at the first event, so the first id is kept.
         let id = match msg.previous.as_deref() {
             Some(original) => Some(original.to_string()),
-            None => lookup(&reply, "event_id").map(text_of),
+            None => id_at(&reply, "event_id"),
         };
-        Ok(id.map(Receipt::id).unwrap_or_else(Receipt::none))
+        Ok(Receipt::maybe(id))
     }
 }
 
 /// An `m.text` event's content: plain text, plus HTML when the message is HTML.
 fn content(msg: &Message) -> Value {
-    let mut c = json!({ "msgtype": "m.text", "body": msg.with_link(msg.text()) });
+    let mut c = json!({ "msgtype": "m.text", "body": msg.text_with_link() });
     if msg.is_html() {
-        let title = mcp_push_sdk::text::escape_html(msg.title.trim());
-        let html = if title.is_empty() {
-            msg.body.clone()
-        } else {
-            format!("<b>{title}</b><br>{}", msg.body)
-        };
+        let title = Bold::Html.title_escaped(&msg.title, mcp_push_sdk::text::escape_html);
+        let html = heading(&title, &msg.body, "<br>");
         c["format"] = json!("org.matrix.custom.html");
         c["formatted_body"] = json!(html);
     }
@@ -132,6 +128,11 @@ export_channel!(Matrix);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Matrix>();
+    }
 
     #[test]
     fn parses_matrix_urls() {

@@ -11,7 +11,6 @@
 
 use mcp_push_sdk::encode::base64;
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::reply::{lookup, text_of};
 
 struct Ntfy;
 
@@ -116,12 +115,7 @@ impl Channel for Ntfy {
                     )));
                 }
             },
-            None => match msg.priority {
-                Priority::Low => "2",
-                Priority::Normal => "3",
-                Priority::High => "4",
-                Priority::Urgent => "5",
-            },
+            None => msg.priority.on(["2", "3", "4", "5"]),
         };
         req = req.header("Priority", priority);
         if !msg.title.trim().is_empty() {
@@ -154,9 +148,9 @@ impl Channel for Ntfy {
         let id = msg
             .previous
             .clone()
-            .or_else(|| lookup(&reply, "sequence_id").map(text_of))
-            .or_else(|| lookup(&reply, "id").map(text_of));
-        Ok(id.map(Receipt::id).unwrap_or_else(Receipt::none))
+            .or_else(|| id_at(&reply, "sequence_id"))
+            .or_else(|| id_at(&reply, "id"));
+        Ok(Receipt::maybe(id))
     }
 }
 
@@ -175,6 +169,11 @@ export_channel!(Ntfy);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Ntfy>();
+    }
 
     #[test]
     fn urls_and_headers() {

@@ -41,7 +41,7 @@ impl Channel for OpeniLink {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let mut body = json!({ "type": "text", "content": msg.with_link(msg.text()) });
+        let mut body = json!({ "type": "text", "content": msg.text_with_link() });
         if let Some(ctx) = settings.get("context_token") {
             body["context_token"] = json!(ctx);
         }
@@ -68,6 +68,11 @@ export_channel!(OpeniLink);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<OpeniLink>();
+    }
 
     #[test]
     fn sends_text_with_a_bearer_token_not_in_clear() {
@@ -98,6 +103,32 @@ mod tests {
         assert!(
             matches!(err, SendError::Rejected(ref m) if m.contains("invalid token")),
             "{err:?}"
+        );
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<OpeniLink>()
+            .setting("app_token", "oiAppToken")
+            .setting("context_token", "ctx-1")
+            .reply(Reply::json(200, json!({"ok": true, "message_id": "m1"})))
+            .reply(Reply::json(
+                401,
+                json!({"ok": false, "error": "invalid app token"}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.url, "https://hub.openilink.com/bot/v1/message/send");
+        assert_eq!(wire.header("authorization"), Some("Bearer oiAppToken"));
+        assert_eq!(
+            wire.json(),
+            json!({"type": "text", "content": "标题 Title\n\n正文 body", "context_token": "ctx-1"})
+        );
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("ok false: invalid app token".into())
         );
     }
 }

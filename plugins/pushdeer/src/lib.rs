@@ -37,7 +37,7 @@ impl Channel for PushDeer {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let desp = msg.with_link(msg.body.clone());
+        let desp = msg.body_with_link();
         Request::post(endpoint(&settings.base_url("url", OFFICIAL)?))
             .form(&[
                 ("text", msg.headline(100).as_str()),
@@ -71,6 +71,11 @@ export_channel!(PushDeer);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<PushDeer>();
+    }
 
     #[test]
     fn posts_markdown_without_the_key_in_clear() {
@@ -121,6 +126,32 @@ mod tests {
         assert_eq!(
             endpoint("http://h.example/custom/push"),
             "http://h.example/custom/push"
+        );
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<PushDeer>()
+            .setting("key", "PDU1TdeerKey")
+            .reply(Reply::json(
+                200,
+                json!({"code": 0, "content": {"result": ["{}"]}}),
+            ))
+            .reply(Reply::json(
+                200,
+                json!({"code": 80501, "error": "key不存在或没有权限"}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.form("text").as_deref(), Some("标题 Title"));
+        assert_eq!(wire.form("desp").as_deref(), Some("正文 body"));
+        assert_eq!(wire.form("type").as_deref(), Some("markdown"));
+        assert_eq!(wire.form("pushkey").as_deref(), Some("PDU1TdeerKey"));
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("HTTP 200: key不存在或没有权限".into())
         );
     }
 }

@@ -35,7 +35,7 @@ impl Channel for PushMe {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let content = msg.with_link(msg.body.clone());
+        let content = msg.body_with_link();
         let kind = if msg.is_markdown() {
             "markdown"
         } else {
@@ -66,6 +66,11 @@ mod tests {
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<PushMe>();
+    }
+
+    #[test]
     fn posts_a_form_without_the_key_in_clear() {
         let h = Harness::new::<PushMe>()
             .setting("key", "pm-key-1")
@@ -90,5 +95,18 @@ mod tests {
             SendError::Rejected("push_key error".into())
         );
         assert!(matches!(h.send(&msg), Err(SendError::Unavailable(_))));
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<PushMe>()
+            .setting("key", "pushmeKey01")
+            .reply(Reply::text(200, "success"));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.form("title").as_deref(), Some("标题 Title"));
+        assert_eq!(wire.form("type").as_deref(), Some("text"));
     }
 }

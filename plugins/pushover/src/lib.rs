@@ -56,11 +56,8 @@ impl Channel for Pushover {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let priority = match msg.priority {
-            Priority::Low => "-1",
-            Priority::Normal => "0",
-            Priority::High | Priority::Urgent => "1",
-        };
+        // -2..2; 2 (emergency) needs `retry` and `expire`, so urgent is 1 too.
+        let priority = msg.priority.on(["-1", "0", "1", "1"]);
         // A title holds 250 characters and a message 1024.
         let title = truncate(&msg.title, Limit::Chars(250), CUT_MARKER);
         let message = truncate(&msg.body, Limit::Chars(1024), CUT_MARKER);
@@ -100,6 +97,11 @@ export_channel!(Pushover);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Pushover>();
+    }
 
     fn harness() -> Harness {
         Harness::new::<Pushover>()

@@ -73,7 +73,7 @@ impl Channel for PushPlus {
         let mut body = json!({
             "token": settings.require("token")?,
             "title": msg.headline(100),
-            "content": msg.with_link(msg.body.clone()),
+            "content": msg.body_with_link(),
             "template": template,
             "channel": settings.get_or("channel", "wechat"),
         });
@@ -110,6 +110,11 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<PushPlus>();
+    }
+
     fn answer(code: i64) -> Result<Receipt, SendError> {
         Harness::new::<PushPlus>()
             .setting("token", "pp-token-1234")
@@ -136,5 +141,38 @@ mod tests {
             "{:?}",
             answer(500)
         );
+    }
+
+    /// The JSON body PushPlus documents: an HTML message keeps its HTML
+    /// template, the group code is `topic`, the channel `wechat` by default;
+    /// an invalid token (903) is refused with PushPlus' reason (moved from
+    /// tests/channels_cn.rs).
+    #[test]
+    fn body_fields_and_a_refused_token() {
+        let h = Harness::new::<PushPlus>()
+            .setting("token", "pp-token-0123456789")
+            .setting("topic", "team1")
+            .reply(Reply::json(
+                200,
+                json!({"code": 200, "msg": "请求成功", "data": "f9c9d5bc0a1d4e8b"}),
+            ))
+            .reply(Reply::json(
+                200,
+                json!({"code": 903, "msg": "无效的用户token", "data": null}),
+            ));
+        let mut msg = message("日报", "<b>ok</b>");
+        msg.format = Format::Html;
+        h.send(&msg).unwrap();
+        let b = h.requests()[0].json();
+        assert_eq!(h.requests()[0].url, "https://www.pushplus.plus/send");
+        assert_eq!(b["title"], "日报");
+        assert_eq!(b["content"], "<b>ok</b>");
+        assert_eq!(b["template"], "html");
+        assert_eq!(b["topic"], "team1");
+        assert_eq!(b["channel"], "wechat");
+        assert!(!h.requests()[0].text().contains("pp-token-0123456789"));
+        assert_eq!(h.on_the_wire()[0].json()["token"], "pp-token-0123456789");
+        let err = h.send(&message("T", "B")).unwrap_err();
+        assert_eq!(err, SendError::Rejected("code 903: 无效的用户token".into()));
     }
 }

@@ -39,7 +39,7 @@ impl Channel for Qmsg {
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let kind = settings.choice("type", &["send", "group"], "send")?;
         // Qmsg reads "----" as a message separator.
-        let text = msg.with_link(msg.text()).replace("----", "-");
+        let text = msg.text_with_link().replace("----", "-");
         Request::post(format!(
             "{}/{kind}",
             settings.base_url("api_url", OFFICIAL)?
@@ -58,6 +58,11 @@ export_channel!(Qmsg);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Qmsg>();
+    }
 
     #[test]
     fn sends_to_the_type_and_key_without_the_key_in_clear() {
@@ -103,5 +108,45 @@ mod tests {
             Err(SendError::Config(_))
         ));
         assert!(h.requests().is_empty());
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<Qmsg>()
+            .setting("key", "qmsgKey123")
+            .setting("type", "group")
+            .reply(Reply::json(
+                200,
+                json!({"success": true, "reason": "操作成功", "code": 0, "info": {}}),
+            ))
+            .reply(Reply::json(
+                200,
+                json!({"success": false, "reason": "无效的KEY", "code": 500, "info": {}}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert!(
+            wire.url
+                .starts_with("https://qmsg.zendee.cn/group/qmsgKey123?"),
+            "{}",
+            wire.url
+        );
+        assert_eq!(
+            wire.query("msg").as_deref(),
+            Some("标题 Title\n\n正文 body")
+        );
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("code 500: 无效的KEY".into())
+        );
+        let bad = Harness::new::<Qmsg>()
+            .setting("key", "k")
+            .setting("type", "channel");
+        assert!(matches!(
+            bad.send(&message("T", "B")),
+            Err(SendError::Config(m)) if m.contains("setting `type` must be one of send, group")
+        ));
     }
 }

@@ -106,6 +106,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<ServerChan>();
+    }
+
+    #[test]
     fn sc3_keys_go_to_their_uid_server_and_stay_secret() {
         use mcp_push_sdk::testing::{Harness, Reply, message};
         let h = Harness::new::<ServerChan>()
@@ -162,8 +167,57 @@ mod tests {
             &msg,
             "line one\n\nrun\\_build\\_7 wrote \\*.log\n\n\\# 3 left",
         );
+        // As tests/channels_cn.rs had it end to end.
+        sends_desp(
+            &message("t", "step_1 ok\n*.log kept"),
+            "step\\_1 ok\n\n\\*.log kept",
+        );
         let mut md = message("t", "**bold**\nnext_line");
         md.format = Format::Markdown;
         sends_desp(&md, "**bold**\nnext_line");
+    }
+
+    /// A Turbo key posts to `/{key}.send` a form whose title is cut to 32
+    /// characters; a wrong key is refused with ServerChan's reason (moved
+    /// from tests/channels_cn.rs).
+    #[test]
+    fn turbo_form_and_a_refused_key() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<ServerChan>()
+            .setting("key", "SCT123456TsecretSendKey")
+            .reply(Reply::json(
+                200,
+                json!({"code": 0, "message": "", "data": {"pushid": "123"}}),
+            ))
+            .reply(Reply::json(
+                200,
+                json!({"code": 40001, "message": "bad pushkey", "data": null}),
+            ));
+        h.send(&message(
+            "A rather long title that goes past 32 characters",
+            "body",
+        ))
+        .unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(
+            wire.url,
+            "https://sctapi.ftqq.com/SCT123456TsecretSendKey.send"
+        );
+        assert!(!h.requests()[0].url.contains("SCT123456TsecretSendKey"));
+        let form = |name: &str| {
+            wire.text()
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(String::from))
+                .unwrap()
+        };
+        assert_eq!(
+            mcp_push_sdk::encode::url_decode(&form("title"), true)
+                .chars()
+                .count(),
+            32
+        );
+        assert_eq!(form("desp"), "body");
+        let err = h.send(&message("T", "B")).unwrap_err();
+        assert_eq!(err, SendError::Rejected("code 40001: bad pushkey".into()));
     }
 }

@@ -68,11 +68,7 @@ impl Channel for Slack {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let title = if msg.title.trim().is_empty() {
-            String::new()
-        } else {
-            format!("*{}*", mrkdwn::escape(msg.title.trim()))
-        };
+        let title = Bold::Mrkdwn.title_escaped(&msg.title, mrkdwn::escape);
         let body = if msg.is_markdown() {
             mrkdwn::from_markdown(&msg.body)
         } else {
@@ -109,6 +105,11 @@ export_channel!(Slack);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Slack>();
+    }
 
     #[test]
     fn parses_slack_urls() {

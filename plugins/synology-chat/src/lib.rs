@@ -35,7 +35,7 @@ impl Channel for SynologyChat {
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let url = format!("{}{}", settings.require("url")?, settings.require("token")?);
-        let payload = json!({ "text": msg.with_link(msg.text()) }).to_string();
+        let payload = json!({ "text": msg.text_with_link() }).to_string();
         Request::post(url)
             .form(&[("payload", payload)])
             .send()?
@@ -55,6 +55,11 @@ export_channel!(SynologyChat);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<SynologyChat>();
+    }
 
     const URL: &str = "https://nas.example:5001/webapi/entry.cgi?api=SYNO.Chat.External&method=incoming&version=2&token=";
 
@@ -84,6 +89,30 @@ mod tests {
         assert!(
             matches!(err, SendError::Rejected(ref m) if m.contains("invalid token")),
             "{err:?}"
+        );
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<SynologyChat>()
+            .setting("url", "https://nas.example/webapi/entry.cgi?api=SYNO.Chat.External&method=incoming&version=2&token=")
+            .setting("token", "synoToken99")
+            .reply(Reply::json(200, json!({"success": true})))
+            .reply(Reply::json(
+                200,
+                json!({"error": {"code": 404, "errors": "invalid token"}, "success": false}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let wire = &h.on_the_wire()[0];
+        assert!(wire.url.ends_with("&token=synoToken99"), "{}", wire.url);
+        let payload: mcp_push_sdk::serde_json::Value =
+            mcp_push_sdk::serde_json::from_str(&wire.form("payload").unwrap()).unwrap();
+        assert_eq!(payload["text"], "标题 Title\n\n正文 body");
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("success false: invalid token".into())
         );
     }
 }

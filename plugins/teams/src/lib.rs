@@ -75,6 +75,11 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Teams>();
+    }
+
     const HOOK: &str = "https://prod-12.westus.logic.azure.com/workflows/wf1/triggers/manual/paths/invoke?api-version=2016-06-01&sig=SIGsecret42";
 
     #[test]

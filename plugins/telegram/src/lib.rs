@@ -20,7 +20,6 @@
 
 use mcp_push_sdk::markdown::telegram as html;
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::reply::{lookup, text_of};
 use mcp_push_sdk::serde_json::Value;
 
 struct Telegram;
@@ -153,17 +152,14 @@ impl Channel for Telegram {
             });
             let reply = call(&base, "sendMessage", body, mode)?;
             if first.is_none() {
-                first = lookup(&reply, "result.message_id").map(text_of);
+                first = id_at(&reply, "result.message_id");
                 if let (None, Some(id), true) = (&resumed, &first, pieces.len() > 1) {
                     cache::set(&first_key, id, 24 * 3600);
                 }
             }
             Ok(())
         })?;
-        Ok(resumed
-            .or(first)
-            .map(Receipt::id)
-            .unwrap_or_else(Receipt::none))
+        Ok(Receipt::maybe(resumed.or(first)))
     }
 }
 
@@ -172,23 +168,14 @@ export_channel!(Telegram);
 /// The text and its `parse_mode`: HTML for both marked-up formats.
 fn render(msg: &Message) -> (String, Option<&'static str>) {
     if msg.format == Format::Text {
-        return (msg.with_link(msg.text()), None);
+        return (msg.text_with_link(), None);
     }
-    let title = msg.title.trim();
-    let title = if title.is_empty() {
-        String::new()
-    } else {
-        format!("<b>{}</b>", html::escape(title))
-    };
+    let title = Bold::Html.title_escaped(&msg.title, html::escape);
     let body = match msg.format {
         Format::Markdown => html::from_markdown(&msg.body),
         _ => html::sanitize(&msg.body),
     };
-    let mut text = match (title.is_empty(), body.trim().is_empty()) {
-        (true, _) => body,
-        (false, true) => title,
-        (false, false) => format!("{title}\n\n{body}"),
-    };
+    let mut text = join_title(&title, &body, "\n\n");
     if let Some(link) = msg.link.as_deref().filter(|l| !l.is_empty()) {
         text.push_str("\n\n");
         text.push_str(&html::escape(link));
@@ -225,6 +212,12 @@ fn call(base: &str, method: &str, mut body: Value, mode: Option<&str>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mcp_push_sdk::reply::text_of;
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Telegram>();
+    }
 
     #[test]
     fn parses_tgram_urls() {

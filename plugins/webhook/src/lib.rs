@@ -412,6 +412,11 @@ fn parse_apprise(url: &str) -> Result<Vec<(String, String)>, String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<Webhook>();
+    }
+
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
     fn sent(settings: &[(&str, &str)]) -> (Option<String>, String) {

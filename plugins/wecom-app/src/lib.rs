@@ -12,7 +12,7 @@
 //! for the fifth field, where they differ from notify.py (see below).
 
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::reply::{lookup, text_of};
+use mcp_push_sdk::reply::lookup;
 
 struct WeComApp;
 
@@ -87,8 +87,7 @@ impl Channel for WeComApp {
                 .query(&[("corpid", corp_id), ("corpsecret", corp_secret)])
                 .send()?
                 .check(&check)?;
-            let token = lookup(&reply, "access_token")
-                .map(text_of)
+            let token = id_at(&reply, "access_token")
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| SendError::Unavailable("gettoken gave no access_token".into()))?;
             let ttl = lookup(&reply, "expires_in")
@@ -98,7 +97,7 @@ impl Channel for WeComApp {
         };
         let mut token = cache::get_or_fetch(TOKEN, get_token)?;
         let send = format!("{origin}/cgi-bin/message/send");
-        let text = msg.with_link(msg.text());
+        let text = msg.text_with_link();
         // The fifth field as qinglong's notify.js and config.sample.sh read it
         // (notify.py sends mpnews for any value; a thumb_media_id is never
         // `0` or `1`, so following the users' configuration loses nothing).
@@ -164,6 +163,11 @@ export_channel!(WeComApp);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<WeComApp>();
+    }
 
     fn sent(am: &str) -> mcp_push_sdk::serde_json::Value {
         let h = Harness::new::<WeComApp>()
@@ -279,5 +283,55 @@ mod tests {
         assert_eq!(texts[4], texts[5]);
         assert_eq!(&texts[5..], &parts[4..]);
         assert!(h.denied().is_empty(), "{:?}", h.denied());
+    }
+
+    /// The token exchange (GET gettoken with the corp's secret), then 3900
+    /// bytes of text as two numbered text messages to the agent; a wrong
+    /// secret and a malformed agentid each say what is wrong (moved from
+    /// tests/channels_cn.rs).
+    #[test]
+    fn token_then_numbered_texts_and_what_goes_wrong() {
+        let long = "应用消息\n".repeat(300);
+        let h = Harness::new::<WeComApp>()
+            .setting("am", "ww0corp,corpSecretValue,@all,1000002")
+            .reply(token("ACCESS_TOKEN_1"))
+            .reply(ok())
+            .reply(ok());
+        h.send(&message("通知", &long)).unwrap();
+        let wire = h.on_the_wire();
+        assert_eq!(wire.len(), 3, "{wire:?}");
+        assert_eq!(wire[0].method, "GET");
+        assert!(
+            wire[0].url.contains("corpsecret=corpSecretValue"),
+            "{}",
+            wire[0].url
+        );
+        let b = wire[1].json();
+        assert_eq!(b["msgtype"], "text");
+        assert_eq!(b["agentid"], 1000002);
+        assert!(
+            b["text"]["content"]
+                .as_str()
+                .unwrap()
+                .starts_with("(1/2) 通知")
+        );
+
+        let bad = Harness::new::<WeComApp>()
+            .setting("am", "ww0corp,wrong-secret,@all,1000002")
+            .reply(Reply::json(
+                200,
+                json!({"errcode": 40001, "errmsg": "invalid credential, hint: [1700000000_1]"}),
+            ));
+        let err = bad.send(&message("T", "B")).unwrap_err();
+        assert!(
+            matches!(&err, SendError::Rejected(m) if m.starts_with("errcode 40001: invalid credential")),
+            "{err:?}"
+        );
+        let malformed = Harness::new::<WeComApp>().setting("am", "ww0corp,secret,@all,notanumber");
+        let err = malformed.send(&message("T", "B")).unwrap_err();
+        assert!(
+            matches!(&err, SendError::Config(m) if m.contains("agentid must be a number")),
+            "{err:?}"
+        );
     }
 }

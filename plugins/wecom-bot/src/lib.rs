@@ -87,6 +87,11 @@ mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<WeComBot>();
+    }
+
     fn ok() -> Reply {
         Reply::json(200, json!({"errcode": 0, "errmsg": "ok"}))
     }
@@ -98,8 +103,7 @@ mod tests {
     fn thirty_kilobytes_arrive_whole_and_once() {
         let body = "警告 disk full on host-42\n".repeat(1000);
         let msg = message("full", &body);
-        let parts =
-            mcp_push_sdk::text::split_numbered(&msg.with_link(msg.text()), Limit::Bytes(2048));
+        let parts = mcp_push_sdk::text::split_numbered(&msg.text_with_link(), Limit::Bytes(2048));
         assert!(parts.len() > 12, "{}", parts.len());
         let mut h = Harness::new::<WeComBot>().setting("key", "k-123");
         for _ in 0..8 {
@@ -126,5 +130,54 @@ mod tests {
         assert!(delivered == parts, "every part exactly once, in order");
         assert!(h.denied().is_empty(), "{:?}", h.denied());
         assert!(texts.iter().all(|t| t.len() <= 2048));
+    }
+
+    /// 3750 bytes of text are two numbered messages of at most 2048 bytes,
+    /// every line in one of them (moved from tests/channels_cn.rs).
+    #[test]
+    fn long_text_is_numbered_parts_of_2048_bytes() {
+        let long = "企业微信消息内容\n".repeat(150);
+        let h = Harness::new::<WeComBot>()
+            .setting("key", "k")
+            .reply(ok())
+            .reply(ok());
+        h.send(&message("长消息", &long)).unwrap();
+        let parts: Vec<String> = h
+            .requests()
+            .iter()
+            .map(|r| r.json()["text"]["content"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert!(parts.iter().all(|p| p.len() <= 2048));
+        assert!(parts[0].starts_with("(1/2) 长消息"));
+        let joined: String = parts
+            .iter()
+            .map(|p| p.split_once(") ").unwrap().1)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(joined.matches("企业微信消息内容").count(), 150);
+    }
+
+    /// WeCom's documented replies: 45009 over the rate limit, 93000 a wrong
+    /// key (moved from tests/channels_cn.rs).
+    #[test]
+    fn replies_map_to_their_kinds() {
+        let h = Harness::new::<WeComBot>()
+            .setting("key", "wrong-key")
+            .reply(Reply::json(
+                200,
+                json!({"errcode": 45009, "errmsg": "api freq out of limit"}),
+            ))
+            .reply(Reply::json(
+                200,
+                json!({"errcode": 93000, "errmsg": "invalid webhook url, hint: [1700000000_1_abc]"}),
+            ));
+        let msg = message("T", "B");
+        assert!(matches!(h.send(&msg), Err(SendError::RateLimited(_))));
+        let err = h.send(&msg).unwrap_err();
+        assert!(
+            matches!(&err, SendError::Rejected(m) if m.starts_with("errcode 93000: invalid webhook url")),
+            "{err:?}"
+        );
     }
 }

@@ -41,7 +41,7 @@ impl Channel for WePlus {
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         // notify.py and notify.js switch to the html template past 800
         // characters (the txt template holds no more).
-        let content = msg.with_link(msg.body.clone());
+        let content = msg.body_with_link();
         let template = if msg.is_html() || content.chars().count() > 800 {
             "html"
         } else {
@@ -68,6 +68,11 @@ mod tests {
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
     #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<WePlus>();
+    }
+
+    #[test]
     fn past_800_characters_the_html_template_is_used() {
         for (len, template) in [(800, "txt"), (801, "html")] {
             let h = Harness::new::<WePlus>()
@@ -76,5 +81,31 @@ mod tests {
             h.send(&message("t", &"字".repeat(len))).unwrap();
             assert_eq!(h.requests()[0].json()["template"], template, "{len}");
         }
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<WePlus>()
+            .setting("token", "weplusToken")
+            .setting("receiver", "me")
+            .reply(Reply::json(
+                200,
+                json!({"code": 200, "msg": "请求成功", "data": null}),
+            ))
+            .reply(Reply::json(
+                200,
+                json!({"code": 500, "msg": "token错误", "data": null}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let b = h.requests()[0].json();
+        assert_eq!(b["template"], "txt");
+        assert_eq!(b["receiver"], "me");
+        assert_eq!(b["version"], "pro");
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("code 500: token错误".into())
+        );
     }
 }

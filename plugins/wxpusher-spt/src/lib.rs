@@ -9,6 +9,7 @@
 //! `WXPUSHER_SPT_LIST`.
 
 use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::reply::refused_recipients;
 use mcp_push_sdk::serde_json::Value;
 
 struct WxPusherSpt;
@@ -77,38 +78,16 @@ impl Channel for WxPusherSpt {
 /// ok) and `status`. Every recipient refused is a failure; some refused is a
 /// delivery, with a warning. A recipient is named by its `uid` when the reply
 /// has one, else by its place in the reply (never by its SPT, a secret).
-/// A recipient's `code`, a number or a numeric string.
-fn code_of(target: &Value) -> Option<i64> {
-    match target.get("code")? {
-        Value::String(s) => s.trim().parse().ok(),
-        v => v.as_i64(),
-    }
-}
-
 fn per_recipient(reply: &Value) -> Result<(), SendError> {
     let Some(targets) = reply.get("data").and_then(Value::as_array) else {
         return Ok(());
     };
-    let failed: Vec<String> = targets
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| code_of(t).is_some_and(|c| c != 1000))
-        .map(|(i, t)| {
-            let who = match t.get("uid").and_then(Value::as_str) {
-                Some(uid) => uid.to_string(),
-                None => format!("recipient #{}", i + 1),
-            };
-            let code = code_of(t).unwrap_or_default();
-            match t
-                .get("status")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-            {
-                Some(status) => format!("{who} ({code}: {status})"),
-                None => format!("{who} ({code})"),
-            }
-        })
-        .collect();
+    let failed = refused_recipients(targets, 1000, |i, t| {
+        match t.get("uid").and_then(Value::as_str) {
+            Some(uid) => uid.to_string(),
+            None => format!("recipient #{}", i + 1),
+        }
+    });
     mcp_push_sdk::reply::per_recipient("WxPusher", targets.len(), failed)
 }
 
@@ -118,6 +97,11 @@ export_channel!(WxPusherSpt);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<WxPusherSpt>();
+    }
 
     fn harness(spts: &str) -> Harness {
         Harness::new::<WxPusherSpt>().setting("spt_list", spts)
@@ -200,5 +184,23 @@ mod tests {
             Err(SendError::Config(_))
         ));
         assert!(h.requests().is_empty());
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = harness("SPT_bad").reply(Reply::json(
+            200,
+            json!({"code": 1001, "msg": "spt不正确", "data": null, "success": false}),
+        ));
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected("code 1001: spt不正确".into())
+        );
+        assert_eq!(
+            h.requests()[0].url,
+            "https://wxpusher.zjiecode.com/api/send/message/simple-push"
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! URL form.
 
 use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::reply::refused_recipients;
 use mcp_push_sdk::serde_json::Value;
 
 struct WxPusher;
@@ -92,38 +93,17 @@ impl Channel for WxPusher {
 /// each recipient in `data` (`uid` or `topicId`, its own `code`, 1000 = ok,
 /// and a `status` text). Every recipient refused is a failure; some refused
 /// is a delivery, with a warning naming the others.
-/// A recipient's `code`, a number or a numeric string.
-fn code_of(target: &Value) -> Option<i64> {
-    match target.get("code")? {
-        Value::String(s) => s.trim().parse().ok(),
-        v => v.as_i64(),
-    }
-}
-
 fn per_recipient(reply: &Value) -> Result<(), SendError> {
     let Some(targets) = reply.get("data").and_then(Value::as_array) else {
         return Ok(());
     };
-    let failed: Vec<String> = targets
-        .iter()
-        .filter(|t| code_of(t).is_some_and(|c| c != 1000))
-        .map(|t| {
-            let who = match (t.get("uid").and_then(Value::as_str), t.get("topicId")) {
-                (Some(uid), _) => uid.to_string(),
-                (None, Some(topic)) if !topic.is_null() => format!("topic {topic}"),
-                _ => "a recipient".to_string(),
-            };
-            let code = code_of(t).unwrap_or_default();
-            match t
-                .get("status")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-            {
-                Some(status) => format!("{who} ({code}: {status})"),
-                None => format!("{who} ({code})"),
-            }
-        })
-        .collect();
+    let failed = refused_recipients(targets, 1000, |_, t| {
+        match (t.get("uid").and_then(Value::as_str), t.get("topicId")) {
+            (Some(uid), _) => uid.to_string(),
+            (None, Some(topic)) if !topic.is_null() => format!("topic {topic}"),
+            _ => "a recipient".to_string(),
+        }
+    });
     mcp_push_sdk::reply::per_recipient("WxPusher", targets.len(), failed)
 }
 
@@ -133,6 +113,11 @@ export_channel!(WxPusher);
 mod tests {
     use super::*;
     use mcp_push_sdk::testing::{Harness, Reply, message};
+
+    #[test]
+    fn info_holds_its_invariants() {
+        mcp_push_sdk::testing::assert_info::<WxPusher>();
+    }
 
     fn harness() -> Harness {
         Harness::new::<WxPusher>()
@@ -266,5 +251,30 @@ mod tests {
             Err(SendError::Config(_))
         ));
         assert!(h.requests().is_empty());
+    }
+
+    /// The request as the service's docs describe it, and its documented
+    /// refusal (moved from tests/channels_more.rs).
+    #[test]
+    fn request_and_refusal_as_documented() {
+        let h = Harness::new::<WxPusher>()
+            .setting("app_token", "AT_wxpusherToken")
+            .setting("uids", "UID_1;UID_2")
+            .setting("topic_ids", "123")
+            .reply(Reply::json(
+                200,
+                json!({"code": 1000, "msg": "处理成功", "data": []}),
+            ));
+        h.send(&message("标题 Title", "正文 body")).unwrap();
+        let b = h.requests()[0].json();
+        assert_eq!(b["uids"], json!(["UID_1", "UID_2"]));
+        assert_eq!(b["topicIds"], json!([123]));
+        assert_eq!(b["contentType"], 2);
+        assert_eq!(b["content"], "<h4>标题 Title</h4>正文 body");
+        let none = Harness::new::<WxPusher>().setting("app_token", "AT_x");
+        assert!(matches!(
+            none.send(&message("T", "B")),
+            Err(SendError::Config(m)) if m.contains("WXPUSHER_TOPIC_IDS")
+        ));
     }
 }
