@@ -205,6 +205,17 @@ impl App {
     }
 }
 
+/// Hot load: reload the plugins whenever the plugins directory changes, and
+/// hand `hub` the channels built from them. Stops when dropped.
+pub fn watch_plugins(app: &Arc<App>, hub: &Arc<Hub>) -> Option<crate::plugin::Watcher> {
+    let dir = app.paths.plugins_dir.clone()?;
+    let (app, hub) = (app.clone(), hub.clone());
+    Some(crate::plugin::watch(dir, move || {
+        let (app, hub) = (app.clone(), hub.clone());
+        async move { app.reload_into(&hub).await }
+    }))
+}
+
 /// `--config`, else the default file when it exists, else none.
 fn open_store_at(db: Option<PathBuf>, retry: RetryPolicy) -> Result<Arc<dyn Store>, String> {
     let path = resolve_db_path(db).ok_or(

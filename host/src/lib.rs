@@ -14,6 +14,7 @@ pub mod hub;
 pub mod mcp;
 pub mod model;
 pub mod notification;
+pub mod ops;
 pub mod plugin;
 pub mod redact;
 pub mod setup;

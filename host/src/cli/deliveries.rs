@@ -52,7 +52,7 @@ pub async fn list(cli: &Cli, args: &DeliveriesArgs) -> ExitCode {
     } else {
         None
     };
-    let rows = match store.list_deliveries(state, args.limit) {
+    let rows = match crate::ops::deliveries::recent(&store, state, args.limit).await {
         Ok(r) => r,
         Err(e) => return fail(&e.to_string()),
     };

@@ -4,8 +4,9 @@ use super::inline::local_time;
 use super::output::outln;
 use super::{Cli, EXIT_USAGE, fail};
 use crate::notification::{RunId, preview};
+use crate::ops::{self, OpError};
 use crate::redact::redact;
-use crate::store::{Delivery, EventQuery, RunStatus, Target};
+use crate::store::{Delivery, RunStatus};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -29,10 +30,9 @@ pub async fn run(cli: &Cli, args: &RunsArgs) -> ExitCode {
         Err(code) => return code,
     };
     if let Some(id) = &args.run_id {
-        let id = RunId(id.clone());
-        let run = match store.run(&id) {
-            Ok(Some(r)) => r,
-            Ok(None) => {
+        let detail = match ops::runs::detail(&store, RunId(id.clone()), 10_000).await {
+            Ok(d) => d,
+            Err(OpError::NoSuchRun(id)) => {
                 eprintln!(
                     "error: no run {:?}; `mcp-push runs` lists the runs",
                     redact(&id.0)
@@ -41,16 +41,7 @@ pub async fn run(cli: &Cli, args: &RunsArgs) -> ExitCode {
             }
             Err(e) => return fail(&e.to_string()),
         };
-        let events = store.events(&EventQuery {
-            run_id: Some(id.clone()),
-            limit: 10_000,
-            ..Default::default()
-        });
-        let deliveries = store.deliveries_for(&Target::Run(id));
-        let (events, deliveries) = match (events, deliveries) {
-            (Ok(e), Ok(d)) => (e, d),
-            (Err(e), _) | (_, Err(e)) => return fail(&e.to_string()),
-        };
+        let (run, events, deliveries) = (&detail.run, &detail.events, &detail.deliveries);
         if args.json {
             let v = serde_json::json!({
                 "run": run,
@@ -75,7 +66,7 @@ pub async fn run(cli: &Cli, args: &RunsArgs) -> ExitCode {
             outln!("artifact {url}");
         }
         outln!("timeline:");
-        for e in &events {
+        for e in events {
             let first = e.notification.body.lines().next().unwrap_or("");
             outln!(
                 "  {}  {:<6}  {}",
@@ -90,8 +81,8 @@ pub async fn run(cli: &Cli, args: &RunsArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let status = args.status.as_deref().and_then(RunStatus::parse);
-    let runs = match store.list_runs(status, args.limit, 0) {
-        Ok(r) => r,
+    let runs: Vec<_> = match ops::runs::list(&store, status, args.limit, 0).await {
+        Ok(r) => r.into_iter().map(|listed| listed.run).collect(),
         Err(e) => return fail(&e.to_string()),
     };
     if args.json {

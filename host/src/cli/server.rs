@@ -85,7 +85,11 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
     };
     let channels = app.loaded().config.channels.len();
     let required = auth.required();
-    let result = http::serve(app, store, listen, auth, args.limits(), |addr| {
+    let mcp = |m: http::McpMount| {
+        let server = McpServer::shared(m.app, m.hub);
+        axum::Router::new().fallback_service(server.http_service(m.shutdown, m.any_host))
+    };
+    let result = http::serve(app, store, listen, auth, args.limits(), mcp, |addr| {
         // On stderr, always: scripts and tests wait for this line.
         eprintln!(
             "mcp-push serve: listening on http://{addr} (dashboard http://{addr}/, MCP /mcp, \

@@ -5,8 +5,9 @@
 use super::AppState;
 use super::error::ApiError;
 use super::rest::{number, params};
+use crate::ops;
 use crate::redact::redact_json;
-use crate::store::{Delivery, DeliveryId, DeliveryState, Store, StoreError, UnixMillis};
+use crate::store::{DeliveryId, DeliveryState, Store, StoreError, UnixMillis};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -17,16 +18,6 @@ use std::sync::Arc;
 
 /// The longest window the stats take: a week (older rows are history, not health).
 pub const MAX_WINDOW_SECS: u64 = 7 * 24 * 3600;
-
-/// A delivery as JSON, with its event's title and run (so a failure row can
-/// say what failed without a second request).
-fn with_event(store: &dyn Store, d: &Delivery) -> Result<Value, StoreError> {
-    let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
-    let event = store.event(d.event_id)?;
-    v["title"] = json!(event.as_ref().map(|e| e.notification.title.clone()));
-    v["run_id"] = json!(event.and_then(|e| e.run_id));
-    Ok(v)
-}
 
 /// `GET /v1/deliveries?state=&limit=`: newest first.
 pub async fn list(
@@ -53,13 +44,9 @@ pub async fn list(
                 })?,
         ),
     };
-    let store = state.hub().store().clone();
-    let rows: Vec<Value> = crate::hub::blocking(move || {
-        let list = store.list_deliveries(wanted, limit)?;
-        list.iter().map(|d| with_event(store.as_ref(), d)).collect()
-    })
-    .await
-    .map_err(ApiError::store)?;
+    let rows = ops::deliveries::recent_with_events(state.hub().store(), wanted, limit)
+        .await
+        .map_err(ApiError::store)?;
     Ok(axum::Json(redact_json(json!({ "deliveries": rows }))).into_response())
 }
 
@@ -114,12 +101,13 @@ pub async fn retry(
     let row = crate::hub::blocking(move || {
         store.retry(id, now)?;
         let d = store.delivery(id)?.ok_or(StoreError::NoSuchDelivery(id))?;
-        with_event(store.as_ref(), &d)
+        ops::deliveries::with_event(store.as_ref(), d)
     })
     .await
     .map_err(retry_error)?;
     // The worker claims every due delivery; it need not wait for its next look.
     hub.wake();
+    let row = serde_json::to_value(&row).unwrap_or(Value::Null);
     Ok(axum::Json(redact_json(row)).into_response())
 }
 

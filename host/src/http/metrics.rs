@@ -4,8 +4,8 @@
 
 use super::AppState;
 use crate::hub::{Live, ToolPhase};
-use crate::mcp::tools;
 use crate::notification::ChannelId;
+use crate::ops::names as tools;
 use crate::store::{DeliveryState, Source};
 use axum::extract::State;
 use axum::http::{StatusCode, header};

@@ -22,7 +22,7 @@ pub use rest::{BODY_LIMIT, ROUTES};
 pub use stream::{CLIENT_QUEUE, PING_EVERY};
 
 use crate::app::App;
-use crate::mcp::McpServer;
+use crate::hub::Hub;
 use crate::store::{ClaimScope, Store};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,33 +33,47 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    mcp: McpServer,
+    app: Arc<App>,
+    hub: Arc<Hub>,
     metrics: Arc<Metrics>,
     /// Cancelled on SIGINT/SIGTERM: stream clients are closed with a reason.
     shutdown: CancellationToken,
 }
 
 impl AppState {
-    fn hub(&self) -> &Arc<crate::hub::Hub> {
-        self.mcp.hub()
+    fn hub(&self) -> &Arc<Hub> {
+        &self.hub
     }
 
     fn app(&self) -> &App {
-        self.mcp.app()
+        &self.app
     }
 }
 
-/// Serve until SIGINT or SIGTERM. `ready` is told the bound address (the
-/// port may have been 0).
+/// What the service mounted at `/mcp` is built from. The MCP server is not
+/// this module's: whoever composes `serve` builds it (`cli::server`).
+pub struct McpMount {
+    pub app: Arc<App>,
+    pub hub: Arc<Hub>,
+    /// Cancelled at shutdown.
+    pub shutdown: CancellationToken,
+    /// Bound beyond loopback: no Host-header check (the bearer token guards).
+    pub any_host: bool,
+}
+
+/// Serve until SIGINT or SIGTERM, with the router `mcp` builds at `/mcp`.
+/// `ready` is told the bound address (the port may have been 0).
 pub async fn serve(
     app: App,
     store: Arc<dyn Store>,
     listen: SocketAddr,
     auth: Auth,
     limits: Limits,
+    mcp: impl FnOnce(McpMount) -> axum::Router,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
+    let app = Arc::new(app);
     let hub = Arc::new(app.hub(store));
     let worker = hub.spawn_worker(ClaimScope::All);
     let _retention =
@@ -70,20 +84,23 @@ pub async fn serve(
         let (metrics, live) = (metrics.clone(), hub.subscribe());
         tokio::spawn(async move { metrics.watch(live).await });
     }
-    let mcp = McpServer::new(app, hub);
-    let _hot_load = mcp.watch_plugins();
+    let _hot_load = crate::app::watch_plugins(&app, &hub);
+    let mcp = mcp(McpMount {
+        app: app.clone(),
+        hub: hub.clone(),
+        shutdown: shutdown.child_token(),
+        any_host: !listen.ip().is_loopback(),
+    });
     let state = AppState {
-        mcp: mcp.clone(),
+        app: app.clone(),
+        hub,
         metrics,
         shutdown: shutdown.clone(),
     };
     let router = rest::router()
         .nest_service(
             "/mcp",
-            tower_layer::Layer::layer(
-                &axum::middleware::from_fn(mcp_edges),
-                mcp.http_service(shutdown.child_token(), !listen.ip().is_loopback()),
-            ),
+            tower_layer::Layer::layer(&axum::middleware::from_fn(mcp_edges), mcp),
         )
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
@@ -95,11 +112,11 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     ready(socket.local_addr()?);
-    let (stop, plugins) = (shutdown.clone(), mcp.clone());
+    let stop = shutdown.clone();
     tokio::spawn(async move {
         stop_signal().await;
         tracing::info!("shutting down");
-        plugins.app().cut_plugin_calls(crate::app::SHUTDOWN_GRACE);
+        app.cut_plugin_calls(crate::app::SHUTDOWN_GRACE);
         stop.cancel();
     });
     let served = listener::serve(socket, router, limits.fitted_to_descriptors(), shutdown).await;

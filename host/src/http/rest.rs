@@ -1,13 +1,14 @@
-//! The REST API under `/v1`: the MCP tools' inputs and results as JSON over
-//! HTTP, and reads of the log. Every route is listed once, in [`ROUTES`]: the
+//! The REST API under `/v1`: the operations ([`crate::ops`]) over HTTP, with
+//! the MCP tools' inputs and results as JSON, and reads of the log. Every route is listed once, in [`ROUTES`]: the
 //! router is built from that list and the OpenAPI document must describe
 //! exactly it (a test checks both ways).
 
 use super::error::ApiError;
 use super::{AppState, dashboard, deliveries, metrics, openapi, stream};
 use crate::catalog::Catalog;
-use crate::mcp::tools;
+use crate::hub::Overall;
 use crate::notification::{EventKind, RunId};
+use crate::ops::{self, OpError};
 use crate::redact::redact_json;
 use crate::store::{EventId, EventQuery, RunStatus, Source};
 use axum::Router;
@@ -201,31 +202,36 @@ fn json_body(
 /// `?wait=SECONDS` (0 to 30, default 30): how long to wait for the deliveries.
 fn wait(q: HashMap<String, String>) -> Result<Duration, ApiError> {
     let q = params(q, &["wait"])?;
-    Ok(number::<u64>(&q, "wait", 0..=tools::TOOL_WAIT.as_secs())?
+    Ok(number::<u64>(&q, "wait", 0..=ops::send::WAIT.as_secs())?
         .map(Duration::from_secs)
-        .unwrap_or(tools::TOOL_WAIT))
+        .unwrap_or(ops::send::WAIT))
 }
 
-/// A tool result as an HTTP answer: the tool's structured JSON with 200, or
-/// 202 while deliveries are still queued; input and server errors in the
-/// error shape.
-fn answer(result: rmcp::model::CallToolResult) -> Response {
-    let s = result.structured_content.unwrap_or(Value::Null);
-    let status = s["status"].as_str().unwrap_or_default();
-    let message = s["error"].as_str().unwrap_or_default().to_string();
-    let field = s["field"].as_str().unwrap_or_default().to_string();
-    match status {
-        "invalid" => ApiError::invalid(&field, message).into_response(),
-        "no_channels" => {
-            ApiError::new(StatusCode::CONFLICT, "no_channels", message).into_response()
+/// A send as an HTTP answer: the outcome as JSON (the MCP tools' structured
+/// result) with 200, or 202 while deliveries are still queued; a refusal in
+/// the error shape.
+fn answer(sent: Result<ops::send::Sent, OpError>, config_file: &str) -> Response {
+    let e = match sent {
+        Ok(sent) => {
+            let status = match sent.overall {
+                Overall::Queued => StatusCode::ACCEPTED,
+                _ => StatusCode::OK,
+            };
+            let body = redact_json(serde_json::to_value(&sent).unwrap_or(Value::Null));
+            return (status, axum::Json(body)).into_response();
         }
+        Err(e) => e,
+    };
+    let message = ops::send::refusal(&e, config_file);
+    match e {
+        OpError::Invalid { field, .. } => ApiError::invalid(&field, message),
+        OpError::UnknownChannel { .. } => ApiError::invalid("channels", message),
+        OpError::NoChannels => ApiError::new(StatusCode::CONFLICT, "no_channels", message),
         // Nothing was written: the client may try again once the store is back.
-        "store_error" => {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_error", message).into_response()
-        }
-        "queued" => (StatusCode::ACCEPTED, axum::Json(s)).into_response(),
-        _ => (StatusCode::OK, axum::Json(s)).into_response(),
+        OpError::Store(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_error", message),
+        OpError::NoSuchRun(_) => ApiError::not_found(message),
     }
+    .into_response()
 }
 
 /// Which tool a POST stands for.
@@ -244,11 +250,16 @@ async fn post_tool(
 ) -> Result<Response, ApiError> {
     let wait = wait(q)?;
     let args = json_body(&headers, body)?;
-    let (hub, app) = (state.hub(), state.app());
-    Ok(answer(match tool {
-        Post::Notify => tools::send_from(hub, app, args, Source::Http, wait).await,
-        Post::Event => tools::event_from(hub, app, args, Source::Http, wait).await,
-    }))
+    let args = Value::Object(args);
+    let sub = match tool {
+        Post::Notify => ops::send::send_submission(args, Source::Http),
+        Post::Event => ops::send::event_submission(args, Source::Http),
+    };
+    let sent = match sub {
+        Ok(sub) => ops::send::send(state.hub(), sub, wait).await,
+        Err(e) => Err(e.into()),
+    };
+    Ok(answer(sent, &state.app().config_file_hint()))
 }
 
 async fn post_notify(
@@ -291,8 +302,7 @@ async fn list_events(
         kind,
         limit,
     };
-    let store = state.hub().store().clone();
-    let events = crate::hub::blocking(move || store.events(&query))
+    let events = ops::events::list(state.hub().store(), query)
         .await
         .map_err(ApiError::store)?;
     Ok(axum::Json(redact_json(json!({ "events": events }))).into_response())
@@ -314,7 +324,7 @@ async fn list_runs(
             )
         })?),
     };
-    let runs = tools::runs_page(state.hub(), status, limit, offset)
+    let runs = ops::runs::list(state.hub().store(), status, limit, offset)
         .await
         .map_err(ApiError::store)?;
     Ok(axum::Json(redact_json(json!({ "runs": runs }))).into_response())
@@ -330,14 +340,21 @@ async fn get_run(
             format!("the run id in the path cannot be read ({e}): percent-encode it as UTF-8"),
         )
     })?;
-    match tools::run_detail(state.hub(), RunId(run_id.clone()))
-        .await
-        .map_err(ApiError::store)?
+    match ops::runs::detail(
+        state.hub().store(),
+        RunId(run_id.clone()),
+        ops::runs::TIMELINE,
+    )
+    .await
     {
-        Some(v) => Ok(axum::Json(redact_json(v)).into_response()),
-        None => Err(ApiError::not_found(format!(
+        Ok(detail) => Ok(axum::Json(redact_json(
+            serde_json::to_value(&detail).unwrap_or(Value::Null),
+        ))
+        .into_response()),
+        Err(OpError::NoSuchRun(_)) => Err(ApiError::not_found(format!(
             "no run {run_id:?}: GET /v1/runs lists the runs"
         ))),
+        Err(e) => Err(ApiError::store(e)),
     }
 }
 

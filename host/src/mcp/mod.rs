@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::catalog::Catalog;
 use crate::hub::{Hub, Live, ToolPhase};
 use crate::notification::RunId;
+use crate::ops::{self, OpError};
 use crate::store::UnixMillis;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
@@ -36,13 +37,18 @@ pub struct McpServer {
 }
 
 struct Shared {
-    app: App,
+    app: Arc<App>,
     hub: Arc<Hub>,
 }
 
 impl McpServer {
     /// The caller runs the hub's delivery worker; the server only submits and reads.
     pub fn new(app: App, hub: Arc<Hub>) -> Self {
+        McpServer::shared(Arc::new(app), hub)
+    }
+
+    /// [`McpServer::new`] for an app that other front ends use as well.
+    pub fn shared(app: Arc<App>, hub: Arc<Hub>) -> Self {
         McpServer {
             shared: Arc::new(Shared { app, hub }),
         }
@@ -59,12 +65,7 @@ impl McpServer {
     /// Hot load: reload the plugins whenever the plugins directory changes,
     /// and deliver to the channels built from them. Stops when dropped.
     pub fn watch_plugins(&self) -> Option<crate::plugin::Watcher> {
-        let dir = self.shared.app.paths.plugins_dir.clone()?;
-        let shared = self.shared.clone();
-        Some(crate::plugin::watch(dir, move || {
-            let shared = shared.clone();
-            async move { shared.app.reload_into(&shared.hub).await }
-        }))
+        crate::app::watch_plugins(&self.shared.app, &self.shared.hub)
     }
 
     /// Serve one client on stdin/stdout until it hangs up. Nothing but
@@ -286,33 +287,32 @@ impl ServerHandler for McpServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let uri = request.uri.as_str();
-        let store_error =
-            |e: crate::store::StoreError| ErrorData::internal_error(e.to_string(), None);
+        let store = self.shared.hub.store();
         let json = if uri == CHANNELS_URI {
             Catalog::of(&self.shared.app).to_json()
         } else if uri == RUNS_URI {
-            let runs = tools::runs_page(&self.shared.hub, None, 50, 0)
+            let runs = ops::runs::list(store, None, 50, 0)
                 .await
-                .map_err(store_error)?;
+                .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+            let runs = serde_json::to_value(&runs).unwrap_or_default();
             crate::redact::redact(&serde_json::to_string_pretty(&runs).unwrap_or_default())
         } else if let Some(run_id) = uri.strip_prefix("push://runs/").filter(|r| !r.is_empty()) {
             // `%2F` and friends in a run id taken from a URI.
             let run_id = percent_encoding::percent_decode_str(run_id)
                 .decode_utf8_lossy()
                 .into_owned();
-            match tools::run_detail(&self.shared.hub, RunId(run_id.clone()))
-                .await
-                .map_err(store_error)?
-            {
-                Some(v) => {
+            match ops::runs::detail(store, RunId(run_id.clone()), ops::runs::TIMELINE).await {
+                Ok(detail) => {
+                    let v = serde_json::to_value(&detail).unwrap_or_default();
                     crate::redact::redact(&serde_json::to_string_pretty(&v).unwrap_or_default())
                 }
-                None => {
+                Err(OpError::NoSuchRun(_)) => {
                     return Err(ErrorData::resource_not_found(
                         format!("no run {run_id:?} (push://runs lists the runs)"),
                         None,
                     ));
                 }
+                Err(e) => return Err(ErrorData::internal_error(e.to_string(), None)),
             }
         } else {
             return Err(ErrorData::resource_not_found(

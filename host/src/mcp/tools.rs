@@ -1,35 +1,23 @@
-//! The tools: their schemas, and each call from arguments to a result that an
-//! agent can read (short text) and a program can parse (structured content).
+//! The tools: their schemas, and each call from arguments to an operation
+//! ([`crate::ops`]) and its outcome to a result that an agent can read (short
+//! text) and a program can parse (structured content).
 
 use crate::app::App;
 use crate::catalog::Catalog;
-use crate::hub::{Hub, HubError, Outcome, Overall, Report, Submission, blocking};
-use crate::notification::{
-    EventInput, InputError, Notification, RunId, SendInput, check_idempotency_key,
-};
+use crate::hub::Hub;
+use crate::notification::{EventInput, InputError, RunId, SendInput};
+use crate::ops::{self, OpError};
 use crate::redact::{redact, redact_json};
-use crate::store::{DeliveryState, EventId, EventQuery, RunStatus, Source, StoreError, Target};
+use crate::store::{DeliveryState, EventId, RunStatus, Source, Target};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Duration;
 
-pub const NOTIFY_SEND: &str = "notify_send";
-pub const NOTIFY_EVENT: &str = "notify_event";
-pub const LIST_CHANNELS: &str = "list_channels";
-pub const GET_RUN: &str = "get_run";
-pub const LIST_RUNS: &str = "list_runs";
-pub const GET_DELIVERIES: &str = "get_deliveries";
-pub const NAMES: [&str; 6] = [
-    NOTIFY_SEND,
-    NOTIFY_EVENT,
-    LIST_CHANNELS,
-    GET_RUN,
-    LIST_RUNS,
-    GET_DELIVERIES,
-];
+pub use crate::ops::names::{
+    GET_DELIVERIES, GET_RUN, LIST_CHANNELS, LIST_RUNS, NAMES, NOTIFY_EVENT, NOTIFY_SEND,
+};
 
 pub fn definitions() -> Vec<Tool> {
     let empty = Arc::new(JsonObject::new());
@@ -117,78 +105,40 @@ fn sending() -> ToolAnnotations {
         .open_world(true)
 }
 
-/// The checked arguments of `notify_send` as a submission from `source`.
-pub fn send_submission(args: Value, source: Source) -> Result<Submission, InputError> {
-    let input = InputError::parse::<SendInput>(args)?;
-    let key = input.idempotency_key.clone();
-    submission(input.into_notification(), key, source)
-}
-
-/// The checked arguments of `notify_event` as a submission from `source`.
-pub fn event_submission(args: Value, source: Source) -> Result<Submission, InputError> {
-    let input = InputError::parse::<EventInput>(args)?;
-    let key = input.idempotency_key.clone();
-    submission(input.into_notification(), key, source)
-}
-
-fn submission(
-    parsed: Result<(Notification, Vec<String>), InputError>,
-    key: Option<String>,
-    source: Source,
-) -> Result<Submission, InputError> {
-    let key = check_idempotency_key(key.as_deref())?;
-    let (notification, only) = parsed?;
-    Ok(Submission {
-        notification,
-        source,
-        only,
-        idempotency_key: key,
-        hold: None,
-    })
-}
-
 pub async fn notify_send(hub: &Hub, app: &App, args: JsonObject) -> CallToolResult {
-    send_from(hub, app, args, Source::Mcp, TOOL_WAIT).await
-}
-
-/// `notify_send` for a caller other than MCP (the REST API), waiting at most `wait`.
-pub async fn send_from(
-    hub: &Hub,
-    app: &App,
-    args: JsonObject,
-    source: Source,
-    wait: Duration,
-) -> CallToolResult {
-    match send_submission(Value::Object(args), source) {
-        Ok(sub) => deliver(hub, app, sub, Map::new(), wait).await,
-        Err(e) => invalid(&e),
-    }
+    let sub = ops::send::send_submission(Value::Object(args), Source::Mcp);
+    send(hub, app, sub).await
 }
 
 pub async fn notify_event(hub: &Hub, app: &App, args: JsonObject) -> CallToolResult {
-    event_from(hub, app, args, Source::Mcp, TOOL_WAIT).await
+    let sub = ops::send::event_submission(Value::Object(args), Source::Mcp);
+    send(hub, app, sub).await
 }
 
-/// `notify_event` for a caller other than MCP (the REST API), waiting at most `wait`.
-pub async fn event_from(
+async fn send(
     hub: &Hub,
     app: &App,
-    args: JsonObject,
-    source: Source,
-    wait: Duration,
+    sub: Result<crate::hub::Submission, InputError>,
 ) -> CallToolResult {
-    let sub = match event_submission(Value::Object(args), source) {
-        Ok(p) => p,
-        Err(e) => return invalid(&e),
+    let sent = match sub {
+        Ok(sub) => ops::send::send(hub, sub, ops::send::WAIT).await,
+        Err(e) => Err(e.into()),
     };
-    let msg = &sub.notification;
-    let mut about = Map::new();
-    if let Some(ev) = &msg.event {
-        about.insert("run_id".into(), json!(ev.run_id.0));
-        about.insert("event".into(), json!(ev.kind));
-        about.insert("title".into(), json!(msg.title));
+    match sent {
+        Ok(sent) => result(
+            sent.summary.clone(),
+            serde_json::to_value(&sent).unwrap_or(Value::Null),
+            sent.failed(),
+        ),
+        Err(e) => {
+            let message = ops::send::refusal(&e, &app.config_file_hint());
+            match e {
+                OpError::NoChannels => failure("no_channels", &message, None),
+                OpError::Store(_) => failure("store_error", &message, None),
+                e => refused(&e),
+            }
+        }
     }
-    deliver(hub, app, sub, about, wait).await
 }
 
 pub fn list_channels(app: &App) -> CallToolResult {
@@ -216,125 +166,6 @@ pub fn list_channels(app: &App) -> CallToolResult {
     }
     let value = serde_json::to_value(&catalog).unwrap_or(Value::Null);
     result(text, value, false)
-}
-
-/// How long a tool call waits for its deliveries (retries due later stay in the outbox).
-pub const TOOL_WAIT: Duration = Duration::from_secs(30);
-
-async fn deliver(
-    hub: &Hub,
-    app: &App,
-    sub: Submission,
-    mut about: Map<String, Value>,
-    wait: Duration,
-) -> CallToolResult {
-    let run_id = sub.notification.event.as_ref().map(|e| e.run_id.clone());
-    let report = match hub.send(sub, wait).await {
-        Ok(r) => r,
-        Err(HubError::NoChannels) => {
-            return failure(
-                "no_channels",
-                &format!(
-                    "No channel is configured, so nothing was sent. The user can set a plugin's \
-                     environment variables (for example WEBHOOK_URL) or add a [channels.NAME] \
-                     table to {}; list_channels shows what each plugin needs.",
-                    app.config_file_hint()
-                ),
-                None,
-            );
-        }
-        Err(e @ HubError::UnknownChannel { .. }) => {
-            return failure("invalid", &e.to_string(), Some("channels"));
-        }
-        Err(e @ HubError::Store(_)) => {
-            return failure("store_error", &format!("Nothing was sent: {e}."), None);
-        }
-    };
-    let overall = report.overall();
-    let mut text = match &report {
-        Report::Skipped { reason } => format!("Skipped: {reason}."),
-        Report::StoreFailed(e) => {
-            format!("Written to the outbox, but its state cannot be read: {e}.")
-        }
-        Report::Delivered {
-            outcomes,
-            duplicate,
-            event_id,
-        } => {
-            let mut text = summarize(overall, outcomes);
-            if *duplicate {
-                text = format!(
-                    "Already submitted as event {event_id} (same idempotency_key); nothing sent again. {text}"
-                );
-            }
-            text
-        }
-    };
-    about.insert("status".into(), json!(overall));
-    if let Report::Delivered {
-        event_id,
-        duplicate,
-        outcomes,
-    } = &report
-    {
-        about.insert("event_id".into(), json!(event_id));
-        about.insert("duplicate".into(), json!(duplicate));
-        about.insert("channels".into(), json!(outcomes));
-    } else {
-        about.insert("channels".into(), json!([]));
-    }
-    if let Report::Skipped { reason } = &report {
-        about.insert("reason".into(), json!(reason));
-    }
-    if let Some(run_id) = run_id {
-        let store = hub.store().clone();
-        if let Ok(Some(run)) = blocking(move || store.run(&run_id)).await {
-            text.push_str(&format!(" Run {}: {}.", run.run_id.0, run.summary()));
-            about.insert("run".into(), json!(run));
-        }
-    }
-    // Claude Code and Codex hand the model the structured result, not the
-    // text: the sentence goes in it too, so it reads on its own.
-    about.insert("summary".into(), json!(text));
-    result(text, Value::Object(about), overall == Overall::Failed)
-}
-
-fn summarize(overall: Overall, outcomes: &[Outcome]) -> String {
-    let list = |state: DeliveryState| -> Vec<String> {
-        outcomes
-            .iter()
-            .filter(|o| o.state == state)
-            .map(|o| match &o.error {
-                Some(e) => format!("{} ({e})", o.channel),
-                None => o.channel.to_string(),
-            })
-            .collect()
-    };
-    let sent = list(DeliveryState::Sent).len();
-    let failed = list(DeliveryState::Failed);
-    let pending = list(DeliveryState::Pending);
-    let skipped = list(DeliveryState::Skipped);
-    let mut parts = vec![match overall {
-        Overall::Skipped => "No channel's rules take this notification.".to_string(),
-        _ if sent > 0 => format!(
-            "Delivered to {sent} channel{}.",
-            if sent == 1 { "" } else { "s" }
-        ),
-        _ => "Not delivered yet.".to_string(),
-    }];
-    if !failed.is_empty() {
-        parts.push(format!("Failed: {}.", failed.join("; ")));
-    }
-    if !pending.is_empty() {
-        parts.push(format!(
-            "Waiting in the outbox (retried or held, then sent by this server): {}.",
-            pending.join("; ")
-        ));
-    }
-    if !skipped.is_empty() && overall != Overall::Skipped {
-        parts.push(format!("Skipped by rules: {}.", skipped.join("; ")));
-    }
-    parts.join(" ")
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -378,90 +209,34 @@ pub struct GetDeliveriesInput {
     pub event_id: Option<i64>,
 }
 
-/// A run with its events (oldest first) and each event's deliveries.
-pub async fn run_detail(hub: &Hub, run_id: RunId) -> Result<Option<Value>, StoreError> {
-    let store = hub.store().clone();
-    blocking(move || {
-        let Some(run) = store.run(&run_id)? else {
-            return Ok(None);
-        };
-        let events = store.events(&EventQuery {
-            run_id: Some(run_id.clone()),
-            limit: 1_000,
-            ..Default::default()
-        })?;
-        let deliveries = store.deliveries_for(&Target::Run(run_id))?;
-        let events: Vec<Value> = events
-            .iter()
-            .map(|e| {
-                json!({
-                    "event_id": e.id, "kind": e.kind, "at": e.created_at, "source": e.source,
-                    "title": e.notification.title, "message": e.notification.body,
-                    "deliveries": deliveries.iter().filter(|d| d.event_id == e.id).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        Ok(Some(json!({"run": run, "events": events})))
-    })
-    .await
-}
-
 pub async fn get_run(hub: &Hub, args: JsonObject) -> CallToolResult {
     let input: GetRunInput = match InputError::parse(Value::Object(args)) {
         Ok(i) => i,
-        Err(e) => return invalid(&e),
+        Err(e) => return refused(&e.into()),
     };
-    match run_detail(hub, RunId(input.run_id.clone())).await {
-        Ok(Some(v)) => {
+    let run_id = RunId(input.run_id);
+    match ops::runs::detail(hub.store(), run_id.clone(), ops::runs::TIMELINE).await {
+        Ok(detail) => {
+            let v = serde_json::to_value(&detail).unwrap_or(Value::Null);
             let text = format!(
                 "Run {}: {}.",
-                input.run_id,
+                run_id.0,
                 v["run"]["status"].as_str().unwrap_or("?")
             );
             result(text, v, false)
         }
-        Ok(None) => failure(
-            "not_found",
-            &format!("No run {:?}; list_runs shows the runs.", input.run_id),
-            Some("run_id"),
-        ),
-        Err(e) => failure("store_error", &e.to_string(), None),
+        Err(e) => refused(&e),
     }
-}
-
-/// Newest first, each with a one-line preview of its last message.
-pub async fn runs_page(
-    hub: &Hub,
-    status: Option<RunStatus>,
-    limit: usize,
-    offset: usize,
-) -> Result<Value, StoreError> {
-    let store = hub.store().clone();
-    let runs = blocking(move || store.list_runs(status, limit, offset)).await?;
-    Ok(Value::Array(
-        runs.into_iter()
-            .map(|r| {
-                let preview = r
-                    .last_message
-                    .as_deref()
-                    .and_then(|m| m.lines().next())
-                    .map(|l| crate::notification::preview(l, 120));
-                let mut v = json!(r);
-                v["preview"] = json!(preview);
-                v
-            })
-            .collect(),
-    ))
 }
 
 pub async fn list_runs(hub: &Hub, args: JsonObject) -> CallToolResult {
     let input: ListRunsInput = match InputError::parse(Value::Object(args)) {
         Ok(i) => i,
-        Err(e) => return invalid(&e),
+        Err(e) => return refused(&e.into()),
     };
     let limit = input.limit.unwrap_or(20);
     if !(1..=200).contains(&limit) {
-        return invalid(&InputError::new(
+        return refused(&OpError::invalid(
             "limit",
             format!("{limit} is outside 1 to 200"),
         ));
@@ -471,68 +246,68 @@ pub async fn list_runs(hub: &Hub, args: JsonObject) -> CallToolResult {
         RunStatusInput::Succeeded => RunStatus::Succeeded,
         RunStatusInput::Failed => RunStatus::Failed,
     });
-    match runs_page(
-        hub,
-        status,
-        limit as usize,
-        input.offset.unwrap_or(0) as usize,
-    )
-    .await
-    {
+    let offset = input.offset.unwrap_or(0) as usize;
+    match ops::runs::list(hub.store(), status, limit as usize, offset).await {
         Ok(runs) => {
-            let n = runs.as_array().map(Vec::len).unwrap_or(0);
+            let n = runs.len();
             result(
                 format!("{n} run{}.", if n == 1 { "" } else { "s" }),
-                json!({"runs": runs}),
+                json!({ "runs": runs }),
                 false,
             )
         }
-        Err(e) => failure("store_error", &e.to_string(), None),
+        Err(e) => refused(&e),
     }
 }
 
 pub async fn get_deliveries(hub: &Hub, args: JsonObject) -> CallToolResult {
     let input: GetDeliveriesInput = match InputError::parse(Value::Object(args)) {
         Ok(i) => i,
-        Err(e) => return invalid(&e),
+        Err(e) => return refused(&e.into()),
     };
     let target = match (input.run_id, input.event_id) {
         (Some(r), None) => Target::Run(RunId(r)),
         (None, Some(e)) => Target::Event(EventId(e)),
         _ => {
-            return invalid(&InputError::new(
+            return refused(&OpError::invalid(
                 "",
                 "give exactly one of run_id or event_id",
             ));
         }
     };
-    let store = hub.store().clone();
-    match blocking(move || store.deliveries_for(&target)).await {
+    match ops::deliveries::of(hub.store(), target).await {
         Ok(rows) => {
-            let failed = rows
-                .iter()
-                .filter(|d| d.state == DeliveryState::Failed)
-                .count();
-            let pending = rows
-                .iter()
-                .filter(|d| d.state == DeliveryState::Pending)
-                .count();
+            let failed = ops::deliveries::count(&rows, DeliveryState::Failed);
+            let pending = ops::deliveries::count(&rows, DeliveryState::Pending);
             result(
                 format!(
                     "{} deliveries ({failed} failed, {pending} waiting).",
                     rows.len()
                 ),
-                json!({"deliveries": rows}),
+                json!({ "deliveries": rows }),
                 false,
             )
         }
-        Err(e) => failure("store_error", &e.to_string(), None),
+        Err(e) => refused(&e),
     }
 }
 
-fn invalid(e: &InputError) -> CallToolResult {
-    let field = (!e.field.is_empty()).then_some(e.field.as_str());
-    failure("invalid", &format!("{e}."), field)
+/// An operation that did nothing, as a failed call: `status` says why.
+fn refused(e: &OpError) -> CallToolResult {
+    match e {
+        OpError::Invalid { field, .. } => {
+            let field = (!field.is_empty()).then_some(field.as_str());
+            failure("invalid", &format!("{e}."), field)
+        }
+        OpError::UnknownChannel { .. } => failure("invalid", &e.to_string(), Some("channels")),
+        OpError::NoSuchRun(run_id) => failure(
+            "not_found",
+            &format!("No run {:?}; list_runs shows the runs.", run_id.0),
+            Some("run_id"),
+        ),
+        OpError::NoChannels => failure("no_channels", &e.to_string(), None),
+        OpError::Store(_) => failure("store_error", &e.to_string(), None),
+    }
 }
 
 fn failure(status: &str, message: &str, field: Option<&str>) -> CallToolResult {

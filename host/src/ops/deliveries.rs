@@ -1,0 +1,63 @@
+//! Read the outbox: the deliveries of a run or an event, or the newest ones.
+
+use super::OpError;
+use crate::hub::blocking;
+use crate::store::{Delivery, DeliveryState, Store, StoreError, Target};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The deliveries of a run's events or of one event.
+pub async fn of(store: &Arc<dyn Store>, target: Target) -> Result<Vec<Delivery>, OpError> {
+    let store = store.clone();
+    Ok(blocking(move || store.deliveries_for(&target)).await?)
+}
+
+/// How many of `rows` are in `state`.
+pub fn count(rows: &[Delivery], state: DeliveryState) -> usize {
+    rows.iter().filter(|d| d.state == state).count()
+}
+
+/// Newest first, only those in `state` when given.
+pub async fn recent(
+    store: &Arc<dyn Store>,
+    state: Option<DeliveryState>,
+    limit: usize,
+) -> Result<Vec<Delivery>, OpError> {
+    let store = store.clone();
+    Ok(blocking(move || store.list_deliveries(state, limit)).await?)
+}
+
+/// A delivery with its event's title and run, so that a failure can say
+/// what failed without a second request.
+#[derive(Debug, Clone, Serialize)]
+pub struct WithEvent {
+    #[serde(flatten)]
+    pub delivery: Delivery,
+    pub title: Option<String>,
+    pub run_id: Option<crate::notification::RunId>,
+}
+
+/// [`recent`], each with its event's title and run.
+pub async fn recent_with_events(
+    store: &Arc<dyn Store>,
+    state: Option<DeliveryState>,
+    limit: usize,
+) -> Result<Vec<WithEvent>, OpError> {
+    let store = store.clone();
+    Ok(blocking(move || {
+        let list = store.list_deliveries(state, limit)?;
+        list.into_iter()
+            .map(|d| with_event(store.as_ref(), d))
+            .collect()
+    })
+    .await?)
+}
+
+pub fn with_event(store: &dyn Store, delivery: Delivery) -> Result<WithEvent, StoreError> {
+    let event = store.event(delivery.event_id)?;
+    Ok(WithEvent {
+        title: event.as_ref().map(|e| e.notification.title.clone()),
+        run_id: event.and_then(|e| e.run_id),
+        delivery,
+    })
+}

@@ -1,0 +1,15 @@
+//! The operations every front end shares: send a notification or a run's
+//! event and wait for its deliveries, read runs, deliveries and events. Each
+//! returns a typed result or an [`OpError`]; the MCP tools, the REST API and
+//! the CLI turn their own syntax into these calls and only render what comes
+//! back. Stops at rendering: nothing here knows JSON-RPC, HTTP statuses or
+//! exit codes, and nothing here runs a delivery worker (the caller's job).
+
+pub mod deliveries;
+mod error;
+pub mod events;
+pub mod names;
+pub mod runs;
+pub mod send;
+
+pub use error::OpError;
