@@ -58,10 +58,10 @@ impl McpServer {
 
     /// Hot load: reload the plugins whenever the plugins directory changes,
     /// and deliver to the channels built from them. Stops when dropped.
-    pub fn watch_plugins(&self) -> Option<crate::plugin::Watcher> {
+    pub fn watch_plugins(&self) -> Option<crate::plugin::PluginsDirWatcher> {
         let dir = self.shared.app.paths.plugins_dir.clone()?;
         let shared = self.shared.clone();
-        Some(crate::plugin::watch(dir, move || {
+        Some(crate::plugin::watch_plugins_dir(dir, move || {
             let shared = shared.clone();
             async move { shared.app.reload_into(&shared.hub).await }
         }))
