@@ -614,14 +614,38 @@ fn malformed_components_are_errors_never_panics() {
 fn a_component_built_for_a_later_0_1_loads_and_delivers() {
     // The test plugin's WIT is the contract with only the version changed.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let ours = std::fs::read_to_string(root.join("wit/channel.wit")).unwrap();
-    let theirs = std::fs::read_to_string(root.join("tests/plugins/minor/wit/channel.wit")).unwrap();
+    // One file per interface: the same names, each with the version bumped.
+    let wit_files = |dir: &str| -> Vec<(String, String)> {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&path).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let ours = wit_files("wit");
+    let theirs = wit_files("tests/plugins/minor/wit");
+    assert!(ours.len() > 1, "{ours:?}");
+    let unbumped: Vec<_> = theirs
+        .iter()
+        .map(|(name, text)| {
+            let text = text.replace("mcp-push:channel@0.1.1;", "mcp-push:channel@0.1.0;");
+            (name.clone(), text)
+        })
+        .collect();
     assert_eq!(
-        theirs.replace("mcp-push:channel@0.1.1;", "mcp-push:channel@0.1.0;"),
-        ours,
-        "tests/plugins/minor/wit/channel.wit must be wit/channel.wit with the version bumped"
+        unbumped, ours,
+        "tests/plugins/minor/wit/ must be wit/ with the version bumped"
     );
-    assert!(theirs.contains("package mcp-push:channel@0.1.1;"));
+    assert!(
+        theirs
+            .iter()
+            .all(|(_, text)| text.contains("package mcp-push:channel@0.1.1;"))
+    );
 
     let mock = Mock::start();
     let home = Sandbox::new().env("MINOR_URL", mock.url("/minor"));

@@ -207,10 +207,10 @@ impl App {
 
 /// Hot load: reload the plugins whenever the plugins directory changes, and
 /// hand `hub` the channels built from them. Stops when dropped.
-pub fn watch_plugins(app: &Arc<App>, hub: &Arc<Hub>) -> Option<crate::plugin::Watcher> {
+pub fn watch_plugins(app: &Arc<App>, hub: &Arc<Hub>) -> Option<crate::plugin::PluginsDirWatcher> {
     let dir = app.paths.plugins_dir.clone()?;
     let (app, hub) = (app.clone(), hub.clone());
-    Some(crate::plugin::watch(dir, move || {
+    Some(crate::plugin::watch_plugins_dir(dir, move || {
         let (app, hub) = (app.clone(), hub.clone());
         async move { app.reload_into(&hub).await }
     }))

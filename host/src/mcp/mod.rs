@@ -64,7 +64,7 @@ impl McpServer {
 
     /// Hot load: reload the plugins whenever the plugins directory changes,
     /// and deliver to the channels built from them. Stops when dropped.
-    pub fn watch_plugins(&self) -> Option<crate::plugin::Watcher> {
+    pub fn watch_plugins(&self) -> Option<crate::plugin::PluginsDirWatcher> {
         crate::app::watch_plugins(&self.shared.app, &self.shared.hub)
     }
 

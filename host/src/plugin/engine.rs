@@ -1,7 +1,7 @@
 //! The one wasmtime `Engine` and the thread that drives its epochs.
 
 use super::deadline::Deadlines;
-use super::runtime::Limits;
+use super::types::Limits;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -8,9 +8,10 @@
 //! start loads), at most [`MAX_SPARES`] at a time; a send that finds none
 //! instantiates its own, as before.
 
+use super::capability::HostState;
 use super::engine::MAX_SPARES;
-use super::runtime::{Bindings, Instance};
-use super::sandbox::{self, HostIo, SendState, StoreShared};
+use super::sandbox::{self, SendState, StoreShared};
+use super::wit::{Bindings, Instance};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::OwnedSemaphorePermit;
@@ -42,16 +43,16 @@ impl Prepared {
     }
 
     /// The spare, if one is ready; otherwise a new store to instantiate in.
-    pub fn sandbox(&self, engine: &Engine, shared: &StoreShared, io: HostIo) -> Sandbox {
+    pub fn sandbox(&self, engine: &Engine, shared: &StoreShared, host: HostState) -> Sandbox {
         let spare = self.lock().take();
         match spare {
             Some(spare) => {
                 let mut sandbox = spare.sandbox;
-                sandbox.store.data_mut().io = io;
+                sandbox.store.data_mut().host = host;
                 sandbox
             }
             None => Sandbox {
-                store: sandbox::new_store(engine, shared, io),
+                store: sandbox::new_store(engine, shared, host),
                 instance: None,
             },
         }
@@ -73,7 +74,7 @@ struct Inner {
     engine: Engine,
     shared: StoreShared,
     /// The host state a spare waits with (replaced when a call takes it).
-    blank: Box<dyn Fn() -> HostIo + Send + Sync>,
+    blank: Box<dyn Fn() -> HostState + Send + Sync>,
     spares: Arc<AtomicUsize>,
 }
 
@@ -81,7 +82,7 @@ impl Keeper {
     pub fn new(
         engine: Engine,
         shared: StoreShared,
-        blank: impl Fn() -> HostIo + Send + Sync + 'static,
+        blank: impl Fn() -> HostState + Send + Sync + 'static,
     ) -> Keeper {
         Keeper(Arc::new(Inner {
             engine,

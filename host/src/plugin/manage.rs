@@ -4,14 +4,14 @@
 
 use super::error::LoadError;
 use super::registry::{Registry, wasm_files};
-use super::runtime::{Plugin, PluginSource, Runtime};
+use super::runtime::{Plugin, Runtime};
 use super::trust::{self, Approval, Capabilities, TrustError, TrustFile, Verdict};
+use super::types::PluginSource;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Bigger than any channel has reason to be (they are tens to hundreds of KiB).
-pub const MAX_PLUGIN_BYTES: u64 = 64 << 20;
+pub use super::registry::MAX_PLUGIN_BYTES;
 
 /// Load `path` the way the host would (component, WIT version, imports,
 /// `info()`), without sending anything.

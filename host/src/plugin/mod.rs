@@ -5,38 +5,47 @@
 //! compiled component with its `InstancePre`; every call gets a fresh `Store`
 //! with its own memory cap, deadline and request budget.
 
+//!
+//! Layers, each importing only those below it: `types` (limits, options,
+//! what goes in and out of a call) and the small leaves (`allow`, `secrets`,
+//! `budget`, `deadline`, `error`, `info`, `cache`, `trailer`); `capability`
+//! (the host imports on host types); `sandbox` (the store); `wit` (every
+//! WIT version and the dispatch on it); `engine` and `keeper`; `runtime`,
+//! which orchestrates them; and above it discovery and management
+//! (`registry`, `manage`, `trust`, `precompiled`, `dir_watch`).
+
 mod allow;
 mod budget;
 mod cache;
+mod capability;
 mod deadline;
-mod delivery;
+mod dir_watch;
 mod engine;
 mod error;
-mod fetch;
 mod info;
 mod keeper;
-mod mail;
 pub mod manage;
 pub mod precompiled;
 pub mod proxy;
 mod registry;
 mod runtime;
 mod sandbox;
-mod secret_parts;
 mod secrets;
 mod tls;
+mod trailer;
 pub mod trust;
-mod watch;
-mod wit_v0_1;
+mod types;
+mod wit;
 
 pub use allow::{AllowList, HostPattern};
-pub use delivery::Progress;
+pub use capability::delivery::Progress;
+pub use dir_watch::{PluginsDirWatcher, watch_plugins_dir};
 pub use error::{DeliveryError, LoadError};
 pub use info::{PluginInfo, SettingSpec};
 pub use registry::{Held, LoadWarning, Registry};
-pub use runtime::{Limits, Plugin, PluginSource, Receipt, Runtime, RuntimeOptions, SettingValue};
-pub use watch::{Watcher, watch};
-pub use wit_v0_1::WIT_VERSION;
+pub use runtime::{Plugin, Runtime};
+pub use types::{Limits, PluginSource, Receipt, RuntimeOptions, SettingValue};
+pub use wit::WIT_VERSION;
 
 /// The channels built into this binary by `build.rs`.
 pub mod bundled {

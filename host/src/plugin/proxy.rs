@@ -6,7 +6,7 @@
 //! `proxy_host`, `proxy_port` and `proxy_auth`. The allow list still applies to
 //! the target; the proxy itself is the user's choice, not the plugin's.
 
-use super::runtime::SettingValue;
+use super::types::SettingValue;
 
 /// The reserved setting keys; `proxy` may be set for any channel.
 pub const PROXY: &str = "proxy";

@@ -9,14 +9,17 @@
 
 use super::bundled::BUNDLED;
 use super::error::LoadError;
-use super::manage::MAX_PLUGIN_BYTES;
-use super::runtime::{Plugin, PluginSource, Runtime};
+use super::runtime::{Plugin, Runtime};
 use super::trust::{self, TrustFile, Verdict};
+use super::types::PluginSource;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Bigger than any channel has reason to be (they are tens to hundreds of KiB).
+pub const MAX_PLUGIN_BYTES: u64 = 64 << 20;
 
 /// A file that was skipped, and why.
 #[derive(Debug)]

@@ -3,51 +3,27 @@
 use super::allow::{AllowList, HostPattern};
 use super::budget::MemoryBudget;
 use super::cache::{CompileCache, Described};
+use super::capability::HostState;
+use super::capability::cache::Kept;
+use super::capability::delivery::Progress;
 use super::deadline::Deadlines;
-use super::delivery::{Kept, Progress};
 use super::engine::{self, CONCURRENT_SENDS, EpochTicker};
 use super::error::{DeliveryError, LoadError};
 use super::info::PluginInfo;
 use super::keeper::{Keeper, Prepared};
-use super::precompiled::Precompiled;
-use super::sandbox::{HostIo, MemoryRefused, SendState, StoreShared, cap_text};
+use super::sandbox::{MemoryRefused, SendState, StoreShared};
 use super::secrets::Secrets;
-use super::wit_v0_1 as v0_1;
+use super::trailer::Precompiled;
+use super::types::{Limits, PluginSource, Receipt, RuntimeOptions, SettingValue, cap_text};
+use super::wit::{self, Answer, Bindings, Call};
 use crate::notification::Notification;
 use mcp_push_policy::Shapes;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
-use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Engine, Store, Trap};
-
-/// What one call into a plugin may use, and what all calls at once may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub memory_bytes: usize,
-    pub deadline: Duration,
-    pub max_fetches: u32,
-    pub max_response_bytes: usize,
-    /// Guest memory of every call at once, process-wide.
-    pub memory_budget_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            memory_bytes: 32 << 20,
-            deadline: Duration::from_secs(15),
-            max_fetches: mcp_push_policy::budget::DEFAULT_REQUESTS,
-            max_response_bytes: 1 << 20,
-            // 16 sends at their full 32 MiB; ordinary sends use 1-2 MiB each,
-            // so hundreds still fit.
-            memory_budget_bytes: 512 << 20,
-        }
-    }
-}
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Trap};
 
 /// How long a plugin file's `info()` may take when it is loaded: describing
 /// itself is a constant, and three looping files once made every command
@@ -57,13 +33,6 @@ const DESCRIBE_DEADLINE: Duration = Duration::from_secs(1);
 /// What a send may hand back as its error text or remote id: a 24 MiB error
 /// text once went whole to stdout and the db.
 pub(crate) const MAX_RETURNED: usize = 4 << 10;
-
-#[derive(Debug, Clone, Default)]
-pub struct RuntimeOptions {
-    pub limits: Limits,
-    /// Where compiled components are kept; `None` compiles on every start.
-    pub cache_dir: Option<PathBuf>,
-}
 
 /// Engine, linker, HTTP client and compile cache, shared by every plugin.
 #[derive(Clone)]
@@ -85,37 +54,6 @@ struct Shared {
     _ticker: EpochTicker,
 }
 
-/// Where a plugin came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase", tag = "kind", content = "path")]
-pub enum PluginSource {
-    Bundled,
-    File(PathBuf),
-}
-
-impl std::fmt::Display for PluginSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PluginSource::Bundled => f.write_str("bundled"),
-            PluginSource::File(p) => write!(f, "file {}", p.display()),
-        }
-    }
-}
-
-/// One setting of a channel instance, as the host holds it (real values).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettingValue {
-    pub key: String,
-    pub value: String,
-    pub secret: bool,
-}
-
-/// Proof of a delivery.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Receipt {
-    pub remote_id: Option<String>,
-}
-
 impl Runtime {
     pub fn new(options: RuntimeOptions) -> anyhow::Result<Self> {
         // reqwest is built without a default TLS provider; ring is ours.
@@ -123,9 +61,7 @@ impl Runtime {
         let engine = engine::build(&options.limits)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        v0_1::Plugin::add_to_linker::<_, HasSelf<HostIo>>(&mut linker, |s: &mut SendState| {
-            &mut s.io
-        })?;
+        wit::add_to_linker(&mut linker)?;
         let client = http_client().build()?;
         let cache = options
             .cache_dir
@@ -141,7 +77,7 @@ impl Runtime {
         let keeper = {
             let (client, limits) = (client.clone(), options.limits);
             Keeper::new(engine.clone(), stores.clone(), move || {
-                new_io(&client, limits, "", Arc::default(), Secrets::new())
+                HostState::new(&client, limits, "", Arc::default(), Secrets::new())
             })
         };
         Ok(Runtime {
@@ -242,13 +178,14 @@ impl Runtime {
         }
         let (wit_version, prepared) = compile(rt, wasm.bytes(), &sha256)?;
         let prepared = Arc::new(prepared);
-        let mut io = rt.io("load", Arc::default(), Secrets::new());
+        let mut host = rt.host("load", Arc::default(), Secrets::new());
         // A bundled plugin is part of this binary; a file gets a short deadline.
         if matches!(source, PluginSource::File(_)) {
-            io.limits.deadline = io.limits.deadline.min(DESCRIBE_DEADLINE);
-            io.deadline = Instant::now() + io.limits.deadline;
+            let call = &mut host.call;
+            call.limits.deadline = call.limits.deadline.min(DESCRIBE_DEADLINE);
+            call.deadline = Instant::now() + call.limits.deadline;
         }
-        let info = match invoke(rt, &prepared, io, Call::Info).await {
+        let info = match invoke(rt, &prepared, host, Call::Info).await {
             Ok(Answer::Info(info)) => info,
             Ok(_) => unreachable!("info answers info"),
             Err(e) => return Err(LoadError::Trap(e.to_string())),
@@ -364,7 +301,7 @@ fn component_of(rt: &Shared, wasm: &[u8], sha256: &str) -> Result<Component, Loa
 /// what its calls need, and the WIT version it was built for.
 fn compile(rt: &Shared, wasm: &[u8], sha256: &str) -> Result<(String, Prepared), LoadError> {
     let component = component_of(rt, wasm, sha256)?;
-    let wit_version = check_exports(&rt.engine, &component)?;
+    let wit_version = wit::check_exports(&rt.engine, &component)?;
     let pre = rt
         .linker
         .instantiate_pre(&component)
@@ -393,24 +330,6 @@ fn check_header(wasm: &[u8]) -> Result<(), LoadError> {
         return Err(LoadError::CoreModule);
     }
     Ok(())
-}
-
-/// The WIT package version the component's `channel` export was built for.
-fn check_exports(engine: &Engine, component: &Component) -> Result<String, LoadError> {
-    let ty = component.component_type();
-    let mut found = None;
-    for (name, _) in ty.exports(engine) {
-        if let Some(version) = name.strip_prefix(v0_1::EXPORT_PREFIX) {
-            if v0_1::supports(version) {
-                return Ok(version.to_string());
-            }
-            found = Some(format!("mcp-push:channel@{version}"));
-        }
-    }
-    Err(match found {
-        Some(found) => LoadError::WrongVersion { found },
-        None => LoadError::MissingExport,
-    })
 }
 
 /// A loaded channel component.
@@ -454,85 +373,6 @@ fn same_values<'a>(seen: &[Option<String>], now: impl Iterator<Item = Option<&'a
 /// Allow lists a plugin remembers (one per channel instance using it, for
 /// the usual handful of instances).
 const ALLOW_MEMO: usize = 16;
-
-/// A component's entry points, by the version of `mcp-push:channel` it was
-/// built for: one module per WIT version (`wit_v0_1`, ...), each converting
-/// between its own types and the host's. When 0.2 comes it adds a variant
-/// (and its interfaces to the linker) beside this one, so that 0.1
-/// components keep loading.
-pub(crate) enum Bindings {
-    /// Any 0.1.x: wasmtime matches 0.1.x names to the host's 0.1.0 by semver.
-    /// `shapes` is an optional export.
-    V0_1 {
-        pre: wasmtime::component::InstancePre<SendState>,
-        channel: v0_1::ChannelIndices,
-        shapes: Option<v0_1::ShapesIndices>,
-    },
-}
-
-/// A component instantiated in a store, by the version it was built for.
-pub(crate) enum Instance {
-    V0_1 {
-        channel: v0_1::Channel,
-        shapes: Option<v0_1::ShapesExport>,
-    },
-}
-
-impl Bindings {
-    fn new(
-        version: &str,
-        pre: wasmtime::component::InstancePre<SendState>,
-    ) -> Result<Self, LoadError> {
-        let invalid = |e: wasmtime::Error| LoadError::Invalid(format!("{e:#}"));
-        if v0_1::supports(version) {
-            return Ok(Bindings::V0_1 {
-                channel: v0_1::ChannelIndices::new(&pre).map_err(invalid)?,
-                shapes: v0_1::ShapesIndices::new(&pre).ok(),
-                pre,
-            });
-        }
-        Err(LoadError::WrongVersion {
-            found: format!("mcp-push:channel@{version}"),
-        })
-    }
-
-    pub(crate) async fn instantiate(
-        &self,
-        store: &mut Store<SendState>,
-    ) -> wasmtime::Result<Instance> {
-        match self {
-            Bindings::V0_1 {
-                pre,
-                channel,
-                shapes,
-            } => {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                Ok(Instance::V0_1 {
-                    channel: channel.load(&mut *store, &instance)?,
-                    shapes: match shapes {
-                        Some(s) => Some(s.load(&mut *store, &instance)?),
-                        None => None,
-                    },
-                })
-            }
-        }
-    }
-}
-
-/// A call into a plugin, in the host's terms.
-enum Call<'a> {
-    Info,
-    ParseUrl(&'a str),
-    Send(&'a [(String, String)], &'a Notification, Option<String>),
-}
-
-/// Its answer, in the host's terms (errors not yet described: see
-/// [`DeliveryError::describe`]).
-enum Answer {
-    Info(Result<Box<(PluginInfo, Shapes)>, String>),
-    ParseUrl(Result<Vec<(String, String)>, String>),
-    Send(Result<Receipt, DeliveryError>),
-}
 
 impl Plugin {
     pub fn info(&self) -> &PluginInfo {
@@ -648,8 +488,8 @@ impl Plugin {
     /// Ask the plugin to turn a one-line URL into settings.
     pub async fn parse_url(&self, url: &str) -> Result<Vec<(String, String)>, String> {
         let prepared = self.prepared().await.map_err(|e| e.to_string())?;
-        let io = self.rt.io("config", Arc::default(), Secrets::new());
-        match invoke(&self.rt, prepared, io, Call::ParseUrl(url)).await {
+        let host = self.rt.host("config", Arc::default(), Secrets::new());
+        match invoke(&self.rt, prepared, host, Call::ParseUrl(url)).await {
             Ok(Answer::ParseUrl(r)) => r,
             Ok(_) => unreachable!("parse-url answers parse-url"),
             Err(e) => Err(e.to_string()),
@@ -700,19 +540,20 @@ impl Plugin {
                 args.push((s.key.clone(), s.value.clone()));
             }
         }
-        let mut io = self
+        let mut host = self
             .rt
-            .io(channel, self.remembered_allow_list(settings), secrets);
-        io.shapes = self.shapes.clone();
-        io.delivery.progress = progress;
-        io.delivery.kept = self.kept(channel, settings);
+            .host(channel, self.remembered_allow_list(settings), secrets);
+        host.secrets.shapes = self.shapes.clone();
+        host.delivery.progress = progress;
+        host.cache.kept = self.kept(channel, settings);
         if let Some(client) = client {
-            io.client = client;
+            host.http.client = client;
         }
         // Errors are described with the secrets as the call left them, which
         // include the parts `secrets.split` made during it.
         let (answer, secrets) =
-            invoke_keeping_secrets(&self.rt, prepared, io, Call::Send(&args, msg, previous)).await;
+            invoke_keeping_secrets(&self.rt, prepared, host, Call::Send(&args, msg, previous))
+                .await;
         // Masked and cut here, before anyone stores or prints it.
         let returned = |text: &str| {
             let mut text = secrets.describe(text);
@@ -787,30 +628,8 @@ impl Shared {
     }
 
     /// The host state of one call, its deadline starting now.
-    fn io(&self, channel: &str, allow: Arc<AllowList>, secrets: Secrets) -> HostIo {
-        new_io(&self.client, self.limits, channel, allow, secrets)
-    }
-}
-
-fn new_io(
-    client: &reqwest::Client,
-    limits: Limits,
-    channel: &str,
-    allow: Arc<AllowList>,
-    secrets: Secrets,
-) -> HostIo {
-    HostIo {
-        channel: channel.to_string(),
-        allow,
-        secrets,
-        client: client.clone(),
-        limits,
-        deadline: Instant::now() + limits.deadline,
-        fetches: 0,
-        log_lines: 0,
-        shapes: Arc::default(),
-        console: Default::default(),
-        delivery: Default::default(),
+    fn host(&self, channel: &str, allow: Arc<AllowList>, secrets: Secrets) -> HostState {
+        HostState::new(&self.client, self.limits, channel, allow, secrets)
     }
 }
 
@@ -819,20 +638,20 @@ fn new_io(
 async fn invoke(
     rt: &Shared,
     prepared: &Arc<Prepared>,
-    io: HostIo,
+    host: HostState,
     call: Call<'_>,
 ) -> Result<Answer, DeliveryError> {
-    invoke_keeping_secrets(rt, prepared, io, call).await.0
+    invoke_keeping_secrets(rt, prepared, host, call).await.0
 }
 
 /// [`invoke`], also handing back the call's secrets as it left them.
 async fn invoke_keeping_secrets(
     rt: &Shared,
     prepared: &Arc<Prepared>,
-    io: HostIo,
+    host: HostState,
     call: Call<'_>,
 ) -> (Result<Answer, DeliveryError>, Secrets) {
-    let limits = io.limits;
+    let limits = host.call.limits;
     let permit = rt
         .permits
         .clone()
@@ -842,8 +661,8 @@ async fn invoke_keeping_secrets(
     // Sends keep a spare sandbox ready for the plugin's next send; loading
     // and parsing URLs do not (a start loads every plugin once).
     let refill = matches!(call, Call::Send(..)).then(|| Arc::downgrade(prepared));
-    let deadline = io.deadline;
-    let sandbox = prepared.sandbox(&rt.engine, &rt.stores, io);
+    let deadline = host.call.deadline;
+    let sandbox = prepared.sandbox(&rt.engine, &rt.stores, host);
     let mut store = sandbox.store;
     // Ticks counted from now, not from when a spare was made.
     store.set_epoch_deadline(1);
@@ -854,33 +673,7 @@ async fn invoke_keeping_secrets(
             Some(instance) => instance,
             None => prepared.pre.instantiate(&mut store).await?,
         };
-        Ok::<_, wasmtime::Error>(match instance {
-            Instance::V0_1 {
-                channel: ch,
-                shapes,
-            } => match call {
-                Call::Info => {
-                    let info = ch.call_info(&mut store).await?;
-                    let shapes = match shapes {
-                        Some(s) => s.call_shapes(&mut store).await?,
-                        None => Vec::new(),
-                    };
-                    Answer::Info(v0_1::info(info, shapes).map(Box::new))
-                }
-                Call::ParseUrl(url) => Answer::ParseUrl(ch.call_parse_url(&mut store, url).await?),
-                Call::Send(args, msg, previous) => {
-                    let msg = v0_1::message(msg, previous);
-                    Answer::Send(
-                        ch.call_send(&mut store, args, &msg)
-                            .await?
-                            .map(|r| Receipt {
-                                remote_id: r.remote_id,
-                            })
-                            .map_err(v0_1::send_error),
-                    )
-                }
-            },
-        })
+        wit::call(instance, &mut store, call).await
     };
     // The epoch callback stops a running guest at the deadline; this outer
     // one covers time spent in host calls (fetches), with a little slack so
@@ -912,7 +705,7 @@ async fn invoke_keeping_secrets(
             None => classify(&e, &limits, &store.data().stderr),
         }),
     };
-    let secrets = std::mem::take(&mut store.data_mut().io.secrets);
+    let secrets = std::mem::take(&mut store.data_mut().host.call.secrets);
     // Tearing the store down (resetting its memory, returning its pool slot)
     // is the keeper's job, after the caller has its answer.
     rt.keeper.retire(store, permit, refill);

@@ -1,14 +1,10 @@
-//! The per-call `Store`: WASI with nothing in it, a memory cap, a deadline, and
-//! the host side of the `crypto` and `log` imports.
+//! The per-call `Store`: WASI with nothing in it, a memory cap, a deadline,
+//! and the capabilities' state (`capability::HostState`) as its data. The
+//! capabilities themselves are in `capability`, their WIT bindings in `wit`.
 
-use super::allow::AllowList;
 use super::budget::MemoryBudget;
+use super::capability::HostState;
 use super::deadline::Deadlines;
-use super::runtime::Limits;
-use super::secret_parts::ConsoleSpent;
-use super::secrets::Secrets;
-use super::wit_v0_1::{crypto, log, types};
-use hmac::{Hmac, Mac};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -17,15 +13,12 @@ use wasmtime::{Engine, ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-/// Log lines one call may write; the rest are counted and dropped.
-const MAX_LOG_LINES: u32 = 64;
-const MAX_LOG_LINE: usize = 2048;
-
 pub(crate) struct SendState {
     wasi: WasiCtx,
     table: ResourceTable,
     pub limiter: Limiter,
-    pub io: HostIo,
+    /// What the host imports work with during the current call.
+    pub host: HostState,
     /// What the guest wrote to stderr: a Rust guest's panic message.
     pub stderr: MemoryOutputPipe,
     deadlines: Arc<Deadlines>,
@@ -156,87 +149,13 @@ impl WasiView for SendState {
     }
 }
 
-/// What the host imports work with during one call.
-pub(crate) struct HostIo {
-    /// The channel instance, for log lines.
-    pub channel: String,
-    pub allow: Arc<AllowList>,
-    pub secrets: Secrets,
-    pub client: reqwest::Client,
-    pub limits: Limits,
-    pub deadline: Instant,
-    pub fetches: u32,
-    pub log_lines: u32,
-    /// The plugin's shapes: what the legacy `secrets` import may answer.
-    pub shapes: Arc<mcp_push_policy::Shapes>,
-    /// What this call printed on the console.
-    pub console: ConsoleSpent,
-    /// The delivery this send belongs to, and the channel's kept values.
-    pub delivery: super::delivery::DeliveryIo,
-}
-
-impl HostIo {
-    /// Count one outbound request (HTTP or SMTP) against the per-send budget;
-    /// the reason when it is spent.
-    pub(crate) fn spend_request(&mut self) -> Result<(), String> {
-        self.fetches += 1;
-        let budget = self.delivery.reserved.unwrap_or(self.limits.max_fetches);
-        if self.fetches > budget {
-            return Err(format!(
-                "a send may make at most {budget} requests (a channel that needs more \
-                 reserves them, up to {})",
-                super::delivery::MAX_RESERVED_REQUESTS
-            ));
-        }
-        Ok(())
-    }
-
-    /// Why `host` on `port` may not be reached (secrets described), or
-    /// `None` when it is one of the channel's allowed hosts. `what` prefixes
-    /// the reason ("redirect to "). A host that came out of a secret is not
-    /// named: the reason must not tell the component the secret's value.
-    pub(crate) fn host_denied(
-        &self,
-        host: &str,
-        port: u16,
-        what: &str,
-        from_secret: bool,
-    ) -> Option<String> {
-        if self.allow.allows(host, port) {
-            return None;
-        }
-        if from_secret {
-            return Some(format!(
-                "{what}a host taken from a secret setting is not one of this channel's allowed hosts"
-            ));
-        }
-        let allowed = self.allow.describe();
-        let allowed = if allowed.is_empty() {
-            "none".to_string()
-        } else {
-            allowed.join(", ")
-        };
-        Some(self.secrets.describe(&format!(
-            "{what}{host}:{port} is not an allowed host of this channel (allowed: {allowed})"
-        )))
-    }
-}
-
-/// Cut `text` to at most `max` bytes on a character boundary, marking the cut.
-pub(crate) fn cap_text(text: &mut String, max: usize) {
-    if text.len() > max {
-        let cut = (0..=max)
-            .rev()
-            .find(|i| text.is_char_boundary(*i))
-            .unwrap_or(0);
-        text.truncate(cut);
-        text.push('…');
-    }
-}
-
-/// A store for one call. The deadline is read from `io` when the call runs,
+/// A store for one call. The deadline is read from `host` when the call runs,
 /// so a store made ahead of time (see `keeper`) takes the call's own.
-pub(crate) fn new_store(engine: &Engine, shared: &StoreShared, io: HostIo) -> Store<SendState> {
+pub(crate) fn new_store(
+    engine: &Engine,
+    shared: &StoreShared,
+    host: HostState,
+) -> Store<SendState> {
     // No files, environment, arguments or sockets: only clocks, random and a
     // small stderr buffer that keeps a panic message for the error report.
     let stderr = MemoryOutputPipe::new(16 << 10);
@@ -247,7 +166,7 @@ pub(crate) fn new_store(engine: &Engine, shared: &StoreShared, io: HostIo) -> St
         .allow_ip_name_lookup(false)
         .build();
     let limiter = Limiter {
-        memory_bytes: io.limits.memory_bytes,
+        memory_bytes: host.call.limits.memory_bytes,
         budget: shared.budget.clone(),
         held: 0,
         last_grant: 0,
@@ -259,7 +178,7 @@ pub(crate) fn new_store(engine: &Engine, shared: &StoreShared, io: HostIo) -> St
             wasi,
             table: ResourceTable::new(),
             limiter,
-            io,
+            host,
             stderr,
             deadlines: shared.deadlines.clone(),
             slow_lanes: shared.slow_lanes.clone(),
@@ -276,7 +195,7 @@ pub(crate) fn new_store(engine: &Engine, shared: &StoreShared, io: HostIo) -> St
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut ctx| {
         let state = ctx.data_mut();
-        if Instant::now() >= state.deadlines.effective(state.io.deadline) {
+        if Instant::now() >= state.deadlines.effective(state.host.call.deadline) {
             return Ok(UpdateDeadline::Interrupt);
         }
         state.ticks = state.ticks.saturating_add(1);
@@ -299,47 +218,4 @@ pub(crate) fn new_store(engine: &Engine, shared: &StoreShared, io: HostIo) -> St
         ))
     });
     store
-}
-
-impl types::Host for HostIo {}
-
-impl crypto::Host for HostIo {
-    /// Only a MAC keyed by a secret itself (see `mcp_push_policy::sign`);
-    /// anything else would be an oracle on the secret, so it gets an empty
-    /// MAC, which no service accepts, and a warning says why.
-    async fn hmac_sha256(&mut self, key: Vec<u8>, msg: Vec<u8>) -> Vec<u8> {
-        let (key, msg) = match mcp_push_policy::sign::mac_input(&self.secrets, &key, &msg) {
-            Ok(input) => input,
-            Err(why) => {
-                tracing::warn!(channel = %self.channel, "hmac-sha256 refused: {why}");
-                return Vec::new();
-            }
-        };
-        let mut mac =
-            Hmac::<sha2::Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
-        mac.update(&msg);
-        mac.finalize().into_bytes().to_vec()
-    }
-}
-
-impl log::Host for HostIo {
-    async fn log(&mut self, level: log::Level, message: String) {
-        self.log_lines += 1;
-        if self.log_lines > MAX_LOG_LINES {
-            if self.log_lines == MAX_LOG_LINES + 1 {
-                tracing::warn!(channel = %self.channel, "plugin log limit reached; dropping further lines");
-            }
-            return;
-        }
-        let mut text = self.secrets.describe(&message);
-        cap_text(&mut text, MAX_LOG_LINE);
-        let channel = &self.channel;
-        match level {
-            log::Level::Trace => tracing::trace!(target: "plugin", %channel, "{text}"),
-            log::Level::Debug => tracing::debug!(target: "plugin", %channel, "{text}"),
-            log::Level::Info => tracing::info!(target: "plugin", %channel, "{text}"),
-            log::Level::Warn => tracing::warn!(target: "plugin", %channel, "{text}"),
-            log::Level::Error => tracing::error!(target: "plugin", %channel, "{text}"),
-        }
-    }
 }

@@ -1,47 +1,20 @@
-//! What the host keeps for a channel beyond one call: for a delivery across
-//! its attempts (a stable key, the parts of a split message already sent, a
-//! larger request budget), and for a channel instance across its sends (a
-//! few small values, such as an access token, with a time to live).
+//! The `cache` capability: a few small values a channel instance keeps
+//! across its sends (an access token, with a time to live), in memory only.
 //!
-//! Nothing here depends on a secret's value: the key comes from the store's
-//! ids, the parts count and the kept values from the component itself.
+//! Nothing here depends on a secret's value: the kept values come from the
+//! component itself.
 
-use super::sandbox::HostIo;
-use super::wit_v0_1::{cache, delivery};
+use super::context::CallContext;
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use mcp_push_policy::budget::MAX_RESERVED_REQUESTS;
 /// Values one channel instance may keep, and their sizes.
 const MAX_KEPT: usize = 16;
 const MAX_KEPT_KEY: usize = 128;
 const MAX_KEPT_VALUE: usize = 4 << 10;
 /// WeCom's and Feishu's tokens live 7,200 s; nothing needs more than a day.
 const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
-
-/// One delivery as the send sees it, shared with the caller so that the
-/// parts count survives a send that fails part-way.
-#[derive(Debug, Default)]
-pub struct Progress {
-    key: String,
-    parts_sent: AtomicU32,
-}
-
-impl Progress {
-    pub fn new(key: String, parts_sent: u32) -> Self {
-        Progress {
-            key,
-            parts_sent: AtomicU32::new(parts_sent),
-        }
-    }
-
-    /// Parts delivered so far, by this attempt and the ones before it.
-    pub fn parts_sent(&self) -> u32 {
-        self.parts_sent.load(Ordering::Relaxed)
-    }
-}
 
 /// The values one channel instance keeps, by key, each until it expires.
 #[derive(Debug, Default)]
@@ -84,47 +57,21 @@ impl Kept {
     }
 }
 
-/// A channel instance's part of [`HostIo`]: its delivery and its kept values.
+/// The `cache` capability's part of a call: the channel instance's values.
 #[derive(Debug, Default)]
-pub(crate) struct DeliveryIo {
-    pub progress: std::sync::Arc<Progress>,
-    pub kept: std::sync::Arc<Kept>,
-    /// Requests granted beyond the default budget, if the send asked.
-    pub reserved: Option<u32>,
+pub(crate) struct CacheState {
+    pub kept: Arc<Kept>,
 }
 
-impl delivery::Host for HostIo {
-    async fn key(&mut self) -> String {
-        self.delivery.progress.key.clone()
+impl CacheState {
+    pub(crate) fn get(&self, key: &str) -> Option<String> {
+        self.kept.get(key, Instant::now())
     }
 
-    async fn parts_sent(&mut self) -> u32 {
-        self.delivery.progress.parts_sent()
-    }
-
-    async fn set_parts_sent(&mut self, count: u32) {
-        self.delivery
-            .progress
-            .parts_sent
-            .store(count, Ordering::Relaxed);
-    }
-
-    async fn reserve_requests(&mut self, requests: u32) -> u32 {
-        let granted = mcp_push_policy::budget::reserved(requests, self.limits.max_fetches);
-        self.delivery.reserved = Some(granted);
-        granted
-    }
-}
-
-impl cache::Host for HostIo {
-    async fn get(&mut self, key: String) -> Option<String> {
-        self.delivery.kept.get(&key, Instant::now())
-    }
-
-    async fn set(&mut self, key: String, value: String, ttl_secs: u32) {
+    pub(crate) fn set(&self, call: &CallContext, key: String, value: String, ttl_secs: u32) {
         let ttl = Duration::from_secs(ttl_secs.into());
-        if !self.delivery.kept.set(key, value, ttl, Instant::now()) {
-            tracing::debug!(channel = %self.channel, "a value too large to keep was not kept");
+        if !self.kept.set(key, value, ttl, Instant::now()) {
+            tracing::debug!(channel = %call.channel, "a value too large to keep was not kept");
         }
     }
 }

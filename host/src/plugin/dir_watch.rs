@@ -49,11 +49,11 @@ fn inode(_meta: &std::fs::Metadata) -> u64 {
 }
 
 /// Stops the watcher when dropped.
-pub struct Watcher {
+pub struct PluginsDirWatcher {
     task: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for Watcher {
+impl Drop for PluginsDirWatcher {
     fn drop(&mut self) {
         self.task.abort();
     }
@@ -62,7 +62,7 @@ impl Drop for Watcher {
 /// Call `changed` (on the current tokio runtime) each time the `*.wasm`
 /// files in `dir` change and then hold still for [`SETTLE`]. A directory
 /// that does not exist yet is watched for its creation.
-pub fn watch<F, Fut>(dir: PathBuf, mut changed: F) -> Watcher
+pub fn watch_plugins_dir<F, Fut>(dir: PathBuf, mut changed: F) -> PluginsDirWatcher
 where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send,
@@ -89,7 +89,7 @@ where
             }
         }
     });
-    Watcher { task }
+    PluginsDirWatcher { task }
 }
 
 #[cfg(test)]
@@ -104,7 +104,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let calls = Arc::new(AtomicUsize::new(0));
         let seen = calls.clone();
-        let _w = watch(dir.clone(), move || {
+        let _w = watch_plugins_dir(dir.clone(), move || {
             let seen = seen.clone();
             async move {
                 seen.fetch_add(1, Ordering::SeqCst);

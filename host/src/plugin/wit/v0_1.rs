@@ -1,11 +1,18 @@
 //! Bindings for `mcp-push:channel@0.1.x` and the conversions between them and
-//! the host's own types. When 0.2 comes, it gets a module of its own beside
-//! this one, and 0.1 components keep loading through this one.
+//! the host's own types, both ways: the channel's exports (`message` in,
+//! `channel-info` and `send-error` out) and the host's imports, whose `Host`
+//! traits only convert and call the capability (`plugin::capability`). When
+//! 0.2 comes, it gets a module of its own beside this one and becomes
+//! `latest`, and these impls delegate to it; 0.1 components keep loading
+//! through this one.
 
-use super::error::DeliveryError;
-use super::info::{PluginInfo, SettingSpec, secret_by_name, validate};
 use crate::notification::{self as n, Notification};
+use crate::plugin::capability::{self as cap, HostState};
+use crate::plugin::error::DeliveryError;
+use crate::plugin::info::{PluginInfo, SettingSpec, secret_by_name, validate};
+use crate::plugin::sandbox::SendState;
 use mcp_push_policy::Shapes;
+use wasmtime::component::{HasSelf, Linker};
 
 // The world with every export a 0.1 component may have. `shapes` is
 // optional (components built before it export `channel` only), so the host
@@ -36,6 +43,12 @@ pub(crate) const EXPORT_PREFIX: &str = "mcp-push:channel/channel@";
 
 pub(crate) fn supports(version: &str) -> bool {
     version.starts_with("0.1.")
+}
+
+/// Adds this version's imports to the linker, served by the store's
+/// [`HostState`].
+pub(crate) fn add_to_linker(linker: &mut Linker<SendState>) -> wasmtime::Result<()> {
+    Plugin::add_to_linker::<_, HasSelf<HostState>>(linker, |s: &mut SendState| &mut s.host)
 }
 
 pub(crate) fn message(msg: &Notification, previous: Option<String>) -> types::Message {
@@ -159,6 +172,136 @@ pub(crate) fn send_error(e: types::SendError) -> DeliveryError {
         types::SendError::Rejected(m) => DeliveryError::Rejected(m),
         types::SendError::RateLimited(s) => DeliveryError::RateLimited(s),
         types::SendError::Unavailable(m) => DeliveryError::Unavailable(m),
+    }
+}
+
+// The host's imports: each converts and calls its capability.
+
+impl types::Host for HostState {}
+
+impl http::Host for HostState {
+    async fn fetch(&mut self, req: http::Request) -> Result<http::Response, http::Error> {
+        let req = cap::http::Request {
+            method: req.method,
+            url: req.url,
+            headers: req.headers,
+            body: req.body,
+            basic_auth: req.basic_auth.map(|a| cap::http::BasicAuth {
+                user: a.user,
+                password: a.password,
+            }),
+            header_lines: req.header_lines,
+        };
+        match self.http.fetch(&mut self.call, req).await {
+            Ok(r) => Ok(http::Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+                truncated: r.truncated,
+            }),
+            Err(cap::http::Error::Denied(m)) => Err(http::Error::Denied(m)),
+            Err(cap::http::Error::Timeout) => Err(http::Error::Timeout),
+            Err(cap::http::Error::Transport(m)) => Err(http::Error::Transport(m)),
+        }
+    }
+}
+
+impl mail::Host for HostState {
+    async fn send(&mut self, server: mail::Server, email: mail::Email) -> Result<(), mail::Error> {
+        let mailbox = |m: mail::Mailbox| cap::mail::Mailbox {
+            name: m.name,
+            address: m.address,
+        };
+        let server = cap::mail::Server {
+            host: server.host,
+            port: server.port,
+            security: match server.security {
+                mail::Security::Plain => cap::mail::Security::Plain,
+                mail::Security::Starttls => cap::mail::Security::Starttls,
+                mail::Security::Tls => cap::mail::Security::Tls,
+            },
+            user: server.user,
+            password: server.password,
+        };
+        let email = cap::mail::Email {
+            sender: mailbox(email.sender),
+            to: email.to.into_iter().map(mailbox).collect(),
+            subject: email.subject,
+            text: email.text,
+            html: email.html,
+        };
+        cap::mail::send(&mut self.call, server, email)
+            .await
+            .map_err(|e| match e {
+                cap::mail::Error::Denied(m) => mail::Error::Denied(m),
+                cap::mail::Error::Invalid(m) => mail::Error::Invalid(m),
+                cap::mail::Error::Rejected(m) => mail::Error::Rejected(m),
+                cap::mail::Error::Unavailable(m) => mail::Error::Unavailable(m),
+                cap::mail::Error::Timeout => mail::Error::Timeout,
+            })
+    }
+}
+
+impl crypto::Host for HostState {
+    async fn hmac_sha256(&mut self, key: Vec<u8>, msg: Vec<u8>) -> Vec<u8> {
+        cap::crypto::hmac_sha256(&self.call, key, msg)
+    }
+}
+
+impl secrets::Host for HostState {
+    async fn starts_with(&mut self, text: String, prefix: String) -> bool {
+        self.secrets.starts_with(&self.call, text, prefix)
+    }
+
+    async fn split(&mut self, text: String, separator: String, reveal: Vec<u32>) -> Vec<String> {
+        self.secrets.split(&mut self.call, text, separator, reveal)
+    }
+}
+
+impl console::Host for HostState {
+    async fn print(&mut self, text: String) {
+        self.console.print(&self.call, text)
+    }
+}
+
+impl log::Host for HostState {
+    async fn log(&mut self, level: log::Level, message: String) {
+        let level = match level {
+            log::Level::Trace => cap::log::Level::Trace,
+            log::Level::Debug => cap::log::Level::Debug,
+            log::Level::Info => cap::log::Level::Info,
+            log::Level::Warn => cap::log::Level::Warn,
+            log::Level::Error => cap::log::Level::Error,
+        };
+        self.log.log(&self.call, level, message)
+    }
+}
+
+impl delivery::Host for HostState {
+    async fn key(&mut self) -> String {
+        self.delivery.key()
+    }
+
+    async fn parts_sent(&mut self) -> u32 {
+        self.delivery.parts_sent()
+    }
+
+    async fn set_parts_sent(&mut self, count: u32) {
+        self.delivery.set_parts_sent(count)
+    }
+
+    async fn reserve_requests(&mut self, requests: u32) -> u32 {
+        self.delivery.reserve_requests(&mut self.call, requests)
+    }
+}
+
+impl cache::Host for HostState {
+    async fn get(&mut self, key: String) -> Option<String> {
+        self.cache.get(&key)
+    }
+
+    async fn set(&mut self, key: String, value: String, ttl_secs: u32) {
+        self.cache.set(&self.call, key, value, ttl_secs)
     }
 }
 

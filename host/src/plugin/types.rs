@@ -1,0 +1,84 @@
+//! The plugin module's shared vocabulary: the limits and options a runtime
+//! is built with, and what goes in and out of a call in the host's terms.
+//! It imports nothing from its siblings, so that the runtime, the engine, the
+//! keeper, the sandbox and the capabilities can all use it without importing
+//! each other.
+
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What one call into a plugin may use, and what all calls at once may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub memory_bytes: usize,
+    pub deadline: Duration,
+    pub max_fetches: u32,
+    pub max_response_bytes: usize,
+    /// Guest memory of every call at once, process-wide.
+    pub memory_budget_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 32 << 20,
+            deadline: Duration::from_secs(15),
+            max_fetches: mcp_push_policy::budget::DEFAULT_REQUESTS,
+            max_response_bytes: 1 << 20,
+            // 16 sends at their full 32 MiB; ordinary sends use 1-2 MiB each,
+            // so hundreds still fit.
+            memory_budget_bytes: 512 << 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeOptions {
+    pub limits: Limits,
+    /// Where compiled components are kept; `None` compiles on every start.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Where a plugin came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "path")]
+pub enum PluginSource {
+    Bundled,
+    File(PathBuf),
+}
+
+impl std::fmt::Display for PluginSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PluginSource::Bundled => f.write_str("bundled"),
+            PluginSource::File(p) => write!(f, "file {}", p.display()),
+        }
+    }
+}
+
+/// One setting of a channel instance, as the host holds it (real values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingValue {
+    pub key: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+/// Proof of a delivery.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub remote_id: Option<String>,
+}
+
+/// Cut `text` to at most `max` bytes on a character boundary, marking the cut.
+pub(crate) fn cap_text(text: &mut String, max: usize) {
+    if text.len() > max {
+        let cut = (0..=max)
+            .rev()
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap_or(0);
+        text.truncate(cut);
+        text.push('…');
+    }
+}
