@@ -1,9 +1,17 @@
-//! The international channels end to end, each against a mock of its API on
-//! 127.0.0.1 that speaks the real paths and replies: Telegram, Slack, Discord,
-//! Matrix, Pushover, Microsoft Teams, ntfy and Gotify.
+//! The international channels end to end: one smoke test per channel, the
+//! real binary configured with the environment names users set, sending real
+//! HTTP to a mock of the service's API on 127.0.0.1 that speaks the real
+//! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
+//! Teams, ntfy and Gotify.
 //!
-//! Sends use `--wait 0`: one attempt each, so a rate limit or an outage shows
-//! as `retrying` at once instead of being waited out.
+//! What a channel puts in a request (formats, splitting, cuts) and how it
+//! reads each documented reply is tested beside the channel, with the SDK's
+//! harness (`plugins/<name>/src/lib.rs`); here stays what only the host
+//! shows: environment names and one-line URLs, secrets kept out of the
+//! output, and the edits of a run's earlier message through the host's
+//! plugin runtime and the remote ids it keeps.
+//!
+//! Sends use `--wait 0` where a failure is expected: one attempt each.
 
 mod support;
 
@@ -18,7 +26,6 @@ mod mocks {
 }
 
 use mcp_push::notification::Notification;
-use mcp_push::plugin::DeliveryError;
 use support::services::{self, MATRIX_TOKEN, TG_TOKEN};
 use support::{Mock, Plugins, Sandbox, failure_of, send_ok};
 
@@ -36,132 +43,32 @@ fn telegram_home(mock: &Mock, chat: &str) -> Sandbox {
         .env("TG_API_HOST", mock.url(""))
 }
 
+/// Delivered with notify.py's names; a wrong token is the service's 401,
+/// which fails the run without the token in its output.
 #[test]
-fn telegram_sends_with_notify_py_names() {
+fn telegram_delivers_with_notify_py_names() {
     let mock = telegram();
-    let home = telegram_home(&mock, "42");
-    send_ok(&home, &["send", "-vv", "Build 7", "passed"], &[TG_TOKEN]);
+    send_ok(
+        &telegram_home(&mock, "42"),
+        &["send", "-vv", "Build 7", "passed"],
+        &[TG_TOKEN],
+    );
     let reqs = mock.requests();
     assert_eq!(reqs.len(), 1);
-    assert_eq!(reqs[0].method, "POST");
     assert_eq!(reqs[0].path(), format!("/bot{TG_TOKEN}/sendMessage"));
-    let body = reqs[0].json();
-    assert_eq!(body["chat_id"], "42");
-    assert_eq!(body["text"], "Build 7\n\npassed");
-    assert_eq!(body["link_preview_options"]["is_disabled"], true);
-    assert!(body.get("parse_mode").is_none());
-}
-
-#[test]
-fn telegram_errors_map_to_kinds() {
-    let mock = telegram();
-    let run = telegram_home(&mock, "missing").run(&["send", "--wait", "0", "T", "B"]);
-    assert_eq!(run.code, 1);
-    assert!(
-        failure_of(&run, "telegram").contains("rejected: ok false: Bad Request: chat not found"),
-        "{run:?}"
-    );
-    let run = telegram_home(&mock, "flood").run(&["send", "--wait", "0", "T", "B"]);
-    assert!(
-        failure_of(&run, "telegram").contains("rate limited, retry after 31 s"),
-        "{run:?}"
-    );
-    // A wrong token is the service's 401, and the token never shows.
+    assert_eq!(reqs[0].json()["chat_id"], "42");
+    assert_eq!(reqs[0].json()["text"], "Build 7\n\npassed");
     let home = Sandbox::new()
         .env("TG_BOT_TOKEN", "999:wrong-token-value")
         .env("TG_USER_ID", "42")
         .env("TG_API_HOST", mock.url(""));
     let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
     assert!(
         failure_of(&run, "telegram").contains("rejected: ok false: Unauthorized"),
         "{run:?}"
     );
     assert!(!run.all_output().contains("wrong-token-value"));
-}
-
-#[test]
-fn telegram_splits_long_text() {
-    let mock = telegram();
-    let home = telegram_home(&mock, "42");
-    let long = "line of text 😀\n".repeat(400); // 6400 UTF-16 units
-    send_ok(&home, &["send", "Long", &long], &[]);
-    let reqs = mock.requests();
-    assert_eq!(reqs.len(), 2, "{reqs:?}");
-    let texts: Vec<String> = reqs
-        .iter()
-        .map(|r| r.json()["text"].as_str().unwrap().to_string())
-        .collect();
-    assert!(texts[0].starts_with("(1/2) Long"), "{}", &texts[0][..40]);
-    assert!(texts[1].starts_with("(2/2) "));
-    assert!(texts.iter().all(|t| t.encode_utf16().count() <= 4096));
-}
-
-/// Markdown and HTML go as Telegram's HTML subset, which the mock parses as
-/// the Bot API documents it: the legacy `Markdown` mode refused snake_case,
-/// and `<p>`, `<br>`, `<ul>` are refused in HTML mode.
-#[test]
-fn telegram_sends_markdown_and_html_as_its_html_subset() {
-    let mock = telegram();
-    let home = telegram_home(&mock, "42");
-    send_ok(
-        &home,
-        &[
-            "send",
-            "Report",
-            "**snake_case** word in paths/with*stars",
-            "--format",
-            "markdown",
-        ],
-        &[],
-    );
-    send_ok(
-        &home,
-        &[
-            "send",
-            "Deploy",
-            "<h2>Done</h2><p>a &amp; b<br>c</p><ul><li>x</li><li>y</li></ul>",
-            "--format",
-            "html",
-        ],
-        &[],
-    );
-    let reqs = mock.requests();
-    assert_eq!(reqs.len(), 2, "each accepted at once: {reqs:?}");
-    assert_eq!(reqs[0].json()["parse_mode"], "HTML");
-    assert_eq!(
-        reqs[0].json()["text"],
-        "<b>Report</b>\n\n<b>snake_case</b> word in paths/with*stars"
-    );
-    assert_eq!(reqs[1].json()["parse_mode"], "HTML");
-    assert_eq!(
-        reqs[1].json()["text"],
-        "<b>Deploy</b>\n\n<b>Done</b>\n\na &amp; b\nc\n\n• x\n• y"
-    );
-    assert_eq!(
-        services::tg_html(reqs[1].json()["text"].as_str().unwrap()).unwrap(),
-        "Deploy\n\nDone\n\na & b\nc\n\n• x\n• y"
-    );
-}
-
-/// Long marked-up text is split by what it shows (4096 characters after
-/// entity parsing), each message with its tags balanced.
-#[test]
-fn telegram_splits_long_markdown_with_balanced_tags() {
-    let mock = telegram();
-    let home = telegram_home(&mock, "42");
-    // Shows 10 characters a line, 28 of HTML: 6,000 shown in two messages.
-    let long = "**bold** & *it*\n".repeat(600);
-    send_ok(&home, &["send", "", &long, "--format", "markdown"], &[]);
-    let reqs = mock.requests();
-    assert_eq!(reqs.len(), 2, "{reqs:?}");
-    for (i, r) in reqs.iter().enumerate() {
-        let body = r.json();
-        assert_eq!(body["parse_mode"], "HTML");
-        let text = body["text"].as_str().unwrap();
-        assert!(text.starts_with(&format!("({}/2) ", i + 1)));
-        let shown = services::tg_html(text).unwrap();
-        assert!(shown.encode_utf16().count() <= 4096);
-    }
 }
 
 #[test]
@@ -227,89 +134,31 @@ fn telegram_one_line_url() {
 // --- Slack ----------------------------------------------------------------
 
 /// An incoming webhook: `ok` or a short error code.
-fn slack() -> Mock {
-    Mock::service(mocks::slack::api())
-}
-
 #[test]
-fn slack_webhook() {
-    let mock = slack();
-    let hook = mock.url("/services/T000/B000/XXXX");
-    let home = Sandbox::new().env("SLACK_WEBHOOK_URL", &hook);
-    send_ok(
-        &home,
-        &[
-            "send",
-            "Deploy <prod>",
-            "a & b",
-            "--link",
-            "https://x.example/1",
-        ],
-        &["XXXX"],
-    );
-    let body = mock.requests()[0].json();
-    assert_eq!(
-        body["text"],
-        "*Deploy &lt;prod&gt;*\na &amp; b\n\n<https://x.example/1>"
-    );
-    // Markdown is translated to mrkdwn, with Slack's three escapes.
-    send_ok(
-        &home,
-        &[
-            "send",
-            "",
-            "## Done\n**ok** & _fine_: [run](https://ci.example/?a=1&b=2)\n- `x < y`",
-            "--format",
-            "markdown",
-        ],
-        &[],
-    );
-    assert_eq!(
-        mock.requests()[1].json()["text"],
-        "*Done*\n\n*ok* &amp; _fine_: <https://ci.example/?a=1&amp;b=2|run>\n\n• `x &lt; y`"
-    );
-    let run = home.run(&["send", "--wait", "0", "T", "channel archived"]);
-    assert!(
-        failure_of(&run, "slack").contains("rejected: HTTP 410: channel_is_archived"),
-        "{run:?}"
-    );
-    let run = home.run(&["send", "--wait", "0", "T", "slow down"]);
-    assert!(
-        failure_of(&run, "slack").contains("retry after 12 s"),
-        "{run:?}"
-    );
+fn slack_delivers_to_its_webhook() {
+    let mock = Mock::service(mocks::slack::api());
+    let home = Sandbox::new().env("SLACK_WEBHOOK_URL", mock.url("/services/T000/B000/XXXX"));
+    send_ok(&home, &["send", "Deploy", "done"], &["XXXX"]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].json()["text"], "*Deploy*\ndone");
 }
 
 // --- Discord --------------------------------------------------------------
 
-/// Webhooks: POST `/api/webhooks/ID/TOKEN?wait=true` answers the message;
-/// PATCH `.../messages/ID` edits it.
-fn discord() -> Mock {
-    Mock::service(mocks::discord::api())
-}
-
+/// Webhooks: POST `/api/webhooks/ID/TOKEN?wait=true` answers the message,
+/// whose id the host keeps; PATCH `.../messages/ID` edits it.
 #[test]
-fn discord_posts_edits_and_maps_errors() {
-    let mock = discord();
+fn discord_delivers_and_edits_a_runs_message() {
+    let mock = Mock::service(mocks::discord::api());
     let hook = mock.url("/api/webhooks/111/tok-en");
     let home = Sandbox::new()
         .env("DISCORD_WEBHOOK_URL", &hook)
         .env("DISCORD_USERNAME", "ci");
-    let long = "x".repeat(2500);
-    send_ok(&home, &["send", "Build", &long], &["tok-en"]);
+    send_ok(&home, &["send", "Build", "passed"], &["tok-en"]);
     let req = &mock.requests()[0];
     assert_eq!(req.query("wait").as_deref(), Some("true"));
-    let body = req.json();
-    assert_eq!(body["username"], "ci");
-    let content = body["content"].as_str().unwrap();
-    assert_eq!(content.chars().count(), 2000);
-    assert!(content.starts_with("**Build**\nxxx") && content.ends_with('…'));
-
-    let run = home.run(&["send", "--wait", "0", "T", "slow"]);
-    assert!(
-        failure_of(&run, "discord").contains("retry after 2 s"),
-        "{run:?}"
-    );
+    assert_eq!(req.json()["username"], "ci");
 
     let plugins = Plugins::load();
     let settings = [("webhook_url", hook.as_str())];
@@ -338,44 +187,21 @@ fn discord_posts_edits_and_maps_errors() {
         last.path(),
         format!("/api/webhooks/111/tok-en/messages/{id}")
     );
-    assert_eq!(last.json()["content"], "**Run**\nend");
-
-    let wrong = Sandbox::new().env("DISCORD_WEBHOOK_URL", mock.url("/api/webhooks/1/nope"));
-    let run = wrong.run(&["send", "--wait", "0", "T", "B"]);
-    assert!(
-        failure_of(&run, "discord").contains("rejected: HTTP 404: Unknown Webhook"),
-        "{run:?}"
-    );
 }
 
 // --- Matrix ---------------------------------------------------------------
 
-/// The client-server API's send endpoint.
-fn matrix() -> Mock {
-    Mock::service(services::matrix())
-}
-
+/// The client-server API's send endpoint; an edit relates to the run's first
+/// event, each event with its own transaction id (the host's delivery key).
 #[test]
-fn matrix_sends_edits_and_maps_errors() {
-    let mock = matrix();
+fn matrix_delivers_and_edits_a_runs_message() {
+    let mock = Mock::service(services::matrix());
     let home = Sandbox::new()
         .env("MATRIX_HOMESERVER", mock.url(""))
         .env("MATRIX_ACCESS_TOKEN", MATRIX_TOKEN)
         .env("MATRIX_ROOM_ID", "!room:example.org");
-    send_ok(
-        &home,
-        &["send", "Done", "<i>all</i> green", "--format", "html"],
-        &[MATRIX_TOKEN],
-    );
-    let body = mock.requests()[0].json();
-    assert_eq!(body["msgtype"], "m.text");
-    assert_eq!(body["format"], "org.matrix.custom.html");
-    assert_eq!(body["formatted_body"], "<b>Done</b><br><i>all</i> green");
-    let run = home.run(&["send", "--wait", "0", "T", "flood"]);
-    assert!(
-        failure_of(&run, "matrix").contains("retry after 3 s"),
-        "{run:?}"
-    );
+    send_ok(&home, &["send", "Done", "all green"], &[MATRIX_TOKEN]);
+    assert_eq!(mock.requests()[0].json()["msgtype"], "m.text");
 
     let plugins = Plugins::load();
     let hs = mock.url("");
@@ -402,185 +228,65 @@ fn matrix_sends_edits_and_maps_errors() {
     // Each event has its own transaction id.
     assert_ne!(reqs[reqs.len() - 2].path(), edit_req.path());
     let body = edit_req.json();
-    assert_eq!(body["body"], "* Run\n\n2/2");
-    assert_eq!(body["m.new_content"]["body"], "Run\n\n2/2");
     assert_eq!(body["m.relates_to"]["rel_type"], "m.replace");
     assert_eq!(body["m.relates_to"]["event_id"], original.as_str());
-
-    let err = plugins
-        .send(
-            "matrix",
-            &[
-                ("homeserver", hs.as_str()),
-                ("access_token", MATRIX_TOKEN),
-                ("room_id", "!other:example.org"),
-            ],
-            &Notification::new("T", "B"),
-            None,
-        )
-        .unwrap_err();
-    assert_eq!(
-        err,
-        DeliveryError::Rejected("HTTP 403: User @bot:example.org not in room".into())
-    );
 }
 
 // --- Pushover -------------------------------------------------------------
 
-fn pushover() -> Mock {
-    Mock::service(mocks::pushover::api())
-}
-
+/// A form with the application token and the user key, both kept out of the
+/// output (the mock refuses any other token).
 #[test]
-fn pushover_form_and_errors() {
-    let mock = pushover();
+fn pushover_delivers_a_form() {
+    let mock = Mock::service(mocks::pushover::api());
     let token = "azGDORePK8gMaC0QOYAMyEEuzJnyUi";
+    let user = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG";
     let home = Sandbox::new()
         .env("PUSHOVER_TOKEN", token)
-        .env("PUSHOVER_USER", "uQiRzpo4DXghDmr9QzzfQu27cmVRsG")
+        .env("PUSHOVER_USER", user)
         .env("PUSHOVER_API_URL", mock.url(""));
-    send_ok(
-        &home,
-        &[
-            "send",
-            "Alert",
-            "<b>disk</b> full",
-            "--format",
-            "html",
-            "--priority",
-            "high",
-        ],
-        &[token, "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"],
-    );
+    send_ok(&home, &["send", "Alert", "disk full"], &[token, user]);
     let req = &mock.requests()[0];
-    assert_eq!(
-        req.header("content-type"),
-        Some("application/x-www-form-urlencoded")
-    );
+    assert_eq!(req.form("user").as_deref(), Some(user));
     assert_eq!(req.form("title").as_deref(), Some("Alert"));
-    assert_eq!(req.form("message").as_deref(), Some("<b>disk</b> full"));
-    assert_eq!(req.form("html").as_deref(), Some("1"));
-    assert_eq!(req.form("priority").as_deref(), Some("1"));
-
-    let bad = Sandbox::new()
-        .env("PUSHOVER_TOKEN", "wrongwrongwrongwrong")
-        .env("PUSHOVER_USER", "u")
-        .env("PUSHOVER_API_URL", mock.url(""));
-    let run = bad.run(&["send", "--wait", "0", "T", "B"]);
-    assert!(
-        failure_of(&run, "pushover").contains("rejected: status 0: application token is invalid"),
-        "{run:?}"
-    );
-    let limited = Sandbox::new()
-        .env("PUSHOVER_TOKEN", token)
-        .env("PUSHOVER_USER", "over-limit")
-        .env("PUSHOVER_API_URL", mock.url(""));
-    let run = limited.run(&["send", "--wait", "0", "T", "B"]);
-    assert!(
-        failure_of(&run, "pushover").contains("rate limited"),
-        "{run:?}"
-    );
 }
 
 // --- Microsoft Teams ------------------------------------------------------
 
-fn teams() -> Mock {
-    Mock::service(mocks::teams::api())
-}
-
+/// A Workflows webhook, its signature kept out of the output; the mock
+/// refuses a body that is not an Adaptive Card message.
 #[test]
-fn teams_posts_an_adaptive_card() {
-    let mock = teams();
+fn teams_delivers_an_adaptive_card() {
+    let mock = Mock::service(mocks::teams::api());
     let url =
         mock.url("/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=SIGsecretvalue");
     let home = Sandbox::new().env("TEAMS_WEBHOOK_URL", &url);
     send_ok(
         &home,
-        &[
-            "send",
-            "Nightly",
-            "3 failures",
-            "--link",
-            "https://ci.example/9",
-        ],
+        &["send", "Nightly", "3 failures"],
         &["SIGsecretvalue"],
     );
     let card = &mock.requests()[0].json()["attachments"][0]["content"];
-    assert_eq!(card["type"], "AdaptiveCard");
-    assert_eq!(card["body"][0]["text"], "Nightly");
     assert_eq!(card["body"][1]["text"], "3 failures");
-    assert_eq!(card["actions"][0]["url"], "https://ci.example/9");
-
-    let gone = Sandbox::new().env("TEAMS_WEBHOOK_URL", mock.url("/workflows/zzz"));
-    let run = gone.run(&["send", "--wait", "0", "T", "B"]);
-    assert!(
-        failure_of(&run, "teams").contains("rejected: HTTP 404")
-            && run.stdout.contains("WorkflowNotFound"),
-        "{run:?}"
-    );
 }
 
 // --- ntfy -----------------------------------------------------------------
 
-/// Publishing: POST `/<topic>`, with `X-Sequence-ID` to update an earlier
-/// message (ntfy 2.16; older routers answer 404 for `/<topic>/<id>`).
-fn ntfy() -> Mock {
-    Mock::service(mocks::ntfy::api())
-}
-
+/// Publishing: POST `/<topic>` with the token; a run's later message updates
+/// the first through `X-Sequence-ID` on the topic itself (`/<topic>/<id>` is
+/// a 404 on servers before ntfy 2.16: the mock's router).
 #[test]
-fn ntfy_publishes_updates_and_maps_errors() {
-    let mock = ntfy();
+fn ntfy_delivers_and_updates_a_runs_message() {
+    let mock = Mock::service(mocks::ntfy::api());
     let token = "tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2";
     let home = Sandbox::new()
         .env("NTFY_TOPIC", "ops")
         .env("NTFY_URL", mock.url(""))
         .env("NTFY_TOKEN", token);
-    send_ok(
-        &home,
-        &[
-            "send",
-            "Déploiement",
-            "**done**",
-            "--format",
-            "markdown",
-            "--tag",
-            "rocket",
-            "--priority",
-            "urgent",
-        ],
-        &[token],
-    );
+    send_ok(&home, &["send", "Deploy", "done"], &[token]);
     let req = &mock.requests()[0];
     assert_eq!(req.path(), "/ops");
-    assert_eq!(req.text(), "**done**");
-    assert_eq!(req.header("title"), Some("=?UTF-8?B?RMOpcGxvaWVtZW50?="));
-    assert_eq!(req.header("priority"), Some("5"));
-    assert_eq!(req.header("tags"), Some("rocket"));
-    assert_eq!(req.header("markdown"), Some("yes"));
-
-    // A body of 4096 bytes or more is a file to ntfy, refused without an
-    // attachment cache (40014): a long message is cut under it.
-    let long = "é".repeat(5000);
-    send_ok(&home, &["send", "--wait", "0", "Long", &long], &[token]);
-    let cut = mock.requests().last().unwrap().text();
-    assert!(
-        cut.len() < 4096 && cut.ends_with('…'),
-        "{} bytes",
-        cut.len()
-    );
-
-    let run = home.run(&["send", "--wait", "0", "T", "too many"]);
-    assert!(failure_of(&run, "ntfy").contains("rate limited"), "{run:?}");
-    let wrong = Sandbox::new()
-        .env("NTFY_TOPIC", "ops")
-        .env("NTFY_URL", mock.url(""))
-        .env("NTFY_TOKEN", "tk_wrong");
-    let run = wrong.run(&["send", "--wait", "0", "T", "B"]);
-    assert!(
-        failure_of(&run, "ntfy").contains("rejected: HTTP 403: forbidden"),
-        "{run:?}"
-    );
+    assert_eq!(req.text(), "done");
 
     let plugins = Plugins::load();
     let url = mock.url("");
@@ -598,8 +304,6 @@ fn ntfy_publishes_updates_and_maps_errors() {
         )
         .unwrap();
     assert_eq!(update.remote_id.as_deref(), Some(id.as_str()));
-    // The update goes to the topic itself with the sequence id as a header:
-    // `/ops/{id}` is a 404 on servers before ntfy 2.16 (the mock's router).
     let last = mock.requests().last().unwrap().clone();
     assert_eq!(last.path(), "/ops");
     assert_eq!(last.header("x-sequence-id"), Some(id.as_str()));
@@ -607,45 +311,17 @@ fn ntfy_publishes_updates_and_maps_errors() {
 
 // --- Gotify ---------------------------------------------------------------
 
-fn gotify() -> Mock {
-    Mock::service(mocks::gotify::api())
-}
-
+/// notify.py's `GOTIFY_*`: a server under a path (with its trailing slash),
+/// the app token in `X-Gotify-Key`, `GOTIFY_PRIORITY` in the body.
 #[test]
-fn gotify_posts_and_maps_errors() {
-    let mock = gotify();
+fn gotify_delivers_with_notify_py_names() {
+    let mock = Mock::service(mocks::gotify::api());
     let home = Sandbox::new()
         .env("GOTIFY_URL", mock.url("/gotify/"))
         .env("GOTIFY_TOKEN", "AzX1.token_value")
         .env("GOTIFY_PRIORITY", "7");
-    send_ok(
-        &home,
-        &["send", "Backup", "# ok", "--format", "markdown"],
-        &["AzX1.token_value"],
-    );
+    send_ok(&home, &["send", "Backup", "ok"], &["AzX1.token_value"]);
     let b = mock.requests()[0].json();
     assert_eq!(b["title"], "Backup");
     assert_eq!(b["priority"], 7);
-    assert_eq!(
-        b["extras"]["client::display"]["contentType"],
-        "text/markdown"
-    );
-    let bad = Sandbox::new()
-        .env("GOTIFY_URL", mock.url("/gotify"))
-        .env("GOTIFY_TOKEN", "nope");
-    let run = bad.run(&["send", "--wait", "0", "T", "B"]);
-    assert!(
-        failure_of(&run, "gotify")
-            .contains("rejected: HTTP 401: you need to provide a valid access token"),
-        "{run:?}"
-    );
-    let odd = Sandbox::new()
-        .env("GOTIFY_URL", mock.url("/gotify"))
-        .env("GOTIFY_TOKEN", "AzX1.token_value")
-        .env("GOTIFY_PRIORITY", "high");
-    let run = odd.run(&["send", "--wait", "0", "T", "B"]);
-    assert!(
-        failure_of(&run, "gotify").contains("setting `priority` has an invalid value"),
-        "{run:?}"
-    );
 }

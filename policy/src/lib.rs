@@ -11,6 +11,7 @@
 
 pub mod allow;
 pub mod budget;
+pub mod declare;
 pub mod masks;
 pub mod secrets;
 pub mod shape;

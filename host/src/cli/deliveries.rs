@@ -110,7 +110,7 @@ pub async fn retry(cli: &Cli, args: &RetryArgs) -> ExitCode {
     }
     let hub = Arc::new(app.hub(store));
     let mut report =
-        inline::deliver_event(&hub, delivery.event_id, Instant::now(), args.wait).await;
+        crate::ops::send::deliver_alone(&hub, delivery.event_id, Instant::now(), args.wait).await;
     // Only the retried delivery is news; the event's others were settled before.
     if let Report::Delivered { outcomes, .. } = &mut report {
         outcomes.retain(|o| o.delivery_id == id);

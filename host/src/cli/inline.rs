@@ -1,17 +1,17 @@
-//! `send` and `event` deliver inline: write the event, run a worker for its
-//! deliveries only, wait up to `--wait`, print, and leave whatever is still
-//! retrying in the outbox for the next long-running mcp-push.
+//! `send` and `event` deliver inline ([`ops::send::send_alone`]) and print one
+//! line per channel, or the JSON report, with the exit code that goes with it.
 
 use super::output::outln;
 use super::{EXIT_FAILED, EXIT_QUEUED, EXIT_USAGE, fail};
 use crate::app::App;
 use crate::config::Channel;
-use crate::hub::{Hub, HubError, Overall, Report, Submission, Submitted};
+use crate::hub::{Overall, Report, Submission};
+use crate::ops::{self, OpError};
 use crate::redact::redact;
-use crate::store::{ClaimScope, DeliveryState, EventId, Store, UnixMillis};
+use crate::store::{DeliveryState, Store, UnixMillis};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Parse `--wait 30s` style values: a plain number is seconds.
 pub fn parse_wait(s: &str) -> Result<Duration, String> {
@@ -45,12 +45,9 @@ pub async fn deliver(
     if let Some(channels) = targets {
         hub.set_channels(channels);
     }
-    let (event, at, duplicate) = match hub.submit(sub).await {
-        Ok(Submitted::Skipped { reason }) => return Ok(Report::Skipped { reason }),
-        Ok(Submitted::Logged { appended, at }) => {
-            (appended.event_id, at, appended.duplicate_of.is_some())
-        }
-        Err(HubError::NoChannels) => {
+    match ops::send::send_alone(&hub, sub, wait).await {
+        Ok(report) => Ok(report),
+        Err(OpError::NoChannels) => {
             let file = app.config_file_hint();
             eprintln!(
                 "error: no channel is configured.\n\
@@ -58,27 +55,10 @@ pub async fn deliver(
                  or add a [channels.NAME] table to {file}.\n\
                  `mcp-push channels` lists every plugin and the settings it reads."
             );
-            return Err(ExitCode::from(EXIT_USAGE));
+            Err(ExitCode::from(EXIT_USAGE))
         }
-        Err(e) => return Err(fail(&e.to_string())),
-    };
-    if duplicate {
-        let mut report = hub.wait(event, at, Instant::now()).await;
-        if let Report::Delivered { duplicate: d, .. } = &mut report {
-            *d = true;
-        }
-        return Ok(report);
+        Err(e) => Err(fail(&e.to_string())),
     }
-    Ok(deliver_event(&hub, event, at, wait).await)
-}
-
-/// Run a worker for this event's deliveries only, wait up to `wait` for them,
-/// and report how they stand.
-pub async fn deliver_event(hub: &Arc<Hub>, event: EventId, at: Instant, wait: Duration) -> Report {
-    let worker = hub.spawn_worker(ClaimScope::Event(event));
-    hub.wait(event, at, at + wait).await;
-    worker.finish().await;
-    hub.wait(event, at, Instant::now()).await
 }
 
 /// Print one line per channel (or the JSON report) and choose the exit code.

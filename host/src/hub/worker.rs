@@ -9,7 +9,8 @@ use super::{Hub, Live, Woken, blocking};
 use crate::notification::{ChannelId, EventKind};
 use crate::plugin::{DeliveryError, Progress};
 use crate::store::{
-    Attempt, Claim, ClaimScope, Claimed, DeliveryId, DeliveryState, HubId, StoreError, UnixMillis,
+    Attempt, Claim, ClaimRequest, ClaimScope, Claimed, DeliveryId, DeliveryState, HubId,
+    StoreError, UnixMillis,
 };
 use fair::{Admit, FairRules, Fairness};
 use std::collections::{BTreeMap, HashSet};
@@ -142,7 +143,14 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
         let room = lock(&fair).room(now);
         let claims = hub
             .writer()
-            .claim(now, free, lease, owner, scope.clone(), room.clone())
+            .claim(ClaimRequest {
+                now,
+                limit: free,
+                lease,
+                owner,
+                scope: scope.clone(),
+                room: room.clone(),
+            })
             .await;
         let Claimed { claims, next_due } = match claims {
             Ok(c) => c,

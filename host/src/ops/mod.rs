@@ -3,7 +3,8 @@
 //! returns a typed result or an [`OpError`]; the MCP tools, the REST API and
 //! the CLI turn their own syntax into these calls and only render what comes
 //! back. Stops at rendering: nothing here knows JSON-RPC, HTTP statuses or
-//! exit codes, and nothing here runs a delivery worker (the caller's job).
+//! exit codes. Delivery workers are the caller's, except for a process that
+//! has none (the CLI): `send::send_alone` runs one for its own event.
 
 pub mod deliveries;
 mod error;

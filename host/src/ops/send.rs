@@ -1,18 +1,22 @@
 //! Send a notification or a run's event: check the arguments, write it, wait
 //! a bounded time for its deliveries, and say in one sentence how it went.
-//! Stops at running the delivery worker: the caller's (`serve` and `mcp` run
-//! one for the whole process).
+//! `serve` and `mcp` run one delivery worker for the whole process and use
+//! [`send`]; a process without one (the CLI) uses [`send_alone`], which runs
+//! a worker for that one event.
 
 use super::OpError;
+use crate::hub::Submitted;
 use crate::hub::{Hub, Outcome, Overall, Report, Submission};
 use crate::notification::{
     EventInput, EventKind, InputError, Notification, RunId, SendInput, check_idempotency_key,
 };
+use crate::store::{ClaimScope, EventId};
 use crate::store::{DeliveryState, Run, Source};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::Value;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// How long a send waits for its deliveries by default, and at most over
 /// REST (retries due later stay in the outbox).
@@ -129,6 +133,42 @@ pub async fn send(hub: &Hub, sub: Submission, wait: Duration) -> Result<Sent, Op
         None => None,
     };
     Ok(sent(step, report, run))
+}
+
+/// Submit from a process that runs no delivery worker: run one for this
+/// event's deliveries only, wait at most `wait` for them, and leave whatever
+/// is still retrying in the outbox for the next long-running mcp-push. A
+/// duplicate (same idempotency key) is not delivered again: its report is the
+/// first submission's.
+pub async fn send_alone(
+    hub: &Arc<Hub>,
+    sub: Submission,
+    wait: Duration,
+) -> Result<Report, OpError> {
+    let (event, at, duplicate) = match hub.submit(sub).await {
+        Ok(Submitted::Skipped { reason }) => return Ok(Report::Skipped { reason }),
+        Ok(Submitted::Logged { appended, at }) => {
+            (appended.event_id, at, appended.duplicate_of.is_some())
+        }
+        Err(e) => return Err(OpError::from(e)),
+    };
+    if duplicate {
+        let mut report = hub.wait(event, at, Instant::now()).await;
+        if let Report::Delivered { duplicate: d, .. } = &mut report {
+            *d = true;
+        }
+        return Ok(report);
+    }
+    Ok(deliver_alone(hub, event, at, wait).await)
+}
+
+/// Run a worker for one event's deliveries only, wait up to `wait` for them,
+/// and report how they stand (also `deliveries --retry`'s path).
+pub async fn deliver_alone(hub: &Arc<Hub>, event: EventId, at: Instant, wait: Duration) -> Report {
+    let worker = hub.spawn_worker(ClaimScope::Event(event));
+    hub.wait(event, at, at + wait).await;
+    worker.finish().await;
+    hub.wait(event, at, Instant::now()).await
 }
 
 /// The sentence and the overall word for a report.

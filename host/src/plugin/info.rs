@@ -1,7 +1,7 @@
 //! What a plugin says about itself, checked before the host trusts it.
 
 use super::allow::HostPattern;
-use mcp_push_policy::{Shape, Shapes};
+use mcp_push_policy::{Shape, Shapes, declare};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,7 +38,9 @@ impl PluginInfo {
     }
 }
 
-/// Checks that the plugin's self-description is usable; the first problem wins.
+/// Checks that the plugin's self-description is usable (the rules are
+/// `mcp_push_policy::declare`'s, which the SDK's `check_info` applies too);
+/// the first problem wins.
 pub(crate) fn validate(
     id: &str,
     settings: &[SettingSpec],
@@ -46,108 +48,35 @@ pub(crate) fn validate(
     schemes: &[String],
     shapes: &Shapes,
 ) -> Result<Vec<HostPattern>, String> {
-    let id_ok = (1..=32).contains(&id.len())
-        && id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !id_ok {
-        return Err(format!(
-            "id {id:?} must be 1 to 32 lowercase letters, digits or `-`, starting with a letter"
-        ));
-    }
+    declare::check_id(id)?;
     for (i, s) in settings.iter().enumerate() {
-        let key_ok = !s.key.is_empty()
-            && s.key
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !key_ok {
-            return Err(format!(
-                "setting key {:?} must be lowercase letters, digits or `_`",
-                s.key
-            ));
-        }
+        declare::check_setting_key(&s.key)?;
         if settings[..i].iter().any(|o| o.key == s.key) {
             return Err(format!("setting {:?} is declared twice", s.key));
         }
-        if let Some(bad) = s
-            .env
-            .iter()
-            .find(|e| e.is_empty() || !e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        {
-            return Err(format!(
-                "setting {:?} has an invalid env name {bad:?}",
-                s.key
-            ));
+        for env in &s.env {
+            declare::check_env_name(&s.key, env)?;
         }
     }
-    if let Some(bad) = schemes.iter().find(|s| {
-        s.is_empty()
-            || !s.starts_with(|c: char| c.is_ascii_lowercase())
-            || !s
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
-    }) {
-        return Err(format!("invalid URL scheme {bad:?}"));
+    for scheme in schemes {
+        declare::check_scheme(scheme)?;
     }
+    let secret = |key: &str| settings.iter().find(|s| s.key == key).map(|s| s.secret);
     let mut patterns = Vec::with_capacity(allowed_hosts.len());
     for h in allowed_hosts {
         let p: HostPattern = h.parse()?;
         if let HostPattern::Setting(key) = &p {
-            check_setting_host(h, key, settings, shapes)?;
+            declare::check_setting_host(h, key, secret, shapes)?;
         }
         patterns.push(p);
     }
     Ok(patterns)
 }
 
-/// A `setting:` host must come from a value that is not secret: a setting
-/// the plugin does not mark secret, or a part of a secret's form that its
-/// shape declares public (`setting:webhook_url.origin`). Otherwise which
-/// hosts a channel may reach would tell the plugin about a secret, and a
-/// secret would be shown as a host name wherever allowed hosts are listed.
-fn check_setting_host(
-    pattern: &str,
-    key: &str,
-    settings: &[SettingSpec],
-    shapes: &Shapes,
-) -> Result<(), String> {
-    let (base, part) = match key.split_once('.') {
-        Some((base, part)) => (base, Some(part)),
-        None => (key, None),
-    };
-    let Some(spec) = settings.iter().find(|s| s.key == base) else {
-        return Err(format!(
-            "allowed host {pattern:?} names a setting it does not declare"
-        ));
-    };
-    match part {
-        None if spec.secret => Err(format!(
-            "allowed host {pattern:?} names secret setting {base:?}: a host must not come from a \
-             secret; declare a shape for it with a public part (e.g. `setting:{base}.origin`)"
-        )),
-        None => Ok(()),
-        Some(part) if spec.secret && shapes.is_public_part(base, part) => Ok(()),
-        Some(part) => Err(format!(
-            "allowed host {pattern:?} names {part:?}, which is not a public part of a declared \
-             shape of secret setting {base:?}"
-        )),
-    }
-}
-
-/// A setting whose key or environment name looks like a credential is secret,
-/// whatever the plugin says: a plugin must not get a token in clear (to post
-/// or log) by calling it public.
+/// Mark secret every setting whose name says it holds a credential.
 pub(crate) fn secret_by_name(settings: &mut [SettingSpec]) {
-    const WORDS: [&str; 5] = ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY"];
-    let credential = |name: &str| {
-        let name = name.to_ascii_uppercase();
-        WORDS.iter().any(|w| name.contains(w))
-    };
     for s in settings.iter_mut().filter(|s| !s.secret) {
-        if credential(&s.key) || s.env.iter().any(|e| credential(e)) {
-            s.secret = true;
-        }
+        s.secret = declare::secret_by_name(&s.key, &s.env);
     }
 }
 

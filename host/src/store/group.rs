@@ -6,19 +6,17 @@
 //! a busy hub makes a few large transactions instead of many small ones.
 
 use super::{
-    Appended, Attempt, Claim, ClaimScope, Delivery, HubId, NewEvent, Room, Store, StoreError,
-    UnixMillis,
+    Appended, Attempt, Claim, ClaimRequest, Delivery, NewEvent, Store, StoreError, UnixMillis,
 };
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
-use std::time::Duration;
 use tokio::sync::oneshot;
 
 enum Job {
     Append(Box<NewEvent>, oneshot::Sender<Result<Appended, StoreError>>),
     Record(Attempt, oneshot::Sender<Result<Delivery, StoreError>>),
-    Claim(ClaimJob, oneshot::Sender<Result<Claimed, StoreError>>),
+    Claim(ClaimRequest, oneshot::Sender<Result<Claimed, StoreError>>),
 }
 
 /// What a claim took, and when it took fewer rows than it could, when the
@@ -30,15 +28,6 @@ pub struct Claimed {
     pub claims: Vec<Claim>,
     /// `None` when nothing pending is left (or the claim was full).
     pub next_due: Option<UnixMillis>,
-}
-
-struct ClaimJob {
-    now: UnixMillis,
-    limit: usize,
-    lease: Duration,
-    owner: HubId,
-    scope: ClaimScope,
-    room: Room,
 }
 
 pub struct GroupCommit {
@@ -93,25 +82,9 @@ impl GroupCommit {
 impl GroupCommit {
     /// Claims go through the writer too: one thread writing means no
     /// connection ever sleeps in SQLite's busy handler waiting for another.
-    pub async fn claim(
-        &self,
-        now: UnixMillis,
-        limit: usize,
-        lease: Duration,
-        owner: HubId,
-        scope: ClaimScope,
-        room: Room,
-    ) -> Result<Claimed, StoreError> {
+    pub async fn claim(&self, request: ClaimRequest) -> Result<Claimed, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let job = ClaimJob {
-            now,
-            limit,
-            lease,
-            owner,
-            scope,
-            room,
-        };
-        self.submit(Job::Claim(job, reply))?;
+        self.submit(Job::Claim(request, reply))?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 }
@@ -163,16 +136,14 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
         }
         // After the records, so the rows they freed can be claimed at once.
         for (c, reply) in claims {
-            let claimed = store
-                .claim_due_within(c.now, c.limit, c.lease, c.owner, c.scope, &c.room)
-                .map(|claims| {
-                    // A failed read only means sleeping the worker's longest nap.
-                    let next_due = match claims.len() < c.limit {
-                        true => store.next_due().ok().flatten(),
-                        false => None,
-                    };
-                    Claimed { claims, next_due }
-                });
+            let claimed = store.claim(&c).map(|claims| {
+                // A failed read only means sleeping the worker's longest nap.
+                let next_due = match claims.len() < c.limit {
+                    true => store.next_due().ok().flatten(),
+                    false => None,
+                };
+                Claimed { claims, next_due }
+            });
             let _ = reply.send(claimed);
         }
     }

@@ -67,8 +67,8 @@ pub use error::StoreError;
 pub use event_log::{Appended, DeliveryPlan, EventLog, EventQuery, NewEvent, Source, StoredEvent};
 pub use group::{Claimed, GroupCommit};
 pub use outbox::{
-    Attempt, ChannelCounts, Claim, ClaimScope, Delivery, DeliveryState, HubId, Outbox, Room,
-    Target, fold_counts,
+    Attempt, ChannelCounts, Claim, ClaimRequest, ClaimScope, Delivery, DeliveryState, HubId,
+    Outbox, Room, Target, fold_counts,
 };
 pub use retry::{Decision, RetryPolicy};
 pub use run::{RunState, apply as apply_run_event};

@@ -194,11 +194,27 @@ impl HubId {
     }
 }
 
+/// What a worker asks the outbox for: up to `limit` pending deliveries due
+/// at `now` among `scope`, leased to `owner` for `lease`, taking no more of
+/// each channel's rows than `room` leaves it.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest {
+    pub now: UnixMillis,
+    pub limit: usize,
+    pub lease: Duration,
+    pub owner: HubId,
+    pub scope: ClaimScope,
+    pub room: Room,
+}
+
 /// The outbox.
 pub trait Outbox {
-    /// Lease up to `limit` pending deliveries that are due, oldest first, for
-    /// `owner`. A run's deliveries to one channel go out in
-    /// order: a row waits while an earlier one of the same run and channel is pending.
+    /// Lease what `request` asks for, oldest due first. A run's deliveries
+    /// to one channel go out in order: a row waits while an earlier one of
+    /// the same run and channel is pending.
+    fn claim(&self, request: &ClaimRequest) -> Result<Vec<Claim>, StoreError>;
+
+    /// [`Outbox::claim`] with no bound per channel.
     fn claim_due(
         &self,
         now: UnixMillis,
@@ -207,20 +223,15 @@ pub trait Outbox {
         owner: HubId,
         scope: ClaimScope,
     ) -> Result<Vec<Claim>, StoreError> {
-        self.claim_due_within(now, limit, lease, owner, scope, &Room::default())
+        self.claim(&ClaimRequest {
+            now,
+            limit,
+            lease,
+            owner,
+            scope,
+            room: Room::default(),
+        })
     }
-
-    /// [`Outbox::claim_due`], taking no more of each channel's rows than
-    /// `room` leaves it.
-    fn claim_due_within(
-        &self,
-        now: UnixMillis,
-        limit: usize,
-        lease: Duration,
-        owner: HubId,
-        scope: ClaimScope,
-        room: &Room,
-    ) -> Result<Vec<Claim>, StoreError>;
 
     /// Free the leases of hubs that are gone (killed mid-send), so their rows
     /// can be claimed at once instead of when the leases run out; a hub calls

@@ -157,4 +157,72 @@ mod tests {
         assert_eq!(h.send(&update).unwrap().remote_id.as_deref(), Some("m2"));
         assert_eq!(h.on_the_wire()[1].method, "POST");
     }
+
+    /// The post as Discord takes it: `?wait=true`, the sender's name, the
+    /// title in bold and the content cut at 2000 characters with a marker,
+    /// the token only on the wire (moved from tests/channels_intl.rs).
+    #[test]
+    fn a_post_names_its_sender_and_is_cut_at_2000_characters() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Discord>()
+            .setting("webhook_url", HOOK)
+            .setting("username", "ci")
+            .reply(Reply::json(200, json!({"id": "1100000000000000001"})));
+        let receipt = h.send(&message("Build", &"x".repeat(2500))).unwrap();
+        assert_eq!(receipt.remote_id.as_deref(), Some("1100000000000000001"));
+        let req = &h.requests()[0];
+        assert_eq!(req.method, "POST");
+        assert!(!req.url.contains("tok-abc"), "{}", req.url);
+        assert_eq!(req.query("wait").as_deref(), Some("true"));
+        let body = req.json();
+        assert_eq!(body["username"], "ci");
+        let content = body["content"].as_str().unwrap();
+        assert_eq!(content.chars().count(), 2000);
+        assert!(content.starts_with("**Build**\nxxx") && content.ends_with('…'));
+    }
+
+    /// An edit is a PATCH of the message with the new content, and keeps the
+    /// message's id (moved from tests/channels_intl.rs).
+    #[test]
+    fn an_edit_patches_the_message_with_the_new_content() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Discord>()
+            .setting("webhook_url", HOOK)
+            .reply(Reply::json(
+                200,
+                json!({"id": "m1", "content": "**Run**\nend"}),
+            ));
+        let mut update = message("Run", "end");
+        update.previous = Some("m1".into());
+        assert_eq!(h.send(&update).unwrap().remote_id.as_deref(), Some("m1"));
+        let req = &h.requests()[0];
+        assert_eq!(req.method, "PATCH");
+        assert_eq!(req.json()["content"], "**Run**\nend");
+    }
+
+    /// A webhook that is gone and Discord's rate limit (moved from
+    /// tests/channels_intl.rs).
+    #[test]
+    fn refusals_and_rate_limits_map_to_kinds() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Discord>()
+            .setting("webhook_url", HOOK)
+            .reply(Reply::json(
+                404,
+                json!({"message": "Unknown Webhook", "code": 10015}),
+            ))
+            .reply(
+                Reply::json(
+                    429,
+                    json!({"message": "You are being rate limited.", "retry_after": 1.5, "global": false}),
+                )
+                .header("retry-after", "2"),
+            );
+        let msg = message("T", "B");
+        assert_eq!(
+            h.send(&msg).unwrap_err(),
+            SendError::Rejected("HTTP 404: Unknown Webhook".into())
+        );
+        assert_eq!(h.send(&msg).unwrap_err(), SendError::RateLimited(Some(2)));
+    }
 }

@@ -204,4 +204,53 @@ mod tests {
             .collect();
         assert_eq!(to, ["a@x.org", "b@y.org", "c@z.org"]);
     }
+
+    /// notify.py's `SMTP_*` as the server and the e-mail the host is handed
+    /// (what tests/channels_email.rs sees through a real SMTP conversation):
+    /// `SMTP_SSL` true, starttls and false, the login, the sender's name,
+    /// several recipients, an HTML body beside its text.
+    #[test]
+    fn smtp_settings_become_the_server_and_the_email() {
+        use mcp_push_sdk::testing::{Harness, message};
+        let with_ssl = |ssl: &str| {
+            Harness::new::<EmailChannel>()
+                .setting("server", "smtp.example.org:2525")
+                .setting("ssl", ssl)
+                .setting("email", "ci@example.org")
+                .setting("password", "smtp-app-password-123")
+                .setting("name", "CI Bot")
+                .setting("to", "alice@example.org;bob@example.org")
+        };
+        let h = with_ssl("false");
+        h.send(&message("Nightly build", "all 12 steps passed"))
+            .unwrap();
+        let sent = &h.mails()[0];
+        assert_eq!(sent.server.host, "smtp.example.org");
+        assert_eq!(sent.server.port, 2525);
+        assert!(matches!(sent.server.security, Security::Plain));
+        assert_eq!(sent.server.user.as_deref(), Some("ci@example.org"));
+        let password = sent.server.password.clone().unwrap();
+        assert_ne!(password, "smtp-app-password-123", "a placeholder");
+        assert_eq!(h.reveal(&password), "smtp-app-password-123");
+        let email = &sent.email;
+        assert_eq!(email.sender.name.as_deref(), Some("CI Bot"));
+        assert_eq!(email.sender.address, "ci@example.org");
+        let to: Vec<&str> = email.to.iter().map(|m| m.address.as_str()).collect();
+        assert_eq!(to, ["alice@example.org", "bob@example.org"]);
+        assert_eq!(email.subject, "Nightly build");
+        assert!(email.text.contains("all 12 steps passed"), "{}", email.text);
+        assert!(email.html.is_none());
+
+        let h = with_ssl("true");
+        let mut html = message("Report", "<b>3</b> failures");
+        html.format = Format::Html;
+        h.send(&html).unwrap();
+        let sent = &h.mails()[0];
+        assert!(matches!(sent.server.security, Security::Tls));
+        assert_eq!(sent.email.html.as_deref(), Some("<b>3</b> failures"));
+
+        let h = with_ssl("starttls");
+        h.send(&message("T", "over STARTTLS")).unwrap();
+        assert!(matches!(h.mails()[0].server.security, Security::Starttls));
+    }
 }

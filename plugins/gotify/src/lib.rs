@@ -112,4 +112,66 @@ mod tests {
         assert_eq!(s[1].1, "Atoken");
         assert_eq!(s[2].1, "7");
     }
+
+    /// `GOTIFY_PRIORITY` as the priority, Markdown as Gotify's display
+    /// extra, POST to `/message` of a server under a path, the token only on
+    /// the wire (moved from tests/channels_intl.rs).
+    #[test]
+    fn markdown_and_a_set_priority_as_documented() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Gotify>()
+            .setting("url", "https://push.example.com/gotify/")
+            .setting("token", "AzX1.token_value")
+            .setting("priority", "7")
+            .reply(Reply::json(200, json!({"id": 25, "appid": 5})));
+        let mut msg = message("Backup", "# ok");
+        msg.format = Format::Markdown;
+        assert_eq!(h.send(&msg).unwrap().remote_id.as_deref(), Some("25"));
+        let req = &h.requests()[0];
+        assert_eq!(req.method, "POST");
+        assert_eq!(req.url, "https://push.example.com/gotify/message");
+        assert_ne!(req.header("x-gotify-key"), Some("AzX1.token_value"));
+        assert_eq!(
+            h.on_the_wire()[0].header("x-gotify-key"),
+            Some("AzX1.token_value")
+        );
+        let b = req.json();
+        assert_eq!(b["title"], "Backup");
+        assert_eq!(b["message"], "# ok");
+        assert_eq!(b["priority"], 7);
+        assert_eq!(
+            b["extras"]["client::display"]["contentType"],
+            "text/markdown"
+        );
+    }
+
+    /// A wrong token in Gotify's words, and a priority that is not a number
+    /// (moved from tests/channels_intl.rs).
+    #[test]
+    fn refusals_and_bad_settings_say_why() {
+        use mcp_push_sdk::testing::{Harness, Reply, message};
+        let h = Harness::new::<Gotify>()
+            .setting("url", "https://push.example.com/gotify")
+            .setting("token", "nope")
+            .reply(Reply::json(
+                401,
+                json!({"error": "Unauthorized", "errorCode": 401, "errorDescription": "you need to provide a valid access token or user credentials to access this api"}),
+            ));
+        assert_eq!(
+            h.send(&message("T", "B")).unwrap_err(),
+            SendError::Rejected(
+                "HTTP 401: you need to provide a valid access token or user credentials to access this api"
+                    .into()
+            )
+        );
+        let odd = Harness::new::<Gotify>()
+            .setting("url", "https://push.example.com/gotify")
+            .setting("token", "AzX1.token_value")
+            .setting("priority", "high");
+        assert!(matches!(
+            odd.send(&message("T", "B")),
+            Err(SendError::Config(m)) if m.contains("setting `priority` has an invalid value")
+        ));
+        assert!(odd.requests().is_empty());
+    }
 }

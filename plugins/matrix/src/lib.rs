@@ -169,4 +169,76 @@ mod tests {
         assert_eq!(txn[0], txn[1], "a retry keeps its txnId");
         assert_ne!(txn[1], txn[2], "another delivery has another");
     }
+
+    fn harness() -> Harness {
+        Harness::new::<Matrix>()
+            .setting("homeserver", "https://matrix.example.org")
+            .setting("access_token", "syt_tok")
+            .setting("room_id", "!room:example.org")
+    }
+
+    /// HTML goes as `org.matrix.custom.html` beside the plain body, PUT to
+    /// the room's send endpoint with the token only on the wire (moved from
+    /// tests/channels_intl.rs).
+    #[test]
+    fn html_goes_as_org_matrix_custom_html() {
+        let h = harness().reply(Reply::json(200, json!({"event_id": "$e1"})));
+        let mut msg = message("Done", "<i>all</i> green");
+        msg.format = Format::Html;
+        assert_eq!(h.send(&msg).unwrap().remote_id.as_deref(), Some("$e1"));
+        let req = &h.requests()[0];
+        assert_eq!(req.method, "PUT");
+        assert!(
+            req.url.starts_with(
+                "https://matrix.example.org/_matrix/client/v3/rooms/%21room%3Aexample.org/send/m.room.message/"
+            ),
+            "{}",
+            req.url
+        );
+        assert!(!req.header("authorization").unwrap().contains("syt_tok"));
+        assert_eq!(
+            h.on_the_wire()[0].header("authorization"),
+            Some("Bearer syt_tok")
+        );
+        let body = req.json();
+        assert_eq!(body["msgtype"], "m.text");
+        assert_eq!(body["format"], "org.matrix.custom.html");
+        assert_eq!(body["formatted_body"], "<b>Done</b><br><i>all</i> green");
+    }
+
+    /// An edit is an `m.replace` of the run's first event, "* new text" for
+    /// clients that do not know edits (moved from tests/channels_intl.rs).
+    #[test]
+    fn an_edit_replaces_the_first_event() {
+        let h = harness().reply(Reply::json(200, json!({"event_id": "$e2"})));
+        let mut msg = message("Run", "2/2");
+        msg.previous = Some("$e1".into());
+        assert_eq!(h.send(&msg).unwrap().remote_id.as_deref(), Some("$e1"));
+        let body = h.requests()[0].json();
+        assert_eq!(body["body"], "* Run\n\n2/2");
+        assert_eq!(body["m.new_content"]["body"], "Run\n\n2/2");
+        assert_eq!(body["m.relates_to"]["rel_type"], "m.replace");
+        assert_eq!(body["m.relates_to"]["event_id"], "$e1");
+    }
+
+    /// A room the account is not in, and `M_LIMIT_EXCEEDED` with its wait in
+    /// milliseconds (moved from tests/channels_intl.rs).
+    #[test]
+    fn refusals_and_rate_limits_map_to_kinds() {
+        let h = harness()
+            .reply(Reply::json(
+                403,
+                json!({"errcode": "M_FORBIDDEN", "error": "User @bot:example.org not in room"}),
+            ))
+            .reply(Reply::json(
+                429,
+                json!({"errcode": "M_LIMIT_EXCEEDED", "error": "Too many requests", "retry_after_ms": 2500}),
+            ));
+        let msg = message("T", "B");
+        assert_eq!(
+            h.send(&msg).unwrap_err(),
+            SendError::Rejected("HTTP 403: User @bot:example.org not in room".into())
+        );
+        assert_eq!(h.send(&msg).unwrap_err(), SendError::RateLimited(Some(3)));
+    }
 }

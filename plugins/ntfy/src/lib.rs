@@ -201,4 +201,76 @@ mod tests {
         assert_eq!(req.header("X-Sequence-ID"), Some("seq-1"));
         assert!(req.body.len() < 4096, "{} bytes", req.body.len());
     }
+
+    fn harness() -> mcp_push_sdk::testing::Harness {
+        mcp_push_sdk::testing::Harness::new::<Ntfy>()
+            .setting("topic", "ops")
+            .setting("token", "tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2")
+    }
+
+    /// The message in ntfy's headers: a title beyond ASCII as an encoded
+    /// word, urgent as 5, tags, Markdown, and the token only on the wire
+    /// (moved from tests/channels_intl.rs).
+    #[test]
+    fn the_message_goes_in_ntfys_headers() {
+        use mcp_push_sdk::testing::{Reply, message};
+        let h = harness().reply(Reply::json(200, json!({"id": "msg1", "event": "message"})));
+        let mut m = message("Déploiement", "**done**");
+        m.format = Format::Markdown;
+        m.tags = vec!["rocket".into()];
+        m.priority = Priority::Urgent;
+        assert_eq!(h.send(&m).unwrap().remote_id.as_deref(), Some("msg1"));
+        let req = &h.requests()[0];
+        assert_eq!(req.method, "POST");
+        assert_eq!(req.url, "https://ntfy.sh/ops");
+        assert_eq!(req.text(), "**done**");
+        assert_eq!(req.header("title"), Some("=?UTF-8?B?RMOpcGxvaWVtZW50?="));
+        assert_eq!(req.header("priority"), Some("5"));
+        assert_eq!(req.header("tags"), Some("rocket"));
+        assert_eq!(req.header("markdown"), Some("yes"));
+        assert!(!req.header("authorization").unwrap().contains("tk_Ag"));
+        assert_eq!(
+            h.on_the_wire()[0].header("authorization"),
+            Some("Bearer tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2")
+        );
+    }
+
+    /// A body of 4096 bytes or more is a file to ntfy (40014 without an
+    /// attachment cache): 10,000 bytes of two-byte characters are cut under
+    /// it, on a character boundary, with a marker (moved from
+    /// tests/channels_intl.rs).
+    #[test]
+    fn a_long_body_is_cut_under_the_attachment_limit() {
+        use mcp_push_sdk::testing::{Reply, message};
+        let h = harness().reply(Reply::json(200, json!({"id": "msg1", "event": "message"})));
+        h.send(&message("Long", &"é".repeat(5000))).unwrap();
+        let body = h.requests()[0].body.clone();
+        let cut = String::from_utf8(body).expect("cut on a character boundary");
+        assert!(
+            cut.len() < 4096 && cut.ends_with('…'),
+            "{} bytes",
+            cut.len()
+        );
+    }
+
+    /// A wrong token and ntfy's rate limit (moved from tests/channels_intl.rs).
+    #[test]
+    fn refusals_and_rate_limits_map_to_kinds() {
+        use mcp_push_sdk::testing::{Reply, message};
+        let h = harness()
+            .reply(Reply::json(
+                403,
+                json!({"code": 40301, "http": 403, "error": "forbidden", "link": "https://ntfy.sh/docs/publish/#authentication"}),
+            ))
+            .reply(Reply::json(
+                429,
+                json!({"code": 42901, "http": 429, "error": "limit reached: too many requests"}),
+            ));
+        let msg = message("T", "B");
+        assert_eq!(
+            h.send(&msg).unwrap_err(),
+            SendError::Rejected("HTTP 403: forbidden".into())
+        );
+        assert!(matches!(h.send(&msg), Err(SendError::RateLimited(_))));
+    }
 }

@@ -152,4 +152,47 @@ mod tests {
         assert_eq!(s[1].1, "ukey");
         assert_eq!(s[2].1, "phone");
     }
+
+    /// An HTML message of high priority: a form with `html=1` and priority
+    /// 1 (moved from tests/channels_intl.rs).
+    #[test]
+    fn html_and_priority_go_in_the_form() {
+        let h = harness().reply(Reply::json(200, json!({"status": 1, "request": "r"})));
+        let mut msg = message("Alert", "<b>disk</b> full");
+        msg.format = Format::Html;
+        msg.priority = Priority::High;
+        h.send(&msg).unwrap();
+        let req = &h.requests()[0];
+        assert_eq!(req.method, "POST");
+        assert_eq!(
+            req.header("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        let wire = &h.on_the_wire()[0];
+        assert_eq!(wire.form("title").as_deref(), Some("Alert"));
+        assert_eq!(wire.form("message").as_deref(), Some("<b>disk</b> full"));
+        assert_eq!(wire.form("html").as_deref(), Some("1"));
+        assert_eq!(wire.form("priority").as_deref(), Some("1"));
+    }
+
+    /// A wrong token in Pushover's words, and its message limit (moved from
+    /// tests/channels_intl.rs).
+    #[test]
+    fn refusals_and_rate_limits_map_to_kinds() {
+        let h = harness()
+            .reply(Reply::json(
+                400,
+                json!({"token": "invalid", "errors": ["application token is invalid"], "status": 0, "request": "5042853c"}),
+            ))
+            .reply(Reply::json(
+                429,
+                json!({"errors": ["message limit reached"], "status": 0, "request": "1"}),
+            ));
+        let msg = message("T", "B");
+        assert_eq!(
+            h.send(&msg).unwrap_err(),
+            SendError::Rejected("status 0: application token is invalid".into())
+        );
+        assert!(matches!(h.send(&msg), Err(SendError::RateLimited(_))));
+    }
 }

@@ -120,9 +120,11 @@ mod tests {
 
     use mcp_push_sdk::testing::{Harness, Reply, message};
 
+    const HOOK: &str = "https://hooks.slack.com/services/T000/B000/XXXX";
+
     fn sent_text(msg: &Message) -> String {
         let h = Harness::new::<Slack>()
-            .setting("webhook_url", "https://hooks.slack.com/services/T1/B2/C3")
+            .setting("webhook_url", HOOK)
             .reply(Reply::text(200, "ok"));
         h.send(msg).unwrap();
         h.requests()[0].json()["text"].as_str().unwrap().to_string()
@@ -155,5 +157,48 @@ mod tests {
             sent_text(&msg),
             "1 &lt; 2 &amp; 3 &gt; 2\n\n<https://x.example/?a=1&amp;b=2>"
         );
+    }
+
+    /// A title, a body and a link in one text, and Markdown as mrkdwn with
+    /// Slack's three escapes (moved from tests/channels_intl.rs).
+    #[test]
+    fn title_body_and_link_as_one_escaped_text() {
+        let mut msg = message("Deploy <prod>", "a & b");
+        msg.link = Some("https://x.example/1".into());
+        assert_eq!(
+            sent_text(&msg),
+            "*Deploy &lt;prod&gt;*\na &amp; b\n\n<https://x.example/1>"
+        );
+        let mut md = message(
+            "",
+            "## Done\n**ok** & _fine_: [run](https://ci.example/?a=1&b=2)\n- `x < y`",
+        );
+        md.format = Format::Markdown;
+        assert_eq!(
+            sent_text(&md),
+            "*Done*\n\n*ok* &amp; _fine_: <https://ci.example/?a=1&amp;b=2|run>\n\n• `x &lt; y`"
+        );
+    }
+
+    /// Slack's short error codes and its rate limit, and the hook's token
+    /// only on the wire (moved from tests/channels_intl.rs).
+    #[test]
+    fn refusals_and_rate_limits_map_to_kinds() {
+        let h = Harness::new::<Slack>()
+            .setting("webhook_url", HOOK)
+            .reply(Reply::text(410, "channel_is_archived"))
+            .reply(Reply::text(429, "rate_limited").header("retry-after", "12"));
+        let msg = message("T", "B");
+        assert_eq!(
+            h.send(&msg).unwrap_err(),
+            SendError::Rejected("HTTP 410: channel_is_archived".into())
+        );
+        assert_eq!(h.send(&msg).unwrap_err(), SendError::RateLimited(Some(12)));
+        assert!(
+            !h.requests()[0].url.contains("XXXX"),
+            "{}",
+            h.requests()[0].url
+        );
+        assert_eq!(h.on_the_wire()[0].url, HOOK);
     }
 }

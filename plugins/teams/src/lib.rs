@@ -123,4 +123,26 @@ mod tests {
         assert!(matches!(h.send(&msg), Err(SendError::Rejected(_))));
         assert!(matches!(h.send(&msg), Err(SendError::Unavailable(_))));
     }
+
+    /// A workflow that is gone: rejected, with the workflow's own reason
+    /// (moved from tests/channels_intl.rs).
+    #[test]
+    fn a_missing_workflow_is_rejected_with_its_reason() {
+        let h = Harness::new::<Teams>()
+            .setting("webhook_url", HOOK)
+            .reply(Reply::json(
+                404,
+                json!({"error": {"code": "WorkflowNotFound", "message": "The workflow 'abc' could not be found."}}),
+            ));
+        match h.send(&message("T", "B")) {
+            Err(SendError::Rejected(why)) => {
+                assert!(
+                    why.starts_with("HTTP 404") && why.contains("WorkflowNotFound"),
+                    "{why}"
+                );
+                assert!(!why.contains("SIGsecret42"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

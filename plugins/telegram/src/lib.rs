@@ -319,6 +319,116 @@ mod tests {
         }
     }
 
+    /// Plain text as the Bot API takes it (moved from tests/channels_intl.rs):
+    /// `sendMessage` under the bot's URL, no `parse_mode`, link previews off,
+    /// and the token only on the wire.
+    #[test]
+    fn plain_text_goes_without_parse_mode_or_previews() {
+        let h = harness().reply(sent(1));
+        let receipt = h.send(&message("Build 7", "passed")).unwrap();
+        assert_eq!(receipt.remote_id.as_deref(), Some("1"));
+        let req = &h.requests()[0];
+        assert_eq!(req.method, "POST");
+        assert!(!req.url.contains("123:tok"), "{}", req.url);
+        assert_eq!(
+            h.on_the_wire()[0].url,
+            "https://api.telegram.org/bot123:tok/sendMessage"
+        );
+        let body = req.json();
+        assert_eq!(body["chat_id"], "42");
+        assert_eq!(body["text"], "Build 7\n\npassed");
+        assert_eq!(body["link_preview_options"]["is_disabled"], true);
+        assert!(body.get("parse_mode").is_none(), "{body}");
+    }
+
+    /// The Bot API's refusals and its flood control, as the service words
+    /// them (moved from tests/channels_intl.rs).
+    #[test]
+    fn refusals_and_flood_control_map_to_kinds() {
+        let h = harness()
+            .reply(Reply::json(
+                400,
+                json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}),
+            ))
+            .reply(Reply::json(
+                429,
+                json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 31",
+                       "parameters": {"retry_after": 31}}),
+            ))
+            .reply(Reply::json(
+                401,
+                json!({"ok": false, "error_code": 401, "description": "Unauthorized"}),
+            ));
+        let msg = message("T", "B");
+        assert_eq!(
+            h.send(&msg).unwrap_err(),
+            SendError::Rejected("ok false: Bad Request: chat not found".into())
+        );
+        assert_eq!(h.send(&msg).unwrap_err(), SendError::RateLimited(Some(31)));
+        assert_eq!(
+            h.send(&msg).unwrap_err(),
+            SendError::Rejected("ok false: Unauthorized".into())
+        );
+    }
+
+    /// 6,400 UTF-16 units of plain text (emoji count two) go as two
+    /// numbered messages, each within the 4096 a message holds (moved from
+    /// tests/channels_intl.rs).
+    #[test]
+    fn long_plain_text_goes_as_numbered_messages_within_the_limit() {
+        let h = harness().reply(sent(1)).reply(sent(2)).reply(sent(3));
+        let long = "line of text 😀\n".repeat(400);
+        let receipt = h.send(&message("Long", &long)).unwrap();
+        assert_eq!(receipt.remote_id.as_deref(), Some("1"));
+        let reqs = h.requests();
+        assert_eq!(reqs.len(), 2);
+        let texts: Vec<String> = reqs.iter().map(|r| text_of(&r.json()["text"])).collect();
+        assert!(texts[0].starts_with("(1/2) Long"), "{}", &texts[0][..20]);
+        assert!(texts[1].starts_with("(2/2) "), "{}", &texts[1][..20]);
+        assert!(texts.iter().all(|t| t.encode_utf16().count() <= 4096));
+        assert!(reqs.iter().all(|r| r.json().get("parse_mode").is_none()));
+    }
+
+    /// What notify.py's legacy `Markdown` mode refused (snake_case, a path
+    /// with `*`) and the HTML tags Telegram refuses (`<h2>`, `<p>`, `<br>`,
+    /// `<ul>`) go as its subset, accepted at once (moved from
+    /// tests/channels_intl.rs).
+    #[test]
+    fn snake_case_markdown_and_block_html_go_as_the_subset() {
+        let h = harness().reply(sent(1)).reply(sent(2));
+        h.send(&formatted(
+            Format::Markdown,
+            "Report",
+            "**snake_case** word in paths/with*stars",
+        ))
+        .unwrap();
+        h.send(&formatted(
+            Format::Html,
+            "Deploy",
+            "<h2>Done</h2><p>a &amp; b<br>c</p><ul><li>x</li><li>y</li></ul>",
+        ))
+        .unwrap();
+        let reqs = h.requests();
+        assert_eq!(reqs.len(), 2, "each sent once: {reqs:?}");
+        let (md, html_msg) = (reqs[0].json(), reqs[1].json());
+        assert_eq!(md["parse_mode"], "HTML");
+        assert_eq!(
+            md["text"],
+            "<b>Report</b>\n\n<b>snake_case</b> word in paths/with*stars"
+        );
+        assert_eq!(html_msg["parse_mode"], "HTML");
+        let text = text_of(&html_msg["text"]);
+        assert_eq!(
+            text,
+            "<b>Deploy</b>\n\n<b>Done</b>\n\na &amp; b\nc\n\n• x\n• y"
+        );
+        assert_eq!(html::sanitize(&text), text, "balanced and in the subset");
+        assert_eq!(
+            html::to_text(&text),
+            "Deploy\n\nDone\n\na & b\nc\n\n• x\n• y"
+        );
+    }
+
     /// 20,000 characters are 5+ messages; when one fails, the retry sends
     /// the rest only, and the receipt is still the first message's id.
     #[test]

@@ -9,7 +9,7 @@
 
 use crate::{Channel, ChannelInfo};
 use mcp_push_policy::masks::looks_like_credential;
-use mcp_push_policy::{AllowList, HostPattern, Shapes};
+use mcp_push_policy::{AllowList, HostPattern, Shapes, declare};
 
 /// Every problem with `C::info()` (and its shapes and schemes), one line each;
 /// empty when there is none.
@@ -71,16 +71,19 @@ pub fn check_url<C: Channel>(url: &str) -> Vec<String> {
 }
 
 fn settings(info: &ChannelInfo, problems: &mut Vec<String>) {
+    problems.extend(declare::check_id(&info.id).err());
     for (i, s) in info.settings.iter().enumerate() {
         let key = &s.key;
+        problems.extend(declare::check_setting_key(key).err());
         if info.settings[..i].iter().any(|o| &o.key == key) {
             problems.push(format!("setting {key:?} is declared twice"));
         }
         for env in &s.env {
-            if env.is_empty()
-                || !env
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            if let Err(why) = declare::check_env_name(key, env) {
+                problems.push(why);
+            } else if !env
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
             {
                 problems.push(format!(
                     "setting {key:?}: env name {env:?} is not UPPER_SNAKE_CASE"
@@ -127,29 +130,17 @@ fn hosts(info: &ChannelInfo, shapes: &Shapes, problems: &mut Vec<String>) {
             _ => None,
         })
         .collect();
+    let secret = |key: &str| {
+        info.settings
+            .iter()
+            .find(|s| s.key == key)
+            .map(|s| s.secret)
+    };
     for key in &named {
-        let (base, part) = match key.split_once('.') {
-            Some((base, part)) => (base, Some(part)),
-            None => (*key, None),
-        };
-        let Some(spec) = info.settings.iter().find(|s| s.key == base) else {
-            problems.push(format!(
-                "allowed host \"setting:{key}\" names a setting that is not declared"
-            ));
-            continue;
-        };
-        match part {
-            None if spec.secret => problems.push(format!(
-                "allowed host \"setting:{key}\" names secret setting {base:?}: declare a shape \
-                 with a public part (`setting:{base}.origin`)"
-            )),
-            Some(part) if !(spec.secret && shapes.is_public_part(base, part)) => {
-                problems.push(format!(
-                    "allowed host \"setting:{key}\": {part:?} is not a public part of a shape \
-                     of secret setting {base:?}"
-                ))
-            }
-            _ => {}
+        if let Err(why) =
+            declare::check_setting_host(&format!("setting:{key}"), key, secret, shapes)
+        {
+            problems.push(why);
         }
     }
     // A URL setting with a default: the default's host is one the channel
@@ -193,12 +184,8 @@ fn hosts(info: &ChannelInfo, shapes: &Shapes, problems: &mut Vec<String>) {
 
 fn schemes<C: Channel>(info: &ChannelInfo, problems: &mut Vec<String>) {
     for scheme in &info.schemes {
-        let valid = scheme.starts_with(|c: char| c.is_ascii_lowercase())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c));
-        if !valid {
-            problems.push(format!("URL scheme {scheme:?} is not a valid scheme"));
+        if let Err(why) = declare::check_scheme(scheme) {
+            problems.push(why);
             continue;
         }
         // An empty URL of the scheme: parse_url may refuse it for what is
@@ -302,7 +289,7 @@ mod tests {
         has("allowed host \"*\" is refused");
         has("the default \"https://api.sloppy.example\" is not on an allowed host");
         has("add \"setting:api_url\"");
-        has("\"Bad\" is not a valid scheme");
+        has("invalid URL scheme \"Bad\"");
         has("scheme \"sloppy\" is declared, but parse_url does not take it");
     }
 

@@ -137,7 +137,7 @@ mod tests {
         assert_eq!(split(&push, ",", vec![0]), vec![push.clone()]);
         // Plain text is split as it is.
         assert_eq!(split("a,b", ",", vec![]), vec!["a", "b"]);
-        let mut starts =
+        let starts =
             |text: &str, prefix: &str| state.starts_with(&call, text.into(), prefix.into());
         assert!(starts(&push, "http"));
         assert!(

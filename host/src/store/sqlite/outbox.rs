@@ -7,8 +7,8 @@ use crate::model::DeliveryError;
 use crate::notification::{ChannelId, EventKind, RunId};
 use crate::store::retry::Decision;
 use crate::store::{
-    Attempt, ChannelCounts, Claim, ClaimScope, Delivery, DeliveryId, DeliveryPlan, DeliveryState,
-    EventId, HubId, NewEvent, Outbox, Room, StoreError, Target, UnixMillis,
+    Attempt, ChannelCounts, Claim, ClaimRequest, ClaimScope, Delivery, DeliveryId, DeliveryPlan,
+    DeliveryState, EventId, HubId, NewEvent, Outbox, StoreError, Target, UnixMillis,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::time::Duration;
@@ -153,22 +153,22 @@ fn insert_delivery(
 }
 
 impl Outbox for SqliteStore {
-    fn claim_due_within(
-        &self,
-        now: UnixMillis,
-        limit: usize,
-        lease: Duration,
-        owner: HubId,
-        scope: ClaimScope,
-        room: &Room,
-    ) -> Result<Vec<Claim>, StoreError> {
+    fn claim(&self, request: &ClaimRequest) -> Result<Vec<Claim>, StoreError> {
+        let ClaimRequest {
+            now,
+            limit,
+            lease,
+            owner,
+            ref scope,
+            ref room,
+        } = *request;
         self.still_ours()?;
         let mut conn = self.fast();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
         let lease_until = now.plus(lease);
-        let (only_event, only_ids) = match &scope {
+        let (only_event, only_ids) = match scope {
             ClaimScope::All => (None, None),
             ClaimScope::Event(id) => (Some(id.0), None),
             ClaimScope::Deliveries(ids) => (
