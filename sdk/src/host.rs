@@ -1,7 +1,11 @@
 //! The host's imports. Inside mcp-push (wasm32) they are the WIT imports; in a
-//! native build (a plugin's unit tests, clippy) there is no host to call.
+//! native build (a plugin's unit tests, clippy) they go to the [`StandIn`]
+//! installed on this thread (`testing::Harness` installs itself for a send),
+//! or without one behave as the comments say. The trait lives here so that
+//! the calls point down to it and the harness points up: no module of the
+//! SDK and its harness import each other in a circle.
 
-use crate::bindings::mcp_push::channel::{http as wit_http, log as wit_log};
+use crate::bindings::mcp_push::channel::{http as wit_http, log as wit_log, mail as wit_mail};
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn fetch(req: &wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
@@ -25,10 +29,10 @@ pub(crate) fn secret_split(text: &str, separator: &str, reveal: &[u32]) -> Vec<S
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn send_mail(
-    server: &crate::mail::Server,
-    email: &crate::mail::Email,
-) -> Result<(), crate::bindings::mcp_push::channel::mail::Error> {
-    crate::bindings::mcp_push::channel::mail::send(server, email)
+    server: &wit_mail::Server,
+    email: &wit_mail::Email,
+) -> Result<(), wit_mail::Error> {
+    wit_mail::send(server, email)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -71,8 +75,49 @@ pub(crate) fn log(level: wit_log::Level, message: &str) {
     wit_log::log(level, message)
 }
 
-// Natively (a channel's `cargo test`), a running `testing::Harness` plays the
-// host; without one, there is no host to call.
+/// What answers the host's calls in a native build.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) trait StandIn {
+    fn fetch(&mut self, req: &wit_http::Request) -> Result<wit_http::Response, wit_http::Error>;
+    fn hmac_sha256(&mut self, key: &[u8], msg: &[u8]) -> Vec<u8>;
+    fn starts_with(&mut self, text: &str, prefix: &str) -> bool;
+    fn split(&mut self, text: &str, separator: &str, reveal: &[u32]) -> Vec<String>;
+    fn send_mail(
+        &mut self,
+        server: &wit_mail::Server,
+        email: &wit_mail::Email,
+    ) -> Result<(), wit_mail::Error>;
+    fn delivery_key(&mut self) -> String;
+    fn parts_sent(&mut self) -> u32;
+    fn set_parts_sent(&mut self, count: u32);
+    fn reserve_requests(&mut self, requests: u32) -> u32;
+    fn cache_get(&mut self, key: &str) -> Option<String>;
+    fn cache_set(&mut self, key: &str, value: &str, ttl_secs: u32);
+    fn log(&mut self, line: String);
+    fn print(&mut self, text: &str);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+type Shared = std::rc::Rc<std::cell::RefCell<dyn StandIn>>;
+
+#[cfg(not(target_arch = "wasm32"))]
+thread_local! {
+    static STAND_IN: std::cell::RefCell<Option<Shared>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Put `stand_in` in the host's place on this thread (`None`: no host).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn stand_in(stand_in: Option<Shared>) {
+    STAND_IN.with(|c| *c.borrow_mut() = stand_in);
+}
+
+/// Run `f` on this thread's stand-in, if one is installed.
+#[cfg(not(target_arch = "wasm32"))]
+fn with<R>(f: impl FnOnce(&mut dyn StandIn) -> R) -> Option<R> {
+    let installed = STAND_IN.with(|c| c.borrow().clone())?;
+    let mut guard = installed.borrow_mut();
+    Some(f(&mut *guard))
+}
 
 #[cfg(not(target_arch = "wasm32"))]
 const NO_HOST: &str = "mcp-push-sdk: no host here: run the channel with \
@@ -80,8 +125,7 @@ const NO_HOST: &str = "mcp-push-sdk: no host here: run the channel with \
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn fetch(req: &wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
-    crate::testing::with(|h| h.fetch(req))
-        .unwrap_or_else(|| Err(wit_http::Error::Transport(NO_HOST.into())))
+    with(|h| h.fetch(req)).unwrap_or_else(|| Err(wit_http::Error::Transport(NO_HOST.into())))
 }
 
 /// With a harness, placeholders are replaced by the test's values first;
@@ -89,7 +133,7 @@ pub(crate) fn fetch(req: &wit_http::Request) -> Result<wit_http::Response, wit_h
 /// be unit-tested.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    crate::testing::with(|h| h.hmac_sha256(key, msg)).unwrap_or_else(|| {
+    with(|h| h.hmac_sha256(key, msg)).unwrap_or_else(|| {
         use hmac::{Hmac, Mac};
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
         mac.update(msg);
@@ -100,7 +144,7 @@ pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn log(level: wit_log::Level, message: &str) {
     let line = format!("[{level:?}] {message}");
-    if crate::testing::with(|h| h.log(line.clone())).is_none() {
+    if with(|h| h.log(line.clone())).is_none() {
         eprintln!("{line}");
     }
 }
@@ -108,31 +152,29 @@ pub(crate) fn log(level: wit_log::Level, message: &str) {
 /// Without a harness there are no placeholders: the text is the value.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn secret_starts_with(text: &str, prefix: &str) -> bool {
-    crate::testing::with(|h| h.starts_with(text, prefix))
-        .unwrap_or_else(|| text.starts_with(prefix))
+    with(|h| h.starts_with(text, prefix)).unwrap_or_else(|| text.starts_with(prefix))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn secret_split(text: &str, separator: &str, reveal: &[u32]) -> Vec<String> {
-    crate::testing::with(|h| h.split(text, separator, reveal))
+    with(|h| h.split(text, separator, reveal))
         .unwrap_or_else(|| text.split(separator).map(String::from).collect())
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn print(text: &str) {
-    if crate::testing::with(|h| h.print(text)).is_none() {
+    if with(|h| h.print(text)).is_none() {
         eprintln!("{text}");
     }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn send_mail(
-    server: &crate::mail::Server,
-    email: &crate::mail::Email,
-) -> Result<(), crate::bindings::mcp_push::channel::mail::Error> {
-    crate::testing::with(|h| h.send_mail(server, email)).unwrap_or_else(|| {
-        Err(crate::bindings::mcp_push::channel::mail::Error::Unavailable(NO_HOST.into()))
-    })
+    server: &wit_mail::Server,
+    email: &wit_mail::Email,
+) -> Result<(), wit_mail::Error> {
+    with(|h| h.send_mail(server, email))
+        .unwrap_or_else(|| Err(wit_mail::Error::Unavailable(NO_HOST.into())))
 }
 
 // Without a harness, a send is the first attempt of a delivery of its own,
@@ -140,32 +182,32 @@ pub(crate) fn send_mail(
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn delivery_key() -> String {
-    crate::testing::with(|h| h.delivery_key()).unwrap_or_else(|| "no-host-delivery".into())
+    with(|h| h.delivery_key()).unwrap_or_else(|| "no-host-delivery".into())
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn parts_sent() -> u32 {
-    crate::testing::with(|h| h.parts_sent()).unwrap_or(0)
+    with(|h| h.parts_sent()).unwrap_or(0)
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn set_parts_sent(count: u32) {
-    crate::testing::with(|h| h.set_parts_sent(count));
+    with(|h| h.set_parts_sent(count));
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn reserve_requests(requests: u32) -> u32 {
-    crate::testing::with(|h| h.reserve_requests(requests)).unwrap_or_else(|| {
+    with(|h| h.reserve_requests(requests)).unwrap_or_else(|| {
         mcp_push_policy::budget::reserved(requests, mcp_push_policy::budget::DEFAULT_REQUESTS)
     })
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn cache_get(key: &str) -> Option<String> {
-    crate::testing::with(|h| h.cache_get(key)).flatten()
+    with(|h| h.cache_get(key)).flatten()
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn cache_set(key: &str, value: &str, ttl_secs: u32) {
-    crate::testing::with(|h| h.cache_set(key, value, ttl_secs));
+    with(|h| h.cache_set(key, value, ttl_secs));
 }

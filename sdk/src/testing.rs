@@ -346,148 +346,133 @@ fn host_of(value: &str) -> Option<String> {
     mcp_push_policy::allow::host_of(value)
 }
 
-thread_local! {
-    static CURRENT: RefCell<Option<Rc<RefCell<State>>>> = const { RefCell::new(None) };
-}
-
 /// While a harness runs the channel, the SDK's host calls go to it.
 struct Installed;
 
 impl Installed {
     fn new(state: &Rc<RefCell<State>>) -> Installed {
-        CURRENT.with(|c| *c.borrow_mut() = Some(state.clone()));
+        crate::host::stand_in(Some(state.clone()));
         Installed
     }
 }
 
 impl Drop for Installed {
     fn drop(&mut self) {
-        CURRENT.with(|c| *c.borrow_mut() = None);
+        crate::host::stand_in(None);
     }
 }
 
-/// Run `f` on the harness state of this thread, if a harness is running.
-pub(crate) fn with<R>(f: impl FnOnce(&mut StateRef<'_>) -> R) -> Option<R> {
-    let state = CURRENT.with(|c| c.borrow().clone())?;
-    let mut guard = state.borrow_mut();
-    Some(f(&mut StateRef(&mut guard)))
-}
-
-/// The harness state, as `host.rs` reaches it.
-pub(crate) struct StateRef<'a>(&'a mut State);
-
-impl StateRef<'_> {
-    pub fn fetch(&mut self, req: &wit::Request) -> Result<wit::Response, wit::Error> {
-        self.0.fetch(req)
+/// The harness plays the host as the host would answer.
+impl crate::host::StandIn for State {
+    fn fetch(&mut self, req: &wit::Request) -> Result<wit::Response, wit::Error> {
+        State::fetch(self, req)
     }
 
     /// As the host: the MAC only when the key is a secret by itself (see
     /// `mcp_push_policy::sign`); otherwise an empty list and a denial noted.
-    pub fn hmac_sha256(&mut self, key: &[u8], msg: &[u8]) -> Vec<u8> {
-        match mcp_push_policy::sign::mac_input(&self.0.secrets, key, msg) {
+    fn hmac_sha256(&mut self, key: &[u8], msg: &[u8]) -> Vec<u8> {
+        match mcp_push_policy::sign::mac_input(&self.secrets, key, msg) {
             Ok((key, msg)) => hmac(&key, &msg),
             Err(why) => {
-                self.0.deny(format!("hmac-sha256 refused: {why}"));
+                self.deny(format!("hmac-sha256 refused: {why}"));
                 Vec::new()
             }
         }
     }
 
     /// As the host answers components built before shapes.
-    pub fn starts_with(&mut self, text: &str, prefix: &str) -> bool {
-        match self.0.secrets.whole(text).map(str::to_string) {
+    fn starts_with(&mut self, text: &str, prefix: &str) -> bool {
+        match self.secrets.whole(text).map(str::to_string) {
             None if !Secrets::looks_secret(text.as_bytes()) => text.starts_with(prefix),
-            Some(key) if self.0.shapes.declares_prefix(&key, prefix) => {
-                self.0.fill(text).starts_with(prefix)
+            Some(key) if self.shapes.declares_prefix(&key, prefix) => {
+                self.fill(text).starts_with(prefix)
             }
             _ => false,
         }
     }
 
     /// As the host answers components built before shapes.
-    pub fn split(&mut self, text: &str, separator: &str, reveal: &[u32]) -> Vec<String> {
+    fn split(&mut self, text: &str, separator: &str, reveal: &[u32]) -> Vec<String> {
         if separator.is_empty() {
             return vec![text.to_string()];
         }
-        match self.0.secrets.whole(text).map(str::to_string) {
+        match self.secrets.whole(text).map(str::to_string) {
             None if !Secrets::looks_secret(text.as_bytes()) => {
                 text.split(separator).map(String::from).collect()
             }
-            Some(key) if self.0.shapes.declares_separator(&key, separator) => {
+            Some(key) if self.shapes.declares_separator(&key, separator) => {
                 let _ = reveal;
-                let value = self.0.fill(text);
+                let value = self.fill(text);
                 value
                     .split(separator)
                     .enumerate()
-                    .map(|(i, part)| self.0.secrets.add(&format!("{key}[{i}]"), part))
+                    .map(|(i, part)| self.secrets.add(&format!("{key}[{i}]"), part))
                     .collect()
             }
             _ => vec![text.to_string()],
         }
     }
 
-    pub fn send_mail(
+    fn send_mail(
         &mut self,
-        server: &crate::mail::Server,
-        email: &crate::mail::Email,
+        server: &wit_mail::Server,
+        email: &wit_mail::Email,
     ) -> Result<(), wit_mail::Error> {
-        let host = self.0.fill(&server.host).to_ascii_lowercase();
-        if !self.0.allow.allows(&host, server.port) {
+        let host = self.fill(&server.host).to_ascii_lowercase();
+        if !self.allow.allows(&host, server.port) {
             let why = format!(
                 "{host}:{} is not one of the channel's allowed hosts ({})",
                 server.port,
-                self.0.allow.describe().join(", ")
+                self.allow.describe().join(", ")
             );
-            return Err(wit_mail::Error::Denied(self.0.deny(why)));
+            return Err(wit_mail::Error::Denied(self.deny(why)));
         }
-        if let Err(why) = self.0.spend() {
-            return Err(wit_mail::Error::Denied(self.0.deny(why)));
+        if let Err(why) = self.spend() {
+            return Err(wit_mail::Error::Denied(self.deny(why)));
         }
-        self.0.mails.push(SentMail {
+        self.mails.push(SentMail {
             server: server.clone(),
             email: email.clone(),
         });
         Ok(())
     }
 
-    pub fn delivery_key(&mut self) -> String {
-        format!("harness-delivery-{}", self.0.delivery)
+    fn delivery_key(&mut self) -> String {
+        format!("harness-delivery-{}", self.delivery)
     }
 
-    pub fn parts_sent(&mut self) -> u32 {
-        self.0.parts_sent
+    fn parts_sent(&mut self) -> u32 {
+        self.parts_sent
     }
 
-    pub fn set_parts_sent(&mut self, count: u32) {
-        self.0.parts_sent = count;
+    fn set_parts_sent(&mut self, count: u32) {
+        self.parts_sent = count;
     }
 
-    pub fn reserve_requests(&mut self, requests: u32) -> u32 {
+    fn reserve_requests(&mut self, requests: u32) -> u32 {
         let granted = mcp_push_policy::budget::reserved(requests, MAX_REQUESTS as u32);
-        self.0.reserved = Some(granted);
+        self.reserved = Some(granted);
         granted
     }
 
-    pub fn cache_get(&mut self, key: &str) -> Option<String> {
-        self.0
-            .kept
+    fn cache_get(&mut self, key: &str) -> Option<String> {
+        self.kept
             .get(key)
             .filter(|(_, ttl)| *ttl > 0)
             .map(|(v, _)| v.clone())
     }
 
-    pub fn cache_set(&mut self, key: &str, value: &str, ttl_secs: u32) {
-        self.0
-            .kept
+    fn cache_set(&mut self, key: &str, value: &str, ttl_secs: u32) {
+        self.kept
             .insert(key.to_string(), (value.to_string(), ttl_secs));
     }
 
-    pub fn log(&mut self, line: String) {
-        self.0.logs.push(line);
+    fn log(&mut self, line: String) {
+        self.logs.push(line);
     }
 
-    pub fn print(&mut self, text: &str) {
-        self.0.console.push(text.to_string());
+    fn print(&mut self, text: &str) {
+        self.console.push(text.to_string());
     }
 }
 
