@@ -104,7 +104,7 @@ pub async fn retry(cli: &Cli, args: &RetryArgs) -> ExitCode {
     };
     // Before the retried one is due, so that it is not taken along as well.
     let along = Along::start(&app, store.clone(), outbox::ALONG).await;
-    if let Err(e) = store.retry(id, UnixMillis::now()) {
+    if let Err(e) = crate::ops::deliveries::retry(&store, id, UnixMillis::now()).await {
         along.finish().await.print_along(args.json);
         return fail(&e.to_string());
     }

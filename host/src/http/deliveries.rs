@@ -5,16 +5,15 @@
 use super::AppState;
 use super::error::ApiError;
 use super::rest::{number, params};
-use crate::ops;
+use crate::ops::{self, OpError};
 use crate::redact::redact_json;
-use crate::store::{DeliveryId, DeliveryState, Store, StoreError, UnixMillis};
+use crate::store::{DeliveryId, DeliveryState, UnixMillis};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// The longest window the stats take: a week (older rows are history, not health).
 pub const MAX_WINDOW_SECS: u64 = 7 * 24 * 3600;
@@ -60,10 +59,9 @@ pub async fn stats(
     let window = number::<u64>(&q, "window_secs", 1..=MAX_WINDOW_SECS)?.unwrap_or(3600);
     let now = state.hub().clock().now();
     let since = UnixMillis(now.0 - (window as i64) * 1000);
-    let store = state.hub().store().clone();
-    let channels = crate::hub::blocking(move || store.delivery_counts(since))
+    let channels = ops::deliveries::stats(state.hub().store(), since)
         .await
-        .map_err(ApiError::store)?;
+        .map_err(refused)?;
     Ok(axum::Json(redact_json(json!({
         "window_secs": window,
         "since": since,
@@ -72,17 +70,23 @@ pub async fn stats(
     .into_response())
 }
 
-/// Why a retry was refused, as an answer: 404 unknown, 409 not retryable now.
-fn retry_error(e: StoreError) -> ApiError {
+/// Why an operation on deliveries was refused, as an answer: 404 unknown,
+/// 409 not retryable now, 503 the store.
+fn refused(e: OpError) -> ApiError {
     match e {
-        StoreError::NoSuchDelivery(id) => {
+        OpError::NoSuchDelivery(id) => {
             ApiError::not_found(format!("no delivery {id}: GET /v1/deliveries lists them"))
         }
-        StoreError::NotRetryable { .. } => {
-            ApiError::new(StatusCode::CONFLICT, "not_retryable", e.to_string())
+        OpError::NotRetryable { in_flight, message } => {
+            let code = if in_flight {
+                "in_flight"
+            } else {
+                "not_retryable"
+            };
+            ApiError::new(StatusCode::CONFLICT, code, message)
         }
-        StoreError::InFlight(_) => ApiError::new(StatusCode::CONFLICT, "in_flight", e.to_string()),
-        other => ApiError::store(other),
+        OpError::Store(e) => ApiError::store(e),
+        other => ApiError::new(StatusCode::BAD_REQUEST, "invalid", other.to_string()),
     }
 }
 
@@ -96,15 +100,9 @@ pub async fn retry(
 ) -> Result<Response, ApiError> {
     let id = delivery_id(id)?;
     let hub = state.hub();
-    let now = hub.clock().now();
-    let store: Arc<dyn Store> = hub.store().clone();
-    let row = crate::hub::blocking(move || {
-        store.retry(id, now)?;
-        let d = store.delivery(id)?.ok_or(StoreError::NoSuchDelivery(id))?;
-        ops::deliveries::with_event(store.as_ref(), d)
-    })
-    .await
-    .map_err(retry_error)?;
+    let row = ops::deliveries::retry(hub.store(), id, hub.clock().now())
+        .await
+        .map_err(refused)?;
     // The worker claims every due delivery; it need not wait for its next look.
     hub.wake();
     let row = serde_json::to_value(&row).unwrap_or(Value::Null);

@@ -229,7 +229,8 @@ fn answer(sent: Result<ops::send::Sent, OpError>, config_file: &str) -> Response
         OpError::NoChannels => ApiError::new(StatusCode::CONFLICT, "no_channels", message),
         // Nothing was written: the client may try again once the store is back.
         OpError::Store(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_error", message),
-        OpError::NoSuchRun(_) => ApiError::not_found(message),
+        OpError::NoSuchRun(_) | OpError::NoSuchDelivery(_) => ApiError::not_found(message),
+        OpError::NotRetryable { .. } => ApiError::new(StatusCode::CONFLICT, "conflict", message),
     }
     .into_response()
 }

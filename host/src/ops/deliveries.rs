@@ -1,8 +1,11 @@
-//! Read the outbox: the deliveries of a run or an event, or the newest ones.
+//! The outbox: the deliveries of a run or an event, the newest ones, counts
+//! per channel, and a retry.
 
 use super::OpError;
 use crate::hub::blocking;
-use crate::store::{Delivery, DeliveryState, Store, StoreError, Target};
+use crate::store::{
+    ChannelCounts, Delivery, DeliveryId, DeliveryState, Store, StoreError, Target, UnixMillis,
+};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -60,4 +63,31 @@ pub fn with_event(store: &dyn Store, delivery: Delivery) -> Result<WithEvent, St
         run_id: event.and_then(|e| e.run_id),
         delivery,
     })
+}
+
+/// Per channel, deliveries by state among those updated since `since`.
+pub async fn stats(
+    store: &Arc<dyn Store>,
+    since: UnixMillis,
+) -> Result<Vec<ChannelCounts>, OpError> {
+    let store = store.clone();
+    Ok(blocking(move || store.delivery_counts(since)).await?)
+}
+
+/// Give delivery `id` a fresh attempt budget (a pending one is made due at
+/// `now`), and return it as it then stands, with its event's title and run.
+/// Sending it is the caller's worker's job.
+pub async fn retry(
+    store: &Arc<dyn Store>,
+    id: DeliveryId,
+    now: UnixMillis,
+) -> Result<WithEvent, OpError> {
+    let store = store.clone();
+    blocking(move || {
+        store.retry(id, now)?;
+        let d = store.delivery(id)?.ok_or(StoreError::NoSuchDelivery(id))?;
+        with_event(store.as_ref(), d)
+    })
+    .await
+    .map_err(OpError::from_store)
 }

@@ -4,7 +4,7 @@
 
 use crate::hub::HubError;
 use crate::notification::{InputError, RunId};
-use crate::store::StoreError;
+use crate::store::{DeliveryId, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
@@ -21,6 +21,13 @@ pub enum OpError {
     /// No run has this id.
     #[error("no run {:?}", .0.0)]
     NoSuchRun(RunId),
+    /// No delivery has this id.
+    #[error("no delivery {0}")]
+    NoSuchDelivery(DeliveryId),
+    /// The delivery cannot be retried as it stands: it was sent, skipped or
+    /// coalesced (`in_flight: false`), or is being sent right now (`true`).
+    #[error("{message}")]
+    NotRetryable { in_flight: bool, message: String },
     /// The event store failed; nothing was written or read.
     #[error("{0}")]
     Store(#[from] StoreError),
@@ -40,6 +47,24 @@ impl From<InputError> for OpError {
         OpError::Invalid {
             field: e.field,
             message: e.message,
+        }
+    }
+}
+
+impl OpError {
+    /// A store error, typed where it says something about the request.
+    pub fn from_store(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchDelivery(id) => OpError::NoSuchDelivery(id),
+            StoreError::InFlight(_) => OpError::NotRetryable {
+                in_flight: true,
+                message: e.to_string(),
+            },
+            StoreError::NotRetryable { .. } => OpError::NotRetryable {
+                in_flight: false,
+                message: e.to_string(),
+            },
+            other => OpError::Store(other),
         }
     }
 }
@@ -75,5 +100,27 @@ mod tests {
         let store = HubError::Store(StoreError::WriterGone);
         let shown = store.to_string();
         assert_eq!(OpError::from(store).to_string(), shown);
+    }
+
+    #[test]
+    fn store_errors_about_the_request_are_typed() {
+        let id = DeliveryId(3);
+        assert!(matches!(
+            OpError::from_store(StoreError::NoSuchDelivery(id)),
+            OpError::NoSuchDelivery(DeliveryId(3))
+        ));
+        let busy = StoreError::InFlight(id);
+        let shown = busy.to_string();
+        match OpError::from_store(busy) {
+            OpError::NotRetryable { in_flight, message } => {
+                assert!(in_flight);
+                assert_eq!(message, shown);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            OpError::from_store(StoreError::WriterGone),
+            OpError::Store(StoreError::WriterGone)
+        ));
     }
 }

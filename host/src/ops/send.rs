@@ -254,7 +254,10 @@ pub fn refusal(e: &OpError, config_file: &str) -> String {
         ),
         OpError::Store(_) => format!("Nothing was sent: {e}."),
         OpError::Invalid { .. } => format!("{e}."),
-        OpError::UnknownChannel { .. } | OpError::NoSuchRun(_) => e.to_string(),
+        OpError::UnknownChannel { .. }
+        | OpError::NoSuchRun(_)
+        | OpError::NoSuchDelivery(_)
+        | OpError::NotRetryable { .. } => e.to_string(),
     }
 }
 
