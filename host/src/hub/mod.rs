@@ -222,50 +222,42 @@ impl Hub {
         // store's thread: each trip is two thread switches, and a lone
         // caller's notification made about ten of them.
         let mut submitted = None;
-        let mut first = true;
-        'read: loop {
-            let rows = match self.look(event, std::mem::take(&mut first)).await {
-                Ok((rows, Some(at))) => {
-                    submitted = Some(at);
-                    rows
-                }
-                Ok((rows, None)) => rows,
-                Err(e) => return Report::StoreFailed(e.to_string()),
-            };
+        let mut rows = Vec::new();
+        let mut read = true;
+        loop {
+            if std::mem::take(&mut read) {
+                rows = match self.look(event, submitted.is_none()).await {
+                    Ok((rows, at)) => {
+                        submitted = submitted.or(at);
+                        rows
+                    }
+                    Err(e) => return Report::StoreFailed(e.to_string()),
+                };
+            }
             let cutoff = deadline_ms();
-            // What is still worth waiting for; the live stream says when each is done.
-            let mut open: Vec<_> = rows
-                .iter()
-                .filter(|d| !(d.is_final() || waits_past(d, cutoff)))
-                .map(|d| d.id)
-                .collect();
-            if open.is_empty() || Instant::now() >= deadline {
+            // What is still worth waiting for; the news says when each is
+            // done, with its row as recorded, so the report needs no second read.
+            let open = |rows: &[Delivery]| {
+                rows.iter()
+                    .any(|d| !(d.is_final() || waits_past(d, cutoff)))
+            };
+            if !open(&rows) || Instant::now() >= deadline {
                 return self.report(event, rows, since, submitted);
             }
-            loop {
-                tokio::select! {
-                    msg = news.next() => match msg {
-                        Some(News { delivery, state, next_attempt_at })
-                            if open.contains(&delivery) =>
-                        {
-                            let done = state != crate::store::DeliveryState::Pending
-                                || next_attempt_at.is_some_and(|t| t > deadline_ms());
-                            if done {
-                                open.retain(|id| *id != delivery);
-                            }
-                            if open.is_empty() {
-                                continue 'read;
-                            }
+            tokio::select! {
+                msg = news.next() => match msg {
+                    Some(News { row }) => {
+                        if let Some(d) = rows.iter_mut().find(|d| d.id == row.id) {
+                            *d = Arc::unwrap_or_clone(row);
                         }
-                        Some(_) => {}
-                        // The hub is going away: read the store again.
-                        None => continue 'read,
-                    },
-                    _ = tokio::time::sleep_until(until) => continue 'read,
-                    // A scheduled retry may come due, or another process may
-                    // deliver, without news on this process's stream.
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue 'read,
-                }
+                    }
+                    // The hub is going away: read the store again.
+                    None => read = true,
+                },
+                _ = tokio::time::sleep_until(until) => read = true,
+                // A scheduled retry may come due, or another process may
+                // deliver, without news on this process's stream.
+                _ = tokio::time::sleep(Duration::from_secs(1)) => read = true,
             }
         }
     }
@@ -384,8 +376,8 @@ impl Hub {
     }
 
     /// Tell the callers waiting on the event how one of its deliveries went.
-    pub(crate) fn tell_waiters(&self, event: EventId, news: News) {
-        self.waiters.tell(event, news);
+    pub(crate) fn tell_waiters(&self, row: &Delivery) {
+        self.waiters.tell(row);
     }
 
     pub(crate) fn woken(&self) -> Woken<'_> {

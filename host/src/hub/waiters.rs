@@ -6,18 +6,18 @@
 //! waiting, each outcome was copied 64 times, with its strings, and 63 of
 //! the copies thrown away.
 
-use crate::store::{DeliveryId, DeliveryState, EventId, UnixMillis};
+use crate::store::{Delivery, EventId};
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
-/// What a waiting caller needs to know of one delivery's attempt.
-#[derive(Debug, Clone, Copy)]
+/// One delivery's row as its attempt's outcome was recorded: a caller
+/// waiting on the event builds its report from these rows instead of reading
+/// them back (a trip to a blocking thread and two queries per outcome).
+#[derive(Debug, Clone)]
 pub struct News {
-    pub delivery: DeliveryId,
-    pub state: DeliveryState,
-    pub next_attempt_at: Option<UnixMillis>,
+    pub row: Arc<Delivery>,
 }
 
 type Senders = Vec<(u64, mpsc::UnboundedSender<News>)>;
@@ -45,11 +45,14 @@ impl Waiters {
         }
     }
 
-    /// Tell the callers waiting on `event` (if any).
-    pub fn tell(&self, event: EventId, news: News) {
-        if let Some(senders) = lock(&self.by_event).get(&event) {
+    /// Tell the callers waiting on the row's event (if any) how it stands.
+    pub fn tell(&self, row: &Delivery) {
+        if let Some(senders) = lock(&self.by_event).get(&row.event_id) {
+            let news = News {
+                row: Arc::new(row.clone()),
+            };
             for (_, tx) in senders {
-                let _ = tx.send(news);
+                let _ = tx.send(news.clone());
             }
         }
     }
@@ -90,11 +93,20 @@ impl Drop for Waiting<'_> {
 mod tests {
     use super::*;
 
-    fn news(id: i64) -> News {
-        News {
-            delivery: DeliveryId(id),
+    use crate::notification::ChannelId;
+    use crate::store::{DeliveryId, DeliveryState, UnixMillis};
+
+    fn row(id: i64, event: i64) -> Delivery {
+        Delivery {
+            id: DeliveryId(id),
+            event_id: EventId(event),
+            channel: ChannelId::new("ops").unwrap(),
             state: DeliveryState::Sent,
+            attempts: 1,
             next_attempt_at: None,
+            last_error: None,
+            remote_id: None,
+            updated_at: UnixMillis(1),
         }
     }
 
@@ -103,9 +115,9 @@ mod tests {
         let waiters = Waiters::default();
         let mut a = waiters.wait_for(EventId(1));
         let mut b = waiters.wait_for(EventId(2));
-        waiters.tell(EventId(1), news(10));
-        waiters.tell(EventId(3), news(30));
-        assert_eq!(a.next().await.unwrap().delivery, DeliveryId(10));
+        waiters.tell(&row(10, 1));
+        waiters.tell(&row(30, 3));
+        assert_eq!(a.next().await.unwrap().row.id, DeliveryId(10));
         assert!(b.rx.try_recv().is_err());
         drop(a);
         drop(b);

@@ -4,7 +4,6 @@
 
 mod fair;
 
-use super::waiters::News;
 use super::{Hub, Live, Woken, blocking};
 use crate::notification::{ChannelId, EventKind};
 use crate::plugin::{DeliveryError, Progress};
@@ -505,14 +504,7 @@ fn publish_delivery(hub: &Hub, d: crate::store::Delivery, elapsed: Duration, tra
     let next_attempt_at = (d.state == DeliveryState::Pending)
         .then_some(d.next_attempt_at)
         .flatten();
-    hub.tell_waiters(
-        d.event_id,
-        News {
-            delivery: d.id,
-            state: d.state,
-            next_attempt_at,
-        },
-    );
+    hub.tell_waiters(&d);
     hub.publish(Live::Delivery {
         delivery_id: d.id,
         event_id: d.event_id,
