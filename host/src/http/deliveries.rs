@@ -10,7 +10,6 @@ use crate::redact::redact_json;
 use crate::store::{DeliveryId, DeliveryState, UnixMillis};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -71,22 +70,17 @@ pub async fn stats(
 }
 
 /// Why an operation on deliveries was refused, as an answer: 404 unknown,
-/// 409 not retryable now, 503 the store.
+/// 409 not retryable now, 500 the store.
 fn refused(e: OpError) -> ApiError {
     match e {
         OpError::NoSuchDelivery(id) => {
             ApiError::not_found(format!("no delivery {id}: GET /v1/deliveries lists them"))
         }
-        OpError::NotRetryable { in_flight, message } => {
-            let code = if in_flight {
-                "in_flight"
-            } else {
-                "not_retryable"
-            };
-            ApiError::new(StatusCode::CONFLICT, code, message)
-        }
         OpError::Store(e) => ApiError::store(e),
-        other => ApiError::new(StatusCode::BAD_REQUEST, "invalid", other.to_string()),
+        other => {
+            let message = other.to_string();
+            ApiError::from_op(other, message)
+        }
     }
 }
 

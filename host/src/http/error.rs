@@ -38,6 +38,30 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// An operation's refusal, said with `message`: each kind of
+    /// [`OpError`] has one status and code on every route.
+    pub fn from_op(e: crate::ops::OpError, message: String) -> Self {
+        use crate::ops::OpError;
+        match e {
+            OpError::Invalid { field, .. } => ApiError::invalid(&field, message),
+            OpError::UnknownChannel { .. } => ApiError::invalid("channels", message),
+            OpError::NoChannels => ApiError::new(StatusCode::CONFLICT, "no_channels", message),
+            // Nothing was written: the client may try again once the store is back.
+            OpError::Store(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_error", message)
+            }
+            OpError::NoSuchRun(_) | OpError::NoSuchDelivery(_) => ApiError::not_found(message),
+            OpError::NotRetryable { in_flight, .. } => {
+                let code = if in_flight {
+                    "in_flight"
+                } else {
+                    "not_retryable"
+                };
+                ApiError::new(StatusCode::CONFLICT, code, message)
+            }
+        }
+    }
+
     pub fn store(e: impl std::fmt::Display) -> Self {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

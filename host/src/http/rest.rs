@@ -223,16 +223,7 @@ fn answer(sent: Result<ops::send::Sent, OpError>, config_file: &str) -> Response
         Err(e) => e,
     };
     let message = ops::send::refusal(&e, config_file);
-    match e {
-        OpError::Invalid { field, .. } => ApiError::invalid(&field, message),
-        OpError::UnknownChannel { .. } => ApiError::invalid("channels", message),
-        OpError::NoChannels => ApiError::new(StatusCode::CONFLICT, "no_channels", message),
-        // Nothing was written: the client may try again once the store is back.
-        OpError::Store(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_error", message),
-        OpError::NoSuchRun(_) | OpError::NoSuchDelivery(_) => ApiError::not_found(message),
-        OpError::NotRetryable { .. } => ApiError::new(StatusCode::CONFLICT, "conflict", message),
-    }
-    .into_response()
+    ApiError::from_op(e, message).into_response()
 }
 
 /// Which tool a POST stands for.
