@@ -284,13 +284,21 @@ url = "{}"
 }
 
 /// Post markers `range` from `clients` concurrent clients, each with its own
-/// keep-alive connection, `?wait=0`. A post that fails is sent again with the
-/// same `Idempotency-Key`, so the hub stores each marker once.
-async fn post_all(base: &str, range: std::ops::Range<usize>, clients: usize) {
+/// keep-alive connection. Every `waiting`-th client waits for its delivery
+/// (the default: `serve` then sends a notification on the caller's own task
+/// where it has room, and leaves the rest to its worker), the others post
+/// `?wait=0` (the worker sends); 0 means none waits. A post that fails is
+/// sent again with the same `Idempotency-Key`, so the hub stores each
+/// marker once.
+async fn post_all(base: &str, range: std::ops::Range<usize>, clients: usize, waiting: usize) {
     let next = Arc::new(AtomicUsize::new(range.start));
     let mut tasks = Vec::new();
-    for _ in 0..clients {
+    for client in 0..clients {
         let (next, base, end) = (next.clone(), base.to_string(), range.end);
+        let query = match waiting > 0 && client % waiting == 0 {
+            true => "",
+            false => "?wait=0",
+        };
         tasks.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
             loop {
@@ -301,7 +309,7 @@ async fn post_all(base: &str, range: std::ops::Range<usize>, clients: usize) {
                 let body = json!({ "title": TITLE, "content": format!("marker {i}") });
                 loop {
                     let sent = http
-                        .post(format!("{base}/v1/notify?wait=0"))
+                        .post(format!("{base}/v1/notify{query}"))
                         .header("idempotency-key", format!("exact-once-{i}"))
                         .json(&body)
                         .send()
@@ -390,7 +398,7 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 #[test]
-fn many_clients_posting_without_waiting_get_every_notification_sent_once() {
+fn many_clients_waiting_or_not_get_every_notification_sent_once() {
     let n = count_from_env();
     rt().block_on(async {
         // Every 37th answer closes with the header, every 23rd connection is
@@ -409,7 +417,9 @@ fn many_clients_posting_without_waiting_get_every_notification_sent_once() {
         let (home, db) = home(&sink, 1.0);
         let mut serve = Serve::start(&home, db);
         let started = Instant::now();
-        post_all(&serve.base(), 0..n, 16).await;
+        // Half the clients wait for their deliveries: callers' own sends and
+        // the worker's take rows from the same outbox and the same slots.
+        post_all(&serve.base(), 0..n, 16, 2).await;
         let posted = started.elapsed();
         wait_all_sent(&serve, n).await;
         let sent = started.elapsed();
@@ -447,6 +457,18 @@ fn many_clients_posting_without_waiting_get_every_notification_sent_once() {
 /// delivery must be recorded late, not sent again.
 #[test]
 fn a_database_locked_past_the_lease_does_not_send_anything_twice() {
+    locked_past_the_lease(0);
+}
+
+/// The same with every caller waiting for its delivery: `serve` sends each
+/// on the caller's own task, which must record late as the worker does.
+#[test]
+fn a_database_locked_past_the_lease_does_not_make_a_waiting_callers_send_go_twice() {
+    locked_past_the_lease(1);
+}
+
+/// `waiting` as [`post_all`] takes it.
+fn locked_past_the_lease(waiting: usize) {
     // Within one channel's share of the send slots (16 of 64), so that all
     // are in flight at once.
     const N: usize = 12;
@@ -457,7 +479,17 @@ fn a_database_locked_past_the_lease_does_not_send_anything_twice() {
         let mut serve = Serve::start(&home, db);
         // Requests are read and counted, their answers held.
         sink.open.send_replace(false);
-        post_all(&serve.base(), 0..N, 4).await;
+        // Waiting callers get their answers only after the lock: post on
+        // the side, one caller per notification so that all are in flight.
+        let clients = if waiting > 0 { N } else { 4 };
+        let posting = tokio::spawn({
+            let base = serve.base();
+            async move { post_all(&base, 0..N, clients, waiting).await }
+        });
+        let posting = match waiting {
+            0 => posting.await.map(|_| None).unwrap(),
+            _ => Some(posting),
+        };
         while sink
             .seen
             .iter()
@@ -485,8 +517,15 @@ fn a_database_locked_past_the_lease_does_not_send_anything_twice() {
             .await
             .unwrap();
         wait_all_sent(&serve, N).await;
+        if let Some(posting) = posting {
+            posting.await.unwrap();
+        }
         serve.stop();
         let log = serve.log();
+        if waiting > 0 {
+            let callers_own = log.matches("cannot record the outcome yet").count();
+            assert!(callers_own > 0, "no outcome met the lock:\n{log}");
+        }
         eprintln!(
             "{} tries to record an outcome met the lock; {} rows were claimed again while \
              their sends were in flight",
@@ -562,5 +601,73 @@ fn a_send_that_outlives_its_lease_is_not_sent_again_by_its_own_worker() {
             1,
             "the delivery went out again while its first send was in flight"
         );
+    });
+}
+
+/// A caller waiting for its delivery that goes away mid-send (an HTTP client
+/// that hangs up, an MCP call cancelled) must not cut the send short: `serve`
+/// sends a waiting caller's notification on a task of its own, which records
+/// the outcome. Cut short, the row would stay leased until its lease ran out
+/// (35 s) and then go out a second time.
+#[test]
+fn a_waiting_caller_that_goes_away_does_not_cut_its_send_short() {
+    use mcp_push::app::{App, AppOptions};
+    use mcp_push::hub::Submission;
+    use mcp_push::notification::Notification;
+    use mcp_push::store::{ClaimScope, DeliveryState, Source};
+
+    rt().block_on(async {
+        let sink = Sink::start(1, Closing::NEVER).await;
+        sink.open.send_replace(false);
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "from_env = false\n[channels.sink]\nplugin = \"webhook\"\nurl = \"{}\"\n",
+                sink.url()
+            ),
+        )
+        .unwrap();
+        let app = App::load(&AppOptions {
+            config: Some(config),
+            plugins_dir: None,
+            cache_dir: Some(support::shared_cache_dir()),
+            db: Some(dir.path().join("hub.db")),
+        })
+        .await
+        .unwrap();
+        let store = app.open_store().unwrap();
+        let hub = Arc::new(app.hub(store.clone()));
+        let worker = hub.spawn_worker(ClaimScope::All);
+        let caller = tokio::spawn({
+            let hub = hub.clone();
+            async move {
+                let sub = Submission::new(Notification::new(TITLE, "marker 0"), Source::Http);
+                hub.send(sub, Duration::from_secs(30)).await
+            }
+        });
+        // The send is out and its answer held: the caller goes away.
+        while sink.seen[0].load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        caller.abort();
+        assert!(caller.await.unwrap_err().is_cancelled());
+        sink.open.send_replace(true);
+        let started = Instant::now();
+        let sent = loop {
+            let rows = store.list_deliveries(None, 10).unwrap();
+            if rows.iter().all(|d| d.state == DeliveryState::Sent) {
+                break rows;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the send was cut short with its caller: {rows:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        assert_eq!(sent.len(), 1);
+        worker.finish().await;
+        assert_eq!(sink.seen[0].load(Ordering::SeqCst), 1);
     });
 }

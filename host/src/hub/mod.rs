@@ -21,8 +21,8 @@ pub use worker::{WorkerOptions, lease_for};
 use crate::config::Channel;
 use crate::notification::{ChannelId, Notification};
 use crate::store::{
-    Appended, ClaimScope, Delivery, EventId, GroupCommit, NewEvent, Source, Store, StoreError,
-    Target, UnixMillis,
+    Appended, ClaimRequest, ClaimScope, Delivery, EventId, GroupCommit, HubId, Leased, NewEvent,
+    Source, Store, StoreError, Target, UnixMillis,
 };
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -89,6 +89,7 @@ pub struct Hub {
     clock: Clock,
     options: WorkerOptions,
     in_flight: worker::InFlight,
+    slots: worker::Slots,
 }
 
 impl Hub {
@@ -108,6 +109,7 @@ impl Hub {
             waiters: Waiters::default(),
             wake: Box::new(LocalWakeup::default()),
             clock,
+            slots: worker::Slots::new(options.concurrency),
             options,
             in_flight: Default::default(),
         }
@@ -156,13 +158,25 @@ impl Hub {
 
     /// Route and write the notification and its deliveries; durable when this returns.
     pub async fn submit(&self, sub: Submission) -> Result<Submitted, HubError> {
+        let prepared = match self.prepare(sub)? {
+            Prepared::Skipped(reason) => return Ok(Submitted::Skipped { reason }),
+            Prepared::Event(p) => p,
+        };
+        let at = Instant::now();
+        let appended = self.writer.append(prepared.event).await?;
+        self.announce(&appended, prepared.live, true);
+        Ok(Submitted::Logged { appended, at })
+    }
+
+    /// Route the submission: what to write, or why nothing is.
+    fn prepare(&self, sub: Submission) -> Result<Prepared, HubError> {
         let channels = self.channels();
         if channels.is_empty() {
             return Err(HubError::NoChannels);
         }
         let targets = self.route.select(&channels, &sub.only)?;
         if let Some(reason) = self.route.skip_reason(&sub.notification) {
-            return Ok(Submitted::Skipped { reason });
+            return Ok(Prepared::Skipped(reason));
         }
         let now = self.clock.now();
         let deliveries = targets
@@ -182,36 +196,57 @@ impl Hub {
             sub.notification.title.clone(),
         );
         let message = crate::notification::preview(&sub.notification.body, live::MESSAGE_PREVIEW);
-        let at = Instant::now();
-        let appended = self
-            .writer
-            .append(NewEvent {
-                notification: sub.notification,
-                source: sub.source,
-                deliveries,
-                idempotency_key: sub.idempotency_key,
-                received_at: now,
-            })
-            .await?;
-        if appended.duplicate_of.is_none() {
-            self.live.publish(Live::Event {
-                event_id: appended.event_id,
-                source: sub.source,
-                run_id,
-                kind,
-                title,
-                message,
-                at: now,
-            });
+        let live = Live::Event {
+            event_id: EventId(0),
+            source: sub.source,
+            run_id,
+            kind,
+            title,
+            message,
+            at: now,
+        };
+        let event = NewEvent {
+            notification: sub.notification,
+            source: sub.source,
+            deliveries,
+            idempotency_key: sub.idempotency_key,
+            received_at: now,
+        };
+        Ok(Prepared::Event(Box::new(PreparedEvent { event, live })))
+    }
+
+    /// Tell listeners of a new event (not of a repeat); with `wake`, the
+    /// worker too.
+    fn announce(&self, appended: &Appended, mut live: Live, wake: bool) {
+        if appended.duplicate_of.is_some() {
+            return;
+        }
+        if let Live::Event { event_id, .. } = &mut live {
+            *event_id = appended.event_id;
+        }
+        self.live.publish(live);
+        if wake {
             self.wake.wake();
         }
-        Ok(Submitted::Logged { appended, at })
     }
 
     /// Wait until every delivery of the event is final, or until `deadline`;
     /// returns early when all that remain are scheduled after the deadline.
     pub async fn wait(&self, event: EventId, since: Instant, deadline: Instant) -> Report {
-        let mut news = self.waiters.wait_for(event);
+        let news = self.waiters.wait_for(event);
+        self.wait_on(news, event, since, deadline, None).await
+    }
+
+    /// [`Hub::wait`] with the news already subscribed to, and maybe the rows
+    /// and the time the event was written (no first read then).
+    async fn wait_on(
+        &self,
+        mut news: waiters::Waiting<'_>,
+        event: EventId,
+        since: Instant,
+        deadline: Instant,
+        known: Option<(Vec<Delivery>, UnixMillis)>,
+    ) -> Report {
         let until = tokio::time::Instant::from_std(deadline);
         let deadline_ms = || {
             self.clock
@@ -221,9 +256,11 @@ impl Hub {
         // Read with the first look at the deliveries, in the same trip to the
         // store's thread: each trip is two thread switches, and a lone
         // caller's notification made about ten of them.
-        let mut submitted = None;
-        let mut rows = Vec::new();
-        let mut read = true;
+        let (mut rows, mut submitted) = match known {
+            Some((rows, at)) => (rows, Some(at)),
+            None => (Vec::new(), None),
+        };
+        let mut read = submitted.is_none();
         loop {
             if std::mem::take(&mut read) {
                 rows = match self.look(event, submitted.is_none()).await {
@@ -263,17 +300,74 @@ impl Hub {
     }
 
     /// Submit, then wait as [`Hub::wait`] does.
-    pub async fn send(&self, sub: Submission, wait: Duration) -> Result<Report, HubError> {
-        match self.submit(sub).await? {
-            Submitted::Skipped { reason } => Ok(Report::Skipped { reason }),
-            Submitted::Logged { appended, at } => {
-                let mut report = self.wait(appended.event_id, at, at + wait).await;
-                if let Report::Delivered { duplicate, .. } = &mut report {
-                    *duplicate = appended.duplicate_of.is_some();
-                }
-                Ok(report)
+    ///
+    /// A caller that waits sends its own notification where free slots and
+    /// its channels' shares allow: its deliveries are leased in the same
+    /// turn of the store's writer that writes them, and sent on this
+    /// process's tasks. A lone request then makes two trips to the writer
+    /// (write and lease; record) instead of waking the worker, which
+    /// claimed on a third, and reading its rows back on a blocking thread.
+    /// Whatever it cannot lease is left to the worker, as before.
+    pub async fn send(
+        self: &Arc<Self>,
+        sub: Submission,
+        wait: Duration,
+    ) -> Result<Report, HubError> {
+        let PreparedEvent { event, live } = match self.prepare(sub)? {
+            Prepared::Skipped(reason) => return Ok(Report::Skipped { reason }),
+            Prepared::Event(p) => *p,
+        };
+        let at = Instant::now();
+        let now = event.received_at;
+        let due = event
+            .deliveries
+            .iter()
+            .filter(|d| d.skip.is_none() && d.not_before.is_none());
+        let reserved = match wait.is_zero() {
+            true => None,
+            false => Some(self.slots.reserve(due.clone().map(|d| &d.channel), now)),
+        };
+        let (appended, news, known) = match reserved {
+            Some(reserved) if !reserved.is_empty() => {
+                let all = reserved.len() == due.count();
+                let request = ClaimRequest {
+                    now,
+                    limit: reserved.len(),
+                    lease: self.options.lease,
+                    owner: HubId::this_process(),
+                    scope: ClaimScope::All,
+                    room: reserved.room(),
+                };
+                let Leased {
+                    appended,
+                    claims,
+                    rows,
+                } = self.writer.append_and_claim(event, request).await?;
+                // Subscribed before the worker is woken and the sends start:
+                // the rows were read when they were leased, and every change
+                // since comes as news.
+                let news = self.waiters.wait_for(appended.event_id);
+                let leased_all = all && claims.len() == reserved.len();
+                self.announce(&appended, live, !leased_all);
+                worker::send_own(self, claims, reserved).await;
+                let known =
+                    (!rows.is_empty() && appended.duplicate_of.is_none()).then_some((rows, now));
+                (appended, news, known)
             }
+            _ => {
+                let appended = self.writer.append(event).await?;
+                self.announce(&appended, live, true);
+                let news = self.waiters.wait_for(appended.event_id);
+                (appended, news, None)
+            }
+        };
+        let mut report = self
+            .wait_on(news, appended.event_id, at, at + wait, known)
+            .await;
+        if let Report::Delivered { duplicate, .. } = &mut report {
+            *duplicate = appended.duplicate_of.is_some();
         }
+        Ok(report)
     }
 
     pub async fn deliveries(&self, event: EventId) -> Result<Vec<Delivery>, StoreError> {
@@ -398,6 +492,19 @@ impl Worker {
         self.stop.cancel();
         let _ = self.task.await;
     }
+}
+
+/// A routed submission: the event to write and what listeners are told of
+/// it once it has an id.
+enum Prepared {
+    /// Not written, for this reason (SKIP_PUSH_TITLE).
+    Skipped(String),
+    Event(Box<PreparedEvent>),
+}
+
+struct PreparedEvent {
+    event: NewEvent,
+    live: Live,
 }
 
 /// Pending, not in flight, and not due before the deadline.

@@ -1,6 +1,8 @@
 //! The delivery worker: claim due rows, send each through its channel's
 //! plugin (each channel within its share of the slots, see `fair`), record
-//! the outcome (group-committed), tell listeners.
+//! the outcome (group-committed), tell listeners. A caller waiting for its
+//! own notification sends it the same way, in the same slots and shares
+//! (`Slots::reserve`, `send_own`), without waking the worker.
 
 mod fair;
 
@@ -8,16 +10,18 @@ use super::{Hub, Live, Woken, blocking};
 use crate::notification::{ChannelId, EventKind};
 use crate::plugin::{DeliveryError, Progress};
 use crate::store::{
-    Attempt, Claim, ClaimRequest, ClaimScope, Claimed, DeliveryId, DeliveryState, HubId,
+    Attempt, Claim, ClaimRequest, ClaimScope, Claimed, DeliveryId, DeliveryState, HubId, Room,
     StoreError, UnixMillis,
 };
 use fair::{Admit, FairRules, Fairness};
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -40,9 +44,8 @@ impl Default for WorkerOptions {
     }
 }
 
-/// How long a delivery to a channel with its share of the slots in flight
-/// waits before it is looked at again.
-const BUSY_RETRY: Duration = Duration::from_secs(1);
+/// How long a send cut short by shutdown waits before it is looked at again.
+const CUT_SHORT_RETRY: Duration = Duration::from_secs(1);
 /// How soon a process looks again at a delivery for a channel it does not
 /// have (configuration may change; another process may take it first).
 const UNKNOWN_CHANNEL_RETRY: Duration = Duration::from_secs(300);
@@ -85,6 +88,193 @@ impl InFlight {
     }
 }
 
+/// The send slots and each channel's share of them, shared by the worker
+/// and by waiting callers that send their own notification (`Hub::send`).
+pub(super) struct Slots {
+    free: Arc<Semaphore>,
+    fair: Mutex<Fairness>,
+    /// Whether the worker's last claim left rows waiting for room in a
+    /// channel's share: a caller's own send that ends may have made it, and
+    /// wakes the worker.
+    worker_waits: AtomicBool,
+    /// Callers' own sends, which the worker lets finish when it stops, as
+    /// it does its own: a send cut off before its outcome is recorded would
+    /// go out again.
+    own: TaskTracker,
+    /// Whether callers sent their own since the worker last gave memory back.
+    sent_own: AtomicBool,
+}
+
+impl Slots {
+    pub(super) fn new(concurrency: usize) -> Self {
+        let n = concurrency.max(1);
+        Slots {
+            free: Arc::new(Semaphore::new(n)),
+            fair: Mutex::new(Fairness::new(FairRules::for_slots(n))),
+            worker_waits: AtomicBool::new(false),
+            own: TaskTracker::new(),
+            sent_own: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the worker has rows waiting for room in a channel's share.
+    fn worker_waits(&self) -> bool {
+        self.worker_waits.load(Ordering::Acquire)
+    }
+
+    /// What a claim at `now` may take of each channel's rows.
+    pub(super) fn room(&self, now: UnixMillis) -> Room {
+        lock(&self.fair).room(now)
+    }
+
+    /// A slot and room in its channel's share for each of `channels` that
+    /// has both now, without waiting; none while the worker has rows
+    /// waiting for room (a caller's own send would jump their queue).
+    pub(super) fn reserve<'c>(
+        &self,
+        channels: impl Iterator<Item = &'c ChannelId>,
+        now: UnixMillis,
+    ) -> Reserved<'_> {
+        let mut held = Vec::new();
+        if !self.worker_waits() {
+            let mut fair = lock(&self.fair);
+            for channel in channels {
+                let Ok(slot) = self.free.clone().try_acquire_owned() else {
+                    break;
+                };
+                if fair.admit(channel, now) == Admit::Send {
+                    held.push((channel.clone(), slot));
+                }
+            }
+        }
+        Reserved { slots: self, held }
+    }
+}
+
+/// Send slots and places in channels' shares a caller took for its own
+/// notification before writing it, so that what it leases can go at once.
+/// What is not used is given back when this is dropped, also when the
+/// caller goes away first.
+pub(super) struct Reserved<'a> {
+    slots: &'a Slots,
+    held: Vec<(ChannelId, OwnedSemaphorePermit)>,
+}
+
+impl Reserved<'_> {
+    pub(super) fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    /// How many of each channel's deliveries a claim may take: what is held.
+    pub(super) fn room(&self) -> Room {
+        let mut channels: Vec<(ChannelId, usize)> = Vec::new();
+        for (channel, _) in &self.held {
+            match channels.iter_mut().find(|(c, _)| c == channel) {
+                Some((_, n)) => *n += 1,
+                None => channels.push((channel.clone(), 1)),
+            }
+        }
+        Room {
+            per_channel: Some(0),
+            channels,
+        }
+    }
+
+    fn take(&mut self, channel: &ChannelId) -> Option<OwnedSemaphorePermit> {
+        let at = self.held.iter().position(|(c, _)| c == channel)?;
+        Some(self.held.swap_remove(at).1)
+    }
+}
+
+impl Drop for Reserved<'_> {
+    fn drop(&mut self) {
+        let mut fair = lock(&self.slots.fair);
+        for (channel, _) in self.held.drain(..) {
+            fair.abandoned(&channel);
+        }
+    }
+}
+
+/// Send the deliveries a waiting caller leased with its own notification,
+/// each in the slot and share it reserved, on tasks of their own: a caller
+/// that goes away must not cut a send short (it would be sent again once
+/// its lease ran out). One that ends wakes the worker when it may have made
+/// another row claimable.
+pub(super) async fn send_own(hub: &Arc<Hub>, claims: Vec<Claim>, mut reserved: Reserved<'_>) {
+    let mut waiting = Waiting::default();
+    for claim in claims {
+        let Some(slot) = reserved.take(&claim.channel) else {
+            waiting.busy.push(claim.delivery);
+            continue;
+        };
+        let Some(sending) = Sending::start(hub, claim.delivery) else {
+            lock(&hub.slots.fair).abandoned(&claim.channel);
+            continue;
+        };
+        let hub = hub.clone();
+        hub.slots.own.clone().spawn(async move {
+            let again = send_admitted(hub.clone(), claim, sending, slot, true).await;
+            hub.slots.sent_own.store(true, Ordering::Release);
+            if again.0 || hub.slots.worker_waits() {
+                hub.wake();
+            }
+        });
+    }
+    drop(reserved);
+    waiting.put_back(hub).await;
+}
+
+/// Mark `claim` in flight here and admit it to its channel's share; one
+/// that may not go now is noted in `waiting`, to be given back.
+fn admit(hub: &Arc<Hub>, claim: &Claim, waiting: &mut Waiting) -> Option<Sending> {
+    let Some(sending) = Sending::start(hub, claim.delivery) else {
+        // Its lease ran out while this process still sends it or records
+        // its outcome: claiming it renewed the lease, and the task that has
+        // it finishes it. Not sent twice, not put back.
+        tracing::warn!(
+            delivery = %claim.delivery,
+            "delivery claimed again while its send is still in flight here (its lease \
+             ran out: the database was locked or the process stalled); it is not sent twice"
+        );
+        return None;
+    };
+    let now = hub.clock().now();
+    let admit = lock(&hub.slots.fair).admit(&claim.channel, now);
+    match admit {
+        Admit::Send => Some(sending),
+        Admit::Busy => {
+            waiting.busy.push(claim.delivery);
+            None
+        }
+        Admit::Paused { until, timeouts } => {
+            waiting
+                .paused
+                .entry((until, timeouts, claim.channel.clone()))
+                .or_default()
+                .push(claim.delivery);
+            None
+        }
+    }
+}
+
+/// Send an admitted delivery in `slot`, record it, tell listeners; in flight
+/// here until then.
+async fn send_admitted(
+    hub: Arc<Hub>,
+    claim: Claim,
+    sending: Sending,
+    slot: OwnedSemaphorePermit,
+    log_failures: bool,
+) -> LookAgain {
+    let again = deliver(&hub, claim, slot, log_failures).await;
+    drop(sending);
+    again
+}
+
 /// A delivery marked in flight until dropped (when its task ends, however).
 struct Sending {
     hub: Arc<Hub>,
@@ -112,10 +302,7 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
     if scope == ClaimScope::All {
         recover_abandoned(&hub).await;
     }
-    let slots = Arc::new(Semaphore::new(hub.options().concurrency.max(1)));
-    let fair = Arc::new(Mutex::new(Fairness::new(FairRules::for_slots(
-        hub.options().concurrency.max(1),
-    ))));
+    let slots = hub.slots.free.clone();
     let mut tasks = JoinSet::new();
     let renewing = tokio::spawn(renew_leases(hub.clone(), owner));
     // Whether anything was sent since the worker last gave memory back.
@@ -132,14 +319,16 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
         let batch = (hub.options().concurrency / 4).max(1);
         if free == 0 || (free < batch && !tasks.is_empty()) {
             tokio::select! {
-                _ = tasks.join_next() => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                // Callers sending their own notifications hold every slot.
+                _ = slots.acquire(), if tasks.is_empty() => {}
                 _ = stop.cancelled() => break,
             }
             continue;
         }
         let woken = hub.woken();
         let (now, lease) = (hub.clock().now(), hub.options().lease);
-        let room = lock(&fair).room(now);
+        let room = hub.slots.room(now);
         let claims = hub
             .writer()
             .claim(ClaimRequest {
@@ -169,6 +358,7 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
                 room.of(&c.channel)
                     .is_some_and(|n| claims.iter().filter(|o| o.channel == c.channel).count() >= n)
             });
+        hub.slots.worker_waits.store(full, Ordering::Release);
         if claims.is_empty() {
             if !rest(&hub, &mut tasks, woken, next_due, full, &mut sent, &stop).await {
                 break;
@@ -178,54 +368,34 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
         sent = true;
         let mut waiting = Waiting::default();
         for claim in claims {
-            let Some(sending) = Sending::start(&hub, claim.delivery) else {
-                // Its lease ran out while this process still sends it or
-                // records its outcome: claiming it renewed the lease, and the
-                // task that has it finishes it. Not sent twice, not put back.
-                tracing::warn!(
-                    delivery = %claim.delivery,
-                    "delivery claimed again while its send is still in flight here (its lease \
-                     ran out: the database was locked or the process stalled); it is not sent twice"
-                );
+            let Some(sending) = admit(&hub, &claim, &mut waiting) else {
                 continue;
             };
-            let now = hub.clock().now();
-            let admit = lock(&fair).admit(&claim.channel, now);
-            match admit {
-                Admit::Send => {}
-                Admit::Busy => {
-                    waiting.busy.push(claim.delivery);
-                    drop(sending);
-                    continue;
-                }
-                Admit::Paused { until, timeouts } => {
-                    waiting
-                        .paused
-                        .entry((until, timeouts, claim.channel.clone()))
-                        .or_default()
-                        .push(claim.delivery);
-                    drop(sending);
-                    continue;
-                }
-            }
             // The semaphore is never closed.
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 break;
             };
-            let (hub, fair) = (hub.clone(), fair.clone());
             // A long-running hub has no terminal that prints outcomes: its
             // log must say when a delivery fails for good.
             let log_failures = scope == ClaimScope::All;
-            tasks.spawn(async move {
-                let again = deliver(&hub, claim, permit, &fair, log_failures).await;
-                drop(sending);
-                again
-            });
+            tasks.spawn(send_admitted(
+                hub.clone(),
+                claim,
+                sending,
+                permit,
+                log_failures,
+            ));
         }
         waiting.put_back(&hub).await;
     }
     // Let what is in flight finish and be recorded, so nothing is sent twice.
     while tasks.join_next().await.is_some() {}
+    if scope == ClaimScope::All {
+        let own = &hub.slots.own;
+        own.close();
+        own.wait().await;
+        own.reopen();
+    }
     renewing.abort();
 }
 
@@ -267,8 +437,13 @@ struct Waiting {
 impl Waiting {
     async fn put_back(self, hub: &Arc<Hub>) {
         let now = hub.clock().now();
+        // Due again at once: the worker's next claim finds the channel
+        // full and rests until one of its sends ends (a second's wait here
+        // held back a caller whose row lost a race for the share to a
+        // caller sending its own).
         if !self.busy.is_empty() {
-            put_back(hub, self.busy, now.plus(BUSY_RETRY), None).await;
+            hub.slots.worker_waits.store(true, Ordering::Release);
+            put_back(hub, self.busy, now, None).await;
         }
         for ((until, timeouts, channel), ids) in self.paused {
             let note = format!(
@@ -313,8 +488,11 @@ async fn rest(
         tokio::select! {
             _ = &mut woken => return true,
             _ = &mut sleep => {
-                if tasks.is_empty() && std::mem::take(sent) {
-                    super::memory::give_back();
+                if tasks.is_empty() && hub.slots.own.is_empty() {
+                    let own = hub.slots.sent_own.swap(false, Ordering::AcqRel);
+                    if std::mem::take(sent) || own {
+                        super::memory::give_back();
+                    }
                 }
                 return true;
             }
@@ -364,10 +542,10 @@ async fn recover_abandoned(hub: &Hub) {
 async fn deliver(
     hub: &Hub,
     claim: Claim,
-    slot: tokio::sync::OwnedSemaphorePermit,
-    fair: &Mutex<Fairness>,
+    slot: OwnedSemaphorePermit,
     log_failures: bool,
 ) -> LookAgain {
+    let fair = &hub.slots.fair;
     let started = Instant::now();
     let in_a_run = claim.notification.event.is_some();
     let progress = Arc::new(Progress::new(claim.key.clone(), claim.parts_sent));
@@ -416,7 +594,7 @@ async fn deliver(
         // process would only claim and cut it again).
         lock(fair).abandoned(&claim.channel);
         tracing::info!(channel = %claim.channel, delivery = %claim.delivery, "send cut short by shutdown; it stays pending");
-        let due = hub.clock().now().plus(BUSY_RETRY);
+        let due = hub.clock().now().plus(CUT_SHORT_RETRY);
         put_back(hub, vec![claim.delivery], due, None).await;
         return LookAgain(true);
     }

@@ -105,18 +105,18 @@ fn sending() -> ToolAnnotations {
         .open_world(true)
 }
 
-pub async fn notify_send(hub: &Hub, app: &App, args: JsonObject) -> CallToolResult {
+pub async fn notify_send(hub: &Arc<Hub>, app: &App, args: JsonObject) -> CallToolResult {
     let sub = ops::send::send_submission(Value::Object(args), Source::Mcp);
     send(hub, app, sub).await
 }
 
-pub async fn notify_event(hub: &Hub, app: &App, args: JsonObject) -> CallToolResult {
+pub async fn notify_event(hub: &Arc<Hub>, app: &App, args: JsonObject) -> CallToolResult {
     let sub = ops::send::event_submission(Value::Object(args), Source::Mcp);
     send(hub, app, sub).await
 }
 
 async fn send(
-    hub: &Hub,
+    hub: &Arc<Hub>,
     app: &App,
     sub: Result<crate::hub::Submission, InputError>,
 ) -> CallToolResult {

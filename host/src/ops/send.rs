@@ -118,7 +118,7 @@ impl Serialize for Sent {
 }
 
 /// Submit to a hub whose worker runs, and wait at most `wait` for the deliveries.
-pub async fn send(hub: &Hub, sub: Submission, wait: Duration) -> Result<Sent, OpError> {
+pub async fn send(hub: &Arc<Hub>, sub: Submission, wait: Duration) -> Result<Sent, OpError> {
     let step = sub.notification.event.as_ref().map(|ev| RunStep {
         run_id: ev.run_id.clone(),
         kind: ev.kind,

@@ -6,7 +6,8 @@
 //! a busy hub makes a few large transactions instead of many small ones.
 
 use super::{
-    Appended, Attempt, Claim, ClaimRequest, Delivery, NewEvent, Store, StoreError, UnixMillis,
+    Appended, Attempt, Claim, ClaimRequest, ClaimScope, Delivery, NewEvent, Room, Store,
+    StoreError, Target, UnixMillis,
 };
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -15,6 +16,11 @@ use tokio::sync::oneshot;
 
 enum Job {
     Append(Box<NewEvent>, oneshot::Sender<Result<Appended, StoreError>>),
+    AppendClaim(
+        Box<NewEvent>,
+        ClaimRequest,
+        oneshot::Sender<Result<Leased, StoreError>>,
+    ),
     Record(Attempt, oneshot::Sender<Result<Delivery, StoreError>>),
     Claim(ClaimRequest, oneshot::Sender<Result<Claimed, StoreError>>),
 }
@@ -28,6 +34,17 @@ pub struct Claimed {
     pub claims: Vec<Claim>,
     /// `None` when nothing pending is left (or the claim was full).
     pub next_due: Option<UnixMillis>,
+}
+
+/// What [`GroupCommit::append_and_claim`] wrote and leased.
+#[derive(Debug)]
+pub struct Leased {
+    pub appended: Appended,
+    /// The event's deliveries this hub now holds (none for a duplicate).
+    pub claims: Vec<Claim>,
+    /// All the event's deliveries as they stand after the claim (empty
+    /// when they cannot be read: the caller reads them itself then).
+    pub rows: Vec<Delivery>,
 }
 
 pub struct GroupCommit {
@@ -69,6 +86,21 @@ impl GroupCommit {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Append(Box::new(event), reply))?;
         answer.blocking_recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Resolves once the event is committed, with as many of its due
+    /// deliveries leased as `claim` allows (its scope is replaced by the
+    /// event) and the rows read back, all in one turn of the writer: a caller
+    /// that sends its own notification saves the worker's wake-up, its claim
+    /// and a read, three trips between threads.
+    pub async fn append_and_claim(
+        &self,
+        event: NewEvent,
+        claim: ClaimRequest,
+    ) -> Result<Leased, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::AppendClaim(Box::new(event), claim, reply))?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Resolves once the outcome is committed, with the delivery as it now stands.
@@ -116,7 +148,11 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
             match job {
                 Job::Append(e, r) => {
                     events.push(*e);
-                    appended.push(r);
+                    appended.push(AppendReply::Plain(r));
+                }
+                Job::AppendClaim(e, c, r) => {
+                    events.push(*e);
+                    appended.push(AppendReply::Claim(c, r));
                 }
                 Job::Record(a, r) => {
                     attempts.push(a);
@@ -126,7 +162,8 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
             }
         }
         if !events.is_empty() {
-            append_all(&*store, events, appended);
+            let results = append_all(&*store, events);
+            answer_appends(&*store, appended, results);
         }
         if !attempts.is_empty() {
             let results = store.record(&attempts);
@@ -149,28 +186,136 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
     }
 }
 
-type AppendReply = oneshot::Sender<Result<Appended, StoreError>>;
+/// Who waits for an appended event, and whether they lease its deliveries.
+enum AppendReply {
+    Plain(oneshot::Sender<Result<Appended, StoreError>>),
+    Claim(ClaimRequest, oneshot::Sender<Result<Leased, StoreError>>),
+}
 
-fn append_all(store: &dyn Store, events: Vec<NewEvent>, replies: Vec<AppendReply>) {
-    match store.append_batch(events.clone()) {
-        Ok(done) => {
-            for (reply, result) in replies.into_iter().zip(done) {
-                let _ = reply.send(Ok(result));
+/// An appended event whose caller asked to lease its deliveries.
+struct Leasing {
+    request: ClaimRequest,
+    reply: oneshot::Sender<Result<Leased, StoreError>>,
+    appended: Appended,
+}
+
+/// Answer each append; those that asked lease their events' due deliveries
+/// in one claim for the whole batch (a claim is a transaction, and 64
+/// callers each claiming their own cost more than their sends).
+fn answer_appends(
+    store: &dyn Store,
+    replies: Vec<AppendReply>,
+    results: Vec<Result<Appended, StoreError>>,
+) {
+    let mut leasing = Vec::new();
+    for (reply, result) in replies.into_iter().zip(results) {
+        match (reply, result) {
+            (AppendReply::Plain(reply), result) => {
+                let _ = reply.send(result);
+            }
+            (AppendReply::Claim(_, reply), Err(e)) => {
+                let _ = reply.send(Err(e));
+            }
+            (AppendReply::Claim(request, reply), Ok(appended)) => {
+                leasing.push(Leasing {
+                    request,
+                    reply,
+                    appended,
+                });
             }
         }
+    }
+    if leasing.is_empty() {
+        return;
+    }
+    let mut claims = lease(store, &leasing);
+    for Leasing {
+        request,
+        reply,
+        appended,
+    } in leasing
+    {
+        let (mine, rest) = claims
+            .into_iter()
+            .partition(|c: &Claim| c.event_id == appended.event_id);
+        claims = rest;
+        let rows = match appended.duplicate_of {
+            Some(_) => Vec::new(),
+            None => store
+                .deliveries_for(&Target::Event(appended.event_id))
+                .unwrap_or_default(),
+        };
+        let sent = reply.send(Ok(Leased {
+            appended,
+            claims: mine,
+            rows,
+        }));
+        // The caller went away before it could send what it leased: give the
+        // rows back now rather than when their leases run out.
+        if let Err(Ok(Leased { claims, .. })) = sent
+            && !claims.is_empty()
+        {
+            let ids: Vec<_> = claims.iter().map(|c| c.delivery).collect();
+            let _ = store.put_back(&ids, request.now, request.now, None);
+        }
+    }
+}
+
+/// One claim over the new events' deliveries, each caller's bounded by
+/// the room it holds (the slots and shares it reserved). The events are
+/// durable whatever happens here: a claim that fails leaves their
+/// deliveries to the worker (and a failed read, the callers to read them).
+fn lease(store: &dyn Store, leasing: &[Leasing]) -> Vec<Claim> {
+    let mut ids = Vec::new();
+    let mut room = Room {
+        per_channel: Some(0),
+        channels: Vec::new(),
+    };
+    for Leasing {
+        request, appended, ..
+    } in leasing
+    {
+        if appended.duplicate_of.is_some() {
+            continue;
+        }
+        for (channel, id) in &appended.deliveries {
+            // Only the rows of channels the caller holds room for: another
+            // caller's room must not lease a row nobody reserved for.
+            if request.room.of(channel).is_none_or(|n| n == 0) {
+                continue;
+            }
+            ids.push(*id);
+            match room.channels.iter_mut().find(|(c, _)| c == channel) {
+                Some((_, total)) => *total += 1,
+                None => room.channels.push((channel.clone(), 1)),
+            }
+        }
+    }
+    let Some(Leasing { request: last, .. }) = leasing.last() else {
+        return Vec::new();
+    };
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let request = ClaimRequest {
+        limit: ids.len(),
+        scope: ClaimScope::Deliveries(ids.into()),
+        room,
+        ..last.clone()
+    };
+    store.claim(&request).unwrap_or_default()
+}
+
+fn append_all(store: &dyn Store, events: Vec<NewEvent>) -> Vec<Result<Appended, StoreError>> {
+    match store.append_batch(events.clone()) {
+        Ok(done) => done.into_iter().map(Ok).collect(),
         // A locked or damaged database fails every event alike; retrying
         // one by one would only make each caller wait out the busy timeout again.
         Err(e) if e.is_database_wide() => {
-            for reply in replies {
-                let _ = reply.send(Err(e.database_wide_copy()));
-            }
+            events.iter().map(|_| Err(e.database_wide_copy())).collect()
         }
         // One bad event must not fail its neighbours: write them one by one
         // so each caller gets its own answer.
-        Err(_) => {
-            for (reply, event) in replies.into_iter().zip(events) {
-                let _ = reply.send(store.append(event));
-            }
-        }
+        Err(_) => events.into_iter().map(|e| store.append(e)).collect(),
     }
 }

@@ -65,7 +65,7 @@ mod upkeep;
 pub use crate::model::{DeliveryError, DeliveryId, EventId, UnixMillis};
 pub use error::StoreError;
 pub use event_log::{Appended, DeliveryPlan, EventLog, EventQuery, NewEvent, Source, StoredEvent};
-pub use group::{Claimed, GroupCommit};
+pub use group::{Claimed, GroupCommit, Leased};
 pub use outbox::{
     Attempt, ChannelCounts, Claim, ClaimRequest, ClaimScope, Delivery, DeliveryState, HubId,
     Outbox, Room, Target, fold_counts,

@@ -131,6 +131,16 @@ impl SqliteStore {
             c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             c.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
                 .map_err(|e| classify(path, &options, e))?;
+            // Plans that do not depend on bound values. Left free to plan on
+            // them, SQLite prepared a cached statement again whenever a
+            // value it had looked at changed: the claim's query (its time
+            // changes on every run) and the read of an event's deliveries
+            // (checked against the partial indexes) were parsed again for
+            // every notification, on the store's one writer thread. No query
+            // here needs a value to find its index: each scope of a claim
+            // has its own text.
+            c.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+                .map_err(|e| classify(path, &options, e))?;
         }
         let store = SqliteStore {
             path: path.to_path_buf(),

@@ -168,10 +168,14 @@ impl Outbox for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
         let lease_until = now.plus(lease);
-        let (only_event, only_ids) = match scope {
-            ClaimScope::All => (None, None),
-            ClaimScope::Event(id) => (Some(id.0), None),
+        // One text per scope, each planned for its own filter: the
+        // connections keep the query planner stable (QPSG), so a plan may
+        // not rest on a parameter being NULL.
+        let (scope_sql, only_event, only_ids) = match scope {
+            ClaimScope::All => ("", None, None),
+            ClaimScope::Event(id) => ("AND d.event_id = ?3", Some(id.0), None),
             ClaimScope::Deliveries(ids) => (
+                "AND d.id IN (SELECT value FROM json_each(?4))",
                 None,
                 Some(
                     serde_json::to_string(&ids.iter().map(|d| d.0).collect::<Vec<_>>())
@@ -198,15 +202,14 @@ impl Outbox for SqliteStore {
                 // flight keeps it.
                 // The window counts each channel's rows among the first
                 // `limit` due, so it never sorts more than those.
-                let mut stmt = tx.prepare_cached(
+                let mut stmt = tx.prepare_cached(&format!(
                     "WITH due AS (
                         SELECT d.id, d.event_id, d.channel, d.attempts, e.notification,
                                e.created_at, d.parts_sent, d.next_attempt_at
                         FROM deliveries d JOIN events e ON e.id = d.event_id
                         WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
                           AND (d.lease_until IS NULL OR d.lease_until <= ?1)
-                          AND (?3 IS NULL OR d.event_id = ?3)
-                          AND (?4 IS NULL OR d.id IN (SELECT value FROM json_each(?4)))
+                          {scope_sql}
                           AND (d.run_id IS NULL OR NOT EXISTS (
                                SELECT 1 FROM deliveries p
                                WHERE p.run_id = d.run_id AND p.channel = d.channel
@@ -222,8 +225,8 @@ impl Outbox for SqliteStore {
                            FROM due)
                      WHERE nth <= COALESCE((SELECT value FROM json_each(?5) WHERE key = channel),
                                            ?6, ?2)
-                     ORDER BY next_attempt_at, id",
-                )?;
+                     ORDER BY next_attempt_at, id"
+                ))?;
                 let rows = stmt.query_map(
                     params![
                         now.0,
