@@ -24,6 +24,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -168,12 +171,20 @@ fn init_logging(verbose: u8) {
         _ => "debug,wasmtime=info,cranelift=info,hyper_util=info,reqwest=info",
     };
     let filter = std::env::var("MCP_PUSH_LOG").unwrap_or_else(|_| default.to_string());
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(crate::redact::RedactingStderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .init();
+        .with_target(false);
+    let logging = tracing_subscriber::registry();
+    // A list of `target=level` needs no regex; `EnvFilter` compiles its
+    // directive patterns first thing, a measurable part of a one-shot
+    // `send`, so it is kept for the span and field filters only it reads.
+    match filter.parse::<Targets>() {
+        Ok(targets) => logging.with(fmt.with_filter(targets)).init(),
+        Err(_) => logging
+            .with(fmt.with_filter(tracing_subscriber::EnvFilter::new(filter)))
+            .init(),
+    }
 }
 
 impl Cli {
