@@ -388,6 +388,31 @@ fn check_once(sink: &Sink, serve: &Serve) {
     );
 }
 
+/// The library's app with the sink as its one webhook channel, in a
+/// directory of its own (kept while the returned guard lives).
+async fn library_app(sink: &Sink) -> (tempfile::TempDir, mcp_push::app::App) {
+    use mcp_push::app::{App, AppOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "from_env = false\n[channels.sink]\nplugin = \"webhook\"\nurl = \"{}\"\n",
+            sink.url()
+        ),
+    )
+    .unwrap();
+    let app = App::load(&AppOptions {
+        config: Some(config),
+        plugins_dir: None,
+        cache_dir: Some(support::shared_cache_dir()),
+        db: Some(dir.path().join("hub.db")),
+    })
+    .await
+    .unwrap();
+    (dir, app)
+}
+
 fn rt() -> tokio::runtime::Runtime {
     let _ = rustls::crypto::ring::default_provider().install_default();
     tokio::runtime::Builder::new_multi_thread()
@@ -543,7 +568,6 @@ fn locked_past_the_lease(waiting: usize) {
 /// holds the answer.
 #[test]
 fn a_send_that_outlives_its_lease_is_not_sent_again_by_its_own_worker() {
-    use mcp_push::app::{App, AppOptions};
     use mcp_push::hub::{Clock, Submission};
     use mcp_push::notification::Notification;
     use mcp_push::store::{ClaimScope, DeliveryState, Source, UnixMillis};
@@ -551,24 +575,7 @@ fn a_send_that_outlives_its_lease_is_not_sent_again_by_its_own_worker() {
     rt().block_on(async {
         let sink = Sink::start(1, Closing::NEVER).await;
         sink.open.send_replace(false);
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "from_env = false\n[channels.sink]\nplugin = \"webhook\"\nurl = \"{}\"\n",
-                sink.url()
-            ),
-        )
-        .unwrap();
-        let app = App::load(&AppOptions {
-            config: Some(config),
-            plugins_dir: None,
-            cache_dir: Some(support::shared_cache_dir()),
-            db: Some(dir.path().join("hub.db")),
-        })
-        .await
-        .unwrap();
+        let (_dir, app) = library_app(&sink).await;
         let start = UnixMillis::now();
         let clock = Clock::manual(start);
         let store = app.open_store().unwrap();
@@ -611,7 +618,6 @@ fn a_send_that_outlives_its_lease_is_not_sent_again_by_its_own_worker() {
 /// (35 s) and then go out a second time.
 #[test]
 fn a_waiting_caller_that_goes_away_does_not_cut_its_send_short() {
-    use mcp_push::app::{App, AppOptions};
     use mcp_push::hub::Submission;
     use mcp_push::notification::Notification;
     use mcp_push::store::{ClaimScope, DeliveryState, Source};
@@ -619,24 +625,7 @@ fn a_waiting_caller_that_goes_away_does_not_cut_its_send_short() {
     rt().block_on(async {
         let sink = Sink::start(1, Closing::NEVER).await;
         sink.open.send_replace(false);
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "from_env = false\n[channels.sink]\nplugin = \"webhook\"\nurl = \"{}\"\n",
-                sink.url()
-            ),
-        )
-        .unwrap();
-        let app = App::load(&AppOptions {
-            config: Some(config),
-            plugins_dir: None,
-            cache_dir: Some(support::shared_cache_dir()),
-            db: Some(dir.path().join("hub.db")),
-        })
-        .await
-        .unwrap();
+        let (_dir, app) = library_app(&sink).await;
         let store = app.open_store().unwrap();
         let hub = Arc::new(app.hub(store.clone()));
         let worker = hub.spawn_worker(ClaimScope::All);

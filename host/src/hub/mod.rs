@@ -350,8 +350,8 @@ impl Hub {
                 let leased_all = all && claims.len() == reserved.len();
                 self.announce(&appended, live, !leased_all);
                 worker::send_own(self, claims, reserved).await;
-                let known =
-                    (!rows.is_empty() && appended.duplicate_of.is_none()).then_some((rows, now));
+                // Empty for a repeat, or when they could not be read.
+                let known = (!rows.is_empty()).then_some((rows, now));
                 (appended, news, known)
             }
             _ => {
