@@ -9,7 +9,8 @@ use crate::config::{Config, ConfigFile, Environment, Paths};
 use crate::hub::{Clock, Hub, Live, PluginAction, Route, WorkerOptions, lease_for};
 use crate::plugin::{Limits, Registry, Runtime, RuntimeOptions};
 use crate::store::{
-    Retention, RetryPolicy, SqliteOptions, SqliteStore, Store, UnixMillis, resolve_db_path,
+    BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, Retention, RetryPolicy, SqliteOptions, SqliteStore,
+    Store, UnixMillis, resolve_db_path,
 };
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -143,9 +144,17 @@ impl App {
         }
     }
 
-    /// Open (and migrate) the event store. Errors say which file and what to do.
+    /// Open (and migrate) the event store for a process that runs a while
+    /// (`serve`, `mcp`). Errors say which file and what to do.
     pub fn open_store(&self) -> Result<Arc<dyn Store>, String> {
-        open_store_at(self.options.db.clone(), self.retry.clone())
+        open_store_at(self.options.db.clone(), self.retry.clone(), Lasting::Server)
+    }
+
+    /// [`App::open_store`] for a command that writes a few rows and exits
+    /// (`send`, `event`, a hook): it keeps the WAL it leaves behind small,
+    /// because the next such command reads all of it when it opens.
+    pub fn open_store_brief(&self) -> Result<Arc<dyn Store>, String> {
+        open_store_at(self.options.db.clone(), self.retry.clone(), Lasting::Brief)
     }
 
     /// The event store alone, for commands that only read it or change rows
@@ -155,7 +164,7 @@ impl App {
         let retry = read_config_file(options, &paths)?
             .map(|f| f.retry)
             .unwrap_or_default();
-        open_store_at(options.db.clone(), retry)
+        open_store_at(options.db.clone(), retry, Lasting::Brief)
     }
 
     /// The `[store]` retention of the config file (the default without one).
@@ -216,13 +225,27 @@ pub fn watch_plugins(app: &Arc<App>, hub: &Arc<Hub>) -> Option<crate::plugin::Pl
     }))
 }
 
-/// `--config`, else the default file when it exists, else none.
-fn open_store_at(db: Option<PathBuf>, retry: RetryPolicy) -> Result<Arc<dyn Store>, String> {
+/// How long the process that opens the store keeps it.
+#[derive(Clone, Copy)]
+enum Lasting {
+    Server,
+    Brief,
+}
+
+fn open_store_at(
+    db: Option<PathBuf>,
+    retry: RetryPolicy,
+    lasting: Lasting,
+) -> Result<Arc<dyn Store>, String> {
     let path = resolve_db_path(db).ok_or(
         "no place for the event store: there is no home or data directory; pass --db FILE or set MCP_PUSH_DB",
     )?;
     let options = SqliteOptions {
         retry,
+        checkpoint_pages: match lasting {
+            Lasting::Server => CHECKPOINT_PAGES,
+            Lasting::Brief => BRIEF_CHECKPOINT_PAGES,
+        },
         ..Default::default()
     };
     let store = SqliteStore::open(&path, options)
@@ -230,6 +253,7 @@ fn open_store_at(db: Option<PathBuf>, retry: RetryPolicy) -> Result<Arc<dyn Stor
     Ok(Arc::new(store))
 }
 
+/// `--config`, else the default file when it exists, else none.
 fn read_config_file(options: &AppOptions, paths: &Paths) -> Result<Option<ConfigFile>, String> {
     match (&options.config, &paths.default_config) {
         (Some(path), _) => Ok(Some(ConfigFile::read(path).map_err(|e| e.to_string())?)),

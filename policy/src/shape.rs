@@ -15,6 +15,7 @@
 use crate::secrets::Secrets;
 use regex::Regex;
 use serde::Serialize;
+use std::sync::OnceLock;
 
 /// At most this many forms per setting, and named groups per form: a shape is
 /// a description, not a way to ask many questions about a value.
@@ -39,17 +40,56 @@ pub struct Shape {
     pub forms: Vec<Form>,
 }
 
-/// A plugin's shapes, checked and compiled once at load.
+/// A plugin's shapes, checked once at load.
 #[derive(Debug, Clone, Default)]
 pub struct Shapes {
-    list: Vec<(Shape, Vec<Regex>)>,
+    list: Vec<Declared>,
+}
+
+#[derive(Debug, Clone)]
+struct Declared {
+    shape: Shape,
+    /// One per form; `None` for a form that does not compile (only possible
+    /// for a kept description, see [`Shapes::described`]: it never matches).
+    regexes: OnceLock<Vec<Option<Regex>>>,
+}
+
+impl Declared {
+    fn regexes(&self) -> &[Option<Regex>] {
+        self.regexes.get_or_init(|| {
+            let key = &self.shape.key;
+            self.shape
+                .forms
+                .iter()
+                .map(|f| compile(key, f).ok())
+                .collect()
+        })
+    }
 }
 
 impl Shapes {
     /// Check what a plugin declared against its secret settings
-    /// (`secret(key)`: whether the plugin declares `key` as a secret).
+    /// (`secret(key)`: whether the plugin declares `key` as a secret), and
+    /// compile its forms.
     pub fn new(shapes: Vec<Shape>, secret: impl Fn(&str) -> bool) -> Result<Shapes, String> {
-        let mut list = Vec::new();
+        let shapes = Shapes::described(shapes, secret)?;
+        for declared in &shapes.list {
+            let key = &declared.shape.key;
+            let mut regexes = Vec::new();
+            for form in &declared.shape.forms {
+                regexes.push(Some(compile(key, form)?));
+            }
+            let _ = declared.regexes.set(regexes);
+        }
+        Ok(shapes)
+    }
+
+    /// Shapes that [`Shapes::new`] accepted on an earlier start (a kept
+    /// description): checked again, but their forms are compiled on first
+    /// use. Compiling every bundled plugin's patterns was the largest part
+    /// of a one-shot `send`'s own CPU time, for the one channel it uses.
+    pub fn described(shapes: Vec<Shape>, secret: impl Fn(&str) -> bool) -> Result<Shapes, String> {
+        let mut list: Vec<Declared> = Vec::new();
         for shape in shapes {
             let key = &shape.key;
             if !secret(key) {
@@ -57,7 +97,7 @@ impl Shapes {
                     "shape for {key:?}: shapes describe secret settings, and {key:?} is not one"
                 ));
             }
-            if list.iter().any(|(s, _): &(Shape, _)| &s.key == key) {
+            if list.iter().any(|d| &d.shape.key == key) {
                 return Err(format!("setting {key:?} has two shapes"));
             }
             if let Some(sep) = &shape.separator
@@ -70,27 +110,30 @@ impl Shapes {
             if shape.forms.len() > MAX_FORMS {
                 return Err(format!("shape for {key:?}: more than {MAX_FORMS} forms"));
             }
-            let mut regexes = Vec::new();
-            for form in &shape.forms {
-                regexes.push(compile(key, form)?);
-            }
-            list.push((shape, regexes));
+            list.push(Declared {
+                shape,
+                regexes: OnceLock::new(),
+            });
         }
         Ok(Shapes { list })
     }
 
     pub fn declared(&self) -> impl Iterator<Item = &Shape> {
-        self.list.iter().map(|(s, _)| s)
+        self.list.iter().map(|d| &d.shape)
     }
 
-    fn get(&self, key: &str) -> Option<&(Shape, Vec<Regex>)> {
-        self.list.iter().find(|(s, _)| s.key == key)
+    fn get(&self, key: &str) -> Option<&Declared> {
+        self.list.iter().find(|d| d.shape.key == key)
     }
 
     /// The public groups of `key`'s forms: what `setting:KEY.GROUP` may name.
     pub fn is_public_part(&self, key: &str, group: &str) -> bool {
-        self.get(key)
-            .is_some_and(|(s, _)| s.forms.iter().any(|f| f.public.iter().any(|p| p == group)))
+        self.get(key).is_some_and(|d| {
+            d.shape
+                .forms
+                .iter()
+                .any(|f| f.public.iter().any(|p| p == group))
+        })
     }
 
     /// What the component gets for secret setting `key` with `value`: the
@@ -98,9 +141,10 @@ impl Shapes {
     /// the settings derived from its form (`KEY.form`, `KEY.GROUP`). Secret
     /// parts are registered in `secrets`.
     pub fn apply(&self, key: &str, value: &str, secrets: &mut Secrets) -> Vec<(String, String)> {
-        let Some((shape, regexes)) = self.get(key) else {
+        let Some(declared) = self.get(key) else {
             return vec![(key.to_string(), secrets.add(key, value))];
         };
+        let shape = &declared.shape;
         let whole = match &shape.separator {
             Some(sep) => {
                 let items: Vec<String> = value
@@ -119,7 +163,8 @@ impl Shapes {
             None => secrets.add(key, value),
         };
         let mut out = vec![(key.to_string(), whole)];
-        for (form, re) in shape.forms.iter().zip(regexes) {
+        for (form, re) in shape.forms.iter().zip(declared.regexes()) {
+            let Some(re) = re else { continue };
             let Some(caps) = re.captures(value) else {
                 continue;
             };
@@ -142,11 +187,11 @@ impl Shapes {
     /// The public parts of `key`'s value, for showing a channel's settings
     /// and resolving `setting:KEY.GROUP` hosts outside a call.
     pub fn public_parts(&self, key: &str, value: &str) -> Vec<(String, String)> {
-        let Some((shape, regexes)) = self.get(key) else {
+        let Some(declared) = self.get(key) else {
             return Vec::new();
         };
-        for (form, re) in shape.forms.iter().zip(regexes) {
-            if let Some(caps) = re.captures(value) {
+        for (form, re) in declared.shape.forms.iter().zip(declared.regexes()) {
+            if let Some(caps) = re.as_ref().and_then(|re| re.captures(value)) {
                 let mut out = vec![(format!("{key}.form"), form.name.clone())];
                 for name in &form.public {
                     if let Some(m) = caps.name(name) {
@@ -163,8 +208,9 @@ impl Shapes {
     /// only for a prefix one of `key`'s declared forms starts with.
     pub fn declares_prefix(&self, key: &str, prefix: &str) -> bool {
         let escaped = regex::escape(prefix);
-        self.get(key).is_some_and(|(s, _)| {
-            s.forms
+        self.get(key).is_some_and(|d| {
+            d.shape
+                .forms
                 .iter()
                 .any(|f| !prefix.is_empty() && literal_start(&f.pattern).starts_with(&escaped))
         })
@@ -174,7 +220,7 @@ impl Shapes {
     /// only at the separator declared for `key`.
     pub fn declares_separator(&self, key: &str, separator: &str) -> bool {
         self.get(key)
-            .is_some_and(|(s, _)| s.separator.as_deref() == Some(separator))
+            .is_some_and(|d| d.shape.separator.as_deref() == Some(separator))
     }
 }
 
@@ -324,6 +370,39 @@ mod tests {
         assert!(!shapes.declares_separator("am", ","));
         assert!(shapes.is_public_part("push", "origin"));
         assert!(!shapes.is_public_part("push", "path"));
+    }
+
+    #[test]
+    fn kept_descriptions_compile_on_first_use_and_act_the_same() {
+        let declared: Vec<Shape> = shapes().declared().cloned().collect();
+        let kept = Shapes::described(declared, |_| true).unwrap();
+        let value = "https://bark.example:8080/DEVKEY";
+        let (mut a, mut b) = (Secrets::new(), Secrets::new());
+        let eager = shapes().apply("push", value, &mut a);
+        let lazy = kept.apply("push", value, &mut b);
+        let shown = |got: &[(String, String)], s: &Secrets| -> Vec<(String, String)> {
+            got.iter().map(|(k, v)| (k.clone(), s.fill(v))).collect()
+        };
+        assert_eq!(shown(&eager, &a), shown(&lazy, &b));
+        assert_eq!(
+            kept.public_parts("push", value),
+            shapes().public_parts("push", value)
+        );
+        // A kept pattern that does not compile (a damaged cache) reveals
+        // nothing: the value stays one placeholder.
+        let damaged = Shapes::described(
+            vec![Shape {
+                key: "k".into(),
+                separator: None,
+                forms: vec![form("f", r"(?P<origin>.*", &["origin"])],
+            }],
+            |_| true,
+        )
+        .unwrap();
+        let got = damaged.apply("k", "s3cr3t", &mut Secrets::new());
+        assert_eq!(got.len(), 1);
+        assert!(got[0].1.starts_with(crate::PREFIX));
+        assert!(damaged.public_parts("k", "s3cr3t").is_empty());
     }
 
     #[test]

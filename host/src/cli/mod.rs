@@ -152,8 +152,15 @@ pub(crate) fn store_only(cli: &Cli) -> Result<Arc<dyn Store>, ExitCode> {
     App::store_only(&cli.app_options()).map_err(|e| fail(&e))
 }
 
-/// [`load`], and the event store opened.
+/// [`load`], and the event store opened for a command that exits when done.
 pub(crate) async fn load_with_store(cli: &Cli) -> Result<(App, Arc<dyn Store>), ExitCode> {
+    let app = load(cli).await?;
+    let store = app.open_store_brief().map_err(|e| fail(&e))?;
+    Ok((app, store))
+}
+
+/// [`load`], and the event store opened for `serve` or `mcp`.
+pub(crate) async fn load_with_server_store(cli: &Cli) -> Result<(App, Arc<dyn Store>), ExitCode> {
     let app = load(cli).await?;
     let store = app.open_store().map_err(|e| fail(&e))?;
     Ok((app, store))

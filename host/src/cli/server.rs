@@ -41,7 +41,7 @@ impl ServeArgs {
 }
 
 pub async fn mcp(cli: &Cli) -> ExitCode {
-    let (app, store) = match super::load_with_store(cli).await {
+    let (app, store) = match super::load_with_server_store(cli).await {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -79,7 +79,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     crate::redact::register(token);
-    let (app, store) = match super::load_with_store(cli).await {
+    let (app, store) = match super::load_with_server_store(cli).await {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };

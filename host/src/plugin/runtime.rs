@@ -161,7 +161,7 @@ impl Runtime {
             .or_else(|| rt.cache.as_ref().and_then(|c| c.described(&sha256)));
         if let Some(known) = known {
             let secret = |key: &str| known.info.settings.iter().any(|s| s.key == key && s.secret);
-            match Shapes::new(known.info.shapes.clone(), secret) {
+            match Shapes::described(known.info.shapes.clone(), secret) {
                 Ok(shapes) => {
                     return Ok(self.plugin(
                         known.info,

@@ -73,7 +73,10 @@ pub use outbox::{
 pub use retry::{Decision, RetryPolicy};
 pub use run::{RunState, apply as apply_run_event};
 pub use runs::{Run, RunStatus, Runs};
-pub use sqlite::{SqliteOptions, SqliteStore, default_db_path, resolve_db_path};
+pub use sqlite::{
+    BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, SqliteOptions, SqliteStore, default_db_path,
+    resolve_db_path,
+};
 pub use upkeep::{Pruned, Retention, StoreSize, Upkeep};
 
 /// A whole backend: every role. Code that holds a store holds an

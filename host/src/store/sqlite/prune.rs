@@ -117,10 +117,8 @@ impl SqliteStore {
             .map_err(|e| self.err(e))?
             .unwrap_or((0, None));
         let file = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-        let mut wal = self.path.clone().into_os_string();
-        wal.push("-wal");
         Ok(StoreSize {
-            bytes: file(&self.path) + file(std::path::Path::new(&wal)),
+            bytes: file(&self.path) + file(&self.wal_path()),
             events: events as u64,
             oldest_event_at: oldest.map(UnixMillis),
         })

@@ -217,3 +217,42 @@ fn leases_of_a_gone_process_are_recovered_and_a_live_ones_kept() {
         DeliveryState::Pending
     );
 }
+
+#[test]
+fn one_shot_commands_leave_a_small_wal_for_the_next_to_read() {
+    // Each store opened and closed as a one-shot command does: `send` makes
+    // two commits (its event, then its outcome), others one.
+    let wal_after = |checkpoint_pages: u32, commits: usize| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.db");
+        for i in 0..120 {
+            let store = SqliteStore::open(
+                &path,
+                SqliteOptions {
+                    checkpoint_pages,
+                    ..fast()
+                },
+            )
+            .unwrap();
+            for j in 0..commits {
+                store
+                    .append(send(&format!("e{i}-{j}"), &["ops"], None))
+                    .unwrap();
+            }
+        }
+        std::fs::metadata(dir.path().join("hub.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    };
+    let frame = 4096 + 24;
+    for commits in [1, 2] {
+        let brief = wal_after(BRIEF_CHECKPOINT_PAGES, commits);
+        assert!(
+            brief <= 2 * u64::from(BRIEF_CHECKPOINT_PAGES) * frame,
+            "{commits} commit(s) each: the WAL grew to {brief} bytes"
+        );
+        // What the setting prevents: left to the server's, it grows.
+        let server = wal_after(CHECKPOINT_PAGES, commits);
+        assert!(server > 4 * brief, "{server} against {brief}");
+    }
+}
