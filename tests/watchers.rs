@@ -536,6 +536,18 @@ fn a_schedule_fires_at_its_time_in_its_zone() {
         // Next: Monday 09:00, over the weekend.
         let next = b.get("standup").await.status.next_check_at.unwrap();
         assert_eq!(next.0 - b.clock.now().0, 3 * 24 * 60 * MIN);
+        // Paused over Monday's time and resumed at 10:00: Tuesday's is next,
+        // Monday's is not sent late.
+        let standup = WatcherRef::parse("standup");
+        watchers::pause(&b.runner, &standup).await.unwrap();
+        assert_eq!(b.after((3 * 24 + 1) * 60).await, 0);
+        let resumed = watchers::resume(&b.runner, &standup).await.unwrap();
+        assert_eq!(
+            resumed.status.next_check_at,
+            Some(UnixMillis(b.clock.now().0 + 23 * 60 * MIN))
+        );
+        assert_eq!(b.runner.tick().await.unwrap(), 0);
+        assert_eq!(b.events_of(&w).len(), 1);
     });
 }
 

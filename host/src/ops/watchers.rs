@@ -265,13 +265,20 @@ pub async fn pause(runner: &Runner, r: &WatcherRef) -> Result<WatcherView, OpErr
     edit_one(runner, w.id, WatcherEdit::Pause, r).await
 }
 
-/// Check again: at once if a check came due while paused, else when due.
+/// Check again: when due, or at once if a check came due while paused. A
+/// schedule paused over its time waits for its next one instead: a 09:00
+/// reminder is not sent at 11:00 because it was resumed then.
 pub async fn resume(runner: &Runner, r: &WatcherRef) -> Result<WatcherView, OpError> {
     let w = find(runner, r).await?;
     let now = runner.hub().clock().now();
     let next = match w.status.next_check_at {
         Some(t) if t > now => t,
-        _ => now,
+        _ => WatcherSpec::from_json(w.spec.clone())
+            .and_then(|s| s.plan(runner.settings(), now))
+            .ok()
+            .filter(|p| matches!(p.spec.kind, crate::watch::WatchKind::Schedule(_)))
+            .and_then(|p| p.cadence.next_after(now))
+            .unwrap_or(now),
     };
     let resume = WatcherEdit::Resume {
         next_check_at: Some(next),
