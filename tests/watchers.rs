@@ -717,6 +717,50 @@ fn loopback_is_refused_unless_allowed_and_so_is_a_redirect_inside() {
 }
 
 #[test]
+fn the_config_files_watchers_are_created_updated_and_removed_with_it() {
+    let (dir, hook) = setup();
+    let (site, server) = Site::start();
+    site.set("/p", "text/plain", "one");
+    rt().block_on(async {
+        let b = Bench::open(dir.path(), &hook, Clock::manual(friday_morning())).await;
+        let r = &b.runner;
+        b.create(json!({"name": "mine", "kind": "web", "every": "5m", "urls": [server.url("/p")]}))
+            .await;
+        let file = |every: &str| {
+            let table: toml::Value = toml::from_str(&format!(
+                "max = 20\n[page]\nkind = \"web\"\nevery = \"{every}\"\nurls = [\"{}\"]\n\
+                 [standup]\nkind = \"schedule\"\nschedule = \"daily 09:00\"\ntitle = \"Hi\"\n",
+                server.url("/p")
+            ))
+            .unwrap();
+            mcp_push::watch::WatchSettings::from_config(serde_json::to_value(table).unwrap())
+                .unwrap()
+        };
+        let (settings, specs) = file("5m");
+        assert_eq!(settings.max, 20);
+        let synced = watchers::sync_file(r, specs.clone()).await.unwrap();
+        assert_eq!(synced.created, ["page", "standup"]);
+        assert_eq!(b.get("page").await.origin, WatcherOrigin::File);
+        let again = watchers::sync_file(r, specs).await.unwrap();
+        assert_eq!(again, Default::default(), "an unchanged file changes nothing");
+        let (_, specs) = file("10m");
+        let synced = watchers::sync_file(r, specs.clone()).await.unwrap();
+        assert_eq!(synced.updated, ["page"]);
+        assert_eq!(b.get("page").await.spec["every"], "10m");
+        let synced = watchers::sync_file(r, specs[..1].to_vec()).await.unwrap();
+        assert_eq!(synced.removed, ["standup"]);
+        let names: Vec<String> = watchers::list(r).await.unwrap().into_iter().map(|w| w.name).collect();
+        assert_eq!(names, ["mine", "page"], "the tools' watcher stays");
+        let clash = json!({"name": "mine", "kind": "web", "every": "5m", "urls": [server.url("/p")]});
+        let e = watchers::sync_file(r, vec![clash]).await.unwrap_err();
+        assert!(matches!(&e, mcp_push::ops::OpError::Invalid { field, .. } if field == "watchers.mine"), "{e:?}");
+        let bad = json!({"name": "typo", "kind": "web", "every": "5s", "urls": [server.url("/p")]});
+        let e = watchers::sync_file(r, vec![bad]).await.unwrap_err();
+        assert!(matches!(&e, mcp_push::ops::OpError::Invalid { field, .. } if field == "watchers.typo.every"), "{e:?}");
+    });
+}
+
+#[test]
 fn the_operations_manage_watchers_and_name_the_field_at_fault() {
     let (dir, hook) = setup();
     let (site, server) = Site::start();

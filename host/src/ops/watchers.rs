@@ -302,6 +302,76 @@ pub async fn delete(runner: &Runner, r: &WatcherRef) -> Result<WatcherView, OpEr
     Ok(w.into())
 }
 
+/// What [`sync_file`] changed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Synced {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// Make the store's file watchers what the config file's `[watchers.NAME]`
+/// tables say (`specs`, from [`crate::watch::WatchSettings::from_config`]):
+/// new tables are created, changed ones updated (and start over), and file
+/// watchers whose table is gone are removed. Watchers made by the tools are
+/// left alone; a table whose name one of them has is refused.
+pub async fn sync_file(runner: &Runner, specs: Vec<Value>) -> Result<Synced, OpError> {
+    let mut synced = Synced::default();
+    let existing = {
+        let store = runner.hub().store().clone();
+        blocking(move || store.list_watchers())
+            .await
+            .map_err(store_err)?
+    };
+    let mut named = Vec::new();
+    for spec in specs {
+        let table = format!("watchers.{}", spec["name"].as_str().unwrap_or_default());
+        let (spec, first) = checked(runner, spec).map_err(|e| match e {
+            OpError::Invalid { field, message } => OpError::Invalid {
+                field: format!("{table}.{field}"),
+                message,
+            },
+            other => other,
+        })?;
+        named.push(spec.name.clone());
+        match existing.iter().find(|w| w.name == spec.name) {
+            None => {
+                create(runner, spec.to_json(), WatcherOrigin::File).await?;
+                synced.created.push(spec.name);
+            }
+            Some(w) if w.origin == WatcherOrigin::Api => {
+                return Err(OpError::invalid(
+                    table,
+                    "a watcher made by the tools has this name: rename the table, or delete \
+                     that watcher",
+                ));
+            }
+            Some(w) if w.spec == spec.to_json() => {}
+            Some(w) => {
+                let edit = WatcherEdit::Spec {
+                    kind: spec.kind.name().to_string(),
+                    spec: spec.to_json(),
+                    next_check_at: Some(first),
+                };
+                edit_one(runner, w.id, edit, &WatcherRef::Id(w.id)).await?;
+                synced.updated.push(spec.name);
+            }
+        }
+    }
+    for w in existing
+        .iter()
+        .filter(|w| w.origin == WatcherOrigin::File && !named.contains(&w.name))
+    {
+        let (store, id) = (runner.hub().store().clone(), w.id);
+        blocking(move || store.delete_watcher(id))
+            .await
+            .map_err(store_err)?;
+        synced.removed.push(w.name.clone());
+    }
+    runner.wake();
+    Ok(synced)
+}
+
 /// Check now. Without `send`, say what would be sent and change nothing;
 /// with it, run the check as the runner does (sent, recorded). A paused
 /// watcher can be checked by hand.

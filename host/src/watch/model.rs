@@ -46,6 +46,86 @@ impl Default for WatchSettings {
     }
 }
 
+/// Settings keys of the `[watchers]` table; every other key is a table of
+/// its own, `[watchers.NAME]`, one watcher.
+const SETTINGS_KEYS: &[&str] = &[
+    "max",
+    "min_interval",
+    "allow_hosts",
+    "allow_private",
+    "max_body",
+    "timeout",
+    "fail_after",
+];
+
+impl WatchSettings {
+    /// Read the config file's `[watchers]` table (as JSON): its settings,
+    /// and the watchers its `[watchers.NAME]` tables define, each with its
+    /// name filled in. Errors name the field as `watchers.KEY` or
+    /// `watchers.NAME.KEY`.
+    pub fn from_config(table: Value) -> Result<(WatchSettings, Vec<Value>), InputError> {
+        let Value::Object(table) = table else {
+            return Err(InputError::new("watchers", "expected a table"));
+        };
+        let mut s = WatchSettings::default();
+        let mut specs = Vec::new();
+        for (key, v) in table {
+            let field = format!("watchers.{key}");
+            let bad = |m: &str| InputError::new(field.clone(), m.to_string());
+            if !SETTINGS_KEYS.contains(&key.as_str()) {
+                let Value::Object(mut spec) = v else {
+                    return Err(bad(&format!(
+                        "is neither a setting ({}) nor a [watchers.{key}] table",
+                        SETTINGS_KEYS.join(", ")
+                    )));
+                };
+                if spec
+                    .get("name")
+                    .is_some_and(|n| n.as_str() != Some(key.as_str()))
+                {
+                    return Err(InputError::new(
+                        format!("{field}.name"),
+                        "a [watchers.NAME] table is named by its NAME: leave `name` out",
+                    ));
+                }
+                spec.insert("name".into(), Value::String(key.clone()));
+                // Checked here so a mistake names its table.
+                WatcherSpec::from_json(Value::Object(spec.clone()))
+                    .map_err(|e| InputError::new(format!("{field}.{}", e.field), e.message))?;
+                specs.push(Value::Object(spec));
+                continue;
+            }
+            let count = |v: &Value| v.as_u64().ok_or_else(|| bad("must be a whole number"));
+            let duration = |v: &Value| {
+                v.as_str()
+                    .ok_or_else(|| bad("must be a duration such as \"1m\""))
+                    .and_then(|t| schedule::interval(t).map_err(|e| bad(&e)))
+            };
+            match key.as_str() {
+                "max" => s.max = count(&v)? as usize,
+                "min_interval" => s.min_interval = duration(&v)?,
+                "timeout" => s.timeout = duration(&v)?,
+                "max_body" => s.max_body = count(&v)? as usize,
+                "fail_after" => {
+                    s.fail_after = count(&v)?
+                        .try_into()
+                        .ok()
+                        .filter(|n| (1..=1_000).contains(n))
+                        .ok_or_else(|| bad("must be from 1 to 1000"))?
+                }
+                "allow_private" => {
+                    s.allow_private = v.as_bool().ok_or_else(|| bad("must be true or false"))?
+                }
+                _ => {
+                    s.allow_hosts = serde_json::from_value(v)
+                        .map_err(|_| bad("must be a list of host names, such as [\"localhost\"]"))?
+                }
+            }
+        }
+        Ok((s, specs))
+    }
+}
+
 /// The notification a watcher sends. `title` and `body` are templates
 /// (see [`template`]); each kind has a default title.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -715,6 +795,44 @@ mod tests {
             let e = plan(v.clone()).unwrap_err();
             assert_eq!(e.field, field, "{v}: {e:?}");
             assert!(e.message.contains(words), "{v}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn the_watchers_table_gives_settings_and_named_watchers() {
+        let table: toml::Value = toml::from_str(
+            r#"
+            allow_hosts = ["localhost"]
+            min_interval = "5m"
+            max = 10
+            [standup]
+            kind = "schedule"
+            schedule = "weekdays 09:00"
+            title = "Status"
+            "#,
+        )
+        .unwrap();
+        let (s, specs) = WatchSettings::from_config(serde_json::to_value(table).unwrap()).unwrap();
+        assert_eq!(s.allow_hosts, ["localhost"]);
+        assert_eq!(s.min_interval, Duration::from_secs(300));
+        assert_eq!((s.max, s.max_body, s.fail_after), (10, 1 << 20, 5));
+        assert_eq!(specs.len(), 1);
+        assert_eq!(specs[0]["name"], "standup");
+        for (v, field) in [
+            (json!({"min_interval": 5}), "watchers.min_interval"),
+            (json!({"allow_hosts": "localhost"}), "watchers.allow_hosts"),
+            (json!({"typo": 1}), "watchers.typo"),
+            (
+                json!({"x": {"kind": "web", "every": "5m"}}),
+                "watchers.x.urls",
+            ),
+            (
+                json!({"x": {"name": "y", "kind": "web"}}),
+                "watchers.x.name",
+            ),
+        ] {
+            let e = WatchSettings::from_config(v.clone()).unwrap_err();
+            assert_eq!(e.field, field, "{v}: {e:?}");
         }
     }
 
