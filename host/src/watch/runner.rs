@@ -215,7 +215,11 @@ impl Runner {
             match self.send(w, plan, n.clone(), &i.to_string()).await {
                 Ok(ev) => events.extend(ev),
                 // Not sent: keep the old memory, so the next check finds
-                // the same news and tries again.
+                // the same news and tries again. (The notifications before
+                // this one did go out; the retry is a new check with new
+                // keys, so they may go out once more. That takes an event
+                // log failing mid-check; a channel removed from the config
+                // fails the first send, before anything went out.)
                 Err(e) => {
                     let error = format!("cannot send what it found: {e}");
                     let (mut report, done) = self
