@@ -23,6 +23,7 @@ fn event(i: usize, at: i64) -> NewEvent {
     NewEvent {
         notification: Notification::new(format!("event {i}"), "the build finished in 42 s"),
         source: Source::Cli,
+        watcher: None,
         deliveries: vec![plan],
         idempotency_key: None,
         received_at: UnixMillis(at),

@@ -19,6 +19,7 @@ fn event(i: usize) -> NewEvent {
     NewEvent {
         notification: Notification::new(format!("event {i}"), "the build finished in 42 s"),
         source: Source::Cli,
+        watcher: None,
         deliveries: vec![DeliveryPlan::now(ChannelId::new("ops").unwrap())],
         idempotency_key: None,
         received_at: UnixMillis::now(),

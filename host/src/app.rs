@@ -43,6 +43,9 @@ pub struct App {
     pub retry: RetryPolicy,
     /// `[store]` keep_days / keep_events, applied by `serve` and `mcp`.
     pub retention: Retention,
+    /// The watchers' limits and reach (`[watchers]`; the defaults until
+    /// the config file reads that table).
+    pub watch: crate::watch::WatchSettings,
     options: AppOptions,
     runtime: Runtime,
     /// One reload at a time.
@@ -71,6 +74,7 @@ impl App {
             limits,
             retry: file.as_ref().map(|f| f.retry.clone()).unwrap_or_default(),
             retention: file.as_ref().map(|f| f.retention).unwrap_or_default(),
+            watch: Default::default(),
             options: options.clone(),
             runtime,
             reloading: tokio::sync::Mutex::new(()),

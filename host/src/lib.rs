@@ -19,3 +19,4 @@ pub mod plugin;
 pub mod redact;
 pub mod setup;
 pub mod store;
+pub mod watch;

@@ -67,6 +67,7 @@ pub async fn run(cli: &Cli, args: &EventArgs) -> ExitCode {
     let sub = Submission {
         notification: msg,
         source: Source::Cli,
+        watcher: None,
         only,
         idempotency_key: key,
         hold: None,

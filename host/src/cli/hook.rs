@@ -112,6 +112,7 @@ async fn handle(cli: &Cli, args: &HookArgs) -> Result<(), String> {
         let sub = Submission {
             notification: o.notification,
             source: Source::Cli,
+            watcher: None,
             only: args.channels.clone(),
             idempotency_key: None,
             hold: o.hold,

@@ -105,6 +105,7 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
     let sub = Submission {
         notification: msg,
         source: Source::Cli,
+        watcher: None,
         only: args.channels.clone(),
         idempotency_key: key,
         hold: None,

@@ -53,6 +53,7 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
     let worker = hub.spawn_worker(ClaimScope::All);
     let _retention =
         crate::hub::retention::spawn(hub.store().clone(), app.retention, hub.clock().clone());
+    let _watchers = crate::watch::start(&hub, &app.watch);
     let server = McpServer::new(app, hub);
     let hot_load = server.watch_plugins();
     let served = server.serve_stdio().await;

@@ -50,7 +50,9 @@ impl ApiError {
             OpError::Store(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_error", message)
             }
-            OpError::NoSuchRun(_) | OpError::NoSuchDelivery(_) => ApiError::not_found(message),
+            OpError::NoSuchRun(_) | OpError::NoSuchDelivery(_) | OpError::NoSuchWatcher(_) => {
+                ApiError::not_found(message)
+            }
             OpError::NotRetryable { in_flight, .. } => {
                 let code = if in_flight {
                     "in_flight"

@@ -78,6 +78,7 @@ pub async fn serve(
     let worker = hub.spawn_worker(ClaimScope::All);
     let _retention =
         crate::hub::retention::spawn(hub.store().clone(), app.retention, hub.clock().clone());
+    let _watchers = crate::watch::start(&hub, &app.watch);
     let channels: Vec<_> = hub.channels().iter().map(|c| c.id.clone()).collect();
     let metrics = Arc::new(Metrics::new(&channels));
     {

@@ -292,6 +292,7 @@ async fn list_events(
         since,
         run_id: q.get("run_id").map(|r| RunId(r.clone())),
         kind,
+        watcher: None,
         limit,
     };
     let events = ops::events::list(state.hub().store(), query)

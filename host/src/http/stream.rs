@@ -222,6 +222,7 @@ async fn serve(socket: WebSocket, state: AppState, filter: Filter, peer: Option<
                 since: Some(from),
                 run_id: filter.run_id.clone(),
                 kind: None,
+                watcher: None,
                 limit: REPLAY_PAGE,
             };
             let page = match crate::hub::blocking(move || store.events(&query)).await {

@@ -44,6 +44,8 @@ pub enum HubError {
 pub struct Submission {
     pub notification: Notification,
     pub source: Source,
+    /// The watcher that raised it (source `watcher`).
+    pub watcher: Option<crate::store::WatcherId>,
     /// Only these channels (each must exist); empty means all.
     pub only: Vec<String>,
     /// A repeat with the same key returns the first result and sends nothing.
@@ -58,6 +60,7 @@ impl Submission {
         Submission {
             notification,
             source,
+            watcher: None,
             only: Vec::new(),
             idempotency_key: None,
             hold: None,
@@ -208,6 +211,7 @@ impl Hub {
         let event = NewEvent {
             notification: sub.notification,
             source: sub.source,
+            watcher: sub.watcher,
             deliveries,
             idempotency_key: sub.idempotency_key,
             received_at: now,

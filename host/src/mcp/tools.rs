@@ -308,6 +308,7 @@ fn refused(e: &OpError) -> CallToolResult {
         OpError::NoChannels => failure("no_channels", &e.to_string(), None),
         OpError::Store(_) => failure("store_error", &e.to_string(), None),
         OpError::NoSuchDelivery(_) => failure("not_found", &e.to_string(), None),
+        OpError::NoSuchWatcher(_) => failure("not_found", &e.to_string(), None),
         OpError::NotRetryable { .. } => failure("conflict", &e.to_string(), None),
     }
 }

@@ -10,6 +10,18 @@ pub struct EventId(pub i64);
 #[serde(transparent)]
 pub struct DeliveryId(pub i64);
 
+/// The row id of a watcher: never reused, so that an event that names a
+/// deleted watcher cannot be taken for a newer one's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct WatcherId(pub i64);
+
+impl fmt::Display for WatcherId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)

@@ -21,6 +21,9 @@ pub enum OpError {
     /// No run has this id.
     #[error("no run {:?}", .0.0)]
     NoSuchRun(RunId),
+    /// No watcher has this id or name.
+    #[error("no watcher {0:?}")]
+    NoSuchWatcher(String),
     /// No delivery has this id.
     #[error("no delivery {0}")]
     NoSuchDelivery(DeliveryId),

@@ -12,5 +12,6 @@ pub mod events;
 pub mod names;
 pub mod runs;
 pub mod send;
+pub mod watchers;
 
 pub use error::OpError;

@@ -46,6 +46,7 @@ fn submission(
     Ok(Submission {
         notification,
         source,
+        watcher: None,
         only,
         idempotency_key: key,
         hold: None,
@@ -256,6 +257,7 @@ pub fn refusal(e: &OpError, config_file: &str) -> String {
         OpError::Invalid { .. } => format!("{e}."),
         OpError::UnknownChannel { .. }
         | OpError::NoSuchRun(_)
+        | OpError::NoSuchWatcher(_)
         | OpError::NoSuchDelivery(_)
         | OpError::NotRetryable { .. } => e.to_string(),
     }

@@ -51,6 +51,11 @@ macro_rules! conformance_suite {
             delivery_counts_group_a_window_by_channel_and_state,
             retention_forgets_what_is_done_and_keeps_what_is_not,
             leases_of_one_hub_can_be_released_alone,
+            watchers_are_named_once_and_bounded,
+            a_due_check_is_claimed_once_until_its_lease_runs_out,
+            a_check_keeps_its_memory_and_status_across_restarts,
+            paused_watchers_wait_and_a_new_spec_starts_over,
+            events_name_the_watcher_that_raised_them,
         );
     };
 }
@@ -69,6 +74,7 @@ pub(crate) fn send(title: &str, channels: &[&str], key: Option<&str>) -> NewEven
     NewEvent {
         notification: Notification::new(title, "body"),
         source: Source::Cli,
+        watcher: None,
         deliveries: channels.iter().map(|c| DeliveryPlan::now(ch(c))).collect(),
         idempotency_key: key.map(str::to_string),
         received_at: UnixMillis(1_000),
@@ -89,6 +95,7 @@ pub(crate) fn run_event(kind: EventKind, at: i64, body: &str) -> NewEvent {
     NewEvent {
         notification,
         source: Source::Mcp,
+        watcher: None,
         deliveries: vec![DeliveryPlan::now(ch("slack"))],
         idempotency_key: None,
         received_at: UnixMillis(at),
@@ -841,6 +848,303 @@ pub fn leases_of_one_hub_can_be_released_alone(b: &dyn Backend) {
     assert_eq!(
         store
             .claim_due(UnixMillis(2_000), 10, lease, hub(444), ClaimScope::All)
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+fn new_watcher(name: &str, next: Option<i64>) -> NewWatcher {
+    NewWatcher {
+        name: name.into(),
+        kind: "web".into(),
+        spec: serde_json::json!({"name": name, "kind": "web", "urls": ["https://example.org/"]}),
+        origin: WatcherOrigin::Api,
+        state: WatcherState::Active,
+        next_check_at: next.map(UnixMillis),
+        at: UnixMillis(1_000),
+    }
+}
+
+fn done(at: i64, memory: Option<serde_json::Value>, next: i64) -> CheckDone {
+    CheckDone {
+        status: CheckStatus {
+            last_check_at: Some(UnixMillis(at)),
+            last_result: Some("no change".into()),
+            next_check_at: Some(UnixMillis(next)),
+            ..Default::default()
+        },
+        memory,
+        at: UnixMillis(at),
+    }
+}
+
+pub fn watchers_are_named_once_and_bounded(b: &dyn Backend) {
+    let store = b.open();
+    let a = store
+        .create_watcher(new_watcher("news", Some(0)), 2)
+        .unwrap();
+    assert_eq!(a.name, "news");
+    assert_eq!(a.state, WatcherState::Active);
+    assert_eq!(a.memory, serde_json::Value::Null);
+    assert_eq!(a.status.next_check_at, Some(UnixMillis(0)));
+    let taken = store.create_watcher(new_watcher("news", None), 2);
+    assert!(
+        matches!(taken, Err(StoreError::WatcherNameTaken(ref n)) if n == "news"),
+        "{taken:?}"
+    );
+    let b2 = store.create_watcher(new_watcher("btc", None), 2).unwrap();
+    let full = store.create_watcher(new_watcher("third", None), 2);
+    assert!(
+        matches!(full, Err(StoreError::TooManyWatchers { max: 2 })),
+        "{full:?}"
+    );
+    assert_eq!(store.watcher_named("btc").unwrap().unwrap().id, b2.id);
+    let names: Vec<String> = store
+        .list_watchers()
+        .unwrap()
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    assert_eq!(names, ["news", "btc"]);
+    assert!(store.delete_watcher(a.id).unwrap());
+    assert!(!store.delete_watcher(a.id).unwrap());
+    assert!(store.watcher(a.id).unwrap().is_none());
+    // A deleted watcher's id is never given again.
+    let c = store.create_watcher(new_watcher("news", None), 2).unwrap();
+    assert!(c.id > b2.id, "{:?} after {:?}", c.id, b2.id);
+}
+
+pub fn a_due_check_is_claimed_once_until_its_lease_runs_out(b: &dyn Backend) {
+    let store = b.open();
+    let w = store
+        .create_watcher(new_watcher("news", Some(5_000)), 10)
+        .unwrap();
+    store
+        .create_watcher(new_watcher("later", Some(90_000)), 10)
+        .unwrap();
+    store
+        .create_watcher(new_watcher("unscheduled", None), 10)
+        .unwrap();
+    let lease = Duration::from_secs(30);
+    assert!(
+        store
+            .claim_watchers(UnixMillis(4_999), 10, lease, hub(1))
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
+    let first = store
+        .claim_watchers(UnixMillis(5_000), 10, lease, hub(1))
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].watcher.id, w.id);
+    assert_eq!(first[0].lease_until, UnixMillis(35_000));
+    // Another hub (or the same one again) finds nothing while the lease holds.
+    for owner in [2, 1] {
+        assert!(
+            store
+                .claim_watchers(UnixMillis(6_000), 10, lease, hub(owner))
+                .unwrap()
+                .is_empty()
+        );
+    }
+    assert!(
+        store
+            .claim_watcher(w.id, UnixMillis(6_000), lease, hub(2))
+            .unwrap()
+            .is_none(),
+        "a check by hand waits for the one in flight"
+    );
+    assert_eq!(store.next_watcher_due().unwrap(), Some(UnixMillis(35_000)));
+    // The first hub stalls past its lease: the second takes the check over,
+    // and the first one's outcome is no longer recorded.
+    let second = store
+        .claim_watchers(UnixMillis(35_000), 10, lease, hub(2))
+        .unwrap();
+    assert_eq!(second.len(), 1);
+    assert_ne!(second[0].ticket, first[0].ticket);
+    assert!(
+        !store
+            .finish_check(w.id, first[0].ticket, done(36_000, None, 100_000))
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish_check(w.id, second[0].ticket, done(36_000, None, 100_000))
+            .unwrap()
+    );
+    // Recorded once: due again only at its next check.
+    assert!(
+        store
+            .claim_watchers(UnixMillis(80_000), 10, lease, hub(1))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.next_watcher_due().unwrap(), Some(UnixMillis(90_000)));
+    let by_hand = store
+        .claim_watcher(w.id, UnixMillis(80_000), lease, hub(1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_hand.watcher.id, w.id);
+}
+
+pub fn a_check_keeps_its_memory_and_status_across_restarts(b: &dyn Backend) {
+    let store = b.open();
+    let w = store
+        .create_watcher(new_watcher("news", Some(0)), 10)
+        .unwrap();
+    let lease = Duration::from_secs(30);
+    let c = store
+        .claim_watchers(UnixMillis(1_000), 1, lease, hub(1))
+        .unwrap()
+        .remove(0);
+    assert_eq!(c.watcher.checks, 0);
+    let memory =
+        serde_json::json!({"pages": {"https://example.org/": {"hash": "ab", "lines": ["x"]}}});
+    let mut ok = done(2_000, Some(memory.clone()), 62_000);
+    ok.status.last_fired_at = Some(UnixMillis(2_000));
+    assert!(store.finish_check(w.id, c.ticket, ok).unwrap());
+    drop(store);
+
+    let store = b.open();
+    let got = store.watcher(w.id).unwrap().unwrap();
+    assert_eq!(got.memory, memory);
+    assert_eq!(got.checks, 1);
+    assert_eq!(got.status.last_check_at, Some(UnixMillis(2_000)));
+    assert_eq!(got.status.last_fired_at, Some(UnixMillis(2_000)));
+    assert_eq!(got.status.last_result.as_deref(), Some("no change"));
+    assert_eq!(got.status.next_check_at, Some(UnixMillis(62_000)));
+
+    // A failed check records its error and keeps what was remembered.
+    let c = store
+        .claim_watchers(UnixMillis(62_000), 1, lease, hub(1))
+        .unwrap()
+        .remove(0);
+    assert_eq!(c.watcher.checks, 1);
+    let mut failed = done(62_500, None, 122_000);
+    failed.status.last_error = Some("HTTP 500".into());
+    failed.status.consecutive_failures = 1;
+    failed.status.last_fired_at = Some(UnixMillis(2_000));
+    assert!(store.finish_check(w.id, c.ticket, failed).unwrap());
+    let got = b.open().watcher(w.id).unwrap().unwrap();
+    assert_eq!(got.memory, memory);
+    assert_eq!(got.checks, 2);
+    assert_eq!(got.status.consecutive_failures, 1);
+    assert_eq!(got.status.last_error.as_deref(), Some("HTTP 500"));
+}
+
+pub fn paused_watchers_wait_and_a_new_spec_starts_over(b: &dyn Backend) {
+    let store = b.open();
+    let w = store
+        .create_watcher(new_watcher("news", Some(0)), 10)
+        .unwrap();
+    let lease = Duration::from_secs(30);
+    let paused = store
+        .edit_watcher(w.id, WatcherEdit::Pause, UnixMillis(500))
+        .unwrap()
+        .unwrap();
+    assert_eq!(paused.state, WatcherState::Paused);
+    assert!(
+        store
+            .claim_watchers(UnixMillis(1_000), 10, lease, hub(1))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.next_watcher_due().unwrap(), None);
+    store
+        .edit_watcher(
+            w.id,
+            WatcherEdit::Resume {
+                next_check_at: Some(UnixMillis(2_000)),
+            },
+            UnixMillis(1_500),
+        )
+        .unwrap()
+        .unwrap();
+    let c = store
+        .claim_watchers(UnixMillis(2_000), 10, lease, hub(1))
+        .unwrap()
+        .remove(0);
+    assert!(
+        store
+            .finish_check(
+                w.id,
+                c.ticket,
+                done(2_100, Some(serde_json::json!({"v": 1})), 3_000)
+            )
+            .unwrap()
+    );
+    let c = store
+        .claim_watchers(UnixMillis(3_000), 10, lease, hub(1))
+        .unwrap()
+        .remove(0);
+    // Edited while its check is in flight: the check's outcome is dropped,
+    // the memory forgotten, and the new spec is due at once.
+    let spec = serde_json::json!({"name": "news", "kind": "feed"});
+    let edited = store
+        .edit_watcher(
+            w.id,
+            WatcherEdit::Spec {
+                kind: "feed".into(),
+                spec: spec.clone(),
+                next_check_at: Some(UnixMillis(3_100)),
+            },
+            UnixMillis(3_050),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(edited.kind, "feed");
+    assert_eq!(edited.spec, spec);
+    assert_eq!(edited.memory, serde_json::Value::Null);
+    assert!(
+        !store
+            .finish_check(
+                w.id,
+                c.ticket,
+                done(3_200, Some(serde_json::json!({"v": 2})), 9_000)
+            )
+            .unwrap()
+    );
+    let again = store
+        .claim_watchers(UnixMillis(3_100), 10, lease, hub(2))
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].watcher.memory, serde_json::Value::Null);
+    assert!(
+        store
+            .edit_watcher(WatcherId(9_999), WatcherEdit::Pause, UnixMillis(0))
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub fn events_name_the_watcher_that_raised_them(b: &dyn Backend) {
+    let store = b.open();
+    let w = store.create_watcher(new_watcher("news", None), 10).unwrap();
+    let mut ev = send("page changed", &["ops"], Some("watcher-1-0-0"));
+    ev.source = Source::Watcher;
+    ev.watcher = Some(w.id);
+    let a = store.append(ev).unwrap();
+    store.append(send("by hand", &["ops"], None)).unwrap();
+    let stored = store.event(a.event_id).unwrap().unwrap();
+    assert_eq!(stored.source, Source::Watcher);
+    assert_eq!(stored.watcher, Some(w.id));
+    let mine = store
+        .events(&EventQuery {
+            watcher: Some(w.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].id, a.event_id);
+    assert_eq!(
+        store
+            .events(&EventQuery {
+                limit: 10,
+                ..Default::default()
+            })
             .unwrap()
             .len(),
         2

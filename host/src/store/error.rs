@@ -59,6 +59,12 @@ pub enum StoreError {
     },
     #[error("a delivery is marked {0} only by sending it; use skipped or coalesced")]
     NotACloseState(super::DeliveryState),
+    #[error("a watcher named {0:?} exists: pick another name, or update that one")]
+    WatcherNameTaken(String),
+    #[error(
+        "there are {max} watchers already, the most allowed ([watchers] max): delete one first"
+    )]
+    TooManyWatchers { max: usize },
     #[error("stored data is not what this mcp-push expects ({0}): the database may be damaged")]
     BadData(String),
     #[error("database error on {}: {source}", path.display())]

@@ -1,7 +1,7 @@
 //! The event log: every notification that came in, with where it came from,
 //! in the order it was written, before anything is sent.
 
-use super::{DeliveryId, EventId, StoreError, UnixMillis};
+use super::{DeliveryId, EventId, StoreError, UnixMillis, WatcherId};
 use crate::notification::{ChannelId, EventKind, Notification, RunId};
 use std::fmt;
 use std::time::Duration;
@@ -41,6 +41,8 @@ impl DeliveryPlan {
 pub struct NewEvent {
     pub notification: Notification,
     pub source: Source,
+    /// The watcher that raised it (source `watcher`).
+    pub watcher: Option<WatcherId>,
     pub deliveries: Vec<DeliveryPlan>,
     /// A repeat with the same key returns the first event instead of sending again.
     pub idempotency_key: Option<String>,
@@ -61,6 +63,8 @@ pub struct Appended {
 pub struct StoredEvent {
     pub id: EventId,
     pub source: Source,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watcher: Option<WatcherId>,
     pub run_id: Option<RunId>,
     pub kind: Option<EventKind>,
     pub created_at: UnixMillis,
@@ -75,6 +79,8 @@ pub struct EventQuery {
     pub since: Option<EventId>,
     pub run_id: Option<RunId>,
     pub kind: Option<EventKind>,
+    /// Only the events this watcher raised.
+    pub watcher: Option<WatcherId>,
     pub limit: usize,
 }
 

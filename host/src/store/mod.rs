@@ -61,8 +61,9 @@ mod runs;
 mod schema;
 mod sqlite;
 mod upkeep;
+mod watchers;
 
-pub use crate::model::{DeliveryError, DeliveryId, EventId, UnixMillis};
+pub use crate::model::{DeliveryError, DeliveryId, EventId, UnixMillis, WatcherId};
 pub use error::StoreError;
 pub use event_log::{Appended, DeliveryPlan, EventLog, EventQuery, NewEvent, Source, StoredEvent};
 pub use group::{Claimed, GroupCommit, Leased};
@@ -78,16 +79,20 @@ pub use sqlite::{
     resolve_db_path,
 };
 pub use upkeep::{Pruned, Retention, StoreSize, Upkeep};
+pub use watchers::{
+    CheckDone, CheckStatus, NewWatcher, Watcher, WatcherClaim, WatcherEdit, WatcherOrigin,
+    WatcherState, Watchers,
+};
 
 /// A whole backend: every role. Code that holds a store holds an
 /// `Arc<dyn Store>`; the methods of every role can be called on it as they
 /// are. On a concrete backend (`SqliteStore`) or a generic one, bring the
 /// roles into scope with `use crate::store::prelude::*`.
-pub trait Store: EventLog + Outbox + Runs + Upkeep + Send + Sync {}
+pub trait Store: EventLog + Outbox + Runs + Upkeep + Watchers + Send + Sync {}
 
-impl<T: EventLog + Outbox + Runs + Upkeep + Send + Sync> Store for T {}
+impl<T: EventLog + Outbox + Runs + Upkeep + Watchers + Send + Sync> Store for T {}
 
 /// The role traits, for calling a store's methods on a concrete or generic backend.
 pub mod prelude {
-    pub use super::{EventLog, Outbox, Runs, Store, Upkeep};
+    pub use super::{EventLog, Outbox, Runs, Store, Upkeep, Watchers};
 }

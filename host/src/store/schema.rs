@@ -68,4 +68,35 @@ CREATE INDEX runs_started ON runs (started_at DESC);
     r#"
 ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
 "#,
+    // Watchers (issue 18): what each one watches, where its checks stand,
+    // and what it remembers between checks; every event a watcher raises
+    // names it. `AUTOINCREMENT` so that a deleted watcher's id is never
+    // given to a new one (its events and idempotency keys name it).
+    r#"
+CREATE TABLE watchers (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    name                 TEXT NOT NULL UNIQUE,
+    kind                 TEXT NOT NULL,
+    spec                 TEXT NOT NULL,
+    origin               TEXT NOT NULL CHECK (origin IN ('api', 'file')),
+    state                TEXT NOT NULL CHECK (state IN ('active', 'paused')),
+    memory               TEXT,
+    checks               INTEGER NOT NULL DEFAULT 0,
+    claims               INTEGER NOT NULL DEFAULT 0,
+    last_check_at        INTEGER,
+    last_result          TEXT,
+    last_fired_at        INTEGER,
+    last_error           TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    failing_reported     INTEGER NOT NULL DEFAULT 0,
+    next_check_at        INTEGER,
+    lease_until          INTEGER,
+    lease_owner          INTEGER,
+    created_at           INTEGER NOT NULL,
+    updated_at           INTEGER NOT NULL
+);
+CREATE INDEX watchers_due ON watchers (next_check_at) WHERE state = 'active';
+ALTER TABLE events ADD COLUMN watcher_id INTEGER;
+CREATE INDEX events_watcher ON events (watcher_id, id) WHERE watcher_id IS NOT NULL;
+"#,
 ];

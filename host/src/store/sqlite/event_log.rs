@@ -37,6 +37,7 @@ impl EventLog for SqliteStore {
             .prepare_cached(&format!(
                 "SELECT {EVENT_COLUMNS} FROM events
                  WHERE id > ?1 AND (?2 IS NULL OR run_id = ?2) AND (?3 IS NULL OR kind = ?3)
+                   AND (?5 IS NULL OR watcher_id = ?5)
                  ORDER BY id LIMIT ?4"
             ))
             .map_err(|e| self.err(e))?;
@@ -45,7 +46,8 @@ impl EventLog for SqliteStore {
                 q.since.map(|e| e.0).unwrap_or(0),
                 q.run_id.as_ref().map(|r| r.0.as_str()),
                 q.kind.map(|k| k.as_str()),
-                q.limit as i64
+                q.limit as i64,
+                q.watcher.map(|w| w.0),
             ],
             event_from_row,
         )
@@ -118,8 +120,9 @@ fn insert_event(
     let run_id = run_event.map(|e| e.run_id.0.as_str());
     let kind = run_event.map(|e| e.kind);
     tx.prepare_cached(
-        "INSERT INTO events (created_at, source, run_id, kind, idempotency_key, notification)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO events (created_at, source, run_id, kind, idempotency_key, notification,
+                             watcher_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         ev.received_at.0,
@@ -128,6 +131,7 @@ fn insert_event(
         kind.map(|k| k.as_str()),
         ev.idempotency_key,
         json,
+        ev.watcher.map(|w| w.0),
     ])?;
     Ok(tx.last_insert_rowid())
 }

@@ -20,6 +20,7 @@ mod runs;
 #[cfg(test)]
 mod tests;
 mod upkeep;
+mod watchers;
 
 /// Where the database lives: `--db`, else `MCP_PUSH_DB`, else the platform data dir.
 pub fn resolve_db_path(flag: Option<PathBuf>) -> Option<PathBuf> {

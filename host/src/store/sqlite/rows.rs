@@ -3,7 +3,7 @@
 use crate::notification::{ChannelId, EventKind, Notification, RunId};
 use crate::store::{
     Delivery, DeliveryId, DeliveryState, EventId, RunState, RunStatus, Source, StoredEvent,
-    UnixMillis,
+    UnixMillis, WatcherId,
 };
 
 pub(super) fn bad(what: &str, value: &str) -> rusqlite::Error {
@@ -72,6 +72,7 @@ pub(super) fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEv
     Ok(StoredEvent {
         id: EventId(r.get(0)?),
         source: Source::parse(&source).ok_or_else(|| bad("source", &source))?,
+        watcher: r.get::<_, Option<i64>>(7)?.map(WatcherId),
         run_id: r.get::<_, Option<String>>(2)?.map(RunId),
         kind: match kind {
             Some(k) => Some(kind_from_str(&k).ok_or_else(|| bad("event kind", &k))?),
@@ -84,4 +85,4 @@ pub(super) fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEv
 }
 
 pub(super) const EVENT_COLUMNS: &str =
-    "id, source, run_id, kind, created_at, idempotency_key, notification";
+    "id, source, run_id, kind, created_at, idempotency_key, notification, watcher_id";
