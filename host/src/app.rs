@@ -43,9 +43,11 @@ pub struct App {
     pub retry: RetryPolicy,
     /// `[store]` keep_days / keep_events, applied by `serve` and `mcp`.
     pub retention: Retention,
-    /// The watchers' limits and reach (`[watchers]`; the defaults until
-    /// the config file reads that table).
+    /// The watchers' limits and reach (the config file's `[watchers]`).
     pub watch: crate::watch::WatchSettings,
+    /// The file's `[watchers.NAME]` tables, which `serve` and `mcp` make
+    /// the store's file watchers at start ([`App::sync_watchers`]).
+    pub file_watchers: Vec<serde_json::Value>,
     options: AppOptions,
     runtime: Runtime,
     /// One reload at a time.
@@ -74,7 +76,11 @@ impl App {
             limits,
             retry: file.as_ref().map(|f| f.retry.clone()).unwrap_or_default(),
             retention: file.as_ref().map(|f| f.retention).unwrap_or_default(),
-            watch: Default::default(),
+            watch: file.as_ref().map(|f| f.watch.clone()).unwrap_or_default(),
+            file_watchers: file
+                .as_ref()
+                .map(|f| f.watchers.clone())
+                .unwrap_or_default(),
             options: options.clone(),
             runtime,
             reloading: tokio::sync::Mutex::new(()),
@@ -197,6 +203,38 @@ impl App {
                 ..Default::default()
             },
         )
+    }
+
+    /// Start the watchers' task (`serve`, `mcp`) and make the store's file
+    /// watchers the config file's `[watchers.NAME]` tables. A table the
+    /// store refuses (an unknown channel, a name the tools already use)
+    /// stops the start: the error names the table and the field.
+    pub async fn start_watchers(
+        &self,
+        hub: &Arc<Hub>,
+    ) -> Result<Option<crate::watch::Watching>, String> {
+        let Some(watching) = crate::watch::start(hub, &self.watch) else {
+            return Ok(None);
+        };
+        let file = self
+            .options
+            .config
+            .clone()
+            .or(self.paths.default_config.clone())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let synced = crate::ops::watchers::sync_file(&watching.runner, self.file_watchers.clone())
+            .await
+            .map_err(|e| format!("config file {file}: {e}"))?;
+        if synced != Default::default() {
+            tracing::info!(
+                created = ?synced.created,
+                updated = ?synced.updated,
+                removed = ?synced.removed,
+                "watchers from the config file"
+            );
+        }
+        Ok(Some(watching))
     }
 
     /// The process is stopping: plugin calls still running `grace` from now

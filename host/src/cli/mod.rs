@@ -16,6 +16,7 @@ mod send;
 mod server;
 mod setup;
 mod targets;
+mod watch;
 
 use crate::app::{App, AppOptions};
 use crate::store::Store;
@@ -94,6 +95,10 @@ enum Command {
     /// Notify from an agent's hook: a turn that ended, or the agent waiting
     /// for you (register it with `mcp-push setup`)
     Hook(hook::HookArgs),
+    /// Watchers: schedules, web pages, feeds and thresholds that send by
+    /// themselves while `serve` or `mcp` runs (add, list, show, edit, pause,
+    /// resume, rm, run)
+    Watch(watch::WatchArgs),
     /// Register the MCP server and the hooks in Claude Code's, Codex's or
     /// Gemini CLI's configuration (--uninstall takes them out)
     Setup(setup::SetupArgs),
@@ -139,6 +144,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Plugin(ref args) => plugin::run(&cli, args).await,
         Command::Hook(ref args) => hook::run(&cli, args).await,
         Command::Setup(ref args) => setup::run(&cli, args).await,
+        Command::Watch(ref args) => watch::run(&cli, args).await,
     }
 }
 

@@ -53,7 +53,10 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
     let worker = hub.spawn_worker(ClaimScope::All);
     let _retention =
         crate::hub::retention::spawn(hub.store().clone(), app.retention, hub.clock().clone());
-    let _watchers = crate::watch::start(&hub, &app.watch);
+    let _watchers = match app.start_watchers(&hub).await {
+        Ok(w) => w,
+        Err(e) => return fail(&e),
+    };
     let server = McpServer::new(app, hub);
     let hot_load = server.watch_plugins();
     let served = server.serve_stdio().await;

@@ -23,12 +23,27 @@
 //! [channels.team]                  # a one-line URL, handed to the plugin's parse-url
 //! url = "jsons://hooks.example.com/team"
 //! events = ["start", "end", "error"] # routing rules: see config/rules.rs
+//!
+//! [watchers]                       # what watchers may do (defaults shown; see watch/model.rs)
+//! max = 100                        # watchers at most, file and tools together
+//! min_interval = "1m"              # the shortest time between two checks of one watcher
+//! timeout = "30s"                  # one check's fetches in all
+//! max_body = 1048576               # bytes of a response a check reads
+//! fail_after = 5                   # failed checks in a row before "watcher failing"
+//! allow_private = false            # loopback, private and link-local addresses
+//! allow_hosts = ["localhost"]      # these hosts even when they resolve to one
+//!
+//! [watchers.standup]               # a watcher the file owns: the tools show it, never delete it
+//! kind = "schedule"
+//! schedule = "weekdays 09:00"
+//! title = "Stand-up"
 //! ```
 
 use super::{Channel, ConfigError, Origin, Rules, complete};
 use crate::notification::ChannelId;
 use crate::plugin::{Limits, Registry, SettingValue};
 use crate::store::{Retention, RetryPolicy};
+use crate::watch::WatchSettings;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +57,10 @@ pub struct ConfigFile {
     pub retry: RetryPolicy,
     pub retention: Retention,
     pub channels: BTreeMap<String, toml::Table>,
+    /// `[watchers]`: the watchers' limits and reach.
+    pub watch: WatchSettings,
+    /// The `[watchers.NAME]` tables, as specs for `ops::watchers::sync_file`.
+    pub watchers: Vec<serde_json::Value>,
 }
 
 /// `[store]`: how long what is done is kept.
@@ -174,6 +193,7 @@ struct Raw {
     store: StoreSection,
     #[serde(default)]
     channels: BTreeMap<String, toml::Table>,
+    watchers: Option<toml::Table>,
 }
 
 fn yes() -> bool {
@@ -209,6 +229,26 @@ impl ConfigFile {
                 path: path.to_path_buf(),
                 message,
             })?;
+        let (watch, watchers) = match raw.watchers {
+            None => (WatchSettings::default(), Vec::new()),
+            Some(table) => {
+                let table = serde_json::to_value(table).map_err(|e| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: format!("[watchers]: {e}"),
+                })?;
+                WatchSettings::from_config(table).map_err(|e| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "`{}`{}: {}",
+                        e.field,
+                        line_of(text, &e.field)
+                            .map(|n| format!(" (line {n})"))
+                            .unwrap_or_default(),
+                        e.message
+                    ),
+                })?
+            }
+        };
         Ok(ConfigFile {
             path: path.to_path_buf(),
             from_env: raw.from_env,
@@ -217,6 +257,8 @@ impl ConfigFile {
             retention,
             skip_titles: raw.skip_titles,
             channels: raw.channels,
+            watch,
+            watchers,
         })
     }
 
@@ -228,6 +270,39 @@ impl ConfigFile {
     ) -> Result<Channel, ConfigError> {
         channel(registry, name, table, Origin::File(self.path.clone())).await
     }
+}
+
+/// The line a dotted field (`watchers.news.every`) is written on: its key
+/// inside its table's section, else the section's header. A best guess from
+/// the text (the TOML parser keeps no spans once the file is read), so a
+/// field given as an inline table is found by its header only.
+fn line_of(text: &str, field: &str) -> Option<usize> {
+    let parts: Vec<&str> = field.split('.').collect();
+    // The longest prefix that is a section header, and the key after it.
+    for cut in (1..=parts.len()).rev() {
+        let header = format!("[{}]", parts[..cut].join("."));
+        let Some(start) = text
+            .lines()
+            .position(|l| l.split('#').next().unwrap_or("").trim() == header)
+        else {
+            continue;
+        };
+        let Some(key) = parts.get(cut) else {
+            return Some(start + 1);
+        };
+        let found = text
+            .lines()
+            .enumerate()
+            .skip(start + 1)
+            .take_while(|(_, l)| !l.trim_start().starts_with('['))
+            .find(|(_, l)| {
+                l.trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            });
+        return Some(found.map_or(start, |(i, _)| i) + 1);
+    }
+    None
 }
 
 /// A channel from a one-line URL given on the command line (`send -t T -b B
@@ -377,5 +452,74 @@ fn value_text(v: &toml::Value) -> Result<String, String> {
             .map(|lines| lines.join("\n"))
             .map_err(String::from),
         _ => Err("expected a string, number, boolean or list of strings".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"
+[watchers]
+allow_private = true
+min_interval = "5m"
+
+[watchers.news]
+kind = "web"
+every = "30m"
+urls = ["https://example.com/"]
+
+[watchers.standup]
+kind = "schedule"
+schedule = "weekdays 09:00"
+title = "Stand-up"
+"#;
+
+    #[test]
+    fn watchers_are_read_from_their_tables() {
+        let f = ConfigFile::parse(Path::new("c.toml"), FILE).unwrap();
+        assert!(f.watch.allow_private);
+        assert_eq!(f.watch.min_interval, std::time::Duration::from_secs(300));
+        let names: Vec<_> = f.watchers.iter().map(|w| w["name"].clone()).collect();
+        assert_eq!(names, ["news", "standup"]);
+        let none = ConfigFile::parse(Path::new("c.toml"), "").unwrap();
+        assert!(none.watchers.is_empty());
+    }
+
+    #[test]
+    fn a_bad_watcher_field_is_named_with_its_line() {
+        for (bad, field, line) in [
+            (
+                ("every = \"30m\"", "every = 30"),
+                "`watchers.news.every`",
+                8,
+            ),
+            (
+                ("min_interval = \"5m\"", "min_interval = 5"),
+                "`watchers.min_interval`",
+                4,
+            ),
+            (
+                ("kind = \"web\"", "kind = \"webb\""),
+                "`watchers.news.kind`",
+                7,
+            ),
+        ] {
+            let text = FILE.replace(bad.0, bad.1);
+            let e = ConfigFile::parse(Path::new("c.toml"), &text)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(field), "{e}");
+            assert!(e.contains(&format!("(line {line})")), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_field_is_found_on_its_line() {
+        let text = "[a]\nx = 1\n[a.b]\n y = 2\n";
+        assert_eq!(line_of(text, "a.x"), Some(2));
+        assert_eq!(line_of(text, "a.b.y"), Some(4));
+        assert_eq!(line_of(text, "a.b.z"), Some(3));
+        assert_eq!(line_of(text, "c"), None);
     }
 }

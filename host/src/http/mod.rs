@@ -78,7 +78,10 @@ pub async fn serve(
     let worker = hub.spawn_worker(ClaimScope::All);
     let _retention =
         crate::hub::retention::spawn(hub.store().clone(), app.retention, hub.clock().clone());
-    let _watchers = crate::watch::start(&hub, &app.watch);
+    let _watchers = app
+        .start_watchers(&hub)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     let channels: Vec<_> = hub.channels().iter().map(|c| c.id.clone()).collect();
     let metrics = Arc::new(Metrics::new(&channels));
     {
