@@ -98,7 +98,7 @@ enum Command {
     /// Watchers: schedules, web pages, feeds and thresholds that send by
     /// themselves while `serve` or `mcp` runs (add, list, show, edit, pause,
     /// resume, rm, run)
-    Watch(watch::WatchArgs),
+    Watch(Box<watch::WatchArgs>),
     /// Register the MCP server and the hooks in Claude Code's, Codex's or
     /// Gemini CLI's configuration (--uninstall takes them out)
     Setup(setup::SetupArgs),
