@@ -53,13 +53,16 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
     let worker = hub.spawn_worker(ClaimScope::All);
     let _retention =
         crate::hub::retention::spawn(hub.store().clone(), app.retention, hub.clock().clone());
-    let _watchers = crate::watch::start(&hub, &app.watch);
-    let server = McpServer::new(app, hub);
+    // Kept for the server's life: dropping it stops the watchers' task.
+    let watching = crate::watch::start(&hub, &app.watch);
+    let server =
+        McpServer::new(app, hub).with_watchers(watching.as_ref().map(|w| w.runner.clone()));
     let hot_load = server.watch_plugins();
     let served = server.serve_stdio().await;
     // The client hung up: sends in flight finish and are recorded; what is
     // still due later stays in the outbox for the next mcp-push.
     drop(hot_load);
+    drop(watching);
     worker.finish().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
