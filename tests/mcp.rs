@@ -54,7 +54,16 @@ async fn exercise(client: &Client, mock: &Mock) {
             "list_channels",
             "get_run",
             "list_runs",
-            "get_deliveries"
+            "get_deliveries",
+            "watch_create",
+            "watch_list",
+            "watch_get",
+            "watch_update",
+            "watch_pause",
+            "watch_resume",
+            "watch_delete",
+            "watch_run",
+            "hub_status"
         ]
     );
     let schema = |name: &str| {
@@ -218,7 +227,16 @@ async fn exercise(client: &Client, mock: &Mock) {
         .await
         .unwrap();
     let said = serde_json::to_string(&prompt.messages).unwrap();
-    for word in ["run_id", "start", "update", "end", "error", "secrets"] {
+    for word in [
+        "run_id",
+        "start",
+        "update",
+        "end",
+        "error",
+        "secrets",
+        "watch_create",
+        "remind me",
+    ] {
         assert!(said.contains(word), "guidelines should mention {word}");
     }
 
@@ -670,5 +688,128 @@ fn an_older_protocol_client_gets_only_json_rpc_events() {
             .await
             .unwrap();
         assert_eq!(probe.status(), 404);
+    });
+}
+
+/// The watcher tools end to end: one watcher of each kind, a bad argument
+/// named, list/get/pause/resume/update/delete, `watch_run` sending only
+/// when asked, and `hub_status` counting what it sees.
+#[test]
+fn watchers_are_managed_over_mcp_and_run_sends_only_when_asked() {
+    let mock = Mock::start();
+    let home = Sandbox::new().config(&format!(
+        "[channels.ops]\nplugin = \"webhook\"\nurl = \"{}\"\n",
+        mock.url("/ops")
+    ));
+    rt().block_on(async {
+        let (client, log) = stdio_client(&home, &[]).await;
+        let ok = |r: &rmcp::model::CallToolResult| {
+            assert_eq!(r.is_error, Some(false), "{}", text(r));
+            structured(r)
+        };
+        for spec in [
+            json!({"name": "standup", "kind": "schedule", "schedule": "weekdays 09:00",
+                   "timezone": "Europe/Berlin", "title": "Check the project status"}),
+            json!({"name": "ai-news", "kind": "web", "urls": [mock.url("/page")],
+                   "every": "30m", "selector": "h2", "keywords": ["AI"]}),
+            json!({"name": "digest", "kind": "feed", "urls": [mock.url("/feed.xml")],
+                   "every": "1h", "digest": "daily 08:00"}),
+            json!({"name": "btc", "kind": "threshold", "url": mock.url("/price"),
+                   "pointer": "/bitcoin/usd", "above": 50000, "every": "5m",
+                   "title": "BTC at {value}"}),
+        ] {
+            let r = call(&client, "watch_create", spec.clone()).await;
+            let s = ok(&r);
+            assert_eq!(s["name"], spec["name"], "{s}");
+            assert_eq!(s["state"], "active", "{s}");
+        }
+        let r = call(
+            &client,
+            "watch_create",
+            json!({"name": "bad", "kind": "weekly", "schedule": "daily 08:00"}),
+        )
+        .await;
+        assert_eq!(r.is_error, Some(true));
+        assert_eq!(structured(&r)["field"], "kind", "{}", text(&r));
+        let r = call(
+            &client,
+            "watch_update",
+            json!({"watcher": "btc", "changes": {"above": "lots"}}),
+        )
+        .await;
+        assert_eq!(r.is_error, Some(true));
+        assert_eq!(structured(&r)["field"], "changes.above", "{}", text(&r));
+        let r = call(&client, "watch_get", json!({"watcher": "nope"})).await;
+        assert_eq!(structured(&r)["status"], "not_found", "{}", text(&r));
+        assert_eq!(structured(&r)["field"], "watcher");
+
+        let s = ok(&call(&client, "watch_list", json!({})).await);
+        assert_eq!(s["watchers"].as_array().unwrap().len(), 4, "{s}");
+        let s = ok(&call(&client, "watch_get", json!({"watcher": "standup"})).await);
+        assert_eq!(s["kind"], "schedule");
+        let id = s["id"].as_i64().unwrap();
+        let s = ok(&call(&client, "watch_pause", json!({"watcher": id})).await);
+        assert_eq!(s["state"], "paused");
+        let s = ok(&call(&client, "watch_resume", json!({"watcher": "standup"})).await);
+        assert_eq!(s["state"], "active");
+        let s = ok(&call(
+            &client,
+            "watch_update",
+            json!({"watcher": "btc", "changes": {"above": 60000}}),
+        )
+        .await);
+        assert_eq!(s["spec"]["above"], 60000.0, "{s}");
+        ok(&call(&client, "watch_delete", json!({"watcher": "btc"})).await);
+        let s = ok(&call(&client, "watch_list", json!({})).await);
+        assert_eq!(s["watchers"].as_array().unwrap().len(), 3, "{s}");
+
+        // A dry run says what it would send and sends nothing.
+        let s = ok(&call(&client, "watch_run", json!({"watcher": "standup"})).await);
+        assert_eq!(s["sent"], false, "{s}");
+        assert_eq!(s["notifications"].as_array().unwrap().len(), 1, "{s}");
+        assert_eq!(s["notifications"][0]["title"], "Check the project status");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(mock.requests_to("/ops").is_empty(), "a dry run sent");
+        // With send, it goes out through the outbox.
+        let s = ok(&call(
+            &client,
+            "watch_run",
+            json!({"watcher": "standup", "send": true}),
+        )
+        .await);
+        assert_eq!(s["sent"], true, "{s}");
+        assert_eq!(s["events"].as_array().unwrap().len(), 1, "{s}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while mock.requests_to("/ops").is_empty() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let sent = mock.requests_to("/ops");
+        assert_eq!(sent.len(), 1, "{}", log.lock().unwrap());
+        assert!(
+            String::from_utf8_lossy(&sent[0].body).contains("Check the project status"),
+            "{:?}",
+            sent[0]
+        );
+
+        ok(&call(&client, "watch_pause", json!({"watcher": "digest"})).await);
+        let r = call(&client, "hub_status", json!({})).await;
+        let s = ok(&r);
+        assert_eq!(s["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(s["channels"], json!(["ops"]), "{s}");
+        let w = &s["watchers"];
+        assert_eq!(
+            (
+                w["total"].as_u64(),
+                w["active"].as_u64(),
+                w["paused"].as_u64()
+            ),
+            (Some(3), Some(2), Some(1)),
+            "{s}"
+        );
+        assert!(w["failing"].as_u64().unwrap() <= 3, "{s}");
+        assert_eq!(s["outbox_depth"], 0, "{s}");
+        assert!(s["events_24h"].as_u64().unwrap() >= 1, "{s}");
+        assert!(text(&r).contains("2 active, 1 paused"), "{}", text(&r));
+        client.cancel().await.unwrap();
     });
 }

@@ -53,16 +53,19 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
     let worker = hub.spawn_worker(ClaimScope::All);
     let _retention =
         crate::hub::retention::spawn(hub.store().clone(), app.retention, hub.clock().clone());
-    let _watchers = match app.start_watchers(&hub).await {
+    // Kept for the server's life: dropping it stops the watchers' task.
+    let watching = match app.start_watchers(&hub).await {
         Ok(w) => w,
         Err(e) => return fail(&e),
     };
-    let server = McpServer::new(app, hub);
+    let server =
+        McpServer::new(app, hub).with_watchers(watching.as_ref().map(|w| w.runner.clone()));
     let hot_load = server.watch_plugins();
     let served = server.serve_stdio().await;
     // The client hung up: sends in flight finish and are recorded; what is
     // still due later stays in the outbox for the next mcp-push.
     drop(hot_load);
+    drop(watching);
     worker.finish().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -90,7 +93,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> ExitCode {
     let channels = app.loaded().config.channels.len();
     let required = auth.required();
     let mcp = |m: http::McpMount| {
-        let server = McpServer::shared(m.app, m.hub);
+        let server = McpServer::shared(m.app, m.hub).with_watchers(m.watchers);
         axum::Router::new().fallback_service(server.http_service(m.shutdown, m.any_host))
     };
     let result = http::serve(app, store, listen, auth, args.limits(), mcp, |addr| {

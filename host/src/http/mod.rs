@@ -59,6 +59,8 @@ pub struct McpMount {
     pub shutdown: CancellationToken,
     /// Bound beyond loopback: no Host-header check (the bearer token guards).
     pub any_host: bool,
+    /// The watchers' runner, for the watch tools (`None`: watchers are off).
+    pub watchers: Option<Arc<crate::watch::Runner>>,
 }
 
 /// Serve until SIGINT or SIGTERM, with the router `mcp` builds at `/mcp`.
@@ -78,7 +80,7 @@ pub async fn serve(
     let worker = hub.spawn_worker(ClaimScope::All);
     let _retention =
         crate::hub::retention::spawn(hub.store().clone(), app.retention, hub.clock().clone());
-    let _watchers = app
+    let watching = app
         .start_watchers(&hub)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
@@ -94,6 +96,7 @@ pub async fn serve(
         hub: hub.clone(),
         shutdown: shutdown.child_token(),
         any_host: !listen.ip().is_loopback(),
+        watchers: watching.as_ref().map(|w| w.runner.clone()),
     });
     let state = AppState {
         app: app.clone(),

@@ -8,7 +8,12 @@ unattended work, report its life under one run_id with `notify_event`: `start` w
 a few `update`s with progress, then `end` (succeeded) or `error` (failed). Every message is \
 kept in a durable outbox and retried if a channel is down; pass an `idempotency_key` when you \
 might repeat a call. `get_run` and `list_runs` show runs and their deliveries; `list_channels` \
-shows where messages go. Keep messages short and never include secrets.";
+shows where messages go. When the user asks to be told later (\"tell me when...\", \"every \
+morning...\", \"remind me...\", \"alert me if the price goes above...\"), create a watcher with \
+`watch_create` (kinds schedule, web, feed, threshold) instead of polling yourself: mcp-push then \
+checks and notifies on its own, even after you are gone. `watch_run` tests one without sending; \
+`watch_list`, `watch_pause`, `watch_resume`, `watch_delete` manage them; `hub_status` shows the \
+hub's health. Keep messages short and never include secrets.";
 
 pub const PROMPT_NAME: &str = "mcp-push-guidelines";
 
@@ -35,6 +40,21 @@ is plenty; channels may merge frequent updates.
 - `end` when it succeeded: the outcome, and data.artifact_url if there is something to look at.
 - `error` when it failed: what failed and data.error_code; say what the user should do.
 - Always close a run you started with `end` or `error`.
+
+Later or repeatedly: watchers (`watch_create`)
+- When the user wants to hear about something later or again and again, do not wait or poll: \
+create a watcher and tell the user it exists. mcp-push checks by itself and notifies them.
+- \"remind me every weekday at 9\", \"every morning at 8 ...\": kind `schedule` \
+(`schedule`: `weekdays 09:00`, `daily 08:00`, `every 30m` or cron; `timezone`).
+- \"tell me when this page changes\" or \"... mentions AI\": kind `web` (`urls`, `every`, \
+optional `selector`, `keywords`).
+- \"a digest of these news sites every morning\", \"new posts on this blog\": kind `feed` \
+(`urls`, `every`, optional `keywords`, `digest`: `daily 08:00`).
+- \"alert me when bitcoin goes above 50,000\": kind `threshold` (`url`, `pointer` such as \
+`/bitcoin/usd` or `regex`, `above` or `below`, `every`).
+- Check a new watcher with `watch_run` (it sends nothing unless `send` is true). Use the \
+user's time zone for schedules. Pause, resume or delete watchers when the user asks; \
+`watch_list` shows them and `hub_status` whether any is failing.
 
 For a single message use `notify_send` with a short title and content. Use priority `high` or \
 `urgent` only when the user must act soon.

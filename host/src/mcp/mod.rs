@@ -5,6 +5,7 @@
 mod framing;
 mod guide;
 pub(crate) mod tools;
+mod watch_tools;
 
 use crate::app::App;
 use crate::catalog::Catalog;
@@ -39,6 +40,10 @@ pub struct McpServer {
 struct Shared {
     app: Arc<App>,
     hub: Arc<Hub>,
+    /// The process's watchers; `None` when they are off (the watch tools
+    /// then say why).
+    watchers: Option<Arc<crate::watch::Runner>>,
+    started_at: UnixMillis,
 }
 
 impl McpServer {
@@ -50,7 +55,26 @@ impl McpServer {
     /// [`McpServer::new`] for an app that other front ends use as well.
     pub fn shared(app: Arc<App>, hub: Arc<Hub>) -> Self {
         McpServer {
-            shared: Arc::new(Shared { app, hub }),
+            shared: Arc::new(Shared {
+                app,
+                hub,
+                watchers: None,
+                started_at: UnixMillis::now(),
+            }),
+        }
+    }
+
+    /// Answer the watch tools with `runner` (the caller keeps its task
+    /// running for as long as the server serves).
+    pub fn with_watchers(self, runner: Option<Arc<crate::watch::Runner>>) -> Self {
+        let s = &self.shared;
+        McpServer {
+            shared: Arc::new(Shared {
+                app: s.app.clone(),
+                hub: s.hub.clone(),
+                watchers: runner,
+                started_at: s.started_at,
+            }),
         }
     }
 
@@ -167,6 +191,17 @@ impl ServerHandler for McpServer {
             tools::GET_RUN => tools::get_run(&shared.hub, args).await,
             tools::LIST_RUNS => tools::list_runs(&shared.hub, args).await,
             tools::GET_DELIVERIES => tools::get_deliveries(&shared.hub, args).await,
+            tools::HUB_STATUS => {
+                watch_tools::hub_status(&shared.hub, shared.started_at, args).await
+            }
+            tools::WATCH_CREATE
+            | tools::WATCH_LIST
+            | tools::WATCH_GET
+            | tools::WATCH_UPDATE
+            | tools::WATCH_PAUSE
+            | tools::WATCH_RESUME
+            | tools::WATCH_DELETE
+            | tools::WATCH_RUN => watch_tools::call(&tool, shared.watchers.as_ref(), args).await,
             other => {
                 let message = format!(
                     "unknown tool `{other}` (tools: {})",

@@ -16,12 +16,14 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub use crate::ops::names::{
-    GET_DELIVERIES, GET_RUN, LIST_CHANNELS, LIST_RUNS, NAMES, NOTIFY_EVENT, NOTIFY_SEND,
+    GET_DELIVERIES, GET_RUN, HUB_STATUS, LIST_CHANNELS, LIST_RUNS, NAMES, NOTIFY_EVENT,
+    NOTIFY_SEND, WATCH_CREATE, WATCH_DELETE, WATCH_GET, WATCH_LIST, WATCH_PAUSE, WATCH_RESUME,
+    WATCH_RUN, WATCH_UPDATE,
 };
 
 pub fn definitions() -> Vec<Tool> {
     let empty = Arc::new(JsonObject::new());
-    vec![
+    let mut tools = vec![
         Tool::new(
             NOTIFY_SEND,
             "Send a message to the user's notification channels (all configured ones, or those \
@@ -81,15 +83,17 @@ pub fn definitions() -> Vec<Tool> {
             GET_DELIVERIES,
             "List the deliveries of a run (run_id) or of one event (event_id): channel, state \
              (pending, sent, failed, skipped, coalesced), attempts, last error, remote id.",
-            empty,
+            empty.clone(),
         )
         .with_input_schema::<GetDeliveriesInput>()
         .with_title("Get deliveries")
         .with_annotations(reading()),
-    ]
+    ];
+    tools.extend(super::watch_tools::definitions(empty));
+    tools
 }
 
-fn reading() -> ToolAnnotations {
+pub(super) fn reading() -> ToolAnnotations {
     ToolAnnotations::new()
         .read_only(true)
         .destructive(false)
@@ -97,7 +101,7 @@ fn reading() -> ToolAnnotations {
         .open_world(false)
 }
 
-fn sending() -> ToolAnnotations {
+pub(super) fn sending() -> ToolAnnotations {
     ToolAnnotations::new()
         .read_only(false)
         .destructive(false)
@@ -293,7 +297,7 @@ pub async fn get_deliveries(hub: &Hub, args: JsonObject) -> CallToolResult {
 }
 
 /// An operation that did nothing, as a failed call: `status` says why.
-fn refused(e: &OpError) -> CallToolResult {
+pub(super) fn refused(e: &OpError) -> CallToolResult {
     match e {
         OpError::Invalid { field, .. } => {
             let field = (!field.is_empty()).then_some(field.as_str());
@@ -308,12 +312,16 @@ fn refused(e: &OpError) -> CallToolResult {
         OpError::NoChannels => failure("no_channels", &e.to_string(), None),
         OpError::Store(_) => failure("store_error", &e.to_string(), None),
         OpError::NoSuchDelivery(_) => failure("not_found", &e.to_string(), None),
-        OpError::NoSuchWatcher(_) => failure("not_found", &e.to_string(), None),
+        OpError::NoSuchWatcher(_) => failure(
+            "not_found",
+            &format!("{e}; watch_list shows the watchers."),
+            Some("watcher"),
+        ),
         OpError::NotRetryable { .. } => failure("conflict", &e.to_string(), None),
     }
 }
 
-fn failure(status: &str, message: &str, field: Option<&str>) -> CallToolResult {
+pub(super) fn failure(status: &str, message: &str, field: Option<&str>) -> CallToolResult {
     let mut value = json!({"status": status, "error": redact(message), "channels": []});
     if let Some(f) = field {
         value["field"] = json!(f);
@@ -322,7 +330,7 @@ fn failure(status: &str, message: &str, field: Option<&str>) -> CallToolResult {
 }
 
 /// Text and structured content, both with any secret value redacted.
-fn result(text: String, structured: Value, is_error: bool) -> CallToolResult {
+pub(super) fn result(text: String, structured: Value, is_error: bool) -> CallToolResult {
     let mut r = CallToolResult::structured(redact_json(structured));
     r.content = vec![ContentBlock::text(redact(&text))];
     r.is_error = Some(is_error);

@@ -12,6 +12,7 @@ pub mod events;
 pub mod names;
 pub mod runs;
 pub mod send;
+pub mod status;
 pub mod watchers;
 
 pub use error::OpError;

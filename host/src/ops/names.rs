@@ -8,11 +8,29 @@ pub const LIST_CHANNELS: &str = "list_channels";
 pub const GET_RUN: &str = "get_run";
 pub const LIST_RUNS: &str = "list_runs";
 pub const GET_DELIVERIES: &str = "get_deliveries";
-pub const NAMES: [&str; 6] = [
+pub const WATCH_CREATE: &str = "watch_create";
+pub const WATCH_LIST: &str = "watch_list";
+pub const WATCH_GET: &str = "watch_get";
+pub const WATCH_UPDATE: &str = "watch_update";
+pub const WATCH_PAUSE: &str = "watch_pause";
+pub const WATCH_RESUME: &str = "watch_resume";
+pub const WATCH_DELETE: &str = "watch_delete";
+pub const WATCH_RUN: &str = "watch_run";
+pub const HUB_STATUS: &str = "hub_status";
+pub const NAMES: [&str; 15] = [
     NOTIFY_SEND,
     NOTIFY_EVENT,
     LIST_CHANNELS,
     GET_RUN,
     LIST_RUNS,
     GET_DELIVERIES,
+    WATCH_CREATE,
+    WATCH_LIST,
+    WATCH_GET,
+    WATCH_UPDATE,
+    WATCH_PAUSE,
+    WATCH_RESUME,
+    WATCH_DELETE,
+    WATCH_RUN,
+    HUB_STATUS,
 ];

@@ -49,6 +49,7 @@ macro_rules! conformance_suite {
             a_renewed_lease_keeps_a_send_in_flight_from_being_claimed_again,
             events_are_listed_since_an_id_and_by_run,
             delivery_counts_group_a_window_by_channel_and_state,
+            activity_counts_recent_events_and_the_outbox_depth,
             retention_forgets_what_is_done_and_keeps_what_is_not,
             leases_of_one_hub_can_be_released_alone,
             watchers_are_named_once_and_bounded,
@@ -715,6 +716,25 @@ pub fn delivery_counts_group_a_window_by_channel_and_state(b: &dyn Backend) {
             .unwrap()
             .is_empty()
     );
+}
+
+pub fn activity_counts_recent_events_and_the_outbox_depth(b: &dyn Backend) {
+    let store = b.open();
+    let empty = store.activity(UnixMillis(0)).unwrap();
+    assert_eq!((empty.events_since, empty.pending), (0, 0));
+    let a = store.append(send("a", &["ops", "email"], None)).unwrap();
+    store.append(send("b", &["ops"], None)).unwrap();
+    let mut late = send("c", &["ops"], None);
+    late.received_at = UnixMillis(9_000);
+    store.append(late).unwrap();
+    store
+        .record_sent(a.deliveries[0].1, None, UnixMillis(2_000))
+        .unwrap();
+    let all = store.activity(UnixMillis(0)).unwrap();
+    assert_eq!((all.events_since, all.pending), (3, 3));
+    // The window counts events by when they were written; the depth is all of it.
+    let recent = store.activity(UnixMillis(5_000)).unwrap();
+    assert_eq!((recent.events_since, recent.pending), (1, 3));
 }
 
 const DAY: i64 = 86_400_000;

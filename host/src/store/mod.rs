@@ -78,7 +78,7 @@ pub use sqlite::{
     BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, SqliteOptions, SqliteStore, default_db_path,
     resolve_db_path,
 };
-pub use upkeep::{Pruned, Retention, StoreSize, Upkeep};
+pub use upkeep::{Activity, Pruned, Retention, StoreSize, Upkeep};
 pub use watchers::{
     CheckDone, CheckStatus, NewWatcher, Watcher, WatcherClaim, WatcherEdit, WatcherOrigin,
     WatcherState, Watchers,

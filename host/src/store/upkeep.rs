@@ -21,6 +21,10 @@ pub trait Upkeep {
     /// How big the store is, for `/metrics` and `prune`.
     fn size(&self) -> Result<StoreSize, StoreError>;
 
+    /// How busy the hub is: events written at or after `since`, and
+    /// deliveries still pending (the outbox's depth), for `hub_status`.
+    fn activity(&self, since: UnixMillis) -> Result<Activity, StoreError>;
+
     /// Give the free space inside the store back to the file system, and
     /// keep doing so after each prune from now on (a store made before
     /// retention existed reuses its free space but never returns it). Takes
@@ -61,6 +65,15 @@ pub struct Pruned {
     pub events: u64,
     pub deliveries: u64,
     pub runs: u64,
+}
+
+/// What [`Upkeep::activity`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Activity {
+    pub events_since: u64,
+    /// Deliveries not yet sent, failed for good, skipped or coalesced:
+    /// queued, held by quiet hours, or waiting for a retry.
+    pub pending: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]

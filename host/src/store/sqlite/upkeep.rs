@@ -1,7 +1,7 @@
 //! Upkeep on SQLite: retention (in `prune.rs`), size, and compacting the file.
 
 use super::SqliteStore;
-use crate::store::{Pruned, Retention, StoreError, StoreSize, UnixMillis, Upkeep};
+use crate::store::{Activity, Pruned, Retention, StoreError, StoreSize, UnixMillis, Upkeep};
 
 impl Upkeep for SqliteStore {
     fn prune(
@@ -16,6 +16,24 @@ impl Upkeep for SqliteStore {
 
     fn size(&self) -> Result<StoreSize, StoreError> {
         self.size_of()
+    }
+
+    fn activity(&self, since: UnixMillis) -> Result<Activity, StoreError> {
+        // Both counts read an index (events_created, deliveries_due).
+        let conn = self.reader();
+        conn.prepare_cached(
+            "SELECT (SELECT COUNT(*) FROM events WHERE created_at >= ?1),
+                    (SELECT COUNT(*) FROM deliveries WHERE state = 'pending')",
+        )
+        .and_then(|mut s| {
+            s.query_row([since.0], |r| {
+                Ok(Activity {
+                    events_since: r.get::<_, i64>(0)?.max(0) as u64,
+                    pending: r.get::<_, i64>(1)?.max(0) as u64,
+                })
+            })
+        })
+        .map_err(|e| self.err(e))
     }
 
     fn compact(&self) -> Result<(), StoreError> {
