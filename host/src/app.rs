@@ -157,14 +157,22 @@ impl App {
     /// Open (and migrate) the event store for a process that runs a while
     /// (`serve`, `mcp`). Errors say which file and what to do.
     pub fn open_store(&self) -> Result<Arc<dyn Store>, String> {
-        open_store_at(self.options.db.clone(), self.retry.clone(), Lasting::Server)
+        open_store_at(
+            self.options.db.clone(),
+            self.retry.clone(),
+            CHECKPOINT_PAGES,
+        )
     }
 
     /// [`App::open_store`] for a command that writes a few rows and exits
     /// (`send`, `event`, a hook): it keeps the WAL it leaves behind small,
     /// because the next such command reads all of it when it opens.
     pub fn open_store_brief(&self) -> Result<Arc<dyn Store>, String> {
-        open_store_at(self.options.db.clone(), self.retry.clone(), Lasting::Brief)
+        open_store_at(
+            self.options.db.clone(),
+            self.retry.clone(),
+            BRIEF_CHECKPOINT_PAGES,
+        )
     }
 
     /// The event store alone, for commands that only read it or change rows
@@ -174,7 +182,7 @@ impl App {
         let retry = read_config_file(options, &paths)?
             .map(|f| f.retry)
             .unwrap_or_default();
-        open_store_at(options.db.clone(), retry, Lasting::Brief)
+        open_store_at(options.db.clone(), retry, BRIEF_CHECKPOINT_PAGES)
     }
 
     /// The `[store]` retention of the config file (the default without one).
@@ -267,27 +275,17 @@ pub fn watch_plugins(app: &Arc<App>, hub: &Arc<Hub>) -> Option<crate::plugin::Pl
     }))
 }
 
-/// How long the process that opens the store keeps it.
-#[derive(Clone, Copy)]
-enum Lasting {
-    Server,
-    Brief,
-}
-
 fn open_store_at(
     db: Option<PathBuf>,
     retry: RetryPolicy,
-    lasting: Lasting,
+    checkpoint_pages: u32,
 ) -> Result<Arc<dyn Store>, String> {
     let path = resolve_db_path(db).ok_or(
         "no place for the event store: there is no home or data directory; pass --db FILE or set MCP_PUSH_DB",
     )?;
     let options = SqliteOptions {
         retry,
-        checkpoint_pages: match lasting {
-            Lasting::Server => CHECKPOINT_PAGES,
-            Lasting::Brief => BRIEF_CHECKPOINT_PAGES,
-        },
+        checkpoint_pages,
         ..Default::default()
     };
     let store = SqliteStore::open(&path, options)
