@@ -270,6 +270,141 @@ fn rest_round_trips_carry_the_tool_results_and_errors_have_one_shape() {
     });
 }
 
+/// A config file with one watcher of its own, and loopback open to watchers
+/// (the mock is on 127.0.0.1).
+fn watching_home(mock: &Mock) -> Sandbox {
+    hub_home(mock).config(
+        "[watchers]\nallow_private = true\n\n[watchers.standup]\nkind = \"schedule\"\n\
+         schedule = \"weekdays 09:00\"\ntitle = \"Stand-up 8812\"\n",
+    )
+}
+
+#[test]
+fn watchers_are_managed_over_rest_and_what_they_raise_names_them() {
+    let mock = Mock::start();
+    let home = watching_home(&mock);
+    let server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let api = Api::new(server.addr);
+        let (s, list) = api.get("/v1/watchers").await;
+        assert_eq!(s, 200, "{list}");
+        let list = list["watchers"].as_array().unwrap().clone();
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!(
+            (&list[0]["name"], &list[0]["origin"], &list[0]["state"]),
+            (&json!("standup"), &json!("file"), &json!("active"))
+        );
+
+        // Create: 201 with the watcher; its mistakes name the field.
+        let deploys = json!({"name": "deploys", "kind": "schedule", "schedule": "every 30m",
+                             "title": "Check deploys 4471", "channels": ["webhook"]});
+        let (s, w) = api.post("/v1/watchers", deploys.clone()).await;
+        assert_eq!(s, 201, "{w}");
+        let id = w["id"].as_i64().unwrap();
+        assert_eq!((&w["kind"], &w["origin"]), (&json!("schedule"), &json!("api")));
+        assert!(w["next_check_at"].is_string(), "{w}");
+        let (s, e) = api.post("/v1/watchers", deploys).await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "name");
+        let (s, e) = api
+            .post("/v1/watchers", json!({"name": "x", "kind": "schedule", "schedule": "every 30m", "colour": 1}))
+            .await;
+        assert!(error_of(s, &e, 400, "invalid")["message"].as_str().unwrap().contains("colour"), "{e}");
+        let (s, e) = api
+            .post("/v1/watchers", json!({"name": "x", "kind": "schedule", "schedule": "sometimes"}))
+            .await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "schedule", "{e}");
+        let (s, e) = api
+            .post("/v1/watchers", json!({"name": "x", "kind": "schedule", "schedule": "every 30m", "title": "t", "channels": ["nope"]}))
+            .await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "channels");
+        let (s, e) = api.post_raw("/v1/watchers", b"[]".to_vec(), &[]).await;
+        error_of(s, &e, 400, "invalid");
+        // A password in a watched URL is never shown.
+        let page = format!("http://reader:pw-6131@127.0.0.1:{}/page", mock.addr.port());
+        let (s, w) = api
+            .post("/v1/watchers", json!({"name": "page", "kind": "web", "urls": [page], "every": "1m"}))
+            .await;
+        assert_eq!(s, 201, "{w}");
+        assert!(!w.to_string().contains("pw-6131"), "{w}");
+
+        // Get by name and by id; an unknown one is a 404 that says where to look.
+        let (s, by_name) = api.get("/v1/watchers/deploys").await;
+        assert_eq!(s, 200);
+        let (_, by_id) = api.get(&format!("/v1/watchers/{id}")).await;
+        assert_eq!(by_name, by_id);
+        let (s, e) = api.get("/v1/watchers/nope").await;
+        let e = error_of(s, &e, 404, "not_found");
+        assert!(e["message"].as_str().unwrap().contains("GET /v1/watchers"), "{e}");
+
+        // Run: what would be sent, sending nothing; then sent, as an event
+        // that names its watcher in the log and on the stream.
+        let (s, t) = api.post("/v1/watchers/deploys/run", json!({})).await;
+        assert_eq!(s, 200, "{t}");
+        assert_eq!((&t["sent"], &t["notifications"][0]["title"]), (&json!(false), &json!("Check deploys 4471")), "{t}");
+        let (s, e) = api.post("/v1/watchers/deploys/run?send=maybe", json!({})).await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "send");
+        let mut ws = connect(server.addr, "?types=event").await;
+        assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+        let (s, t) = api.post("/v1/watchers/deploys/run?send=true", json!({})).await;
+        assert_eq!((s, &t["sent"]), (200, &json!(true)), "{t}");
+        let event = t["events"][0].as_i64().unwrap();
+        let live = next_json(&mut ws).await;
+        assert_eq!((&live["event_id"], &live["source"], &live["watcher"]), (&json!(event), &json!("watcher"), &json!(id)), "{live}");
+        eventually("the watcher's notification at the webhook", || async {
+            mock.requests_to("/hook").iter().any(|r| r.json()["title"] == "Check deploys 4471")
+        })
+        .await;
+        let (s, events) = api.get(&format!("/v1/events?watcher={id}")).await;
+        assert_eq!(s, 200);
+        let events = events["events"].as_array().unwrap().clone();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!((&events[0]["id"], &events[0]["watcher"]), (&json!(event), &json!(id)));
+        let (_, others) = api.get("/v1/events?watcher=999999").await;
+        assert_eq!(others["events"], json!([]));
+        let (s, e) = api.get("/v1/events?watcher=deploys").await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "watcher");
+        // Replayed with since=, the event names its watcher too.
+        let mut replay = connect(server.addr, &format!("?types=event&since={}", event - 1)).await;
+        next_json(&mut replay).await;
+        let again = next_json(&mut replay).await;
+        assert_eq!((&again["replay"], &again["watcher"]), (&json!(true), &json!(id)), "{again}");
+
+        // Pause, resume, edit, delete; the config file's watcher is changed there.
+        let (s, w) = api.post("/v1/watchers/deploys/pause", json!({})).await;
+        assert_eq!((s, &w["state"]), (200, &json!("paused")), "{w}");
+        let (s, w) = api.post(&format!("/v1/watchers/{id}/resume"), json!({})).await;
+        assert_eq!((s, &w["state"]), (200, &json!("active")), "{w}");
+        let (s, w) = api
+            .send(api.http.patch(format!("{}/v1/watchers/deploys", api.base)).body(json!({"title": "Deploys v2"}).to_string()))
+            .await;
+        assert_eq!((s, &w["spec"]["title"]), (200, &json!("Deploys v2")), "{w}");
+        let (s, e) = api
+            .send(api.http.patch(format!("{}/v1/watchers/deploys", api.base)).body(json!({"name": "other"}).to_string()))
+            .await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "name");
+        let (s, e) = api.send(api.http.delete(format!("{}/v1/watchers/standup", api.base))).await;
+        assert!(error_of(s, &e, 400, "invalid")["message"].as_str().unwrap().contains("config file"), "{e}");
+
+        // The hub's status counts them.
+        let (s, status) = api.get("/v1/status").await;
+        assert_eq!(s, 200, "{status}");
+        assert_eq!(status["watchers"]["total"], 3, "{status}");
+        assert_eq!(status["channels"], json!(["webhook"]));
+        assert!(status["events_24h"].as_u64() >= Some(1), "{status}");
+        assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
+        let (s, e) = api.get("/v1/status?verbose=1").await;
+        assert_eq!(error_of(s, &e, 400, "invalid")["field"], "verbose");
+
+        let (s, w) = api.send(api.http.delete(format!("{}/v1/watchers/deploys", api.base))).await;
+        assert_eq!((s, &w["name"]), (200, &json!("deploys")), "{w}");
+        let (s, e) = api.get(&format!("/v1/watchers/{id}")).await;
+        error_of(s, &e, 404, "not_found");
+        // Its event stays in the log.
+        let (_, events) = api.get(&format!("/v1/events?watcher={id}")).await;
+        assert_eq!(events["events"].as_array().unwrap().len(), 1);
+    });
+}
+
 #[test]
 fn the_openapi_document_describes_every_route_and_each_answers() {
     let mock = Mock::start();
@@ -291,10 +426,13 @@ fn the_openapi_document_describes_every_route_and_each_answers() {
                     api.base,
                     path.replace("{run_id}", "no-such-run")
                         .replace("{delivery_id}", "999999")
+                        .replace("{watcher}", "no-such-watcher")
                 );
                 let req = match method.as_str() {
                     "get" => api.http.get(url),
                     "post" => api.http.post(url).body("{}"),
+                    "patch" => api.http.patch(url).body("{}"),
+                    "delete" => api.http.delete(url),
                     other => panic!("unexpected method {other} in the document"),
                 };
                 let (status, body) = api.send(req).await;
@@ -308,7 +446,7 @@ fn the_openapi_document_describes_every_route_and_each_answers() {
                 );
             }
         }
-        assert_eq!(operations, 13);
+        assert_eq!(operations, 22);
         for schema in ["SendInput", "EventInput", "Error"] {
             assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
         }
@@ -1259,6 +1397,72 @@ fn the_dashboard_shows_stored_failures_with_titles_retries_them_and_charts_the_h
         browser.wait_in("#failures", &["Nightly 7719", "sent on retry"]).await;
         assert_eq!(flaky.requests_to("/hook").len(), 2);
         browser.wait_in("#stats", &["1 sent", "0 failed"]).await;
+    });
+    drop(server);
+}
+
+#[test]
+fn the_dashboard_lists_watchers_pauses_and_resumes_them_and_names_them_in_the_feed() {
+    let mock = Mock::start();
+    let home = watching_home(&mock);
+    let server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let Some(mut browser) = Browser::launch().await else {
+            return;
+        };
+        let api = Api::new(server.addr);
+        let (s, w) = api
+            .post("/v1/watchers", json!({"name": "broken-page", "kind": "web", "urls": [mock.url("/status/500")], "every": "1m"}))
+            .await;
+        assert_eq!(s, 201, "{w}");
+        let (s, w) = api
+            .post("/v1/watchers", json!({"name": "deploys", "kind": "schedule", "schedule": "every 30m", "title": "Check deploys 3307"}))
+            .await;
+        assert_eq!(s, 201, "{w}");
+        eventually("the broken page's first check", || async {
+            api.get("/v1/watchers/broken-page").await.1["last_error"].is_string()
+        })
+        .await;
+
+        browser
+            .call("Page.navigate", json!({"url": format!("http://{}/", server.addr)}))
+            .await;
+        browser
+            .wait_in("#watchers", &["standup", "(config file)", "schedule", "broken-page", "web", "500", "deploys", "active"])
+            .await;
+        let row = "#watchers tr[data-watcher=\"standup\"]";
+        browser
+            .eval(&format!("document.querySelector('{row} button').click()"))
+            .await;
+        browser.wait_in(row, &["paused", "resume"]).await;
+        assert_eq!(api.get("/v1/watchers/standup").await.1["state"], "paused");
+        browser
+            .eval(&format!("document.querySelector('{row} button').click()"))
+            .await;
+        browser.wait_in(row, &["active", "pause"]).await;
+        assert_eq!(api.get("/v1/watchers/standup").await.1["state"], "active");
+
+        // What a watcher sends shows in the feed with its name, and its row
+        // gets a last-fired time.
+        eventually("the page's stream client", || async {
+            metric(&api.text("/metrics").await, "mcp_push_stream_clients") == 1.0
+        })
+        .await;
+        let (s, t) = api.post("/v1/watchers/deploys/run?send=true", json!({})).await;
+        assert_eq!(s, 200, "{t}");
+        browser.wait_in("#live", &["Check deploys 3307", "watcher deploys"]).await;
+        let fired = browser
+            .eval("document.querySelector('#watchers tr[data-watcher=\"deploys\"]').children[5].textContent")
+            .await;
+        let until = Instant::now() + Duration::from_secs(10);
+        let mut fired = fired;
+        while fired.as_str().unwrap_or_default().is_empty() {
+            assert!(Instant::now() < until, "no last-fired time on the row");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            fired = browser
+                .eval("document.querySelector('#watchers tr[data-watcher=\"deploys\"]').children[5].textContent")
+                .await;
+        }
     });
     drop(server);
 }

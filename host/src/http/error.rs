@@ -10,7 +10,7 @@ pub struct ApiError {
     pub status: StatusCode,
     /// Stable, machine-readable: `invalid`, `not_found`, `too_large`,
     /// `request_timeout`, `no_channels`, `store_error`, `unauthorized`,
-    /// `method_not_allowed`, `not_retryable`, `in_flight`.
+    /// `method_not_allowed`, `not_retryable`, `in_flight`, `unavailable`.
     pub code: &'static str,
     /// What went wrong and what to do about it (secrets redacted).
     pub message: String,

@@ -13,6 +13,7 @@ mod openapi;
 mod peer;
 mod rest;
 mod stream;
+mod watchers;
 
 pub use auth::{Auth, MIN_TOKEN_LEN};
 pub use error::ApiError;
@@ -36,6 +37,10 @@ pub struct AppState {
     app: Arc<App>,
     hub: Arc<Hub>,
     metrics: Arc<Metrics>,
+    /// The watchers' runner (`None`: watchers could not start).
+    watchers: Option<Arc<crate::watch::Runner>>,
+    /// When `serve` started, for `/v1/status`.
+    started_at: crate::store::UnixMillis,
     /// Cancelled on SIGINT/SIGTERM: stream clients are closed with a reason.
     shutdown: CancellationToken,
 }
@@ -75,6 +80,7 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
+    let started_at = crate::store::UnixMillis::now();
     let app = Arc::new(app);
     let hub = Arc::new(app.hub(store));
     let worker = hub.spawn_worker(ClaimScope::All);
@@ -102,6 +108,8 @@ pub async fn serve(
         app: app.clone(),
         hub,
         metrics,
+        watchers: watching.as_ref().map(|w| w.runner.clone()),
+        started_at,
         shutdown: shutdown.clone(),
     };
     let router = rest::router()

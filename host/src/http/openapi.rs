@@ -116,6 +116,71 @@ fn delivery_schema() -> Value {
     }})
 }
 
+/// A watcher as every `/v1/watchers` route answers with it.
+fn watcher_schema() -> Value {
+    let maybe = |t: &str| json!({"type": [t, "null"]});
+    let when = |what: &str| json!({"type": ["string", "null"], "format": "date-time", "description": what});
+    json!({"type": "object",
+    "required": ["id", "name", "kind", "origin", "state", "spec", "consecutive_failures",
+                 "failing_reported", "created_at", "updated_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "kind": {"type": "string", "description": "schedule, web, feed or threshold"},
+        "origin": {"enum": ["api", "file"], "description": "file: from the config file's [watchers.NAME] (not deleted or edited here)"},
+        "state": {"enum": ["active", "paused"]},
+        "spec": {"type": "object", "description": "What it watches and sends, as created (URL passwords masked)"},
+        "last_check_at": when("The last check's end"),
+        "last_result": maybe("string"),
+        "last_fired_at": when("The last check that sent something"),
+        "last_error": maybe("string"),
+        "consecutive_failures": {"type": "integer", "minimum": 0},
+        "failing_reported": {"type": "boolean", "description": "The \"watcher failing\" notification went out and \"recovered\" has not yet"},
+        "next_check_at": when("When it is checked next (null: not scheduled)"),
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    }})
+}
+
+/// What `POST /v1/watchers/{watcher}/run` found.
+fn trial_schema() -> Value {
+    json!({"type": "object",
+    "required": ["watcher", "sent", "result", "notifications", "events"],
+    "properties": {
+        "watcher": {"$ref": "#/components/schemas/Watcher"},
+        "sent": {"type": "boolean", "description": "The notifications went out (send=true)"},
+        "result": {"type": "string"},
+        "error": {"type": ["string", "null"]},
+        "notifications": {"type": "array", "items": {"type": "object"}, "description": "What was (or would be) sent"},
+        "events": {"type": "array", "items": {"type": "integer"}, "description": "The events written (send=true)"},
+    }})
+}
+
+/// What `GET /v1/status` (and the MCP tool `hub_status`) answers.
+fn status_schema() -> Value {
+    let count = json!({"type": "integer", "minimum": 0});
+    json!({"type": "object",
+    "required": ["version", "started_at", "uptime_secs", "channels", "watchers", "outbox_depth", "events_24h", "last_errors"],
+    "properties": {
+        "version": {"type": "string"},
+        "started_at": {"type": "string", "format": "date-time"},
+        "uptime_secs": count.clone(),
+        "channels": {"type": "array", "items": {"type": "string"}},
+        "watchers": {"type": "object", "required": ["total", "active", "paused", "failing"], "properties": {
+            "total": count.clone(), "active": count.clone(), "paused": count.clone(),
+            "failing": {"type": "integer", "minimum": 0, "description": "Whose last check failed, paused or not"},
+        }},
+        "outbox_depth": {"type": "integer", "minimum": 0, "description": "Deliveries waiting: queued, held by quiet hours, or to be retried"},
+        "events_24h": count,
+        "last_errors": {"type": "array", "description": "Newest first: failed deliveries and failing watchers", "items": {
+            "type": "object", "required": ["source", "error", "at"], "properties": {
+                "source": {"enum": ["delivery", "watcher"]},
+                "error": {"type": "string"},
+                "at": {"type": "string", "format": "date-time"},
+            }}},
+    }})
+}
+
 /// One channel's counts in `/v1/deliveries/stats`.
 fn channel_counts_schema() -> Value {
     let count = |what: &str| json!({"type": "integer", "minimum": 0, "description": what});
@@ -149,6 +214,11 @@ pub fn document(channels: &[String]) -> Value {
         json!({"type": "integer", "minimum": 0, "maximum": 30}),
     );
     let result = json!({"$ref": "#/components/schemas/DeliveryResult"});
+    let watcher = json!({"$ref": "#/components/schemas/Watcher"});
+    let watcher_param = json!({"name": "watcher", "in": "path", "required": true,
+        "description": "The watcher's id (`12`) or name (`ai-news`)", "schema": {"type": "string"}});
+    let not_found = error_response("No such watcher");
+    let unavailable = error_response("Watchers could not start in this server (`unavailable`): its log says why");
     let mut defs = serde_json::Map::new();
     let send_input = schema_of::<crate::notification::SendInput>(&mut defs);
     let event_input = schema_of::<crate::notification::EventInput>(&mut defs);
@@ -194,6 +264,7 @@ pub fn document(channels: &[String]) -> Value {
                         query("since", "Only events with a larger id", json!({"type": "integer", "minimum": 0, "maximum": i64::MAX})),
                         query("run_id", "Only this run's events", json!({"type": "string"})),
                         query("kind", "Only this kind", json!({"enum": ["start", "update", "end", "error"]})),
+                        query("watcher", "Only the events this watcher raised (its id)", json!({"type": "integer", "minimum": 1, "maximum": i64::MAX})),
                         query("limit", "At most this many (1 to 1000, default 100)", json!({"type": "integer", "minimum": 1, "maximum": 1000})),
                     ],
                     "responses": {
@@ -258,8 +329,80 @@ pub fn document(channels: &[String]) -> Value {
                     "409": error_response("Not retryable: sent, skipped or coalesced (`not_retryable`), or being sent right now (`in_flight`)"),
                 }
             }},
+            "/v1/watchers": {
+                "get": {
+                    "summary": "Every watcher, by id (the MCP tool watch_list)",
+                    "responses": {
+                        "200": json_response("The watchers", json!({"type": "object", "required": ["watchers"], "properties": {"watchers": {"type": "array", "items": watcher}}})),
+                        "503": unavailable.clone(),
+                    }
+                },
+                "post": {
+                    "summary": "Create a watcher (the fields of the MCP tool watch_create): mcp-push then checks by itself and notifies when it matters",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WatcherInput"}}}},
+                    "responses": {
+                        "201": json_response("Created; a web page's or feed's first check (its baseline) runs at once", watcher.clone()),
+                        "400": error_response("Invalid: `field` names what to fix (an unknown channel, a URL the watchers may not fetch, too many watchers, ...)"),
+                        "413": error_response("The body is larger than 256 KiB"),
+                        "503": unavailable.clone(),
+                    }
+                }
+            },
+            "/v1/watchers/{watcher}": {
+                "get": {
+                    "summary": "One watcher, by id or name",
+                    "parameters": [watcher_param.clone()],
+                    "responses": {"200": json_response("The watcher", watcher.clone()), "404": not_found.clone(), "503": unavailable.clone()}
+                },
+                "patch": {
+                    "summary": "Change some fields (as POST takes them; null removes one): the watcher starts over with a new baseline; its name stays",
+                    "parameters": [watcher_param.clone()],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "The fields to change"}}}},
+                    "responses": {
+                        "200": json_response("The watcher as changed", watcher.clone()),
+                        "400": error_response("Invalid: `field` names what to fix; a watcher from the config file is edited there"),
+                        "404": not_found.clone(),
+                        "413": error_response("The body is larger than 256 KiB"),
+                        "503": unavailable.clone(),
+                    }
+                },
+                "delete": {
+                    "summary": "Delete a watcher (its events stay in the log); answers with it as it was",
+                    "parameters": [watcher_param.clone()],
+                    "responses": {
+                        "200": json_response("The watcher, deleted", watcher.clone()),
+                        "400": error_response("A watcher from the config file is removed there"),
+                        "404": not_found.clone(),
+                        "503": unavailable.clone(),
+                    }
+                }
+            },
+            "/v1/watchers/{watcher}/pause": {"post": {
+                "summary": "Stop checking until resumed; what it remembers is kept",
+                "parameters": [watcher_param.clone()],
+                "responses": {"200": json_response("The watcher, paused", watcher.clone()), "404": not_found.clone(), "503": unavailable.clone()}
+            }},
+            "/v1/watchers/{watcher}/resume": {"post": {
+                "summary": "Check again: when due, or at once if a check came due while paused (a schedule waits for its next time)",
+                "parameters": [watcher_param.clone()],
+                "responses": {"200": json_response("The watcher, active", watcher.clone()), "404": not_found.clone(), "503": unavailable.clone()}
+            }},
+            "/v1/watchers/{watcher}/run": {"post": {
+                "summary": "Check now and say what would be sent; with send=true, send it and record the check (the MCP tool watch_run)",
+                "parameters": [watcher_param, query("send", "Send what the check finds (default false)", json!({"type": "boolean"}))],
+                "responses": {
+                    "200": json_response("What the check found", json!({"$ref": "#/components/schemas/Trial"})),
+                    "400": error_response("Invalid query, or the watcher is being checked right now"),
+                    "404": not_found,
+                    "503": unavailable.clone(),
+                }
+            }},
+            "/v1/status": {"get": {
+                "summary": "How the hub is doing (the MCP tool hub_status): uptime, version, channels, watchers by state, outbox depth, events in the last 24 h, last errors",
+                "responses": {"200": json_response("The status", json!({"$ref": "#/components/schemas/Status"}))}
+            }},
             "/v1/stream": {"get": {
-                "summary": "Live stream (WebSocket): connection_ack, then event, delivery, tool_execution and plugin messages as JSON text frames",
+                "summary": "Live stream (WebSocket): connection_ack, then event, delivery, tool_execution and plugin messages as JSON text frames (an event a watcher raised names it in `watcher`)",
                 "parameters": [
                     {"name": "types", "in": "query", "required": false, "style": "form", "explode": false,
                      "description": "Comma-separated: event, delivery, tool_execution, plugin (default all)",
@@ -278,7 +421,7 @@ pub fn document(channels: &[String]) -> Value {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
                 "properties": {
-                    "code": {"type": "string", "enum": ["invalid", "not_found", "too_large", "request_timeout", "no_channels", "store_error", "unauthorized", "method_not_allowed", "not_retryable", "in_flight"]},
+                    "code": {"type": "string", "enum": ["invalid", "not_found", "too_large", "request_timeout", "no_channels", "store_error", "unauthorized", "method_not_allowed", "not_retryable", "in_flight", "unavailable"]},
                     "message": {"type": "string"},
                     "field": {"type": "string"},
                 }
@@ -291,6 +434,10 @@ pub fn document(channels: &[String]) -> Value {
             }},
             "Delivery": delivery_schema(),
             "ChannelCounts": channel_counts_schema(),
+            "Watcher": watcher_schema(),
+            "WatcherInput": crate::watch::model::input_schema(),
+            "Trial": trial_schema(),
+            "Status": status_schema(),
             "SendInput": send_input,
             "EventInput": event_input,
         }},

@@ -4,20 +4,20 @@
 //! exactly it (a test checks both ways).
 
 use super::error::ApiError;
-use super::{AppState, dashboard, deliveries, metrics, openapi, stream};
+use super::{AppState, dashboard, deliveries, metrics, openapi, stream, watchers};
 use crate::catalog::Catalog;
 use crate::hub::Overall;
 use crate::notification::{EventKind, RunId};
 use crate::ops::{self, OpError};
 use crate::redact::redact_json;
-use crate::store::{EventId, EventQuery, RunStatus, Source};
+use crate::store::{EventId, EventQuery, RunStatus, Source, WatcherId};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -39,6 +39,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/deliveries"),
     ("get", "/v1/deliveries/stats"),
     ("post", "/v1/deliveries/{delivery_id}/retry"),
+    ("get", "/v1/watchers"),
+    ("post", "/v1/watchers"),
+    ("get", "/v1/watchers/{watcher}"),
+    ("patch", "/v1/watchers/{watcher}"),
+    ("delete", "/v1/watchers/{watcher}"),
+    ("post", "/v1/watchers/{watcher}/pause"),
+    ("post", "/v1/watchers/{watcher}/resume"),
+    ("post", "/v1/watchers/{watcher}/run"),
+    ("get", "/v1/status"),
     ("get", "/v1/stream"),
 ];
 
@@ -66,6 +75,15 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("get", "/v1/deliveries") => get(deliveries::list),
         ("get", "/v1/deliveries/stats") => get(deliveries::stats),
         ("post", "/v1/deliveries/{delivery_id}/retry") => post(deliveries::retry),
+        ("get", "/v1/watchers") => get(watchers::list),
+        ("post", "/v1/watchers") => post(watchers::create),
+        ("get", "/v1/watchers/{watcher}") => get(watchers::get),
+        ("patch", "/v1/watchers/{watcher}") => patch(watchers::update),
+        ("delete", "/v1/watchers/{watcher}") => delete(watchers::delete),
+        ("post", "/v1/watchers/{watcher}/pause") => post(watchers::pause),
+        ("post", "/v1/watchers/{watcher}/resume") => post(watchers::resume),
+        ("post", "/v1/watchers/{watcher}/run") => post(watchers::run),
+        ("get", "/v1/status") => get(watchers::hub_status),
         ("get", "/v1/stream") => get(stream::handler),
         _ => panic!("ROUTES lists {method} {path} but no handler serves it"),
     }
@@ -146,6 +164,34 @@ fn json_body(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<serde_json::Map<String, Value>, ApiError> {
+    let mut map = object_body(body)?;
+    if let Some(h) = headers.get("idempotency-key") {
+        let key = h.to_str().map_err(|_| {
+            ApiError::invalid(
+                "Idempotency-Key",
+                "the Idempotency-Key header must be printable ASCII",
+            )
+        })?;
+        match map.get("idempotency_key") {
+            Some(Value::String(b)) if b != key => {
+                return Err(ApiError::invalid(
+                    "idempotency_key",
+                    "the Idempotency-Key header and the body's idempotency_key differ: send one, \
+                     or the same value in both",
+                ));
+            }
+            _ => {
+                map.insert("idempotency_key".into(), json!(key));
+            }
+        }
+    }
+    Ok(map)
+}
+
+/// The JSON object a request's body holds.
+pub(super) fn object_body(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<serde_json::Map<String, Value>, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -170,32 +216,12 @@ fn json_body(
             ),
         )
     })?;
-    let Value::Object(mut map) = value else {
+    let Value::Object(map) = value else {
         return Err(ApiError::invalid(
             "",
             "the body must be a JSON object, e.g. {\"title\": \"...\", \"content\": \"...\"}",
         ));
     };
-    if let Some(h) = headers.get("idempotency-key") {
-        let key = h.to_str().map_err(|_| {
-            ApiError::invalid(
-                "Idempotency-Key",
-                "the Idempotency-Key header must be printable ASCII",
-            )
-        })?;
-        match map.get("idempotency_key") {
-            Some(Value::String(b)) if b != key => {
-                return Err(ApiError::invalid(
-                    "idempotency_key",
-                    "the Idempotency-Key header and the body's idempotency_key differ: send one, \
-                     or the same value in both",
-                ));
-            }
-            _ => {
-                map.insert("idempotency_key".into(), json!(key));
-            }
-        }
-    }
     Ok(map)
 }
 
@@ -276,7 +302,7 @@ async fn list_events(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let q = params(q, &["since", "run_id", "kind", "limit"])?;
+    let q = params(q, &["since", "run_id", "kind", "watcher", "limit"])?;
     let since = number::<i64>(&q, "since", 0..=i64::MAX)?.map(EventId);
     let limit = number::<usize>(&q, "limit", 1..=1000)?.unwrap_or(100);
     let kind = match q.get("kind") {
@@ -292,7 +318,7 @@ async fn list_events(
         since,
         run_id: q.get("run_id").map(|r| RunId(r.clone())),
         kind,
-        watcher: None,
+        watcher: number::<i64>(&q, "watcher", 1..=i64::MAX)?.map(WatcherId),
         limit,
     };
     let events = ops::events::list(state.hub().store(), query)

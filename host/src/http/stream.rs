@@ -135,12 +135,16 @@ fn text(v: Value) -> Message {
 }
 
 fn replayed(e: &StoredEvent) -> Value {
-    json!({
+    let mut v = json!({
         "type": "event", "id": e.id, "event_id": e.id, "source": e.source,
         "run_id": e.run_id, "kind": e.kind, "title": e.notification.title,
         "message": crate::notification::preview(&e.notification.body, crate::hub::MESSAGE_PREVIEW),
         "at": e.created_at, "replay": true,
-    })
+    });
+    if let Some(w) = e.watcher {
+        v["watcher"] = json!(w);
+    }
+    v
 }
 
 fn live_json(msg: &Live) -> Value {

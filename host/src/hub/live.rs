@@ -2,7 +2,7 @@
 //! each appended event and each delivery outcome, as it happens.
 
 use crate::notification::{ChannelId, EventKind, RunId};
-use crate::store::{DeliveryId, DeliveryState, EventId, Source, UnixMillis};
+use crate::store::{DeliveryId, DeliveryState, EventId, Source, UnixMillis, WatcherId};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -16,6 +16,9 @@ pub enum Live {
     Event {
         event_id: EventId,
         source: Source,
+        /// The watcher that raised it (source `watcher`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        watcher: Option<WatcherId>,
         run_id: Option<RunId>,
         kind: Option<EventKind>,
         title: String,

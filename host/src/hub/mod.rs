@@ -202,6 +202,7 @@ impl Hub {
         let live = Live::Event {
             event_id: EventId(0),
             source: sub.source,
+            watcher: sub.watcher,
             run_id,
             kind,
             title,

@@ -43,7 +43,7 @@ Errors name the field to fix. Returns the watcher with its id and next check.";
 
 pub fn definitions(empty: Arc<JsonObject>) -> Vec<Tool> {
     vec![
-        Tool::new(WATCH_CREATE, CREATE, Arc::new(create_schema()))
+        Tool::new(WATCH_CREATE, CREATE, Arc::new(object(crate::watch::model::input_schema())))
             .with_title("Create a watcher")
             .with_annotations(sending()),
         Tool::new(
@@ -145,45 +145,6 @@ fn no_arguments() -> Arc<JsonObject> {
     Arc::new(object(
         json!({"type": "object", "properties": {}, "additionalProperties": false}),
     ))
-}
-
-/// One flat object whose fields depend on `kind`: listed together, each
-/// saying which kinds read it (the spec checks the combination).
-fn create_schema() -> JsonObject {
-    let text = |d: &str| json!({"type": "string", "description": d});
-    let words = |d: &str| json!({"type": "array", "items": {"type": "string"}, "description": d});
-    let number = |d: &str| json!({"type": "number", "description": d});
-    object(json!({
-        "type": "object",
-        "properties": {
-            "name": text("Unique name: starts with a letter; letters, digits, - and _."),
-            "kind": {"type": "string", "enum": ["schedule", "web", "feed", "threshold"],
-                     "description": "What is watched."},
-            "schedule": text("schedule: `every 30m`, `daily 08:00`, `weekdays 09:00` or 5-field cron."),
-            "timezone": text("schedule, feed digest: IANA time zone (default UTC)."),
-            "urls": words("web, feed: the pages or feeds."),
-            "url": text("threshold: the URL answering JSON (or text with `regex`)."),
-            "every": text("web, feed, threshold: how often to check, e.g. `30m`, `1h`."),
-            "selector": text("web: CSS selector of the part of the page to watch."),
-            "keywords": words("web, feed: fire only for new lines or items mentioning one (case-insensitive)."),
-            "digest": text("feed: send new items together on this schedule (`daily 08:00`) instead of one by one."),
-            "pointer": text("threshold: JSON pointer to the number, e.g. `/bitcoin/usd`."),
-            "regex": text("threshold: regex on the text; its first group is the number."),
-            "above": number("threshold: fire when the value goes above this."),
-            "below": number("threshold: fire when the value goes below this."),
-            "hysteresis": number("threshold: how far back past the level counts as recovered (default 0)."),
-            "title": text("Notification title template, e.g. `BTC at {value}`; placeholders: schedule {name} {time}; web {url} {host} {added} {removed} {keyword}; feed {title} {link} {feed} {count}; threshold {value} {threshold} {direction} {url}."),
-            "body": text("Notification body template (same placeholders)."),
-            "format": {"type": "string", "enum": ["text", "markdown", "html"], "description": "Body format (default text)."},
-            "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"], "description": "Default normal."},
-            "tags": words("Tags for the notification."),
-            "channels": words("Only these channels (default: all configured)."),
-            "fail_after": {"type": "integer", "minimum": 1, "maximum": 1000,
-                           "description": "Failed checks in a row before a \"watcher failing\" notification (default 5)."}
-        },
-        "required": ["name", "kind"],
-        "additionalProperties": false
-    }))
 }
 
 /// A watcher by its id (`12`) or name (`ai-news`).

@@ -8,7 +8,7 @@ use super::template;
 use crate::notification::{Format, InputError, Priority};
 use crate::store::UnixMillis;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use std::time::Duration;
 
 /// Watcher limits and what they may fetch: `[watchers]` in the config file.
@@ -670,6 +670,47 @@ pub fn mask_url(text: &str) -> String {
         u.query_pairs_mut().clear().extend_pairs(pairs);
     }
     u.to_string()
+}
+
+
+/// What `watch_create` and `POST /v1/watchers` take, as a JSON Schema: one
+/// flat object whose fields depend on `kind`, listed together, each saying
+/// which kinds read it (the spec checks the combination).
+pub fn input_schema() -> Value {
+    let text = |d: &str| json!({"type": "string", "description": d});
+    let words = |d: &str| json!({"type": "array", "items": {"type": "string"}, "description": d});
+    let number = |d: &str| json!({"type": "number", "description": d});
+    json!({
+        "type": "object",
+        "properties": {
+            "name": text("Unique name: starts with a letter; letters, digits, - and _."),
+            "kind": {"type": "string", "enum": ["schedule", "web", "feed", "threshold"],
+                     "description": "What is watched."},
+            "schedule": text("schedule: `every 30m`, `daily 08:00`, `weekdays 09:00` or 5-field cron."),
+            "timezone": text("schedule, feed digest: IANA time zone (default UTC)."),
+            "urls": words("web, feed: the pages or feeds."),
+            "url": text("threshold: the URL answering JSON (or text with `regex`)."),
+            "every": text("web, feed, threshold: how often to check, e.g. `30m`, `1h`."),
+            "selector": text("web: CSS selector of the part of the page to watch."),
+            "keywords": words("web, feed: fire only for new lines or items mentioning one (case-insensitive)."),
+            "digest": text("feed: send new items together on this schedule (`daily 08:00`) instead of one by one."),
+            "pointer": text("threshold: JSON pointer to the number, e.g. `/bitcoin/usd`."),
+            "regex": text("threshold: regex on the text; its first group is the number."),
+            "above": number("threshold: fire when the value goes above this."),
+            "below": number("threshold: fire when the value goes below this."),
+            "hysteresis": number("threshold: how far back past the level counts as recovered (default 0)."),
+            "title": text("Notification title template, e.g. `BTC at {value}`; placeholders: schedule {name} {time}; web {url} {host} {added} {removed} {keyword}; feed {title} {link} {feed} {count}; threshold {value} {threshold} {direction} {url}."),
+            "body": text("Notification body template (same placeholders)."),
+            "format": {"type": "string", "enum": ["text", "markdown", "html"], "description": "Body format (default text)."},
+            "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"], "description": "Default normal."},
+            "tags": words("Tags for the notification."),
+            "channels": words("Only these channels (default: all configured)."),
+            "fail_after": {"type": "integer", "minimum": 1, "maximum": 1000,
+                           "description": "Failed checks in a row before a \"watcher failing\" notification (default 5)."}
+        },
+        "required": ["name", "kind"],
+        "additionalProperties": false
+    })
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ let openRun = null;
 let backoff = 500;
 // Event titles by event id, so that delivery rows can say what they carried.
 const titles = new Map();
+// Watcher names by id, for the live feed.
+const watcherNames = new Map();
 // How many of the newest events the page shows when it opens.
 const FIRST_PAGE = 20;
 
@@ -238,6 +240,68 @@ async function firstPageStart() {
   }
 }
 
+// A time with its date when it is not today (a next check may be days away).
+function when(at) {
+  if (!at) return "";
+  const d = new Date(at);
+  return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString();
+}
+
+function watcherRow(w) {
+  const paused = w.state === "paused";
+  const toggle = el("button", { class: paused ? "resume" : "pause", type: "button" }, paused ? "resume" : "pause");
+  toggle.addEventListener("click", () => toggleWatcher(w, toggle));
+  const failing = w.consecutive_failures > 0;
+  return el(
+    "tr",
+    { class: "watcher" + (failing ? " failure" : ""), "data-watcher": w.name },
+    el("td", {}, w.name, w.origin === "file" ? el("span", { class: "muted" }, " (config file)") : ""),
+    el("td", {}, w.kind),
+    el("td", { class: "state" }, w.state),
+    el("td", {}, when(w.last_check_at), w.last_result ? el("span", { class: "muted" }, " " + w.last_result) : ""),
+    el("td", {}, paused ? "" : when(w.next_check_at)),
+    el("td", {}, when(w.last_fired_at)),
+    el("td", { class: "error" }, w.last_error ? w.last_error + (failing ? " (" + w.consecutive_failures + "× in a row)" : "") : ""),
+    el("td", {}, toggle)
+  );
+}
+
+async function loadWatchers() {
+  let list;
+  try {
+    list = (await api("/v1/watchers")).watchers;
+  } catch (e) {
+    $("#watchers tbody").replaceChildren();
+    $("#no-watchers").textContent = "Watchers are unavailable: " + e.message;
+    $("#no-watchers").hidden = false;
+    return;
+  }
+  for (const w of list) watcherNames.set(w.id, w.name);
+  $("#watchers tbody").replaceChildren(...list.map(watcherRow));
+  $("#no-watchers").hidden = list.length > 0;
+}
+
+let watchersTimer = null;
+function refreshWatchersSoon() {
+  if (watchersTimer) return;
+  watchersTimer = setTimeout(() => {
+    watchersTimer = null;
+    loadWatchers();
+  }, 300);
+}
+
+async function toggleWatcher(w, button) {
+  button.disabled = true;
+  const action = w.state === "paused" ? "resume" : "pause";
+  try {
+    const now = await api("/v1/watchers/" + encodeURIComponent(w.id) + "/" + action, "POST");
+    document.querySelector('#watchers tr[data-watcher="' + CSS.escape(w.name) + '"]').replaceWith(watcherRow(now));
+  } catch (e) {
+    button.textContent = action + " refused: " + e.message;
+    button.disabled = false;
+  }
+}
+
 // Bars per channel: sent, retrying and failed, scaled to the busiest channel.
 function renderStats(channels) {
   const shown = channels.filter((c) => c.sent + c.retrying + c.failed > 0);
@@ -301,9 +365,11 @@ function handle(m) {
         el("span", { class: "tag" }, m.kind || "event"),
         title(m.title),
         msg(m.message),
-        m.run_id ? " (" + m.run_id + ")" : ""
+        m.run_id ? " (" + m.run_id + ")" : "",
+        m.watcher != null ? " (watcher " + (watcherNames.get(m.watcher) || m.watcher) + ")" : ""
       );
       if (m.run_id) refreshRunsSoon();
+      if (m.watcher != null) refreshWatchersSoon();
       break;
     case "delivery": {
       const bad = m.state === "failed" || (m.state === "pending" && m.error);
@@ -418,7 +484,9 @@ async function start() {
   loadRuns();
   loadChannels();
   loadStats();
+  loadWatchers();
   setInterval(loadStats, 60000); // the window slides even when nothing happens
+  setInterval(loadWatchers, 30000); // checks that found nothing send no event
   await loadFailures();
   lastId = await firstPageStart();
   connect();
