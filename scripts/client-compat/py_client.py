@@ -1,6 +1,8 @@
 """An MCP client for scripts/client-compat.sh, on the official Python SDK
 (`mcp`) or on fastmcp's Client: connects over stdio or streamable HTTP,
-initializes, lists the tools and, with --call, calls notify_send.
+initializes, lists the tools and, with --call, calls notify_send, then
+manages a watcher as an agent would (watch_create, watch_run, hub_status,
+watch_delete).
 
 Usage: py_client.py mcp|fastmcp [--call] [--env KEY=VALUE]... (URL | -- COMMAND ARG...)
 
@@ -13,6 +15,7 @@ connection, the listing or the call fails, or the call did not deliver.
 import asyncio
 import importlib.metadata
 import json
+import os
 import sys
 from contextlib import AsyncExitStack
 
@@ -52,13 +55,18 @@ async def with_mcp(call, env, url, command):
         await session.initialize()
         tools = [t.name for t in (await session.list_tools()).tools]
         result = None
-        if call:
-            r = await session.call_tool("notify_send", NOTIFY)
+
+        async def tool(name, args):
+            r = await session.call_tool(name, args)
             # 2.x names the fields in snake case, 1.x as on the wire.
-            result = (
+            return (
                 getattr(r, "is_error", None) or getattr(r, "isError", None),
                 getattr(r, "structured_content", None) or getattr(r, "structuredContent", None),
             )
+
+        if call:
+            result = await tool("notify_send", NOTIFY)
+            await watch_round(tool)
         return tools, result
 
 
@@ -70,13 +78,39 @@ async def with_fastmcp(call, env, url, command):
     async with Client(target) as client:
         tools = [t.name for t in await client.list_tools()]
         result = None
+
+        async def tool(name, args):
+            r = await client.call_tool(name, args, raise_on_error=False)
+            return (r.is_error, r.structured_content)
+
         if call:
-            r = await client.call_tool("notify_send", NOTIFY, raise_on_error=False)
-            result = (r.is_error, r.structured_content)
+            result = await tool("notify_send", NOTIFY)
+            await watch_round(tool)
         return tools, result
 
 
 NOTIFY = {"title": "client-compat", "content": "a tool call from the client check"}
+
+
+async def watch_round(tool):
+    """A reminder created, tried without sending, the hub asked how it is,
+    and the reminder deleted: each answer checked."""
+    name = f"compat-{os.getpid()}"
+    reminder = {"name": name, "kind": "schedule", "schedule": "daily 08:00",
+                "title": "client-compat reminder"}
+    steps = [
+        ("watch_create", reminder, lambda c: c.get("name") == name),
+        ("watch_run", {"watcher": name},
+         lambda c: c.get("sent") is False
+         and [n.get("title") for n in c.get("notifications", [])] == ["client-compat reminder"]),
+        ("hub_status", {}, lambda c: c.get("watchers", {}).get("total", 0) >= 1),
+        ("watch_delete", {"watcher": name}, lambda c: c.get("name") == name),
+    ]
+    for name_, args, good in steps:
+        is_error, content = await tool(name_, args)
+        if is_error or not good(content or {}):
+            sys.exit(f"{name_} answered {json.dumps(content)}")
+    print("watch tools: created, tried, status, deleted")
 
 
 def main():
