@@ -954,6 +954,16 @@ fn tool_calls_and_plugin_changes_reach_the_stream_with_secrets_masked() {
         let failed = next_json(&mut ws).await;
         assert_eq!(failed["phase"], "error");
         assert!(failed["error"].as_str().unwrap().contains("nope"), "{failed}");
+        // A URL's password and secret-looking query values are masked in any
+        // argument (refused here for its interval, so nothing is fetched).
+        let url = "https://reader:pw-5517@news.example/feed?token=tk-8812&page=2";
+        let r = call(&client, "watch_create", json!({"name": "n", "kind": "web", "urls": [url], "every": "1s"})).await;
+        assert_eq!(r.is_error, Some(true));
+        for m in [next_json(&mut ws).await, next_json(&mut ws).await] {
+            let shown = m["arguments"]["urls"][0].as_str().unwrap_or_default();
+            assert!(shown.contains("news.example") && shown.contains("page=2"), "{m}");
+            assert!(!m.to_string().contains("pw-5517") && !m.to_string().contains("tk-8812"), "{m}");
+        }
         client.cancel().await.unwrap();
 
         // A plugin dropped into the plugins directory is announced.

@@ -112,3 +112,45 @@ pub fn redact_json(value: serde_json::Value) -> serde_json::Value {
         other => other,
     }
 }
+
+/// Query names whose values are masked when a URL is shown.
+const SECRET_QUERY: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "password",
+    "pass",
+    "auth",
+    "sig",
+    "signature",
+    "apikey",
+    "api_key",
+    "access_token",
+    "code",
+];
+
+/// The URL with its password and secret-looking query values as `***`.
+pub fn mask_url(text: &str) -> String {
+    let Ok(mut u) = url::Url::parse(text) else {
+        return text.to_string();
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
+    if u.query().is_some() {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = SECRET_QUERY.iter().any(|s| {
+                    let k = k.to_ascii_lowercase();
+                    k == *s || k.ends_with(&format!("_{s}")) || k.ends_with(&format!("-{s}"))
+                });
+                let v = if secret { "***".into() } else { v.into_owned() };
+                (k.into_owned(), v)
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
+}
+

@@ -365,7 +365,8 @@ impl ServerHandler for McpServer {
 }
 
 /// Tool arguments as the live stream shows them: registered secrets redacted,
-/// and the values of fields whose names say they hold a credential masked.
+/// the values of fields whose names say they hold a credential masked, and
+/// URLs' passwords and secret-looking query values masked.
 pub fn mask_arguments(args: &rmcp::model::JsonObject) -> serde_json::Value {
     fn mask(v: serde_json::Value) -> serde_json::Value {
         use serde_json::Value;
@@ -387,6 +388,15 @@ pub fn mask_arguments(args: &rmcp::model::JsonObject) -> serde_json::Value {
                     .collect(),
             ),
             Value::Array(items) => Value::Array(items.into_iter().map(mask).collect()),
+            // A watcher's URL may carry a password or a token in its query.
+            Value::String(s)
+                if s.get(..8).is_some_and(|p| {
+                    let p = p.to_ascii_lowercase();
+                    p.starts_with("http://") || p == "https://"
+                }) =>
+            {
+                Value::String(crate::redact::mask_url(&s))
+            }
             other => other,
         }
     }
