@@ -118,11 +118,23 @@ pub fn forbidden(ip: IpAddr) -> Option<&'static str> {
                 return forbidden_v4(v4);
             }
             let seg = v6.segments();
+            // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach the IPv4
+            // address they carry: judged as it.
+            let carried = |hi: u16, lo: u16| {
+                Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
+            if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return forbidden_v4(carried(seg[6], seg[7]));
+            }
+            if seg[0] == 0x2002 {
+                return forbidden_v4(carried(seg[1], seg[2]));
+            }
             if v6.is_loopback() {
                 Some("loopback")
             } else if v6.is_unspecified() {
                 Some("unspecified")
-            } else if seg[0] & 0xfe00 == 0xfc00 {
+            } else if seg[0] & 0xfe00 == 0xfc00 || seg[..3] == [0x64, 0xff9b, 1] {
+                // Unique local, and the local-use NAT64 prefix 64:ff9b:1::/48.
                 Some("private")
             } else if seg[0] & 0xffc0 == 0xfe80 {
                 Some("link-local")
@@ -331,6 +343,13 @@ mod tests {
             ("169.254.1.1", Some("link-local")),
             ("fe80::1", Some("link-local")),
             ("::ffff:127.0.0.1", Some("loopback")),
+            ("64:ff9b::7f00:1", Some("loopback")),
+            ("64:ff9b::a9fe:a9fe", Some("metadata")),
+            ("64:ff9b::c0a8:101", Some("private")),
+            ("64:ff9b::5db8:d70e", None),
+            ("64:ff9b:1::1", Some("private")),
+            ("2002:a00:1::1", Some("private")),
+            ("2002:7f00:1::1", Some("loopback")),
             ("0.0.0.0", Some("unspecified")),
             ("93.184.215.14", None),
             ("2606:4700::1111", None),
