@@ -153,4 +153,3 @@ pub fn mask_url(text: &str) -> String {
     }
     u.to_string()
 }
-

@@ -218,7 +218,8 @@ pub fn document(channels: &[String]) -> Value {
     let watcher_param = json!({"name": "watcher", "in": "path", "required": true,
         "description": "The watcher's id (`12`) or name (`ai-news`)", "schema": {"type": "string"}});
     let not_found = error_response("No such watcher");
-    let unavailable = error_response("Watchers could not start in this server (`unavailable`): its log says why");
+    let unavailable =
+        error_response("Watchers could not start in this server (`unavailable`): its log says why");
     let mut defs = serde_json::Map::new();
     let send_input = schema_of::<crate::notification::SendInput>(&mut defs);
     let event_input = schema_of::<crate::notification::EventInput>(&mut defs);

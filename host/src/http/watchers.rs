@@ -157,9 +157,7 @@ pub async fn run(
         }
     };
     let r = watcher_ref(watcher)?;
-    let trial = ops::run(runner(&state)?, &r, send)
-        .await
-        .map_err(refused)?;
+    let trial = ops::run(runner(&state)?, &r, send).await.map_err(refused)?;
     Ok(answer(StatusCode::OK, &trial))
 }
 

@@ -43,9 +43,13 @@ Errors name the field to fix. Returns the watcher with its id and next check.";
 
 pub fn definitions(empty: Arc<JsonObject>) -> Vec<Tool> {
     vec![
-        Tool::new(WATCH_CREATE, CREATE, Arc::new(object(crate::watch::model::input_schema())))
-            .with_title("Create a watcher")
-            .with_annotations(sending()),
+        Tool::new(
+            WATCH_CREATE,
+            CREATE,
+            Arc::new(object(crate::watch::model::input_schema())),
+        )
+        .with_title("Create a watcher")
+        .with_annotations(sending()),
         Tool::new(
             WATCH_LIST,
             "List every watcher: id, name, kind, state (active, paused), origin (api, or file \
