@@ -7,6 +7,11 @@
 //! drop; the epoch thread, which ticks anyway, wakes the ones that expired.
 //! They fire up to one tick late, which is nothing next to a 15 s deadline.
 //!
+//! The thread ticks only while there is something to tick for: a guest
+//! running ([`Deadlines::running`]) or a deadline waiting. An idle process
+//! (an `mcp` server between an agent's calls, most of the day) would
+//! otherwise wake 100 times a second for nothing.
+//!
 //! At shutdown every call's deadline is brought forward to a common cut-off
 //! ([`Deadlines::cut`]), so a looping guest cannot hold the process open for
 //! the rest of its own deadline.
@@ -14,7 +19,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::task::{Poll, Waker};
 use std::time::Instant;
@@ -29,9 +34,54 @@ pub(crate) struct Deadlines {
     waiting: Mutex<HashMap<u64, (Instant, Waker)>>,
     /// The shutdown cut-off, once there is one.
     cut: OnceLock<Instant>,
+    /// Guests running now: calls, and spares being instantiated.
+    running: AtomicUsize,
+    /// The epoch thread, woken when a guest starts or a deadline is set.
+    ticker: OnceLock<std::thread::Thread>,
+    /// Epochs advanced so far.
+    pub ticks: AtomicU64,
+}
+
+/// A guest is running until this is dropped: the epoch thread ticks.
+pub(crate) struct Running<'a>(&'a Deadlines);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Deadlines {
+    /// Mark a guest running (wasm may execute: it must be interruptible)
+    /// until the guard is dropped.
+    pub fn running(&self) -> Running<'_> {
+        if self.running.fetch_add(1, Ordering::SeqCst) == 0 {
+            self.wake_ticker();
+        }
+        Running(self)
+    }
+
+    /// Nothing to tick for: no guest running and no deadline waiting.
+    pub fn idle(&self) -> bool {
+        self.running.load(Ordering::SeqCst) == 0
+            && self
+                .waiting
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+    }
+
+    /// The thread to wake when there is something to tick for.
+    pub fn set_ticker(&self, thread: std::thread::Thread) {
+        let _ = self.ticker.set(thread);
+    }
+
+    fn wake_ticker(&self) {
+        if let Some(t) = self.ticker.get() {
+            t.unpark();
+        }
+    }
+
     /// Run `fut` until it finishes or `deadline` (or the cut-off) passes,
     /// whichever is first.
     pub async fn within<F: Future>(&self, deadline: Instant, fut: F) -> Result<F::Output, Elapsed> {
@@ -131,11 +181,18 @@ impl Entry<'_> {
             Some((id, _)) => *id,
             None => self.deadlines.next_id.fetch_add(1, Ordering::Relaxed),
         };
-        self.deadlines
-            .waiting
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, (deadline, waker.clone()));
+        let first = {
+            let mut waiting = self
+                .deadlines
+                .waiting
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            waiting.insert(id, (deadline, waker.clone()));
+            waiting.len() == 1
+        };
+        if first {
+            self.deadlines.wake_ticker();
+        }
         self.id = Some((id, waker.clone()));
     }
 }

@@ -65,32 +65,109 @@ pub(crate) fn build(limits: &Limits) -> wasmtime::Result<Engine> {
     }
 }
 
-/// Advances the engine's epoch every [`TICK`], and expires call deadlines,
-/// until dropped.
+/// Advances the engine's epoch every [`TICK`] while a guest runs or a
+/// deadline waits, and expires call deadlines; idle, it sleeps (waking every
+/// [`IDLE_TICK`] all the same, so a guest that started unannounced is still
+/// stopped, only later). Stops when dropped.
 pub(crate) struct EpochTicker {
     stop: Arc<AtomicBool>,
+    thread: std::thread::Thread,
 }
+
+/// How often the epoch advances when nothing runs.
+pub(crate) const IDLE_TICK: Duration = Duration::from_secs(1);
 
 impl EpochTicker {
     pub fn start(engine: &Engine, deadlines: Arc<Deadlines>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
-        let (flag, engine) = (stop.clone(), engine.clone());
-        std::thread::Builder::new()
+        let (flag, engine, ticks) = (stop.clone(), engine.clone(), deadlines.clone());
+        let handle = std::thread::Builder::new()
             .name("mcp-push-epoch".into())
             .spawn(move || {
                 while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(TICK);
+                    if ticks.idle() {
+                        std::thread::park_timeout(IDLE_TICK);
+                        // Woken because a guest started: its first tick is
+                        // a full TICK away, as when the thread was ticking.
+                        if !ticks.idle() {
+                            continue;
+                        }
+                    } else {
+                        std::thread::sleep(TICK);
+                    }
                     engine.increment_epoch();
-                    deadlines.expire(std::time::Instant::now());
+                    ticks.ticks.fetch_add(1, Ordering::Relaxed);
+                    ticks.expire(std::time::Instant::now());
                 }
             })
             .expect("spawning the epoch thread");
-        EpochTicker { stop }
+        deadlines.set_ticker(handle.thread().clone());
+        EpochTicker {
+            stop,
+            thread: handle.thread().clone(),
+        }
     }
 }
 
 impl Drop for EpochTicker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.thread.unpark();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn wait_until(what: &str, done: impl Fn() -> bool) {
+        let until = Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < until, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn the_epoch_thread_ticks_only_while_a_guest_runs_or_a_deadline_waits() {
+        let engine = Engine::new(Config::new().epoch_interruption(true)).unwrap();
+        let deadlines = Arc::new(Deadlines::default());
+        let _ticker = EpochTicker::start(&engine, deadlines.clone());
+        let ticks = || deadlines.ticks.load(Ordering::Relaxed);
+        // Idle: no tick but, at most, the safety net's.
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(ticks() <= 1, "{} ticks while idle", ticks());
+
+        let running = deadlines.running();
+        let from = ticks();
+        wait_until("ticks while a guest runs", || ticks() >= from + 5);
+        drop(running);
+        // The tick under way ends; then it rests again.
+        std::thread::sleep(TICK * 3);
+        let from = ticks();
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            ticks() <= from + 1,
+            "{} ticks after the guest stopped",
+            ticks() - from
+        );
+
+        // A deadline set while idle wakes it: the call ends on time.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let out = rt.block_on(deadlines.within(
+            started + Duration::from_millis(50),
+            std::future::pending::<()>(),
+        ));
+        assert!(out.is_err());
+        assert!(
+            started.elapsed() < IDLE_TICK,
+            "expired by the ticks, not by the idle safety net ({:?})",
+            started.elapsed()
+        );
     }
 }

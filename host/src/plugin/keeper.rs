@@ -131,7 +131,11 @@ impl Inner {
             return;
         };
         let mut store = sandbox::new_store(&self.engine, &self.shared, (self.blank)());
-        match prepared.pre.instantiate(&mut store).await {
+        // Start functions run guest code: it must be interruptible.
+        let running = self.shared.deadlines.running();
+        let instantiated = prepared.pre.instantiate(&mut store).await;
+        drop(running);
+        match instantiated {
             Ok(instance) => {
                 let spare = Spare {
                     sandbox: Sandbox {

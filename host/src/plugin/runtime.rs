@@ -664,7 +664,9 @@ async fn invoke_keeping_secrets(
     let deadline = host.call.deadline;
     let sandbox = prepared.sandbox(&rt.engine, &rt.stores, host);
     let mut store = sandbox.store;
-    // Ticks counted from now, not from when a spare was made.
+    // Ticks counted from now, not from when a spare was made; the epoch
+    // thread ticks until this call is over.
+    let _running = rt.stores.deadlines.running();
     store.set_epoch_deadline(1);
     store.data_mut().begin_call();
     let instance = sandbox.instance;
