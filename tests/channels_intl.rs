@@ -2,7 +2,7 @@
 //! real binary configured with the environment names users set, sending real
 //! HTTP to a mock of the service's API on 127.0.0.1 that speaks the real
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
-//! Teams, ntfy and Gotify.
+//! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat and Pushbullet.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -18,9 +18,13 @@ mod support;
 /// The service APIs these tests run against, each built from its docs.
 mod mocks {
     pub mod discord;
+    pub mod google_chat;
     pub mod gotify;
+    pub mod mattermost;
     pub mod ntfy;
+    pub mod pushbullet;
     pub mod pushover;
+    pub mod rocketchat;
     pub mod slack;
     pub mod teams;
 }
@@ -324,4 +328,220 @@ fn gotify_delivers_with_notify_py_names() {
     let b = mock.requests()[0].json();
     assert_eq!(b["title"], "Backup");
     assert_eq!(b["priority"], 7);
+}
+
+// --- Mattermost -----------------------------------------------------------
+
+/// mcp-push's own `MATTERMOST_*` names: the hook URL (a server under a path)
+/// with its key kept out of the output, the overrides in the JSON body.
+#[test]
+fn mattermost_delivers_with_its_environment_names() {
+    let mock = Mock::service(mocks::mattermost::api());
+    let hook = mock.url(&format!("/chat/hooks/{}", mocks::mattermost::KEY));
+    let home = Sandbox::new()
+        .env("MATTERMOST_WEBHOOK_URL", &hook)
+        .env("MATTERMOST_CHANNEL", "town-square")
+        .env("MATTERMOST_USERNAME", "ci")
+        .env("MATTERMOST_ICON_URL", "https://example.com/ci.png");
+    send_ok(
+        &home,
+        &["send", "Deploy", "done"],
+        &[mocks::mattermost::KEY],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({
+            "text": "**Deploy**\ndone", "channel": "town-square", "username": "ci",
+            "icon_url": "https://example.com/ci.png",
+        })
+    );
+    // A channel the server cannot find is its 404, refused, key unseen.
+    let home = Sandbox::new()
+        .env("MATTERMOST_WEBHOOK_URL", &hook)
+        .env("MATTERMOST_CHANNEL", "nowhere");
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "mattermost")
+            .contains("rejected: status_code 404: Couldn't find the channel."),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(mocks::mattermost::KEY));
+}
+
+/// Apprise's `mmost://[BOTNAME@]HOST:PORT/PATH/TOKEN?channel=NAME`.
+#[test]
+fn mattermost_one_line_url() {
+    let mock = Mock::service(mocks::mattermost::api());
+    let url = format!(
+        "mmost://ci-bot@{}/chat/{}?channel=%23ops",
+        mock.addr,
+        mocks::mattermost::KEY
+    );
+    let home = Sandbox::new().config(&format!("[channels.mm]\nurl = \"{url}\"\n"));
+    send_ok(&home, &["send", "T", "B"], &[mocks::mattermost::KEY]);
+    let b = mock.requests()[0].json();
+    assert_eq!(b["username"], "ci-bot");
+    assert_eq!(b["channel"], "ops");
+    assert_eq!(b["text"], "**T**\nB");
+}
+
+// --- Google Chat ----------------------------------------------------------
+
+/// The space's webhook URL as Google gives it (the token's `=` encoded),
+/// key and token kept out of the output; the created message's `name` is
+/// the remote id.
+#[test]
+fn google_chat_delivers_with_its_environment_names() {
+    use mocks::google_chat::{KEY, SPACE, TOKEN};
+    let mock = Mock::service(mocks::google_chat::api());
+    let hook = mock.url(&format!(
+        "/v1/spaces/{SPACE}/messages?key={KEY}&token={}",
+        TOKEN.replace('=', "%3D")
+    ));
+    let home = Sandbox::new()
+        .env("GOOGLE_CHAT_WEBHOOK_URL", &hook)
+        .env("GOOGLE_CHAT_THREAD", "nightly");
+    send_ok(&home, &["send", "Nightly", "all green"], &[KEY, "O7b1nyri"]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({"text": "*Nightly*\nall green", "thread": {"threadKey": "nightly"}})
+    );
+    // Google's 429 is a rate limit: not delivered now, kept for later.
+    let home = Sandbox::new().env("GOOGLE_CHAT_WEBHOOK_URL", &hook);
+    let run = home.run(&["send", "--wait", "0", "T", "over quota"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "google-chat").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
+}
+
+/// Apprise's `gchat://SPACE/KEY/TOKEN/THREAD`: a Google Chat channel aimed
+/// at Google's host only, its webhook URL a secret, the thread key kept.
+#[test]
+fn google_chat_one_line_url() {
+    use mocks::google_chat::{KEY, SPACE, TOKEN};
+    let home = Sandbox::new().config(&format!(
+        "[channels.gc]\nurl = \"gchat://{SPACE}/{KEY}/{}/build-7\"\n",
+        TOKEN.replace('=', "%3D")
+    ));
+    let run = home.run(&["channels", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.all_output().contains(KEY), "{run:?}");
+    let listing: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let gc = listing["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "gc")
+        .unwrap_or_else(|| panic!("{run:?}"));
+    assert_eq!(gc["plugin"], "google-chat");
+    assert_eq!(
+        gc["settings"],
+        serde_json::json!({"webhook_url": "***", "thread": "build-7"})
+    );
+    assert_eq!(gc["allowed_hosts"][0], "chat.googleapis.com");
+}
+
+// --- Rocket.Chat ----------------------------------------------------------
+
+/// mcp-push's own `ROCKETCHAT_*` names: the hook URL, its token kept out of
+/// the output, the overrides in the JSON body; a channel the integration may
+/// not override is refused in the server's words.
+#[test]
+fn rocketchat_delivers_with_its_environment_names() {
+    use mocks::rocketchat::{ID, TOKEN};
+    let mock = Mock::service(mocks::rocketchat::api());
+    let hook = mock.url(&format!("/hooks/{ID}/{TOKEN}"));
+    let home = Sandbox::new()
+        .env("ROCKETCHAT_WEBHOOK_URL", &hook)
+        .env("ROCKETCHAT_CHANNEL", "@alice")
+        .env("ROCKETCHAT_ALIAS", "CI")
+        .env("ROCKETCHAT_AVATAR", "https://example.com/ci.png");
+    send_ok(&home, &["send", "Deploy", "done"], &[TOKEN]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({
+            "text": "*Deploy*\ndone", "channel": "@alice", "alias": "CI",
+            "avatar": "https://example.com/ci.png",
+        })
+    );
+    let home = Sandbox::new()
+        .env("ROCKETCHAT_WEBHOOK_URL", &hook)
+        .env("ROCKETCHAT_CHANNEL", "#locked");
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "rocketchat").contains(
+            "rejected: success false: overriding destination channel is disabled for this integration"
+        ),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(TOKEN));
+}
+
+/// Apprise's webhook mode, `rocket://ID/TOKEN@HOST:PORT/TARGET`; a message
+/// over the server's 5,000 characters arrives cut to fit.
+#[test]
+fn rocketchat_one_line_url_and_its_length_limit() {
+    use mocks::rocketchat::{ID, TOKEN};
+    let mock = Mock::service(mocks::rocketchat::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.rc]\nurl = \"rocket://{ID}/{TOKEN}@{}/%23ops\"\n",
+        mock.addr
+    ));
+    let long = "x".repeat(6000);
+    send_ok(&home, &["send", "T", &long], &[TOKEN]);
+    let b = mock.requests()[0].json();
+    assert_eq!(b["channel"], "#ops");
+    assert_eq!(b["text"].as_str().unwrap().chars().count(), 5000);
+}
+
+// --- Pushbullet -----------------------------------------------------------
+
+/// mcp-push's own `PUSHBULLET_*` names: the token in `Access-Token`, kept out
+/// of the output; a link makes a link push; a wrong token is Pushbullet's 401.
+#[test]
+fn pushbullet_delivers_with_its_environment_names() {
+    use mocks::pushbullet::TOKEN;
+    let mock = Mock::service(mocks::pushbullet::api());
+    let home = Sandbox::new()
+        .env("PUSHBULLET_ACCESS_TOKEN", TOKEN)
+        .env("PUSHBULLET_TARGET", "#ops")
+        .env("PUSHBULLET_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Backup", "ok"], &[TOKEN]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"type": "note", "title": "Backup", "body": "ok", "channel_tag": "ops"})
+    );
+    let home = Sandbox::new()
+        .env("PUSHBULLET_ACCESS_TOKEN", "o.wrongTokenValue")
+        .env("PUSHBULLET_API_URL", mock.url(""));
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "pushbullet")
+            .contains("rejected: HTTP 401: Access token is missing or invalid."),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("o.wrongTokenValue"));
+}
+
+/// Apprise's `pbul://ACCESS_TOKEN/TARGET`, an e-mail address as the target.
+#[test]
+fn pushbullet_one_line_url() {
+    use mocks::pushbullet::TOKEN;
+    let mock = Mock::service(mocks::pushbullet::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.pb]\nurl = \"pbul://{TOKEN}/me@example.com\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[TOKEN]);
+    assert_eq!(mock.requests()[0].json()["email"], "me@example.com");
 }

@@ -54,10 +54,16 @@ _CHANNELS = {
     ),
     "feishu": ("飞书", ("FSKEY", "FSSECRET", "FS_API_URL")),
     "gocqhttp": ("go-cqhttp", ("GOBOT_URL", "GOBOT_QQ", "GOBOT_TOKEN")),
+    "google-chat": ("Google Chat", ("GOOGLE_CHAT_WEBHOOK_URL", "GOOGLE_CHAT_THREAD")),
     "gotify": ("gotify", ("GOTIFY_URL", "GOTIFY_TOKEN", "GOTIFY_PRIORITY")),
     "igot": ("iGot", ("IGOT_PUSH_KEY", "IGOT_API_URL")),
     "lark": ("Lark", ("LARK_KEY", "LARK_SECRET", "LARK_API_URL")),
     "matrix": ("Matrix", ("MATRIX_HOMESERVER", "MATRIX_ACCESS_TOKEN", "MATRIX_ROOM_ID")),
+    "mattermost": (
+        "Mattermost",
+        ("MATTERMOST_WEBHOOK_URL", "MATTERMOST_CHANNEL", "MATTERMOST_USERNAME",
+         "MATTERMOST_ICON_URL"),
+    ),
     "ntfy": (
         "ntfy",
         ("NTFY_TOPIC", "NTFY_URL", "NTFY_PRIORITY", "NTFY_TOKEN", "NTFY_USERNAME",
@@ -66,6 +72,10 @@ _CHANNELS = {
     "openilink": (
         "OpeniLink",
         ("OPENILINK_APP_TOKEN", "OPENILINK_HUB_URL", "OPENILINK_CONTEXT_TOKEN"),
+    ),
+    "pushbullet": (
+        "Pushbullet",
+        ("PUSHBULLET_ACCESS_TOKEN", "PUSHBULLET_TARGET", "PUSHBULLET_API_URL"),
     ),
     "pushdeer": ("PushDeer", ("DEER_KEY", "DEER_URL")),
     "pushme": ("PushMe", ("PUSHME_KEY", "PUSHME_URL")),
@@ -79,6 +89,10 @@ _CHANNELS = {
          "PUSH_PLUS_WEBHOOK", "PUSH_PLUS_CALLBACKURL", "PUSH_PLUS_TO", "PUSH_PLUS_API_URL"),
     ),
     "qmsg": ("qmsg", ("QMSG_KEY", "QMSG_TYPE", "QMSG_API_URL")),
+    "rocketchat": (
+        "Rocket.Chat",
+        ("ROCKETCHAT_WEBHOOK_URL", "ROCKETCHAT_CHANNEL", "ROCKETCHAT_ALIAS", "ROCKETCHAT_AVATAR"),
+    ),
     "serverchan": ("serverJ", ("PUSH_KEY", "SERVERCHAN_API_URL")),
     "slack": ("Slack", ("SLACK_WEBHOOK_URL",)),
     "synology-chat": ("Chat", ("CHAT_URL", "CHAT_TOKEN")),
