@@ -440,7 +440,8 @@ check_mcporter() {
 }
 
 # --- The SDK clients (scripts/client-compat/py_client.py, ts_client.mjs):
-# initialize, list the tools, call notify_send.
+# initialize, list the tools, call notify_send, then create, try and delete a
+# watcher and ask hub_status.
 # sdk_rows CLIENT VERSION HOW COMMAND...
 sdk_rows() {
   local client="$1" v="$2" how="$3" transport e id out before target
@@ -453,7 +454,7 @@ sdk_rows() {
     out="$work/logs/$id.out"
     before="$(hits "$id")"
     if in_client "$me" "$out" -- "$@" --call "${target[@]}" && delivered "$id" "$before"; then
-      record "$client" "$v" "$transport" "$e" "yes: list_tools; notify_send delivered"
+      record "$client" "$v" "$transport" "$e" "yes: list_tools; notify_send delivered; a watcher created, tried, deleted"
     else
       record "$client" "$v" "$transport" "$e" "no: $(why "$out")"
     fi

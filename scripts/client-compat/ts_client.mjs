@@ -1,7 +1,9 @@
 // An MCP client for scripts/client-compat.sh, on the official TypeScript SDK
 // (@modelcontextprotocol/sdk): connects over stdio (StdioClientTransport) or
 // streamable HTTP (StreamableHTTPClientTransport), initializes, lists the
-// tools and, with --call, calls notify_send. The script copies it beside the
+// tools and, with --call, calls notify_send, then manages a watcher as an
+// agent would (watch_create, watch_run, hub_status, watch_delete), checking
+// each answer. The script copies it beside the
 // node_modules it installed the SDK into, where its imports resolve.
 //
 // Usage: node ts_client.mjs [--call] [--env KEY=VALUE]... (URL | -- COMMAND ARG...)
@@ -50,6 +52,29 @@ if (call && !failed) {
   if (result.isError || result.structuredContent?.status !== "success") {
     failed = "notify_send did not deliver";
   }
+  if (!failed) failed = await watchRound();
+}
+
+// A reminder created, tried without sending, the hub asked how it is, and
+// the reminder deleted. The reason it failed, or false.
+async function watchRound() {
+  const name = `compat-ts-${process.pid}`;
+  const steps = [
+    ["watch_create", { name, kind: "schedule", schedule: "daily 08:00", title: "client-compat reminder" },
+      (c) => c.name === name],
+    ["watch_run", { watcher: name },
+      (c) => c.sent === false && c.notifications?.map((n) => n.title).join() === "client-compat reminder"],
+    ["hub_status", {}, (c) => (c.watchers?.total ?? 0) >= 1],
+    ["watch_delete", { watcher: name }, (c) => c.name === name],
+  ];
+  for (const [tool, args, good] of steps) {
+    const r = await client.callTool({ name: tool, arguments: args });
+    if (r.isError || !good(r.structuredContent ?? {})) {
+      return `${tool} answered ${JSON.stringify(r.structuredContent)}`;
+    }
+  }
+  console.log("watch tools: created, tried, status, deleted");
+  return false;
 }
 await client.close();
 clearTimeout(timer);
