@@ -820,6 +820,25 @@ fn the_operations_manage_watchers_and_name_the_field_at_fault() {
             .unwrap();
         assert!(trial.sent);
         assert_eq!(b.get("p").await.status.last_check_at, Some(b.clock.now()));
+        // While another hub checks it, a check by hand is refused as busy
+        // (409 over REST), not as a bad argument.
+        let held = b
+            .store()
+            .claim_watcher(
+                w.id,
+                b.clock.now(),
+                b.runner.lease(),
+                mcp_push::store::HubId::this_process(),
+            )
+            .unwrap();
+        assert!(held.is_some());
+        let busy = watchers::run(r, &WatcherRef::parse("p"), true)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&busy, mcp_push::ops::OpError::Busy(m) if m.contains("right now")),
+            "{busy:?}"
+        );
 
         let paused = watchers::pause(r, &WatcherRef::parse("p")).await.unwrap();
         assert_eq!(paused.state.as_str(), "paused");

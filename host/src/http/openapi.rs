@@ -393,7 +393,8 @@ pub fn document(channels: &[String]) -> Value {
                 "parameters": [watcher_param, query("send", "Send what the check finds (default false)", json!({"type": "boolean"}))],
                 "responses": {
                     "200": json_response("What the check found", json!({"$ref": "#/components/schemas/Trial"})),
-                    "400": error_response("Invalid query, or the watcher is being checked right now"),
+                    "400": error_response("Invalid query"),
+                    "409": error_response("The watcher is being checked right now (`in_flight`): ask again in a moment"),
                     "404": not_found,
                     "503": unavailable.clone(),
                 }

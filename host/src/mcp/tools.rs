@@ -317,7 +317,9 @@ pub(super) fn refused(e: &OpError) -> CallToolResult {
             &format!("{e}; watch_list shows the watchers."),
             Some("watcher"),
         ),
-        OpError::NotRetryable { .. } => failure("conflict", &e.to_string(), None),
+        OpError::NotRetryable { .. } | OpError::Busy(_) => {
+            failure("conflict", &e.to_string(), None)
+        }
     }
 }
 

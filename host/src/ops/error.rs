@@ -31,6 +31,9 @@ pub enum OpError {
     /// coalesced (`in_flight: false`), or is being sent right now (`true`).
     #[error("{message}")]
     NotRetryable { in_flight: bool, message: String },
+    /// Being worked on right now (a watcher's check): ask again in a moment.
+    #[error("{0}")]
+    Busy(String),
     /// The event store failed; nothing was written or read.
     #[error("{0}")]
     Store(#[from] StoreError),

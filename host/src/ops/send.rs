@@ -259,7 +259,8 @@ pub fn refusal(e: &OpError, config_file: &str) -> String {
         | OpError::NoSuchRun(_)
         | OpError::NoSuchWatcher(_)
         | OpError::NoSuchDelivery(_)
-        | OpError::NotRetryable { .. } => e.to_string(),
+        | OpError::NotRetryable { .. }
+        | OpError::Busy(_) => e.to_string(),
     }
 }
 

@@ -399,13 +399,10 @@ pub async fn run(runner: &Runner, r: &WatcherRef, send: bool) -> Result<Trial, O
         .await
         .map_err(store_err)?
     else {
-        return Err(OpError::invalid(
-            "",
-            format!(
-                "watcher {:?} is being checked right now; look again in a moment",
-                w.name
-            ),
-        ));
+        return Err(OpError::Busy(format!(
+            "watcher {:?} is being checked right now; look again in a moment",
+            w.name
+        )));
     };
     let report = runner.run_claim(claim).await.map_err(store_err)?;
     let now = find(runner, r).await?;
