@@ -3,13 +3,13 @@
 
 use crate::notification::{ChannelId, EventKind, RunId};
 use crate::store::{DeliveryId, DeliveryState, EventId, Source, UnixMillis, WatcherId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 /// How much of an event's message live listeners get.
 pub const MESSAGE_PREVIEW: usize = 4_096;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Live {
     /// An event was written to the log.
@@ -62,7 +62,7 @@ pub enum Live {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ToolPhase {
     Started,
@@ -70,7 +70,7 @@ pub enum ToolPhase {
     Error,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PluginAction {
     Loaded,

@@ -4,6 +4,7 @@
 mod clock;
 mod live;
 mod memory;
+pub mod pg_signals;
 mod report;
 pub mod retention;
 mod route;

@@ -11,6 +11,16 @@ impl serde::Serialize for UnixMillis {
     }
 }
 
+/// Read back from what [`Serialize`](serde::Serialize) writes (live messages between hubs).
+impl<'de> serde::Deserialize<'de> for UnixMillis {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        chrono::DateTime::parse_from_rfc3339(&text)
+            .map(|t| UnixMillis(t.timestamp_millis()))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 impl UnixMillis {
     pub fn to_rfc3339(self) -> String {
         chrono::DateTime::from_timestamp_millis(self.0)
