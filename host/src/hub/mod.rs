@@ -125,6 +125,11 @@ impl Hub {
         Hub { wake, live, ..self }
     }
 
+    /// The names of this hub's channels: the rows its worker may claim.
+    pub fn channel_ids(&self) -> Arc<[ChannelId]> {
+        self.channels().iter().map(|c| c.id.clone()).collect()
+    }
+
     pub fn channels(&self) -> Arc<Vec<Channel>> {
         self.channels
             .read()
@@ -343,6 +348,8 @@ impl Hub {
                     owner: HubId::this_process(),
                     scope: ClaimScope::All,
                     room: reserved.room(),
+                    // The event's own rows, routed to this hub's channels.
+                    only: None,
                 };
                 let Leased {
                     appended,

@@ -46,9 +46,6 @@ impl Default for WorkerOptions {
 
 /// How long a send cut short by shutdown waits before it is looked at again.
 const CUT_SHORT_RETRY: Duration = Duration::from_secs(1);
-/// How soon a process looks again at a delivery for a channel it does not
-/// have (configuration may change; another process may take it first).
-const UNKNOWN_CHANNEL_RETRY: Duration = Duration::from_secs(300);
 
 /// A lease long enough for a send that runs to the sandbox deadline, plus recording it.
 pub fn lease_for(deadline: Duration) -> Duration {
@@ -338,6 +335,7 @@ pub(super) async fn run(hub: Arc<Hub>, scope: ClaimScope, stop: CancellationToke
                 owner,
                 scope: scope.clone(),
                 room: room.clone(),
+                only: Some(hub.channel_ids()),
             })
             .await;
         let Claimed { claims, next_due } = match claims {
@@ -550,9 +548,10 @@ async fn deliver(
     let in_a_run = claim.notification.event.is_some();
     let progress = Arc::new(Progress::new(claim.key.clone(), claim.parts_sent));
     let Some(channel) = hub.channel(&claim.channel) else {
-        // Another process may know this channel (a later `send` with its
-        // environment): not an attempt, so this process does not use up the
-        // delivery's tries; it waits, saying why.
+        // The channel was removed after the claim (claims take only this
+        // hub's channels): not an attempt, so this process does not use up
+        // the delivery's tries; it is due at once for a process that has the
+        // channel, and says why it waits.
         drop(slot);
         lock(fair).abandoned(&claim.channel);
         let note = format!(
@@ -561,8 +560,7 @@ async fn deliver(
             claim.channel,
             std::process::id()
         );
-        let due = hub.clock().now().plus(UNKNOWN_CHANNEL_RETRY);
-        put_back(hub, vec![claim.delivery], due, Some(note)).await;
+        put_back(hub, vec![claim.delivery], hub.clock().now(), Some(note)).await;
         return LookAgain(true);
     };
     let previous = match claim.notification.event.as_ref() {

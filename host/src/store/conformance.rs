@@ -52,6 +52,7 @@ macro_rules! conformance_suite {
             activity_counts_recent_events_and_the_outbox_depth,
             retention_forgets_what_is_done_and_keeps_what_is_not,
             leases_of_one_hub_can_be_released_alone,
+            a_hub_claims_only_the_channels_it_has,
             watchers_are_named_once_and_bounded,
             a_due_check_is_claimed_once_until_its_lease_runs_out,
             a_check_keeps_its_memory_and_status_across_restarts,
@@ -1169,4 +1170,33 @@ pub fn events_name_the_watcher_that_raised_them(b: &dyn Backend) {
             .len(),
         2
     );
+}
+
+pub fn a_hub_claims_only_the_channels_it_has(b: &dyn Backend) {
+    let store = b.open();
+    store.append(send("a", &["legacy"], None)).unwrap();
+    store.append(send("b", &["ops", "dev"], None)).unwrap();
+    let claim = |owner: u32, only: Option<&[&str]>| {
+        store
+            .claim(&ClaimRequest {
+                now: UnixMillis(2_000),
+                limit: 10,
+                lease: Duration::from_secs(60),
+                owner: hub(owner),
+                scope: ClaimScope::All,
+                room: Room::default(),
+                only: only.map(|names| names.iter().map(|n| ch(n)).collect()),
+            })
+            .unwrap()
+            .into_iter()
+            .map(|c| c.channel.as_str().to_string())
+            .collect::<Vec<_>>()
+    };
+    // The oldest row (legacy) is nobody's here: it neither goes to a hub
+    // without the channel nor takes the place of the rows that hub has.
+    assert_eq!(claim(1, Some(&["ops"])), ["ops"]);
+    assert_eq!(claim(2, Some(&["dev", "ops"])), ["dev"]);
+    assert!(claim(2, Some(&["dev", "ops"])).is_empty());
+    assert!(claim(3, Some(&[])).is_empty());
+    assert_eq!(claim(4, None), ["legacy"]);
 }

@@ -301,6 +301,7 @@ fn lease(store: &dyn Store, leasing: &[Leasing]) -> Vec<Claim> {
         limit: ids.len(),
         scope: ClaimScope::Deliveries(ids.into()),
         room,
+        only: None,
         ..last.clone()
     };
     store.claim(&request).unwrap_or_default()

@@ -196,7 +196,8 @@ impl HubId {
 
 /// What a worker asks the outbox for: up to `limit` pending deliveries due
 /// at `now` among `scope`, leased to `owner` for `lease`, taking no more of
-/// each channel's rows than `room` leaves it.
+/// each channel's rows than `room` leaves it, and only rows of the channels
+/// in `only` when it names some.
 #[derive(Debug, Clone)]
 pub struct ClaimRequest {
     pub now: UnixMillis,
@@ -205,6 +206,11 @@ pub struct ClaimRequest {
     pub owner: HubId,
     pub scope: ClaimScope,
     pub room: Room,
+    /// The channels the claiming hub has configured: hubs configured
+    /// differently share one outbox, and a row of a channel this hub lacks
+    /// stays for one that has it (taking it would only give it back).
+    /// `None`: any channel.
+    pub only: Option<Arc<[ChannelId]>>,
 }
 
 /// The outbox.
@@ -230,6 +236,7 @@ pub trait Outbox {
             owner,
             scope,
             room: Room::default(),
+            only: None,
         })
     }
 

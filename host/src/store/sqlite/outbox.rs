@@ -161,6 +161,7 @@ impl Outbox for SqliteStore {
             owner,
             ref scope,
             ref room,
+            ref only,
         } = *request;
         self.still_ours()?;
         let mut conn = self.fast();
@@ -192,6 +193,10 @@ impl Outbox for SqliteStore {
         )
         .unwrap_or_else(|_| "{}".into());
         let per_channel = room.per_channel.map(|n| n as i64);
+        let only = only.as_ref().map(|channels| {
+            serde_json::to_string(&channels.iter().map(ChannelId::as_str).collect::<Vec<_>>())
+                .unwrap_or_default()
+        });
         let claims = (|| {
             let mut claims = Vec::new();
             {
@@ -217,6 +222,7 @@ impl Outbox for SqliteStore {
                                  AND NOT (d.kind IS NOT 'update' AND p.kind = 'update'
                                           AND (p.lease_until IS NULL OR p.lease_until <= ?1))))
                           AND d.channel NOT IN (SELECT key FROM json_each(?5) WHERE value = 0)
+                          AND (?7 IS NULL OR d.channel IN (SELECT value FROM json_each(?7)))
                         ORDER BY d.next_attempt_at, d.id LIMIT ?2
                      )
                      SELECT id, event_id, channel, attempts, notification, created_at, parts_sent
@@ -234,7 +240,8 @@ impl Outbox for SqliteStore {
                         only_event,
                         only_ids,
                         room_json,
-                        per_channel
+                        per_channel,
+                        only
                     ],
                     |r| {
                         let c: String = r.get(2)?;
