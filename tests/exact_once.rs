@@ -21,21 +21,16 @@
 
 mod support;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::Sandbox;
-use tokio::sync::watch;
+use support::sink::{Closing, Sink};
 
 /// The title every notification here carries; its body is `marker N`.
 const TITLE: &str = "exact-once";
@@ -45,152 +40,6 @@ fn count_from_env() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000)
-}
-
-/// A loopback endpoint that counts each marker it receives and answers 200.
-/// Now and then it closes a keep-alive connection: after the answer with
-/// `Connection: close`, or without a word just after the answer went out (the
-/// client may be writing its next request onto it as it closes).
-struct Sink {
-    addr: SocketAddr,
-    seen: Arc<Vec<AtomicU32>>,
-    /// Requests without a marker of this run (never expected).
-    strays: Arc<AtomicUsize>,
-    /// Requests answered so far, marker or not.
-    arrived: Arc<AtomicUsize>,
-    /// Connections accepted.
-    connections: Arc<AtomicUsize>,
-    /// While false, requests are read and counted but not answered.
-    open: watch::Sender<bool>,
-}
-
-/// How the sink treats its connections.
-#[derive(Clone, Copy)]
-struct Closing {
-    /// Every this many requests on a connection, the answer says `Connection: close`.
-    with_header: u32,
-    /// Every this many requests, the connection is dropped right after the answer.
-    silently: u32,
-}
-
-impl Closing {
-    const NEVER: Closing = Closing {
-        with_header: 0,
-        silently: 0,
-    };
-}
-
-impl Sink {
-    async fn start(markers: usize, closing: Closing) -> Sink {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let seen: Arc<Vec<AtomicU32>> = Arc::new((0..markers).map(|_| AtomicU32::new(0)).collect());
-        let strays = Arc::new(AtomicUsize::new(0));
-        let arrived = Arc::new(AtomicUsize::new(0));
-        let connections = Arc::new(AtomicUsize::new(0));
-        let (open, gate) = watch::channel(true);
-        let (s, st, ar, co) = (
-            seen.clone(),
-            strays.clone(),
-            arrived.clone(),
-            connections.clone(),
-        );
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                co.fetch_add(1, Ordering::SeqCst);
-                let (seen, strays, arrived, gate) =
-                    (s.clone(), st.clone(), ar.clone(), gate.clone());
-                tokio::spawn(connection(stream, closing, seen, strays, arrived, gate));
-            }
-        });
-        Sink {
-            addr,
-            seen,
-            strays,
-            arrived,
-            connections,
-            open,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/hook", self.addr)
-    }
-
-    /// Markers received other than exactly once: (marker, times).
-    fn not_once(&self) -> Vec<(usize, u32)> {
-        self.seen
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (i, n.load(Ordering::SeqCst)))
-            .filter(|(_, n)| *n != 1)
-            .collect()
-    }
-}
-
-async fn connection(
-    stream: tokio::net::TcpStream,
-    closing: Closing,
-    seen: Arc<Vec<AtomicU32>>,
-    strays: Arc<AtomicUsize>,
-    arrived: Arc<AtomicUsize>,
-    gate: watch::Receiver<bool>,
-) {
-    let served = Arc::new(AtomicU32::new(0));
-    let drop_now = Arc::new(tokio::sync::Notify::new());
-    let (d, s) = (drop_now.clone(), served.clone());
-    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-        let (seen, strays, arrived, d, s) = (
-            seen.clone(),
-            strays.clone(),
-            arrived.clone(),
-            d.clone(),
-            s.clone(),
-        );
-        let mut gate = gate.clone();
-        async move {
-            let body = req.into_body().collect().await?.to_bytes();
-            match marker(&body).filter(|m| *m < seen.len()) {
-                Some(m) => {
-                    seen[m].fetch_add(1, Ordering::SeqCst);
-                }
-                None => {
-                    strays.fetch_add(1, Ordering::SeqCst);
-                }
-            }
-            let _ = gate.wait_for(|open| *open).await;
-            arrived.fetch_add(1, Ordering::SeqCst);
-            let n = s.fetch_add(1, Ordering::SeqCst) + 1;
-            let mut resp = hyper::Response::new(Full::new(Bytes::from_static(b"ok")));
-            if closing.with_header > 0 && n % closing.with_header == 0 {
-                resp.headers_mut()
-                    .insert("connection", "close".parse().unwrap());
-            } else if closing.silently > 0 && n % closing.silently == 0 {
-                d.notify_one();
-            }
-            Ok::<_, hyper::Error>(resp)
-        }
-    });
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => return,
-        _ = drop_now.notified() => {}
-    }
-    // The answer is on its way out: let hyper finish writing it, then close
-    // the now idle connection (graceful shutdown closes an idle one at once,
-    // with no `Connection: close` the client could have seen).
-    conn.as_mut().graceful_shutdown();
-    let _ = conn.await;
-}
-
-/// `N` from a webhook JSON body whose content is `marker N`.
-fn marker(body: &[u8]) -> Option<usize> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    v["content"].as_str()?.strip_prefix("marker ")?.parse().ok()
 }
 
 /// `mcp-push serve`, its stderr kept for the failure message.

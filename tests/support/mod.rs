@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 
 pub mod mcp_client;
 pub mod services;
+pub mod sink;
 pub mod smtp;
 pub mod tls;
 #[path = "../../host/wasm_build.rs"]
