@@ -674,7 +674,11 @@ async fn record(hub: &Hub, attempt: Attempt) -> Result<crate::store::Delivery, S
 fn passes(e: &StoreError) -> bool {
     matches!(
         e,
-        StoreError::Locked { .. } | StoreError::Sqlite { .. } | StoreError::Open { .. }
+        StoreError::Locked { .. }
+            | StoreError::Sqlite { .. }
+            | StoreError::Open { .. }
+            | StoreError::PostgresDown { .. }
+            | StoreError::Postgres { .. }
     )
 }
 

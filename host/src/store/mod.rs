@@ -51,10 +51,12 @@ macro_rules! text_enum {
 
 #[cfg(test)]
 mod conformance;
+mod enqueue;
 mod error;
 mod event_log;
 mod group;
 mod outbox;
+mod postgres;
 mod retry;
 mod run;
 mod runs;
@@ -71,6 +73,7 @@ pub use outbox::{
     Attempt, ChannelCounts, Claim, ClaimRequest, ClaimScope, Delivery, DeliveryState, HubId,
     Outbox, Room, Target, fold_counts,
 };
+pub use postgres::{PgOptions, PgStore, is_postgres_url, shown_url};
 pub use retry::{Decision, RetryPolicy};
 pub use run::{RunState, apply as apply_run_event};
 pub use runs::{Run, RunStatus, Runs};
