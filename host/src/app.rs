@@ -9,8 +9,8 @@ use crate::config::{Config, ConfigFile, Environment, Paths};
 use crate::hub::{Clock, Hub, Live, PluginAction, Route, WorkerOptions, lease_for};
 use crate::plugin::{Limits, Registry, Runtime, RuntimeOptions};
 use crate::store::{
-    BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, Retention, RetryPolicy, SqliteOptions, SqliteStore,
-    Store, UnixMillis, resolve_db_path,
+    BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, Location, PgOptions, PgStore, Retention,
+    RetryPolicy, SqliteOptions, SqliteStore, Store, UnixMillis,
 };
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -26,7 +26,8 @@ pub struct AppOptions {
     pub config: Option<PathBuf>,
     pub plugins_dir: Option<PathBuf>,
     pub cache_dir: Option<PathBuf>,
-    /// The event store's file (`--db`, else `MCP_PUSH_DB`, else the platform data dir).
+    /// The event store: a SQLite file or a `postgres://` URL (`--db`, else
+    /// `MCP_PUSH_DB`, else the platform data dir's file).
     pub db: Option<PathBuf>,
 }
 
@@ -280,17 +281,34 @@ fn open_store_at(
     retry: RetryPolicy,
     checkpoint_pages: u32,
 ) -> Result<Arc<dyn Store>, String> {
-    let path = resolve_db_path(db).ok_or(
+    let at = Location::resolve(db).ok_or(
         "no place for the event store: there is no home or data directory; pass --db FILE or set MCP_PUSH_DB",
     )?;
-    let options = SqliteOptions {
-        retry,
-        checkpoint_pages,
-        ..Default::default()
+    let store: Arc<dyn Store> = match at {
+        Location::Sqlite(path) => {
+            let options = SqliteOptions {
+                retry,
+                checkpoint_pages,
+                ..Default::default()
+            };
+            Arc::new(
+                SqliteStore::open(&path, options)
+                    .map_err(|e| format!("cannot use the event store: {e}"))?,
+            )
+        }
+        // The error names the server with its password masked.
+        Location::Postgres(url) => Arc::new(
+            PgStore::open(
+                &url,
+                PgOptions {
+                    retry,
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| format!("cannot use the event store: {e}"))?,
+        ),
     };
-    let store = SqliteStore::open(&path, options)
-        .map_err(|e| format!("cannot use the event store: {e}"))?;
-    Ok(Arc::new(store))
+    Ok(store)
 }
 
 /// `--config`, else the default file when it exists, else none.

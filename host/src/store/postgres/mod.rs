@@ -63,6 +63,28 @@ pub fn shown_url(url: &str) -> String {
     }
 }
 
+/// The PostgreSQL server the tests use (`MCP_PUSH_TEST_POSTGRES`), for the
+/// store's own tests and the end-to-end ones alike. Without it, `None`
+/// after a line on stderr saying the test is skipped and how to run it; under
+/// CI (`CI` set) a panic instead, so that the tests never pass unrun.
+#[doc(hidden)]
+pub fn test_server() -> Option<String> {
+    if let Some(url) = std::env::var("MCP_PUSH_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        return Some(url);
+    }
+    let how = "set MCP_PUSH_TEST_POSTGRES=postgres://postgres@127.0.0.1:PORT/postgres \
+               (start a throwaway server with `eval \"$(scripts/test-postgres.sh start)\"`; \
+               see README, Tests)";
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!("the PostgreSQL tests need a server under CI: {how}");
+    }
+    eprintln!("skipped: {how}");
+    None
+}
+
 #[derive(Debug, Clone)]
 pub struct PgOptions {
     pub retry: RetryPolicy,

@@ -15,24 +15,6 @@ use crate::store::{ClaimScope, GroupCommit, RunStatus, UnixMillis};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The test server's URL, or `None` (with a line saying why) outside CI.
-pub(crate) fn test_server() -> Option<String> {
-    if let Some(url) = std::env::var("MCP_PUSH_TEST_POSTGRES")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        return Some(url);
-    }
-    let how = "set MCP_PUSH_TEST_POSTGRES=postgres://postgres@127.0.0.1:PORT/postgres \
-               (start a throwaway server with `eval \"$(scripts/test-postgres.sh start)\"`; \
-               see README, Tests)";
-    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
-        panic!("the PostgreSQL tests need a server under CI: {how}");
-    }
-    eprintln!("skipped: {how}");
-    None
-}
-
 /// A fresh schema on the test server; each open is a new store on it.
 struct Pg {
     admin: String,
