@@ -29,8 +29,10 @@ impl Database {
     fn new(admin: String) -> Database {
         let name = format!("mcp_push_e2e_{}", std::process::id());
         let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"))
+        // One statement each: DROP DATABASE cannot share a transaction.
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .unwrap();
+        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
         Database { admin, name }
     }
 
@@ -46,7 +48,10 @@ impl Database {
 impl Drop for Database {
     fn drop(&mut self) {
         if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -121,10 +126,12 @@ fn serve_on_postgres_delivers_lists_and_keeps_history_across_a_restart() {
     let db = Database::new(admin);
     let mock = Mock::start();
     let home = Sandbox::new().env("WEBHOOK_URL", mock.url("/hook"));
+    // The runtime first: it installs the TLS provider reqwest needs.
+    let rt = rt();
     let http = reqwest::Client::new();
 
     let serve = Serve::start(&home, &db.url());
-    let first: Vec<i64> = rt().block_on(async {
+    let first: Vec<i64> = rt.block_on(async {
         let mut ids = Vec::new();
         for title in ["first on pg", "second on pg"] {
             let r = notify(&http, serve.addr, title).await;
@@ -155,7 +162,7 @@ fn serve_on_postgres_delivers_lists_and_keeps_history_across_a_restart() {
     // A new process on the same database: the history is there, and
     // nothing is sent again.
     let serve = Serve::start(&home, &db.url());
-    rt().block_on(async {
+    rt.block_on(async {
         let events = get(&http, serve.addr, "/v1/events").await;
         let ids: Vec<i64> = events["events"]
             .as_array()

@@ -9,8 +9,8 @@ use crate::config::{Config, ConfigFile, Environment, Paths};
 use crate::hub::{Clock, Hub, Live, PluginAction, Route, WorkerOptions, lease_for};
 use crate::plugin::{Limits, Registry, Runtime, RuntimeOptions};
 use crate::store::{
-    BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, Location, PgOptions, PgStore, Retention,
-    RetryPolicy, SqliteOptions, SqliteStore, Store, UnixMillis,
+    BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, Location, PgOptions, PgStore, Retention, RetryPolicy,
+    SqliteOptions, SqliteStore, Store, UnixMillis,
 };
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};

@@ -49,7 +49,10 @@ mod tests {
         let pg = Location::resolve(Some("postgresql://u:pw@h/db".into())).unwrap();
         assert_eq!(pg, Location::Postgres("postgresql://u:pw@h/db".into()));
         assert_eq!(pg.shown(), "postgresql://u:***@h/db");
-        assert!(pg.local_dir().is_some_and(|d| !d.starts_with("postgresql:")));
+        assert!(
+            pg.local_dir()
+                .is_some_and(|d| !d.starts_with("postgresql:"))
+        );
         let file = Location::resolve(Some("/tmp/x/hub.db".into())).unwrap();
         assert_eq!(file, Location::Sqlite("/tmp/x/hub.db".into()));
         assert_eq!(file.local_dir(), Some(PathBuf::from("/tmp/x")));

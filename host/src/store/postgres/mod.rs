@@ -81,7 +81,10 @@ pub fn test_server() -> Option<String> {
     if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
         panic!("the PostgreSQL tests need a server under CI: {how}");
     }
-    eprintln!("skipped: {how}");
+    // Past the test harness's capture (which only takes `eprintln!`), so
+    // that a skip shows in a plain `cargo test`.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {how}");
     None
 }
 
@@ -143,10 +146,14 @@ impl PgStore {
     pub fn open(url: &str, options: PgOptions) -> Result<Self, StoreError> {
         let target = shown_url(url);
         let mut config: postgres::Config =
-            url.parse().map_err(|e: postgres::Error| StoreError::PostgresDown {
-                target: target.clone(),
-                detail: format!("not a valid PostgreSQL URL ({})", scrub(&e.to_string(), url)),
-            })?;
+            url.parse()
+                .map_err(|e: postgres::Error| StoreError::PostgresDown {
+                    target: target.clone(),
+                    detail: format!(
+                        "not a valid PostgreSQL URL ({})",
+                        scrub(&e.to_string(), url)
+                    ),
+                })?;
         // Registered before the first connection, so that no log line can
         // show it, whatever the driver puts in its errors.
         if let Some(p) = config.get_password() {
@@ -246,8 +253,9 @@ impl PgStore {
 
 /// Lost to another transaction: running it again can succeed.
 fn is_conflict(e: &postgres::Error) -> bool {
-    e.code()
-        .is_some_and(|c| c == &SqlState::T_R_DEADLOCK_DETECTED || c == &SqlState::T_R_SERIALIZATION_FAILURE)
+    e.code().is_some_and(|c| {
+        c == &SqlState::T_R_DEADLOCK_DETECTED || c == &SqlState::T_R_SERIALIZATION_FAILURE
+    })
 }
 
 /// `text` without the URL in it (a parse error may quote it), password and all.

@@ -1,7 +1,9 @@
 //! The outbox on PostgreSQL: the delivery rows an append writes (one
 //! function per rule), claims and leases, outcomes, and the delivery reads.
 
-use super::rows::{DELIVERY_COLUMNS, channel, delivery_from_row, delivery_state, parse_notification};
+use super::rows::{
+    DELIVERY_COLUMNS, channel, delivery_from_row, delivery_state, parse_notification,
+};
 use super::{Fail, PgStore};
 use crate::model::DeliveryError;
 use crate::notification::{ChannelId, EventKind, RunId};
@@ -192,7 +194,9 @@ impl Outbox for PgStore {
         let (only_event, only_ids) = match scope {
             ClaimScope::All => (None, None),
             ClaimScope::Event(id) => (Some(id.0), None),
-            ClaimScope::Deliveries(ids) => (None, Some(ids.iter().map(|d| d.0).collect::<Vec<_>>())),
+            ClaimScope::Deliveries(ids) => {
+                (None, Some(ids.iter().map(|d| d.0).collect::<Vec<_>>()))
+            }
         };
         let closed: Vec<&str> = room
             .channels
@@ -428,9 +432,7 @@ impl Outbox for PgStore {
                 )?
                 .ok_or(StoreError::NoSuchDelivery(id))?;
             let state = delivery_state(row.try_get(0)?)?;
-            let in_flight = row
-                .try_get::<_, Option<i64>>(1)?
-                .is_some_and(|t| t > now.0);
+            let in_flight = row.try_get::<_, Option<i64>>(1)?.is_some_and(|t| t > now.0);
             let sql = match state {
                 // A manual retry is a new decision by a person: a fresh
                 // budget, history kept in `attempts`.

@@ -2,8 +2,8 @@
 //! `BIGINT` in the schema, so each is read as `i64` and narrowed here.
 
 use super::Fail;
-use crate::store::event_log::event_kind;
 use crate::notification::{ChannelId, Notification, RunId};
+use crate::store::event_log::event_kind;
 use crate::store::{
     Delivery, DeliveryId, DeliveryState, EventId, RunState, RunStatus, Source, StoreError,
     StoredEvent, UnixMillis, WatcherId,

@@ -8,9 +8,9 @@
 //! except under CI, where they fail.
 
 use super::*;
+use crate::notification::EventKind;
 use crate::store::conformance::{Backend, hub, run_event, send};
 use crate::store::prelude::*;
-use crate::notification::EventKind;
 use crate::store::{ClaimScope, GroupCommit, RunStatus, UnixMillis};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -126,10 +126,7 @@ fn another_applications_tables_are_left_alone() {
     let err = PgStore::open(&pg.url(), PgOptions::default())
         .err()
         .unwrap();
-    assert!(
-        err.to_string().contains("did not make (events)"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("did not make (events)"), "{err}");
     let n: i32 = c.query_one("SELECT id FROM events", &[]).unwrap().get(0);
     assert_eq!(n, 7, "left unchanged");
 }
@@ -180,11 +177,7 @@ fn a_url_that_cannot_be_read_is_not_echoed() {
 
 #[test]
 fn urls_select_postgres() {
-    for url in [
-        "postgres://u@h/db",
-        "postgresql://u@h/db",
-        "PostgreSQL://h",
-    ] {
+    for url in ["postgres://u@h/db", "postgresql://u@h/db", "PostgreSQL://h"] {
         assert!(is_postgres_url(url), "{url}");
     }
     for path in ["/tmp/x.db", "postgres.db", "./postgres://x", ""] {

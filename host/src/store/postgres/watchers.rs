@@ -134,10 +134,13 @@ impl Watchers for PgStore {
 
     fn list_watchers(&self) -> Result<Vec<Watcher>, StoreError> {
         self.with(|c| {
-            c.query(&format!("SELECT {COLUMNS} FROM watchers w ORDER BY w.id"), &[])?
-                .iter()
-                .map(|r| from_row(r).map(|(w, _)| w))
-                .collect()
+            c.query(
+                &format!("SELECT {COLUMNS} FROM watchers w ORDER BY w.id"),
+                &[],
+            )?
+            .iter()
+            .map(|r| from_row(r).map(|(w, _)| w))
+            .collect()
         })
     }
 

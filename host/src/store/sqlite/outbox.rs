@@ -52,13 +52,7 @@ pub(super) fn enqueue(
         }
         // The final word makes waiting progress reports moot.
         Some((run_id, EventKind::End | EventKind::Error)) => {
-            coalesce_waiting_updates(
-                tx,
-                run_id,
-                channel,
-                now,
-                &enqueue::ended_first(event_id),
-            )?;
+            coalesce_waiting_updates(tx, run_id, channel, now, &enqueue::ended_first(event_id))?;
         }
         _ => {}
     }
