@@ -102,10 +102,8 @@ impl Upkeep for PgStore {
         self.with(|c| {
             let bytes: i64 = c
                 .query_one(
-                    &format!(
-                        "SELECT COALESCE(SUM(pg_total_relation_size(t::regclass)), 0)::bigint
-                         FROM unnest(string_to_array($1, ', ')) AS t"
-                    ),
+                    "SELECT COALESCE(SUM(pg_total_relation_size(t::regclass)), 0)::bigint
+                     FROM unnest(string_to_array($1, ', ')) AS t",
                     &[&TABLES],
                 )?
                 .try_get(0)?;
