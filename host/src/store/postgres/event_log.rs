@@ -2,11 +2,10 @@
 //! one transaction per batch) and the event reads.
 
 use super::rows::{EVENT_COLUMNS, channel, event_from_row};
-use super::{Fail, PgStore, outbox, runs};
+use super::{Fail, PgStore, Tx, outbox, runs};
 use crate::store::{
     Appended, DeliveryId, EventId, EventLog, EventQuery, NewEvent, StoreError, StoredEvent,
 };
-use postgres::Transaction;
 
 impl EventLog for PgStore {
     fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
@@ -53,7 +52,7 @@ impl EventLog for PgStore {
 
 /// Write one event inside an open transaction: the event and what follows
 /// from it (its run's state, its delivery rows), all or nothing.
-fn append_one(tx: &mut Transaction<'_>, ev: &NewEvent) -> Result<Appended, Fail> {
+fn append_one(tx: &mut Tx<'_, '_>, ev: &NewEvent) -> Result<Appended, Fail> {
     if let Some(key) = &ev.idempotency_key
         && let Some(first) = first_with_key(tx, key)?
     {
@@ -88,7 +87,7 @@ fn append_one(tx: &mut Transaction<'_>, ev: &NewEvent) -> Result<Appended, Fail>
 
 /// Rule: a repeated idempotency key is not a new event. The first event
 /// with the key answers, with its deliveries, and nothing is written.
-fn first_with_key(tx: &mut Transaction<'_>, key: &str) -> Result<Option<Appended>, Fail> {
+fn first_with_key(tx: &mut Tx<'_, '_>, key: &str) -> Result<Option<Appended>, Fail> {
     let Some(first) = tx.query_opt("SELECT id FROM events WHERE idempotency_key = $1", &[&key])?
     else {
         return Ok(None);
@@ -115,7 +114,7 @@ fn first_with_key(tx: &mut Transaction<'_>, key: &str) -> Result<Option<Appended
 /// another transaction meanwhile (the unique index waits for that one to
 /// end, so the key is never written twice nor refused with an error).
 fn insert_event(
-    tx: &mut Transaction<'_>,
+    tx: &mut Tx<'_, '_>,
     ev: &NewEvent,
     notification: &str,
 ) -> Result<Option<i64>, Fail> {

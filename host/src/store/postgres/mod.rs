@@ -40,12 +40,14 @@ mod pool;
 mod rows;
 mod runs;
 mod schema;
+mod statements;
 #[cfg(test)]
 mod tests;
 mod upkeep;
 mod watchers;
 
 use pool::Pool;
+use statements::{Db, Tx};
 
 /// Whether `--db` (or `MCP_PUSH_DB`) names a PostgreSQL server rather than a file.
 pub fn is_postgres_url(db: &str) -> bool {
@@ -181,33 +183,42 @@ impl PgStore {
     }
 
     /// Run `work` on a pooled connection, off the async runtime.
-    pub(super) fn with<T: Send>(
+    fn with<T: Send>(
         &self,
-        work: impl FnOnce(&mut postgres::Client) -> Result<T, Fail> + Send,
+        work: impl FnOnce(&mut Db<'_, postgres::Client>) -> Result<T, Fail> + Send,
     ) -> Result<T, StoreError> {
         off_runtime(|| {
             let mut conn = self.pool.get().map_err(|e| self.err(e))?;
-            work(&mut conn).map_err(|f| self.fail(f))
+            let (client, statements) = conn.parts();
+            work(&mut Db {
+                conn: client,
+                statements,
+            })
+            .map_err(|f| self.fail(f))
         })
     }
 
     /// Run `work` in one transaction, committed when it returns `Ok`. A
     /// transaction that lost a deadlock to another hub is run again.
-    pub(super) fn tx<T: Send>(
+    fn tx<T: Send>(
         &self,
-        work: impl Fn(&mut postgres::Transaction<'_>) -> Result<T, Fail> + Send + Sync,
+        work: impl Fn(&mut Tx<'_, '_>) -> Result<T, Fail> + Send + Sync,
     ) -> Result<T, StoreError> {
         off_runtime(|| {
             let mut conn = self.pool.get().map_err(|e| self.err(e))?;
             let mut tries = 0;
             loop {
-                let once = |conn: &mut postgres::Client| -> Result<T, Fail> {
-                    let mut tx = conn.transaction()?;
-                    let out = work(&mut tx)?;
+                let mut once = || -> Result<T, Fail> {
+                    let (client, statements) = conn.parts();
+                    let mut tx = client.transaction()?;
+                    let out = work(&mut Db {
+                        conn: &mut tx,
+                        statements,
+                    })?;
                     tx.commit()?;
                     Ok(out)
                 };
-                match once(&mut conn) {
+                match once() {
                     Err(Fail::Db(e)) if tries < CONFLICT_RETRIES && is_conflict(&e) => tries += 1,
                     done => return done.map_err(|f| self.fail(f)),
                 }

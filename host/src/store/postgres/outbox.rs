@@ -4,7 +4,7 @@
 use super::rows::{
     DELIVERY_COLUMNS, channel, delivery_from_row, delivery_state, parse_notification,
 };
-use super::{Fail, PgStore};
+use super::{Db, Fail, PgStore, Tx};
 use crate::model::DeliveryError;
 use crate::notification::{ChannelId, EventKind, RunId};
 use crate::store::retry::Decision;
@@ -12,7 +12,7 @@ use crate::store::{
     Attempt, ChannelCounts, Claim, ClaimRequest, ClaimScope, Delivery, DeliveryId, DeliveryPlan,
     DeliveryState, EventId, HubId, NewEvent, Outbox, StoreError, Target, UnixMillis, enqueue,
 };
-use postgres::{GenericClient, Transaction};
+use postgres::GenericClient;
 use std::time::Duration;
 
 fn owner(h: HubId) -> i64 {
@@ -21,7 +21,7 @@ fn owner(h: HubId) -> i64 {
 
 /// A new event's delivery row to one channel, by the rules below; its id.
 pub(super) fn enqueue(
-    tx: &mut Transaction<'_>,
+    tx: &mut Tx<'_, '_>,
     event_id: i64,
     ev: &NewEvent,
     plan: &DeliveryPlan,
@@ -64,7 +64,7 @@ pub(super) fn enqueue(
 /// flight) are closed as `coalesced`, with the reason, when a newer update
 /// or the run's end makes them moot.
 fn coalesce_waiting_updates(
-    tx: &mut Transaction<'_>,
+    tx: &mut Tx<'_, '_>,
     run_id: &str,
     channel: &str,
     now: UnixMillis,
@@ -82,7 +82,7 @@ fn coalesce_waiting_updates(
 /// Rule: a run's updates to a channel go at most one per `interval` after
 /// the last update that was sent (or is in flight); see [`enqueue::interval_hold`].
 fn update_interval_hold(
-    tx: &mut Transaction<'_>,
+    tx: &mut Tx<'_, '_>,
     run_id: &str,
     channel: &str,
     interval: Duration,
@@ -105,7 +105,7 @@ fn update_interval_hold(
 /// the reason) and is never sent; any other is written `pending`, due at
 /// `due`, with the note of what holds it back, if anything does.
 fn insert_delivery(
-    tx: &mut Transaction<'_>,
+    tx: &mut Tx<'_, '_>,
     event_id: i64,
     run: Option<(&str, EventKind)>,
     plan: &DeliveryPlan,
@@ -543,7 +543,7 @@ impl Outbox for PgStore {
 }
 
 /// One attempt of a batch, and the row as it then stands.
-fn record_one(store: &PgStore, tx: &mut Transaction<'_>, a: &Attempt) -> Result<Delivery, Fail> {
+fn record_one(store: &PgStore, tx: &mut Tx<'_, '_>, a: &Attempt) -> Result<Delivery, Fail> {
     match &a.result {
         Ok(remote) => record_sent_on(tx, a.delivery, remote.as_deref(), a.at)?,
         Err(e) => {
@@ -560,7 +560,7 @@ fn record_one(store: &PgStore, tx: &mut Transaction<'_>, a: &Attempt) -> Result<
 }
 
 fn record_sent_on(
-    c: &mut impl GenericClient,
+    c: &mut Db<'_, impl GenericClient>,
     id: DeliveryId,
     remote_id: Option<&str>,
     now: UnixMillis,
@@ -582,7 +582,7 @@ fn record_sent_on(
 /// transaction ends (two hubs' outcomes for one row apply one at a time).
 fn record_failure_on(
     store: &PgStore,
-    tx: &mut Transaction<'_>,
+    tx: &mut Tx<'_, '_>,
     id: DeliveryId,
     error: &DeliveryError,
     now: UnixMillis,
@@ -639,7 +639,10 @@ fn record_failure_on(
     Ok(state)
 }
 
-fn load_delivery(c: &mut impl GenericClient, id: DeliveryId) -> Result<Option<Delivery>, Fail> {
+fn load_delivery(
+    c: &mut Db<'_, impl GenericClient>,
+    id: DeliveryId,
+) -> Result<Option<Delivery>, Fail> {
     c.query_opt(
         &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = $1"),
         &[&id.0],

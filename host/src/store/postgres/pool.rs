@@ -4,7 +4,7 @@
 //! a new one. Everything here blocks: it runs inside
 //! [`off_runtime`](super::off_runtime).
 
-use std::ops::{Deref, DerefMut};
+use super::statements::Statements;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 pub(super) struct Pool {
@@ -14,9 +14,15 @@ pub(super) struct Pool {
     freed: Condvar,
 }
 
+/// A connection with the statements prepared on it.
+struct Pooled {
+    client: postgres::Client,
+    statements: Statements,
+}
+
 #[derive(Default)]
 struct State {
-    idle: Vec<postgres::Client>,
+    idle: Vec<Pooled>,
     /// Connections open, idle or handed out.
     open: usize,
 }
@@ -24,7 +30,7 @@ struct State {
 /// A connection handed out; back to the pool when dropped.
 pub(super) struct Conn<'a> {
     pool: &'a Pool,
-    client: Option<postgres::Client>,
+    client: Option<Pooled>,
 }
 
 impl Pool {
@@ -46,7 +52,7 @@ impl Pool {
         let mut state = self.lock();
         loop {
             if let Some(client) = state.idle.pop() {
-                if client.is_closed() {
+                if client.client.is_closed() {
                     state.open -= 1;
                     drop(state);
                     drop(client);
@@ -64,7 +70,10 @@ impl Pool {
                 return match self.config.connect(postgres::NoTls) {
                     Ok(client) => Ok(Conn {
                         pool: self,
-                        client: Some(client),
+                        client: Some(Pooled {
+                            client,
+                            statements: Statements::new(),
+                        }),
                     }),
                     Err(e) => {
                         self.lock().open -= 1;
@@ -77,8 +86,8 @@ impl Pool {
         }
     }
 
-    fn put(&self, client: postgres::Client) {
-        if client.is_closed() {
+    fn put(&self, client: Pooled) {
+        if client.client.is_closed() {
             self.lock().open -= 1;
             drop(client);
         } else {
@@ -96,17 +105,11 @@ impl Drop for Conn<'_> {
     }
 }
 
-impl Deref for Conn<'_> {
-    type Target = postgres::Client;
-
-    fn deref(&self) -> &postgres::Client {
-        self.client.as_ref().expect("a connection handed out")
-    }
-}
-
-impl DerefMut for Conn<'_> {
-    fn deref_mut(&mut self) -> &mut postgres::Client {
-        self.client.as_mut().expect("a connection handed out")
+impl Conn<'_> {
+    /// The connection and its statements, to be borrowed apart.
+    pub(super) fn parts(&mut self) -> (&mut postgres::Client, &mut Statements) {
+        let p = self.client.as_mut().expect("a connection handed out");
+        (&mut p.client, &mut p.statements)
     }
 }
 

@@ -2,11 +2,11 @@
 //! applies, one hub at a time per run.
 
 use super::rows::{RUN_COLUMNS, run_from_row};
-use super::{Fail, PgStore};
+use super::{Db, Fail, PgStore, Tx};
 use crate::notification::{EventKind, Notification, RunId};
 use crate::store::run::{self, RunState};
 use crate::store::{NewEvent, RunStatus, Runs, StoreError};
-use postgres::{GenericClient, Transaction};
+use postgres::GenericClient;
 
 /// The advisory lock class of a run's lock ("run"); the run id's hash is the key.
 const RUN_LOCK_CLASS: i32 = 0x0072_756e;
@@ -44,7 +44,7 @@ impl Runs for PgStore {
 /// the old state and the second write would undo the first (a row lock
 /// cannot guard a run that has no row yet). The locks are taken in order,
 /// so two batches naming the same runs never wait for each other in a circle.
-pub(super) fn lock_runs(tx: &mut Transaction<'_>, events: &[NewEvent]) -> Result<(), Fail> {
+pub(super) fn lock_runs(tx: &mut Tx<'_, '_>, events: &[NewEvent]) -> Result<(), Fail> {
     let mut ids: Vec<&str> = events
         .iter()
         .filter_map(|e| e.notification.event.as_ref())
@@ -67,7 +67,7 @@ pub(super) fn lock_runs(tx: &mut Transaction<'_>, events: &[NewEvent]) -> Result
 /// delivered, and the run's new state when it changed (written by
 /// [`save`] once the event is known not to be a duplicate).
 pub(super) fn advance(
-    tx: &mut Transaction<'_>,
+    tx: &mut Tx<'_, '_>,
     ev: &NewEvent,
 ) -> Result<(Notification, Option<RunState>), Fail> {
     let mut notification = ev.notification.clone();
@@ -84,7 +84,7 @@ pub(super) fn advance(
     Ok((notification, changed))
 }
 
-fn load(c: &mut impl GenericClient, run_id: &str) -> Result<Option<RunState>, Fail> {
+fn load(c: &mut Db<'_, impl GenericClient>, run_id: &str) -> Result<Option<RunState>, Fail> {
     c.query_opt(
         &format!("SELECT {RUN_COLUMNS} FROM runs WHERE run_id = $1"),
         &[&run_id],
@@ -93,7 +93,7 @@ fn load(c: &mut impl GenericClient, run_id: &str) -> Result<Option<RunState>, Fa
     .transpose()
 }
 
-pub(super) fn save(tx: &mut Transaction<'_>, next: &RunState) -> Result<(), Fail> {
+pub(super) fn save(tx: &mut Tx<'_, '_>, next: &RunState) -> Result<(), Fail> {
     tx.execute(
         "INSERT INTO runs (run_id, status, progress, step, started_at, ended_at,
                            duration_ms, last_message, artifact_url, error_code, updated_at)

@@ -6,7 +6,7 @@
 //! columns, whose sequences never hand an id out twice (a deleted watcher's
 //! id is not reused, as `AUTOINCREMENT` promises on SQLite).
 
-use super::{Fail, PgStore};
+use super::{Fail, PgStore, Tx};
 use crate::store::StoreError;
 use crate::store::schema::{CORE_TABLES, check_version};
 
@@ -131,7 +131,7 @@ impl PgStore {
 
     /// A schema without our version table but with tables named like ours
     /// belongs to another application (or was damaged by hand): left as it is.
-    fn refuse_foreign(&self, tx: &mut postgres::Transaction<'_>) -> Result<(), Fail> {
+    fn refuse_foreign(&self, tx: &mut Tx<'_, '_>) -> Result<(), Fail> {
         let tables: Vec<String> = tx
             .query(
                 "SELECT table_name::text FROM information_schema.tables
