@@ -9,8 +9,8 @@ use crate::config::{Config, ConfigFile, Environment, Paths};
 use crate::hub::{Clock, Hub, Live, PluginAction, Route, WorkerOptions, lease_for};
 use crate::plugin::{Limits, Registry, Runtime, RuntimeOptions};
 use crate::store::{
-    BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, Retention, RetryPolicy, SqliteOptions, SqliteStore,
-    Store, UnixMillis, resolve_db_path,
+    BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, Location, PgOptions, PgStore, Retention, RetryPolicy,
+    SqliteOptions, SqliteStore, Store, UnixMillis,
 };
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -26,7 +26,8 @@ pub struct AppOptions {
     pub config: Option<PathBuf>,
     pub plugins_dir: Option<PathBuf>,
     pub cache_dir: Option<PathBuf>,
-    /// The event store's file (`--db`, else `MCP_PUSH_DB`, else the platform data dir).
+    /// The event store: a SQLite file or a `postgres://` URL (`--db`, else
+    /// `MCP_PUSH_DB`, else the platform data dir's file).
     pub db: Option<PathBuf>,
 }
 
@@ -199,7 +200,7 @@ impl App {
 
     pub fn hub_with_clock(&self, store: Arc<dyn Store>, clock: Clock) -> Hub {
         let loaded = self.loaded();
-        Hub::new(
+        let hub = Hub::new(
             loaded.config.channels.clone(),
             Route {
                 skip_titles: loaded.config.skip_titles.clone(),
@@ -210,7 +211,22 @@ impl App {
                 lease: lease_for(self.limits.deadline),
                 ..Default::default()
             },
-        )
+        );
+        // Hubs sharing a PostgreSQL store wake each other and share their
+        // live news over it (a one-shot command outside a runtime needs neither).
+        match (
+            Location::resolve(self.options.db.clone()),
+            tokio::runtime::Handle::try_current(),
+        ) {
+            (Some(Location::Postgres(url)), Ok(_)) => match url.parse() {
+                Ok(config) => {
+                    let signals = crate::hub::pg_signals::PgSignals::start(config);
+                    hub.with_signals(signals.wakeup, signals.live)
+                }
+                Err(_) => hub,
+            },
+            _ => hub,
+        }
     }
 
     /// Start the watchers' task (`serve`, `mcp`) and make the store's file
@@ -280,17 +296,34 @@ fn open_store_at(
     retry: RetryPolicy,
     checkpoint_pages: u32,
 ) -> Result<Arc<dyn Store>, String> {
-    let path = resolve_db_path(db).ok_or(
+    let at = Location::resolve(db).ok_or(
         "no place for the event store: there is no home or data directory; pass --db FILE or set MCP_PUSH_DB",
     )?;
-    let options = SqliteOptions {
-        retry,
-        checkpoint_pages,
-        ..Default::default()
+    let store: Arc<dyn Store> = match at {
+        Location::Sqlite(path) => {
+            let options = SqliteOptions {
+                retry,
+                checkpoint_pages,
+                ..Default::default()
+            };
+            Arc::new(
+                SqliteStore::open(&path, options)
+                    .map_err(|e| format!("cannot use the event store: {e}"))?,
+            )
+        }
+        // The error names the server with its password masked.
+        Location::Postgres(url) => Arc::new(
+            PgStore::open(
+                &url,
+                PgOptions {
+                    retry,
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| format!("cannot use the event store: {e}"))?,
+        ),
     };
-    let store = SqliteStore::open(&path, options)
-        .map_err(|e| format!("cannot use the event store: {e}"))?;
-    Ok(Arc::new(store))
+    Ok(store)
 }
 
 /// `--config`, else the default file when it exists, else none.

@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::hook::{self, Agent, Quiet, SessionStore};
 use crate::hub::{Report, Submission};
 use crate::redact::redact;
-use crate::store::{DeliveryState, Source, UnixMillis, resolve_db_path};
+use crate::store::{DeliveryState, Location, Source, UnixMillis};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -156,15 +156,12 @@ fn trouble(title: &str, report: &Report) -> Vec<String> {
 }
 
 /// Session files live beside the event store, in `hooks/`.
+/// (With the store on a PostgreSQL server, in the platform data dir.)
 fn hooks_dir(db: Option<PathBuf>) -> Result<PathBuf, String> {
-    let db = resolve_db_path(db).ok_or(
+    let dir = Location::resolve(db).and_then(|at| at.local_dir()).ok_or(
         "no place for the hook's state: there is no home or data directory; set MCP_PUSH_DB",
     )?;
-    Ok(db
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-        .join("hooks"))
+    Ok(dir.join("hooks"))
 }
 
 fn read_stdin() -> std::io::Result<String> {

@@ -54,8 +54,8 @@ pub struct Cli {
     /// cache dir's mcp-push/components]
     #[arg(long, global = true, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
-    /// The event store (SQLite) [env: MCP_PUSH_DB] [default: the platform data dir's
-    /// mcp-push/mcp-push.db]
+    /// The event store: a SQLite file, or postgres://USER:PASS@HOST/DB for hubs sharing one
+    /// PostgreSQL [env: MCP_PUSH_DB] [default: the platform data dir's mcp-push/mcp-push.db]
     #[arg(long, global = true, value_name = "FILE")]
     db: Option<PathBuf>,
     /// More log output on stderr (-v info, -vv debug); MCP_PUSH_LOG takes a filter

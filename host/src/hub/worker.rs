@@ -672,7 +672,11 @@ async fn record(hub: &Hub, attempt: Attempt) -> Result<crate::store::Delivery, S
 fn passes(e: &StoreError) -> bool {
     matches!(
         e,
-        StoreError::Locked { .. } | StoreError::Sqlite { .. } | StoreError::Open { .. }
+        StoreError::Locked { .. }
+            | StoreError::Sqlite { .. }
+            | StoreError::Open { .. }
+            | StoreError::PostgresDown { .. }
+            | StoreError::Postgres { .. }
     )
 }
 

@@ -15,12 +15,12 @@ pub enum StoreError {
         path.display()
     )]
     Corrupt { path: PathBuf, detail: String },
+    /// `at` names the store: its file, or its URL with the password masked.
     #[error(
-        "{} was written by a newer mcp-push (schema {found}, this one knows up to {supported}): upgrade mcp-push or pass another --db",
-        path.display()
+        "{at} was written by a newer mcp-push (schema {found}, this one knows up to {supported}): upgrade mcp-push or pass another --db"
     )]
     TooNew {
-        path: PathBuf,
+        at: String,
         found: i64,
         supported: i64,
     },
@@ -74,6 +74,14 @@ pub enum StoreError {
     },
     #[error("the store's writer thread stopped; restart mcp-push")]
     WriterGone,
+    /// PostgreSQL cannot be reached, refused the login, or dropped the
+    /// connection: every statement would fail alike until it is back.
+    /// `target` is the URL with its password masked; `detail` never holds it.
+    #[error("cannot use PostgreSQL at {target}: {detail}")]
+    PostgresDown { target: String, detail: String },
+    /// One statement failed on a working connection.
+    #[error("database error on PostgreSQL at {target}: {detail}")]
+    Postgres { target: String, detail: String },
 }
 
 impl StoreError {
@@ -89,6 +97,7 @@ impl StoreError {
                 | StoreError::Foreign { .. }
                 | StoreError::Replaced { .. }
                 | StoreError::WriterGone
+                | StoreError::PostgresDown { .. }
         )
     }
 
@@ -102,11 +111,11 @@ impl StoreError {
                 detail: detail.clone(),
             },
             StoreError::TooNew {
-                path,
+                at,
                 found,
                 supported,
             } => StoreError::TooNew {
-                path: path.clone(),
+                at: at.clone(),
                 found: *found,
                 supported: *supported,
             },
@@ -126,6 +135,14 @@ impl StoreError {
             StoreError::Sqlite { path, source } => StoreError::Open {
                 path: path.clone(),
                 detail: source.to_string(),
+            },
+            StoreError::PostgresDown { target, detail } => StoreError::PostgresDown {
+                target: target.clone(),
+                detail: detail.clone(),
+            },
+            StoreError::Postgres { target, detail } => StoreError::Postgres {
+                target: target.clone(),
+                detail: detail.clone(),
             },
             StoreError::BadData(d) => StoreError::BadData(d.clone()),
             StoreError::NoSuchDelivery(id) => StoreError::NoSuchDelivery(*id),

@@ -11,6 +11,18 @@ text_enum!(
     Source { Cli = "cli", Mcp = "mcp", Http = "http", Watcher = "watcher" }
 );
 
+/// An event kind as the store writes it (`start`, `update`, `end`, `error`).
+pub(crate) fn event_kind(s: &str) -> Option<EventKind> {
+    [
+        EventKind::Start,
+        EventKind::Update,
+        EventKind::End,
+        EventKind::Error,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == s)
+}
+
 /// What routing decided for one channel of an event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryPlan {

@@ -63,10 +63,13 @@ macro_rules! text_enum {
 
 #[cfg(test)]
 mod conformance;
+mod enqueue;
 mod error;
 mod event_log;
 mod group;
+mod location;
 mod outbox;
+mod postgres;
 mod retry;
 mod run;
 mod runs;
@@ -79,9 +82,13 @@ pub use crate::model::{DeliveryError, DeliveryId, EventId, UnixMillis, WatcherId
 pub use error::StoreError;
 pub use event_log::{Appended, DeliveryPlan, EventLog, EventQuery, NewEvent, Source, StoredEvent};
 pub use group::{Claimed, GroupCommit, Leased};
+pub use location::Location;
 pub use outbox::{
     Attempt, ChannelCounts, Claim, ClaimRequest, ClaimScope, Delivery, DeliveryState, HubId,
     Outbox, Room, Target, fold_counts,
+};
+pub use postgres::{
+    PgOptions, PgStore, is_postgres_url, shown_url, test_server as postgres_test_server,
 };
 pub use retry::{Decision, RetryPolicy};
 pub use run::{RunState, apply as apply_run_event};

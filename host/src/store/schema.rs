@@ -1,5 +1,24 @@
 //! The schema, as an append-only list of migrations. The database's
 //! `user_version` says how many have run; never edit one that has shipped.
+//! PostgreSQL's list is its own (`postgres/schema.rs`), with its own count;
+//! the rule that refuses a newer store is shared ([`check_version`]).
+
+use super::StoreError;
+
+/// Refuse a store on which `found` migrations have run when this mcp-push
+/// knows only `supported`: it would misread what the newer one wrote. `at`
+/// names the store (its file, or its URL with the password masked).
+pub fn check_version(at: &str, found: i64, supported: usize) -> Result<(), StoreError> {
+    let supported = supported as i64;
+    if found > supported {
+        return Err(StoreError::TooNew {
+            at: at.to_string(),
+            found,
+            supported,
+        });
+    }
+    Ok(())
+}
 
 /// `PRAGMA application_id` of an mcp-push database ("mpsh"), set when the
 /// schema is written, so another application's file is never taken for ours.

@@ -78,7 +78,8 @@ pub struct Activity {
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct StoreSize {
-    /// The database file and its write-ahead log.
+    /// The database file and its write-ahead log (SQLite), or the store's
+    /// tables with their indexes (PostgreSQL).
     pub bytes: u64,
     pub events: u64,
     pub oldest_event_at: Option<UnixMillis>,

@@ -5,7 +5,7 @@
 
 use super::StoreError;
 use super::retry::RetryPolicy;
-use super::schema::{APPLICATION_ID, CORE_TABLES, MIGRATIONS};
+use super::schema::{APPLICATION_ID, CORE_TABLES, MIGRATIONS, check_version};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -279,14 +279,8 @@ impl SqliteStore {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
         let marked = self.check_ours(&conn, version)?;
+        check_version(&self.path.display().to_string(), version, MIGRATIONS.len())?;
         let supported = MIGRATIONS.len() as i64;
-        if version > supported {
-            return Err(StoreError::TooNew {
-                path: self.path.clone(),
-                found: version,
-                supported,
-            });
-        }
         self.quick_check(&mut conn)?;
         if version == 0 {
             // Before the first table, or it takes a VACUUM: lets retention

@@ -5,6 +5,7 @@ use super::SqliteStore;
 use super::rows::{DELIVERY_COLUMNS, bad, delivery_from_row, parse_notification};
 use crate::model::DeliveryError;
 use crate::notification::{ChannelId, EventKind, RunId};
+use crate::store::enqueue;
 use crate::store::retry::Decision;
 use crate::store::{
     Attempt, ChannelCounts, Claim, ClaimRequest, ClaimScope, Delivery, DeliveryId, DeliveryPlan,
@@ -27,19 +28,19 @@ pub(super) fn enqueue(
         .as_ref()
         .map(|e| (e.run_id.0.as_str(), e.kind));
     let channel = plan.channel.as_str();
-    let mut due = plan.not_before.unwrap_or(now).max(now);
+    let mut due = enqueue::first_due(plan, now);
     let mut held: Option<String> = None;
     match run {
         // Latest wins: a newer update replaces the ones still waiting,
         // and goes out one interval after the last one that went.
         Some((run_id, EventKind::Update)) => {
-            if let Some(interval) = plan.update_interval.filter(|i| !i.is_zero()) {
+            if let Some(interval) = enqueue::update_interval(plan) {
                 coalesce_waiting_updates(
                     tx,
                     run_id,
                     channel,
                     now,
-                    &format!("replaced by a newer update (event {event_id})"),
+                    &enqueue::replaced_by_update(event_id),
                 )?;
                 if let Some((at, note)) =
                     update_interval_hold(tx, run_id, channel, interval, now, due)?
@@ -51,13 +52,7 @@ pub(super) fn enqueue(
         }
         // The final word makes waiting progress reports moot.
         Some((run_id, EventKind::End | EventKind::Error)) => {
-            coalesce_waiting_updates(
-                tx,
-                run_id,
-                channel,
-                now,
-                &format!("the run ended first (event {event_id})"),
-            )?;
+            coalesce_waiting_updates(tx, run_id, channel, now, &enqueue::ended_first(event_id))?;
         }
         _ => {}
     }
@@ -104,18 +99,7 @@ fn update_interval_hold(
                     OR (state = 'pending' AND lease_until > ?3))",
         )?
         .query_row(params![run_id, channel, now.0], |r| r.get(0))?;
-    let Some(last) = last else {
-        return Ok(None);
-    };
-    let next = UnixMillis(last).plus(interval);
-    Ok((next > due).then(|| {
-        let note = format!(
-            "coalesced: at most one update of a run every {} s on this \
-             channel (update_interval_secs); a newer update replaces it",
-            interval.as_secs()
-        );
-        (next, note)
-    }))
+    Ok(enqueue::interval_hold(last, interval, due))
 }
 
 /// Rule: a delivery routing said no to is written closed (`skipped`, with
@@ -247,9 +231,7 @@ impl Outbox for SqliteStore {
                         let c: String = r.get(2)?;
                         let (id, created): (i64, i64) = (r.get(0)?, r.get(5)?);
                         Ok(Claim {
-                            // The event's time makes it unlike the same id in
-                            // another (or a recreated) database.
-                            key: format!("{created:x}-{id:x}"),
+                            key: enqueue::claim_key(created, id),
                             parts_sent: r.get(6)?,
                             delivery: DeliveryId(id),
                             event_id: EventId(r.get(1)?),

@@ -1,6 +1,7 @@
 //! Decoding rows into the store's types, for every role.
 
-use crate::notification::{ChannelId, EventKind, Notification, RunId};
+use crate::notification::{ChannelId, Notification, RunId};
+use crate::store::event_log::event_kind;
 use crate::store::{
     Delivery, DeliveryId, DeliveryState, EventId, RunState, RunStatus, Source, StoredEvent,
     UnixMillis, WatcherId,
@@ -55,17 +56,6 @@ pub(super) fn parse_notification(json: &str) -> rusqlite::Result<Notification> {
     })
 }
 
-pub(super) fn kind_from_str(s: &str) -> Option<EventKind> {
-    [
-        EventKind::Start,
-        EventKind::Update,
-        EventKind::End,
-        EventKind::Error,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == s)
-}
-
 pub(super) fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
     let source: String = r.get(1)?;
     let kind: Option<String> = r.get(3)?;
@@ -75,7 +65,7 @@ pub(super) fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEv
         watcher: r.get::<_, Option<i64>>(7)?.map(WatcherId),
         run_id: r.get::<_, Option<String>>(2)?.map(RunId),
         kind: match kind {
-            Some(k) => Some(kind_from_str(&k).ok_or_else(|| bad("event kind", &k))?),
+            Some(k) => Some(event_kind(&k).ok_or_else(|| bad("event kind", &k))?),
             None => None,
         },
         created_at: UnixMillis(r.get(4)?),
