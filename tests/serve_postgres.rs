@@ -13,48 +13,12 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::mcp_client::rt;
+use support::postgres::Database;
 use support::{Mock, Sandbox, listening_addr};
 
 /// In the URL serve is given: the server (trust auth) ignores it, and it
 /// must show nowhere.
 const PASSWORD: &str = "pg-pass-never-shown-31d7";
-
-/// A database made for this test, dropped after it.
-struct Database {
-    admin: String,
-    name: String,
-}
-
-impl Database {
-    fn new(admin: String) -> Database {
-        let name = format!("mcp_push_e2e_{}", std::process::id());
-        let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
-        // One statement each: DROP DATABASE cannot share a transaction.
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .unwrap();
-        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        Database { admin, name }
-    }
-
-    /// Its URL with a user and password, as an operator writes it.
-    fn url(&self) -> String {
-        let mut url = url::Url::parse(&self.admin).unwrap();
-        url.set_password(Some(PASSWORD)).unwrap();
-        url.set_path(&format!("/{}", self.name));
-        url.to_string()
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
 
 /// `mcp-push serve --db URL`, its stderr kept to look for the password.
 struct Serve {
@@ -123,7 +87,7 @@ fn serve_on_postgres_delivers_lists_and_keeps_history_across_a_restart() {
     let Some(admin) = mcp_push::store::postgres_test_server() else {
         return;
     };
-    let db = Database::new(admin);
+    let db = Database::new(admin, "e2e", PASSWORD);
     let mock = Mock::start();
     let home = Sandbox::new().env("WEBHOOK_URL", mock.url("/hook"));
     // The runtime first: it installs the TLS provider reqwest needs.
