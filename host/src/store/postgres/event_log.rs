@@ -3,6 +3,9 @@
 
 use super::rows::{EVENT_COLUMNS, channel, event_from_row};
 use super::{Fail, PgStore, Tx, outbox, runs};
+
+/// The advisory lock every append holds until it commits ("apnd").
+const APPEND_LOCK: i64 = 0x6170_6e64;
 use crate::store::{
     Appended, DeliveryId, EventId, EventLog, EventQuery, NewEvent, StoreError, StoredEvent,
 };
@@ -10,7 +13,7 @@ use crate::store::{
 impl EventLog for PgStore {
     fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
         self.tx(|tx| {
-            runs::lock_runs(tx, &events)?;
+            lock_appends(tx)?;
             events.iter().map(|ev| append_one(tx, ev)).collect()
         })
     }
@@ -48,6 +51,26 @@ impl EventLog for PgStore {
             .collect()
         })
     }
+}
+
+/// Rule: appends commit one at a time, in the order of their ids.
+///
+/// - A reader following the log (`since=` the last id it saw: a stream
+///   client reconnecting to any hub) must never see an id while a smaller
+///   one is still to come. Ids are drawn from a sequence when a row is
+///   inserted, not when it commits, so two hubs appending at once could
+///   commit 8 before 7, and the reader would pass 7 for good.
+/// - A run's state is read and written by one append at a time; two hubs
+///   taking events of one run at once would otherwise both read the old
+///   state, and the second write would undo the first.
+///
+/// The lock is released only once the commit is visible, so the next append
+/// draws larger ids. The cost is one append transaction at a time across
+/// all hubs; each is a whole group-commit batch, so it bounds batches per
+/// second (about one commit's time each), not events per second.
+fn lock_appends(tx: &mut Tx<'_, '_>) -> Result<(), Fail> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+    Ok(())
 }
 
 /// Write one event inside an open transaction: the event and what follows

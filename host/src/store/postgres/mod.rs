@@ -9,9 +9,10 @@
 //!   time, and a hub on another machine that dies is taken over when its
 //!   leases run out ([`Outbox::recover_abandoned`](crate::store::Outbox)
 //!   frees nothing early: a process id says nothing about another machine).
-//! - Appends lock each of their runs (an advisory lock per run id, taken in
-//!   order) before reading its state, so two hubs appending events of one
-//!   run at once apply them one after the other; a repeated idempotency key
+//! - Appends commit one at a time across hubs (an advisory lock held to the
+//!   commit), so event ids become visible in order (a `since=` reader never
+//!   passes an event still being written) and two hubs appending events of
+//!   one run at once apply them one after the other; a repeated idempotency key
 //!   is settled by the unique index (`ON CONFLICT DO NOTHING`), so a
 //!   concurrent duplicate gets the first event, not an error.
 //!

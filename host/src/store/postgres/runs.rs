@@ -1,5 +1,5 @@
 //! The runs on PostgreSQL: reading them, and the run-state rule the append
-//! applies, one hub at a time per run.
+//! applies (one append at a time: see `event_log::lock_appends`).
 
 use super::rows::{RUN_COLUMNS, run_from_row};
 use super::{Db, Fail, PgStore, Tx};
@@ -7,9 +7,6 @@ use crate::notification::{EventKind, Notification, RunId};
 use crate::store::run::{self, RunState};
 use crate::store::{NewEvent, RunStatus, Runs, StoreError};
 use postgres::GenericClient;
-
-/// The advisory lock class of a run's lock ("run"); the run id's hash is the key.
-const RUN_LOCK_CLASS: i32 = 0x0072_756e;
 
 impl Runs for PgStore {
     fn run(&self, run_id: &RunId) -> Result<Option<RunState>, StoreError> {
@@ -37,28 +34,6 @@ impl Runs for PgStore {
             .collect()
         })
     }
-}
-
-/// Rule: a run's state is read and written by one transaction at a time.
-/// Two hubs appending events of one run at once would otherwise both read
-/// the old state and the second write would undo the first (a row lock
-/// cannot guard a run that has no row yet). The locks are taken in order,
-/// so two batches naming the same runs never wait for each other in a circle.
-pub(super) fn lock_runs(tx: &mut Tx<'_, '_>, events: &[NewEvent]) -> Result<(), Fail> {
-    let mut ids: Vec<&str> = events
-        .iter()
-        .filter_map(|e| e.notification.event.as_ref())
-        .map(|e| e.run_id.0.as_str())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    for id in ids {
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            &[&RUN_LOCK_CLASS, &id],
-        )?;
-    }
-    Ok(())
 }
 
 /// Rule: a run's state follows its events, even out of order
