@@ -5,6 +5,13 @@
 #   eval "$(scripts/test-postgres.sh start)"   # sets MCP_PUSH_TEST_POSTGRES
 #   cargo test --release -p mcp-push --lib store::postgres
 #   scripts/test-postgres.sh stop              # stops it, removes its data
+#   scripts/test-postgres.sh down DIR          # crashes it (immediate stop), keeps its data
+#   scripts/test-postgres.sh up DIR            # starts it again on the same port
+#
+# MCP_PUSH_PG_DURABLE=1 keeps PostgreSQL's durability settings (fsync,
+# synchronous commit): for tests that crash the server and count what
+# survived, and for benchmarks of the commit rate. Without it the cluster
+# skips fsync, being a throwaway.
 #
 # `start` prints shell `export` lines on stdout (everything else goes to
 # stderr). initdb refuses to run as root, so as root the cluster runs as the
@@ -52,20 +59,36 @@ start() {
     chown "$PG_USER" "$dir"
   fi
   port="$(free_port)"
-  # No fsync: the cluster lives for one test run.
   as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 || {
     cat "$dir/initdb.log" >&2
     exit 1
   }
-  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-    start >&2 || {
-    cat "$dir/server.log" >&2
-    exit 1
-  }
+  local options="-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200"
+  if [ -z "${MCP_PUSH_PG_DURABLE:-}" ]; then
+    # No fsync: the cluster lives for one test run.
+    options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  fi
+  echo "$options" >"$dir/options"
+  up "$dir"
   echo "test-postgres: PostgreSQL on 127.0.0.1:$port, data in $dir" >&2
   echo "export MCP_PUSH_TEST_POSTGRES=postgres://postgres@127.0.0.1:$port/postgres"
   echo "export MCP_PUSH_TEST_POSTGRES_DIR=$dir"
+}
+
+up() {
+  local dir="$1"
+  PG_USER="$(stat -c %U "$dir/data")"
+  as_owner "$(pg_bin)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "$(cat "$dir/options")" start >&2 || {
+    cat "$dir/server.log" >&2
+    exit 1
+  }
+}
+
+down() {
+  local dir="$1"
+  PG_USER="$(stat -c %U "$dir/data")"
+  as_owner "$(pg_bin)/pg_ctl" -D "$dir/data" -m immediate -w stop >&2
 }
 
 stop() {
@@ -82,8 +105,10 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
+  up) up "${2:?usage: $0 up DIR}" ;;
+  down) down "${2:?usage: $0 down DIR}" ;;
   *)
-    echo "usage: $0 start | stop [DIR]" >&2
+    echo "usage: $0 start | stop [DIR] | up DIR | down DIR" >&2
     exit 2
     ;;
 esac

@@ -3,6 +3,12 @@
 //! message (`event`, `delivery`, `tool_execution`, `plugin`) that passes the
 //! filters. A client that falls behind is closed with a reason, never waited
 //! for: the hub's broadcast does not block, and each client has a bounded queue.
+//!
+//! Events go out in id order, each once, so `since=` the last id a client
+//! saw is a cursor it can trust. Live events can arrive out of order (with
+//! several hubs on one database, another hub's news comes later than this
+//! hub's own); a live event past a gap first sends the gap's events from the
+//! log, where they all are by then (a later id commits after them).
 
 use super::AppState;
 use super::error::ApiError;
@@ -212,24 +218,13 @@ async fn serve(socket: WebSocket, state: AppState, filter: Filter, peer: Option<
 
     // Which events belong to the run filtered on (deliveries name only their event).
     let mut in_run: HashMap<EventId, bool> = HashMap::new();
-    // The newest event id sent (for the reconnect hint), and the replay's
-    // high-water mark: live events at or below it were replayed already.
-    // (Live events may arrive slightly out of id order: only the replay mark
-    // may drop them.)
+    // Every event up to this id was sent or filtered out: the reconnect hint,
+    // and the line below which live events are dropped (replayed already).
     let mut last: Option<EventId> = filter.since;
-    let mut replayed_to: Option<EventId> = None;
     if let Some(since) = filter.since {
         let mut from = since;
         loop {
-            let store = state.hub().store().clone();
-            let query = EventQuery {
-                since: Some(from),
-                run_id: filter.run_id.clone(),
-                kind: None,
-                watcher: None,
-                limit: REPLAY_PAGE,
-            };
-            let page = match crate::hub::blocking(move || store.events(&query)).await {
+            let page = match log_page(&state, &filter, from).await {
                 Ok(p) => p,
                 Err(e) => {
                     close(POLICY, format!("cannot replay from the log: {e}"));
@@ -246,7 +241,6 @@ async fn serve(socket: WebSocket, state: AppState, filter: Filter, peer: Option<
                 from = from.max(e.id);
             }
             last = Some(from);
-            replayed_to = Some(from);
             if page.len() < REPLAY_PAGE {
                 break;
             }
@@ -260,16 +254,30 @@ async fn serve(socket: WebSocket, state: AppState, filter: Filter, peer: Option<
         tokio::select! {
             msg = live.recv() => match msg {
                 Ok(msg) => {
-                    if let (Live::Event { event_id, .. }, Some(r)) = (&msg, replayed_to)
-                        && *event_id <= r
-                    {
-                        continue; // already replayed
+                    if let Live::Event { event_id, .. } = &msg {
+                        let event_id = *event_id;
+                        match last {
+                            Some(l) if event_id <= l => continue, // sent from the log already
+                            Some(l) if event_id.0 > l.0 + 1 => {
+                                // Smaller ids may still be on their way (from
+                                // another hub, or a hole). Every one there will
+                                // be is in the log now: a later id commits after
+                                // them (see the stores' append). Send them first,
+                                // so ids go out in order and none is passed.
+                                match fill(&state, &filter, l, event_id, &mut in_run, &tx).await {
+                                    Ok(true) => {}
+                                    Ok(false) => break None,
+                                    Err(e) => break Some((POLICY, format!(
+                                        "cannot read the log: {e}; reconnect with since={}", l.0
+                                    ))),
+                                }
+                            }
+                            _ => {}
+                        }
+                        last = Some(event_id);
                     }
                     if !wanted(&state, &filter, &mut in_run, &msg).await {
                         continue;
-                    }
-                    if let Live::Event { event_id, .. } = &msg {
-                        last = last.max(Some(*event_id));
                     }
                     // Closed while its socket still has room for the close
                     // frame: a client that never reads would otherwise be
@@ -318,6 +326,49 @@ async fn serve(socket: WebSocket, state: AppState, filter: Filter, peer: Option<
         None => {
             drop(tx);
             close(GOING_AWAY, String::new());
+        }
+    }
+}
+
+/// One page of the log after `from`, as the client filters it by run.
+async fn log_page(
+    state: &AppState,
+    filter: &Filter,
+    from: EventId,
+) -> Result<Vec<StoredEvent>, crate::store::StoreError> {
+    let store = state.hub().store().clone();
+    let query = EventQuery {
+        since: Some(from),
+        run_id: filter.run_id.clone(),
+        kind: None,
+        watcher: None,
+        limit: REPLAY_PAGE,
+    };
+    crate::hub::blocking(move || store.events(&query)).await
+}
+
+/// Send the logged events after `from` and before `upto` that the client
+/// wants; `Ok(false)` when the client is gone.
+async fn fill(
+    state: &AppState,
+    filter: &Filter,
+    mut from: EventId,
+    upto: EventId,
+    in_run: &mut HashMap<EventId, bool>,
+    tx: &mpsc::Sender<Message>,
+) -> Result<bool, crate::store::StoreError> {
+    let wants_events = filter.types.iter().any(|t| t == "event");
+    loop {
+        let page = log_page(state, filter, from).await?;
+        for e in page.iter().take_while(|e| e.id < upto) {
+            in_run.insert(e.id, true);
+            if wants_events && tx.send(text(replayed(e))).await.is_err() {
+                return Ok(false);
+            }
+            from = e.id;
+        }
+        if page.len() < REPLAY_PAGE || page.last().is_some_and(|e| e.id >= upto) {
+            return Ok(true);
         }
     }
 }
