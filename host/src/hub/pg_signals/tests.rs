@@ -8,23 +8,34 @@ use crate::store::{EventId, Source, UnixMillis};
 use std::time::Instant;
 
 /// A database of its own on the test server (notifications are per
-/// database, and tests run side by side).
-async fn server() -> Option<Config> {
-    let admin: Config = match std::env::var("MCP_PUSH_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => url
-            .parse()
-            .expect("MCP_PUSH_TEST_POSTGRES is not a PostgreSQL URL"),
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "MCP_PUSH_TEST_POSTGRES is not set: CI must start a PostgreSQL server (scripts/test-postgres.sh)"
-        ),
-        _ => {
-            eprintln!(
-                "skipped: set MCP_PUSH_TEST_POSTGRES=postgres://… (scripts/test-postgres.sh starts a server)"
-            );
-            return None;
-        }
-    };
-    let (client, connection) = admin
+/// database, and tests run side by side), dropped after the test.
+struct TestDb {
+    config: Config,
+    admin: String,
+    name: String,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // WITH (FORCE): the hubs' listening connections may still be closing.
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let admin = self.admin.clone();
+        // Its own thread: the blocking client may not run on a runtime's.
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut c) = postgres::Client::connect(&admin, NoTls) {
+                let _ = c.batch_execute(&sql);
+            }
+        })
+        .join();
+    }
+}
+
+async fn server() -> Option<TestDb> {
+    let admin = crate::store::postgres_test_server()?;
+    let mut config: Config = admin
+        .parse()
+        .expect("MCP_PUSH_TEST_POSTGRES is not a PostgreSQL URL");
+    let (client, connection) = config
         .connect(NoTls)
         .await
         .expect("cannot reach MCP_PUSH_TEST_POSTGRES");
@@ -34,9 +45,12 @@ async fn server() -> Option<Config> {
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .await
         .unwrap();
-    let mut config = admin;
     config.dbname(&name);
-    Some(config)
+    Some(TestDb {
+        config,
+        admin,
+        name,
+    })
 }
 
 fn event(id: i64, message: String) -> Live {
@@ -82,8 +96,11 @@ async fn relay<T>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_on_one_hub_reaches_the_others_stream_and_wakes_its_worker_once_only_there() {
-    let Some(config) = server().await else { return };
-    let (a, b) = (PgSignals::start(config.clone()), PgSignals::start(config));
+    let Some(db) = server().await else { return };
+    let (a, b) = (
+        PgSignals::start(db.config.clone()),
+        PgSignals::start(db.config.clone()),
+    );
     let mut on_b = b.live.subscribe();
     let mut on_a = a.live.subscribe();
     let id = relay(&a, &event(7, "v2 is out".into()), &mut on_b, |m| match m {
@@ -119,8 +136,11 @@ async fn an_event_on_one_hub_reaches_the_others_stream_and_wakes_its_worker_once
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_too_long_for_notify_arrives_cut_and_a_hubs_own_business_stays_home() {
-    let Some(config) = server().await else { return };
-    let (a, b) = (PgSignals::start(config.clone()), PgSignals::start(config));
+    let Some(db) = server().await else { return };
+    let (a, b) = (
+        PgSignals::start(db.config.clone()),
+        PgSignals::start(db.config.clone()),
+    );
     let mut on_b = b.live.subscribe();
     let long = "é".repeat(20_000);
     let (id, cut) = relay(&a, &event(9, long.clone()), &mut on_b, |m| match m {
