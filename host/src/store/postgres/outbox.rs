@@ -13,127 +13,94 @@ use crate::store::{
     DeliveryState, EventId, HubId, NewEvent, Outbox, StoreError, Target, UnixMillis, enqueue,
 };
 use postgres::GenericClient;
-use std::time::Duration;
 
 fn owner(h: HubId) -> i64 {
     i64::from(h.raw())
 }
 
-/// A new event's delivery row to one channel, by the rules below; its id.
+/// A new event's delivery row to one channel, by the outbox's rules
+/// ([`enqueue::enqueue`]); its id.
 pub(super) fn enqueue(
     tx: &mut Tx<'_, '_>,
     event_id: i64,
     ev: &NewEvent,
     plan: &DeliveryPlan,
 ) -> Result<DeliveryId, Fail> {
-    let now = ev.received_at;
-    let run = ev
-        .notification
-        .event
-        .as_ref()
-        .map(|e| (e.run_id.0.as_str(), e.kind));
-    let channel = plan.channel.as_str();
-    let mut due = enqueue::first_due(plan, now);
-    let mut held: Option<String> = None;
-    match run {
-        // Latest wins: a newer update replaces the ones still waiting,
-        // and goes out one interval after the last one that went.
-        Some((run_id, EventKind::Update)) => {
-            if let Some(interval) = enqueue::update_interval(plan) {
-                let reason = enqueue::replaced_by_update(event_id);
-                coalesce_waiting_updates(tx, run_id, channel, now, &reason)?;
-                if let Some((at, note)) =
-                    update_interval_hold(tx, run_id, channel, interval, now, due)?
-                {
-                    due = at;
-                    held = Some(note);
-                }
-            }
-        }
-        // The final word makes waiting progress reports moot.
-        Some((run_id, EventKind::End | EventKind::Error)) => {
-            let reason = enqueue::ended_first(event_id);
-            coalesce_waiting_updates(tx, run_id, channel, now, &reason)?;
-        }
-        _ => {}
+    enqueue::enqueue(&mut Rows(tx), event_id, ev, plan)
+}
+
+/// The rules' queries, in the append's transaction.
+struct Rows<'t, 'a, 'b>(&'t mut Tx<'a, 'b>);
+
+impl enqueue::EnqueueDb for Rows<'_, '_, '_> {
+    type Error = Fail;
+
+    fn coalesce_waiting_updates(
+        &mut self,
+        run_id: &str,
+        channel: &str,
+        now: UnixMillis,
+        reason: &str,
+    ) -> Result<(), Fail> {
+        self.0.execute(
+            "UPDATE deliveries SET state = 'coalesced', last_error = $4, next_attempt_at = NULL,
+                updated_at = $3
+             WHERE run_id = $1 AND channel = $2 AND kind = 'update' AND state = 'pending'
+               AND (lease_until IS NULL OR lease_until <= $3)",
+            &[&run_id, &channel, &now.0, &reason],
+        )?;
+        Ok(())
     }
-    insert_delivery(tx, event_id, run, plan, due, held.as_deref(), now)
-}
 
-/// Rule: a run's updates to a channel that are still waiting (not in
-/// flight) are closed as `coalesced`, with the reason, when a newer update
-/// or the run's end makes them moot.
-fn coalesce_waiting_updates(
-    tx: &mut Tx<'_, '_>,
-    run_id: &str,
-    channel: &str,
-    now: UnixMillis,
-    reason: &str,
-) -> Result<u64, Fail> {
-    Ok(tx.execute(
-        "UPDATE deliveries SET state = 'coalesced', last_error = $4, next_attempt_at = NULL,
-            updated_at = $3
-         WHERE run_id = $1 AND channel = $2 AND kind = 'update' AND state = 'pending'
-           AND (lease_until IS NULL OR lease_until <= $3)",
-        &[&run_id, &channel, &now.0, &reason],
-    )?)
-}
+    fn last_update_went(
+        &mut self,
+        run_id: &str,
+        channel: &str,
+        now: UnixMillis,
+    ) -> Result<Option<i64>, Fail> {
+        Ok(self
+            .0
+            .query_one(
+                "SELECT MAX(COALESCE(sent_at, updated_at)) FROM deliveries
+                 WHERE run_id = $1 AND channel = $2 AND kind = 'update'
+                   AND (state = 'sent'
+                        OR (state = 'pending' AND lease_until > $3))",
+                &[&run_id, &channel, &now.0],
+            )?
+            .try_get(0)?)
+    }
 
-/// Rule: a run's updates to a channel go at most one per `interval` after
-/// the last update that was sent (or is in flight); see [`enqueue::interval_hold`].
-fn update_interval_hold(
-    tx: &mut Tx<'_, '_>,
-    run_id: &str,
-    channel: &str,
-    interval: Duration,
-    now: UnixMillis,
-    due: UnixMillis,
-) -> Result<Option<(UnixMillis, String)>, Fail> {
-    let last: Option<i64> = tx
-        .query_one(
-            "SELECT MAX(COALESCE(sent_at, updated_at)) FROM deliveries
-             WHERE run_id = $1 AND channel = $2 AND kind = 'update'
-               AND (state = 'sent'
-                    OR (state = 'pending' AND lease_until > $3))",
-            &[&run_id, &channel, &now.0],
-        )?
-        .try_get(0)?;
-    Ok(enqueue::interval_hold(last, interval, due))
-}
-
-/// Rule: a delivery routing said no to is written closed (`skipped`, with
-/// the reason) and is never sent; any other is written `pending`, due at
-/// `due`, with the note of what holds it back, if anything does.
-fn insert_delivery(
-    tx: &mut Tx<'_, '_>,
-    event_id: i64,
-    run: Option<(&str, EventKind)>,
-    plan: &DeliveryPlan,
-    due: UnixMillis,
-    held: Option<&str>,
-    now: UnixMillis,
-) -> Result<DeliveryId, Fail> {
-    let (state, next, reason) = match &plan.skip {
-        Some(reason) => (DeliveryState::Skipped, None, Some(reason.as_str())),
-        None => (DeliveryState::Pending, Some(due.0), held),
-    };
-    let row = tx.query_one(
-        "INSERT INTO deliveries (event_id, channel, run_id, kind, state, next_attempt_at,
-                                 last_error, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         RETURNING id",
-        &[
-            &event_id,
-            &plan.channel.as_str(),
-            &run.map(|(run_id, _)| run_id),
-            &run.map(|(_, kind)| kind.as_str()),
-            &state.as_str(),
-            &next,
-            &reason,
-            &now.0,
-        ],
-    )?;
-    Ok(DeliveryId(row.try_get(0)?))
+    fn insert_delivery(
+        &mut self,
+        event_id: i64,
+        run: Option<(&str, EventKind)>,
+        plan: &DeliveryPlan,
+        due: UnixMillis,
+        held: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<DeliveryId, Fail> {
+        let (state, next, reason) = match &plan.skip {
+            Some(reason) => (DeliveryState::Skipped, None, Some(reason.as_str())),
+            None => (DeliveryState::Pending, Some(due.0), held),
+        };
+        let row = self.0.query_one(
+            "INSERT INTO deliveries (event_id, channel, run_id, kind, state, next_attempt_at,
+                                     last_error, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             RETURNING id",
+            &[
+                &event_id,
+                &plan.channel.as_str(),
+                &run.map(|(run_id, _)| run_id),
+                &run.map(|(_, kind)| kind.as_str()),
+                &state.as_str(),
+                &next,
+                &reason,
+                &now.0,
+            ],
+        )?;
+        Ok(DeliveryId(row.try_get(0)?))
+    }
 }
 
 /// Due rows, locked as they are read and skipped when another hub holds

@@ -12,128 +12,89 @@ use crate::store::{
     DeliveryState, EventId, HubId, NewEvent, Outbox, StoreError, Target, UnixMillis,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::time::Duration;
 
-/// A new event's delivery row to one channel, by the rules below; its id.
+/// A new event's delivery row to one channel, by the outbox's rules
+/// ([`enqueue::enqueue`]); its id.
 pub(super) fn enqueue(
     tx: &rusqlite::Transaction<'_>,
     event_id: i64,
     ev: &NewEvent,
     plan: &DeliveryPlan,
 ) -> rusqlite::Result<DeliveryId> {
-    let now = ev.received_at;
-    let run = ev
-        .notification
-        .event
-        .as_ref()
-        .map(|e| (e.run_id.0.as_str(), e.kind));
-    let channel = plan.channel.as_str();
-    let mut due = enqueue::first_due(plan, now);
-    let mut held: Option<String> = None;
-    match run {
-        // Latest wins: a newer update replaces the ones still waiting,
-        // and goes out one interval after the last one that went.
-        Some((run_id, EventKind::Update)) => {
-            if let Some(interval) = enqueue::update_interval(plan) {
-                coalesce_waiting_updates(
-                    tx,
-                    run_id,
-                    channel,
-                    now,
-                    &enqueue::replaced_by_update(event_id),
-                )?;
-                if let Some((at, note)) =
-                    update_interval_hold(tx, run_id, channel, interval, now, due)?
-                {
-                    due = at;
-                    held = Some(note);
-                }
-            }
-        }
-        // The final word makes waiting progress reports moot.
-        Some((run_id, EventKind::End | EventKind::Error)) => {
-            coalesce_waiting_updates(tx, run_id, channel, now, &enqueue::ended_first(event_id))?;
-        }
-        _ => {}
+    enqueue::enqueue(&mut Rows(tx), event_id, ev, plan)
+}
+
+/// The rules' queries, in the append's transaction.
+struct Rows<'t, 'c>(&'t rusqlite::Transaction<'c>);
+
+impl enqueue::EnqueueDb for Rows<'_, '_> {
+    type Error = rusqlite::Error;
+
+    fn coalesce_waiting_updates(
+        &mut self,
+        run_id: &str,
+        channel: &str,
+        now: UnixMillis,
+        reason: &str,
+    ) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE deliveries SET state = 'coalesced', last_error = ?4,
+                    next_attempt_at = NULL, updated_at = ?3
+                 WHERE run_id = ?1 AND channel = ?2 AND kind = 'update' AND state = 'pending'
+                   AND (lease_until IS NULL OR lease_until <= ?3)",
+            )?
+            .execute(params![run_id, channel, now.0, reason])?;
+        Ok(())
     }
-    insert_delivery(tx, event_id, run, plan, due, held.as_deref(), now)
-}
 
-/// Rule: a run's updates to a channel that are still waiting (not in
-/// flight) are closed as `coalesced`, with the reason, when a newer update
-/// or the run's end makes them moot.
-fn coalesce_waiting_updates(
-    tx: &rusqlite::Transaction<'_>,
-    run_id: &str,
-    channel: &str,
-    now: UnixMillis,
-    reason: &str,
-) -> rusqlite::Result<usize> {
-    tx.prepare_cached(
-        "UPDATE deliveries SET state = 'coalesced', last_error = ?4, next_attempt_at = NULL,
-            updated_at = ?3
-         WHERE run_id = ?1 AND channel = ?2 AND kind = 'update' AND state = 'pending'
-           AND (lease_until IS NULL OR lease_until <= ?3)",
-    )?
-    .execute(params![run_id, channel, now.0, reason])
-}
+    fn last_update_went(
+        &mut self,
+        run_id: &str,
+        channel: &str,
+        now: UnixMillis,
+    ) -> rusqlite::Result<Option<i64>> {
+        self.0
+            .prepare_cached(
+                "SELECT MAX(COALESCE(sent_at, updated_at)) FROM deliveries
+                 WHERE run_id = ?1 AND channel = ?2 AND kind = 'update'
+                   AND (state = 'sent'
+                        OR (state = 'pending' AND lease_until > ?3))",
+            )?
+            .query_row(params![run_id, channel, now.0], |r| r.get(0))
+    }
 
-/// Rule: a run's updates to a channel go at most one per `interval`: a new
-/// one falls due no sooner than an interval after the last update that was
-/// sent (or is in flight). When that holds it past `due`, returns the later
-/// time and the note said with the delivery, so a sender sees why it waits
-/// rather than a bare `queued`.
-fn update_interval_hold(
-    tx: &rusqlite::Transaction<'_>,
-    run_id: &str,
-    channel: &str,
-    interval: Duration,
-    now: UnixMillis,
-    due: UnixMillis,
-) -> rusqlite::Result<Option<(UnixMillis, String)>> {
-    let last: Option<i64> = tx
-        .prepare_cached(
-            "SELECT MAX(COALESCE(sent_at, updated_at)) FROM deliveries
-             WHERE run_id = ?1 AND channel = ?2 AND kind = 'update'
-               AND (state = 'sent'
-                    OR (state = 'pending' AND lease_until > ?3))",
-        )?
-        .query_row(params![run_id, channel, now.0], |r| r.get(0))?;
-    Ok(enqueue::interval_hold(last, interval, due))
-}
-
-/// Rule: a delivery routing said no to is written closed (`skipped`, with
-/// the reason) and is never sent; any other is written `pending`, due at
-/// `due`, with the note of what holds it back, if anything does.
-fn insert_delivery(
-    tx: &rusqlite::Transaction<'_>,
-    event_id: i64,
-    run: Option<(&str, EventKind)>,
-    plan: &DeliveryPlan,
-    due: UnixMillis,
-    held: Option<&str>,
-    now: UnixMillis,
-) -> rusqlite::Result<DeliveryId> {
-    let (state, next, reason) = match &plan.skip {
-        Some(reason) => (DeliveryState::Skipped, None, Some(reason.as_str())),
-        None => (DeliveryState::Pending, Some(due.0), held),
-    };
-    tx.prepare_cached(
-        "INSERT INTO deliveries (event_id, channel, run_id, kind, state, next_attempt_at,
-                                 last_error, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        event_id,
-        plan.channel.as_str(),
-        run.map(|(run_id, _)| run_id),
-        run.map(|(_, kind)| kind.as_str()),
-        state.as_str(),
-        next,
-        reason,
-        now.0
-    ])?;
-    Ok(DeliveryId(tx.last_insert_rowid()))
+    fn insert_delivery(
+        &mut self,
+        event_id: i64,
+        run: Option<(&str, EventKind)>,
+        plan: &DeliveryPlan,
+        due: UnixMillis,
+        held: Option<&str>,
+        now: UnixMillis,
+    ) -> rusqlite::Result<DeliveryId> {
+        let (state, next, reason) = match &plan.skip {
+            Some(reason) => (DeliveryState::Skipped, None, Some(reason.as_str())),
+            None => (DeliveryState::Pending, Some(due.0), held),
+        };
+        self.0
+            .prepare_cached(
+                "INSERT INTO deliveries (event_id, channel, run_id, kind, state, next_attempt_at,
+                                         last_error, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                event_id,
+                plan.channel.as_str(),
+                run.map(|(run_id, _)| run_id),
+                run.map(|(_, kind)| kind.as_str()),
+                state.as_str(),
+                next,
+                reason,
+                now.0
+            ])?;
+        Ok(DeliveryId(self.0.last_insert_rowid()))
+    }
 }
 
 impl Outbox for SqliteStore {
