@@ -460,6 +460,8 @@ fn postgres_crashed_mid_burst_loses_nothing_acknowledged_and_a_post_meanwhile_ge
         let status = r.status().as_u16();
         let body = r.text().await.unwrap();
         assert_eq!(status, 503, "{body}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["error"]["code"], "store_error", "{body}");
         assert!(
             body.contains("PostgreSQL") && !body.contains(PASSWORD),
             "a 503 that says why, without the password: {body}"
