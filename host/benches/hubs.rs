@@ -5,8 +5,8 @@
 //! SQLite (one hub, the baseline), then PostgreSQL with 1, 2 and 3 hubs.
 //! For each: notifications accepted per second (all acknowledged), delivered
 //! per second (all at the sink), the acknowledgement's latency p50/p99, and
-//! what bounds them: PostgreSQL's commits per second and events per commit
-//! (from `pg_stat_database`), beside the server's bare commit rate (one
+//! what bounds them: PostgreSQL's commits per second, commits and WAL
+//! flushes per notification (from `pg_stat_database` and `pg_stat_wal`), beside the server's bare commit rate (one
 //! client, one-row transactions) measured in the same run. Then the
 //! conditions: cores, load average, PostgreSQL's version and durability.
 //!
@@ -61,8 +61,9 @@ struct Figures {
     delivered_per_s: f64,
     p50_ms: f64,
     p99_ms: f64,
-    /// PostgreSQL only: (commits per second, events per commit).
-    commits: Option<(f64, f64)>,
+    /// PostgreSQL only: (commits per second, commits per notification,
+    /// WAL flushes per notification).
+    commits: Option<(f64, f64, f64)>,
 }
 
 fn main() {
@@ -96,7 +97,9 @@ fn main() {
                 f.p50_ms,
                 f.p99_ms,
                 f.commits
-                    .map(|(c, e)| format!("  {c:.0} commits/s, {e:.1} events/commit"))
+                    .map(|(c, e, w)| format!(
+                        "  {c:.0} commits/s, {e:.1} commits and {w:.2} WAL flushes per notification"
+                    ))
                     .unwrap_or_default()
             );
             results[i].1.push(f);
@@ -116,9 +119,10 @@ fn main() {
          one webhook channel to a loopback sink; medians of {ROUNDS} rounds"
     );
     println!(
-        "{:<22} {:>10} {:>10} {:>8} {:>9} {:>9} {:>10} {:>13}",
-        "", "accepted/s", "vs SQLite", "sent/s", "ack p50", "ack p99", "commits/s", "events/commit"
+        "{:<22} {:>10} {:>10} {:>8} {:>9} {:>9} {:>10} {:>8} {:>8}",
+        "", "accepted/s", "vs SQLite", "sent/s", "ack p50", "ack p99", "commits/s", "commits", "flushes"
     );
+    println!("{:>101}", "(per notification)");
     for (setup, figures) in &results {
         let pick = |f: &dyn Fn(&Figures) -> f64| {
             let mut v: Vec<f64> = figures.iter().map(f).collect();
@@ -130,11 +134,12 @@ fn main() {
             .map(|_| {
                 let c = pick(&|f| f.commits.unwrap().0);
                 let e = pick(&|f| f.commits.unwrap().1);
-                (format!("{c:.0}"), format!("{e:.1}"))
+                let w = pick(&|f| f.commits.unwrap().2);
+                (format!("{c:.0}"), format!("{e:.1}"), format!("{w:.2}"))
             })
-            .unwrap_or(("-".into(), "-".into()));
+            .unwrap_or(("-".into(), "-".into(), "-".into()));
         println!(
-            "{:<22} {:>10.0} {:>9.2}x {:>8.0} {:>6.1} ms {:>6.1} ms {:>10} {:>13}",
+            "{:<22} {:>10.0} {:>9.2}x {:>8.0} {:>6.1} ms {:>6.1} ms {:>10} {:>8} {:>8}",
             setup.name(),
             accepted,
             accepted / base,
@@ -143,6 +148,7 @@ fn main() {
             pick(&|f| f.p99_ms),
             commits.0,
             commits.1,
+            commits.2,
         );
     }
     println!(
@@ -171,7 +177,7 @@ async fn one_round(setup: Setup, db: &Database, n: usize) -> Figures {
         .unwrap_or_else(|| home.dir.path().join("hub.db").display().to_string());
     let mut running: Vec<Hub> = (0..hubs).map(|_| Hub::start(&home, &location)).collect();
     let bases: Arc<Vec<String>> = Arc::new(running.iter().map(Hub::base).collect());
-    let commits_before = url.as_deref().map(commits);
+    let commits_before = url.as_deref().map(counters);
 
     let next = Arc::new(AtomicUsize::new(0));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(n)));
@@ -215,8 +221,10 @@ async fn one_round(setup: Setup, db: &Database, n: usize) -> Figures {
     }
     let delivered = started.elapsed();
     let commits = url.as_deref().zip(commits_before).map(|(u, before)| {
-        let c = (commits(u) - before) as f64;
-        (c / delivered.as_secs_f64(), (n as f64) / c.max(1.0))
+        let after = counters(u);
+        let c = (after.0 - before.0) as f64;
+        let w = (after.1 - before.1) as f64;
+        (c / delivered.as_secs_f64(), c / n as f64, w / n as f64)
     });
     for h in running.iter_mut() {
         h.stop();
@@ -233,17 +241,22 @@ async fn one_round(setup: Setup, db: &Database, n: usize) -> Figures {
     }
 }
 
-/// Transactions committed so far in the database `url` names.
-fn commits(url: &str) -> i64 {
+/// Transactions committed so far in the database `url` names, and the
+/// server's WAL flushes (what a durable commit waits for; the whole
+/// cluster's, and the bench is its only user).
+fn counters(url: &str) -> (i64, i64) {
     let url = url.to_string();
     std::thread::spawn(move || {
         let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        c.query_one(
-            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
-            &[],
-        )
-        .unwrap()
-        .get(0)
+        let r = c
+            .query_one(
+                "SELECT (SELECT xact_commit FROM pg_stat_database
+                         WHERE datname = current_database()),
+                        (SELECT wal_sync FROM pg_stat_wal)",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
     })
     .join()
     .unwrap()
