@@ -120,7 +120,15 @@ fn main() {
     );
     println!(
         "{:<22} {:>10} {:>10} {:>8} {:>9} {:>9} {:>10} {:>8} {:>8}",
-        "", "accepted/s", "vs SQLite", "sent/s", "ack p50", "ack p99", "commits/s", "commits", "flushes"
+        "",
+        "accepted/s",
+        "vs SQLite",
+        "sent/s",
+        "ack p50",
+        "ack p99",
+        "commits/s",
+        "commits",
+        "flushes"
     );
     println!("{:>101}", "(per notification)");
     for (setup, figures) in &results {

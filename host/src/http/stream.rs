@@ -221,6 +221,18 @@ async fn serve(socket: WebSocket, state: AppState, filter: Filter, peer: Option<
     // Every event up to this id was sent or filtered out: the reconnect hint,
     // and the line below which live events are dropped (replayed already).
     let mut last: Option<EventId> = filter.since;
+    if filter.since.is_none() {
+        // From now on: from the newest event, so that one whose news comes
+        // late (from another hub) is sent from the log, not passed.
+        let store = state.hub().store().clone();
+        match crate::hub::blocking(move || store.last_event_id()).await {
+            Ok(newest) => last = newest,
+            Err(e) => {
+                close(POLICY, format!("cannot read the log: {e}"));
+                return;
+            }
+        }
+    }
     if let Some(since) = filter.since {
         let mut from = since;
         loop {

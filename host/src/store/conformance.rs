@@ -654,6 +654,7 @@ pub fn a_renewed_lease_keeps_a_send_in_flight_from_being_claimed_again(b: &dyn B
 
 pub fn events_are_listed_since_an_id_and_by_run(b: &dyn Backend) {
     let store = b.open();
+    assert_eq!(store.last_event_id().unwrap(), None, "an empty log");
     let a = store.append(send("a", &["x"], None)).unwrap();
     store
         .append(run_event(EventKind::Start, 2_000, "go"))
@@ -679,6 +680,7 @@ pub fn events_are_listed_since_an_id_and_by_run(b: &dyn Backend) {
         .unwrap();
     assert_eq!(ends.len(), 1);
     assert_eq!(ends[0].notification.title, "[end] train");
+    assert_eq!(store.last_event_id().unwrap(), Some(ends[0].id));
 }
 
 pub fn delivery_counts_group_a_window_by_channel_and_state(b: &dyn Backend) {

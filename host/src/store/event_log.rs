@@ -118,4 +118,9 @@ pub trait EventLog {
     fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError>;
 
     fn events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The newest event's id: where a reader that wants only what comes
+    /// next starts (every smaller id is readable by then: appends commit in
+    /// id order).
+    fn last_event_id(&self) -> Result<Option<EventId>, StoreError>;
 }

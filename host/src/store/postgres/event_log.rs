@@ -29,6 +29,13 @@ impl EventLog for PgStore {
         })
     }
 
+    fn last_event_id(&self) -> Result<Option<EventId>, StoreError> {
+        self.with(|c| {
+            let id: Option<i64> = c.query_one("SELECT MAX(id) FROM events", &[])?.try_get(0)?;
+            Ok(id.map(EventId))
+        })
+    }
+
     fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
         let since = q.since.map(|e| e.0).unwrap_or(0);
         let run_id = q.run_id.as_ref().map(|r| r.0.as_str());

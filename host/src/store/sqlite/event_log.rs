@@ -31,6 +31,14 @@ impl EventLog for SqliteStore {
             .map_err(|e| self.err(e))
     }
 
+    fn last_event_id(&self) -> Result<Option<EventId>, StoreError> {
+        let conn = self.reader();
+        conn.prepare_cached("SELECT MAX(id) FROM events")
+            .and_then(|mut s| s.query_row([], |r| r.get::<_, Option<i64>>(0)))
+            .map(|id| id.map(EventId))
+            .map_err(|e| self.err(e))
+    }
+
     fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn
