@@ -354,6 +354,33 @@ fn a_missing_or_foreign_source_is_an_error_and_stays_as_it_was() {
         "{err}"
     );
     assert_eq!(std::fs::read(&foreign).unwrap(), before);
+    // Written by a newer mcp-push: refused as the store refuses it.
+    let newer = dir.path().join("newer.db");
+    drop(SqliteStore::open(&newer, fast()).unwrap());
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
+    let err = sqlite_to_postgres(&newer, &target.url(), UnixMillis::now()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TransferError::Store(StoreError::TooNew { found: 99, .. })
+        ),
+        "{err}"
+    );
+    let tables: i64 = target
+        .client()
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        tables, 0,
+        "the target is not touched before the source is known good"
+    );
 }
 
 /// A store last written by an mcp-push of schema 1 (before `parts_sent`
