@@ -7,7 +7,7 @@
 use super::outbox::process_alive;
 use super::{SqliteOptions, check_ours, classify};
 use crate::store::schema::{MIGRATIONS, check_version};
-use crate::store::transfer::tables::{Page, Table, Values};
+use crate::store::transfer::tables::{Page, TABLES, Table, Values};
 use crate::store::{StoreError, UnixMillis};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
@@ -125,7 +125,8 @@ impl SqliteSnapshot {
              WHERE state = 'pending' AND lease_owner IS NOT NULL AND lease_until > ?1
              GROUP BY lease_owner",
         );
-        if self.version >= 3 {
+        // Watchers lease too, from the schema that brought them.
+        if TABLES.iter().any(|t| t.name == "watchers" && self.has(t)) {
             sql.push_str(
                 " UNION ALL SELECT lease_owner, max(lease_until) FROM watchers
                   WHERE lease_owner IS NOT NULL AND lease_until > ?1 GROUP BY lease_owner",

@@ -336,7 +336,8 @@ impl SqliteStore {
 
 /// Refuse a database that is neither empty nor ours, before anything is
 /// written to it (switching to WAL mode would already change its header).
-/// `Ok(true)` when the file already carries our application id.
+/// `Ok(true)` when the file already carries our application id. Also what
+/// the copy of `mcp-push migrate` asks of its source (`export.rs`).
 fn check_ours(
     path: &Path,
     options: &SqliteOptions,
