@@ -6,6 +6,7 @@ mod deliveries;
 mod event;
 mod hook;
 mod inline;
+mod migrate;
 mod outbox;
 mod output;
 mod plugin;
@@ -83,6 +84,9 @@ enum Command {
     /// Forget what is done and older than the store's window (`serve` and
     /// `mcp` do it by themselves): [store] keep_days, default 30
     Prune(prune::PruneArgs),
+    /// Copy a SQLite store (events, runs, deliveries, watchers) into an empty
+    /// PostgreSQL database, for hubs sharing one store
+    Migrate(migrate::MigrateArgs),
     /// List the plugins found and the channels configured
     Channels(channels::ChannelsArgs),
     /// Run the MCP server on stdin/stdout (for Claude Code, Codex, Gemini CLI)
@@ -138,6 +142,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Retry(ref args) => deliveries::retry(&cli, args).await,
         Command::Flush(ref args) => outbox::flush(&cli, args).await,
         Command::Prune(ref args) => prune::run(&cli, args).await,
+        Command::Migrate(ref args) => migrate::run(&cli, args).await,
         Command::Channels(ref args) => channels::run(&cli, args).await,
         Command::Mcp => server::mcp(&cli).await,
         Command::Serve(ref args) => server::serve(&cli, args).await,

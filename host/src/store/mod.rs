@@ -75,6 +75,7 @@ mod run;
 mod runs;
 mod schema;
 mod sqlite;
+mod transfer;
 mod upkeep;
 mod watchers;
 
@@ -97,6 +98,7 @@ pub use sqlite::{
     BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, SqliteOptions, SqliteStore, default_db_path,
     resolve_db_path,
 };
+pub use transfer::{Copied, TransferError, sqlite_to_postgres};
 pub use upkeep::{Activity, Pruned, Retention, StoreSize, Upkeep};
 pub use watchers::{
     CheckDone, CheckStatus, NewWatcher, Watcher, WatcherClaim, WatcherEdit, WatcherOrigin,

@@ -36,6 +36,7 @@ use postgres::error::SqlState;
 use std::time::Duration;
 
 mod event_log;
+mod import;
 mod outbox;
 mod pool;
 mod rows;

@@ -13,6 +13,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 mod event_log;
+mod export;
 mod outbox;
 mod prune;
 mod rows;
@@ -21,6 +22,8 @@ mod runs;
 mod tests;
 mod upkeep;
 mod watchers;
+
+pub(super) use export::SqliteSnapshot;
 
 /// Where the database lives: `--db`, else `MCP_PUSH_DB`, else the platform data dir.
 pub fn resolve_db_path(flag: Option<PathBuf>) -> Option<PathBuf> {
@@ -227,35 +230,6 @@ impl SqliteStore {
         }
     }
 
-    /// Refuse a database that is neither empty nor ours, before anything is
-    /// written to it (switching to WAL mode would already change its header).
-    /// `Ok(true)` when the file already carries our application id.
-    fn check_ours(&self, conn: &Connection, version: i64) -> Result<bool, StoreError> {
-        let app_id: i32 = conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
-        if app_id == APPLICATION_ID {
-            return Ok(true);
-        }
-        let tables: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .map_err(|e| self.err(e))?;
-        let objects: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
-        let empty = version == 0 && objects == 0;
-        // Written by an mcp-push from before the application id was set.
-        let older_ours = version > 0 && CORE_TABLES.iter().all(|t| tables.iter().any(|n| n == t));
-        if app_id == 0 && (empty || older_ours) {
-            return Ok(false);
-        }
-        Err(StoreError::Foreign {
-            path: self.path.clone(),
-            tables,
-        })
-    }
-
     fn fast(&self) -> MutexGuard<'_, Connection> {
         self.fast.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -278,7 +252,7 @@ impl SqliteStore {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
-        let marked = self.check_ours(&conn, version)?;
+        let marked = check_ours(&self.path, &self.options, &conn, version)?;
         check_version(&self.path.display().to_string(), version, MIGRATIONS.len())?;
         let supported = MIGRATIONS.len() as i64;
         self.quick_check(&mut conn)?;
@@ -358,6 +332,41 @@ impl SqliteStore {
             Err(e) => Err(self.err(e)),
         }
     }
+}
+
+/// Refuse a database that is neither empty nor ours, before anything is
+/// written to it (switching to WAL mode would already change its header).
+/// `Ok(true)` when the file already carries our application id. Also what
+/// the copy of `mcp-push migrate` asks of its source (`export.rs`).
+fn check_ours(
+    path: &Path,
+    options: &SqliteOptions,
+    conn: &Connection,
+    version: i64,
+) -> Result<bool, StoreError> {
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(|e| classify(path, options, e))?;
+    if app_id == APPLICATION_ID {
+        return Ok(true);
+    }
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| classify(path, options, e))?;
+    let objects: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .map_err(|e| classify(path, options, e))?;
+    let empty = version == 0 && objects == 0;
+    // Written by an mcp-push from before the application id was set.
+    let older_ours = version > 0 && CORE_TABLES.iter().all(|t| tables.iter().any(|n| n == t));
+    if app_id == 0 && (empty || older_ours) {
+        return Ok(false);
+    }
+    Err(StoreError::Foreign {
+        path: path.to_path_buf(),
+        tables,
+    })
 }
 
 fn classify(path: &Path, options: &SqliteOptions, e: rusqlite::Error) -> StoreError {

@@ -609,7 +609,7 @@ impl SqliteStore {
 
 /// Whether a process id is alive; where that cannot be told, assume it is
 /// (its leases then simply run out).
-fn process_alive(pid: u32) -> bool {
+pub(super) fn process_alive(pid: u32) -> bool {
     let proc = std::path::Path::new("/proc");
     if proc.join("self").exists() {
         proc.join(pid.to_string()).exists()
