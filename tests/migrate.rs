@@ -10,14 +10,12 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use support::mcp_client::rt;
-use support::postgres::Database;
-use support::{Mock, Run, Sandbox, listening_addr};
+use support::postgres::{Database, Hub};
+use support::{Mock, Run, Sandbox};
 
 /// In every URL given: the test server (trust auth) ignores it, and it must
 /// show in no output, log or error.
@@ -59,44 +57,6 @@ fn listing(home: &Sandbox, db: &str) -> (Vec<Value>, Vec<Value>) {
 
 fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
-}
-
-/// `mcp-push serve --db URL`, its stderr kept to look for the password.
-struct Serve {
-    child: Child,
-    addr: SocketAddr,
-    log: std::sync::Arc<std::sync::Mutex<String>>,
-}
-
-impl Serve {
-    fn start(home: &Sandbox, db: &str) -> Serve {
-        let mut child = home
-            .command(&["serve", "--listen", "127.0.0.1:0", "--db", db, "-v"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let mut lines = BufReader::new(child.stderr.take().unwrap())
-            .lines()
-            .inspect({
-                let log = log.clone();
-                move |l| {
-                    if let Ok(l) = l {
-                        log.lock().unwrap().push_str(&format!("{l}\n"));
-                    }
-                }
-            });
-        let addr = listening_addr(&mut lines);
-        std::thread::spawn(move || for _ in lines {});
-        Serve { child, addr, log }
-    }
-
-    fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.log.lock().unwrap().clone()
-    }
 }
 
 async fn get(http: &reqwest::Client, addr: SocketAddr, path: &str) -> Value {
@@ -225,7 +185,7 @@ fn a_sqlite_store_moves_to_postgres_with_its_history_and_serve_carries_on() {
     // serve on the target: the same history, the same keys, new ids after.
     let rt = rt();
     let http = reqwest::Client::new();
-    let serve = Serve::start(&to_hook, &url);
+    let serve = Hub::start_verbose(&to_hook, &url);
     let top = events.iter().map(|(id, _)| *id).max().unwrap();
     rt.block_on(async {
         let listed = get(&http, serve.addr, "/v1/events?limit=1000").await;
@@ -299,7 +259,7 @@ fn a_sqlite_store_moves_to_postgres_with_its_history_and_serve_carries_on() {
             .count();
         assert_eq!(pending, 0, "{listed}");
     });
-    let log = serve.stop();
+    let log = serve.stopped_log();
     assert!(!log.contains(PASSWORD), "the password in the log: {log}");
 
     // A target with history is refused, and left as it was.

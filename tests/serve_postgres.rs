@@ -7,56 +7,15 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::mcp_client::rt;
-use support::postgres::Database;
-use support::{Mock, Sandbox, listening_addr};
+use support::postgres::{Database, Hub};
+use support::{Mock, Sandbox};
 
 /// In the URL serve is given: the server (trust auth) ignores it, and it
 /// must show nowhere.
 const PASSWORD: &str = "pg-pass-never-shown-31d7";
-
-/// `mcp-push serve --db URL`, its stderr kept to look for the password.
-struct Serve {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
-
-impl Serve {
-    fn start(home: &Sandbox, db: &str) -> Serve {
-        let mut child = home
-            .command(&["serve", "--listen", "127.0.0.1:0", "--db", db, "-v"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut lines = BufReader::new(child.stderr.take().unwrap())
-            .lines()
-            .inspect({
-                let log = log.clone();
-                move |l| {
-                    if let Ok(l) = l {
-                        log.lock().unwrap().push_str(&format!("{l}\n"));
-                    }
-                }
-            });
-        let addr = listening_addr(&mut lines);
-        std::thread::spawn(move || for _ in lines {});
-        Serve { child, addr, log }
-    }
-
-    fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.log.lock().unwrap().clone()
-    }
-}
 
 async fn get(http: &reqwest::Client, addr: SocketAddr, path: &str) -> Value {
     let text = http
@@ -94,7 +53,7 @@ fn serve_on_postgres_delivers_lists_and_keeps_history_across_a_restart() {
     let rt = rt();
     let http = reqwest::Client::new();
 
-    let serve = Serve::start(&home, &db.url());
+    let serve = Hub::start_verbose(&home, &db.url());
     let first: Vec<i64> = rt.block_on(async {
         let mut ids = Vec::new();
         for title in ["first on pg", "second on pg"] {
@@ -120,12 +79,12 @@ fn serve_on_postgres_delivers_lists_and_keeps_history_across_a_restart() {
         .map(|r| r.json()["title"].as_str().unwrap_or_default().to_string())
         .collect();
     assert_eq!(delivered, ["first on pg", "second on pg"]);
-    let log = serve.stop();
+    let log = serve.stopped_log();
     assert!(!log.contains(PASSWORD), "the password in the log: {log}");
 
     // A new process on the same database: the history is there, and
     // nothing is sent again.
-    let serve = Serve::start(&home, &db.url());
+    let serve = Hub::start_verbose(&home, &db.url());
     rt.block_on(async {
         let events = get(&http, serve.addr, "/v1/events").await;
         let ids: Vec<i64> = events["events"]
@@ -151,7 +110,7 @@ fn serve_on_postgres_delivers_lists_and_keeps_history_across_a_restart() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(mock.requests_to("/hook").len(), 3, "nothing sent twice");
-    let log = serve.stop();
+    let log = serve.stopped_log();
     assert!(!log.contains(PASSWORD), "the password in the log: {log}");
 
     // A server that is not there: a clear error, the password masked.

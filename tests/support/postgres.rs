@@ -110,7 +110,7 @@ impl Drop for Cluster {
 }
 
 /// `mcp-push serve --db URL` on a port of its own, its stderr kept (the
-/// first lines, enough to say what went wrong).
+/// first 64 KiB, enough to say what went wrong and to look for secrets).
 pub struct Hub {
     pub child: std::process::Child,
     pub addr: std::net::SocketAddr,
@@ -118,11 +118,22 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// Quiet but for warnings (a burst of requests logs nothing).
     pub fn start(home: &super::Sandbox, db: &str) -> Hub {
+        Hub::spawn(
+            home.command(&["serve", "--listen", "127.0.0.1:0", "--db", db])
+                .env("RUST_LOG", "warn"),
+        )
+    }
+
+    /// With `-v`: everything it says, to look for what must not be there.
+    pub fn start_verbose(home: &super::Sandbox, db: &str) -> Hub {
+        Hub::spawn(&mut home.command(&["serve", "--listen", "127.0.0.1:0", "--db", db, "-v"]))
+    }
+
+    fn spawn(command: &mut std::process::Command) -> Hub {
         use std::io::{BufRead, BufReader};
-        let mut child = home
-            .command(&["serve", "--listen", "127.0.0.1:0", "--db", db])
-            .env("RUST_LOG", "warn")
+        let mut child = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -155,6 +166,12 @@ impl Hub {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Killed, and all it said.
+    pub fn stopped_log(mut self) -> String {
+        self.kill();
+        self.log()
     }
 
     /// SIGTERM, then wait: sends in flight finish and are recorded first.

@@ -134,7 +134,14 @@ fn describe(counts: &[u64]) -> String {
     let parts: Vec<String> = TABLES
         .iter()
         .zip(counts)
-        .map(|(t, n)| format!("{n} {}", t.name))
+        .map(|(t, n)| {
+            let noun = match (*n, t.name) {
+                (1, "deliveries") => "delivery",
+                (1, name) => name.trim_end_matches('s'),
+                (_, name) => name,
+            };
+            format!("{n} {noun}")
+        })
         .collect();
     parts.join(", ")
 }

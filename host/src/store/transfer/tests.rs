@@ -279,7 +279,7 @@ fn a_target_with_history_is_refused_and_left_as_it_was() {
     let err = sqlite_to_postgres(&path, &target.url(), UnixMillis::now()).unwrap_err();
     assert!(matches!(err, TransferError::TargetNotEmpty { .. }), "{err}");
     let text = err.to_string();
-    assert!(text.contains("1 events, 1 deliveries"), "{text}");
+    assert!(text.contains("1 event, 1 delivery, 0 runs"), "{text}");
     assert!(!text.contains("transfer-secret"), "{text}");
     let after: Vec<Page> = TABLES.iter().map(|t| target.rows(t)).collect();
     assert_eq!(before, after);
