@@ -208,7 +208,7 @@ async fn wait_all_sent(base: &str, n: usize, logs: impl Fn() -> String) {
 /// The markers of the deliveries leased right now (sent or being sent by
 /// some hub), per channel: read just after a hub dies, the only ones it may
 /// have sent without recording it.
-async fn leased_markers(url: String) -> BTreeSet<(String, usize)> {
+async fn leased_markers(url: String) -> BTreeSet<Sent> {
     tokio::task::spawn_blocking(move || {
         let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
         c.query(
@@ -236,8 +236,11 @@ fn marker(text: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-/// Markers received more than once, and none never, per sink.
-fn lost_and_doubled(sinks: &[(&str, &Sink)]) -> (Vec<(String, usize)>, Vec<(String, usize)>) {
+/// A notification on one channel: (channel, marker).
+type Sent = (String, usize);
+
+/// The markers never received, and those received more than once, per sink.
+fn lost_and_doubled(sinks: &[(&str, &Sink)]) -> (Vec<Sent>, Vec<Sent>) {
     let (mut lost, mut doubled) = (Vec::new(), Vec::new());
     for (name, sink) in sinks {
         for (i, times) in sink.not_once() {
