@@ -60,16 +60,7 @@ fn bytes(path: &Path) -> Vec<u8> {
 }
 
 async fn get(http: &reqwest::Client, addr: SocketAddr, path: &str) -> Value {
-    let text = http
-        .get(format!("http://{addr}{path}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(!text.contains(PASSWORD), "the password in {path}: {text}");
-    serde_json::from_str(&text).unwrap()
+    support::postgres::get_json(http, addr, path, PASSWORD).await
 }
 
 async fn notify(http: &reqwest::Client, addr: SocketAddr, body: Value) -> Value {

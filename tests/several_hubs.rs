@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use support::Sandbox;
+use support::mcp_client::rt;
 use support::postgres::{Cluster, Database, Hub};
 use support::sink::{Closing, Sink};
 
@@ -39,15 +40,6 @@ fn count_from_env() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000)
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// Two webhook channels, `a` and `b`, each to its own sink; a 1 s sandbox

@@ -191,3 +191,23 @@ impl Drop for Hub {
         self.kill();
     }
 }
+
+/// `GET path` on a hub as JSON, checked not to contain `never` (the
+/// database password, which no answer may show).
+pub async fn get_json(
+    http: &reqwest::Client,
+    addr: std::net::SocketAddr,
+    path: &str,
+    never: &str,
+) -> serde_json::Value {
+    let text = http
+        .get(format!("http://{addr}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains(never), "the password in {path}: {text}");
+    serde_json::from_str(&text).unwrap()
+}

@@ -234,27 +234,12 @@ async fn serve(socket: WebSocket, state: AppState, filter: Filter, peer: Option<
         }
     }
     if let Some(since) = filter.since {
-        let mut from = since;
-        loop {
-            let page = match log_page(&state, &filter, from).await {
-                Ok(p) => p,
-                Err(e) => {
-                    close(POLICY, format!("cannot replay from the log: {e}"));
-                    return;
-                }
-            };
-            for e in &page {
-                in_run.insert(e.id, true);
-                if filter.types.iter().any(|t| t == "event")
-                    && tx.send(text(replayed(e))).await.is_err()
-                {
-                    return;
-                }
-                from = from.max(e.id);
-            }
-            last = Some(from);
-            if page.len() < REPLAY_PAGE {
-                break;
+        match from_log(&state, &filter, since, None, &mut in_run, &tx).await {
+            Ok(Some(to)) => last = Some(to),
+            Ok(None) => return,
+            Err(e) => {
+                close(POLICY, format!("cannot replay from the log: {e}"));
+                return;
             }
         }
     }
@@ -276,9 +261,9 @@ async fn serve(socket: WebSocket, state: AppState, filter: Filter, peer: Option<
                                 // be is in the log now: a later id commits after
                                 // them (see the stores' append). Send them first,
                                 // so ids go out in order and none is passed.
-                                match fill(&state, &filter, l, event_id, &mut in_run, &tx).await {
-                                    Ok(true) => {}
-                                    Ok(false) => break None,
+                                match from_log(&state, &filter, l, Some(event_id), &mut in_run, &tx).await {
+                                    Ok(Some(_)) => {}
+                                    Ok(None) => break None,
                                     Err(e) => break Some((POLICY, format!(
                                         "cannot read the log: {e}; reconnect with since={}", l.0
                                     ))),
@@ -359,28 +344,31 @@ async fn log_page(
     crate::hub::blocking(move || store.events(&query)).await
 }
 
-/// Send the logged events after `from` and before `upto` that the client
-/// wants; `Ok(false)` when the client is gone.
-async fn fill(
+/// Send the logged events after `from` (and before `upto`, if given) that
+/// the client wants: the replay of `since=`, or a gap in the live events.
+/// Returns the last id read (`from` when none), or `None` when the client
+/// is gone.
+async fn from_log(
     state: &AppState,
     filter: &Filter,
     mut from: EventId,
-    upto: EventId,
+    upto: Option<EventId>,
     in_run: &mut HashMap<EventId, bool>,
     tx: &mpsc::Sender<Message>,
-) -> Result<bool, crate::store::StoreError> {
+) -> Result<Option<EventId>, crate::store::StoreError> {
     let wants_events = filter.types.iter().any(|t| t == "event");
+    let before = |e: &&StoredEvent| upto.is_none_or(|u| e.id < u);
     loop {
         let page = log_page(state, filter, from).await?;
-        for e in page.iter().take_while(|e| e.id < upto) {
+        for e in page.iter().take_while(before) {
             in_run.insert(e.id, true);
             if wants_events && tx.send(text(replayed(e))).await.is_err() {
-                return Ok(false);
+                return Ok(None);
             }
             from = e.id;
         }
-        if page.len() < REPLAY_PAGE || page.last().is_some_and(|e| e.id >= upto) {
-            return Ok(true);
+        if page.len() < REPLAY_PAGE || page.last().is_some_and(|e| !before(&e)) {
+            return Ok(Some(from));
         }
     }
 }
