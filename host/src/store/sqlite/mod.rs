@@ -8,6 +8,7 @@ use super::retry::RetryPolicy;
 use super::schema::{APPLICATION_ID, CORE_TABLES, MIGRATIONS, check_version};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -90,14 +91,17 @@ const INTEGRITY_BUDGET: Duration = Duration::from_millis(50);
 pub struct SqliteStore {
     path: PathBuf,
     options: SqliteOptions,
-    /// Appends: synchronous as configured (FULL by default), so an
-    /// acknowledged event survives a power cut.
-    conn: Mutex<Connection>,
-    /// Everything else (claims, outcomes, reads): synchronous=NORMAL. In WAL
-    /// mode that survives a crash of the process; a power cut can lose the
-    /// last outcomes, which only means a delivery is sent once more, never
-    /// lost. It spares the claim and the outcome an fsync each.
-    fast: Mutex<Connection>,
+    /// Every write, on one connection: appends commit synchronous as
+    /// configured (FULL by default), so an acknowledged event survives a
+    /// power cut; claims and outcomes commit with synchronous=NORMAL, which
+    /// in WAL mode survives a crash of the process (a power cut can lose the
+    /// last outcomes: a delivery is sent once more, never lost), sparing
+    /// them an fsync each. One connection rather than one per mode: SQLite
+    /// drops a connection's page cache whenever another connection has
+    /// written, so the two modes on two connections read every page of each
+    /// transaction again (24 `pread`s for a lone notification's three
+    /// transactions).
+    conn: Mutex<Writer>,
     /// Reads only. WAL lets them run beside a write; on `fast` they held
     /// the lock the writer thread's claims and outcomes wait for.
     read: Mutex<Connection>,
@@ -105,6 +109,45 @@ pub struct SqliteStore {
     /// running server would take acknowledged writes into an unlinked inode,
     /// lost at the next start; each write first checks the path still names it.
     opened: Option<FileId>,
+}
+
+/// The one write connection and the synchronous mode it is in.
+struct Writer {
+    conn: Connection,
+    /// synchronous=FULL (else NORMAL).
+    durable: bool,
+}
+
+/// The write connection, locked, in the synchronous mode asked for.
+struct WriteConn<'a>(MutexGuard<'a, Writer>);
+
+impl Deref for WriteConn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0.conn
+    }
+}
+
+impl DerefMut for WriteConn<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0.conn
+    }
+}
+
+/// A connection to read on: see [`SqliteStore::warm_reader`].
+enum Reading<'a> {
+    Writer(MutexGuard<'a, Writer>),
+    Reader(MutexGuard<'a, Connection>),
+}
+
+impl Deref for Reading<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            Reading::Writer(w) => &w.conn,
+            Reading::Reader(c) => c,
+        }
+    }
 }
 
 /// A file's identity on its file system (None where it cannot be known).
@@ -155,7 +198,6 @@ impl SqliteStore {
         }
         let conn = Connection::open(path).map_err(|e| classify(path, &options, e))?;
         // Opened now, set up once the schema is known good.
-        let fast = Connection::open(path).map_err(|e| classify(path, &options, e))?;
         let read = Connection::open(path).map_err(|e| classify(path, &options, e))?;
         // The WAL is left as it is when the process ends, not checkpointed
         // into the file and removed: that cost a one-shot `send` four fsyncs
@@ -163,7 +205,7 @@ impl SqliteStore {
         // the next start), more than its own two commits. Every commit is
         // already durable in the WAL; the periodic checkpoint (every 1000
         // pages) still moves it into the file.
-        for c in [&conn, &fast, &read] {
+        for c in [&conn, &read] {
             c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             c.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
                 .map_err(|e| classify(path, &options, e))?;
@@ -181,26 +223,29 @@ impl SqliteStore {
         let mut store = SqliteStore {
             path: path.to_path_buf(),
             options,
-            conn: Mutex::new(conn),
-            fast: Mutex::new(fast),
+            conn: Mutex::new(Writer {
+                conn,
+                durable: true,
+            }),
             read: Mutex::new(read),
             opened: None,
         };
         store.setup()?;
         store.opened = file_id(path);
-        for conn in [store.fast(), store.reader()] {
+        {
+            let conn = store.reader();
             conn.busy_timeout(store.options.busy_timeout)
                 .map_err(|e| store.err(e))?;
             conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
                 .map_err(|e| store.err(e))?;
         }
-        for conn in [store.lock(), store.fast()] {
-            conn.execute_batch(&format!(
+        store
+            .lock()
+            .execute_batch(&format!(
                 "PRAGMA wal_autocheckpoint = {}",
                 store.options.checkpoint_pages
             ))
             .map_err(|e| store.err(e))?;
-        }
         Ok(store)
     }
 
@@ -230,18 +275,53 @@ impl SqliteStore {
         }
     }
 
-    fn fast(&self) -> MutexGuard<'_, Connection> {
-        self.fast.lock().unwrap_or_else(|p| p.into_inner())
+    /// The write connection for claims, outcomes and the other writes an
+    /// fsync need not wait for (synchronous=NORMAL).
+    fn fast(&self) -> WriteConn<'_> {
+        self.writer(false)
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {
         self.read.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    /// The write connection for appends (synchronous as configured).
+    fn lock(&self) -> WriteConn<'_> {
+        self.writer(self.options.synchronous_full)
+    }
+
+    /// For a small read that follows a write (an event's deliveries, read
+    /// back on the writer thread right after the claim): the write
+    /// connection when nobody holds it, whose page cache is current, else
+    /// the reads' own, whose cache every write throws away (five `pread`s
+    /// and a read lock's worth of `fcntl`s for one notification's rows).
+    fn warm_reader(&self) -> Reading<'_> {
+        match self.conn.try_lock() {
+            Ok(w) => Reading::Writer(w),
+            Err(std::sync::TryLockError::Poisoned(p)) => Reading::Writer(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => Reading::Reader(self.reader()),
+        }
+    }
+
+    fn writer(&self, durable: bool) -> WriteConn<'_> {
         // A panic while holding the lock left no open transaction behind
         // (rusqlite rolls back on drop), so the connection is still usable.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        let mut w = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        if w.durable != durable {
+            let sync = if durable { "FULL" } else { "NORMAL" };
+            // A pager flag, no I/O. Should it fail, commits keep the mode
+            // they had: stricter (FULL) costs an fsync, never durability;
+            // only a failed switch to FULL is worth saying, and it shows
+            // again at the next append.
+            match w
+                .conn
+                .execute_batch(&format!("PRAGMA synchronous = {sync}"))
+            {
+                Ok(()) => w.durable = durable,
+                Err(e) => tracing::warn!("cannot set synchronous = {sync}: {e}"),
+            }
+        }
+        WriteConn(w)
     }
 
     fn setup(&self) -> Result<(), StoreError> {

@@ -505,7 +505,7 @@ impl Outbox for SqliteStore {
     }
 
     fn deliveries_for(&self, target: &Target) -> Result<Vec<Delivery>, StoreError> {
-        let conn = self.reader();
+        let conn = self.warm_reader();
         let (sql, arg): (String, rusqlite::types::Value) = match target {
             Target::Event(id) => (
                 format!(

@@ -256,3 +256,33 @@ fn one_shot_commands_leave_a_small_wal_for_the_next_to_read() {
         assert!(server > 4 * brief, "{server} against {brief}");
     }
 }
+
+/// Appends, claims and outcomes share one write connection (see
+/// `SqliteStore::conn`): whatever ran on it last, an append commits with
+/// synchronous=FULL and a claim or outcome with NORMAL.
+#[test]
+fn the_one_write_connection_commits_appends_full_and_the_rest_normal() {
+    let dir = tempfile::tempdir().unwrap();
+    let durable = SqliteOptions {
+        synchronous_full: true,
+        ..fast()
+    };
+    let store = SqliteStore::open(&dir.path().join("hub.db"), durable).unwrap();
+    let mode = |conn: &Connection| -> i64 {
+        conn.query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap()
+    };
+    let (full, normal) = (2, 1);
+    for _ in 0..2 {
+        assert_eq!(mode(&store.fast()), normal, "claims and outcomes");
+        assert_eq!(mode(&store.lock()), full, "appends");
+    }
+    // Through the store's own calls: after a claim, the next append.
+    store.append(send("a", &["x"], None)).unwrap();
+    let lease = Duration::from_secs(600);
+    let claimed = store
+        .claim_due(UnixMillis(2_000), 1, lease, hub(1), ClaimScope::All)
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(mode(&store.lock()), full);
+}
