@@ -2,7 +2,8 @@
 //! real binary configured with the environment names users set, sending real
 //! HTTP to a mock of the service's API on 127.0.0.1 that speaks the real
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
-//! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat and Pushbullet.
+//! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat and Pushbullet;
+//! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex and Apprise API.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -28,9 +29,11 @@ mod mocks {
     pub mod slack;
     pub mod teams;
     // Issue 21, part a.
+    pub mod apprise_api;
     pub mod home_assistant;
     pub mod opsgenie;
     pub mod pagerduty;
+    pub mod webex;
     pub mod zulip;
 }
 
@@ -874,4 +877,128 @@ fn home_assistant_one_line_url() {
     assert_eq!(r.path(), "/ha/api/services/persistent_notification/create");
     assert_eq!(r.json()["notification_id"], "ci");
     assert_eq!(r.json()["message"], long.as_str());
+}
+
+// --- Webex (issue 21, part a) ---------------------------------------------
+
+/// mcp-push's own `WEBEX_WEBHOOK_URL`: Markdown with the title bold, the
+/// token in the URL kept out of the output; a token Webex does not know is
+/// its 404, a 429 is kept for later.
+#[test]
+fn webex_delivers_with_its_environment_name() {
+    use mocks::webex::TOKEN;
+    let mock = Mock::service(mocks::webex::api());
+    let home = |token: &str| {
+        Sandbox::new().env(
+            "WEBEX_WEBHOOK_URL",
+            mock.url(&format!("/v1/webhooks/incoming/{token}")),
+        )
+    };
+    send_ok(&home(TOKEN), &["send", "Deploy", "done"], &[TOKEN]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"markdown": "**Deploy**\ndone"})
+    );
+    let run = home("Y2lzY29zcGFyazovL3dyb25n").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "webex")
+            .contains("rejected: HTTP 404: The requested resource could not be found."),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("Y2lzY29zcGFyazovL3dyb25n"));
+    let run = home(TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "webex").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    // Over Webex's 7,439 bytes a message arrives cut to fit.
+    send_ok(&home(TOKEN), &["send", "T", &"é".repeat(5000)], &[TOKEN]);
+    let last = mock.requests().pop().unwrap().json();
+    assert!(last["markdown"].as_str().unwrap().len() <= 7439);
+}
+
+/// Apprise's `webex://TOKEN` (and `wxteams://`): a channel aimed at Webex's
+/// host, its webhook URL a secret.
+#[test]
+fn webex_one_line_url() {
+    use mocks::webex::TOKEN;
+    let home = Sandbox::new().config(&format!(
+        "[channels.wx]\nurl = \"webex://{TOKEN}\"\n[channels.wt]\nurl = \"wxteams://{TOKEN}\"\n"
+    ));
+    let run = home.run(&["channels", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.all_output().contains(TOKEN), "{run:?}");
+    let listing: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    for name in ["wx", "wt"] {
+        let c = listing["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{run:?}"));
+        assert_eq!(c["plugin"], "webex");
+        assert_eq!(c["settings"], serde_json::json!({"webhook_url": "***"}));
+        assert_eq!(c["allowed_hosts"][0], "webexapis.com");
+    }
+}
+
+// --- Apprise API (issue 21, part a) ---------------------------------------
+
+/// mcp-push's own `APPRISE_API_*` names: JSON to `/notify/{KEY}` with the
+/// tags, the key kept out of the output; an unknown key (204: nothing sent)
+/// is refused; a 424 (a service behind the server failed) is retried.
+#[test]
+fn apprise_api_delivers_with_its_environment_names() {
+    use mocks::apprise_api::KEY;
+    let mock = Mock::service(mocks::apprise_api::api());
+    let home = |key: &str| {
+        Sandbox::new()
+            .env("APPRISE_API_URL", mock.url(""))
+            .env("APPRISE_API_KEY", key)
+            .env("APPRISE_API_TAGS", "devops")
+    };
+    send_ok(&home(KEY), &["send", "Deploy", "done"], &[KEY]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), format!("/notify/{KEY}"));
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"body": "done", "title": "Deploy", "type": "info", "format": "text", "tag": "devops"})
+    );
+    let run = home("nosuchkey42").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "apprise-api")
+            .contains("rejected: HTTP 204: there is no configuration under this key"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("nosuchkey42"));
+    let run = home(KEY).run(&["send", "--wait", "0", "T", "fail please"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "apprise-api")
+            .contains("HTTP 424: One or more notification could not be sent."),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `apprise://USER:PASSWORD@HOST:PORT/PATH/KEY?tags=`: Basic auth,
+/// a server under a path.
+#[test]
+fn apprise_api_one_line_url() {
+    use mocks::apprise_api::KEY;
+    let mock = Mock::service(mocks::apprise_api::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.ap]\nurl = \"apprise://ci:pw@{}/api/{KEY}?tags=ops\"\n",
+        mock.addr
+    ));
+    send_ok(&home, &["send", "T", "B"], &[KEY, "ci:pw"]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), format!("/api/notify/{KEY}"));
+    assert!(
+        r.header("authorization")
+            .is_some_and(|a| a.starts_with("Basic "))
+    );
+    assert_eq!(r.json()["tag"], "ops");
 }

@@ -138,6 +138,12 @@ _CHANNELS = {
         "Zulip",
         ("ZULIP_SITE", "ZULIP_EMAIL", "ZULIP_API_KEY", "ZULIP_TO", "ZULIP_TOPIC"),
     ),
+    "webex": ("Webex", ("WEBEX_WEBHOOK_URL",)),
+    "apprise-api": (
+        "Apprise API",
+        ("APPRISE_API_URL", "APPRISE_API_KEY", "APPRISE_API_TAGS", "APPRISE_API_USER",
+         "APPRISE_API_PASSWORD"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its

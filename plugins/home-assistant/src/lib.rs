@@ -122,7 +122,7 @@ impl Channel for HomeAssistant {
         // Success is 200 (or 201) with the JSON list of states changed; a
         // login page or a proxy's answer is not.
         if !reply.is_success() {
-            return Err(refusal(&reply));
+            return Err(reply.status_error_at("message"));
         }
         match reply.json()? {
             mcp_push_sdk::serde_json::Value::Array(_) => Ok(Receipt::id(id)),
@@ -132,24 +132,6 @@ impl Channel for HomeAssistant {
                 reply.snippet()
             ))),
         }
-    }
-}
-
-/// The usual error for the status, in Home Assistant's words when it gave
-/// some (`{"message": ...}`).
-fn refusal(reply: &Response) -> SendError {
-    let said = reply
-        .json()
-        .ok()
-        .and_then(|v| v["message"].as_str().map(String::from));
-    match (reply.status_error(), said) {
-        (SendError::Rejected(_), Some(m)) => {
-            SendError::Rejected(format!("HTTP {}: {m}", reply.status))
-        }
-        (SendError::Unavailable(_), Some(m)) => {
-            SendError::Unavailable(format!("HTTP {}: {m}", reply.status))
-        }
-        (e, _) => e,
     }
 }
 
