@@ -13,8 +13,8 @@
 //! `hassio://` when none is given, `?token=`/`?accesstoken=`, `?nid=` for a
 //! fixed notification id, else a new id per message). `HASS_SERVER` and
 //! `HASS_TOKEN` are the names Home Assistant's own command line
-//! (home-assistant-cli) reads, written from memory; `HASS_NOTIFICATION_ID`
-//! is mcp-push's own.
+//! (home-assistant-cli, `hass-cli`) reads; `HASS_NOTIFICATION_ID` is
+//! mcp-push's own.
 //!
 //! A run is one notification: its messages use the run id as the
 //! `notification_id`, so each replaces the last in place. A message outside

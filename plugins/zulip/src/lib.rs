@@ -17,8 +17,8 @@
 //! targets: channels, or e-mail addresses for direct messages, each sent
 //! on its own, `general` when none is given). `ZULIP_SITE`, `ZULIP_EMAIL`
 //! and `ZULIP_API_KEY` are the names Zulip's own Python bindings read
-//! (`zulip.Client(use_env…)`, written from memory); `ZULIP_TO` and
-//! `ZULIP_TOPIC` are mcp-push's own.
+//! (`zulip.Client` falls back to them); `ZULIP_TO` and `ZULIP_TOPIC` are
+//! mcp-push's own.
 //!
 //! Where the sources differ, Zulip's docs are followed: Apprise sends the
 //! deprecated `subject` and `private`; this channel sends `topic` and
