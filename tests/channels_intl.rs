@@ -2,7 +2,8 @@
 //! real binary configured with the environment names users set, sending real
 //! HTTP to a mock of the service's API on 127.0.0.1 that speaks the real
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
-//! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat and Pushbullet.
+//! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat and Pushbullet;
+//! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex and Apprise API.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -27,6 +28,13 @@ mod mocks {
     pub mod rocketchat;
     pub mod slack;
     pub mod teams;
+    // Issue 21, part a.
+    pub mod apprise_api;
+    pub mod home_assistant;
+    pub mod opsgenie;
+    pub mod pagerduty;
+    pub mod webex;
+    pub mod zulip;
 }
 
 use mcp_push::notification::Notification;
@@ -544,4 +552,453 @@ fn pushbullet_one_line_url() {
     ));
     send_ok(&home, &["send", "T", "B"], &[TOKEN]);
     assert_eq!(mock.requests()[0].json()["email"], "me@example.com");
+}
+
+// --- Zulip (issue 21, part a) ---------------------------------------------
+
+/// The names Zulip's own bindings read (`ZULIP_SITE`, `ZULIP_EMAIL`,
+/// `ZULIP_API_KEY`) and mcp-push's `ZULIP_TO`: a channel message and a
+/// direct one, the title as the topic, the key kept out of the output; an
+/// unknown channel is Zulip's refusal, a rate limit is retried later.
+#[test]
+fn zulip_delivers_with_its_environment_names() {
+    use mocks::zulip::{EMAIL, KEY};
+    let mock = Mock::service(mocks::zulip::api());
+    let home = |to: &str| {
+        Sandbox::new()
+            .env("ZULIP_SITE", mock.url(""))
+            .env("ZULIP_EMAIL", EMAIL)
+            .env("ZULIP_API_KEY", KEY)
+            .env("ZULIP_TO", to)
+    };
+    send_ok(
+        &home("#ops, me@example.com"),
+        &["send", "Deploy", "done"],
+        &[KEY],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].form("type").as_deref(), Some("stream"));
+    assert_eq!(reqs[0].form("to").as_deref(), Some("ops"));
+    assert_eq!(reqs[0].form("topic").as_deref(), Some("Deploy"));
+    assert_eq!(reqs[0].form("content").as_deref(), Some("done"));
+    assert_eq!(reqs[1].form("type").as_deref(), Some("direct"));
+    assert_eq!(reqs[1].form("to").as_deref(), Some(r#"["me@example.com"]"#));
+    let run = home("nowhere").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "zulip")
+            .contains("rejected: result error: Channel 'nowhere' does not exist"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
+    let run = home("general").run(&["send", "--wait", "0", "T", "a flood of news"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "zulip").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    let home = Sandbox::new()
+        .env("ZULIP_SITE", mock.url(""))
+        .env("ZULIP_EMAIL", EMAIL)
+        .env("ZULIP_API_KEY", "wrongKeyValue0123456789");
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "zulip").contains("rejected: result error: Invalid API key"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongKeyValue0123456789"));
+}
+
+/// Apprise's `zulip://BOTNAME@ORGANIZATION/TOKEN/TARGET` (the bot's address
+/// `ci-bot@apprise.zulipchat.com` derived from it; the site pointed at the
+/// mock); a text over Zulip's 10,000 characters arrives cut to fit.
+#[test]
+fn zulip_one_line_url_and_its_length_limit() {
+    use mocks::zulip::KEY;
+    let mock = Mock::service(mocks::zulip::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.z]\nurl = \"zulip://ci@apprise/{KEY}/%23ops\"\nsite = \"{}\"\n",
+        mock.url("")
+    ));
+    let long = "x".repeat(12000);
+    send_ok(&home, &["send", "T", &long], &[KEY]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].form("to").as_deref(), Some("ops"));
+    assert_eq!(reqs[0].form("content").unwrap().chars().count(), 10000);
+}
+
+// --- PagerDuty (issue 21, part a) -----------------------------------------
+
+fn pagerduty_home(mock: &Mock, key: &str) -> Sandbox {
+    Sandbox::new()
+        .env("PAGERDUTY_ROUTING_KEY", key)
+        .env("PAGERDUTY_SOURCE", "db01")
+        .env("PAGERDUTY_API_URL", mock.url(""))
+}
+
+/// mcp-push's own `PAGERDUTY_*` names: a trigger with the routing key kept
+/// out of the output; a bad key is PagerDuty's 400 (refused), a 429 is kept
+/// for later.
+#[test]
+fn pagerduty_delivers_with_its_environment_names() {
+    use mocks::pagerduty::KEY;
+    let mock = Mock::service(mocks::pagerduty::api());
+    send_ok(
+        &pagerduty_home(&mock, KEY),
+        &["send", "--priority", "urgent", "Backup", "disk full"],
+        &[KEY],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    let b = reqs[0].json();
+    assert_eq!(b["event_action"], "trigger");
+    assert_eq!(
+        b["payload"],
+        serde_json::json!({"summary": "Backup: disk full", "source": "db01", "severity": "critical"})
+    );
+    assert!(b.get("dedup_key").is_none());
+    let run = pagerduty_home(&mock, "0123456789abcdef").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "pagerduty").contains(
+            "rejected: status invalid event: Length of 'routing_key' is incorrect (should be 32 characters)"
+        ),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("0123456789abcdef"));
+    let run = pagerduty_home(&mock, KEY).run(&["send", "--wait", "0", "T", "a storm of alerts"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "pagerduty").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// A run is one alert: its start triggers it under the run id as the dedup
+/// key, its end resolves that alert.
+#[test]
+fn pagerduty_resolves_the_alert_when_the_run_ends() {
+    use mocks::pagerduty::KEY;
+    let mock = Mock::service(mocks::pagerduty::api());
+    let home = pagerduty_home(&mock, KEY);
+    for kind in ["start", "end"] {
+        let run = home.run(&["event", "nightly-7", kind]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(!run.all_output().contains(KEY));
+    }
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    let (trigger, resolve) = (reqs[0].json(), reqs[1].json());
+    assert_eq!(trigger["event_action"], "trigger");
+    assert_eq!(trigger["dedup_key"], "nightly-7");
+    assert_eq!(
+        resolve,
+        serde_json::json!({"routing_key": KEY, "event_action": "resolve", "dedup_key": "nightly-7"})
+    );
+}
+
+/// Apprise's `pagerduty://INTEGRATION_KEY@API_KEY/SOURCE/COMPONENT?group=`;
+/// a message over the summary's 1,024 characters is cut there and sent
+/// whole in the details.
+#[test]
+fn pagerduty_one_line_url_and_its_length_limit() {
+    use mocks::pagerduty::KEY;
+    let mock = Mock::service(mocks::pagerduty::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.pd]\nurl = \"pagerduty://{KEY}@apikey/web01/nginx?group=edge\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    let long = "x".repeat(2000);
+    send_ok(&home, &["send", "T", &long], &[KEY]);
+    let p = &mock.requests()[0].json()["payload"];
+    assert_eq!(p["source"], "web01");
+    assert_eq!(p["component"], "nginx");
+    assert_eq!(p["group"], "edge");
+    assert_eq!(p["summary"].as_str().unwrap().chars().count(), 1024);
+    assert_eq!(p["custom_details"]["message"], format!("T\n\n{long}"));
+}
+
+// --- Opsgenie (issue 21, part a) ------------------------------------------
+
+fn opsgenie_home(mock: &Mock, key: &str) -> Sandbox {
+    Sandbox::new()
+        .env("OPSGENIE_API_KEY", key)
+        .env("OPSGENIE_TARGETS", "#ops,@alice")
+        .env("OPSGENIE_API_URL", mock.url(""))
+}
+
+/// mcp-push's own `OPSGENIE_*` names: an alert with its responders, the key
+/// (in `GenieKey`) kept out of the output; a key Opsgenie does not know is
+/// its 401 (refused); throttling is retried after the period it names.
+#[test]
+fn opsgenie_delivers_with_its_environment_names() {
+    use mocks::opsgenie::KEY;
+    let mock = Mock::service(mocks::opsgenie::api());
+    send_ok(
+        &opsgenie_home(&mock, KEY),
+        &["send", "--priority", "high", "Backup failed", "disk full"],
+        &[KEY],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].path(), "/v2/alerts");
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({
+            "message": "Backup failed", "description": "disk full", "source": "mcp-push",
+            "priority": "P2",
+            "responders": [{"type": "team", "name": "ops"}, {"type": "user", "username": "alice"}],
+        })
+    );
+    let wrong = "00000000-1111-2222-3333-444444444444";
+    let run = opsgenie_home(&mock, wrong).run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "opsgenie").contains("rejected: HTTP 401: Could not authenticate"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(wrong));
+    let run = opsgenie_home(&mock, KEY).run(&["send", "--wait", "0", "a flood", "B"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "opsgenie").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// A run is one alert under the run id as its alias; the run's end closes
+/// it by that alias.
+#[test]
+fn opsgenie_closes_the_alert_when_the_run_ends() {
+    use mocks::opsgenie::KEY;
+    let mock = Mock::service(mocks::opsgenie::api());
+    let home = opsgenie_home(&mock, KEY);
+    for kind in ["start", "end"] {
+        let run = home.run(&["event", "nightly-7", kind]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(!run.all_output().contains(KEY));
+    }
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].json()["alias"], "nightly-7");
+    assert_eq!(reqs[1].path(), "/v2/alerts/nightly-7/close");
+    assert_eq!(reqs[1].query("identifierType").as_deref(), Some("alias"));
+}
+
+/// Apprise's `opsgenie://API_KEY/TARGETS?priority=`; a title over the
+/// message's 130 characters arrives cut to fit.
+#[test]
+fn opsgenie_one_line_url_and_its_length_limit() {
+    use mocks::opsgenie::KEY;
+    let mock = Mock::service(mocks::opsgenie::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.og]\nurl = \"opsgenie://{KEY}/*oncall?priority=p4\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    let title = "t".repeat(200);
+    send_ok(&home, &["send", &title, "B"], &[KEY]);
+    let b = mock.requests()[0].json();
+    assert_eq!(b["priority"], "P4");
+    assert_eq!(
+        b["responders"],
+        serde_json::json!([{"type": "schedule", "name": "oncall"}])
+    );
+    assert_eq!(b["message"].as_str().unwrap().chars().count(), 130);
+}
+
+// --- Home Assistant (issue 21, part a) ------------------------------------
+
+/// Home Assistant's command-line names (`HASS_SERVER`, `HASS_TOKEN`): a
+/// persistent notification with a title, the token kept out of the output;
+/// a token Home Assistant refuses is its 401.
+#[test]
+fn home_assistant_delivers_with_its_environment_names() {
+    use mocks::home_assistant::TOKEN;
+    let mock = Mock::service(mocks::home_assistant::api());
+    let home = Sandbox::new()
+        .env("HASS_SERVER", mock.url(""))
+        .env("HASS_TOKEN", TOKEN);
+    send_ok(&home, &["send", "Backup", "done"], &[TOKEN]);
+    let b = mock.requests()[0].json();
+    assert_eq!(b["title"], "Backup");
+    assert_eq!(b["message"], "done");
+    assert!(
+        b["notification_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+    let home = Sandbox::new()
+        .env("HASS_SERVER", mock.url(""))
+        .env("HASS_TOKEN", "wrong.token.value");
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "home-assistant").contains("rejected: HTTP 401: 401: Unauthorized"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrong.token.value"));
+}
+
+/// A run's messages share one notification: each replaces the last.
+#[test]
+fn home_assistant_a_run_is_one_notification() {
+    use mocks::home_assistant::TOKEN;
+    let mock = Mock::service(mocks::home_assistant::api());
+    let home = Sandbox::new()
+        .env("HASS_SERVER", mock.url(""))
+        .env("HASS_TOKEN", TOKEN);
+    for kind in ["start", "end"] {
+        let run = home.run(&["event", "nightly-7", kind]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    for r in reqs {
+        assert_eq!(r.json()["notification_id"], "nightly-7");
+    }
+}
+
+/// Apprise's `hassio://HOST:PORT/PATH/TOKEN?nid=` (a server behind a
+/// prefix); a long message is sent whole.
+#[test]
+fn home_assistant_one_line_url() {
+    use mocks::home_assistant::TOKEN;
+    let mock = Mock::service(mocks::home_assistant::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.ha]\nurl = \"hassio://{}/ha/{TOKEN}?nid=ci\"\n",
+        mock.addr
+    ));
+    let long = "x".repeat(20000);
+    send_ok(&home, &["send", "T", &long], &[TOKEN]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), "/ha/api/services/persistent_notification/create");
+    assert_eq!(r.json()["notification_id"], "ci");
+    assert_eq!(r.json()["message"], long.as_str());
+}
+
+// --- Webex (issue 21, part a) ---------------------------------------------
+
+/// mcp-push's own `WEBEX_WEBHOOK_URL`: Markdown with the title bold, the
+/// token in the URL kept out of the output; a token Webex does not know is
+/// its 404, a 429 is kept for later.
+#[test]
+fn webex_delivers_with_its_environment_name() {
+    use mocks::webex::TOKEN;
+    let mock = Mock::service(mocks::webex::api());
+    let home = |token: &str| {
+        Sandbox::new().env(
+            "WEBEX_WEBHOOK_URL",
+            mock.url(&format!("/v1/webhooks/incoming/{token}")),
+        )
+    };
+    send_ok(&home(TOKEN), &["send", "Deploy", "done"], &[TOKEN]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"markdown": "**Deploy**\ndone"})
+    );
+    let run = home("Y2lzY29zcGFyazovL3dyb25n").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "webex")
+            .contains("rejected: HTTP 404: The requested resource could not be found."),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("Y2lzY29zcGFyazovL3dyb25n"));
+    let run = home(TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "webex").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    // Over Webex's 7,439 bytes a message arrives cut to fit.
+    send_ok(&home(TOKEN), &["send", "T", &"é".repeat(5000)], &[TOKEN]);
+    let last = mock.requests().pop().unwrap().json();
+    assert!(last["markdown"].as_str().unwrap().len() <= 7439);
+}
+
+/// Apprise's `webex://TOKEN` (and `wxteams://`): a channel aimed at Webex's
+/// host, its webhook URL a secret.
+#[test]
+fn webex_one_line_url() {
+    use mocks::webex::TOKEN;
+    let home = Sandbox::new().config(&format!(
+        "[channels.wx]\nurl = \"webex://{TOKEN}\"\n[channels.wt]\nurl = \"wxteams://{TOKEN}\"\n"
+    ));
+    let run = home.run(&["channels", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.all_output().contains(TOKEN), "{run:?}");
+    let listing: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    for name in ["wx", "wt"] {
+        let c = listing["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{run:?}"));
+        assert_eq!(c["plugin"], "webex");
+        assert_eq!(c["settings"], serde_json::json!({"webhook_url": "***"}));
+        assert_eq!(c["allowed_hosts"][0], "webexapis.com");
+    }
+}
+
+// --- Apprise API (issue 21, part a) ---------------------------------------
+
+/// mcp-push's own `APPRISE_API_*` names: JSON to `/notify/{KEY}` with the
+/// tags, the key kept out of the output; an unknown key (204: nothing sent)
+/// is refused; a 424 (a service behind the server failed) is retried.
+#[test]
+fn apprise_api_delivers_with_its_environment_names() {
+    use mocks::apprise_api::KEY;
+    let mock = Mock::service(mocks::apprise_api::api());
+    let home = |key: &str| {
+        Sandbox::new()
+            .env("APPRISE_API_URL", mock.url(""))
+            .env("APPRISE_API_KEY", key)
+            .env("APPRISE_API_TAGS", "devops")
+    };
+    send_ok(&home(KEY), &["send", "Deploy", "done"], &[KEY]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), format!("/notify/{KEY}"));
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"body": "done", "title": "Deploy", "type": "info", "format": "text", "tag": "devops"})
+    );
+    let run = home("nosuchkey42").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "apprise-api")
+            .contains("rejected: HTTP 204: there is no configuration under this key"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("nosuchkey42"));
+    let run = home(KEY).run(&["send", "--wait", "0", "T", "fail please"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "apprise-api")
+            .contains("HTTP 424: One or more notification could not be sent."),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `apprise://USER:PASSWORD@HOST:PORT/PATH/KEY?tags=`: Basic auth,
+/// a server under a path.
+#[test]
+fn apprise_api_one_line_url() {
+    use mocks::apprise_api::KEY;
+    let mock = Mock::service(mocks::apprise_api::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.ap]\nurl = \"apprise://ci:pw@{}/api/{KEY}?tags=ops\"\n",
+        mock.addr
+    ));
+    send_ok(&home, &["send", "T", "B"], &[KEY, "ci:pw"]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), format!("/api/notify/{KEY}"));
+    assert!(
+        r.header("authorization")
+            .is_some_and(|a| a.starts_with("Basic "))
+    );
+    assert_eq!(r.json()["tag"], "ops");
 }

@@ -119,6 +119,31 @@ _CHANNELS = {
         ("WXPUSHER_APP_TOKEN", "WXPUSHER_TOPIC_IDS", "WXPUSHER_UIDS", "WXPUSHER_API_URL"),
     ),
     "wxpusher-spt": ("wxpusher SPT", ("WXPUSHER_SPT_LIST", "WXPUSHER_API_URL")),
+    # Issue 21, part a.
+    "home-assistant": (
+        "Home Assistant",
+        ("HASS_SERVER", "HASS_TOKEN", "HASS_NOTIFICATION_ID"),
+    ),
+    "opsgenie": (
+        "Opsgenie",
+        ("OPSGENIE_API_KEY", "OPSGENIE_TARGETS", "OPSGENIE_PRIORITY", "OPSGENIE_TAGS",
+         "OPSGENIE_ENTITY", "OPSGENIE_ALIAS", "OPSGENIE_REGION", "OPSGENIE_API_URL"),
+    ),
+    "pagerduty": (
+        "PagerDuty",
+        ("PAGERDUTY_ROUTING_KEY", "PAGERDUTY_SOURCE", "PAGERDUTY_COMPONENT", "PAGERDUTY_GROUP",
+         "PAGERDUTY_CLASS", "PAGERDUTY_SEVERITY", "PAGERDUTY_REGION", "PAGERDUTY_API_URL"),
+    ),
+    "zulip": (
+        "Zulip",
+        ("ZULIP_SITE", "ZULIP_EMAIL", "ZULIP_API_KEY", "ZULIP_TO", "ZULIP_TOPIC"),
+    ),
+    "webex": ("Webex", ("WEBEX_WEBHOOK_URL",)),
+    "apprise-api": (
+        "Apprise API",
+        ("APPRISE_API_URL", "APPRISE_API_KEY", "APPRISE_API_TAGS", "APPRISE_API_USER",
+         "APPRISE_API_PASSWORD"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its

@@ -202,6 +202,31 @@ impl Response {
     pub fn check(&self, check: &Check) -> Result<Value, SendError> {
         check.judge(self)
     }
+
+    /// `HTTP {status}: {why}`, the why in the service's own words: the text
+    /// at `path` of its JSON reply when it has one there, else the start of
+    /// the body.
+    pub fn why_at(&self, path: &str) -> String {
+        let said = serde_json::from_slice::<Value>(&self.body)
+            .ok()
+            .and_then(|v| lookup(&v, path).map(text_of))
+            .filter(|s| !s.trim().is_empty());
+        format!(
+            "HTTP {}: {}",
+            self.status,
+            said.unwrap_or_else(|| self.snippet())
+        )
+    }
+
+    /// [`Response::status_error`] for a service that says why at `path` of
+    /// its JSON error reply (Home Assistant's and Webex's `message`).
+    pub fn status_error_at(&self, path: &str) -> SendError {
+        match self.status_error() {
+            SendError::Rejected(_) => SendError::Rejected(self.why_at(path)),
+            SendError::Unavailable(_) => SendError::Unavailable(self.why_at(path)),
+            other => other,
+        }
+    }
 }
 
 /// The value at a dotted path (`result.message_id`, `errors.0`).
@@ -296,6 +321,31 @@ pub fn per_recipient(service: &str, total: usize, failed: Vec<String>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_error_in_the_services_words() {
+        let said = r#"{"message": "Data should be valid JSON.", "trackingId": "t1"}"#;
+        assert_eq!(
+            reply(400, said).status_error_at("message"),
+            SendError::Rejected("HTTP 400: Data should be valid JSON.".into())
+        );
+        assert_eq!(
+            reply(503, said).status_error_at("message"),
+            SendError::Unavailable("HTTP 503: Data should be valid JSON.".into())
+        );
+        assert_eq!(
+            reply(401, "401: Unauthorized").status_error_at("message"),
+            SendError::Rejected("HTTP 401: 401: Unauthorized".into())
+        );
+        assert_eq!(
+            reply(404, r#"{"message": ""}"#).why_at("message"),
+            r#"HTTP 404: {"message": ""}"#
+        );
+        assert_eq!(
+            reply(429, said).status_error_at("message"),
+            SendError::RateLimited(Some(9))
+        );
+    }
 
     #[test]
     fn ids_and_receipts_from_reply_paths() {

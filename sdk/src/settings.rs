@@ -112,6 +112,17 @@ impl Settings {
             })
     }
 
+    /// Copy each of `keys` that has a value into the JSON object `into`,
+    /// under the same name: a service's optional fields (Mattermost's
+    /// `channel`, PagerDuty's `component`) sent only when set.
+    pub fn copy_into(&self, into: &mut serde_json::Value, keys: &[&str]) {
+        for key in keys {
+            if let Some(value) = self.get(key) {
+                into[*key] = serde_json::Value::from(value);
+            }
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
@@ -160,5 +171,13 @@ mod tests {
             "send"
         );
         assert!(s.choice("ids", &["send", "group"], "send").is_err());
+    }
+
+    #[test]
+    fn copies_the_set_ones_into_json() {
+        let s = settings(&[("channel", "ops"), ("username", " "), ("other", "x")]);
+        let mut body = serde_json::json!({"text": "hi"});
+        s.copy_into(&mut body, &["channel", "username", "icon_url"]);
+        assert_eq!(body, serde_json::json!({"text": "hi", "channel": "ops"}));
     }
 }

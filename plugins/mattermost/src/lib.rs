@@ -92,11 +92,7 @@ impl Channel for Mattermost {
         // as a bold line.
         let text = heading(&Bold::Markdown.title(&msg.title), &msg.body, "\n");
         let mut body = json!({ "text": msg.with_link(text) });
-        for key in ["channel", "username", "icon_url"] {
-            if let Some(value) = settings.get(key) {
-                body[key] = json!(value);
-            }
-        }
+        settings.copy_into(&mut body, &["channel", "username", "icon_url"]);
         let reply = Request::post(settings.require("webhook_url")?)
             .json(&body)
             .send()?;

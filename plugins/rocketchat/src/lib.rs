@@ -114,11 +114,7 @@ impl Channel for RocketChat {
         // title leads as a bold line.
         let text = heading(&Bold::Mrkdwn.title(&msg.title), &msg.body, "\n");
         let mut body = json!({ "text": truncate(&msg.with_link(text), LIMIT, CUT_MARKER) });
-        for key in ["channel", "alias", "avatar"] {
-            if let Some(value) = settings.get(key) {
-                body[key] = json!(value);
-            }
-        }
+        settings.copy_into(&mut body, &["channel", "alias", "avatar"]);
         // Success is `{"success": true}`; a refusal says why in `error`.
         Request::post(settings.require("webhook_url")?)
             .json(&body)
