@@ -2,7 +2,8 @@
 //! real binary configured with the environment names users set, sending real
 //! HTTP to a mock of the service's API on 127.0.0.1 that speaks the real
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
-//! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat and Pushbullet.
+//! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat, Pushbullet,
+//! Prowl and Pushsafer.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -22,6 +23,7 @@ mod mocks {
     pub mod gotify;
     pub mod mattermost;
     pub mod ntfy;
+    pub mod prowl;
     pub mod pushbullet;
     pub mod pushover;
     pub mod rocketchat;
@@ -544,4 +546,79 @@ fn pushbullet_one_line_url() {
     ));
     send_ok(&home, &["send", "T", "B"], &[TOKEN]);
     assert_eq!(mock.requests()[0].json()["email"], "me@example.com");
+}
+
+// --- Prowl ----------------------------------------------------------------
+
+/// mcp-push's own `PROWL_*` names: the keys in the form, kept out of the
+/// output; a wrong key is Prowl's XML 401, refused in its words; a key over
+/// the hourly limit is its 406, kept for later.
+#[test]
+fn prowl_delivers_with_its_environment_names() {
+    use mocks::prowl::{KEY, PROVIDER, SPENT_KEY};
+    let mock = Mock::service(mocks::prowl::api());
+    let home = Sandbox::new()
+        .env("PROWL_API_KEY", KEY)
+        .env("PROWL_PROVIDER_KEY", PROVIDER)
+        .env("PROWL_APPLICATION", "nightly")
+        .env("PROWL_PRIORITY", "high")
+        .env("PROWL_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Backup", "done"], &[KEY, PROVIDER]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    for (field, want) in [
+        ("apikey", KEY),
+        ("providerkey", PROVIDER),
+        ("application", "nightly"),
+        ("event", "Backup"),
+        ("description", "done"),
+        ("priority", "1"),
+    ] {
+        assert_eq!(reqs[0].form(field).as_deref(), Some(want), "{field}");
+    }
+    let wrong = "0123456789abcdef0123456789abcdef01234567";
+    let home = Sandbox::new()
+        .env("PROWL_API_KEY", wrong)
+        .env("PROWL_API_URL", mock.url(""));
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "prowl").contains("rejected: error 401: Invalid API key"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(wrong));
+    let home = Sandbox::new()
+        .env("PROWL_API_KEY", SPENT_KEY)
+        .env("PROWL_API_URL", mock.url(""));
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "prowl").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(SPENT_KEY));
+}
+
+/// Apprise's `prowl://APIKEY/PROVIDERKEY?priority=emergency`; a body over
+/// Prowl's 10,000 bytes arrives cut to fit (the mock refuses a longer one).
+#[test]
+fn prowl_one_line_url_and_its_length_limit() {
+    use mocks::prowl::{KEY, PROVIDER};
+    let mock = Mock::service(mocks::prowl::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.pr]\nurl = \"prowl://{KEY}/{PROVIDER}?priority=emergency\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    let long = "é".repeat(6000);
+    send_ok(&home, &["send", "T", &long], &[KEY, PROVIDER]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.form("priority").as_deref(), Some("2"));
+    assert_eq!(r.form("providerkey").as_deref(), Some(PROVIDER));
+    let description = r.form("description").unwrap();
+    assert!(
+        (9990..=10000).contains(&description.len()),
+        "{}",
+        description.len()
+    );
+    assert!(description.ends_with('…'));
 }

@@ -73,6 +73,11 @@ _CHANNELS = {
         "OpeniLink",
         ("OPENILINK_APP_TOKEN", "OPENILINK_HUB_URL", "OPENILINK_CONTEXT_TOKEN"),
     ),
+    "prowl": (
+        "Prowl",
+        ("PROWL_API_KEY", "PROWL_PROVIDER_KEY", "PROWL_APPLICATION", "PROWL_PRIORITY",
+         "PROWL_API_URL"),
+    ),
     "pushbullet": (
         "Pushbullet",
         ("PUSHBULLET_ACCESS_TOKEN", "PUSHBULLET_TARGET", "PUSHBULLET_API_URL"),

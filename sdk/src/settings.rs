@@ -112,6 +112,16 @@ impl Settings {
             })
     }
 
+    /// The optional settings among `keys` that are set, each under the name
+    /// the service gives it: `(setting, field)` pairs in, `(field, value)`
+    /// out, in the order given. For copying optional settings into a form or
+    /// a JSON body without a loop in every channel.
+    pub fn fields<'k>(&self, keys: &[(&str, &'k str)]) -> Vec<(&'k str, &str)> {
+        keys.iter()
+            .filter_map(|(key, field)| self.get(key).map(|v| (*field, v)))
+            .collect()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
@@ -160,5 +170,20 @@ mod tests {
             "send"
         );
         assert!(s.choice("ids", &["send", "group"], "send").is_err());
+    }
+
+    #[test]
+    fn fields_renames_the_settings_that_are_set() {
+        let s = settings(&[("sound", "8"), ("icon", " "), ("device", "gs23")]);
+        assert_eq!(
+            s.fields(&[
+                ("device", "d"),
+                ("sound", "s"),
+                ("icon", "i"),
+                ("none", "n")
+            ]),
+            vec![("d", "gs23"), ("s", "8")]
+        );
+        assert!(s.fields(&[]).is_empty());
     }
 }
