@@ -5,25 +5,26 @@
 //! keys separated by commas), `providerkey` (optional), `priority` (-2 to 2,
 //! default 0), `url` [512], `application` [256], `event` [1024] and
 //! `description` [10000], the brackets being maximum lengths in bytes; either
-//! `event` or `description` must be given; the reply is XML,
-//! `<prowl><success code="200" remaining="…" resetdate="…"/></prowl>` or
-//! `<prowl><error code="…">reason</error></prowl>`, its error codes 400 (the
-//! parameters did not validate), 401 (the API key is not valid), 405
-//! (non-SSL, in older versions of the page), 406 (the IP address has
-//! exceeded the API limit: 1,000 calls an hour from the first call), 409
-//! (not approved, only for `retrieve`) and 500 (Prowl's own failure); the
-//! code table is quoted the same by the client libraries prowlpy, pyprowl
-//! and Zend's Prowl service); Apprise's `prowl.py` (`prowl://APIKEY` with an
-//! optional `/PROVIDERKEY`, each 40 letters and digits, `?priority=` by
-//! name or number). Not in qinglong's notify.py: `PROWL_*` are mcp-push's own
-//! names.
+//! `event` or `description` must be given; an IP address may make 1,000
+//! calls an hour, counted from its first). The copy of the page at hand ends
+//! before its "success output" section, so the reply is as client libraries
+//! quote it from that page (prowlpy's docstring, test fixtures of several
+//! clients): XML, `<prowl><success code="200" remaining="…"
+//! resetdate="…"/></prowl>` or `<prowl><error code="…">reason</error></prowl>`,
+//! the codes 400 (the parameters did not validate), 401 (the API key is not
+//! valid), 405 (not SSL, in older versions of the page), 406 (the IP address
+//! has exceeded the API limit), 409 (not approved, only for `retrieve`) and
+//! 500 (Prowl's own failure). Apprise's `prowl.py`: `prowl://APIKEY` with an
+//! optional `/PROVIDERKEY`, each 40 letters and digits, `?priority=` by name
+//! or number. Not in qinglong's notify.py: `PROWL_*` are mcp-push's own names.
 //!
 //! Where they differ: Apprise cuts the title at 1,024 and the body at 10,000
 //! characters; Prowl's page counts bytes, so this channel cuts at those
 //! numbers of bytes. Apprise sends `application` "Apprise"; here it is
 //! "mcp-push" unless `PROWL_APPLICATION` says otherwise. Apprise takes an
-//! unknown priority for normal; here it is a configuration error. Apprise reads only
-//! the HTTP status; this channel reads the XML reply, which names the reason.
+//! unknown priority for normal; here it is a configuration error. Apprise
+//! reads only the HTTP status; this channel reads the XML reply, which names
+//! the reason.
 
 use mcp_push_sdk::prelude::*;
 
