@@ -26,6 +26,7 @@ mod mocks {
     pub mod prowl;
     pub mod pushbullet;
     pub mod pushover;
+    pub mod pushsafer;
     pub mod rocketchat;
     pub mod slack;
     pub mod teams;
@@ -621,4 +622,74 @@ fn prowl_one_line_url_and_its_length_limit() {
         description.len()
     );
     assert!(description.ends_with('…'));
+}
+
+// --- Pushsafer ------------------------------------------------------------
+
+/// mcp-push's own `PUSHSAFER_*` names: the key in the form, kept out of the
+/// output, the options beside it; Pushsafer's refusals come with 2xx
+/// statuses (250, 270, 280) and are still refusals, in its words.
+#[test]
+fn pushsafer_delivers_with_its_environment_names() {
+    use mocks::pushsafer::{KEY, SPENT_KEY};
+    let mock = Mock::service(mocks::pushsafer::api());
+    let home = Sandbox::new()
+        .env("PUSHSAFER_PRIVATE_KEY", KEY)
+        .env("PUSHSAFER_DEVICE", "52")
+        .env("PUSHSAFER_SOUND", "8")
+        .env("PUSHSAFER_VIBRATION", "3")
+        .env("PUSHSAFER_ICON", "25")
+        .env("PUSHSAFER_PRIORITY", "high")
+        .env("PUSHSAFER_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Backup", "done"], &[KEY]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    for (field, want) in [
+        ("k", KEY),
+        ("d", "52"),
+        ("t", "Backup"),
+        ("m", "done"),
+        ("s", "8"),
+        ("v", "3"),
+        ("i", "25"),
+        ("pr", "1"),
+    ] {
+        assert_eq!(reqs[0].form(field).as_deref(), Some(want), "{field}");
+    }
+    for (key, device, why) in [
+        ("WrongWrongWrongWrong", "a", "status 0: invalid key"),
+        (KEY, "77", "status 0: invalid device"),
+        (SPENT_KEY, "a", "status 0: not enough API calls"),
+    ] {
+        let home = Sandbox::new()
+            .env("PUSHSAFER_PRIVATE_KEY", key)
+            .env("PUSHSAFER_DEVICE", device)
+            .env("PUSHSAFER_API_URL", mock.url(""));
+        let run = home.run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            failure_of(&run, "pushsafer").contains(&format!("rejected: {why}")),
+            "{run:?}"
+        );
+        assert!(!run.all_output().contains(key));
+    }
+}
+
+/// Apprise's `psafers://PRIVATEKEY/GROUP?priority=emergency`; a message over
+/// Pushsafer's 5,000 characters arrives cut to fit.
+#[test]
+fn pushsafer_one_line_url_and_its_length_limit() {
+    use mocks::pushsafer::KEY;
+    let mock = Mock::service(mocks::pushsafer::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.ps]\nurl = \"psafers://{KEY}/gs23?priority=emergency&sound=0\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    let long = "x".repeat(6000);
+    send_ok(&home, &["send", "T", &long], &[KEY]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.form("d").as_deref(), Some("gs23"));
+    assert_eq!(r.form("pr").as_deref(), Some("2"));
+    assert_eq!(r.form("s").as_deref(), Some("0"));
+    assert_eq!(r.form("m").unwrap().chars().count(), 5000);
 }

@@ -93,6 +93,11 @@ _CHANNELS = {
         ("PUSH_PLUS_TOKEN", "PUSH_PLUS_USER", "PUSH_PLUS_TEMPLATE", "PUSH_PLUS_CHANNEL",
          "PUSH_PLUS_WEBHOOK", "PUSH_PLUS_CALLBACKURL", "PUSH_PLUS_TO", "PUSH_PLUS_API_URL"),
     ),
+    "pushsafer": (
+        "Pushsafer",
+        ("PUSHSAFER_PRIVATE_KEY", "PUSHSAFER_DEVICE", "PUSHSAFER_SOUND", "PUSHSAFER_VIBRATION",
+         "PUSHSAFER_ICON", "PUSHSAFER_PRIORITY", "PUSHSAFER_API_URL"),
+    ),
     "qmsg": ("qmsg", ("QMSG_KEY", "QMSG_TYPE", "QMSG_API_URL")),
     "rocketchat": (
         "Rocket.Chat",
