@@ -3,7 +3,7 @@
 //! HTTP to a mock of the service's API on 127.0.0.1 that speaks the real
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
 //! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat, Pushbullet,
-//! Prowl and Pushsafer.
+//! Prowl, Pushsafer and SIGNL4.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -28,6 +28,7 @@ mod mocks {
     pub mod pushover;
     pub mod pushsafer;
     pub mod rocketchat;
+    pub mod signl4;
     pub mod slack;
     pub mod teams;
 }
@@ -692,4 +693,65 @@ fn pushsafer_one_line_url_and_its_length_limit() {
     assert_eq!(r.form("pr").as_deref(), Some("2"));
     assert_eq!(r.form("s").as_deref(), Some("0"));
     assert_eq!(r.form("m").unwrap().chars().count(), 5000);
+}
+
+// --- SIGNL4 ---------------------------------------------------------------
+
+/// mcp-push's own `SIGNL4_TEAM_SECRET` (and `SIGNL4_API_URL`): the secret in
+/// the webhook's path, kept out of the output; a wrong secret is SIGNL4's
+/// 404, refused; a flooded webhook's 429 is kept for later.
+#[test]
+fn signl4_delivers_with_its_environment_names() {
+    use mocks::signl4::{FLOODED, SECRET};
+    let mock = Mock::service(mocks::signl4::api());
+    let home = Sandbox::new()
+        .env("SIGNL4_TEAM_SECRET", SECRET)
+        .env("SIGNL4_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Disk full", "/var at 99%"], &[SECRET]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].path(), format!("/webhook/{SECRET}"));
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({"Title": "Disk full", "Message": "/var at 99%", "X-S4-SourceSystem": "mcp-push"})
+    );
+    for (secret, code, line) in [
+        ("wr0ngsecret", 1, "rejected: HTTP 404: Team not found."),
+        (FLOODED, 3, "retrying  rate limited"),
+    ] {
+        let home = Sandbox::new()
+            .env("SIGNL4_TEAM_SECRET", secret)
+            .env("SIGNL4_API_URL", mock.url(""));
+        let run = home.run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, code, "{run:?}");
+        assert!(failure_of(&run, "signl4").contains(line), "{run:?}");
+        assert!(!run.all_output().contains(secret));
+    }
+}
+
+/// Apprise's `signl4://SECRET?service=…&alerting_scenario=…`; a run's
+/// events share one alert, which its end resolves.
+#[test]
+fn signl4_one_line_url_and_a_runs_alert() {
+    use mocks::signl4::SECRET;
+    let mock = Mock::service(mocks::signl4::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.s4]\nurl = \"signl4://{SECRET}?service=Backup&alerting_scenario=multi_ack&filtering=true\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    for kind in ["start", "end"] {
+        let run = home.run(&["event", "nightly-7", kind, "--wait", "0"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(!run.all_output().contains(SECRET), "{run:?}");
+    }
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    for (r, status) in reqs.iter().zip(["new", "resolved"]) {
+        let b = r.json();
+        assert_eq!(b["X-S4-Service"], "Backup");
+        assert_eq!(b["X-S4-AlertingScenario"], "multi_ack");
+        assert_eq!(b["X-S4-Filtering"], true);
+        assert_eq!(b["X-S4-ExternalID"], "mcp-push-nightly-7");
+        assert_eq!(b["X-S4-Status"], status);
+    }
 }

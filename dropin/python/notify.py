@@ -104,6 +104,7 @@ _CHANNELS = {
         ("ROCKETCHAT_WEBHOOK_URL", "ROCKETCHAT_CHANNEL", "ROCKETCHAT_ALIAS", "ROCKETCHAT_AVATAR"),
     ),
     "serverchan": ("serverJ", ("PUSH_KEY", "SERVERCHAN_API_URL")),
+    "signl4": ("SIGNL4", ("SIGNL4_TEAM_SECRET", "SIGNL4_API_URL")),
     "slack": ("Slack", ("SLACK_WEBHOOK_URL",)),
     "synology-chat": ("Chat", ("CHAT_URL", "CHAT_TOKEN")),
     "teams": ("Teams", ("TEAMS_WEBHOOK_URL",)),
