@@ -3,7 +3,7 @@
 //! HTTP to a mock of the service's API on 127.0.0.1 that speaks the real
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
 //! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat, Pushbullet,
-//! Prowl, Pushsafer and SIGNL4.
+//! Prowl, Pushsafer, SIGNL4 and Splunk On-Call.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -30,6 +30,7 @@ mod mocks {
     pub mod rocketchat;
     pub mod signl4;
     pub mod slack;
+    pub mod splunk_oncall;
     pub mod teams;
 }
 
@@ -753,5 +754,73 @@ fn signl4_one_line_url_and_a_runs_alert() {
         assert_eq!(b["X-S4-Filtering"], true);
         assert_eq!(b["X-S4-ExternalID"], "mcp-push-nightly-7");
         assert_eq!(b["X-S4-Status"], status);
+    }
+}
+
+// --- Splunk On-Call -------------------------------------------------------
+
+/// mcp-push's own `SPLUNK_ONCALL_*` names: both keys in the path, kept out
+/// of the output; a refusal is the endpoint's `result: failure`, in its
+/// words.
+#[test]
+fn splunk_oncall_delivers_with_its_environment_names() {
+    use mocks::splunk_oncall::{API_KEY, ROUTE};
+    let mock = Mock::service(mocks::splunk_oncall::api());
+    let home = Sandbox::new()
+        .env("SPLUNK_ONCALL_API_KEY", API_KEY)
+        .env("SPLUNK_ONCALL_ROUTING_KEY", ROUTE)
+        .env("SPLUNK_ONCALL_ACTION", "critical")
+        .env("SPLUNK_ONCALL_ENTITY_ID", "disk space/db01")
+        .env("SPLUNK_ONCALL_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Disk low", "92% used"], &[API_KEY]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].path(),
+        format!("/integrations/generic/20131114/alert/{API_KEY}/{ROUTE}")
+    );
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({
+            "message_type": "CRITICAL", "entity_id": "disk space/db01",
+            "entity_display_name": "Disk low", "state_message": "92% used",
+            "monitoring_tool": "mcp-push",
+        })
+    );
+    let wrong = "00000000-dead-beef-0000-000000000000";
+    let home = Sandbox::new()
+        .env("SPLUNK_ONCALL_API_KEY", wrong)
+        .env("SPLUNK_ONCALL_ROUTING_KEY", ROUTE)
+        .env("SPLUNK_ONCALL_API_URL", mock.url(""));
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "splunk-oncall").contains("rejected: result failure: Invalid API key"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(wrong));
+}
+
+/// Apprise's `splunk://ROUTING_KEY@APIKEY`: a run is one incident, raised
+/// by its error and resolved by its end.
+#[test]
+fn splunk_oncall_one_line_url_and_a_runs_incident() {
+    use mocks::splunk_oncall::{API_KEY, ROUTE};
+    let mock = Mock::service(mocks::splunk_oncall::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.oncall]\nurl = \"splunk://{ROUTE}@{API_KEY}\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    for kind in ["error", "end"] {
+        let run = home.run(&["event", "deploy-9", kind, "--wait", "0"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(!run.all_output().contains(API_KEY), "{run:?}");
+    }
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    for (r, want) in reqs.iter().zip(["CRITICAL", "RECOVERY"]) {
+        let b = r.json();
+        assert_eq!(b["message_type"], want);
+        assert_eq!(b["entity_id"], "mcp-push/deploy-9");
     }
 }

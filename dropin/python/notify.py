@@ -106,6 +106,11 @@ _CHANNELS = {
     "serverchan": ("serverJ", ("PUSH_KEY", "SERVERCHAN_API_URL")),
     "signl4": ("SIGNL4", ("SIGNL4_TEAM_SECRET", "SIGNL4_API_URL")),
     "slack": ("Slack", ("SLACK_WEBHOOK_URL",)),
+    "splunk-oncall": (
+        "Splunk On-Call",
+        ("SPLUNK_ONCALL_API_KEY", "SPLUNK_ONCALL_ROUTING_KEY", "SPLUNK_ONCALL_ENTITY_ID",
+         "SPLUNK_ONCALL_ACTION", "SPLUNK_ONCALL_API_URL"),
+    ),
     "synology-chat": ("Chat", ("CHAT_URL", "CHAT_TOKEN")),
     "teams": ("Teams", ("TEAMS_WEBHOOK_URL",)),
     "telegram": (
