@@ -3,7 +3,7 @@
 //! HTTP to a mock of the service's API on 127.0.0.1 that speaks the real
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
 //! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat, Pushbullet,
-//! Prowl, Pushsafer, SIGNL4 and Splunk On-Call.
+//! Prowl, Pushsafer, SIGNL4, Splunk On-Call and Resend.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -27,6 +27,7 @@ mod mocks {
     pub mod pushbullet;
     pub mod pushover;
     pub mod pushsafer;
+    pub mod resend;
     pub mod rocketchat;
     pub mod signl4;
     pub mod slack;
@@ -823,4 +824,81 @@ fn splunk_oncall_one_line_url_and_a_runs_incident() {
         assert_eq!(b["message_type"], want);
         assert_eq!(b["entity_id"], "mcp-push/deploy-9");
     }
+}
+
+// --- Resend ---------------------------------------------------------------
+
+/// `RESEND_API_KEY` (the name Resend's SDKs read) and mcp-push's own
+/// `RESEND_*`: the key as a Bearer token, kept out of the output, the
+/// recipients in one request with an idempotency key; a wrong key and an
+/// unverified sender domain are refused in Resend's words.
+#[test]
+fn resend_delivers_with_its_environment_names() {
+    use mocks::resend::KEY;
+    let mock = Mock::service(mocks::resend::api());
+    let home = Sandbox::new()
+        .env("RESEND_API_KEY", KEY)
+        .env("RESEND_FROM", "CI <noreply@example.com>")
+        .env("RESEND_TO", "ops@example.com;dev@example.com")
+        .env("RESEND_CC", "lead@example.com")
+        .env("RESEND_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Backup", "done"], &[KEY]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert!(
+        reqs[0]
+            .header("idempotency-key")
+            .is_some_and(|k| k.starts_with("mcp-push/")),
+        "{reqs:?}"
+    );
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({
+            "from": "CI <noreply@example.com>",
+            "to": ["ops@example.com", "dev@example.com"],
+            "subject": "Backup", "text": "done", "cc": ["lead@example.com"],
+        })
+    );
+    for (key, from, line) in [
+        (
+            "re_wrongWrongWrong",
+            "noreply@example.com",
+            "rejected: HTTP 403: API key is invalid.",
+        ),
+        (
+            KEY,
+            "me@gmail.com",
+            "rejected: HTTP 403: The gmail.com domain is not verified.",
+        ),
+    ] {
+        let home = Sandbox::new()
+            .env("RESEND_API_KEY", key)
+            .env("RESEND_FROM", from)
+            .env("RESEND_API_URL", mock.url(""));
+        let run = home.run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(failure_of(&run, "resend").contains(line), "{run:?}");
+        assert!(!run.all_output().contains(key));
+    }
+}
+
+/// Apprise's `resend://APIKEY:FROM_USER@FROM_DOMAIN/TO?name=…`; an HTML
+/// message goes as `html`.
+#[test]
+fn resend_one_line_url() {
+    use mocks::resend::KEY;
+    let mock = Mock::service(mocks::resend::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.mail]\nurl = \"resend://{KEY}:noreply@example.com/ops@example.com?name=CI%20Bot\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(
+        &home,
+        &["send", "--format", "html", "Report", "<b>3</b> failures"],
+        &[KEY],
+    );
+    let b = mock.requests()[0].json();
+    assert_eq!(b["from"], "CI Bot <noreply@example.com>");
+    assert_eq!(b["to"], serde_json::json!(["ops@example.com"]));
+    assert_eq!(b["html"], "<b>3</b> failures");
 }

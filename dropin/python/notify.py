@@ -99,6 +99,11 @@ _CHANNELS = {
          "PUSHSAFER_ICON", "PUSHSAFER_PRIORITY", "PUSHSAFER_API_URL"),
     ),
     "qmsg": ("qmsg", ("QMSG_KEY", "QMSG_TYPE", "QMSG_API_URL")),
+    "resend": (
+        "Resend",
+        ("RESEND_API_KEY", "RESEND_FROM", "RESEND_TO", "RESEND_CC", "RESEND_BCC",
+         "RESEND_REPLY_TO", "RESEND_API_URL"),
+    ),
     "rocketchat": (
         "Rocket.Chat",
         ("ROCKETCHAT_WEBHOOK_URL", "ROCKETCHAT_CHANNEL", "ROCKETCHAT_ALIAS", "ROCKETCHAT_AVATAR"),
