@@ -3,7 +3,7 @@
 //! HTTP to a mock of the service's API on 127.0.0.1 that speaks the real
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
 //! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat, Pushbullet,
-//! Prowl, Pushsafer, SIGNL4, Splunk On-Call and Resend.
+//! Prowl, Pushsafer, SIGNL4, Splunk On-Call, Resend and Postmark.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -23,6 +23,7 @@ mod mocks {
     pub mod gotify;
     pub mod mattermost;
     pub mod ntfy;
+    pub mod postmark;
     pub mod prowl;
     pub mod pushbullet;
     pub mod pushover;
@@ -901,4 +902,69 @@ fn resend_one_line_url() {
     assert_eq!(b["from"], "CI Bot <noreply@example.com>");
     assert_eq!(b["to"], serde_json::json!(["ops@example.com"]));
     assert_eq!(b["html"], "<b>3</b> failures");
+}
+
+// --- Postmark -------------------------------------------------------------
+
+/// mcp-push's own `POSTMARK_*` names: the server token in its header, kept
+/// out of the output; a wrong token (ErrorCode 10) and an inactive recipient
+/// (406) are refused in Postmark's words.
+#[test]
+fn postmark_delivers_with_its_environment_names() {
+    use mocks::postmark::{INACTIVE, TOKEN};
+    let mock = Mock::service(mocks::postmark::api());
+    let home = Sandbox::new()
+        .env("POSTMARK_SERVER_TOKEN", TOKEN)
+        .env("POSTMARK_FROM", "CI <noreply@example.com>")
+        .env("POSTMARK_TO", "ops@example.com, dev@example.com")
+        .env("POSTMARK_MESSAGE_STREAM", "outbound")
+        .env("POSTMARK_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Backup", "done"], &[TOKEN]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({
+            "From": "CI <noreply@example.com>", "To": "ops@example.com,dev@example.com",
+            "Subject": "Backup", "TextBody": "done", "MessageStream": "outbound",
+        })
+    );
+    for (token, to, line) in [
+        (
+            "00000000-0000-0000-0000-000000000000",
+            "ops@example.com",
+            "rejected: ErrorCode 10: Bad or missing API token",
+        ),
+        (
+            TOKEN,
+            INACTIVE,
+            "rejected: ErrorCode 406: Inactive recipient",
+        ),
+    ] {
+        let home = Sandbox::new()
+            .env("POSTMARK_SERVER_TOKEN", token)
+            .env("POSTMARK_FROM", "noreply@example.com")
+            .env("POSTMARK_TO", to)
+            .env("POSTMARK_API_URL", mock.url(""));
+        let run = home.run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(failure_of(&run, "postmark").contains(line), "{run:?}");
+        assert!(!run.all_output().contains(token));
+    }
+}
+
+/// Apprise's `postmark://APIKEY:FROM_USER@FROM_DOMAIN/TO?cc=…`.
+#[test]
+fn postmark_one_line_url() {
+    use mocks::postmark::TOKEN;
+    let mock = Mock::service(mocks::postmark::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.pm]\nurl = \"postmark://{TOKEN}:noreply@example.com/ops@example.com?cc=lead@example.com\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[TOKEN]);
+    let b = mock.requests()[0].json();
+    assert_eq!(b["From"], "noreply@example.com");
+    assert_eq!(b["To"], "ops@example.com");
+    assert_eq!(b["Cc"], "lead@example.com");
 }

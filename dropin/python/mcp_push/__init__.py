@@ -73,6 +73,11 @@ _CHANNELS = {
         "OpeniLink",
         ("OPENILINK_APP_TOKEN", "OPENILINK_HUB_URL", "OPENILINK_CONTEXT_TOKEN"),
     ),
+    "postmark": (
+        "Postmark",
+        ("POSTMARK_SERVER_TOKEN", "POSTMARK_FROM", "POSTMARK_TO", "POSTMARK_CC", "POSTMARK_BCC",
+         "POSTMARK_REPLY_TO", "POSTMARK_MESSAGE_STREAM", "POSTMARK_API_URL"),
+    ),
     "prowl": (
         "Prowl",
         ("PROWL_API_KEY", "PROWL_PROVIDER_KEY", "PROWL_APPLICATION", "PROWL_PRIORITY",

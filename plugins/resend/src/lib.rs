@@ -26,6 +26,7 @@
 //! configuration error). Apprise posts the body as `html` whatever its
 //! format; here plain text goes as `text` and HTML as `html`.
 
+use mcp_push_sdk::mail;
 use mcp_push_sdk::prelude::*;
 use mcp_push_sdk::text::escape_html;
 
@@ -81,59 +82,18 @@ impl Channel for Resend {
     /// `resend://APIKEY:FROM_USER@FROM_DOMAIN[/TO…][?to=&cc=&bcc=&reply=&name=]`,
     /// or `?from=ADDR`, the host then a recipient; `?apikey=` for the key.
     fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
-        let u = OneLine::parse(url, &["resend"])?;
-        let api_key = u
-            .param("apikey")
-            .map(str::to_string)
-            .or_else(|| u.user.clone())
-            .ok_or("resend:// needs the API key: resend://APIKEY:FROM_USER@FROM_DOMAIN")?;
-        let mut to: Vec<String> = Vec::new();
-        let from = match u.param("from") {
-            Some(f) => {
-                if !u.host.is_empty() {
-                    to.push(u.host.clone());
-                }
-                f.to_string()
-            }
-            None => {
-                let user = u.password.clone().or_else(|| u.user.clone());
-                match user {
-                    Some(user) if !u.host.is_empty() => format!("{user}@{}", u.host),
-                    _ => {
-                        return Err(
-                            "resend:// needs the sender: resend://APIKEY:FROM_USER@FROM_DOMAIN"
-                                .into(),
-                        );
-                    }
-                }
-            }
-        };
-        let from = match u.param("name") {
-            Some(name) => format!("{name} <{from}>"),
-            None => from,
-        };
-        to.extend(u.path.iter().cloned());
-        if let Some(more) = u.param("to") {
-            to.extend(addresses(more).into_iter().map(String::from));
-        }
-        let list = |key: &str| u.param(key).map(|v| addresses(v).join(","));
-        let pairs = Pairs::new()
-            .set("api_key", api_key)
-            .set("from", from)
-            .maybe("to", (!to.is_empty()).then(|| to.join(",")))
-            .maybe("cc", list("cc"))
-            .maybe("bcc", list("bcc"))
-            .maybe("reply_to", list("reply"))
-            .done()?;
-        recipients(&Settings::from(pairs.clone())).map_err(|e| match e {
-            SendError::Config(why) => why,
-            other => format!("{other:?}"),
-        })?;
+        let pairs = OneLine::parse(url, &["resend"])?.mail_api()?;
+        mail::sender_and_recipients(&Settings::from(pairs.clone()), MAX_TO).map_err(
+            |e| match e {
+                SendError::Config(why) => why,
+                other => format!("{other:?}"),
+            },
+        )?;
         Ok(pairs)
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        let (from, to) = recipients(settings)?;
+        let (from, to) = mail::sender_and_recipients(settings, MAX_TO)?;
         let subject = match msg.title.trim() {
             "" => msg.headline(200),
             t => t.to_string(),
@@ -149,10 +109,11 @@ impl Channel for Resend {
         } else {
             email["text"] = json!(msg.body_with_link());
         }
-        for (field, value) in
-            settings.fields(&[("cc", "cc"), ("bcc", "bcc"), ("reply_to", "reply_to")])
-        {
-            email[field] = json!(addresses(value));
+        for key in ["cc", "bcc", "reply_to"] {
+            let list = settings.list(key, &[',', ';']);
+            if !list.is_empty() {
+                email[key] = json!(list);
+            }
         }
         let reply = Request::post(format!(
             "{}/emails",
@@ -182,47 +143,6 @@ impl Channel for Resend {
             Err(e) => Err(e),
         }
     }
-}
-
-/// The sender and the recipients (the sender when none is set), at most
-/// Resend's 50.
-fn recipients(settings: &Settings) -> Result<(String, Vec<String>), SendError> {
-    let from = settings.require("from")?.trim().to_string();
-    let mut to: Vec<String> = settings
-        .get("to")
-        .map(addresses)
-        .unwrap_or_default()
-        .into_iter()
-        .map(String::from)
-        .collect();
-    if to.is_empty() {
-        let bare = match (from.rfind('<'), from.rfind('>')) {
-            (Some(a), Some(b)) if a < b => from[a + 1..b].trim().to_string(),
-            _ => from.clone(),
-        };
-        to.push(bare);
-    }
-    if to.len() > MAX_TO {
-        return Err(SendError::Config(format!(
-            "Resend takes at most {MAX_TO} recipients in `to`, not {}",
-            to.len()
-        )));
-    }
-    if let Some(bad) = to.iter().find(|a| !a.contains('@')) {
-        return Err(SendError::Config(format!(
-            "{bad:?} is not an e-mail address"
-        )));
-    }
-    Ok((from, to))
-}
-
-/// A list of addresses, `,` or `;`-separated.
-fn addresses(value: &str) -> Vec<&str> {
-    value
-        .split([',', ';'])
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-        .collect()
 }
 
 export_channel!(Resend);
@@ -359,7 +279,7 @@ mod tests {
         let h = harness().setting("to", &many.join(",")).reply(sent());
         assert!(matches!(
             h.send(&message("T", "B")),
-            Err(SendError::Config(m)) if m.contains("50")
+            Err(SendError::Config(m)) if m.contains("at most 50")
         ));
     }
 
