@@ -26,6 +26,28 @@ pub fn address_of(mailbox: &str) -> &str {
     }
 }
 
+/// An e-mail's subject: the message's title, else the start of its first
+/// line as the reader sees it (an HTML body's tags left out), at most
+/// `max_chars` characters.
+pub fn subject(msg: &crate::Message, max_chars: usize) -> String {
+    if !msg.title.trim().is_empty() || !msg.is_html() {
+        return msg.headline(max_chars);
+    }
+    let mut seen = String::with_capacity(msg.body.len());
+    let mut in_tag = false;
+    for c in msg.body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => seen.push(c),
+            _ => {}
+        }
+    }
+    let mut plain = msg.clone();
+    plain.body = seen;
+    plain.headline(max_chars)
+}
+
 /// The sender (`from`) and the recipients (`to`, `,` or `;`-separated; the
 /// sender's address when none is given) of an e-mail API channel, at most
 /// `max` recipients, each an address.
@@ -77,6 +99,18 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect::<Vec<_>>(),
         )
+    }
+
+    #[test]
+    fn a_subject_is_the_title_else_the_first_line_a_reader_sees() {
+        let mut msg = crate::testing::message("Backup", "<b>done</b>");
+        assert_eq!(subject(&msg, 200), "Backup");
+        msg.title = String::new();
+        assert_eq!(subject(&msg, 200), "<b>done</b>");
+        msg.format = crate::Format::Html;
+        assert_eq!(subject(&msg, 200), "done");
+        msg.body = "<p>3 <i>failures</i></p>\n<p>see CI</p>".into();
+        assert_eq!(subject(&msg, 200), "3 failures");
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! `{"status": 0, "error": …}` with the HTTP statuses 250 (invalid key), 270
 //! (invalid device), 275 (invalid device group) and 280 (not enough API
 //! calls). Its success reply carries a second JSON object, as Home
-//! Assistant's tests say Pushsafer's can. The wording of a refusal for an
-//! over-long field is the mock's own: the docs give the limits, not the reply.
+//! Assistant's tests say Pushsafer's can. The wording of a refusal for a
+//! missing or over-long field is the mock's own: the docs give the rules,
+//! not the reply.
 //! `Mock::service(mocks::pushsafer::api())` serves it.
 
 #![allow(dead_code)]

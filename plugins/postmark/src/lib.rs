@@ -100,10 +100,7 @@ impl Channel for Postmark {
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let (from, to) = mail::sender_and_recipients(settings, MAX_TO)?;
-        let subject = match msg.title.trim() {
-            "" => msg.headline(200),
-            t => t.to_string(),
-        };
+        let subject = mail::subject(msg, 200);
         let mut email = json!({ "From": from, "To": to.join(","), "Subject": subject });
         if msg.is_html() {
             let mut html = msg.body_html();
@@ -242,7 +239,7 @@ mod tests {
         h.send(&msg).unwrap();
         let b = h.requests()[0].json();
         assert_eq!(b["To"], "noreply@example.com");
-        assert_eq!(b["Subject"], "<b>3</b> failures");
+        assert_eq!(b["Subject"], "3 failures");
         assert_eq!(b["HtmlBody"], "<b>3</b> failures\nsee CI");
         assert!(b.get("TextBody").is_none());
         let many: Vec<String> = (0..51).map(|i| format!("u{i}@example.com")).collect();

@@ -238,7 +238,8 @@ fn element_text(xml: &str, name: &str) -> Option<String> {
     if tag.ends_with('/') {
         return Some(String::new());
     }
-    let start = xml.find(tag)? + tag.len() + 1;
+    // `tag` is a slice of `xml`: its end, past the `>`, starts the text.
+    let start = tag.as_ptr() as usize - xml.as_ptr() as usize + tag.len() + 1;
     let end = xml[start..].find(&format!("</{name}"))? + start;
     Some(unescape(xml[start..end].trim()))
 }

@@ -94,10 +94,7 @@ impl Channel for Resend {
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let (from, to) = mail::sender_and_recipients(settings, MAX_TO)?;
-        let subject = match msg.title.trim() {
-            "" => msg.headline(200),
-            t => t.to_string(),
-        };
+        let subject = mail::subject(msg, 200);
         let mut email = json!({ "from": from, "to": to, "subject": subject });
         if msg.is_html() {
             let mut html = msg.body_html();
