@@ -38,6 +38,7 @@
 //! length limit, so a message is sent whole.
 
 use mcp_push_sdk::prelude::*;
+use mcp_push_sdk::{RunEvent, serde_json};
 
 struct Signl4;
 
@@ -227,8 +228,6 @@ fn control(
     }
     Ok(out)
 }
-
-use mcp_push_sdk::{RunEvent, serde_json};
 
 export_channel!(Signl4);
 
