@@ -2,8 +2,9 @@
 //! real binary configured with the environment names users set, sending real
 //! HTTP to a mock of the service's API on 127.0.0.1 that speaks the real
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
-//! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat and Pushbullet;
-//! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex and Apprise API.
+//! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat, Pushbullet;
+//! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex, Apprise API; Prowl,
+//! Pushsafer, SIGNL4, Splunk On-Call, Resend and Postmark.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -18,21 +19,26 @@ mod support;
 
 /// The service APIs these tests run against, each built from its docs.
 mod mocks {
+    pub mod apprise_api;
     pub mod discord;
     pub mod google_chat;
     pub mod gotify;
+    pub mod home_assistant;
     pub mod mattermost;
     pub mod ntfy;
-    pub mod pushbullet;
-    pub mod pushover;
-    pub mod rocketchat;
-    pub mod slack;
-    pub mod teams;
-    // Issue 21, part a.
-    pub mod apprise_api;
-    pub mod home_assistant;
     pub mod opsgenie;
     pub mod pagerduty;
+    pub mod postmark;
+    pub mod prowl;
+    pub mod pushbullet;
+    pub mod pushover;
+    pub mod pushsafer;
+    pub mod resend;
+    pub mod rocketchat;
+    pub mod signl4;
+    pub mod slack;
+    pub mod splunk_oncall;
+    pub mod teams;
     pub mod webex;
     pub mod zulip;
 }
@@ -1001,4 +1007,420 @@ fn apprise_api_one_line_url() {
             .is_some_and(|a| a.starts_with("Basic "))
     );
     assert_eq!(r.json()["tag"], "ops");
+}
+
+// --- Prowl ----------------------------------------------------------------
+
+/// mcp-push's own `PROWL_*` names: the keys in the form, kept out of the
+/// output; a wrong key is Prowl's XML 401, refused in its words; a key over
+/// the hourly limit is its 406, kept for later.
+#[test]
+fn prowl_delivers_with_its_environment_names() {
+    use mocks::prowl::{KEY, PROVIDER, SPENT_KEY};
+    let mock = Mock::service(mocks::prowl::api());
+    let home = Sandbox::new()
+        .env("PROWL_API_KEY", KEY)
+        .env("PROWL_PROVIDER_KEY", PROVIDER)
+        .env("PROWL_APPLICATION", "nightly")
+        .env("PROWL_PRIORITY", "high")
+        .env("PROWL_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Backup", "done"], &[KEY, PROVIDER]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    for (field, want) in [
+        ("apikey", KEY),
+        ("providerkey", PROVIDER),
+        ("application", "nightly"),
+        ("event", "Backup"),
+        ("description", "done"),
+        ("priority", "1"),
+    ] {
+        assert_eq!(reqs[0].form(field).as_deref(), Some(want), "{field}");
+    }
+    let wrong = "0123456789abcdef0123456789abcdef01234567";
+    let home = Sandbox::new()
+        .env("PROWL_API_KEY", wrong)
+        .env("PROWL_API_URL", mock.url(""));
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "prowl").contains("rejected: error 401: Invalid API key"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(wrong));
+    let home = Sandbox::new()
+        .env("PROWL_API_KEY", SPENT_KEY)
+        .env("PROWL_API_URL", mock.url(""));
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "prowl").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(SPENT_KEY));
+}
+
+/// Apprise's `prowl://APIKEY/PROVIDERKEY?priority=emergency`; a body over
+/// Prowl's 10,000 bytes arrives cut to fit (the mock refuses a longer one).
+#[test]
+fn prowl_one_line_url_and_its_length_limit() {
+    use mocks::prowl::{KEY, PROVIDER};
+    let mock = Mock::service(mocks::prowl::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.pr]\nurl = \"prowl://{KEY}/{PROVIDER}?priority=emergency\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    let long = "é".repeat(6000);
+    send_ok(&home, &["send", "T", &long], &[KEY, PROVIDER]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.form("priority").as_deref(), Some("2"));
+    assert_eq!(r.form("providerkey").as_deref(), Some(PROVIDER));
+    let description = r.form("description").unwrap();
+    assert!(
+        (9990..=10000).contains(&description.len()),
+        "{}",
+        description.len()
+    );
+    assert!(description.ends_with('…'));
+}
+
+// --- Pushsafer ------------------------------------------------------------
+
+/// mcp-push's own `PUSHSAFER_*` names: the key in the form, kept out of the
+/// output, the options beside it; Pushsafer's refusals come with 2xx
+/// statuses (250, 270, 280) and are still refusals, in its words.
+#[test]
+fn pushsafer_delivers_with_its_environment_names() {
+    use mocks::pushsafer::{KEY, SPENT_KEY};
+    let mock = Mock::service(mocks::pushsafer::api());
+    let home = Sandbox::new()
+        .env("PUSHSAFER_PRIVATE_KEY", KEY)
+        .env("PUSHSAFER_DEVICE", "52")
+        .env("PUSHSAFER_SOUND", "8")
+        .env("PUSHSAFER_VIBRATION", "3")
+        .env("PUSHSAFER_ICON", "25")
+        .env("PUSHSAFER_PRIORITY", "high")
+        .env("PUSHSAFER_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Backup", "done"], &[KEY]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    for (field, want) in [
+        ("k", KEY),
+        ("d", "52"),
+        ("t", "Backup"),
+        ("m", "done"),
+        ("s", "8"),
+        ("v", "3"),
+        ("i", "25"),
+        ("pr", "1"),
+    ] {
+        assert_eq!(reqs[0].form(field).as_deref(), Some(want), "{field}");
+    }
+    for (key, device, why) in [
+        ("WrongWrongWrongWrong", "a", "status 0: invalid key"),
+        (KEY, "77", "status 0: invalid device"),
+        (SPENT_KEY, "a", "status 0: not enough API calls"),
+    ] {
+        let home = Sandbox::new()
+            .env("PUSHSAFER_PRIVATE_KEY", key)
+            .env("PUSHSAFER_DEVICE", device)
+            .env("PUSHSAFER_API_URL", mock.url(""));
+        let run = home.run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            failure_of(&run, "pushsafer").contains(&format!("rejected: {why}")),
+            "{run:?}"
+        );
+        assert!(!run.all_output().contains(key));
+    }
+}
+
+/// Apprise's `psafers://PRIVATEKEY/GROUP?priority=emergency`; a message over
+/// Pushsafer's 5,000 characters arrives cut to fit.
+#[test]
+fn pushsafer_one_line_url_and_its_length_limit() {
+    use mocks::pushsafer::KEY;
+    let mock = Mock::service(mocks::pushsafer::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.ps]\nurl = \"psafers://{KEY}/gs23?priority=emergency&sound=0\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    let long = "x".repeat(6000);
+    send_ok(&home, &["send", "T", &long], &[KEY]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.form("d").as_deref(), Some("gs23"));
+    assert_eq!(r.form("pr").as_deref(), Some("2"));
+    assert_eq!(r.form("s").as_deref(), Some("0"));
+    assert_eq!(r.form("m").unwrap().chars().count(), 5000);
+}
+
+// --- SIGNL4 ---------------------------------------------------------------
+
+/// mcp-push's own `SIGNL4_TEAM_SECRET` (and `SIGNL4_API_URL`): the secret in
+/// the webhook's path, kept out of the output; a wrong secret is SIGNL4's
+/// 404, refused; a flooded webhook's 429 is kept for later.
+#[test]
+fn signl4_delivers_with_its_environment_names() {
+    use mocks::signl4::{FLOODED, SECRET};
+    let mock = Mock::service(mocks::signl4::api());
+    let home = Sandbox::new()
+        .env("SIGNL4_TEAM_SECRET", SECRET)
+        .env("SIGNL4_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Disk full", "/var at 99%"], &[SECRET]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].path(), format!("/webhook/{SECRET}"));
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({"Title": "Disk full", "Message": "/var at 99%", "X-S4-SourceSystem": "mcp-push"})
+    );
+    for (secret, code, line) in [
+        ("wr0ngsecret", 1, "rejected: HTTP 404: Team not found."),
+        (FLOODED, 3, "retrying  rate limited"),
+    ] {
+        let home = Sandbox::new()
+            .env("SIGNL4_TEAM_SECRET", secret)
+            .env("SIGNL4_API_URL", mock.url(""));
+        let run = home.run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, code, "{run:?}");
+        assert!(failure_of(&run, "signl4").contains(line), "{run:?}");
+        assert!(!run.all_output().contains(secret));
+    }
+}
+
+/// Apprise's `signl4://SECRET?service=…&alerting_scenario=…`; a run's
+/// events share one alert, which its end resolves.
+#[test]
+fn signl4_one_line_url_and_a_runs_alert() {
+    use mocks::signl4::SECRET;
+    let mock = Mock::service(mocks::signl4::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.s4]\nurl = \"signl4://{SECRET}?service=Backup&alerting_scenario=multi_ack&filtering=true\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    for kind in ["start", "end"] {
+        let run = home.run(&["event", "nightly-7", kind, "--wait", "0"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(!run.all_output().contains(SECRET), "{run:?}");
+    }
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    for (r, status) in reqs.iter().zip(["new", "resolved"]) {
+        let b = r.json();
+        assert_eq!(b["X-S4-Service"], "Backup");
+        assert_eq!(b["X-S4-AlertingScenario"], "multi_ack");
+        assert_eq!(b["X-S4-Filtering"], true);
+        assert_eq!(b["X-S4-ExternalID"], "mcp-push-nightly-7");
+        assert_eq!(b["X-S4-Status"], status);
+    }
+}
+
+// --- Splunk On-Call -------------------------------------------------------
+
+/// mcp-push's own `SPLUNK_ONCALL_*` names: both keys in the path, kept out
+/// of the output; a refusal is the endpoint's `result: failure`, in its
+/// words.
+#[test]
+fn splunk_oncall_delivers_with_its_environment_names() {
+    use mocks::splunk_oncall::{API_KEY, ROUTE};
+    let mock = Mock::service(mocks::splunk_oncall::api());
+    let home = Sandbox::new()
+        .env("SPLUNK_ONCALL_API_KEY", API_KEY)
+        .env("SPLUNK_ONCALL_ROUTING_KEY", ROUTE)
+        .env("SPLUNK_ONCALL_ACTION", "critical")
+        .env("SPLUNK_ONCALL_ENTITY_ID", "disk space/db01")
+        .env("SPLUNK_ONCALL_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Disk low", "92% used"], &[API_KEY]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].path(),
+        format!("/integrations/generic/20131114/alert/{API_KEY}/{ROUTE}")
+    );
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({
+            "message_type": "CRITICAL", "entity_id": "disk space/db01",
+            "entity_display_name": "Disk low", "state_message": "92% used",
+            "monitoring_tool": "mcp-push",
+        })
+    );
+    let wrong = "00000000-dead-beef-0000-000000000000";
+    let home = Sandbox::new()
+        .env("SPLUNK_ONCALL_API_KEY", wrong)
+        .env("SPLUNK_ONCALL_ROUTING_KEY", ROUTE)
+        .env("SPLUNK_ONCALL_API_URL", mock.url(""));
+    let run = home.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "splunk-oncall").contains("rejected: result failure: Invalid API key"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(wrong));
+}
+
+/// Apprise's `splunk://ROUTING_KEY@APIKEY`: a run is one incident, raised
+/// by its error and resolved by its end.
+#[test]
+fn splunk_oncall_one_line_url_and_a_runs_incident() {
+    use mocks::splunk_oncall::{API_KEY, ROUTE};
+    let mock = Mock::service(mocks::splunk_oncall::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.oncall]\nurl = \"splunk://{ROUTE}@{API_KEY}\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    for kind in ["error", "end"] {
+        let run = home.run(&["event", "deploy-9", kind, "--wait", "0"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(!run.all_output().contains(API_KEY), "{run:?}");
+    }
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    for (r, want) in reqs.iter().zip(["CRITICAL", "RECOVERY"]) {
+        let b = r.json();
+        assert_eq!(b["message_type"], want);
+        assert_eq!(b["entity_id"], "mcp-push/deploy-9");
+    }
+}
+
+// --- Resend ---------------------------------------------------------------
+
+/// `RESEND_API_KEY` (the name Resend's SDKs read) and mcp-push's own
+/// `RESEND_*`: the key as a Bearer token, kept out of the output, the
+/// recipients in one request with an idempotency key; a wrong key and an
+/// unverified sender domain are refused in Resend's words.
+#[test]
+fn resend_delivers_with_its_environment_names() {
+    use mocks::resend::KEY;
+    let mock = Mock::service(mocks::resend::api());
+    let home = Sandbox::new()
+        .env("RESEND_API_KEY", KEY)
+        .env("RESEND_FROM", "CI <noreply@example.com>")
+        .env("RESEND_TO", "ops@example.com;dev@example.com")
+        .env("RESEND_CC", "lead@example.com")
+        .env("RESEND_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Backup", "done"], &[KEY]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert!(
+        reqs[0]
+            .header("idempotency-key")
+            .is_some_and(|k| k.starts_with("mcp-push/")),
+        "{reqs:?}"
+    );
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({
+            "from": "CI <noreply@example.com>",
+            "to": ["ops@example.com", "dev@example.com"],
+            "subject": "Backup", "text": "done", "cc": ["lead@example.com"],
+        })
+    );
+    for (key, from, line) in [
+        (
+            "re_wrongWrongWrong",
+            "noreply@example.com",
+            "rejected: HTTP 403: API key is invalid.",
+        ),
+        (
+            KEY,
+            "me@gmail.com",
+            "rejected: HTTP 403: The gmail.com domain is not verified.",
+        ),
+    ] {
+        let home = Sandbox::new()
+            .env("RESEND_API_KEY", key)
+            .env("RESEND_FROM", from)
+            .env("RESEND_API_URL", mock.url(""));
+        let run = home.run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(failure_of(&run, "resend").contains(line), "{run:?}");
+        assert!(!run.all_output().contains(key));
+    }
+}
+
+/// Apprise's `resend://APIKEY:FROM_USER@FROM_DOMAIN/TO?name=…`; an HTML
+/// message goes as `html`.
+#[test]
+fn resend_one_line_url() {
+    use mocks::resend::KEY;
+    let mock = Mock::service(mocks::resend::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.mail]\nurl = \"resend://{KEY}:noreply@example.com/ops@example.com?name=CI%20Bot\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(
+        &home,
+        &["send", "--format", "html", "Report", "<b>3</b> failures"],
+        &[KEY],
+    );
+    let b = mock.requests()[0].json();
+    assert_eq!(b["from"], "CI Bot <noreply@example.com>");
+    assert_eq!(b["to"], serde_json::json!(["ops@example.com"]));
+    assert_eq!(b["html"], "<b>3</b> failures");
+}
+
+// --- Postmark -------------------------------------------------------------
+
+/// mcp-push's own `POSTMARK_*` names: the server token in its header, kept
+/// out of the output; a wrong token (ErrorCode 10) and an inactive recipient
+/// (406) are refused in Postmark's words.
+#[test]
+fn postmark_delivers_with_its_environment_names() {
+    use mocks::postmark::{INACTIVE, TOKEN};
+    let mock = Mock::service(mocks::postmark::api());
+    let home = Sandbox::new()
+        .env("POSTMARK_SERVER_TOKEN", TOKEN)
+        .env("POSTMARK_FROM", "CI <noreply@example.com>")
+        .env("POSTMARK_TO", "ops@example.com, dev@example.com")
+        .env("POSTMARK_MESSAGE_STREAM", "outbound")
+        .env("POSTMARK_API_URL", mock.url(""));
+    send_ok(&home, &["send", "Backup", "done"], &[TOKEN]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({
+            "From": "CI <noreply@example.com>", "To": "ops@example.com,dev@example.com",
+            "Subject": "Backup", "TextBody": "done", "MessageStream": "outbound",
+        })
+    );
+    for (token, to, line) in [
+        (
+            "00000000-0000-0000-0000-000000000000",
+            "ops@example.com",
+            "rejected: ErrorCode 10: Bad or missing API token",
+        ),
+        (
+            TOKEN,
+            INACTIVE,
+            "rejected: ErrorCode 406: Inactive recipient",
+        ),
+    ] {
+        let home = Sandbox::new()
+            .env("POSTMARK_SERVER_TOKEN", token)
+            .env("POSTMARK_FROM", "noreply@example.com")
+            .env("POSTMARK_TO", to)
+            .env("POSTMARK_API_URL", mock.url(""));
+        let run = home.run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(failure_of(&run, "postmark").contains(line), "{run:?}");
+        assert!(!run.all_output().contains(token));
+    }
+}
+
+/// Apprise's `postmark://APIKEY:FROM_USER@FROM_DOMAIN/TO?cc=…`.
+#[test]
+fn postmark_one_line_url() {
+    use mocks::postmark::TOKEN;
+    let mock = Mock::service(mocks::postmark::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.pm]\nurl = \"postmark://{TOKEN}:noreply@example.com/ops@example.com?cc=lead@example.com\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[TOKEN]);
+    let b = mock.requests()[0].json();
+    assert_eq!(b["From"], "noreply@example.com");
+    assert_eq!(b["To"], "ops@example.com");
+    assert_eq!(b["Cc"], "lead@example.com");
 }

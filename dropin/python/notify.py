@@ -73,6 +73,16 @@ _CHANNELS = {
         "OpeniLink",
         ("OPENILINK_APP_TOKEN", "OPENILINK_HUB_URL", "OPENILINK_CONTEXT_TOKEN"),
     ),
+    "postmark": (
+        "Postmark",
+        ("POSTMARK_SERVER_TOKEN", "POSTMARK_FROM", "POSTMARK_TO", "POSTMARK_CC", "POSTMARK_BCC",
+         "POSTMARK_REPLY_TO", "POSTMARK_MESSAGE_STREAM", "POSTMARK_API_URL"),
+    ),
+    "prowl": (
+        "Prowl",
+        ("PROWL_API_KEY", "PROWL_PROVIDER_KEY", "PROWL_APPLICATION", "PROWL_PRIORITY",
+         "PROWL_API_URL"),
+    ),
     "pushbullet": (
         "Pushbullet",
         ("PUSHBULLET_ACCESS_TOKEN", "PUSHBULLET_TARGET", "PUSHBULLET_API_URL"),
@@ -88,13 +98,29 @@ _CHANNELS = {
         ("PUSH_PLUS_TOKEN", "PUSH_PLUS_USER", "PUSH_PLUS_TEMPLATE", "PUSH_PLUS_CHANNEL",
          "PUSH_PLUS_WEBHOOK", "PUSH_PLUS_CALLBACKURL", "PUSH_PLUS_TO", "PUSH_PLUS_API_URL"),
     ),
+    "pushsafer": (
+        "Pushsafer",
+        ("PUSHSAFER_PRIVATE_KEY", "PUSHSAFER_DEVICE", "PUSHSAFER_SOUND", "PUSHSAFER_VIBRATION",
+         "PUSHSAFER_ICON", "PUSHSAFER_PRIORITY", "PUSHSAFER_API_URL"),
+    ),
     "qmsg": ("qmsg", ("QMSG_KEY", "QMSG_TYPE", "QMSG_API_URL")),
+    "resend": (
+        "Resend",
+        ("RESEND_API_KEY", "RESEND_FROM", "RESEND_TO", "RESEND_CC", "RESEND_BCC",
+         "RESEND_REPLY_TO", "RESEND_API_URL"),
+    ),
     "rocketchat": (
         "Rocket.Chat",
         ("ROCKETCHAT_WEBHOOK_URL", "ROCKETCHAT_CHANNEL", "ROCKETCHAT_ALIAS", "ROCKETCHAT_AVATAR"),
     ),
     "serverchan": ("serverJ", ("PUSH_KEY", "SERVERCHAN_API_URL")),
+    "signl4": ("SIGNL4", ("SIGNL4_TEAM_SECRET", "SIGNL4_API_URL")),
     "slack": ("Slack", ("SLACK_WEBHOOK_URL",)),
+    "splunk-oncall": (
+        "Splunk On-Call",
+        ("SPLUNK_ONCALL_API_KEY", "SPLUNK_ONCALL_ROUTING_KEY", "SPLUNK_ONCALL_ENTITY_ID",
+         "SPLUNK_ONCALL_ACTION", "SPLUNK_ONCALL_API_URL"),
+    ),
     "synology-chat": ("Chat", ("CHAT_URL", "CHAT_TOKEN")),
     "teams": ("Teams", ("TEAMS_WEBHOOK_URL",)),
     "telegram": (

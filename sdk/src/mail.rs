@@ -18,6 +18,66 @@ pub fn send(server: &Server, email: &Email) -> Result<(), SendError> {
     })
 }
 
+/// The address in a mailbox written `Name <addr>`, or the text itself.
+pub fn address_of(mailbox: &str) -> &str {
+    match (mailbox.rfind('<'), mailbox.rfind('>')) {
+        (Some(a), Some(b)) if a < b => mailbox[a + 1..b].trim(),
+        _ => mailbox.trim(),
+    }
+}
+
+/// An e-mail's subject: the message's title, else the start of its first
+/// line as the reader sees it (an HTML body's tags left out), at most
+/// `max_chars` characters.
+pub fn subject(msg: &crate::Message, max_chars: usize) -> String {
+    if !msg.title.trim().is_empty() || !msg.is_html() {
+        return msg.headline(max_chars);
+    }
+    let mut seen = String::with_capacity(msg.body.len());
+    let mut in_tag = false;
+    for c in msg.body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => seen.push(c),
+            _ => {}
+        }
+    }
+    let mut plain = msg.clone();
+    plain.body = seen;
+    plain.headline(max_chars)
+}
+
+/// The sender (`from`) and the recipients (`to`, `,` or `;`-separated; the
+/// sender's address when none is given) of an e-mail API channel, at most
+/// `max` recipients, each an address.
+pub fn sender_and_recipients(
+    settings: &crate::Settings,
+    max: usize,
+) -> Result<(String, Vec<String>), SendError> {
+    let from = settings.require("from")?.trim().to_string();
+    let mut to: Vec<String> = settings
+        .list("to", &[',', ';'])
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if to.is_empty() {
+        to.push(address_of(&from).to_string());
+    }
+    if to.len() > max {
+        return Err(SendError::Config(format!(
+            "at most {max} recipients in `to`, not {}",
+            to.len()
+        )));
+    }
+    if let Some(bad) = to.iter().find(|a| !address_of(a).contains('@')) {
+        return Err(SendError::Config(format!(
+            "{bad:?} is not an e-mail address"
+        )));
+    }
+    Ok((from, to))
+}
+
 impl Mailbox {
     /// `name <address>`, or a bare address.
     pub fn new(name: Option<&str>, address: &str) -> Self {
@@ -25,5 +85,62 @@ impl Mailbox {
             name: name.filter(|n| !n.trim().is_empty()).map(String::from),
             address: address.trim().to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> crate::Settings {
+        crate::Settings::from(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn a_subject_is_the_title_else_the_first_line_a_reader_sees() {
+        let mut msg = crate::testing::message("Backup", "<b>done</b>");
+        assert_eq!(subject(&msg, 200), "Backup");
+        msg.title = String::new();
+        assert_eq!(subject(&msg, 200), "<b>done</b>");
+        msg.format = crate::Format::Html;
+        assert_eq!(subject(&msg, 200), "done");
+        msg.body = "<p>3 <i>failures</i></p>\n<p>see CI</p>".into();
+        assert_eq!(subject(&msg, 200), "3 failures");
+    }
+
+    #[test]
+    fn recipients_default_to_the_sender_and_are_checked() {
+        assert_eq!(address_of("CI <ci@example.com>"), "ci@example.com");
+        assert_eq!(address_of(" ci@example.com "), "ci@example.com");
+        let (from, to) =
+            sender_and_recipients(&settings(&[("from", "CI <ci@example.com>")]), 50).unwrap();
+        assert_eq!(
+            (from.as_str(), to),
+            ("CI <ci@example.com>", vec!["ci@example.com".to_string()])
+        );
+        let (_, to) = sender_and_recipients(
+            &settings(&[
+                ("from", "ci@example.com"),
+                ("to", "a@example.com; b@example.com"),
+            ]),
+            50,
+        )
+        .unwrap();
+        assert_eq!(to, vec!["a@example.com", "b@example.com"]);
+        let three = settings(&[("from", "c@example.com"), ("to", "a@x.org,b@x.org,c@x.org")]);
+        assert!(
+            matches!(sender_and_recipients(&three, 2), Err(SendError::Config(m)) if m.contains("at most 2"))
+        );
+        let bad = settings(&[("from", "c@example.com"), ("to", "ops")]);
+        assert!(matches!(
+            sender_and_recipients(&bad, 50),
+            Err(SendError::Config(_))
+        ));
+        assert!(sender_and_recipients(&settings(&[]), 50).is_err());
     }
 }

@@ -116,11 +116,20 @@ impl Settings {
     /// under the same name: a service's optional fields (Mattermost's
     /// `channel`, PagerDuty's `component`) sent only when set.
     pub fn copy_into(&self, into: &mut serde_json::Value, keys: &[&str]) {
-        for key in keys {
-            if let Some(value) = self.get(key) {
-                into[*key] = serde_json::Value::from(value);
-            }
+        let same: Vec<(&str, &str)> = keys.iter().map(|k| (*k, *k)).collect();
+        for (field, value) in self.fields(&same) {
+            into[field] = serde_json::Value::from(value);
         }
+    }
+
+    /// The optional settings among `keys` that are set, each under the name
+    /// the service gives it: `(setting, field)` pairs in, `(field, value)`
+    /// out, in the order given. For copying optional settings into a form or
+    /// a JSON body without a loop in every channel.
+    pub fn fields<'k>(&self, keys: &[(&str, &'k str)]) -> Vec<(&'k str, &str)> {
+        keys.iter()
+            .filter_map(|(key, field)| self.get(key).map(|v| (*field, v)))
+            .collect()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -179,5 +188,20 @@ mod tests {
         let mut body = serde_json::json!({"text": "hi"});
         s.copy_into(&mut body, &["channel", "username", "icon_url"]);
         assert_eq!(body, serde_json::json!({"text": "hi", "channel": "ops"}));
+    }
+
+    #[test]
+    fn fields_renames_the_settings_that_are_set() {
+        let s = settings(&[("sound", "8"), ("icon", " "), ("device", "gs23")]);
+        assert_eq!(
+            s.fields(&[
+                ("device", "d"),
+                ("sound", "s"),
+                ("icon", "i"),
+                ("none", "n")
+            ]),
+            vec![("d", "gs23"), ("s", "8")]
+        );
+        assert!(s.fields(&[]).is_empty());
     }
 }

@@ -117,6 +117,60 @@ impl OneLine {
     }
 }
 
+impl OneLine {
+    /// Apprise's one-line form of e-mail APIs (Resend, Postmark, …):
+    /// `SCHEME://APIKEY:FROM_USER@FROM_DOMAIN[/TO…]` with `?to=`, `?cc=`,
+    /// `?bcc=`, `?reply=`, `?name=` (the sender's name), `?from=` (the sender;
+    /// the host is then a recipient) and `?apikey=`. The settings are
+    /// `api_key`, `from` (`Name <addr>` with a name), and `to`, `cc`, `bcc`,
+    /// `reply_to` as `,`-separated lists, each only when given.
+    pub fn mail_api(&self) -> Result<Vec<(String, String)>, String> {
+        let form = format!("{}://APIKEY:FROM_USER@FROM_DOMAIN", self.scheme);
+        let api_key = self
+            .param("apikey")
+            .map(str::to_string)
+            .or_else(|| self.user.clone())
+            .ok_or_else(|| format!("{}:// needs the API key: {form}", self.scheme))?;
+        let mut to: Vec<String> = Vec::new();
+        let from = match self.param("from") {
+            Some(from) => {
+                if !self.host.is_empty() {
+                    to.push(self.host.clone());
+                }
+                from.to_string()
+            }
+            None => match self.password.clone().or_else(|| self.user.clone()) {
+                Some(user) if !self.host.is_empty() => format!("{user}@{}", self.host),
+                _ => return Err(format!("{}:// needs the sender: {form}", self.scheme)),
+            },
+        };
+        let from = match self.param("name") {
+            Some(name) => format!("{name} <{from}>"),
+            None => from,
+        };
+        to.extend(self.path.iter().cloned());
+        let list = |v: &str| -> Vec<String> {
+            v.split([',', ';', ' '])
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        if let Some(more) = self.param("to") {
+            to.extend(list(more));
+        }
+        let joined = |key: &str| self.param(key).map(|v| list(v).join(","));
+        Pairs::new()
+            .set("api_key", api_key)
+            .set("from", from)
+            .maybe("to", (!to.is_empty()).then(|| to.join(",")))
+            .maybe("cc", joined("cc"))
+            .maybe("bcc", joined("bcc"))
+            .maybe("reply_to", joined("reply"))
+            .done()
+    }
+}
+
 /// Settings as `parse-url` returns them, built up fluently.
 #[derive(Debug, Clone, Default)]
 pub struct Pairs(Vec<(String, String)>);
@@ -169,5 +223,32 @@ mod tests {
         let t = OneLine::parse("tgram://123:ABC/-100", &["tgram"]).unwrap();
         assert_eq!(t.host, "123:ABC");
         assert_eq!(t.port, None);
+    }
+
+    #[test]
+    fn reads_apprises_mail_api_form() {
+        let pairs = |url: &str| OneLine::parse(url, &["resend"]).unwrap().mail_api();
+        assert_eq!(
+            pairs("resend://re_k:noreply@example.com/ops@example.com?to=a@example.com;b@example.com&cc=c@example.com&bcc=d@example.com&reply=e@example.com&name=CI%20Bot")
+                .unwrap(),
+            vec![
+                ("api_key".to_string(), "re_k".to_string()),
+                ("from".into(), "CI Bot <noreply@example.com>".into()),
+                ("to".into(), "ops@example.com,a@example.com,b@example.com".into()),
+                ("cc".into(), "c@example.com".into()),
+                ("bcc".into(), "d@example.com".into()),
+                ("reply_to".into(), "e@example.com".into()),
+            ]
+        );
+        assert_eq!(
+            pairs("resend://re_k@ops%40example.com?from=noreply@example.com").unwrap(),
+            vec![
+                ("api_key".to_string(), "re_k".to_string()),
+                ("from".into(), "noreply@example.com".into()),
+                ("to".into(), "ops@example.com".into()),
+            ]
+        );
+        assert!(pairs("resend://example.com").is_err());
+        assert!(pairs("resend://re_k@").is_err());
     }
 }
