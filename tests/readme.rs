@@ -43,3 +43,24 @@ fn every_config_example_in_the_readme_is_accepted() {
         );
     }
 }
+
+/// The channel table is `mcp-push channels --markdown`, as the bundled
+/// plugins describe themselves, and the count in the introduction is its
+/// number of rows: a channel added without regenerating it fails here.
+#[test]
+fn the_channel_table_is_the_one_the_binary_prints() {
+    let run = Sandbox::new().run(&["channels", "--markdown"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let readme = include_str!("../README.md");
+    let table = run.stdout.trim_end();
+    assert!(
+        readme.contains(table),
+        "README.md's channel table differs from `mcp-push channels --markdown`; \
+         replace it with:\n{table}"
+    );
+    let rows = table.lines().count() - 2;
+    assert!(
+        readme.contains(&format!("the {rows} channels in the table below")),
+        "README.md's introduction should count {rows} channels"
+    );
+}
