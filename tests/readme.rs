@@ -44,9 +44,9 @@ fn every_config_example_in_the_readme_is_accepted() {
     }
 }
 
-/// The channel table is `mcp-push channels --markdown`, as the bundled
-/// plugins describe themselves, and the count in the introduction is its
-/// number of rows: a channel added without regenerating it fails here.
+/// The channel tables are `mcp-push channels --markdown`, as the bundled
+/// plugins describe themselves, and the count in the introduction is their
+/// number of rows: a channel added without regenerating them fails here.
 #[test]
 fn the_channel_table_is_the_one_the_binary_prints() {
     let run = Sandbox::new().run(&["channels", "--markdown"]);
@@ -55,12 +55,19 @@ fn the_channel_table_is_the_one_the_binary_prints() {
     let table = run.stdout.trim_end();
     assert!(
         readme.contains(table),
-        "README.md's channel table differs from `mcp-push channels --markdown`; \
-         replace it with:\n{table}"
+        "README.md's channel tables differ from `mcp-push channels --markdown`; \
+         replace them with:\n{table}"
     );
-    let rows = table.lines().count() - 2;
+    let rows = table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| channel |") && !l.starts_with("| ---"))
+        .count();
     assert!(
-        readme.contains(&format!("the {rows} channels in the table below")),
+        table.starts_with(&format!("{rows} channels here;")),
+        "{table}"
+    );
+    assert!(
+        readme.contains(&format!("the {rows} channels in the tables below")),
         "README.md's introduction should count {rows} channels"
     );
 }
