@@ -3,7 +3,8 @@
 //! HTTP to a mock of the service's API on 127.0.0.1 that speaks the real
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
 //! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat and Pushbullet;
-//! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex and Apprise API.
+//! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex and Apprise API;
+//! Mastodon, Misskey and SendGrid.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -35,6 +36,10 @@ mod mocks {
     pub mod pagerduty;
     pub mod webex;
     pub mod zulip;
+    // Issue 21, part c.
+    pub mod mastodon;
+    pub mod misskey;
+    pub mod sendgrid;
 }
 
 use mcp_push::notification::Notification;
@@ -1001,4 +1006,250 @@ fn apprise_api_one_line_url() {
             .is_some_and(|a| a.starts_with("Basic "))
     );
     assert_eq!(r.json()["tag"], "ops");
+}
+
+// --- Mastodon (issue 21, part c) ------------------------------------------
+
+fn mastodon_home(mock: &Mock, token: &str) -> Sandbox {
+    Sandbox::new()
+        .env("MASTODON_URL", mock.url(""))
+        .env("MASTODON_ACCESS_TOKEN", token)
+        .env("MASTODON_VISIBILITY", "unlisted")
+}
+
+/// mcp-push's own `MASTODON_*` names: a form to `/api/v1/statuses` with
+/// the token as Bearer and an `Idempotency-Key`, the token kept out of the
+/// output; a token the instance does not know is its 401, a 429 is kept for
+/// later; a status over 500 characters arrives cut to fit.
+#[test]
+fn mastodon_delivers_with_its_environment_names() {
+    use mocks::mastodon::TOKEN;
+    let mock = Mock::service(mocks::mastodon::api());
+    send_ok(
+        &mastodon_home(&mock, TOKEN),
+        &["send", "Deploy", "done"],
+        &[TOKEN],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), "/api/v1/statuses");
+    assert_eq!(r.form("status").as_deref(), Some("Deploy\n\ndone"));
+    assert_eq!(r.form("visibility").as_deref(), Some("unlisted"));
+    assert!(
+        r.header("idempotency-key")
+            .is_some_and(|k| k.starts_with("mcp-push-")),
+        "{r:?}"
+    );
+    let run =
+        mastodon_home(&mock, "wrongTokenValue0123456789").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "mastodon").contains("rejected: HTTP 401: The access token is invalid"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongTokenValue0123456789"));
+    let run = mastodon_home(&mock, TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "mastodon").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    send_ok(
+        &mastodon_home(&mock, TOKEN),
+        &["send", "", &"é".repeat(600)],
+        &[TOKEN],
+    );
+    let last = mock.requests().pop().unwrap();
+    assert_eq!(last.form("status").unwrap().chars().count(), 500);
+}
+
+/// Apprise's `mastodon://TOKEN@HOST:PORT/@USER?visibility=` (http; `toots://`
+/// and `mastodons://` are https): the account mentioned ahead of the text,
+/// the token a secret.
+#[test]
+fn mastodon_one_line_url() {
+    use mocks::mastodon::TOKEN;
+    // Listed only: nothing is sent to mastodon.example.
+    let listed = Sandbox::new().config(&format!(
+        "[channels.t]\nurl = \"toots://{TOKEN}@mastodon.example\"\n"
+    ));
+    let run = listed.run(&["channels", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.all_output().contains(TOKEN), "{run:?}");
+    let listing: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let t = listing["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "t")
+        .unwrap_or_else(|| panic!("{run:?}"));
+    assert_eq!(t["plugin"], "mastodon");
+    assert_eq!(
+        t["settings"]["server"]
+            .as_str()
+            .map(|s| s.trim_end_matches('/')),
+        Some("https://mastodon.example")
+    );
+    assert_eq!(t["settings"]["access_token"], "***");
+    let mock = Mock::service(mocks::mastodon::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.m]\nurl = \"mastodon://{TOKEN}@{}/@ops?visibility=private\"\n",
+        mock.addr
+    ));
+    send_ok(&home, &["send", "T", "B"], &[TOKEN]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.form("status").as_deref(), Some("@ops T\n\nB"));
+    assert_eq!(r.form("visibility").as_deref(), Some("private"));
+}
+
+// --- Misskey (issue 21, part c) -------------------------------------------
+
+fn misskey_home(mock: &Mock, token: &str) -> Sandbox {
+    Sandbox::new()
+        .env("MK_URL", mock.url(""))
+        .env("MK_TOKEN", token)
+        .env("MK_VISIBILITY", "home")
+}
+
+/// mcp-push's own `MK_*` names: JSON to `/api/notes/create` with the token
+/// as `i`, kept out of the output; a wrong token is Misskey's
+/// `AUTHENTICATION_FAILED`, `RATE_LIMIT_EXCEEDED` is kept for later; a note
+/// over 3,000 characters arrives cut to fit.
+#[test]
+fn misskey_delivers_with_its_environment_names() {
+    use mocks::misskey::TOKEN;
+    let mock = Mock::service(mocks::misskey::api());
+    send_ok(
+        &misskey_home(&mock, TOKEN),
+        &["send", "Deploy", "done"],
+        &[TOKEN],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), "/api/notes/create");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"i": TOKEN, "text": "Deploy\n\ndone", "visibility": "home"})
+    );
+    let run =
+        misskey_home(&mock, "wrongTokenValue0123456789").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "misskey").contains(
+            "rejected: HTTP 403: Authentication failed. Please ensure your token is correct."
+        ),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongTokenValue0123456789"));
+    let run = misskey_home(&mock, TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "misskey").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    send_ok(
+        &misskey_home(&mock, TOKEN),
+        &["send", "", &"x".repeat(3500)],
+        &[TOKEN],
+    );
+    let last = mock.requests().pop().unwrap().json();
+    assert_eq!(last["text"].as_str().unwrap().chars().count(), 3000);
+}
+
+/// Apprise's `misskey://TOKEN@HOST:PORT?visibility=` (http; `misskeys://`
+/// is https).
+#[test]
+fn misskey_one_line_url() {
+    use mocks::misskey::TOKEN;
+    let mock = Mock::service(mocks::misskey::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.mk]\nurl = \"misskey://{TOKEN}@{}/?visibility=followers\"\n",
+        mock.addr
+    ));
+    send_ok(&home, &["send", "T", "B"], &[TOKEN]);
+    let r = mock.requests()[0].json();
+    assert_eq!(r["i"], TOKEN);
+    assert_eq!(r["visibility"], "followers");
+    assert_eq!(r["text"], "T\n\nB");
+}
+
+// --- SendGrid (issue 21, part c) ------------------------------------------
+
+fn sendgrid_home(mock: &Mock, key: &str) -> Sandbox {
+    Sandbox::new()
+        .env("SENDGRID_API_KEY", key)
+        .env("SENDGRID_FROM", "ci@example.com")
+        .env("SENDGRID_TO", "ops@example.com;dev@example.com")
+        .env("SENDGRID_API_URL", mock.url(""))
+}
+
+/// `SENDGRID_API_KEY` (the name SendGrid's docs use) and mcp-push's other
+/// `SENDGRID_*` names: one Mail Send request, a personalization per
+/// recipient, the key kept out of the output; a key SendGrid does not know
+/// is its 401, a 429 is kept for later.
+#[test]
+fn sendgrid_delivers_with_its_environment_names() {
+    use mocks::sendgrid::KEY;
+    let mock = Mock::service(mocks::sendgrid::api());
+    send_ok(
+        &sendgrid_home(&mock, KEY),
+        &["send", "Deploy", "done"],
+        &[KEY],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), "/v3/mail/send");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({
+            "personalizations": [{"to": [{"email": "ops@example.com"}]},
+                                 {"to": [{"email": "dev@example.com"}]}],
+            "from": {"email": "ci@example.com"},
+            "subject": "Deploy",
+            "content": [{"type": "text/plain", "value": "done"}],
+        })
+    );
+    let run =
+        sendgrid_home(&mock, "SG.wrongKeyValue0123456789").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "sendgrid").contains(
+            "rejected: HTTP 401: The provided authorization grant is invalid, expired, or revoked"
+        ),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongKeyValue0123456789"));
+    let run = sendgrid_home(&mock, KEY).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "sendgrid").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `sendgrid://APIKEY:USER@DOMAIN/TO?cc=`: the sender from the
+/// URL, the key a secret; an unverified sender is SendGrid's 400.
+#[test]
+fn sendgrid_one_line_url() {
+    use mocks::sendgrid::KEY;
+    let mock = Mock::service(mocks::sendgrid::api());
+    let home = |from: &str| {
+        Sandbox::new().config(&format!(
+            "[channels.sg]\nurl = \"sendgrid://{KEY}:{from}/ops@example.com?cc=lead@example.com\"\n\
+             api_url = \"{}\"\n",
+            mock.url("")
+        ))
+    };
+    send_ok(&home("ci@example.com"), &["send", "T", "B"], &[KEY]);
+    let r = mock.requests()[0].json();
+    assert_eq!(r["from"]["email"], "ci@example.com");
+    assert_eq!(
+        r["personalizations"],
+        serde_json::json!([{"to": [{"email": "ops@example.com"}],
+                            "cc": [{"email": "lead@example.com"}]}])
+    );
+    let run = home("someone@elsewhere.example").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "sg").contains("rejected: HTTP 400: The from address does not match"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
 }

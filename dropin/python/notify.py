@@ -144,6 +144,21 @@ _CHANNELS = {
         ("APPRISE_API_URL", "APPRISE_API_KEY", "APPRISE_API_TAGS", "APPRISE_API_USER",
          "APPRISE_API_PASSWORD"),
     ),
+    # Issue 21, part c.
+    "mastodon": (
+        "Mastodon",
+        ("MASTODON_URL", "MASTODON_ACCESS_TOKEN", "MASTODON_VISIBILITY", "MASTODON_TO",
+         "MASTODON_SPOILER_TEXT", "MASTODON_LANGUAGE", "MASTODON_MAX_CHARS"),
+    ),
+    "misskey": (
+        "Misskey",
+        ("MK_URL", "MK_TOKEN", "MK_VISIBILITY", "MK_CW", "MK_MAX_CHARS"),
+    ),
+    "sendgrid": (
+        "SendGrid",
+        ("SENDGRID_API_KEY", "SENDGRID_FROM", "SENDGRID_FROM_NAME", "SENDGRID_TO", "SENDGRID_CC",
+         "SENDGRID_BCC", "SENDGRID_API_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its
