@@ -4,7 +4,7 @@
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
 //! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat and Pushbullet;
 //! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex and Apprise API;
-//! Mastodon, Misskey and SendGrid.
+//! Mastodon, Misskey, SendGrid and Mailgun.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -37,6 +37,7 @@ mod mocks {
     pub mod webex;
     pub mod zulip;
     // Issue 21, part c.
+    pub mod mailgun;
     pub mod mastodon;
     pub mod misskey;
     pub mod sendgrid;
@@ -1249,6 +1250,83 @@ fn sendgrid_one_line_url() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         failure_of(&run, "sg").contains("rejected: HTTP 400: The from address does not match"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
+}
+
+// --- Mailgun (issue 21, part c) -------------------------------------------
+
+fn mailgun_home(mock: &Mock, key: &str) -> Sandbox {
+    Sandbox::new()
+        .env("MAILGUN_API_KEY", key)
+        .env("MAILGUN_DOMAIN", mocks::mailgun::DOMAIN)
+        .env("MAILGUN_FROM", "CI <ci@mg.example.com>")
+        .env("MAILGUN_TO", "ops@example.com,dev@example.com")
+        .env("MAILGUN_API_URL", mock.url(""))
+}
+
+/// mcp-push's own `MAILGUN_*` names: a form per recipient to
+/// `/v3/{domain}/messages` with Basic auth, the key kept out of the output;
+/// a wrong key is Mailgun's 401, a 429 is kept for later.
+#[test]
+fn mailgun_delivers_with_its_environment_names() {
+    use mocks::mailgun::KEY;
+    let mock = Mock::service(mocks::mailgun::api());
+    send_ok(
+        &mailgun_home(&mock, KEY),
+        &["send", "Deploy", "done"],
+        &[KEY],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].path(), "/v3/mg.example.com/messages");
+    assert_eq!(
+        reqs[0].form("from").as_deref(),
+        Some("CI <ci@mg.example.com>")
+    );
+    assert_eq!(reqs[0].form("to").as_deref(), Some("ops@example.com"));
+    assert_eq!(reqs[0].form("subject").as_deref(), Some("Deploy"));
+    assert_eq!(reqs[0].form("text").as_deref(), Some("done"));
+    assert_eq!(reqs[1].form("to").as_deref(), Some("dev@example.com"));
+    let run =
+        mailgun_home(&mock, "key-wrongKeyValue0123456789").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "mailgun").contains("rejected: HTTP 401: Forbidden"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongKeyValue0123456789"));
+    let run = mailgun_home(&mock, KEY).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "mailgun").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `mailgun://USER@DOMAIN/APIKEY/TO?name=`: the sender from the
+/// URL, the key a secret; a domain Mailgun does not have is its 404.
+#[test]
+fn mailgun_one_line_url() {
+    use mocks::mailgun::KEY;
+    let mock = Mock::service(mocks::mailgun::api());
+    let home = |domain: &str| {
+        Sandbox::new().config(&format!(
+            "[channels.mg]\nurl = \"mailgun://ci@{domain}/{KEY}/ops@example.com?name=CI\"\n\
+             api_url = \"{}\"\n",
+            mock.url("")
+        ))
+    };
+    send_ok(&home("mg.example.com"), &["send", "T", "B"], &[KEY]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.form("from").as_deref(), Some("CI <ci@mg.example.com>"));
+    assert_eq!(r.form("to").as_deref(), Some("ops@example.com"));
+    let run = home("mg.elsewhere.example").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "mg")
+            .contains("rejected: HTTP 404: Domain not found: mg.elsewhere.example"),
         "{run:?}"
     );
     assert!(!run.all_output().contains(KEY));

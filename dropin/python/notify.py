@@ -159,6 +159,11 @@ _CHANNELS = {
         ("SENDGRID_API_KEY", "SENDGRID_FROM", "SENDGRID_FROM_NAME", "SENDGRID_TO", "SENDGRID_CC",
          "SENDGRID_BCC", "SENDGRID_API_URL"),
     ),
+    "mailgun": (
+        "Mailgun",
+        ("MAILGUN_API_KEY", "MAILGUN_DOMAIN", "MAILGUN_FROM", "MAILGUN_TO", "MAILGUN_CC",
+         "MAILGUN_BCC", "MAILGUN_REGION", "MAILGUN_API_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its
