@@ -4,7 +4,7 @@
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
 //! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat and Pushbullet;
 //! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex and Apprise API;
-//! Mastodon, Misskey, SendGrid and Mailgun.
+//! Mastodon, Misskey, SendGrid, Mailgun and LaMetric.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -37,6 +37,7 @@ mod mocks {
     pub mod webex;
     pub mod zulip;
     // Issue 21, part c.
+    pub mod lametric;
     pub mod mailgun;
     pub mod mastodon;
     pub mod misskey;
@@ -1330,4 +1331,79 @@ fn mailgun_one_line_url() {
         "{run:?}"
     );
     assert!(!run.all_output().contains(KEY));
+}
+
+// --- LaMetric (issue 21, part c) ------------------------------------------
+
+/// mcp-push's own `LAMETRIC_*` names, a clock: a Notification object with
+/// Basic auth `dev:KEY`, the key kept out of the output; a wrong key is the
+/// clock's 401.
+#[test]
+fn lametric_delivers_to_a_clock_with_its_environment_names() {
+    use mocks::lametric::KEY;
+    let mock = Mock::service(mocks::lametric::api());
+    let home = |key: &str| {
+        Sandbox::new()
+            .env("LAMETRIC_DEVICE", mock.url(""))
+            .env("LAMETRIC_API_KEY", key)
+            .env("LAMETRIC_ICON", "i620")
+    };
+    send_ok(
+        &home(KEY),
+        &["send", "--priority", "urgent", "Backup", "disk full"],
+        &[KEY],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), "/api/v2/device/notifications");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({
+            "priority": "critical",
+            "icon_type": "none",
+            "model": {"frames": [{"text": "Backup", "icon": "i620"},
+                                 {"text": "disk full", "icon": "i620"}],
+                      "cycles": 1},
+        })
+    );
+    let run = home("0000wrongKeyValue0123456789").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "lametric").contains("rejected: HTTP 401: Authorization is required"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongKeyValue0123456789"));
+}
+
+/// Apprise's `lametric://APIKEY@HOST:PORT` (a clock) and
+/// `lametric://APP_TOKEN@APP_ID/VERSION` (the cloud, its URL pointed at the
+/// mock): both keys secrets.
+#[test]
+fn lametric_one_line_urls() {
+    use mocks::lametric::{APP_ID, APP_TOKEN, KEY};
+    let mock = Mock::service(mocks::lametric::api());
+    let clock = Sandbox::new().config(&format!(
+        "[channels.clock]\nurl = \"lametric://{KEY}@{}?priority=warning&sound=alarm3\"\n",
+        mock.addr
+    ));
+    send_ok(&clock, &["send", "T", "B"], &[KEY]);
+    let r = mock.requests()[0].json();
+    assert_eq!(r["priority"], "warning");
+    assert_eq!(
+        r["model"]["sound"],
+        serde_json::json!({"category": "alarms", "id": "alarm3", "repeat": 1})
+    );
+    let cloud = Sandbox::new().config(&format!(
+        "[channels.app]\nurl = \"lametric://{APP_TOKEN}@{APP_ID}/1\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&cloud, &["send", "T", "B"], &[APP_TOKEN]);
+    let r = &mock.requests()[1];
+    assert_eq!(
+        r.path(),
+        format!("/api/v1/dev/widget/update/com.lametric.{APP_ID}/1")
+    );
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"frames": [{"text": "T"}, {"text": "B"}]})
+    );
 }

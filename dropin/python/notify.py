@@ -164,6 +164,12 @@ _CHANNELS = {
         ("MAILGUN_API_KEY", "MAILGUN_DOMAIN", "MAILGUN_FROM", "MAILGUN_TO", "MAILGUN_CC",
          "MAILGUN_BCC", "MAILGUN_REGION", "MAILGUN_API_URL"),
     ),
+    "lametric": (
+        "LaMetric",
+        ("LAMETRIC_API_KEY", "LAMETRIC_APP_TOKEN", "LAMETRIC_DEVICE", "LAMETRIC_APP_ID",
+         "LAMETRIC_APP_VERSION", "LAMETRIC_PRIORITY", "LAMETRIC_ICON", "LAMETRIC_ICON_TYPE",
+         "LAMETRIC_SOUND", "LAMETRIC_CYCLES", "LAMETRIC_API_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its
