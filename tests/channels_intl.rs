@@ -4,7 +4,7 @@
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
 //! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat and Pushbullet;
 //! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex and Apprise API;
-//! Mastodon, Misskey, SendGrid, Mailgun and LaMetric.
+//! Mastodon, Misskey, SendGrid, Mailgun, LaMetric and Notica.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -41,6 +41,7 @@ mod mocks {
     pub mod mailgun;
     pub mod mastodon;
     pub mod misskey;
+    pub mod notica;
     pub mod sendgrid;
 }
 
@@ -1406,4 +1407,43 @@ fn lametric_one_line_urls() {
         r.json(),
         serde_json::json!({"frames": [{"text": "T"}, {"text": "B"}]})
     );
+}
+
+// --- Notica (issue 21, part c) --------------------------------------------
+
+/// `NOTICA_URL`, the URL users' `notica()` shell function posts to: the
+/// message arrives as written (`&`, `=` and `+` included), the ID kept out
+/// of the output; an ID no browser has open is refused.
+#[test]
+fn notica_delivers_with_its_environment_name() {
+    use mocks::notica::ID;
+    let mock = Mock::service(mocks::notica::api());
+    let home = |id: &str| Sandbox::new().env("NOTICA_URL", mock.url(&format!("/?{id}")));
+    send_ok(&home(ID), &["send", "Build 7", "a=1 & b+c 100%"], &[ID]);
+    assert_eq!(
+        mocks::notica::messages(&mock),
+        vec!["Build 7\n\na=1 & b+c 100%".to_string()]
+    );
+    let run = home("nobody42").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "notica").contains("rejected: No devices have that Notica ID open."),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("nobody42"));
+}
+
+/// Apprise's `notica://HOST:PORT/ID` for a server of one's own: the ID in
+/// the path, as the server's code reads it.
+#[test]
+fn notica_one_line_url() {
+    use mocks::notica::ID;
+    let mock = Mock::service(mocks::notica::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.n]\nurl = \"notica://{}/{ID}\"\n",
+        mock.addr
+    ));
+    send_ok(&home, &["send", "T", "B"], &[ID]);
+    assert_eq!(mock.requests()[0].path(), format!("/{ID}"));
+    assert_eq!(mocks::notica::messages(&mock), vec!["T\n\nB".to_string()]);
 }

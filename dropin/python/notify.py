@@ -170,6 +170,7 @@ _CHANNELS = {
          "LAMETRIC_APP_VERSION", "LAMETRIC_PRIORITY", "LAMETRIC_ICON", "LAMETRIC_ICON_TYPE",
          "LAMETRIC_SOUND", "LAMETRIC_CYCLES", "LAMETRIC_API_URL"),
     ),
+    "notica": ("Notica", ("NOTICA_URL", "NOTICA_ID", "NOTICA_USER", "NOTICA_PASSWORD")),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its
