@@ -4,7 +4,8 @@
 //! paths and replies: Telegram, Slack, Discord, Matrix, Pushover, Microsoft
 //! Teams, ntfy, Gotify, Mattermost, Google Chat, Rocket.Chat, Pushbullet;
 //! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex, Apprise API; Prowl,
-//! Pushsafer, SIGNL4, Splunk On-Call, Resend and Postmark.
+//! Pushsafer, SIGNL4, Splunk On-Call, Resend, Postmark; Mastodon, Misskey,
+//! SendGrid, Mailgun, LaMetric and Notica.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -24,7 +25,12 @@ mod mocks {
     pub mod google_chat;
     pub mod gotify;
     pub mod home_assistant;
+    pub mod lametric;
+    pub mod mailgun;
+    pub mod mastodon;
     pub mod mattermost;
+    pub mod misskey;
+    pub mod notica;
     pub mod ntfy;
     pub mod opsgenie;
     pub mod pagerduty;
@@ -35,6 +41,7 @@ mod mocks {
     pub mod pushsafer;
     pub mod resend;
     pub mod rocketchat;
+    pub mod sendgrid;
     pub mod signl4;
     pub mod slack;
     pub mod splunk_oncall;
@@ -560,7 +567,7 @@ fn pushbullet_one_line_url() {
     assert_eq!(mock.requests()[0].json()["email"], "me@example.com");
 }
 
-// --- Zulip (issue 21, part a) ---------------------------------------------
+// --- Zulip ---------------------------------------------------------------
 
 /// The names Zulip's own bindings read (`ZULIP_SITE`, `ZULIP_EMAIL`,
 /// `ZULIP_API_KEY`) and mcp-push's `ZULIP_TO`: a channel message and a
@@ -636,7 +643,7 @@ fn zulip_one_line_url_and_its_length_limit() {
     assert_eq!(reqs[0].form("content").unwrap().chars().count(), 10000);
 }
 
-// --- PagerDuty (issue 21, part a) -----------------------------------------
+// --- PagerDuty -----------------------------------------------------------
 
 fn pagerduty_home(mock: &Mock, key: &str) -> Sandbox {
     Sandbox::new()
@@ -727,7 +734,7 @@ fn pagerduty_one_line_url_and_its_length_limit() {
     assert_eq!(p["custom_details"]["message"], format!("T\n\n{long}"));
 }
 
-// --- Opsgenie (issue 21, part a) ------------------------------------------
+// --- Opsgenie ------------------------------------------------------------
 
 fn opsgenie_home(mock: &Mock, key: &str) -> Sandbox {
     Sandbox::new()
@@ -815,7 +822,7 @@ fn opsgenie_one_line_url_and_its_length_limit() {
     assert_eq!(b["message"].as_str().unwrap().chars().count(), 130);
 }
 
-// --- Home Assistant (issue 21, part a) ------------------------------------
+// --- Home Assistant ------------------------------------------------------
 
 /// Home Assistant's command-line names (`HASS_SERVER`, `HASS_TOKEN`): a
 /// persistent notification with a title, the token kept out of the output;
@@ -885,7 +892,7 @@ fn home_assistant_one_line_url() {
     assert_eq!(r.json()["message"], long.as_str());
 }
 
-// --- Webex (issue 21, part a) ---------------------------------------------
+// --- Webex ---------------------------------------------------------------
 
 /// mcp-push's own `WEBEX_WEBHOOK_URL`: Markdown with the title bold, the
 /// token in the URL kept out of the output; a token Webex does not know is
@@ -950,7 +957,7 @@ fn webex_one_line_url() {
     }
 }
 
-// --- Apprise API (issue 21, part a) ---------------------------------------
+// --- Apprise API ---------------------------------------------------------
 
 /// mcp-push's own `APPRISE_API_*` names: JSON to `/notify/{KEY}` with the
 /// tags, the key kept out of the output; an unknown key (204: nothing sent)
@@ -1423,4 +1430,441 @@ fn postmark_one_line_url() {
     assert_eq!(b["From"], "noreply@example.com");
     assert_eq!(b["To"], "ops@example.com");
     assert_eq!(b["Cc"], "lead@example.com");
+}
+
+// --- Mastodon ------------------------------------------------------------
+
+fn mastodon_home(mock: &Mock, token: &str) -> Sandbox {
+    Sandbox::new()
+        .env("MASTODON_URL", mock.url(""))
+        .env("MASTODON_ACCESS_TOKEN", token)
+        .env("MASTODON_VISIBILITY", "unlisted")
+}
+
+/// mcp-push's own `MASTODON_*` names: a form to `/api/v1/statuses` with
+/// the token as Bearer and an `Idempotency-Key`, the token kept out of the
+/// output; a token the instance does not know is its 401, a 429 is kept for
+/// later; a status over 500 characters arrives cut to fit.
+#[test]
+fn mastodon_delivers_with_its_environment_names() {
+    use mocks::mastodon::TOKEN;
+    let mock = Mock::service(mocks::mastodon::api());
+    send_ok(
+        &mastodon_home(&mock, TOKEN),
+        &["send", "Deploy", "done"],
+        &[TOKEN],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), "/api/v1/statuses");
+    assert_eq!(r.form("status").as_deref(), Some("Deploy\n\ndone"));
+    assert_eq!(r.form("visibility").as_deref(), Some("unlisted"));
+    assert!(
+        r.header("idempotency-key")
+            .is_some_and(|k| k.starts_with("mcp-push-")),
+        "{r:?}"
+    );
+    let run =
+        mastodon_home(&mock, "wrongTokenValue0123456789").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "mastodon").contains("rejected: HTTP 401: The access token is invalid"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongTokenValue0123456789"));
+    let run = mastodon_home(&mock, TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "mastodon").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    send_ok(
+        &mastodon_home(&mock, TOKEN),
+        &["send", "", &"é".repeat(600)],
+        &[TOKEN],
+    );
+    let last = mock.requests().pop().unwrap();
+    assert_eq!(last.form("status").unwrap().chars().count(), 500);
+}
+
+/// Apprise's `mastodon://TOKEN@HOST:PORT/@USER?visibility=` (http; `toots://`
+/// and `mastodons://` are https): the account mentioned ahead of the text,
+/// the token a secret.
+#[test]
+fn mastodon_one_line_url() {
+    use mocks::mastodon::TOKEN;
+    // Listed only: nothing is sent to mastodon.example.
+    let listed = Sandbox::new().config(&format!(
+        "[channels.t]\nurl = \"toots://{TOKEN}@mastodon.example\"\n"
+    ));
+    let run = listed.run(&["channels", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.all_output().contains(TOKEN), "{run:?}");
+    let listing: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let t = listing["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "t")
+        .unwrap_or_else(|| panic!("{run:?}"));
+    assert_eq!(t["plugin"], "mastodon");
+    assert_eq!(
+        t["settings"]["server"]
+            .as_str()
+            .map(|s| s.trim_end_matches('/')),
+        Some("https://mastodon.example")
+    );
+    assert_eq!(t["settings"]["access_token"], "***");
+    let mock = Mock::service(mocks::mastodon::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.m]\nurl = \"mastodon://{TOKEN}@{}/@ops?visibility=private\"\n",
+        mock.addr
+    ));
+    send_ok(&home, &["send", "T", "B"], &[TOKEN]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.form("status").as_deref(), Some("@ops T\n\nB"));
+    assert_eq!(r.form("visibility").as_deref(), Some("private"));
+}
+
+// --- Misskey -------------------------------------------------------------
+
+fn misskey_home(mock: &Mock, token: &str) -> Sandbox {
+    Sandbox::new()
+        .env("MK_URL", mock.url(""))
+        .env("MK_TOKEN", token)
+        .env("MK_VISIBILITY", "home")
+}
+
+/// mcp-push's own `MK_*` names: JSON to `/api/notes/create` with the token
+/// as `i`, kept out of the output; a wrong token is Misskey's
+/// `AUTHENTICATION_FAILED`, `RATE_LIMIT_EXCEEDED` is kept for later; a note
+/// over 3,000 characters arrives cut to fit.
+#[test]
+fn misskey_delivers_with_its_environment_names() {
+    use mocks::misskey::TOKEN;
+    let mock = Mock::service(mocks::misskey::api());
+    send_ok(
+        &misskey_home(&mock, TOKEN),
+        &["send", "Deploy", "done"],
+        &[TOKEN],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), "/api/notes/create");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"i": TOKEN, "text": "Deploy\n\ndone", "visibility": "home"})
+    );
+    let run =
+        misskey_home(&mock, "wrongTokenValue0123456789").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "misskey").contains(
+            "rejected: HTTP 403: Authentication failed. Please ensure your token is correct."
+        ),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongTokenValue0123456789"));
+    let run = misskey_home(&mock, TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "misskey").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    send_ok(
+        &misskey_home(&mock, TOKEN),
+        &["send", "", &"x".repeat(3500)],
+        &[TOKEN],
+    );
+    let last = mock.requests().pop().unwrap().json();
+    assert_eq!(last["text"].as_str().unwrap().chars().count(), 3000);
+}
+
+/// Apprise's `misskey://TOKEN@HOST:PORT?visibility=` (http; `misskeys://`
+/// is https).
+#[test]
+fn misskey_one_line_url() {
+    use mocks::misskey::TOKEN;
+    let mock = Mock::service(mocks::misskey::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.mk]\nurl = \"misskey://{TOKEN}@{}/?visibility=followers\"\n",
+        mock.addr
+    ));
+    send_ok(&home, &["send", "T", "B"], &[TOKEN]);
+    let r = mock.requests()[0].json();
+    assert_eq!(r["i"], TOKEN);
+    assert_eq!(r["visibility"], "followers");
+    assert_eq!(r["text"], "T\n\nB");
+}
+
+// --- SendGrid ------------------------------------------------------------
+
+fn sendgrid_home(mock: &Mock, key: &str) -> Sandbox {
+    Sandbox::new()
+        .env("SENDGRID_API_KEY", key)
+        .env("SENDGRID_FROM", "ci@example.com")
+        .env("SENDGRID_TO", "ops@example.com;dev@example.com")
+        .env("SENDGRID_API_URL", mock.url(""))
+}
+
+/// `SENDGRID_API_KEY` (the name SendGrid's docs use) and mcp-push's other
+/// `SENDGRID_*` names: one Mail Send request, a personalization per
+/// recipient, the key kept out of the output; a key SendGrid does not know
+/// is its 401, a 429 is kept for later.
+#[test]
+fn sendgrid_delivers_with_its_environment_names() {
+    use mocks::sendgrid::KEY;
+    let mock = Mock::service(mocks::sendgrid::api());
+    send_ok(
+        &sendgrid_home(&mock, KEY),
+        &["send", "Deploy", "done"],
+        &[KEY],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), "/v3/mail/send");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({
+            "personalizations": [{"to": [{"email": "ops@example.com"}]},
+                                 {"to": [{"email": "dev@example.com"}]}],
+            "from": {"email": "ci@example.com"},
+            "subject": "Deploy",
+            "content": [{"type": "text/plain", "value": "done"}],
+        })
+    );
+    let run =
+        sendgrid_home(&mock, "SG.wrongKeyValue0123456789").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "sendgrid").contains(
+            "rejected: HTTP 401: The provided authorization grant is invalid, expired, or revoked"
+        ),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongKeyValue0123456789"));
+    let run = sendgrid_home(&mock, KEY).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "sendgrid").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `sendgrid://APIKEY:USER@DOMAIN/TO?cc=`: the sender from the
+/// URL, the key a secret; an unverified sender is SendGrid's 400.
+#[test]
+fn sendgrid_one_line_url() {
+    use mocks::sendgrid::KEY;
+    let mock = Mock::service(mocks::sendgrid::api());
+    let home = |from: &str| {
+        Sandbox::new().config(&format!(
+            "[channels.sg]\nurl = \"sendgrid://{KEY}:{from}/ops@example.com?cc=lead@example.com\"\n\
+             api_url = \"{}\"\n",
+            mock.url("")
+        ))
+    };
+    send_ok(&home("ci@example.com"), &["send", "T", "B"], &[KEY]);
+    let r = mock.requests()[0].json();
+    assert_eq!(r["from"]["email"], "ci@example.com");
+    assert_eq!(
+        r["personalizations"],
+        serde_json::json!([{"to": [{"email": "ops@example.com"}],
+                            "cc": [{"email": "lead@example.com"}]}])
+    );
+    let run = home("someone@elsewhere.example").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "sg").contains("rejected: HTTP 400: The from address does not match"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
+}
+
+// --- Mailgun -------------------------------------------------------------
+
+fn mailgun_home(mock: &Mock, key: &str) -> Sandbox {
+    Sandbox::new()
+        .env("MAILGUN_API_KEY", key)
+        .env("MAILGUN_DOMAIN", mocks::mailgun::DOMAIN)
+        .env("MAILGUN_FROM", "CI <ci@mg.example.com>")
+        .env("MAILGUN_TO", "ops@example.com,dev@example.com")
+        .env("MAILGUN_API_URL", mock.url(""))
+}
+
+/// mcp-push's own `MAILGUN_*` names: a form per recipient to
+/// `/v3/{domain}/messages` with Basic auth, the key kept out of the output;
+/// a wrong key is Mailgun's 401, a 429 is kept for later.
+#[test]
+fn mailgun_delivers_with_its_environment_names() {
+    use mocks::mailgun::KEY;
+    let mock = Mock::service(mocks::mailgun::api());
+    send_ok(
+        &mailgun_home(&mock, KEY),
+        &["send", "Deploy", "done"],
+        &[KEY],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].path(), "/v3/mg.example.com/messages");
+    assert_eq!(
+        reqs[0].form("from").as_deref(),
+        Some("CI <ci@mg.example.com>")
+    );
+    assert_eq!(reqs[0].form("to").as_deref(), Some("ops@example.com"));
+    assert_eq!(reqs[0].form("subject").as_deref(), Some("Deploy"));
+    assert_eq!(reqs[0].form("text").as_deref(), Some("done"));
+    assert_eq!(reqs[1].form("to").as_deref(), Some("dev@example.com"));
+    let run =
+        mailgun_home(&mock, "key-wrongKeyValue0123456789").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "mailgun").contains("rejected: HTTP 401: Forbidden"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongKeyValue0123456789"));
+    let run = mailgun_home(&mock, KEY).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "mailgun").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `mailgun://USER@DOMAIN/APIKEY/TO?name=`: the sender from the
+/// URL, the key a secret; a domain Mailgun does not have is its 404.
+#[test]
+fn mailgun_one_line_url() {
+    use mocks::mailgun::KEY;
+    let mock = Mock::service(mocks::mailgun::api());
+    let home = |domain: &str| {
+        Sandbox::new().config(&format!(
+            "[channels.mg]\nurl = \"mailgun://ci@{domain}/{KEY}/ops@example.com?name=CI\"\n\
+             api_url = \"{}\"\n",
+            mock.url("")
+        ))
+    };
+    send_ok(&home("mg.example.com"), &["send", "T", "B"], &[KEY]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.form("from").as_deref(), Some("CI <ci@mg.example.com>"));
+    assert_eq!(r.form("to").as_deref(), Some("ops@example.com"));
+    let run = home("mg.elsewhere.example").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "mg")
+            .contains("rejected: HTTP 404: Domain not found: mg.elsewhere.example"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
+}
+
+// --- LaMetric ------------------------------------------------------------
+
+/// mcp-push's own `LAMETRIC_*` names, a clock: a Notification object with
+/// Basic auth `dev:KEY`, the key kept out of the output; a wrong key is the
+/// clock's 401.
+#[test]
+fn lametric_delivers_to_a_clock_with_its_environment_names() {
+    use mocks::lametric::KEY;
+    let mock = Mock::service(mocks::lametric::api());
+    let home = |key: &str| {
+        Sandbox::new()
+            .env("LAMETRIC_DEVICE", mock.url(""))
+            .env("LAMETRIC_API_KEY", key)
+            .env("LAMETRIC_ICON", "i620")
+    };
+    send_ok(
+        &home(KEY),
+        &["send", "--priority", "urgent", "Backup", "disk full"],
+        &[KEY],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), "/api/v2/device/notifications");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({
+            "priority": "critical",
+            "icon_type": "none",
+            "model": {"frames": [{"text": "Backup", "icon": "i620"},
+                                 {"text": "disk full", "icon": "i620"}],
+                      "cycles": 1},
+        })
+    );
+    let run = home("0000wrongKeyValue0123456789").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "lametric").contains("rejected: HTTP 401: Authorization is required"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongKeyValue0123456789"));
+}
+
+/// Apprise's `lametric://APIKEY@HOST:PORT` (a clock) and
+/// `lametric://APP_TOKEN@APP_ID/VERSION` (the cloud, its URL pointed at the
+/// mock): both keys secrets.
+#[test]
+fn lametric_one_line_urls() {
+    use mocks::lametric::{APP_ID, APP_TOKEN, KEY};
+    let mock = Mock::service(mocks::lametric::api());
+    let clock = Sandbox::new().config(&format!(
+        "[channels.clock]\nurl = \"lametric://{KEY}@{}?priority=warning&sound=alarm3\"\n",
+        mock.addr
+    ));
+    send_ok(&clock, &["send", "T", "B"], &[KEY]);
+    let r = mock.requests()[0].json();
+    assert_eq!(r["priority"], "warning");
+    assert_eq!(
+        r["model"]["sound"],
+        serde_json::json!({"category": "alarms", "id": "alarm3", "repeat": 1})
+    );
+    let cloud = Sandbox::new().config(&format!(
+        "[channels.app]\nurl = \"lametric://{APP_TOKEN}@{APP_ID}/1\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&cloud, &["send", "T", "B"], &[APP_TOKEN]);
+    let r = &mock.requests()[1];
+    assert_eq!(
+        r.path(),
+        format!("/api/v1/dev/widget/update/com.lametric.{APP_ID}/1")
+    );
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"frames": [{"text": "T"}, {"text": "B"}]})
+    );
+}
+
+// --- Notica --------------------------------------------------------------
+
+/// `NOTICA_URL`, the URL users' `notica()` shell function posts to: the
+/// message arrives as written (`&`, `=` and `+` included), the ID kept out
+/// of the output; an ID no browser has open is refused.
+#[test]
+fn notica_delivers_with_its_environment_name() {
+    use mocks::notica::ID;
+    let mock = Mock::service(mocks::notica::api());
+    let home = |id: &str| Sandbox::new().env("NOTICA_URL", mock.url(&format!("/?{id}")));
+    send_ok(&home(ID), &["send", "Build 7", "a=1 & b+c 100%"], &[ID]);
+    assert_eq!(
+        mocks::notica::messages(&mock),
+        vec!["Build 7\n\na=1 & b+c 100%".to_string()]
+    );
+    let run = home("nobody42").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "notica").contains("rejected: No devices have that Notica ID open."),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("nobody42"));
+}
+
+/// Apprise's `notica://HOST:PORT/ID` for a server of one's own: the ID in
+/// the path, as the server's code reads it.
+#[test]
+fn notica_one_line_url() {
+    use mocks::notica::ID;
+    let mock = Mock::service(mocks::notica::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.n]\nurl = \"notica://{}/{ID}\"\n",
+        mock.addr
+    ));
+    send_ok(&home, &["send", "T", "B"], &[ID]);
+    assert_eq!(mock.requests()[0].path(), format!("/{ID}"));
+    assert_eq!(mocks::notica::messages(&mock), vec!["T\n\nB".to_string()]);
 }

@@ -145,7 +145,6 @@ _CHANNELS = {
         ("WXPUSHER_APP_TOKEN", "WXPUSHER_TOPIC_IDS", "WXPUSHER_UIDS", "WXPUSHER_API_URL"),
     ),
     "wxpusher-spt": ("wxpusher SPT", ("WXPUSHER_SPT_LIST", "WXPUSHER_API_URL")),
-    # Issue 21, part a.
     "home-assistant": (
         "Home Assistant",
         ("HASS_SERVER", "HASS_TOKEN", "HASS_NOTIFICATION_ID"),
@@ -170,6 +169,32 @@ _CHANNELS = {
         ("APPRISE_API_URL", "APPRISE_API_KEY", "APPRISE_API_TAGS", "APPRISE_API_USER",
          "APPRISE_API_PASSWORD"),
     ),
+    "mastodon": (
+        "Mastodon",
+        ("MASTODON_URL", "MASTODON_ACCESS_TOKEN", "MASTODON_VISIBILITY", "MASTODON_TO",
+         "MASTODON_SPOILER_TEXT", "MASTODON_LANGUAGE", "MASTODON_MAX_CHARS"),
+    ),
+    "misskey": (
+        "Misskey",
+        ("MK_URL", "MK_TOKEN", "MK_VISIBILITY", "MK_CW", "MK_MAX_CHARS"),
+    ),
+    "sendgrid": (
+        "SendGrid",
+        ("SENDGRID_API_KEY", "SENDGRID_FROM", "SENDGRID_FROM_NAME", "SENDGRID_TO", "SENDGRID_CC",
+         "SENDGRID_BCC", "SENDGRID_API_URL"),
+    ),
+    "mailgun": (
+        "Mailgun",
+        ("MAILGUN_API_KEY", "MAILGUN_DOMAIN", "MAILGUN_FROM", "MAILGUN_TO", "MAILGUN_CC",
+         "MAILGUN_BCC", "MAILGUN_REGION", "MAILGUN_API_URL"),
+    ),
+    "lametric": (
+        "LaMetric",
+        ("LAMETRIC_API_KEY", "LAMETRIC_APP_TOKEN", "LAMETRIC_DEVICE", "LAMETRIC_APP_ID",
+         "LAMETRIC_APP_VERSION", "LAMETRIC_PRIORITY", "LAMETRIC_ICON", "LAMETRIC_ICON_TYPE",
+         "LAMETRIC_SOUND", "LAMETRIC_CYCLES", "LAMETRIC_API_URL"),
+    ),
+    "notica": ("Notica", ("NOTICA_URL", "NOTICA_ID", "NOTICA_USER", "NOTICA_PASSWORD")),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its
