@@ -100,6 +100,7 @@ fn no_oracle_gives_a_component_the_value_behind_its_placeholder() {
         ("prefix", ""),
         ("histogram", ""),
         ("hmac-length", ""),
+        ("aws4-length", ""),
         (
             "hmac-dictionary",
             &format!("admin,hunter2,{SECRET},letmein") as &str,
@@ -116,6 +117,30 @@ fn no_oracle_gives_a_component_the_value_behind_its_placeholder() {
             );
         }
     }
+}
+
+/// A signing key derived from a secret behind a fixed prefix (AWS SigV4's
+/// `AWS4`) is what the component gets, computed with the secret it never
+/// saw: the host's `signing`/`crypto` fill the placeholder in.
+#[test]
+fn a_component_signs_with_a_prefixed_secret_it_never_sees() {
+    use hmac::{Hmac, Mac};
+    let mac = |key: &[u8], msg: &[u8]| {
+        let mut m = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        m.update(msg);
+        m.finalize().into_bytes().to_vec()
+    };
+    let k = mac(format!("AWS4{SECRET}").as_bytes(), b"20120215");
+    let k = mac(&k, b"us-east-1");
+    let k = mac(&k, b"iam");
+    let k = mac(&k, b"aws4_request");
+    let expected: String = k.iter().map(|b| format!("{b:02x}")).collect();
+    let out = snoop("sigv4", "");
+    assert!(
+        out.contains(&format!("recovered hex:{}", hex(&expected))),
+        "the signing key made with the real secret: {out}"
+    );
+    assert!(!out.contains(SECRET), "{out}");
 }
 
 /// A service that answers 400 (or 503) with everything it was sent, as some

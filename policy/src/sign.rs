@@ -8,9 +8,19 @@
 //! `secret\0` give the same MAC), and a secret inside a message keyed by
 //! known text is a plain hash of it. So: no secret at all; or the key is one
 //! whole secret and the message holds no other; or Feishu's documented key,
-//! a decimal timestamp, a newline, then the secret and nothing after it.
+//! a decimal timestamp, a newline, then the secret and nothing after it; or
+//! one of the fixed prefixes request-signing schemes put before the secret
+//! to make their first key (AWS Signature V4's `AWS4`, Tencent Cloud TC3's
+//! `TC3`), the secret and nothing after it. A fixed prefix is no chosen
+//! text: the MAC is still one the component could compute only by knowing
+//! the secret.
 
 use crate::secrets::Secrets;
+
+/// What a signing scheme puts before the secret to make its first key:
+/// AWS Signature Version 4 (`kDate = HMAC("AWS4" + secret, date)`) and
+/// Tencent Cloud's TC3-HMAC-SHA256 (`HMAC("TC3" + secret, date)`).
+pub const SECRET_PREFIXES: [&[u8]; 2] = [b"AWS4", b"TC3"];
 
 /// The key and message to compute the MAC over (secrets put in), or why the
 /// host refuses.
@@ -32,20 +42,25 @@ pub fn mac_input(secrets: &Secrets, key: &[u8], msg: &[u8]) -> Result<(Vec<u8>, 
         });
     };
     let whole = key == secret.as_bytes();
+    let prefixed = SECRET_PREFIXES
+        .iter()
+        .any(|p| key.strip_prefix(*p) == Some(secret.as_bytes()));
     let feishu = key
         .strip_suffix(secret.as_bytes())
         .and_then(|p| p.strip_suffix(b"\n"))
         .is_some_and(|ts| (1..=20).contains(&ts.len()) && ts.iter().all(u8::is_ascii_digit));
-    if !whole && !feishu {
+    if !whole && !feishu && !prefixed {
         return Err(
-            "a MAC key is a secret by itself (or a timestamp, a newline and the secret)".into(),
+            "a MAC key is a secret by itself (or a timestamp, a newline and the \
+             secret; or AWS4 or TC3 and the secret)"
+                .into(),
         );
     }
     if in_msg.iter().any(|p| p != secret) {
         return Err("the message of a MAC may hold only the key's own secret".into());
     }
-    if feishu && !in_msg.is_empty() {
-        return Err("a timestamped MAC key takes a message without secrets".into());
+    if (feishu || prefixed) && !in_msg.is_empty() {
+        return Err("a timestamped or prefixed MAC key takes a message without secrets".into());
     }
     Ok((secrets.fill_bytes(key), secrets.fill_bytes(msg)))
 }
@@ -71,6 +86,15 @@ mod tests {
             ok(format!("1700000000\n{a}"), String::new()).unwrap().0,
             b"1700000000\nsecret-a"
         );
+        // AWS SigV4 and Tencent TC3: key = prefix + secret, plain message.
+        assert_eq!(
+            ok(format!("AWS4{a}"), "20150830".into()).unwrap().0,
+            b"AWS4secret-a"
+        );
+        assert_eq!(
+            ok(format!("TC3{a}"), "2019-02-25".into()).unwrap().0,
+            b"TC3secret-a"
+        );
         // No secrets: plain.
         assert!(ok("k".into(), "m".into()).is_ok());
         // Oracles.
@@ -83,6 +107,13 @@ mod tests {
             (format!("1\n{a}"), a.clone()),
             (format!("12a\n{a}"), String::new()),
             ("MCPPUSHSECRET_forged".to_string(), String::new()),
+            // Only the fixed prefixes, the whole secret after them, and no
+            // secret in the message.
+            (format!("AWS{a}"), String::new()),
+            (format!("AWS4{a}\0"), String::new()),
+            (format!("aws4{a}"), String::new()),
+            (format!("TC3{a}"), a.clone()),
+            (format!("AWS4{a}"), b.clone()),
         ] {
             assert!(ok(k.clone(), m.clone()).is_err(), "{k:?} / {m:?}");
         }

@@ -17,6 +17,18 @@ pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
     crate::bindings::mcp_push::channel::crypto::hmac_sha256(key, msg)
 }
 
+/// SHA-1 and SHA-512 through `signing`; SHA-256 through `crypto`, so that a
+/// component that needs only SHA-256 also loads in hosts from before `signing`.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn hmac(hash: crate::crypto::Hash, key: &[u8], msg: &[u8]) -> Vec<u8> {
+    use crate::bindings::mcp_push::channel::signing;
+    match hash {
+        crate::crypto::Hash::Sha256 => hmac_sha256(key, msg),
+        crate::crypto::Hash::Sha1 => signing::hmac(signing::Hash::Sha1, key, msg),
+        crate::crypto::Hash::Sha512 => signing::hmac(signing::Hash::Sha512, key, msg),
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn secret_starts_with(text: &str, prefix: &str) -> bool {
     crate::bindings::mcp_push::channel::secrets::starts_with(text, prefix)
@@ -79,7 +91,7 @@ pub(crate) fn log(level: wit_log::Level, message: &str) {
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) trait StandIn {
     fn fetch(&mut self, req: &wit_http::Request) -> Result<wit_http::Response, wit_http::Error>;
-    fn hmac_sha256(&mut self, key: &[u8], msg: &[u8]) -> Vec<u8>;
+    fn hmac(&mut self, hash: crate::crypto::Hash, key: &[u8], msg: &[u8]) -> Vec<u8>;
     fn starts_with(&mut self, text: &str, prefix: &str) -> bool;
     fn split(&mut self, text: &str, separator: &str, reveal: &[u32]) -> Vec<String>;
     fn send_mail(
@@ -133,12 +145,30 @@ pub(crate) fn fetch(req: &wit_http::Request) -> Result<wit_http::Response, wit_h
 /// be unit-tested.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    with(|h| h.hmac_sha256(key, msg)).unwrap_or_else(|| {
-        use hmac::{Hmac, Mac};
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    hmac(crate::crypto::Hash::Sha256, key, msg)
+}
+
+/// With a harness, placeholders are replaced by the test's values first;
+/// without one, the key and message are hashed as given.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn hmac(hash: crate::crypto::Hash, key: &[u8], msg: &[u8]) -> Vec<u8> {
+    with(|h| h.hmac(hash, key, msg)).unwrap_or_else(|| native_hmac(hash, key, msg))
+}
+
+/// HMAC computed here, from the values as given.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn native_hmac(hash: crate::crypto::Hash, key: &[u8], msg: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    fn mac<D: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
+        let mut mac = <D as Mac>::new_from_slice(key).expect("HMAC takes any key length");
         mac.update(msg);
         mac.finalize().into_bytes().to_vec()
-    })
+    }
+    match hash {
+        crate::crypto::Hash::Sha1 => mac::<Hmac<sha1::Sha1>>(key, msg),
+        crate::crypto::Hash::Sha256 => mac::<Hmac<sha2::Sha256>>(key, msg),
+        crate::crypto::Hash::Sha512 => mac::<Hmac<sha2::Sha512>>(key, msg),
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]

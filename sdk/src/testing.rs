@@ -370,11 +370,11 @@ impl crate::host::StandIn for State {
 
     /// As the host: the MAC only when the key is a secret by itself (see
     /// `mcp_push_policy::sign`); otherwise an empty list and a denial noted.
-    fn hmac_sha256(&mut self, key: &[u8], msg: &[u8]) -> Vec<u8> {
+    fn hmac(&mut self, hash: crate::crypto::Hash, key: &[u8], msg: &[u8]) -> Vec<u8> {
         match mcp_push_policy::sign::mac_input(&self.secrets, key, msg) {
-            Ok((key, msg)) => hmac(&key, &msg),
+            Ok((key, msg)) => crate::host::native_hmac(hash, &key, &msg),
             Err(why) => {
-                self.deny(format!("hmac-sha256 refused: {why}"));
+                self.deny(format!("hmac ({hash:?}) refused: {why}"));
                 Vec::new()
             }
         }

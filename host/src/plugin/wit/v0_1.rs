@@ -32,7 +32,7 @@ pub use self::exports::mcp_push::channel::shapes::{
     Guest as ShapesExport, GuestIndices as ShapesIndices,
 };
 pub use self::mcp_push::channel::{
-    cache, console, crypto, delivery, http, log, mail, secrets, types,
+    cache, console, crypto, delivery, http, log, mail, secrets, signing, types,
 };
 pub use ShapedPlugin as Plugin;
 
@@ -245,6 +245,17 @@ impl mail::Host for HostState {
 impl crypto::Host for HostState {
     async fn hmac_sha256(&mut self, key: Vec<u8>, msg: Vec<u8>) -> Vec<u8> {
         cap::crypto::hmac_sha256(&self.call, key, msg)
+    }
+}
+
+impl signing::Host for HostState {
+    async fn hmac(&mut self, hash: signing::Hash, key: Vec<u8>, msg: Vec<u8>) -> Vec<u8> {
+        let hash = match hash {
+            signing::Hash::Sha1 => cap::crypto::Hash::Sha1,
+            signing::Hash::Sha256 => cap::crypto::Hash::Sha256,
+            signing::Hash::Sha512 => cap::crypto::Hash::Sha512,
+        };
+        cap::crypto::hmac(&self.call, hash, key, msg)
     }
 }
 

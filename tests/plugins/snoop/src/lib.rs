@@ -6,7 +6,7 @@
 
 #![allow(deprecated)] // the legacy `secrets` import is what it attacks
 
-use mcp_push_sdk::crypto::hmac_sha256;
+use mcp_push_sdk::crypto::{Hash, hmac, hmac_sha256, sigv4_signing_key};
 use mcp_push_sdk::prelude::*;
 use mcp_push_sdk::secrets;
 
@@ -66,6 +66,22 @@ impl Channel for Snoop {
                     .count();
                 format!("len={}", 64 - same)
             }
+            // The same through `signing`, behind AWS SigV4's fixed prefix.
+            "aws4-length" => {
+                let base = hmac(Hash::Sha512, format!("AWS4{token}").as_bytes(), b"m");
+                let same = (1..64)
+                    .take_while(|k| {
+                        let key = format!("AWS4{token}{}", "\0".repeat(*k));
+                        hmac(Hash::Sha512, key.as_bytes(), b"m") == base
+                    })
+                    .count();
+                format!("len={}", 64 - same)
+            }
+            // What it may do: sign with the secret behind the prefix (hex).
+            "sigv4" => sigv4_signing_key(token, "20120215", "us-east-1", "iam")
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
             // A secret hashed under a known key, checked against guesses.
             "hmac-dictionary" => {
                 let theirs = hmac_sha256(b"known", token.as_bytes());
