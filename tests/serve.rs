@@ -591,6 +591,40 @@ fn the_stream_acks_filters_and_replays_since_without_gap_or_duplicate() {
     });
 }
 
+/// A client that connects while the log is empty still gets every event in
+/// order when the first one it hears of live is not the first id: here
+/// another process (a one-shot `send` on the same store) wrote event 1,
+/// which this server never announces; so do concurrent appends, which
+/// announce in any order (the slow-client test below once saw its fast
+/// client get 12 of 25: it had started from the 14th).
+#[test]
+fn a_client_that_connects_to_an_empty_log_misses_no_event_before_its_first_live_one() {
+    let mock = Mock::start();
+    let home = hub_home(&mock);
+    let server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let api = Api::new(server.addr);
+        let mut ws = connect(server.addr, "?types=event").await;
+        assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+        let other = home.run(&["send", "--wait", "0", "From another process", "one"]);
+        assert_eq!(other.code, 0, "{other:?}");
+        let (s, r) = api
+            .post(
+                "/v1/events?wait=0",
+                json!({"run_id": "r", "event": "start", "message": "live"}),
+            )
+            .await;
+        assert!(s < 300, "{s} {r}");
+        let first = next_json(&mut ws).await;
+        let second = next_json(&mut ws).await;
+        assert_eq!(
+            (first["id"].as_i64(), second["id"].as_i64()),
+            (Some(1), Some(2)),
+            "{first}\n{second}"
+        );
+    });
+}
+
 #[test]
 fn a_slow_stream_client_is_dropped_with_a_reason_and_the_others_keep_up() {
     let mock = Mock::start();

@@ -226,7 +226,10 @@ async fn serve(socket: WebSocket, state: AppState, filter: Filter, peer: Option<
         // late (from another hub) is sent from the log, not passed.
         let store = state.hub().store().clone();
         match crate::hub::blocking(move || store.last_event_id()).await {
-            Ok(newest) => last = newest,
+            // An empty log counts from 0: the first live event need not be
+            // the first id (concurrent appends announce in any order), and
+            // any before it are filled in from the log like any other gap.
+            Ok(newest) => last = Some(newest.unwrap_or(EventId(0))),
             Err(e) => {
                 close(POLICY, format!("cannot read the log: {e}"));
                 return;
