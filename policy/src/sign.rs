@@ -17,6 +17,30 @@
 
 use crate::secrets::Secrets;
 
+/// The hash under an HMAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hash {
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+/// HMAC of `msg` under `key` as given (placeholders already filled in by
+/// [`mac_input`]): the one computation the host and the SDK's harness share.
+pub fn hmac(hash: Hash, key: &[u8], msg: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    fn mac<D: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
+        let mut mac = <D as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(msg);
+        mac.finalize().into_bytes().to_vec()
+    }
+    match hash {
+        Hash::Sha1 => mac::<Hmac<sha1::Sha1>>(key, msg),
+        Hash::Sha256 => mac::<Hmac<sha2::Sha256>>(key, msg),
+        Hash::Sha512 => mac::<Hmac<sha2::Sha512>>(key, msg),
+    }
+}
+
 /// What a signing scheme puts before the secret to make its first key:
 /// AWS Signature Version 4 (`kDate = HMAC("AWS4" + secret, date)`) and
 /// Tencent Cloud's TC3-HMAC-SHA256 (`HMAC("TC3" + secret, date)`).

@@ -155,20 +155,16 @@ pub(crate) fn hmac(hash: crate::crypto::Hash, key: &[u8], msg: &[u8]) -> Vec<u8>
     with(|h| h.hmac(hash, key, msg)).unwrap_or_else(|| native_hmac(hash, key, msg))
 }
 
-/// HMAC computed here, from the values as given.
+/// HMAC computed here, from the values as given (the host's computation).
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn native_hmac(hash: crate::crypto::Hash, key: &[u8], msg: &[u8]) -> Vec<u8> {
-    use hmac::{Hmac, Mac};
-    fn mac<D: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
-        let mut mac = <D as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-        mac.update(msg);
-        mac.finalize().into_bytes().to_vec()
-    }
-    match hash {
-        crate::crypto::Hash::Sha1 => mac::<Hmac<sha1::Sha1>>(key, msg),
-        crate::crypto::Hash::Sha256 => mac::<Hmac<sha2::Sha256>>(key, msg),
-        crate::crypto::Hash::Sha512 => mac::<Hmac<sha2::Sha512>>(key, msg),
-    }
+    use mcp_push_policy::sign::{Hash, hmac};
+    let hash = match hash {
+        crate::crypto::Hash::Sha1 => Hash::Sha1,
+        crate::crypto::Hash::Sha256 => Hash::Sha256,
+        crate::crypto::Hash::Sha512 => Hash::Sha512,
+    };
+    hmac(hash, key, msg)
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -172,7 +172,7 @@ pub mod prelude {
     pub use crate::secrets::Shape;
     pub use crate::template::{Escape, fill};
     pub use crate::text::{Bold, CUT_MARKER, Limit, heading, join_title, split, truncate};
-    pub use crate::url::{OneLine, Pairs};
+    pub use crate::url::{OneLine, Pairs, refusal};
     pub use crate::{
         Channel, ChannelInfo, EventKind, Format, Message, Priority, Receipt, Request, Response,
         SendError, Setting, Settings, cache, delivery, export_channel, json,

@@ -64,6 +64,13 @@ fn policy_shape(s: crate::secrets::Shape) -> mcp_push_policy::Shape {
     }
 }
 
+/// Settings pairs as `parse_url` returns them, from literals.
+pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// A message with the given title and body, plain text, normal priority.
 pub fn message(title: &str, body: &str) -> Message {
     Message {
@@ -93,10 +100,7 @@ pub fn hmac_sha256_hex(key: &str, msg: &[u8]) -> String {
 }
 
 fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
+    crate::host::native_hmac(crate::crypto::Hash::Sha256, key, msg)
 }
 
 /// A canned reply to one request.

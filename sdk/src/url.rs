@@ -171,6 +171,15 @@ impl OneLine {
     }
 }
 
+/// What `parse_url` says when a check shared with `send` refuses the
+/// settings it read: a configuration error's own words.
+pub fn refusal(e: crate::SendError) -> String {
+    match e {
+        crate::SendError::Config(why) => why,
+        other => format!("{other:?}"),
+    }
+}
+
 /// Settings as `parse-url` returns them, built up fluently.
 #[derive(Debug, Clone, Default)]
 pub struct Pairs(Vec<(String, String)>);

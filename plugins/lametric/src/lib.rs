@@ -259,7 +259,7 @@ export_channel!(LaMetric);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mcp_push_sdk::testing::{Harness, Reply, message};
+    use mcp_push_sdk::testing::{Harness, Reply, message, pairs};
 
     const KEY: &str = "8adaa0c98278dbb1ecb218d1c3e11f9312317ba474ab3361f80c0bd4f13a6749";
     const APP_TOKEN: &str = "K2MxWI0NzU0ZmI2NjJlZYTgViMDgDRiN8YjlmZjRmNTc4NDVhJzk0RiNjNh0EyKWWYzZjJjM2EwNDZhMzQ0YzRhNWE==";
@@ -267,12 +267,6 @@ mod tests {
     #[test]
     fn info_holds_its_invariants() {
         mcp_push_sdk::testing::assert_info::<LaMetric>();
-    }
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

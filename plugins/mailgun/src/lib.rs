@@ -187,19 +187,13 @@ export_channel!(Mailgun);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mcp_push_sdk::testing::{Harness, Reply, message};
+    use mcp_push_sdk::testing::{Harness, Reply, message, pairs};
 
     const KEY: &str = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0";
 
     #[test]
     fn info_holds_its_invariants() {
         mcp_push_sdk::testing::assert_info::<Mailgun>();
-    }
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

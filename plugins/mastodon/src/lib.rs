@@ -183,19 +183,13 @@ export_channel!(Mastodon);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mcp_push_sdk::testing::{Harness, Reply, message};
+    use mcp_push_sdk::testing::{Harness, Reply, message, pairs};
 
     const TOKEN: &str = "ZA-Yj3aBD8U8Cm7lKUp-lm9O9BmDgdhHzDeqsY8tlL0";
 
     #[test]
     fn info_holds_its_invariants() {
         mcp_push_sdk::testing::assert_info::<Mastodon>();
-    }
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

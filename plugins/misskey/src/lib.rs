@@ -133,19 +133,13 @@ export_channel!(Misskey);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mcp_push_sdk::testing::{Harness, Reply, message};
+    use mcp_push_sdk::testing::{Harness, Reply, message, pairs};
 
     const TOKEN: &str = "pXq3V7s9Kd2LmN4bRt8Wz1Yc";
 
     #[test]
     fn info_holds_its_invariants() {
         mcp_push_sdk::testing::assert_info::<Misskey>();
-    }
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

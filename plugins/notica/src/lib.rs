@@ -128,19 +128,13 @@ export_channel!(Notica);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mcp_push_sdk::testing::{Harness, Reply, message};
+    use mcp_push_sdk::testing::{Harness, Reply, message, pairs};
 
     const ID: &str = "aF7rC-Ou";
 
     #[test]
     fn info_holds_its_invariants() {
         mcp_push_sdk::testing::assert_info::<Notica>();
-    }
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

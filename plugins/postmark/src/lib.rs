@@ -89,12 +89,7 @@ impl Channel for Postmark {
     /// (the SDK's reading of Apprise's e-mail API form).
     fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
         let pairs = OneLine::parse(url, &["postmark"])?.mail_api()?;
-        mail::sender_and_recipients(&Settings::from(pairs.clone()), MAX_TO).map_err(
-            |e| match e {
-                SendError::Config(why) => why,
-                other => format!("{other:?}"),
-            },
-        )?;
+        mail::sender_and_recipients(&Settings::from(pairs.clone()), MAX_TO).map_err(refusal)?;
         Ok(pairs)
     }
 

@@ -106,10 +106,7 @@ impl Channel for Pushsafer {
             .done()?;
         // Refuse a bad value now, not at the first send.
         let settings = Settings::from(pairs.clone());
-        options(&settings).map_err(|e| match e {
-            SendError::Config(why) => why,
-            other => format!("{other:?}"),
-        })?;
+        options(&settings).map_err(refusal)?;
         Ok(pairs)
     }
 

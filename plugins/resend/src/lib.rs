@@ -83,12 +83,7 @@ impl Channel for Resend {
     /// or `?from=ADDR`, the host then a recipient; `?apikey=` for the key.
     fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
         let pairs = OneLine::parse(url, &["resend"])?.mail_api()?;
-        mail::sender_and_recipients(&Settings::from(pairs.clone()), MAX_TO).map_err(
-            |e| match e {
-                SendError::Config(why) => why,
-                other => format!("{other:?}"),
-            },
-        )?;
+        mail::sender_and_recipients(&Settings::from(pairs.clone()), MAX_TO).map_err(refusal)?;
         Ok(pairs)
     }
 

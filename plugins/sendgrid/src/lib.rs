@@ -183,19 +183,13 @@ export_channel!(SendGrid);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mcp_push_sdk::testing::{Harness, Reply, message};
+    use mcp_push_sdk::testing::{Harness, Reply, message, pairs};
 
     const KEY: &str = "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";
 
     #[test]
     fn info_holds_its_invariants() {
         mcp_push_sdk::testing::assert_info::<SendGrid>();
-    }
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

@@ -119,10 +119,7 @@ impl Channel for Signl4 {
             pairs = pairs.maybe(key, u.param(key));
         }
         let pairs = pairs.done()?;
-        control(&Settings::from(pairs.clone()), None).map_err(|e| match e {
-            SendError::Config(why) => why,
-            other => format!("{other:?}"),
-        })?;
+        control(&Settings::from(pairs.clone()), None).map_err(refusal)?;
         Ok(pairs)
     }
 
