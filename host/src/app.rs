@@ -212,6 +212,7 @@ impl App {
                 ..Default::default()
             },
         );
+        hub.replies().set_base(reply_base());
         // Hubs sharing a PostgreSQL store wake each other and share their
         // live news over it (a one-shot command outside a runtime needs neither).
         match (
@@ -420,5 +421,28 @@ fn describe_changes(before: &Registry, now: &Registry) -> String {
         "no change".into()
     } else {
         parts.join("; ")
+    }
+}
+
+/// `MCP_PUSH_REPLY_URL`: where the reply links in questions point (a
+/// `serve` on this store that the person answering can reach). A value that
+/// is not an http(s) URL is ignored, and said so.
+pub fn reply_base() -> Option<String> {
+    let value = std::env::var("MCP_PUSH_REPLY_URL").ok()?;
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Some(value.trim_end_matches('/').to_string())
+        }
+        _ => {
+            tracing::warn!(
+                "MCP_PUSH_REPLY_URL={value:?} is not an http(s) URL such as \
+                 https://push.example.org; questions go without a reply link"
+            );
+            None
+        }
     }
 }

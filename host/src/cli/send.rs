@@ -101,6 +101,7 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
         tags: args.tags.clone(),
         link: args.link.clone(),
         event: None,
+        question: None,
     };
     let sub = Submission {
         notification: msg,

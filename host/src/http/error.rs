@@ -50,7 +50,10 @@ impl ApiError {
             OpError::Store(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_error", message)
             }
-            OpError::NoSuchRun(_) | OpError::NoSuchDelivery(_) | OpError::NoSuchWatcher(_) => {
+            OpError::NoSuchRun(_)
+            | OpError::NoSuchDelivery(_)
+            | OpError::NoSuchWatcher(_)
+            | OpError::NoSuchAsk(_) => {
                 ApiError::not_found(message)
             }
             OpError::Busy(_) => ApiError::new(StatusCode::CONFLICT, "in_flight", message),

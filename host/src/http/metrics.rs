@@ -165,7 +165,7 @@ impl Metrics {
                     .unwrap_or(UNKNOWN_TOOL);
                 self.tools.with_label_values(&[tool, outcome]).inc();
             }
-            Live::Plugin { .. } => {}
+            Live::Plugin { .. } | Live::Ask { .. } | Live::Reply { .. } => {}
         }
     }
 

@@ -407,7 +407,7 @@ pub fn document(channels: &[String]) -> Value {
                 "summary": "Live stream (WebSocket): connection_ack, then event, delivery, tool_execution and plugin messages as JSON text frames (an event a watcher raised names it in `watcher`)",
                 "parameters": [
                     {"name": "types", "in": "query", "required": false, "style": "form", "explode": false,
-                     "description": "Comma-separated: event, delivery, tool_execution, plugin (default all)",
+                     "description": "Comma-separated: event, delivery, tool_execution, plugin, ask, reply (default all)",
                      "schema": {"type": "array", "items": {"enum": super::stream::TYPES}}},
                     query("run_id", "Only messages about this run", json!({"type": "string"})),
                     query("since", "Replay the log's events after this id first, then go live (no gap, no duplicate)", json!({"type": "integer", "minimum": 0, "maximum": i64::MAX})),

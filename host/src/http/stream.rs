@@ -1,6 +1,6 @@
 //! `/v1/stream`: the live stream over a WebSocket. First a `connection_ack`;
 //! with `since=ID` the log's later events are replayed; then every live
-//! message (`event`, `delivery`, `tool_execution`, `plugin`) that passes the
+//! message (`event`, `delivery`, `tool_execution`, `plugin`, `ask`, `reply`) that passes the
 //! filters. A client that falls behind is closed with a reason, never waited
 //! for: the hub's broadcast does not block, and each client has a bounded queue.
 //!
@@ -36,7 +36,14 @@ const CLOSE_GRACE: Duration = Duration::from_secs(10);
 /// Events read from the log per page while replaying.
 const REPLAY_PAGE: usize = 500;
 
-pub(super) const TYPES: [&str; 4] = ["event", "delivery", "tool_execution", "plugin"];
+pub(super) const TYPES: [&str; 6] = [
+    "event",
+    "delivery",
+    "tool_execution",
+    "plugin",
+    "ask",
+    "reply",
+];
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
@@ -412,6 +419,6 @@ async fn wanted(
             yes
         }
         Live::ToolExecution { arguments, .. } => arguments["run_id"].as_str() == Some(&run.0),
-        Live::Plugin { .. } => false,
+        Live::Plugin { .. } | Live::Ask { .. } | Live::Reply { .. } => false,
     }
 }

@@ -51,6 +51,28 @@ pub enum Live {
         error: Option<String>,
         at: UnixMillis,
     },
+    /// A question was asked of the user, or closed (answered, timed out,
+    /// cancelled).
+    Ask {
+        ask_id: crate::model::AskId,
+        state: crate::store::AskState,
+        question: String,
+        choices: Vec<String>,
+        /// The answer that decided it, if it was answered.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        answer: Option<String>,
+        at: UnixMillis,
+    },
+    /// An answer came in: `accepted` when it decided the question, not
+    /// when it came late (it is recorded, and changes nothing).
+    Reply {
+        ask_id: crate::model::AskId,
+        answer: String,
+        by: String,
+        channel: Option<ChannelId>,
+        accepted: bool,
+        at: UnixMillis,
+    },
     /// The plugins directory changed: a plugin was loaded, replaced, removed,
     /// or failed to load.
     Plugin {
@@ -84,7 +106,10 @@ impl Live {
     pub fn event_id(&self) -> Option<EventId> {
         match self {
             Live::Event { event_id, .. } | Live::Delivery { event_id, .. } => Some(*event_id),
-            Live::ToolExecution { .. } | Live::Plugin { .. } => None,
+            Live::ToolExecution { .. }
+            | Live::Plugin { .. }
+            | Live::Ask { .. }
+            | Live::Reply { .. } => None,
         }
     }
 
@@ -95,6 +120,8 @@ impl Live {
             Live::Delivery { .. } => "delivery",
             Live::ToolExecution { .. } => "tool_execution",
             Live::Plugin { .. } => "plugin",
+            Live::Ask { .. } => "ask",
+            Live::Reply { .. } => "reply",
         }
     }
 }

@@ -4,6 +4,7 @@
 mod clock;
 mod live;
 mod memory;
+pub mod reply_link;
 pub mod pg_signals;
 mod report;
 pub mod retention;
@@ -94,6 +95,7 @@ pub struct Hub {
     options: WorkerOptions,
     in_flight: worker::InFlight,
     slots: worker::Slots,
+    replies: reply_link::ReplyLinks,
 }
 
 impl Hub {
@@ -116,6 +118,7 @@ impl Hub {
             slots: worker::Slots::new(options.concurrency),
             options,
             in_flight: Default::default(),
+            replies: Default::default(),
         }
     }
 
@@ -146,6 +149,36 @@ impl Hub {
 
     pub fn channel(&self, id: &ChannelId) -> Option<Channel> {
         self.channels().iter().find(|c| &c.id == id).cloned()
+    }
+
+    /// Where reply links point and the key they are made with.
+    pub fn replies(&self) -> &reply_link::ReplyLinks {
+        &self.replies
+    }
+
+    /// The store's reply key, read once.
+    pub async fn reply_key(&self) -> Result<Vec<u8>, StoreError> {
+        if let Some(key) = self.replies.key() {
+            return Ok(key.to_vec());
+        }
+        let store = self.store.clone();
+        let key = blocking(move || store.reply_key()).await?;
+        Ok(self.replies.set_key(key).to_vec())
+    }
+
+    /// `channel`'s copy of a question (with its reply link); `None` for a
+    /// notification that asks nothing.
+    async fn question_copy(&self, n: &Notification, channel: &ChannelId) -> Option<Notification> {
+        let q = n.question.as_ref()?;
+        let link = match (self.replies.base(), self.reply_key().await) {
+            (Some(base), Ok(key)) => Some(reply_link::url(&base, &key, q.ask_id, channel)),
+            (Some(_), Err(e)) => {
+                tracing::warn!("question {} goes without a reply link: {e}", q.ask_id);
+                None
+            }
+            (None, _) => None,
+        };
+        Some(reply_link::render(n, link))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -573,12 +573,13 @@ async fn deliver(
         }
         _ => None,
     };
+    let question = hub.question_copy(&claim.notification, &claim.channel).await;
     let result = channel
         .plugin
         .send_delivery(
             channel.id.as_str(),
             &channel.settings,
-            &claim.notification,
+            question.as_ref().unwrap_or(&claim.notification),
             previous,
             progress.clone(),
         )

@@ -312,6 +312,7 @@ pub(super) fn refused(e: &OpError) -> CallToolResult {
         OpError::NoChannels => failure("no_channels", &e.to_string(), None),
         OpError::Store(_) => failure("store_error", &e.to_string(), None),
         OpError::NoSuchDelivery(_) => failure("not_found", &e.to_string(), None),
+        OpError::NoSuchAsk(_) => failure("not_found", &e.to_string(), Some("ask_id")),
         OpError::NoSuchWatcher(_) => failure(
             "not_found",
             &format!("{e}; watch_list shows the watchers."),

@@ -39,3 +39,17 @@ impl fmt::Display for DeliveryId {
         write!(f, "{}", self.0)
     }
 }
+
+/// The row id of a question asked of the user (`ask_user`): never reused,
+/// since its reply links are derived from it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct AskId(pub i64);
+
+impl fmt::Display for AskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}

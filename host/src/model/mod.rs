@@ -8,5 +8,5 @@ mod ids;
 mod time;
 
 pub use delivery_error::DeliveryError;
-pub use ids::{DeliveryId, EventId, WatcherId};
+pub use ids::{AskId, DeliveryId, EventId, WatcherId};
 pub use time::UnixMillis;

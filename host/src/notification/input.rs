@@ -293,6 +293,7 @@ impl SendInput {
             tags: self.tags.unwrap_or_default(),
             link: self.link,
             event: None,
+            question: None,
         };
         Ok((msg, check_channels(self.channels)?))
     }
@@ -387,6 +388,7 @@ impl EventInput {
                 data: attached,
                 timestamp,
             }),
+            question: None,
         };
         Ok((msg, check_channels(self.channels)?))
     }

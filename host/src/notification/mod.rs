@@ -85,6 +85,20 @@ pub struct Notification {
     pub tags: Vec<String>,
     pub link: Option<String>,
     pub event: Option<RunEvent>,
+    /// Set on a question asked of the user (`ask_user`): each channel's copy
+    /// gets its own reply link when it is sent. Never taken from a sender's
+    /// input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<QuestionRef>,
+}
+
+/// The question a notification asks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionRef {
+    pub ask_id: crate::model::AskId,
+    /// The answers offered; empty for a free-text answer.
+    #[serde(default)]
+    pub choices: Vec<String>,
 }
 
 impl Notification {

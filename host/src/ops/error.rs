@@ -24,6 +24,9 @@ pub enum OpError {
     /// No watcher has this id or name.
     #[error("no watcher {0:?}")]
     NoSuchWatcher(String),
+    /// No question has this id.
+    #[error("no question {0}")]
+    NoSuchAsk(crate::model::AskId),
     /// No delivery has this id.
     #[error("no delivery {0}")]
     NoSuchDelivery(DeliveryId),

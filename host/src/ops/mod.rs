@@ -6,6 +6,7 @@
 //! exit codes. Delivery workers are the caller's, except for a process that
 //! has none (the CLI): `send::send_alone` runs one for its own event.
 
+pub mod asks;
 pub mod deliveries;
 mod error;
 pub mod events;

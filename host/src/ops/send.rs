@@ -259,6 +259,7 @@ pub fn refusal(e: &OpError, config_file: &str) -> String {
         | OpError::NoSuchRun(_)
         | OpError::NoSuchWatcher(_)
         | OpError::NoSuchDelivery(_)
+        | OpError::NoSuchAsk(_)
         | OpError::NotRetryable { .. }
         | OpError::Busy(_) => e.to_string(),
     }

@@ -58,6 +58,8 @@ macro_rules! conformance_suite {
             a_check_keeps_its_memory_and_status_across_restarts,
             paused_watchers_wait_and_a_new_spec_starts_over,
             events_name_the_watcher_that_raised_them,
+            a_question_is_decided_by_its_first_answer_only,
+            a_question_closes_once_and_every_hub_shares_the_reply_key,
         );
     };
 }
@@ -1201,4 +1203,114 @@ pub fn a_hub_claims_only_the_channels_it_has(b: &dyn Backend) {
     assert!(claim(2, Some(&["dev", "ops"])).is_empty());
     assert!(claim(3, Some(&[])).is_empty());
     assert_eq!(claim(4, None), ["legacy"]);
+}
+
+fn question(channels: &[&str]) -> NewAsk {
+    NewAsk {
+        question: Question {
+            question: "Deploy v2 to prod?".into(),
+            choices: vec!["yes".into(), "no".into()],
+            default: Some("no".into()),
+            channels: channels.iter().map(|c| ch(c)).collect(),
+            run_id: Some(RunId("deploy-7".into())),
+        },
+        deadline: UnixMillis(60_000),
+        at: UnixMillis(1_000),
+    }
+}
+
+fn answer(text: &str, channel: Option<&str>, at: i64) -> Answer {
+    Answer {
+        text: text.into(),
+        by: "reply link".into(),
+        channel: channel.map(ch),
+        at: UnixMillis(at),
+    }
+}
+
+pub fn a_question_is_decided_by_its_first_answer_only(b: &dyn Backend) {
+    let store = b.open();
+    let asked = store.create_ask(question(&["ops", "phone"])).unwrap();
+    let other = store.create_ask(question(&["ops"])).unwrap();
+    assert_ne!(asked.id, other.id);
+    assert_eq!(asked.state, AskState::Open);
+    assert_eq!(asked.answer, None);
+    assert_eq!(asked.question, question(&["ops", "phone"]).question);
+    assert_eq!(
+        store.open_asks(10).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(),
+        [asked.id, other.id]
+    );
+
+    let first = answer("yes", Some("phone"), 2_000);
+    let Some(Answering::Accepted(decided)) = store.answer_ask(asked.id, first.clone()).unwrap()
+    else {
+        panic!("the first answer must decide the question");
+    };
+    assert_eq!(decided.state, AskState::Answered);
+    assert_eq!(decided.answer.as_ref(), Some(&first));
+    assert_eq!(decided.closed_at, Some(UnixMillis(2_000)));
+
+    // A second answer, from another channel: recorded nowhere, decides nothing.
+    let Some(Answering::Late(after)) = store
+        .answer_ask(asked.id, answer("no", Some("ops"), 2_500))
+        .unwrap()
+    else {
+        panic!("a second answer must come too late");
+    };
+    assert_eq!(after.answer.as_ref(), Some(&first));
+
+    // After its deadline, an open question takes no answer either.
+    let Some(Answering::Late(late)) = store
+        .answer_ask(other.id, answer("yes", None, 60_000))
+        .unwrap()
+    else {
+        panic!("an answer at the deadline must come too late");
+    };
+    assert_eq!(late.state, AskState::Open);
+    assert_eq!(late.answer, None);
+    assert_eq!(store.answer_ask(AskId(9_999), first).unwrap(), None);
+
+    // What a restarted process reads.
+    let again = b.open();
+    assert_eq!(again.ask(asked.id).unwrap(), Some(decided));
+    assert_eq!(
+        again.open_asks(10).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(),
+        [other.id]
+    );
+}
+
+pub fn a_question_closes_once_and_every_hub_shares_the_reply_key(b: &dyn Backend) {
+    let store = b.open();
+    let asked = store.create_ask(question(&["ops"])).unwrap();
+    let closed = store
+        .close_ask(asked.id, AskState::TimedOut, UnixMillis(60_000))
+        .unwrap()
+        .unwrap();
+    assert_eq!(closed.state, AskState::TimedOut);
+    assert_eq!(closed.closed_at, Some(UnixMillis(60_000)));
+    // Closing again (a cancel racing the timeout) leaves it as it was.
+    let still = store
+        .close_ask(asked.id, AskState::Cancelled, UnixMillis(61_000))
+        .unwrap()
+        .unwrap();
+    assert_eq!(still, closed);
+    assert_eq!(
+        store.close_ask(AskId(9_999), AskState::Cancelled, UnixMillis(1)).unwrap(),
+        None
+    );
+    // An answered question is not closed by a timeout that comes after.
+    let answered = store.create_ask(question(&["ops"])).unwrap();
+    store
+        .answer_ask(answered.id, answer("no", Some("ops"), 5_000))
+        .unwrap();
+    let after = store
+        .close_ask(answered.id, AskState::TimedOut, UnixMillis(60_000))
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.state, AskState::Answered);
+
+    let key = store.reply_key().unwrap();
+    assert_eq!(key.len(), 32);
+    assert_eq!(store.reply_key().unwrap(), key);
+    assert_eq!(b.open().reply_key().unwrap(), key, "another hub, the same key");
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 text_enum!(
     /// Where an event came in.
-    Source { Cli = "cli", Mcp = "mcp", Http = "http", Watcher = "watcher" }
+    Source { Cli = "cli", Mcp = "mcp", Http = "http", Watcher = "watcher", Reply = "reply" }
 );
 
 /// An event kind as the store writes it (`start`, `update`, `end`, `error`).

@@ -61,6 +61,7 @@ macro_rules! text_enum {
     };
 }
 
+mod asks;
 #[cfg(test)]
 mod conformance;
 mod enqueue;
@@ -79,7 +80,8 @@ mod transfer;
 mod upkeep;
 mod watchers;
 
-pub use crate::model::{DeliveryError, DeliveryId, EventId, UnixMillis, WatcherId};
+pub use asks::{Answer, Answering, Ask, AskState, Asks, NewAsk, Question};
+pub use crate::model::{AskId, DeliveryError, DeliveryId, EventId, UnixMillis, WatcherId};
 pub use error::StoreError;
 pub use event_log::{Appended, DeliveryPlan, EventLog, EventQuery, NewEvent, Source, StoredEvent};
 pub use group::{Claimed, GroupCommit, Leased};
@@ -109,11 +111,11 @@ pub use watchers::{
 /// `Arc<dyn Store>`; the methods of every role can be called on it as they
 /// are. On a concrete backend (`SqliteStore`) or a generic one, bring the
 /// roles into scope with `use crate::store::prelude::*`.
-pub trait Store: EventLog + Outbox + Runs + Upkeep + Watchers + Send + Sync {}
+pub trait Store: EventLog + Outbox + Runs + Upkeep + Watchers + Asks + Send + Sync {}
 
-impl<T: EventLog + Outbox + Runs + Upkeep + Watchers + Send + Sync> Store for T {}
+impl<T: EventLog + Outbox + Runs + Upkeep + Watchers + Asks + Send + Sync> Store for T {}
 
 /// The role traits, for calling a store's methods on a concrete or generic backend.
 pub mod prelude {
-    pub use super::{EventLog, Outbox, Runs, Store, Upkeep, Watchers};
+    pub use super::{Asks, EventLog, Outbox, Runs, Store, Upkeep, Watchers};
 }

@@ -118,4 +118,37 @@ CREATE INDEX watchers_due ON watchers (next_check_at) WHERE state = 'active';
 ALTER TABLE events ADD COLUMN watcher_id INTEGER;
 CREATE INDEX events_watcher ON events (watcher_id, id) WHERE watcher_id IS NOT NULL;
 "#,
+    // Questions asked of the user (issue 20), and the store's reply key.
+    // `AUTOINCREMENT`: a question's reply links are derived from its id, so
+    // a deleted question's id is never given to a new one. The same
+    // migration lets `events.source` be `reply` ([`REPLY_SOURCE`]).
+    r#"
+CREATE TABLE asks (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    question   TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('open', 'answered', 'timed_out', 'cancelled')),
+    answer     TEXT,
+    deadline   INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    closed_at  INTEGER
+);
+CREATE INDEX asks_open ON asks (id) WHERE state = 'open';
+CREATE TABLE hub_keys (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#,
 ];
+
+/// The migration (its number, as `user_version` counts) after which
+/// `events.source` may be `reply`. SQLite cannot alter a CHECK constraint,
+/// so the table's text in the schema is rewritten, SQLite's documented way
+/// to loosen one (<https://www.sqlite.org/lang_altertable.html#otheralter>):
+/// the constraint only admits one more value, and no stored row changes.
+pub const REPLY_SOURCE: usize = 4;
+
+/// The `events.source` constraint before and after [`REPLY_SOURCE`].
+pub const SOURCE_CHECK: (&str, &str) = (
+    "CHECK (source IN ('cli', 'mcp', 'http', 'watcher'))",
+    "CHECK (source IN ('cli', 'mcp', 'http', 'watcher', 'reply'))",
+);

@@ -35,6 +35,7 @@ use super::retry::RetryPolicy;
 use postgres::error::SqlState;
 use std::time::Duration;
 
+mod asks;
 mod event_log;
 mod import;
 mod outbox;

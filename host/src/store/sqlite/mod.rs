@@ -5,7 +5,7 @@
 
 use super::StoreError;
 use super::retry::RetryPolicy;
-use super::schema::{APPLICATION_ID, CORE_TABLES, MIGRATIONS, check_version};
+use super::schema::{APPLICATION_ID, CORE_TABLES, MIGRATIONS, REPLY_SOURCE, SOURCE_CHECK, check_version};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 use std::ops::{Deref, DerefMut};
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+mod asks;
 mod event_log;
 mod export;
 mod outbox;
@@ -372,6 +373,9 @@ impl SqliteStore {
                 .map_err(|e| self.err(e))?;
             for (i, sql) in MIGRATIONS.iter().enumerate().skip(now as usize) {
                 tx.execute_batch(sql).map_err(|e| self.err(e))?;
+                if i + 1 == REPLY_SOURCE {
+                    allow_reply_source(&tx)?;
+                }
                 tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
                     .map_err(|e| self.err(e))?;
             }
@@ -467,4 +471,32 @@ fn classify(path: &Path, options: &SqliteOptions, e: rusqlite::Error) -> StoreEr
         },
         _ => StoreError::Sqlite { path, source: e },
     }
+}
+
+/// Let `events.source` be `reply` (see [`REPLY_SOURCE`]): the steps of
+/// SQLite's documented procedure, inside the migration's transaction.
+fn allow_reply_source(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let failed = |e: rusqlite::Error| StoreError::BadData(format!("cannot let events come from replies: {e}"));
+    let version: i64 = tx
+        .query_row("PRAGMA schema_version", [], |r| r.get(0))
+        .map_err(failed)?;
+    tx.execute_batch("PRAGMA writable_schema = ON").map_err(failed)?;
+    let changed = tx
+        .execute(
+            "UPDATE sqlite_schema SET sql = replace(sql, ?1, ?2)
+             WHERE type = 'table' AND name = 'events' AND instr(sql, ?1) > 0",
+            [SOURCE_CHECK.0, SOURCE_CHECK.1],
+        )
+        .map_err(failed)?;
+    tx.execute_batch(&format!(
+        "PRAGMA schema_version = {}; PRAGMA writable_schema = OFF;",
+        version + 1
+    ))
+    .map_err(failed)?;
+    if changed != 1 {
+        return Err(StoreError::BadData(
+            "the events table's source constraint is not the one mcp-push wrote".into(),
+        ));
+    }
+    Ok(())
 }

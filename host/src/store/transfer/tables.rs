@@ -217,6 +217,30 @@ pub const TABLES: &[Table] = &[
             col("updated_at", Int),
         ],
     },
+    Table {
+        name: "asks",
+        key: "id",
+        identity: true,
+        since: 4,
+        columns: &[
+            col("id", Int),
+            col("question", Text),
+            col("state", Text),
+            col("answer", Text),
+            col("deadline", Int),
+            col("created_at", Int),
+            col("closed_at", Int),
+        ],
+    },
+    // The reply key goes along, or the links of questions still open
+    // would stop working once the store has moved.
+    Table {
+        name: "hub_keys",
+        key: "name",
+        identity: false,
+        since: 4,
+        columns: &[col("name", Text), col("value", Text)],
+    },
 ];
 
 /// One column's values for a page of rows.

@@ -185,6 +185,27 @@ fn a_store_with_history(dir: &tempfile::TempDir) -> (PathBuf, DeliveryId) {
     }
     let gone = store.watcher_named("gone").unwrap().unwrap();
     assert!(store.delete_watcher(gone.id).unwrap());
+    let ask = store
+        .create_ask(crate::store::NewAsk {
+            question: crate::store::Question {
+                question: "Deploy?".into(),
+                choices: vec!["yes".into(), "no".into()],
+                default: None,
+                channels: vec![crate::notification::ChannelId::new("ops").unwrap()],
+                run_id: None,
+            },
+            deadline: now.plus(Duration::from_secs(600)),
+            at: now,
+        })
+        .unwrap();
+    let answer = crate::store::Answer {
+        text: "yes".into(),
+        by: "reply link".into(),
+        channel: Some(crate::notification::ChannelId::new("ops").unwrap()),
+        at: now,
+    };
+    store.answer_ask(ask.id, answer).unwrap();
+    store.reply_key().unwrap();
     (path, leased)
 }
 
@@ -202,7 +223,9 @@ fn every_row_arrives_as_it_was_and_ids_continue_after_them() {
             ("events", 4),
             ("deliveries", 5),
             ("runs", 1),
-            ("watchers", 1)
+            ("watchers", 1),
+            ("asks", 1),
+            ("hub_keys", 1)
         ],
         "{copied:?}"
     );
