@@ -6,6 +6,8 @@
 //! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex, Apprise API; Prowl,
 //! Pushsafer, SIGNL4, Splunk On-Call, Resend, Postmark; Mastodon, Misskey,
 //! SendGrid, Mailgun, LaMetric and Notica.
+//! Issue 21, chat part: Nextcloud Talk, Revolt, Guilded, Flock, Ryver,
+//! SimplePush, Join, Pushy and OneSignal.
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -22,16 +24,21 @@ mod support;
 mod mocks {
     pub mod apprise_api;
     pub mod discord;
+    pub mod flock;
     pub mod google_chat;
     pub mod gotify;
+    pub mod guilded;
     pub mod home_assistant;
+    pub mod join;
     pub mod lametric;
     pub mod mailgun;
     pub mod mastodon;
     pub mod mattermost;
     pub mod misskey;
+    pub mod nextcloud_talk;
     pub mod notica;
     pub mod ntfy;
+    pub mod onesignal;
     pub mod opsgenie;
     pub mod pagerduty;
     pub mod postmark;
@@ -39,10 +46,14 @@ mod mocks {
     pub mod pushbullet;
     pub mod pushover;
     pub mod pushsafer;
+    pub mod pushy;
     pub mod resend;
+    pub mod revolt;
     pub mod rocketchat;
+    pub mod ryver;
     pub mod sendgrid;
     pub mod signl4;
+    pub mod simplepush;
     pub mod slack;
     pub mod splunk_oncall;
     pub mod teams;
@@ -1867,4 +1878,658 @@ fn notica_one_line_url() {
     send_ok(&home, &["send", "T", "B"], &[ID]);
     assert_eq!(mock.requests()[0].path(), format!("/{ID}"));
     assert_eq!(mocks::notica::messages(&mock), vec!["T\n\nB".to_string()]);
+}
+
+// --- Nextcloud Talk (issue 21, chat part) ---------------------------------
+
+fn nextcloud_talk_home(mock: &Mock, password: &str, rooms: &str) -> Sandbox {
+    Sandbox::new()
+        .env("NEXTCLOUD_TALK_URL", mock.url(""))
+        .env("NEXTCLOUD_TALK_USER", mocks::nextcloud_talk::USER)
+        .env("NEXTCLOUD_TALK_PASSWORD", password)
+        .env("NEXTCLOUD_TALK_ROOMS", rooms)
+}
+
+/// mcp-push's own `NEXTCLOUD_TALK_*` names: one OCS request per
+/// conversation, the app password kept out of the output; a wrong password
+/// is the server's 401, a conversation the user is not in its 404, and a
+/// 429 is kept for later.
+#[test]
+fn nextcloud_talk_delivers_with_its_environment_names() {
+    use mocks::nextcloud_talk::{PASSWORD, PREFIX};
+    let mock = Mock::service(mocks::nextcloud_talk::api());
+    send_ok(
+        &nextcloud_talk_home(&mock, PASSWORD, "abc123, def456"),
+        &["send", "Deploy", "done"],
+        &[PASSWORD],
+    );
+    let reqs = mock.requests();
+    assert_eq!(
+        reqs.iter()
+            .map(|r| r.path().to_string())
+            .collect::<Vec<_>>(),
+        [format!("{PREFIX}abc123"), format!("{PREFIX}def456")]
+    );
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({"message": "Deploy\n\ndone"})
+    );
+    let run = nextcloud_talk_home(&mock, "wrongPasswordValue0123", "abc123")
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "nextcloud-talk")
+            .contains("rejected: HTTP 401: Current user is not logged in"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongPasswordValue0123"));
+    let run =
+        nextcloud_talk_home(&mock, PASSWORD, "zzz999").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "nextcloud-talk").contains("rejected: HTTP 404"),
+        "{run:?}"
+    );
+    let run = nextcloud_talk_home(&mock, PASSWORD, "abc123")
+        .run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "nextcloud-talk").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `nctalk://USER:PASSWORD@HOST:PORT/ROOM` (http; `nctalks://`
+/// is https), the password a secret; a message over Talk's 32,000
+/// characters is cut to them, which the server takes.
+#[test]
+fn nextcloud_talk_one_line_url_and_its_length_limit() {
+    use mocks::nextcloud_talk::{PASSWORD, PREFIX, USER};
+    let mock = Mock::service(mocks::nextcloud_talk::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.talk]\nurl = \"nctalk://{USER}:{PASSWORD}@{}/def456?silent=yes\"\n",
+        mock.addr
+    ));
+    send_ok(&home, &["send", "", &"x".repeat(33000)], &[PASSWORD]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), format!("{PREFIX}def456"));
+    let sent = r.json();
+    assert_eq!(sent["silent"], true);
+    assert_eq!(sent["message"].as_str().unwrap().chars().count(), 32000);
+}
+
+// --- Revolt (issue 21, chat part) -----------------------------------------
+
+fn revolt_home(mock: &Mock, token: &str, channels: &str) -> Sandbox {
+    Sandbox::new()
+        .env("REVOLT_BOT_TOKEN", token)
+        .env("REVOLT_CHANNELS", channels)
+        .env("REVOLT_API_URL", mock.url(""))
+}
+
+/// mcp-push's own `REVOLT_*` names: a message per channel with the token in
+/// `x-bot-token`, kept out of the output; an unknown token is Revolt's 401
+/// `InvalidSession`, an unknown channel its 404, and a 429 is kept for
+/// later.
+#[test]
+fn revolt_delivers_with_its_environment_names() {
+    use mocks::revolt::{CHANNELS, TOKEN};
+    let mock = Mock::service(mocks::revolt::api());
+    send_ok(
+        &revolt_home(&mock, TOKEN, &CHANNELS.join(",")),
+        &["send", "Deploy", "done"],
+        &[TOKEN],
+    );
+    let reqs = mock.requests();
+    assert_eq!(
+        reqs.iter()
+            .map(|r| r.path().to_string())
+            .collect::<Vec<_>>(),
+        CHANNELS
+            .iter()
+            .map(|c| format!("/channels/{c}/messages"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        reqs[1].json(),
+        serde_json::json!({"content": "**Deploy**\ndone"})
+    );
+    let run = revolt_home(&mock, "wrongBotTokenValue0123", CHANNELS[0])
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "revolt").contains("rejected: HTTP 401: InvalidSession"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongBotTokenValue0123"));
+    let run = revolt_home(&mock, TOKEN, "01HZNOSUCHCHANNEL000000000")
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "revolt").contains("rejected: HTTP 404: UnknownChannel"),
+        "{run:?}"
+    );
+    let run = revolt_home(&mock, TOKEN, CHANNELS[0]).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "revolt").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `revolt://BOT_TOKEN/CHANNEL?icon_url=` (an embed), the token
+/// a secret; over 2,000 characters the description is cut to fit, which
+/// Revolt takes.
+#[test]
+fn revolt_one_line_url_and_its_length_limit() {
+    use mocks::revolt::{CHANNELS, TOKEN};
+    let mock = Mock::service(mocks::revolt::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.rv]\nurl = \"revolt://{TOKEN}/{}?icon_url=https://x.example/i.png\"\n\
+         api_url = \"{}\"\n",
+        CHANNELS[1],
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "Backup", &"x".repeat(2500)], &[TOKEN]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), format!("/channels/{}/messages", CHANNELS[1]));
+    let embed = &r.json()["embeds"][0];
+    assert_eq!(embed["title"], "Backup");
+    assert_eq!(embed["icon_url"], "https://x.example/i.png");
+    assert_eq!(embed["description"].as_str().unwrap().chars().count(), 2000);
+}
+
+// --- Guilded (issue 21, chat part) ----------------------------------------
+
+/// mcp-push's own `GUILDED_*` names: Discord-compatible JSON to the
+/// webhook's URL, its token kept out of the output; a webhook Guilded does
+/// not know is its 404, a 429 waits, and over 2,000 characters the content
+/// is cut to fit.
+#[test]
+fn guilded_delivers_with_its_environment_names() {
+    use mocks::guilded::{ID, TOKEN};
+    let mock = Mock::service(mocks::guilded::api());
+    let home = |token: &str| {
+        Sandbox::new()
+            .env(
+                "GUILDED_WEBHOOK_URL",
+                mock.url(&format!("/webhooks/{ID}/{token}")),
+            )
+            .env("GUILDED_USERNAME", "CI")
+    };
+    send_ok(&home(TOKEN), &["send", "Deploy", "done"], &[TOKEN]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"content": "**Deploy**\ndone", "username": "CI"})
+    );
+    let run = home("wrongWebhookToken0123").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "guilded").contains("rejected: HTTP 404: Webhook not found"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongWebhookToken0123"));
+    let run = home(TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "guilded").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    send_ok(&home(TOKEN), &["send", "", &"x".repeat(2500)], &[TOKEN]);
+    let last = mock.requests().pop().unwrap().json();
+    assert_eq!(last["content"].as_str().unwrap().chars().count(), 2000);
+}
+
+/// Apprise's `guilded://ID/TOKEN`: a channel aimed at Guilded's webhook
+/// host, its webhook URL a secret.
+#[test]
+fn guilded_one_line_url() {
+    use mocks::guilded::{ID, TOKEN};
+    let home = Sandbox::new().config(&format!(
+        "[channels.gd]\nurl = \"guilded://CI@{ID}/{TOKEN}\"\n"
+    ));
+    let run = home.run(&["channels", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.all_output().contains(TOKEN), "{run:?}");
+    let listing: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let c = listing["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "gd")
+        .unwrap_or_else(|| panic!("{run:?}"));
+    assert_eq!(c["plugin"], "guilded");
+    assert_eq!(
+        c["settings"],
+        serde_json::json!({"webhook_url": "***", "username": "CI"})
+    );
+    assert_eq!(c["allowed_hosts"][0], "media.guilded.gg");
+}
+
+// --- Flock (issue 21, chat part) ------------------------------------------
+
+fn flock_home(mock: &Mock, token: &str) -> Sandbox {
+    Sandbox::new()
+        .env("FLOCK_TOKEN", token)
+        .env("FLOCK_API_URL", mock.url(""))
+}
+
+/// mcp-push's own `FLOCK_*` names: FlockML to the incoming webhook, its
+/// token kept out of the output; a token Flock does not know is its 401.
+#[test]
+fn flock_delivers_to_a_webhook_with_its_environment_names() {
+    use mocks::flock::HOOK;
+    let mock = Mock::service(mocks::flock::api());
+    send_ok(
+        &flock_home(&mock, HOOK),
+        &["send", "Deploy", "a & b"],
+        &[HOOK],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), format!("/hooks/sendMessage/{HOOK}"));
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"flockml": "<flockml><b>Deploy</b><br/>a &amp; b</flockml>"})
+    );
+    let run = flock_home(&mock, "wrongHookToken0123").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "flock").contains("rejected: HTTP 401: Unauthorized"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongHookToken0123"));
+}
+
+/// Apprise's `flock://BOTNAME@TOKEN/TARGETS`: `chat.sendMessage` once per
+/// user or group with the bot's token; a wrong token is Flock's 403
+/// `InvalidToken`, a 429 `TooManyRequests` is kept for later.
+#[test]
+fn flock_one_line_url_with_a_bot_and_targets() {
+    use mocks::flock::BOT;
+    let mock = Mock::service(mocks::flock::api());
+    let home = |token: &str| {
+        Sandbox::new().config(&format!(
+            "[channels.fl]\nurl = \"flock://CI@{token}/@513a9f4ae409/%23ops_42\"\napi_url = \"{}\"\n",
+            mock.url("")
+        ))
+    };
+    send_ok(&home(BOT), &["send", "T", "B"], &[BOT]);
+    let reqs = mock.requests();
+    assert_eq!(
+        reqs.iter()
+            .map(|r| r.form("to").unwrap())
+            .collect::<Vec<_>>(),
+        ["u:513a9f4ae409", "g:ops_42"]
+    );
+    assert_eq!(reqs[0].form("sendAs").as_deref(), Some(r#"{"name":"CI"}"#));
+    let run = home("wrongBotToken0123").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "fl").contains(
+            "rejected: HTTP 403: An invalid user authentication token was sent with the request"
+        ),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongBotToken0123"));
+    let run = home(BOT).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "fl").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+// --- Ryver (issue 21, chat part) ------------------------------------------
+
+/// mcp-push's own `RYVER_*` names: the Ryver payload (Markdown `body`, the
+/// sender in `createSource`) to the webhook's URL, its token kept out of the
+/// output; a Slack-format webhook gets Slack's `text`; an unknown token is
+/// refused and a 429 kept for later.
+#[test]
+fn ryver_delivers_with_its_environment_names() {
+    use mocks::ryver::{SLACK_TOKEN, TOKEN};
+    let mock = Mock::service(mocks::ryver::api());
+    let home = |token: &str| {
+        Sandbox::new()
+            .env(
+                "RYVER_WEBHOOK_URL",
+                mock.url(&format!("/application/webhook/{token}")),
+            )
+            .env("RYVER_NAME", "CI")
+    };
+    send_ok(&home(TOKEN), &["send", "Deploy", "a & b"], &[TOKEN]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"body": "**Deploy**\na & b", "createSource": {"displayName": "CI"}})
+    );
+    send_ok(
+        &home(SLACK_TOKEN).env("RYVER_MODE", "slack"),
+        &["send", "Deploy", "a & b"],
+        &[SLACK_TOKEN],
+    );
+    assert_eq!(
+        mock.requests()[1].json(),
+        serde_json::json!({"text": "*Deploy*\na &amp; b", "username": "CI"})
+    );
+    let run = home("wrongToken01234").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "ryver").contains("rejected: HTTP 404"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongToken01234"));
+    let run = home(TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "ryver").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `ryver://BOTNAME@ORGANIZATION/TOKEN?mode=slack`: a channel
+/// aimed at the organization's host, its webhook URL a secret.
+#[test]
+fn ryver_one_line_url() {
+    use mocks::ryver::TOKEN;
+    let home = Sandbox::new().config(&format!(
+        "[channels.rv]\nurl = \"ryver://CI@apprise/{TOKEN}?mode=slack\"\n"
+    ));
+    let run = home.run(&["channels", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.all_output().contains(TOKEN), "{run:?}");
+    let listing: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let c = listing["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "rv")
+        .unwrap_or_else(|| panic!("{run:?}"));
+    assert_eq!(c["plugin"], "ryver");
+    assert_eq!(
+        c["settings"],
+        serde_json::json!({"webhook_url": "***", "mode": "slack", "name": "CI"})
+    );
+    assert_eq!(
+        c["allowed_hosts"],
+        serde_json::json!(["apprise.ryver.com:443", "*.ryver.com"])
+    );
+}
+
+// --- SimplePush (issue 21, chat part) -------------------------------------
+
+/// mcp-push's own `SIMPLEPUSH_*` names: the documented form with the key
+/// (kept out of the output), title, msg and event; a key SimplePush does not
+/// know is refused in its words, a 429 kept for later, and a body over
+/// 10,000 characters cut to them.
+#[test]
+fn simplepush_delivers_with_its_environment_names() {
+    use mocks::simplepush::KEY;
+    let mock = Mock::service(mocks::simplepush::api());
+    let home = |key: &str| {
+        Sandbox::new()
+            .env("SIMPLEPUSH_KEY", key)
+            .env("SIMPLEPUSH_EVENT", "deploy")
+            .env("SIMPLEPUSH_API_URL", mock.url(""))
+    };
+    send_ok(&home(KEY), &["send", "Deploy", "done"], &[KEY]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.form("title").as_deref(), Some("Deploy"));
+    assert_eq!(r.form("msg").as_deref(), Some("done"));
+    assert_eq!(r.form("event").as_deref(), Some("deploy"));
+    let run = home("wrongKey0123").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "simplepush").contains("rejected: status error: Invalid key"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongKey0123"));
+    let run = home(KEY).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "simplepush").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    send_ok(&home(KEY), &["send", "T", &"x".repeat(12000)], &[KEY]);
+    let last = mock.requests().pop().unwrap();
+    assert_eq!(last.form("msg").unwrap().chars().count(), 10000);
+}
+
+/// Apprise's `spush://KEY?event=`, the key a secret; its encrypted form
+/// `spush://SALT:PASSWORD@KEY` is refused, not sent in clear.
+#[test]
+fn simplepush_one_line_url() {
+    use mocks::simplepush::KEY;
+    let mock = Mock::service(mocks::simplepush::api());
+    let home = |url: &str| {
+        Sandbox::new().config(&format!(
+            "[channels.sp]\nurl = \"{url}\"\napi_url = \"{}\"\n",
+            mock.url("")
+        ))
+    };
+    send_ok(
+        &home(&format!("spush://{KEY}?event=ci")),
+        &["send", "T", "B"],
+        &[KEY],
+    );
+    assert_eq!(mock.requests()[0].form("event").as_deref(), Some("ci"));
+    let run = home(&format!("spush://salt:pw@{KEY}")).run(&["send", "--wait", "0", "T", "B"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.all_output().contains("encryption is not supported"),
+        "{run:?}"
+    );
+    assert_eq!(mock.requests().len(), 1);
+}
+
+// --- Join (issue 21, chat part) -------------------------------------------
+
+/// mcp-push's own `JOIN_*` names: `sendPush` once per target with the
+/// documented parameters, the key kept out of the output; a key Join does
+/// not know is refused in its words, a 429 kept for later, and a text over
+/// 1,000 characters cut to them.
+#[test]
+fn join_delivers_with_its_environment_names() {
+    use mocks::join::{KEY, PATH};
+    let mock = Mock::service(mocks::join::api());
+    let home = |key: &str| {
+        Sandbox::new()
+            .env("JOIN_API_KEY", key)
+            .env("JOIN_DEVICES", "group.phone,Nexus")
+            .env("JOIN_API_URL", mock.url(""))
+    };
+    send_ok(
+        &home(KEY),
+        &["send", "--priority", "high", "Deploy", "done"],
+        &[KEY],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].path(), PATH);
+    assert_eq!(reqs[0].query("deviceId").as_deref(), Some("group.phone"));
+    assert_eq!(reqs[1].query("deviceNames").as_deref(), Some("Nexus"));
+    assert_eq!(reqs[1].query("title").as_deref(), Some("Deploy"));
+    assert_eq!(reqs[1].query("text").as_deref(), Some("done"));
+    assert_eq!(reqs[1].query("priority").as_deref(), Some("1"));
+    let run = home("00000000000000000000wrongkey0000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "join").contains("rejected: success false: User Not Authenticated"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongkey"));
+    let run = home(KEY).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "join").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `join://APIKEY/DEVICE?priority=`: the key a secret, a
+/// 32-character id a `deviceId`; a text over 1,000 characters is cut.
+#[test]
+fn join_one_line_url_and_its_length_limit() {
+    use mocks::join::KEY;
+    let mock = Mock::service(mocks::join::api());
+    let device = "0123456789abcdef0123456789abcdef";
+    let home = Sandbox::new().config(&format!(
+        "[channels.jn]\nurl = \"join://{KEY}/{device}?priority=emergency\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", &"x".repeat(1500)], &[KEY]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.query("deviceId").as_deref(), Some(device));
+    assert_eq!(r.query("priority").as_deref(), Some("2"));
+    assert_eq!(r.query("text").unwrap().chars().count(), 1000);
+}
+
+// --- Pushy (issue 21, chat part) ------------------------------------------
+
+fn pushy_home(mock: &Mock, key: &str) -> Sandbox {
+    Sandbox::new()
+        .env("PUSHY_API_KEY", key)
+        .env("PUSHY_TO", "@a6345d0278adc55d3474f5,#news")
+        .env("PUSHY_API_URL", mock.url(""))
+}
+
+/// mcp-push's own `PUSHY_*` names: devices and topics in a request each,
+/// the key (in `?api_key=`) kept out of the output; a key Pushy does not
+/// know is its 401, a 429 is kept for later.
+#[test]
+fn pushy_delivers_with_its_environment_names() {
+    use mocks::pushy::KEY;
+    let mock = Mock::service(mocks::pushy::api());
+    send_ok(&pushy_home(&mock, KEY), &["send", "Deploy", "done"], &[KEY]);
+    let reqs = mock.requests();
+    assert_eq!(
+        reqs[0].json()["to"],
+        serde_json::json!(["a6345d0278adc55d3474f5"])
+    );
+    assert_eq!(reqs[1].json()["to"], serde_json::json!(["/topics/news"]));
+    assert_eq!(
+        reqs[1].json()["data"],
+        serde_json::json!({"title": "Deploy", "message": "done"})
+    );
+    let run = pushy_home(&mock, "wrongApiKey0123").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "pushy")
+            .contains("rejected: HTTP 401: The API key you provided is invalid."),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongApiKey0123"));
+    let run = pushy_home(&mock, KEY).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "pushy").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `pushy://APIKEY/#TOPIC?sound=`: the key a secret; a long
+/// message is cut so that `data` stays within Pushy's 4 KB, which Pushy
+/// takes.
+#[test]
+fn pushy_one_line_url_and_its_length_limit() {
+    use mocks::pushy::KEY;
+    let mock = Mock::service(mocks::pushy::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.py]\nurl = \"pushy://{KEY}/%23alerts?sound=ping.aiff\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", &"x".repeat(6000)], &[KEY]);
+    let b = mock.requests()[0].json();
+    assert_eq!(b["to"], serde_json::json!(["/topics/alerts"]));
+    assert_eq!(b["notification"]["sound"], "ping.aiff");
+    let data = b["data"].to_string().len();
+    assert!((4000..=4096).contains(&data), "{data}");
+}
+
+// --- OneSignal (issue 21, chat part) --------------------------------------
+
+fn onesignal_home(mock: &Mock, key: &str) -> Sandbox {
+    Sandbox::new()
+        .env("ONESIGNAL_APP_ID", mocks::onesignal::APP)
+        .env("ONESIGNAL_API_KEY", key)
+        .env(
+            "ONESIGNAL_SUBSCRIPTION_IDS",
+            mocks::onesignal::SUBSCRIBED.join(","),
+        )
+        .env("ONESIGNAL_SEGMENTS", "Active Users")
+        .env("ONESIGNAL_API_URL", mock.url(""))
+}
+
+/// The `ONESIGNAL_*` names: a request per kind of target with `Key` and the
+/// App API key, the key and the App ID kept out of the output; a wrong key
+/// is OneSignal's 403, nobody subscribed a refusal in its words, and a 429
+/// is kept for later.
+#[test]
+fn onesignal_delivers_with_its_environment_names() {
+    use mocks::onesignal::{APP, KEY, SUBSCRIBED};
+    let mock = Mock::service(mocks::onesignal::api());
+    send_ok(
+        &onesignal_home(&mock, KEY),
+        &["send", "Deploy", "done"],
+        &[KEY, APP],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].query("c").as_deref(), Some("push"));
+    let first = reqs[0].json();
+    assert_eq!(
+        first["include_subscription_ids"],
+        serde_json::json!(SUBSCRIBED)
+    );
+    assert_eq!(first["headings"], serde_json::json!({"en": "Deploy"}));
+    assert_eq!(first["contents"], serde_json::json!({"en": "done"}));
+    assert_eq!(
+        reqs[1].json()["included_segments"],
+        serde_json::json!(["Active Users"])
+    );
+    let run = onesignal_home(&mock, "os_v2_app_wrongKeyValue0123")
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "onesignal").contains("rejected: HTTP 403: Access denied."),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongKeyValue0123"));
+    let nobody = Sandbox::new()
+        .env("ONESIGNAL_APP_ID", APP)
+        .env("ONESIGNAL_API_KEY", KEY)
+        .env("ONESIGNAL_EXTERNAL_IDS", "bob")
+        .env("ONESIGNAL_API_URL", mock.url(""));
+    let run = nobody.run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "onesignal").contains("All included players are not subscribed"),
+        "{run:?}"
+    );
+    let run = onesignal_home(&mock, KEY).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "onesignal").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `onesignal://APP_ID@API_KEY/@USER?lang=de` with a legacy REST
+/// key (sent as `Basic`): the user by its external id alias, the key a
+/// secret.
+#[test]
+fn onesignal_one_line_url() {
+    use mocks::onesignal::{APP, LEGACY};
+    let mock = Mock::service(mocks::onesignal::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.os]\nurl = \"onesignal://{APP}@{LEGACY}/%40alice?lang=de\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[LEGACY]);
+    let b = mock.requests()[0].json();
+    assert_eq!(
+        b["include_aliases"],
+        serde_json::json!({"external_id": ["alice"]})
+    );
+    assert_eq!(b["target_channel"], "push");
+    assert_eq!(b["contents"], serde_json::json!({"de": "B"}));
 }

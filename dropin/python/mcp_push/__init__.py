@@ -195,6 +195,38 @@ _CHANNELS = {
          "LAMETRIC_SOUND", "LAMETRIC_CYCLES", "LAMETRIC_API_URL"),
     ),
     "notica": ("Notica", ("NOTICA_URL", "NOTICA_ID", "NOTICA_USER", "NOTICA_PASSWORD")),
+    # Issue 21, chat part.
+    "nextcloud-talk": (
+        "Nextcloud Talk",
+        ("NEXTCLOUD_TALK_URL", "NEXTCLOUD_TALK_USER", "NEXTCLOUD_TALK_PASSWORD",
+         "NEXTCLOUD_TALK_ROOMS", "NEXTCLOUD_TALK_SILENT"),
+    ),
+    "revolt": (
+        "Revolt",
+        ("REVOLT_BOT_TOKEN", "REVOLT_CHANNELS", "REVOLT_ICON_URL", "REVOLT_EMBED_URL",
+         "REVOLT_API_URL"),
+    ),
+    "guilded": ("Guilded", ("GUILDED_WEBHOOK_URL", "GUILDED_USERNAME", "GUILDED_AVATAR_URL")),
+    "flock": (
+        "Flock",
+        ("FLOCK_TOKEN", "FLOCK_TO", "FLOCK_NAME", "FLOCK_ICON_URL", "FLOCK_API_URL"),
+    ),
+    "ryver": ("Ryver", ("RYVER_WEBHOOK_URL", "RYVER_MODE", "RYVER_NAME", "RYVER_AVATAR_URL")),
+    "simplepush": ("SimplePush", ("SIMPLEPUSH_KEY", "SIMPLEPUSH_EVENT", "SIMPLEPUSH_API_URL")),
+    "join": (
+        "Join",
+        ("JOIN_API_KEY", "JOIN_DEVICES", "JOIN_PRIORITY", "JOIN_ICON_URL", "JOIN_API_URL"),
+    ),
+    "pushy": (
+        "Pushy",
+        ("PUSHY_API_KEY", "PUSHY_TO", "PUSHY_SOUND", "PUSHY_BADGE", "PUSHY_API_URL"),
+    ),
+    "onesignal": (
+        "OneSignal",
+        ("ONESIGNAL_APP_ID", "ONESIGNAL_API_KEY", "ONESIGNAL_REST_API_KEY",
+         "ONESIGNAL_SUBSCRIPTION_IDS", "ONESIGNAL_EXTERNAL_IDS", "ONESIGNAL_SEGMENTS",
+         "ONESIGNAL_API_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its

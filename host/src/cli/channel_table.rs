@@ -50,6 +50,9 @@ impl Kind {
             "email" | "mailgun" | "postmark" | "resend" | "sendgrid" => Kind::Email,
             "mastodon" | "misskey" => Kind::Social,
             "apprise-api" | "console" | "webhook" => Kind::Generic,
+            // Issue 21, chat part.
+            "flock" | "guilded" | "nextcloud-talk" | "revolt" | "ryver" => Kind::TeamChat,
+            "join" | "onesignal" | "pushy" | "simplepush" => Kind::Push,
             _ => Kind::Other,
         }
     }
