@@ -48,6 +48,10 @@ mod mocks {
     pub mod teams;
     pub mod webex;
     pub mod zulip;
+    // SMS and voice (issue 21, part sms)
+    pub mod plivo;
+    pub mod twilio;
+    pub mod vonage;
 }
 
 use mcp_push::notification::Notification;
@@ -1867,4 +1871,280 @@ fn notica_one_line_url() {
     send_ok(&home, &["send", "T", "B"], &[ID]);
     assert_eq!(mock.requests()[0].path(), format!("/{ID}"));
     assert_eq!(mocks::notica::messages(&mock), vec!["T\n\nB".to_string()]);
+}
+
+// --- SMS and voice (issue 21, part sms) -----------------------------------
+// Twilio
+
+fn twilio_home(mock: &Mock, token: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("TWILIO_ACCOUNT_SID", mocks::twilio::SID)
+        .env("TWILIO_AUTH_TOKEN", token)
+        .env("TWILIO_FROM", "+1 555 010 0100")
+        .env("TWILIO_TO", to)
+        .env("TWILIO_API_URL", mock.url(""))
+}
+
+/// `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN` (Twilio's own names) with
+/// mcp-push's `TWILIO_FROM` and `TWILIO_TO`: a message per recipient, the
+/// body cut under Twilio's 1,600 characters, the SID and token kept out of
+/// the output; a wrong token (20003), an unverified number (21608) and a
+/// 429 (20429) each end as Twilio says.
+#[test]
+fn twilio_delivers_with_its_environment_names() {
+    use mocks::twilio::{SID, TOKEN};
+    let mock = Mock::service(mocks::twilio::api());
+    let to = "+15550100123; +44 7700 900000";
+    send_ok(
+        &twilio_home(&mock, TOKEN, to),
+        &["send", "Deploy", "done"],
+        &[SID, TOKEN],
+    );
+    assert_eq!(
+        mocks::twilio::bodies(&mock),
+        vec![
+            ("+15550100123".to_string(), "Deploy\n\ndone".to_string()),
+            ("+447700900000".to_string(), "Deploy\n\ndone".to_string()),
+        ]
+    );
+    assert_eq!(
+        mock.requests()[0].form("From").as_deref(),
+        Some("+15550100100")
+    );
+    let long = "word ".repeat(500);
+    send_ok(
+        &twilio_home(&mock, TOKEN, "+15550100123"),
+        &["send", "T", &long],
+        &[SID, TOKEN],
+    );
+    let (_, body) = mocks::twilio::bodies(&mock).pop().unwrap();
+    assert_eq!(body.chars().count(), 1600);
+    assert!(body.ends_with("..."));
+
+    let run = twilio_home(&mock, "0000wrongtoken0000", to).run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "twilio").contains("rejected: HTTP 401 (Twilio 20003): Authenticate"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("0000wrongtoken0000"));
+    let run = twilio_home(&mock, TOKEN, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "twilio")
+            .contains("(Twilio 21608): The number +15550190000 is unverified"),
+        "{run:?}"
+    );
+    let run = twilio_home(&mock, TOKEN, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "twilio").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    for secret in [SID, TOKEN] {
+        assert!(!run.all_output().contains(secret));
+    }
+}
+
+/// Apprise's `twilio://SID:TOKEN@FROM/TO` and its WhatsApp form: the SID
+/// and token secrets, the numbers in E.164.
+#[test]
+fn twilio_one_line_urls() {
+    use mocks::twilio::{SID, TOKEN};
+    let mock = Mock::service(mocks::twilio::api());
+    let home = |url: &str| {
+        Sandbox::new().config(&format!(
+            "[channels.sms]\nurl = \"{url}\"\napi_url = \"{}\"\n",
+            mock.url("")
+        ))
+    };
+    send_ok(
+        &home(&format!("twilio://{SID}:{TOKEN}@15550100100/15550100123")),
+        &["send", "T", "B"],
+        &[SID, TOKEN],
+    );
+    send_ok(
+        &home(&format!(
+            "twilio://{SID}:{TOKEN}@?from=whatsapp:15550100100&to=15550100124"
+        )),
+        &["send", "T", "B"],
+        &[SID, TOKEN],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs[0].form("From").as_deref(), Some("+15550100100"));
+    assert_eq!(reqs[0].form("To").as_deref(), Some("+15550100123"));
+    assert_eq!(
+        reqs[1].form("From").as_deref(),
+        Some("whatsapp:+15550100100")
+    );
+    assert_eq!(reqs[1].form("To").as_deref(), Some("whatsapp:+15550100124"));
+    assert_eq!(reqs[1].form("Body").as_deref(), Some("T\n\nB"));
+}
+
+// Vonage
+
+fn vonage_home(mock: &Mock, secret: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("VONAGE_API_KEY", mocks::vonage::KEY)
+        .env("VONAGE_API_SECRET", secret)
+        .env("VONAGE_FROM", "AcmeCI")
+        .env("VONAGE_TO", to)
+        .env("VONAGE_API_URL", mock.url(""))
+}
+
+/// `VONAGE_API_KEY` and `VONAGE_API_SECRET` (Vonage's own names): a form
+/// per recipient, the numbers as digits, a non-GSM text as `unicode`, the
+/// key and secret kept out of the output; the 200s whose `status` says no
+/// (4 credentials, 29 a demo account's destination, 1 throttled) end as
+/// Vonage says.
+#[test]
+fn vonage_delivers_with_its_environment_names() {
+    use mocks::vonage::{KEY, SECRET};
+    let mock = Mock::service(mocks::vonage::api());
+    let to = "+1 555 010 0123, +86 138 0013 8000";
+    send_ok(
+        &vonage_home(&mock, SECRET, to),
+        &["send", "Deploy", "done"],
+        &[KEY, SECRET],
+    );
+    send_ok(
+        &vonage_home(&mock, SECRET, "+8613800138000"),
+        &["send", "部署", "完成"],
+        &[KEY, SECRET],
+    );
+    assert_eq!(
+        mocks::vonage::texts(&mock),
+        vec![
+            (
+                "15550100123".to_string(),
+                "Deploy\n\ndone".to_string(),
+                None
+            ),
+            (
+                "8613800138000".to_string(),
+                "Deploy\n\ndone".to_string(),
+                None
+            ),
+            (
+                "8613800138000".to_string(),
+                "部署\n\n完成".to_string(),
+                Some("unicode".to_string())
+            ),
+        ]
+    );
+    assert_eq!(mock.requests()[0].form("from").as_deref(), Some("AcmeCI"));
+    let run = vonage_home(&mock, "WrongSecret0000", to).run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "vonage").contains("rejected: status 4: Bad Credentials"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("WrongSecret0000"));
+    let run = vonage_home(&mock, SECRET, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "vonage").contains("rejected: status 29: Non White-listed Destination"),
+        "{run:?}"
+    );
+    let run = vonage_home(&mock, SECRET, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "vonage").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(SECRET));
+}
+
+/// Apprise's `vonage://KEY:SECRET@FROM/TO` and the older `nexmo://`.
+#[test]
+fn vonage_one_line_urls() {
+    use mocks::vonage::{KEY, SECRET};
+    let mock = Mock::service(mocks::vonage::api());
+    for scheme in ["vonage", "nexmo"] {
+        let home = Sandbox::new().config(&format!(
+            "[channels.sms]\nurl = \"{scheme}://{KEY}:{SECRET}@15550100100/15550100123\"\n\
+             api_url = \"{}\"\n",
+            mock.url("")
+        ));
+        send_ok(&home, &["send", "T", "B"], &[KEY, SECRET]);
+    }
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    for r in &reqs {
+        assert_eq!(r.form("from").as_deref(), Some("15550100100"));
+        assert_eq!(r.form("to").as_deref(), Some("15550100123"));
+        assert_eq!(r.form("text").as_deref(), Some("T\n\nB"));
+    }
+}
+
+// Plivo
+
+fn plivo_home(mock: &Mock, token: &str) -> Sandbox {
+    Sandbox::new()
+        .env("PLIVO_AUTH_ID", mocks::plivo::ID)
+        .env("PLIVO_AUTH_TOKEN", token)
+        .env("PLIVO_FROM", "+1 555 010 0100")
+        .env("PLIVO_TO", "+15550100123;+447700900000")
+        .env("PLIVO_API_URL", mock.url(""))
+}
+
+/// `PLIVO_AUTH_ID` and `PLIVO_AUTH_TOKEN` (Plivo's own names): one request
+/// for every recipient (`dst` joined with `<`), a UCS-2 text cut under
+/// Plivo's 737, the credentials kept out of the output; a wrong token is
+/// Plivo's 401, a 429 is kept for later.
+#[test]
+fn plivo_delivers_with_its_environment_names() {
+    use mocks::plivo::{ID, TOKEN};
+    let mock = Mock::service(mocks::plivo::api());
+    send_ok(
+        &plivo_home(&mock, TOKEN),
+        &["send", "Deploy", "done"],
+        &[ID, TOKEN],
+    );
+    let wide = "完成".repeat(400);
+    send_ok(
+        &plivo_home(&mock, TOKEN),
+        &["send", "部署", &wide],
+        &[ID, TOKEN],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({"src": "15550100100", "dst": "15550100123<447700900000",
+                           "text": "Deploy\n\ndone"})
+    );
+    let text = reqs[1].json()["text"].as_str().unwrap().to_string();
+    assert_eq!(text.encode_utf16().count(), 737);
+    let run = plivo_home(&mock, "WrongToken00000000000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "plivo").contains("rejected: HTTP 401: authentication_failed"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("WrongToken00000000000"));
+    let run = plivo_home(&mock, TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "plivo").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(TOKEN));
+}
+
+/// Apprise's `plivo://AUTH_ID@AUTH_TOKEN/FROM/TO`: the host is the token.
+#[test]
+fn plivo_one_line_url() {
+    use mocks::plivo::{ID, TOKEN};
+    let mock = Mock::service(mocks::plivo::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.sms]\nurl = \"plivo://{ID}@{TOKEN}/15550100100/15550100123/15550100124\"\n\
+         api_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[ID, TOKEN]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"src": "15550100100", "dst": "15550100123<15550100124", "text": "T\n\nB"})
+    );
 }

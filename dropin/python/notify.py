@@ -195,6 +195,21 @@ _CHANNELS = {
          "LAMETRIC_SOUND", "LAMETRIC_CYCLES", "LAMETRIC_API_URL"),
     ),
     "notica": ("Notica", ("NOTICA_URL", "NOTICA_ID", "NOTICA_USER", "NOTICA_PASSWORD")),
+    # SMS and voice (issue 21, part sms)
+    "twilio": (
+        "Twilio",
+        ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_TO", "TWILIO_API_KEY",
+         "TWILIO_API_URL"),
+    ),
+    "vonage": (
+        "Vonage",
+        ("VONAGE_API_KEY", "NEXMO_API_KEY", "VONAGE_API_SECRET", "NEXMO_API_SECRET", "VONAGE_FROM",
+         "VONAGE_TO", "VONAGE_TTL", "VONAGE_API_URL"),
+    ),
+    "plivo": (
+        "Plivo",
+        ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_FROM", "PLIVO_TO", "PLIVO_API_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its

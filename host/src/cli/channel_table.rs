@@ -15,6 +15,7 @@ enum Kind {
     China,
     Push,
     Incident,
+    Sms,
     Email,
     Social,
     Generic,
@@ -28,6 +29,7 @@ impl Kind {
             Kind::China => "Chinese work chat, QQ and WeChat pushers",
             Kind::Push => "Push to phones and devices",
             Kind::Incident => "Incident and on-call",
+            Kind::Sms => "SMS and voice",
             Kind::Email => "E-mail",
             Kind::Social => "Social",
             Kind::Generic => "Generic, forwarding and local",
@@ -47,6 +49,7 @@ impl Kind {
             "bark" | "gotify" | "home-assistant" | "lametric" | "notica" | "ntfy" | "prowl"
             | "pushbullet" | "pushover" | "pushsafer" => Kind::Push,
             "opsgenie" | "pagerduty" | "signl4" | "splunk-oncall" => Kind::Incident,
+            "plivo" | "twilio" | "vonage" => Kind::Sms,
             "email" | "mailgun" | "postmark" | "resend" | "sendgrid" => Kind::Email,
             "mastodon" | "misskey" => Kind::Social,
             "apprise-api" | "console" | "webhook" => Kind::Generic,
