@@ -50,6 +50,7 @@ mod mocks {
     pub mod zulip;
     // SMS and voice (issue 21, part sms)
     pub mod plivo;
+    pub mod sinch;
     pub mod twilio;
     pub mod vonage;
 }
@@ -2146,5 +2147,85 @@ fn plivo_one_line_url() {
     assert_eq!(
         mock.requests()[0].json(),
         serde_json::json!({"src": "15550100100", "dst": "15550100123<15550100124", "text": "T\n\nB"})
+    );
+}
+
+// Sinch
+
+fn sinch_home(mock: &Mock, token: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("SINCH_SERVICE_PLAN_ID", mocks::sinch::PLAN)
+        .env("SINCH_API_TOKEN", token)
+        .env("SINCH_FROM", "+1 555 010 0100")
+        .env("SINCH_TO", to)
+        .env("SINCH_API_URL", mock.url(""))
+}
+
+/// mcp-push's `SINCH_*` names: one batch with every recipient, the body cut
+/// under Sinch's 2,000 characters, the plan and token kept out of the
+/// output; a wrong token is Sinch's 401, a number Sinch will not text its
+/// 403 in its words, a 429 is kept for later.
+#[test]
+fn sinch_delivers_with_its_environment_names() {
+    use mocks::sinch::{PLAN, TOKEN};
+    let mock = Mock::service(mocks::sinch::api());
+    let to = "+15550100123; +44 7700 900000";
+    send_ok(
+        &sinch_home(&mock, TOKEN, to),
+        &["send", "Deploy", "done"],
+        &[PLAN, TOKEN],
+    );
+    let long = "word ".repeat(500);
+    send_ok(
+        &sinch_home(&mock, TOKEN, to),
+        &["send", "T", &long],
+        &[PLAN, TOKEN],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs[0].path(), format!("/xms/v1/{PLAN}/batches"));
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({"from": "+15550100100", "to": ["+15550100123", "+447700900000"],
+                           "body": "Deploy\n\ndone"})
+    );
+    let body = reqs[1].json()["body"].as_str().unwrap().to_string();
+    assert_eq!(body.chars().count(), 2000);
+    assert!(body.ends_with("..."));
+    let run = sinch_home(&mock, "0000wrongtoken0000", to).run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "sinch").contains("rejected: HTTP 401: an empty body"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("0000wrongtoken0000"));
+    let run = sinch_home(&mock, TOKEN, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "sinch").contains("rejected: HTTP 403: Illegal number type: +15550190000"),
+        "{run:?}"
+    );
+    let run = sinch_home(&mock, TOKEN, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "sinch").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(TOKEN));
+}
+
+/// Apprise's `sinch://SERVICE_PLAN_ID:API_TOKEN@FROM/TO?region=`.
+#[test]
+fn sinch_one_line_url() {
+    use mocks::sinch::{PLAN, TOKEN};
+    let mock = Mock::service(mocks::sinch::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.sms]\nurl = \"sinch://{PLAN}:{TOKEN}@15550100100/15550100123?region=eu\"\n\
+         api_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[PLAN, TOKEN]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"from": "+15550100100", "to": ["+15550100123"], "body": "T\n\nB"})
     );
 }

@@ -210,6 +210,11 @@ _CHANNELS = {
         "Plivo",
         ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_FROM", "PLIVO_TO", "PLIVO_API_URL"),
     ),
+    "sinch": (
+        "Sinch",
+        ("SINCH_SERVICE_PLAN_ID", "SINCH_API_TOKEN", "SINCH_FROM", "SINCH_TO", "SINCH_REGION",
+         "SINCH_API_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its
