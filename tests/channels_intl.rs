@@ -49,6 +49,8 @@ mod mocks {
     pub mod webex;
     pub mod zulip;
     // SMS and voice (issue 21, part sms)
+    pub mod bulksms;
+    pub mod clicksend;
     pub mod plivo;
     pub mod sinch;
     pub mod twilio;
@@ -2227,5 +2229,174 @@ fn sinch_one_line_url() {
     assert_eq!(
         mock.requests()[0].json(),
         serde_json::json!({"from": "+15550100100", "to": ["+15550100123"], "body": "T\n\nB"})
+    );
+}
+
+// ClickSend
+
+fn clicksend_home(mock: &Mock, key: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("CLICKSEND_USERNAME", mocks::clicksend::USERNAME)
+        .env("CLICKSEND_API_KEY", key)
+        .env("CLICKSEND_TO", to)
+        .env("CLICKSEND_API_URL", mock.url(""))
+}
+
+/// mcp-push's `CLICKSEND_*` names: one request with a message per
+/// recipient, the key kept out of the output; every message refused is a
+/// refusal naming them, some refused a delivery; a wrong key is ClickSend's
+/// 401, a 429 is kept for later.
+#[test]
+fn clicksend_delivers_with_its_environment_names() {
+    use mocks::clicksend::KEY;
+    let mock = Mock::service(mocks::clicksend::api());
+    send_ok(
+        &clicksend_home(&mock, KEY, "+15550100123; +15550190000"),
+        &["send", "Deploy", "done"],
+        &[KEY],
+    );
+    let r = mock.requests()[0].json();
+    assert_eq!(
+        r,
+        serde_json::json!({"messages": [
+            {"body": "Deploy\n\ndone", "to": "+15550100123", "source": "mcp-push"},
+            {"body": "Deploy\n\ndone", "to": "+15550190000", "source": "mcp-push"},
+        ]})
+    );
+    let run = clicksend_home(&mock, KEY, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "clicksend").contains(
+            "rejected: ClickSend delivered to no recipient: +15550190000 (INVALID_RECIPIENT)"
+        ),
+        "{run:?}"
+    );
+    let run = clicksend_home(&mock, "WRONG-KEY-0000", "+15550100123")
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "clicksend").contains("rejected: HTTP 401: Unauthorized - Invalid Token."),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("WRONG-KEY-0000"));
+    let run =
+        clicksend_home(&mock, KEY, "+15550100123").run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "clicksend").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
+}
+
+/// Apprise's `clicksend://USER:API_KEY@TO/TO`: the host is a recipient.
+#[test]
+fn clicksend_one_line_url() {
+    use mocks::clicksend::KEY;
+    let mock = Mock::service(mocks::clicksend::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.sms]\nurl = \"clicksend://ops%40example.com:{KEY}@15550100123/447700900000\"\n\
+         api_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[KEY]);
+    let r = mock.requests()[0].json();
+    assert_eq!(r["messages"][0]["to"], "+15550100123");
+    assert_eq!(r["messages"][1]["to"], "+447700900000");
+    assert_eq!(r["messages"][1]["body"], "T\n\nB");
+}
+
+// BulkSMS
+
+fn bulksms_home(mock: &Mock, password: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("BULKSMS_USERNAME", mocks::bulksms::USER)
+        .env("BULKSMS_PASSWORD", password)
+        .env("BULKSMS_TO", to)
+        .env("BULKSMS_API_URL", mock.url(""))
+}
+
+/// mcp-push's `BULKSMS_*` names: one submission for every recipient (a
+/// phonebook group too), with a `deduplication-id`, the password kept out
+/// of the output; a blocked recipient alone is a refusal naming it, no
+/// credits BulkSMS's 403, a 429 kept for later.
+#[test]
+fn bulksms_delivers_with_its_environment_names() {
+    use mocks::bulksms::PASSWORD;
+    let mock = Mock::service(mocks::bulksms::api());
+    send_ok(
+        &bulksms_home(&mock, PASSWORD, "+15550100123; @Everyone"),
+        &["send", "Deploy", "done"],
+        &[PASSWORD],
+    );
+    let r = &mock.requests()[0];
+    assert!(
+        r.query("deduplication-id")
+            .is_some_and(|id| id.parse::<i32>().is_ok())
+    );
+    assert_eq!(
+        r.json(),
+        serde_json::json!([{"to": ["+15550100123", {"type": "GROUP", "name": "Everyone"}],
+                            "body": "Deploy\n\ndone", "longMessageMaxParts": 3}])
+    );
+    let run = bulksms_home(&mock, PASSWORD, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "bulksms")
+            .contains("rejected: BulkSMS delivered to no recipient: +15550190000 (FAILED.BLOCKED)"),
+        "{run:?}"
+    );
+    let run = bulksms_home(&mock, "WrongPassword000", "+15550100123")
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "bulksms").contains("rejected: HTTP 401: Invalid credentials"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("WrongPassword000"));
+    let run = bulksms_home(&mock, PASSWORD, "+15550100123").run(&[
+        "send",
+        "--wait",
+        "0",
+        "T",
+        "no credit",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "bulksms").contains("rejected: HTTP 403: Insufficient Credits"),
+        "{run:?}"
+    );
+    let run =
+        bulksms_home(&mock, PASSWORD, "+15550100123").run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "bulksms").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(PASSWORD));
+    assert_eq!(
+        mocks::bulksms::sent(&mock),
+        vec![
+            ("+15550100123".to_string(), "Deploy\n\ndone".to_string()),
+            ("@Everyone".to_string(), "Deploy\n\ndone".to_string()),
+        ]
+    );
+}
+
+/// Apprise's `bulksms://USER:PASSWORD@TO/TO?route=`: the host a recipient.
+#[test]
+fn bulksms_one_line_url() {
+    use mocks::bulksms::{PASSWORD, USER};
+    let mock = Mock::service(mocks::bulksms::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.sms]\nurl = \"bulksms://{USER}:{PASSWORD}@15550100123/447700900000?route=premium\"\n\
+         api_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[PASSWORD]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!([{"to": ["+15550100123", "+447700900000"], "body": "T\n\nB",
+                            "longMessageMaxParts": 3, "routingGroup": "PREMIUM"}])
     );
 }

@@ -215,6 +215,16 @@ _CHANNELS = {
         ("SINCH_SERVICE_PLAN_ID", "SINCH_API_TOKEN", "SINCH_FROM", "SINCH_TO", "SINCH_REGION",
          "SINCH_API_URL"),
     ),
+    "clicksend": (
+        "ClickSend",
+        ("CLICKSEND_USERNAME", "CLICKSEND_API_KEY", "CLICKSEND_TO", "CLICKSEND_FROM",
+         "CLICKSEND_API_URL"),
+    ),
+    "bulksms": (
+        "BulkSMS",
+        ("BULKSMS_USERNAME", "BULKSMS_TOKEN_ID", "BULKSMS_PASSWORD", "BULKSMS_TOKEN_SECRET",
+         "BULKSMS_TO", "BULKSMS_FROM", "BULKSMS_ROUTE", "BULKSMS_MAX_PARTS", "BULKSMS_API_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its

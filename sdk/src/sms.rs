@@ -83,6 +83,24 @@ impl Budget {
         Budget { gsm7: n, ucs2: n }
     }
 
+    /// At most `n` parts of a concatenated message: 153 GSM-7 characters
+    /// or 67 UTF-16 units each (a single part holds more, 160 / 70, but a
+    /// text longer than that is `n` parts of the smaller size).
+    pub const fn parts(n: usize) -> Budget {
+        let n = if n == 0 { 1 } else { n };
+        if n == 1 {
+            Budget {
+                gsm7: 160,
+                ucs2: 70,
+            }
+        } else {
+            Budget {
+                gsm7: 153 * n,
+                ucs2: 67 * n,
+            }
+        }
+    }
+
     /// `text` if it fits, else cut to fit with a marker: `...` in GSM-7
     /// text, since `…` is not in GSM-7 and would turn the whole message
     /// into UCS-2 (less than half as many characters per part), `…` in UCS-2.
@@ -297,6 +315,21 @@ mod tests {
         assert_eq!(cut.encode_utf16().count(), 737);
         assert!(cut.ends_with('…'));
         assert_eq!(plivo.fit("short"), "short");
+        // A budget in parts: what `segments` counts stays within it. (The
+        // extension table's two septets are not budgeted: services count
+        // characters, as here.)
+        for n in [1, 2, 8] {
+            let b = Budget::parts(n);
+            assert_eq!(segments(&b.fit(&"a".repeat(5000))), n);
+            assert_eq!(segments(&b.fit(&"中".repeat(5000))), n);
+        }
+        assert_eq!(
+            Budget::parts(8),
+            Budget {
+                gsm7: 1224,
+                ucs2: 536
+            }
+        );
         assert_eq!(Budget::chars(10).fit("😀😀😀😀😀😀"), "😀😀😀😀…");
         let mut m = crate::testing::message("Deploy", "done");
         m.link = Some("https://ci.example.com/7".into());
