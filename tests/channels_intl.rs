@@ -51,6 +51,7 @@ mod mocks {
     // SMS and voice (issue 21, part sms)
     pub mod bulksms;
     pub mod clicksend;
+    pub mod messagebird;
     pub mod plivo;
     pub mod sinch;
     pub mod twilio;
@@ -2398,5 +2399,76 @@ fn bulksms_one_line_url() {
         mock.requests()[0].json(),
         serde_json::json!([{"to": ["+15550100123", "+447700900000"], "body": "T\n\nB",
                             "longMessageMaxParts": 3, "routingGroup": "PREMIUM"}])
+    );
+}
+
+// MessageBird
+
+fn messagebird_home(mock: &Mock, key: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("MESSAGEBIRD_ACCESS_KEY", key)
+        .env("MESSAGEBIRD_FROM", "AcmeCI")
+        .env("MESSAGEBIRD_TO", to)
+        .env("MESSAGEBIRD_API_URL", mock.url(""))
+}
+
+/// mcp-push's `MESSAGEBIRD_*` names: one message for every recipient, a
+/// non-GSM text as `unicode`, the key kept out of the output; a wrong key
+/// is MessageBird's 401 (code 2), no valid recipient its 422 (code 9), a
+/// 429 kept for later.
+#[test]
+fn messagebird_delivers_with_its_environment_names() {
+    use mocks::messagebird::KEY;
+    let mock = Mock::service(mocks::messagebird::api());
+    let to = "+15550100123, +86 138 0013 8000";
+    send_ok(
+        &messagebird_home(&mock, KEY, to),
+        &["send", "部署", "完成"],
+        &[KEY],
+    );
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"recipients": ["15550100123", "8613800138000"], "originator": "AcmeCI",
+                           "body": "部署\n\n完成", "datacoding": "unicode"})
+    );
+    let run = messagebird_home(&mock, "wrongKey0000000000000000", to)
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "messagebird")
+            .contains("rejected: HTTP 401: Request not allowed (incorrect access_key) (code 2)"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongKey0000000000000000"));
+    let run = messagebird_home(&mock, KEY, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "messagebird")
+            .contains("rejected: HTTP 422: no (correct) recipients found (code 9)"),
+        "{run:?}"
+    );
+    let run = messagebird_home(&mock, KEY, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "messagebird").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
+}
+
+/// Apprise's `msgbird://ACCESS_KEY/FROM/TO`: the host is the key.
+#[test]
+fn messagebird_one_line_url() {
+    use mocks::messagebird::KEY;
+    let mock = Mock::service(mocks::messagebird::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.sms]\nurl = \"msgbird://{KEY}/15550100100/15550100123\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[KEY]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"recipients": ["15550100123"], "originator": "15550100100",
+                           "body": "T\n\nB", "datacoding": "plain"})
     );
 }

@@ -225,6 +225,10 @@ _CHANNELS = {
         ("BULKSMS_USERNAME", "BULKSMS_TOKEN_ID", "BULKSMS_PASSWORD", "BULKSMS_TOKEN_SECRET",
          "BULKSMS_TO", "BULKSMS_FROM", "BULKSMS_ROUTE", "BULKSMS_MAX_PARTS", "BULKSMS_API_URL"),
     ),
+    "messagebird": (
+        "MessageBird",
+        ("MESSAGEBIRD_ACCESS_KEY", "MESSAGEBIRD_FROM", "MESSAGEBIRD_TO", "MESSAGEBIRD_API_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its
