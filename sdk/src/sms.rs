@@ -259,15 +259,34 @@ impl OneLine {
             .map(str::to_string)
             .or_else(|| (!self.host.is_empty()).then(|| self.host.clone()));
         let mut to: Vec<String> = self.path.clone();
-        if let Some(more) = self.param("to") {
-            to.extend(
-                more.split([',', ';'])
+        to.extend(self.to_param());
+        (from, (!to.is_empty()).then(|| to.join(",")))
+    }
+
+    /// The recipients in `?to=`, separated by `,` or `;`.
+    pub fn to_param(&self) -> Vec<String> {
+        self.param("to")
+            .map(|v| {
+                v.split([',', ';'])
                     .map(str::trim)
                     .filter(|t| !t.is_empty())
-                    .map(String::from),
-            );
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The recipients of Apprise's form whose host is one of them rather
+    /// than the sender (`clicksend://USER:KEY@TO/TO?to=`): the host, the
+    /// path, then `?to=`.
+    pub fn sms_targets(&self) -> Vec<String> {
+        let mut to: Vec<String> = Vec::new();
+        if !self.host.is_empty() {
+            to.push(self.host.clone());
         }
-        (from, (!to.is_empty()).then(|| to.join(",")))
+        to.extend(self.path.iter().cloned());
+        to.extend(self.to_param());
+        to
     }
 }
 
@@ -425,5 +444,15 @@ mod tests {
         assert_eq!(u.sms_parties(), (Some("AcmeCI".into()), None));
         let u = OneLine::parse("vonage://k:s@", &["vonage"]).unwrap();
         assert_eq!(u.sms_parties(), (None, None));
+        let u = OneLine::parse(
+            "clicksend://u:k@15550100123/15550100124?to=15550100125;%20",
+            &["clicksend"],
+        )
+        .unwrap();
+        assert_eq!(
+            u.sms_targets(),
+            vec!["15550100123", "15550100124", "15550100125"]
+        );
+        assert_eq!(u.to_param(), vec!["15550100125"]);
     }
 }

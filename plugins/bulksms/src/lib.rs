@@ -102,19 +102,7 @@ impl Channel for BulkSms {
                 "bulksms:// needs the username and password: {form}"
             ));
         };
-        let mut to: Vec<String> = Vec::new();
-        if !u.host.is_empty() {
-            to.push(u.host.clone());
-        }
-        to.extend(u.path.iter().cloned());
-        if let Some(more) = u.param("to") {
-            to.extend(
-                more.split([',', ';'])
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(String::from),
-            );
-        }
+        let to = u.sms_targets();
         if to.is_empty() {
             return Err(format!("bulksms:// needs a recipient: {form}"));
         }

@@ -91,14 +91,7 @@ impl Channel for MessageBird {
         let Some(from) = from else {
             return Err(format!("msgbird:// needs the originator: {form}"));
         };
-        if let Some(more) = u.param("to") {
-            path.extend(
-                more.split([',', ';'])
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(String::from),
-            );
-        }
+        path.extend(u.to_param());
         Pairs::new()
             .set("access_key", u.host.clone())
             .set("from", from)

@@ -107,14 +107,7 @@ impl Channel for Plivo {
         let Some(from) = from else {
             return Err(format!("plivo:// needs the sender: {form}"));
         };
-        if let Some(more) = u.param("to") {
-            path.extend(
-                more.split([',', ';'])
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(String::from),
-            );
-        }
+        path.extend(u.to_param());
         Pairs::new()
             .set("auth_id", id)
             .set("auth_token", token)
