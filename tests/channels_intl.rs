@@ -54,6 +54,7 @@ mod mocks {
     pub mod messagebird;
     pub mod plivo;
     pub mod sinch;
+    pub mod tencent_sms;
     pub mod twilio;
     pub mod vonage;
 }
@@ -2471,4 +2472,68 @@ fn messagebird_one_line_url() {
         serde_json::json!({"recipients": ["15550100123"], "originator": "15550100100",
                            "body": "T\n\nB", "datacoding": "plain"})
     );
+}
+
+// Tencent Cloud SMS
+
+fn tencent_sms_home(mock: &Mock, key: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("TENCENTCLOUD_SECRET_ID", mocks::tencent_sms::ID)
+        .env("TENCENTCLOUD_SECRET_KEY", key)
+        .env("TENCENT_SMS_APP_ID", "1400006666")
+        .env("TENCENT_SMS_TEMPLATE_ID", mocks::tencent_sms::TEMPLATE)
+        .env("TENCENT_SMS_BRAND", "腾讯云")
+        .env("TENCENT_SMS_TO", to)
+        .env("TENCENT_SMS_API_URL", mock.url(""))
+}
+
+/// Tencent Cloud's SDK names (`TENCENTCLOUD_SECRET_ID`,
+/// `TENCENTCLOUD_SECRET_KEY`) and mcp-push's `TENCENT_SMS_*`: a SendSms the
+/// mock accepts only with a TC3 signature it recomputes from what it
+/// received, so the host's HMAC keyed by the SecretKey (which never reaches
+/// the component) signed the bytes on the wire; a wrong key is
+/// `AuthFailure.SignatureFailure`, a bad number a refusal naming it,
+/// `RequestLimitExceeded` kept for later; neither secret in the output.
+#[test]
+fn tencent_sms_delivers_with_its_environment_names() {
+    use mocks::tencent_sms::{ID, KEY};
+    let mock = Mock::service(mocks::tencent_sms::api());
+    let to = "+86 138 0013 8000; +86 139 0013 9000";
+    send_ok(
+        &tencent_sms_home(&mock, KEY, to),
+        &["send", "部署", "完成"],
+        &[ID, KEY],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.header("x-tc-region"), Some("ap-guangzhou"));
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"PhoneNumberSet": ["+8613800138000", "+8613900139000"],
+                           "SmsSdkAppId": "1400006666", "TemplateId": "1110",
+                           "TemplateParamSet": ["部署\n\n完成"], "SignName": "腾讯云"})
+    );
+    let run = tencent_sms_home(&mock, "WrongSecretKey0000000000000000", to)
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "tencent-sms").contains("rejected: AuthFailure.SignatureFailure"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("WrongSecretKey0000000000000000"));
+    let run =
+        tencent_sms_home(&mock, KEY, "+8610012345678").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "tencent-sms").contains(
+            "rejected: Tencent Cloud SMS delivered to no recipient: +8610012345678 (InvalidParameterValue.IncorrectPhoneNumber"
+        ),
+        "{run:?}"
+    );
+    let run = tencent_sms_home(&mock, KEY, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "tencent-sms").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
 }

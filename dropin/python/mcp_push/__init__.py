@@ -229,6 +229,13 @@ _CHANNELS = {
         "MessageBird",
         ("MESSAGEBIRD_ACCESS_KEY", "MESSAGEBIRD_FROM", "MESSAGEBIRD_TO", "MESSAGEBIRD_API_URL"),
     ),
+    "tencent-sms": (
+        "Tencent Cloud SMS",
+        ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENT_SMS_APP_ID",
+         "TENCENT_SMS_TEMPLATE_ID", "TENCENT_SMS_BRAND", "TENCENT_SMS_TO",
+         "TENCENT_SMS_TEMPLATE_PARAMS", "TENCENT_SMS_PARAM_MAX", "TENCENTCLOUD_REGION",
+         "TENCENT_SMS_API_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its

@@ -49,9 +49,8 @@ impl Kind {
             "bark" | "gotify" | "home-assistant" | "lametric" | "notica" | "ntfy" | "prowl"
             | "pushbullet" | "pushover" | "pushsafer" => Kind::Push,
             "opsgenie" | "pagerduty" | "signl4" | "splunk-oncall" => Kind::Incident,
-            "bulksms" | "clicksend" | "messagebird" | "plivo" | "sinch" | "twilio" | "vonage" => {
-                Kind::Sms
-            }
+            "bulksms" | "clicksend" | "messagebird" | "plivo" | "sinch" | "tencent-sms"
+            | "twilio" | "vonage" => Kind::Sms,
             "email" | "mailgun" | "postmark" | "resend" | "sendgrid" => Kind::Email,
             "mastodon" | "misskey" => Kind::Social,
             "apprise-api" | "console" | "webhook" => Kind::Generic,
