@@ -6,6 +6,8 @@
 //! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex, Apprise API; Prowl,
 //! Pushsafer, SIGNL4, Splunk On-Call, Resend, Postmark; Mastodon, Misskey,
 //! SendGrid, Mailgun, LaMetric and Notica.
+//! SMS: Twilio, Vonage, Plivo, Sinch, ClickSend, BulkSMS, MessageBird and
+//! Tencent Cloud SMS (its mock checks the TC3 signature it receives).
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
