@@ -6,8 +6,10 @@
 //! Zulip, PagerDuty, Opsgenie, Home Assistant, Webex, Apprise API; Prowl,
 //! Pushsafer, SIGNL4, Splunk On-Call, Resend, Postmark; Mastodon, Misskey,
 //! SendGrid, Mailgun, LaMetric and Notica.
-//! Issue 21, chat part: Nextcloud Talk, Revolt, Guilded, Flock, Ryver,
-//! SimplePush, Join, Pushy and OneSignal.
+//! Nextcloud Talk, Revolt, Guilded, Flock, Ryver, SimplePush, Join, Pushy
+//! and OneSignal. SMS: Twilio, Vonage, Plivo, Sinch, ClickSend, BulkSMS,
+//! MessageBird and Tencent Cloud SMS (its mock checks the TC3 signature it
+//! receives).
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -59,6 +61,15 @@ mod mocks {
     pub mod teams;
     pub mod webex;
     pub mod zulip;
+    // SMS and voice
+    pub mod bulksms;
+    pub mod clicksend;
+    pub mod messagebird;
+    pub mod plivo;
+    pub mod sinch;
+    pub mod tencent_sms;
+    pub mod twilio;
+    pub mod vonage;
 }
 
 use mcp_push::notification::Notification;
@@ -1880,7 +1891,7 @@ fn notica_one_line_url() {
     assert_eq!(mocks::notica::messages(&mock), vec!["T\n\nB".to_string()]);
 }
 
-// --- Nextcloud Talk (issue 21, chat part) ---------------------------------
+// --- Nextcloud Talk ---------------------------------
 
 fn nextcloud_talk_home(mock: &Mock, password: &str, rooms: &str) -> Sandbox {
     Sandbox::new()
@@ -1958,7 +1969,7 @@ fn nextcloud_talk_one_line_url_and_its_length_limit() {
     assert_eq!(sent["message"].as_str().unwrap().chars().count(), 32000);
 }
 
-// --- Revolt (issue 21, chat part) -----------------------------------------
+// --- Revolt ---
 
 fn revolt_home(mock: &Mock, token: &str, channels: &str) -> Sandbox {
     Sandbox::new()
@@ -2039,7 +2050,7 @@ fn revolt_one_line_url_and_its_length_limit() {
     assert_eq!(embed["description"].as_str().unwrap().chars().count(), 2000);
 }
 
-// --- Guilded (issue 21, chat part) ----------------------------------------
+// --- Guilded ---
 
 /// mcp-push's own `GUILDED_*` names: Discord-compatible JSON to the
 /// webhook's URL, its token kept out of the output; a webhook Guilded does
@@ -2106,7 +2117,7 @@ fn guilded_one_line_url() {
     assert_eq!(c["allowed_hosts"][0], "media.guilded.gg");
 }
 
-// --- Flock (issue 21, chat part) ------------------------------------------
+// --- Flock ---
 
 fn flock_home(mock: &Mock, token: &str) -> Sandbox {
     Sandbox::new()
@@ -2179,7 +2190,7 @@ fn flock_one_line_url_with_a_bot_and_targets() {
     );
 }
 
-// --- Ryver (issue 21, chat part) ------------------------------------------
+// --- Ryver ---
 
 /// mcp-push's own `RYVER_*` names: the Ryver payload (Markdown `body`, the
 /// sender in `createSource`) to the webhook's URL, its token kept out of the
@@ -2255,7 +2266,7 @@ fn ryver_one_line_url() {
     );
 }
 
-// --- SimplePush (issue 21, chat part) -------------------------------------
+// --- SimplePush ---
 
 /// mcp-push's own `SIMPLEPUSH_*` names: the documented form with the key
 /// (kept out of the output), title, msg and event; a key SimplePush does not
@@ -2321,7 +2332,7 @@ fn simplepush_one_line_url() {
     assert_eq!(mock.requests().len(), 1);
 }
 
-// --- Join (issue 21, chat part) -------------------------------------------
+// --- Join ---
 
 /// mcp-push's own `JOIN_*` names: `sendPush` once per target with the
 /// documented parameters, the key kept out of the output; a key Join does
@@ -2383,7 +2394,7 @@ fn join_one_line_url_and_its_length_limit() {
     assert_eq!(r.query("text").unwrap().chars().count(), 1000);
 }
 
-// --- Pushy (issue 21, chat part) ------------------------------------------
+// --- Pushy ---
 
 fn pushy_home(mock: &Mock, key: &str) -> Sandbox {
     Sandbox::new()
@@ -2445,7 +2456,7 @@ fn pushy_one_line_url_and_its_length_limit() {
     assert!((4000..=4096).contains(&data), "{data}");
 }
 
-// --- OneSignal (issue 21, chat part) --------------------------------------
+// --- OneSignal ---
 
 fn onesignal_home(mock: &Mock, key: &str) -> Sandbox {
     Sandbox::new()
@@ -2532,4 +2543,664 @@ fn onesignal_one_line_url() {
     );
     assert_eq!(b["target_channel"], "push");
     assert_eq!(b["contents"], serde_json::json!({"de": "B"}));
+}
+
+// --- SMS and voice -----------------------------------
+// Twilio
+
+fn twilio_home(mock: &Mock, token: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("TWILIO_ACCOUNT_SID", mocks::twilio::SID)
+        .env("TWILIO_AUTH_TOKEN", token)
+        .env("TWILIO_FROM", "+1 555 010 0100")
+        .env("TWILIO_TO", to)
+        .env("TWILIO_API_URL", mock.url(""))
+}
+
+/// `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN` (Twilio's own names) with
+/// mcp-push's `TWILIO_FROM` and `TWILIO_TO`: a message per recipient, the
+/// body cut under Twilio's 1,600 characters, the SID and token kept out of
+/// the output; a wrong token (20003), an unverified number (21608) and a
+/// 429 (20429) each end as Twilio says.
+#[test]
+fn twilio_delivers_with_its_environment_names() {
+    use mocks::twilio::{SID, TOKEN};
+    let mock = Mock::service(mocks::twilio::api());
+    let to = "+15550100123; +44 7700 900000";
+    send_ok(
+        &twilio_home(&mock, TOKEN, to),
+        &["send", "Deploy", "done"],
+        &[SID, TOKEN],
+    );
+    assert_eq!(
+        mocks::twilio::bodies(&mock),
+        vec![
+            ("+15550100123".to_string(), "Deploy\n\ndone".to_string()),
+            ("+447700900000".to_string(), "Deploy\n\ndone".to_string()),
+        ]
+    );
+    assert_eq!(
+        mock.requests()[0].form("From").as_deref(),
+        Some("+15550100100")
+    );
+    let long = "word ".repeat(500);
+    send_ok(
+        &twilio_home(&mock, TOKEN, "+15550100123"),
+        &["send", "T", &long],
+        &[SID, TOKEN],
+    );
+    let (_, body) = mocks::twilio::bodies(&mock).pop().unwrap();
+    assert_eq!(body.chars().count(), 1600);
+    assert!(body.ends_with("..."));
+
+    let run = twilio_home(&mock, "0000wrongtoken0000", to).run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "twilio").contains("rejected: HTTP 401 (Twilio 20003): Authenticate"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("0000wrongtoken0000"));
+    let run = twilio_home(&mock, TOKEN, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "twilio")
+            .contains("(Twilio 21608): The number +15550190000 is unverified"),
+        "{run:?}"
+    );
+    let run = twilio_home(&mock, TOKEN, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "twilio").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    for secret in [SID, TOKEN] {
+        assert!(!run.all_output().contains(secret));
+    }
+}
+
+/// Apprise's `twilio://SID:TOKEN@FROM/TO` and its WhatsApp form: the SID
+/// and token secrets, the numbers in E.164.
+#[test]
+fn twilio_one_line_urls() {
+    use mocks::twilio::{SID, TOKEN};
+    let mock = Mock::service(mocks::twilio::api());
+    let home = |url: &str| {
+        Sandbox::new().config(&format!(
+            "[channels.sms]\nurl = \"{url}\"\napi_url = \"{}\"\n",
+            mock.url("")
+        ))
+    };
+    send_ok(
+        &home(&format!("twilio://{SID}:{TOKEN}@15550100100/15550100123")),
+        &["send", "T", "B"],
+        &[SID, TOKEN],
+    );
+    send_ok(
+        &home(&format!(
+            "twilio://{SID}:{TOKEN}@?from=whatsapp:15550100100&to=15550100124"
+        )),
+        &["send", "T", "B"],
+        &[SID, TOKEN],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs[0].form("From").as_deref(), Some("+15550100100"));
+    assert_eq!(reqs[0].form("To").as_deref(), Some("+15550100123"));
+    assert_eq!(
+        reqs[1].form("From").as_deref(),
+        Some("whatsapp:+15550100100")
+    );
+    assert_eq!(reqs[1].form("To").as_deref(), Some("whatsapp:+15550100124"));
+    assert_eq!(reqs[1].form("Body").as_deref(), Some("T\n\nB"));
+}
+
+// Vonage
+
+fn vonage_home(mock: &Mock, secret: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("VONAGE_API_KEY", mocks::vonage::KEY)
+        .env("VONAGE_API_SECRET", secret)
+        .env("VONAGE_FROM", "AcmeCI")
+        .env("VONAGE_TO", to)
+        .env("VONAGE_API_URL", mock.url(""))
+}
+
+/// `VONAGE_API_KEY` and `VONAGE_API_SECRET` (Vonage's own names): a form
+/// per recipient, the numbers as digits, a non-GSM text as `unicode`, the
+/// key and secret kept out of the output; the 200s whose `status` says no
+/// (4 credentials, 29 a demo account's destination, 1 throttled) end as
+/// Vonage says.
+#[test]
+fn vonage_delivers_with_its_environment_names() {
+    use mocks::vonage::{KEY, SECRET};
+    let mock = Mock::service(mocks::vonage::api());
+    let to = "+1 555 010 0123, +86 138 0013 8000";
+    send_ok(
+        &vonage_home(&mock, SECRET, to),
+        &["send", "Deploy", "done"],
+        &[KEY, SECRET],
+    );
+    send_ok(
+        &vonage_home(&mock, SECRET, "+8613800138000"),
+        &["send", "部署", "完成"],
+        &[KEY, SECRET],
+    );
+    assert_eq!(
+        mocks::vonage::texts(&mock),
+        vec![
+            (
+                "15550100123".to_string(),
+                "Deploy\n\ndone".to_string(),
+                None
+            ),
+            (
+                "8613800138000".to_string(),
+                "Deploy\n\ndone".to_string(),
+                None
+            ),
+            (
+                "8613800138000".to_string(),
+                "部署\n\n完成".to_string(),
+                Some("unicode".to_string())
+            ),
+        ]
+    );
+    assert_eq!(mock.requests()[0].form("from").as_deref(), Some("AcmeCI"));
+    let run = vonage_home(&mock, "WrongSecret0000", to).run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "vonage").contains("rejected: status 4: Bad Credentials"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("WrongSecret0000"));
+    let run = vonage_home(&mock, SECRET, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "vonage").contains("rejected: status 29: Non White-listed Destination"),
+        "{run:?}"
+    );
+    let run = vonage_home(&mock, SECRET, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "vonage").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(SECRET));
+}
+
+/// Apprise's `vonage://KEY:SECRET@FROM/TO` and the older `nexmo://`.
+#[test]
+fn vonage_one_line_urls() {
+    use mocks::vonage::{KEY, SECRET};
+    let mock = Mock::service(mocks::vonage::api());
+    for scheme in ["vonage", "nexmo"] {
+        let home = Sandbox::new().config(&format!(
+            "[channels.sms]\nurl = \"{scheme}://{KEY}:{SECRET}@15550100100/15550100123\"\n\
+             api_url = \"{}\"\n",
+            mock.url("")
+        ));
+        send_ok(&home, &["send", "T", "B"], &[KEY, SECRET]);
+    }
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    for r in &reqs {
+        assert_eq!(r.form("from").as_deref(), Some("15550100100"));
+        assert_eq!(r.form("to").as_deref(), Some("15550100123"));
+        assert_eq!(r.form("text").as_deref(), Some("T\n\nB"));
+    }
+}
+
+// Plivo
+
+fn plivo_home(mock: &Mock, token: &str) -> Sandbox {
+    Sandbox::new()
+        .env("PLIVO_AUTH_ID", mocks::plivo::ID)
+        .env("PLIVO_AUTH_TOKEN", token)
+        .env("PLIVO_FROM", "+1 555 010 0100")
+        .env("PLIVO_TO", "+15550100123;+447700900000")
+        .env("PLIVO_API_URL", mock.url(""))
+}
+
+/// `PLIVO_AUTH_ID` and `PLIVO_AUTH_TOKEN` (Plivo's own names): one request
+/// for every recipient (`dst` joined with `<`), a UCS-2 text cut under
+/// Plivo's 737, the credentials kept out of the output; a wrong token is
+/// Plivo's 401, a 429 is kept for later.
+#[test]
+fn plivo_delivers_with_its_environment_names() {
+    use mocks::plivo::{ID, TOKEN};
+    let mock = Mock::service(mocks::plivo::api());
+    send_ok(
+        &plivo_home(&mock, TOKEN),
+        &["send", "Deploy", "done"],
+        &[ID, TOKEN],
+    );
+    let wide = "完成".repeat(400);
+    send_ok(
+        &plivo_home(&mock, TOKEN),
+        &["send", "部署", &wide],
+        &[ID, TOKEN],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({"src": "15550100100", "dst": "15550100123<447700900000",
+                           "text": "Deploy\n\ndone"})
+    );
+    let text = reqs[1].json()["text"].as_str().unwrap().to_string();
+    assert_eq!(text.encode_utf16().count(), 737);
+    let run = plivo_home(&mock, "WrongToken00000000000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "plivo").contains("rejected: HTTP 401: authentication_failed"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("WrongToken00000000000"));
+    let run = plivo_home(&mock, TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "plivo").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(TOKEN));
+}
+
+/// Apprise's `plivo://AUTH_ID@AUTH_TOKEN/FROM/TO`: the host is the token.
+#[test]
+fn plivo_one_line_url() {
+    use mocks::plivo::{ID, TOKEN};
+    let mock = Mock::service(mocks::plivo::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.sms]\nurl = \"plivo://{ID}@{TOKEN}/15550100100/15550100123/15550100124\"\n\
+         api_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[ID, TOKEN]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"src": "15550100100", "dst": "15550100123<15550100124", "text": "T\n\nB"})
+    );
+}
+
+// Sinch
+
+fn sinch_home(mock: &Mock, token: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("SINCH_SERVICE_PLAN_ID", mocks::sinch::PLAN)
+        .env("SINCH_API_TOKEN", token)
+        .env("SINCH_FROM", "+1 555 010 0100")
+        .env("SINCH_TO", to)
+        .env("SINCH_API_URL", mock.url(""))
+}
+
+/// mcp-push's `SINCH_*` names: one batch with every recipient, the body cut
+/// under Sinch's 2,000 characters, the plan and token kept out of the
+/// output; a wrong token is Sinch's 401, a number Sinch will not text its
+/// 403 in its words, a 429 is kept for later.
+#[test]
+fn sinch_delivers_with_its_environment_names() {
+    use mocks::sinch::{PLAN, TOKEN};
+    let mock = Mock::service(mocks::sinch::api());
+    let to = "+15550100123; +44 7700 900000";
+    send_ok(
+        &sinch_home(&mock, TOKEN, to),
+        &["send", "Deploy", "done"],
+        &[PLAN, TOKEN],
+    );
+    let long = "word ".repeat(500);
+    send_ok(
+        &sinch_home(&mock, TOKEN, to),
+        &["send", "T", &long],
+        &[PLAN, TOKEN],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs[0].path(), format!("/xms/v1/{PLAN}/batches"));
+    assert_eq!(
+        reqs[0].json(),
+        serde_json::json!({"from": "+15550100100", "to": ["+15550100123", "+447700900000"],
+                           "body": "Deploy\n\ndone"})
+    );
+    let body = reqs[1].json()["body"].as_str().unwrap().to_string();
+    assert_eq!(body.chars().count(), 2000);
+    assert!(body.ends_with("..."));
+    let run = sinch_home(&mock, "0000wrongtoken0000", to).run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "sinch").contains("rejected: HTTP 401: an empty body"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("0000wrongtoken0000"));
+    let run = sinch_home(&mock, TOKEN, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "sinch").contains("rejected: HTTP 403: Illegal number type: +15550190000"),
+        "{run:?}"
+    );
+    let run = sinch_home(&mock, TOKEN, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "sinch").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(TOKEN));
+}
+
+/// Apprise's `sinch://SERVICE_PLAN_ID:API_TOKEN@FROM/TO?region=`.
+#[test]
+fn sinch_one_line_url() {
+    use mocks::sinch::{PLAN, TOKEN};
+    let mock = Mock::service(mocks::sinch::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.sms]\nurl = \"sinch://{PLAN}:{TOKEN}@15550100100/15550100123?region=eu\"\n\
+         api_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[PLAN, TOKEN]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"from": "+15550100100", "to": ["+15550100123"], "body": "T\n\nB"})
+    );
+}
+
+// ClickSend
+
+fn clicksend_home(mock: &Mock, key: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("CLICKSEND_USERNAME", mocks::clicksend::USERNAME)
+        .env("CLICKSEND_API_KEY", key)
+        .env("CLICKSEND_TO", to)
+        .env("CLICKSEND_API_URL", mock.url(""))
+}
+
+/// mcp-push's `CLICKSEND_*` names: one request with a message per
+/// recipient, the key kept out of the output; every message refused is a
+/// refusal naming them, some refused a delivery; a wrong key is ClickSend's
+/// 401, a 429 is kept for later.
+#[test]
+fn clicksend_delivers_with_its_environment_names() {
+    use mocks::clicksend::KEY;
+    let mock = Mock::service(mocks::clicksend::api());
+    send_ok(
+        &clicksend_home(&mock, KEY, "+15550100123; +15550190000"),
+        &["send", "Deploy", "done"],
+        &[KEY],
+    );
+    let r = mock.requests()[0].json();
+    assert_eq!(
+        r,
+        serde_json::json!({"messages": [
+            {"body": "Deploy\n\ndone", "to": "+15550100123", "source": "mcp-push"},
+            {"body": "Deploy\n\ndone", "to": "+15550190000", "source": "mcp-push"},
+        ]})
+    );
+    let run = clicksend_home(&mock, KEY, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "clicksend").contains(
+            "rejected: ClickSend delivered to no recipient: +15550190000 (INVALID_RECIPIENT)"
+        ),
+        "{run:?}"
+    );
+    let run = clicksend_home(&mock, "WRONG-KEY-0000", "+15550100123")
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "clicksend").contains("rejected: HTTP 401: Unauthorized - Invalid Token."),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("WRONG-KEY-0000"));
+    let run =
+        clicksend_home(&mock, KEY, "+15550100123").run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "clicksend").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
+}
+
+/// Apprise's `clicksend://USER:API_KEY@TO/TO`: the host is a recipient.
+#[test]
+fn clicksend_one_line_url() {
+    use mocks::clicksend::KEY;
+    let mock = Mock::service(mocks::clicksend::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.sms]\nurl = \"clicksend://ops%40example.com:{KEY}@15550100123/447700900000\"\n\
+         api_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[KEY]);
+    let r = mock.requests()[0].json();
+    assert_eq!(r["messages"][0]["to"], "+15550100123");
+    assert_eq!(r["messages"][1]["to"], "+447700900000");
+    assert_eq!(r["messages"][1]["body"], "T\n\nB");
+}
+
+// BulkSMS
+
+fn bulksms_home(mock: &Mock, password: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("BULKSMS_USERNAME", mocks::bulksms::USER)
+        .env("BULKSMS_PASSWORD", password)
+        .env("BULKSMS_TO", to)
+        .env("BULKSMS_API_URL", mock.url(""))
+}
+
+/// mcp-push's `BULKSMS_*` names: one submission for every recipient (a
+/// phonebook group too), with a `deduplication-id`, the password kept out
+/// of the output; a blocked recipient alone is a refusal naming it, no
+/// credits BulkSMS's 403, a 429 kept for later.
+#[test]
+fn bulksms_delivers_with_its_environment_names() {
+    use mocks::bulksms::PASSWORD;
+    let mock = Mock::service(mocks::bulksms::api());
+    send_ok(
+        &bulksms_home(&mock, PASSWORD, "+15550100123; @Everyone"),
+        &["send", "Deploy", "done"],
+        &[PASSWORD],
+    );
+    let r = &mock.requests()[0];
+    assert!(
+        r.query("deduplication-id")
+            .is_some_and(|id| id.parse::<i32>().is_ok())
+    );
+    assert_eq!(
+        r.json(),
+        serde_json::json!([{"to": ["+15550100123", {"type": "GROUP", "name": "Everyone"}],
+                            "body": "Deploy\n\ndone", "longMessageMaxParts": 3}])
+    );
+    let run = bulksms_home(&mock, PASSWORD, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "bulksms")
+            .contains("rejected: BulkSMS delivered to no recipient: +15550190000 (FAILED.BLOCKED)"),
+        "{run:?}"
+    );
+    let run = bulksms_home(&mock, "WrongPassword000", "+15550100123")
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "bulksms").contains("rejected: HTTP 401: Invalid credentials"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("WrongPassword000"));
+    let run = bulksms_home(&mock, PASSWORD, "+15550100123").run(&[
+        "send",
+        "--wait",
+        "0",
+        "T",
+        "no credit",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "bulksms").contains("rejected: HTTP 403: Insufficient Credits"),
+        "{run:?}"
+    );
+    let run =
+        bulksms_home(&mock, PASSWORD, "+15550100123").run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "bulksms").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(PASSWORD));
+    assert_eq!(
+        mocks::bulksms::sent(&mock),
+        vec![
+            ("+15550100123".to_string(), "Deploy\n\ndone".to_string()),
+            ("@Everyone".to_string(), "Deploy\n\ndone".to_string()),
+        ]
+    );
+}
+
+/// Apprise's `bulksms://USER:PASSWORD@TO/TO?route=`: the host a recipient.
+#[test]
+fn bulksms_one_line_url() {
+    use mocks::bulksms::{PASSWORD, USER};
+    let mock = Mock::service(mocks::bulksms::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.sms]\nurl = \"bulksms://{USER}:{PASSWORD}@15550100123/447700900000?route=premium\"\n\
+         api_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[PASSWORD]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!([{"to": ["+15550100123", "+447700900000"], "body": "T\n\nB",
+                            "longMessageMaxParts": 3, "routingGroup": "PREMIUM"}])
+    );
+}
+
+// MessageBird
+
+fn messagebird_home(mock: &Mock, key: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("MESSAGEBIRD_ACCESS_KEY", key)
+        .env("MESSAGEBIRD_FROM", "AcmeCI")
+        .env("MESSAGEBIRD_TO", to)
+        .env("MESSAGEBIRD_API_URL", mock.url(""))
+}
+
+/// mcp-push's `MESSAGEBIRD_*` names: one message for every recipient, a
+/// non-GSM text as `unicode`, the key kept out of the output; a wrong key
+/// is MessageBird's 401 (code 2), no valid recipient its 422 (code 9), a
+/// 429 kept for later.
+#[test]
+fn messagebird_delivers_with_its_environment_names() {
+    use mocks::messagebird::KEY;
+    let mock = Mock::service(mocks::messagebird::api());
+    let to = "+15550100123, +86 138 0013 8000";
+    send_ok(
+        &messagebird_home(&mock, KEY, to),
+        &["send", "部署", "完成"],
+        &[KEY],
+    );
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"recipients": ["15550100123", "8613800138000"], "originator": "AcmeCI",
+                           "body": "部署\n\n完成", "datacoding": "unicode"})
+    );
+    let run = messagebird_home(&mock, "wrongKey0000000000000000", to)
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "messagebird")
+            .contains("rejected: HTTP 401: Request not allowed (incorrect access_key) (code 2)"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrongKey0000000000000000"));
+    let run = messagebird_home(&mock, KEY, "+15550190000").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "messagebird")
+            .contains("rejected: HTTP 422: no (correct) recipients found (code 9)"),
+        "{run:?}"
+    );
+    let run = messagebird_home(&mock, KEY, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "messagebird").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
+}
+
+/// Apprise's `msgbird://ACCESS_KEY/FROM/TO`: the host is the key.
+#[test]
+fn messagebird_one_line_url() {
+    use mocks::messagebird::KEY;
+    let mock = Mock::service(mocks::messagebird::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.sms]\nurl = \"msgbird://{KEY}/15550100100/15550100123\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[KEY]);
+    assert_eq!(
+        mock.requests()[0].json(),
+        serde_json::json!({"recipients": ["15550100123"], "originator": "15550100100",
+                           "body": "T\n\nB", "datacoding": "plain"})
+    );
+}
+
+// Tencent Cloud SMS
+
+fn tencent_sms_home(mock: &Mock, key: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("TENCENTCLOUD_SECRET_ID", mocks::tencent_sms::ID)
+        .env("TENCENTCLOUD_SECRET_KEY", key)
+        .env("TENCENT_SMS_APP_ID", "1400006666")
+        .env("TENCENT_SMS_TEMPLATE_ID", mocks::tencent_sms::TEMPLATE)
+        .env("TENCENT_SMS_BRAND", "腾讯云")
+        .env("TENCENT_SMS_TO", to)
+        .env("TENCENT_SMS_API_URL", mock.url(""))
+}
+
+/// Tencent Cloud's SDK names (`TENCENTCLOUD_SECRET_ID`,
+/// `TENCENTCLOUD_SECRET_KEY`) and mcp-push's `TENCENT_SMS_*`: a SendSms the
+/// mock accepts only with a TC3 signature it recomputes from what it
+/// received, so the host's HMAC keyed by the SecretKey (which never reaches
+/// the component) signed the bytes on the wire; a wrong key is
+/// `AuthFailure.SignatureFailure`, a bad number a refusal naming it,
+/// `RequestLimitExceeded` kept for later; neither secret in the output.
+#[test]
+fn tencent_sms_delivers_with_its_environment_names() {
+    use mocks::tencent_sms::{ID, KEY};
+    let mock = Mock::service(mocks::tencent_sms::api());
+    let to = "+86 138 0013 8000; +86 139 0013 9000";
+    send_ok(
+        &tencent_sms_home(&mock, KEY, to),
+        &["send", "部署", "完成"],
+        &[ID, KEY],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.header("x-tc-region"), Some("ap-guangzhou"));
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"PhoneNumberSet": ["+8613800138000", "+8613900139000"],
+                           "SmsSdkAppId": "1400006666", "TemplateId": "1110",
+                           "TemplateParamSet": ["部署\n\n完成"], "SignName": "腾讯云"})
+    );
+    let run = tencent_sms_home(&mock, "WrongSecretKey0000000000000000", to)
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "tencent-sms").contains("rejected: AuthFailure.SignatureFailure"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("WrongSecretKey0000000000000000"));
+    let run =
+        tencent_sms_home(&mock, KEY, "+8610012345678").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "tencent-sms").contains(
+            "rejected: Tencent Cloud SMS delivered to no recipient: +8610012345678 (InvalidParameterValue.IncorrectPhoneNumber"
+        ),
+        "{run:?}"
+    );
+    let run = tencent_sms_home(&mock, KEY, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "tencent-sms").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(KEY));
 }

@@ -195,7 +195,6 @@ _CHANNELS = {
          "LAMETRIC_SOUND", "LAMETRIC_CYCLES", "LAMETRIC_API_URL"),
     ),
     "notica": ("Notica", ("NOTICA_URL", "NOTICA_ID", "NOTICA_USER", "NOTICA_PASSWORD")),
-    # Issue 21, chat part.
     "nextcloud-talk": (
         "Nextcloud Talk",
         ("NEXTCLOUD_TALK_URL", "NEXTCLOUD_TALK_USER", "NEXTCLOUD_TALK_PASSWORD",
@@ -226,6 +225,47 @@ _CHANNELS = {
         ("ONESIGNAL_APP_ID", "ONESIGNAL_API_KEY", "ONESIGNAL_REST_API_KEY",
          "ONESIGNAL_SUBSCRIPTION_IDS", "ONESIGNAL_EXTERNAL_IDS", "ONESIGNAL_SEGMENTS",
          "ONESIGNAL_API_URL"),
+    ),
+    # SMS and voice
+    "twilio": (
+        "Twilio",
+        ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_TO", "TWILIO_API_KEY",
+         "TWILIO_API_URL"),
+    ),
+    "vonage": (
+        "Vonage",
+        ("VONAGE_API_KEY", "NEXMO_API_KEY", "VONAGE_API_SECRET", "NEXMO_API_SECRET", "VONAGE_FROM",
+         "VONAGE_TO", "VONAGE_TTL", "VONAGE_API_URL"),
+    ),
+    "plivo": (
+        "Plivo",
+        ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_FROM", "PLIVO_TO", "PLIVO_API_URL"),
+    ),
+    "sinch": (
+        "Sinch",
+        ("SINCH_SERVICE_PLAN_ID", "SINCH_API_TOKEN", "SINCH_FROM", "SINCH_TO", "SINCH_REGION",
+         "SINCH_API_URL"),
+    ),
+    "clicksend": (
+        "ClickSend",
+        ("CLICKSEND_USERNAME", "CLICKSEND_API_KEY", "CLICKSEND_TO", "CLICKSEND_FROM",
+         "CLICKSEND_API_URL"),
+    ),
+    "bulksms": (
+        "BulkSMS",
+        ("BULKSMS_USERNAME", "BULKSMS_TOKEN_ID", "BULKSMS_PASSWORD", "BULKSMS_TOKEN_SECRET",
+         "BULKSMS_TO", "BULKSMS_FROM", "BULKSMS_ROUTE", "BULKSMS_MAX_PARTS", "BULKSMS_API_URL"),
+    ),
+    "messagebird": (
+        "MessageBird",
+        ("MESSAGEBIRD_ACCESS_KEY", "MESSAGEBIRD_FROM", "MESSAGEBIRD_TO", "MESSAGEBIRD_API_URL"),
+    ),
+    "tencent-sms": (
+        "Tencent Cloud SMS",
+        ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENT_SMS_APP_ID",
+         "TENCENT_SMS_TEMPLATE_ID", "TENCENT_SMS_BRAND", "TENCENT_SMS_TO",
+         "TENCENT_SMS_TEMPLATE_PARAMS", "TENCENT_SMS_PARAM_MAX", "TENCENTCLOUD_REGION",
+         "TENCENT_SMS_API_URL"),
     ),
 }
 

@@ -64,6 +64,7 @@ pub mod priority;
 pub mod reply;
 pub mod secrets;
 mod settings;
+pub mod sms;
 pub mod template;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;

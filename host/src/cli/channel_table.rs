@@ -15,6 +15,7 @@ enum Kind {
     China,
     Push,
     Incident,
+    Sms,
     Email,
     Social,
     Generic,
@@ -28,6 +29,7 @@ impl Kind {
             Kind::China => "Chinese work chat, QQ and WeChat pushers",
             Kind::Push => "Push to phones and devices",
             Kind::Incident => "Incident and on-call",
+            Kind::Sms => "SMS and voice",
             Kind::Email => "E-mail",
             Kind::Social => "Social",
             Kind::Generic => "Generic, forwarding and local",
@@ -40,19 +42,20 @@ impl Kind {
     fn of(id: &str) -> Kind {
         match id {
             "discord" | "google-chat" | "matrix" | "mattermost" | "rocketchat" | "slack"
-            | "synology-chat" | "teams" | "telegram" | "webex" | "zulip" => Kind::TeamChat,
+            | "synology-chat" | "teams" | "telegram" | "webex" | "zulip" | "flock" | "guilded"
+            | "nextcloud-talk" | "revolt" | "ryver" => Kind::TeamChat,
             "aibotk" | "chronocat" | "dingtalk" | "feishu" | "gocqhttp" | "igot" | "lark"
             | "openilink" | "pushdeer" | "pushme" | "pushplus" | "qmsg" | "serverchan"
             | "wecom-app" | "wecom-bot" | "weplus" | "wxpusher" | "wxpusher-spt" => Kind::China,
             "bark" | "gotify" | "home-assistant" | "lametric" | "notica" | "ntfy" | "prowl"
-            | "pushbullet" | "pushover" | "pushsafer" => Kind::Push,
+            | "pushbullet" | "pushover" | "pushsafer" | "join" | "onesignal" | "pushy"
+            | "simplepush" => Kind::Push,
             "opsgenie" | "pagerduty" | "signl4" | "splunk-oncall" => Kind::Incident,
+            "bulksms" | "clicksend" | "messagebird" | "plivo" | "sinch" | "tencent-sms"
+            | "twilio" | "vonage" => Kind::Sms,
             "email" | "mailgun" | "postmark" | "resend" | "sendgrid" => Kind::Email,
             "mastodon" | "misskey" => Kind::Social,
             "apprise-api" | "console" | "webhook" => Kind::Generic,
-            // Issue 21, chat part.
-            "flock" | "guilded" | "nextcloud-talk" | "revolt" | "ryver" => Kind::TeamChat,
-            "join" | "onesignal" | "pushy" | "simplepush" => Kind::Push,
             _ => Kind::Other,
         }
     }
