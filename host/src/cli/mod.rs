@@ -1,5 +1,6 @@
 //! The command line: clap commands that call into the hub; nothing else.
 
+mod ask;
 mod channel_table;
 mod channels;
 mod deliveries;
@@ -103,6 +104,11 @@ enum Command {
     /// themselves while `serve` or `mcp` runs (add, list, show, edit, pause,
     /// resume, rm, run)
     Watch(Box<watch::WatchArgs>),
+    /// Ask the user a question on their channels and wait for the answer:
+    /// prints it, exits 0 answered, 4 timed out (printing the default), 5 cancelled
+    Ask(ask::AskArgs),
+    /// Answer a question asked with `ask` or ask_user
+    Answer(ask::AnswerArgs),
     /// Register the MCP server and the hooks in Claude Code's, Codex's or
     /// Gemini CLI's configuration (--uninstall takes them out)
     Setup(setup::SetupArgs),
@@ -150,6 +156,8 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Hook(ref args) => hook::run(&cli, args).await,
         Command::Setup(ref args) => setup::run(&cli, args).await,
         Command::Watch(ref args) => watch::run(&cli, args).await,
+        Command::Ask(ref args) => ask::ask(&cli, args).await,
+        Command::Answer(ref args) => ask::answer(&cli, args).await,
     }
 }
 

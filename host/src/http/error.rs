@@ -53,9 +53,7 @@ impl ApiError {
             OpError::NoSuchRun(_)
             | OpError::NoSuchDelivery(_)
             | OpError::NoSuchWatcher(_)
-            | OpError::NoSuchAsk(_) => {
-                ApiError::not_found(message)
-            }
+            | OpError::NoSuchAsk(_) => ApiError::not_found(message),
             OpError::Busy(_) => ApiError::new(StatusCode::CONFLICT, "in_flight", message),
             OpError::NotRetryable { in_flight, .. } => {
                 let code = if in_flight {

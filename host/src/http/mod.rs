@@ -2,6 +2,7 @@
 //! (`/v1`), the live stream (`/v1/stream`), the dashboard (`/`), `/metrics`
 //! and `/healthz`, behind the bearer-token check.
 
+mod asks;
 mod auth;
 mod bare_errors;
 mod dashboard;
@@ -104,6 +105,7 @@ pub async fn serve(
         any_host: !listen.ip().is_loopback(),
         watchers: watching.as_ref().map(|w| w.runner.clone()),
     });
+    let replies = hub.clone();
     let state = AppState {
         app: app.clone(),
         hub,
@@ -126,7 +128,18 @@ pub async fn serve(
     let socket = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    ready(socket.local_addr()?);
+    let bound = socket.local_addr()?;
+    // Reply links point here unless MCP_PUSH_REPLY_URL says where people
+    // reach this server; an address that is every interface says nothing.
+    if !bound.ip().is_unspecified() {
+        replies.replies().offer_base(format!("http://{bound}"));
+    } else if replies.replies().base().is_none() {
+        tracing::warn!(
+            "questions (ask_user) go without reply links: set MCP_PUSH_REPLY_URL to the \
+             address people reach this server at, e.g. https://push.example.org"
+        );
+    }
+    ready(bound);
     let stop = shutdown.clone();
     tokio::spawn(async move {
         stop_signal().await;

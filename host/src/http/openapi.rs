@@ -78,6 +78,22 @@ fn state_limits(schemas: &mut serde_json::Map<String, Value>, channels: &[String
     set("EventInput", "message", json!({"maxLength": MAX_CONTENT}));
     set("EventInput", "timestamp", json!({"format": "date-time"}));
     set("EventData", "artifact_url", json!({"pattern": HTTP_URL}));
+    set("AskInput", "channels", only.clone());
+    set(
+        "AskInput",
+        "question",
+        json!({"minLength": 1, "maxLength": crate::ops::asks::MAX_QUESTION, "pattern": NOT_BLANK}),
+    );
+    set(
+        "AskInput",
+        "choices",
+        json!({"maxItems": crate::ops::asks::MAX_CHOICES, "items": {"type": "string", "minLength": 1, "maxLength": crate::ops::asks::MAX_CHOICE}}),
+    );
+    set(
+        "AskInput",
+        "timeout_secs",
+        json!({"minimum": 1, "maximum": crate::ops::asks::MAX_TIMEOUT.as_secs()}),
+    );
     // The cross-field rule: something to say, in one field or another (an
     // event needs none: its kind alone says something).
     if let Some(send) = schemas.get_mut("SendInput").and_then(Value::as_object_mut) {
@@ -95,6 +111,95 @@ fn state_limits(schemas: &mut serde_json::Map<String, Value>, channels: &[String
             {"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX},
         ]});
     }
+}
+
+/// The `/v1/asks` routes (apart: one `json!` for every route is too deep
+/// for the macro).
+fn asks_paths(ask: Value, ask_param: Value, ask_wait: Value) -> Value {
+    json!({
+            "/v1/asks": {
+                "post": {
+                    "summary": "Ask the user a question on their channels (the MCP tool ask_user): each channel's copy carries its own reply link when MCP_PUSH_REPLY_URL or this server's address gives one",
+                    "description": "The body's `wait` is the MCP tool's; here `?wait=SECONDS` says how long to wait for the answer.",
+                    "parameters": [ask_wait.clone()],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskInput"}}}},
+                    "responses": {
+                        "200": json_response("Decided within `wait`", ask.clone()),
+                        "201": json_response("Asked; still open", ask.clone()),
+                        "400": error_response("Invalid input: `field` names what to fix"),
+                        "409": error_response("No channel is configured"),
+                        "413": error_response("The body is larger than 256 KiB"),
+                    }
+                },
+                "get": {
+                    "summary": "The open questions, oldest first",
+                    "responses": {"200": json_response("The open questions", json!({"type": "object", "required": ["asks"], "properties": {"asks": {"type": "array", "items": ask.clone()}}}))}
+                }
+            },
+            "/v1/asks/{ask_id}": {"get": {
+                "summary": "A question as it stands (the MCP tool ask_status); one past its deadline is closed as timed out",
+                "parameters": [ask_param.clone(), ask_wait],
+                "responses": {"200": json_response("The question", ask.clone()), "400": error_response("Invalid id or query"), "404": error_response("No such question")}
+            }},
+            "/v1/asks/{ask_id}/cancel": {"post": {
+                "summary": "Cancel an open question (the MCP tool ask_cancel); a decided one is returned as it is",
+                "parameters": [ask_param.clone()],
+                "responses": {"200": json_response("The question", ask.clone()), "400": error_response("Invalid id"), "404": error_response("No such question")}
+            }},
+            "/v1/asks/{ask_id}/answer": {
+                "get": {
+                    "summary": "The reply page a question's link opens (HTML; no bearer token: the link's token is the credential). Opening it never answers",
+                    "parameters": [ask_param.clone(),
+                        query("channel", "The channel the link was sent to", json!({"type": "string"})),
+                        query("token", "The link's reply token", json!({"type": "string"}))],
+                    "responses": {
+                        "200": {"description": "The question and its choices", "content": {"text/html": {"schema": {"type": "string"}}}},
+                        "403": {"description": "Not a link sent for this question", "content": {"text/html": {"schema": {"type": "string"}}}},
+                        "404": {"description": "Not a question's id", "content": {"text/html": {"schema": {"type": "string"}}}},
+                    }
+                },
+                "post": {
+                    "summary": "Answer: the reply page's form (`answer`, `channel`, `token`; HTML back), or JSON `{\"answer\", \"by\"}` with the bearer token. The first answer in time decides; a later one is recorded and changes nothing (409)",
+                    "parameters": [ask_param],
+                    "requestBody": {"required": true, "content": {
+                        "application/json": {"schema": {"type": "object", "required": ["answer"], "additionalProperties": false, "properties": {"answer": {"type": "string", "minLength": 1, "maxLength": crate::ops::asks::MAX_ANSWER}, "by": {"type": "string", "minLength": 1, "maxLength": 100}}}},
+                        "application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["answer", "channel", "token"], "properties": {"answer": {"type": "string"}, "channel": {"type": "string"}, "token": {"type": "string"}}}},
+                    }},
+                    "responses": {
+                        "200": {"description": "The answer decided the question", "content": {"application/json": {"schema": ask.clone()}, "text/html": {"schema": {"type": "string"}}}},
+                        "400": {"description": "Not one of the choices, or an invalid body or id", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}, "text/html": {"schema": {"type": "string"}}}},
+                        "401": error_response("No bearer token and no reply token"),
+                        "403": {"description": "Not a link sent for this question", "content": {"text/html": {"schema": {"type": "string"}}}},
+                        "404": error_response("No such question"),
+                        "409": {"description": "Already decided, timed out or cancelled: the answer is recorded and changes nothing", "content": {"application/json": {"schema": ask}, "text/html": {"schema": {"type": "string"}}}},
+                    }
+                }
+            }
+    })
+}
+
+fn asks_wait_max() -> u64 {
+    super::asks::MAX_WAIT_SECS
+}
+
+/// A question as every `/v1/asks` route answers with it.
+fn ask_schema() -> Value {
+    let maybe = |t: &str| json!({"type": [t, "null"]});
+    json!({"type": "object",
+    "required": ["ask_id", "status", "question", "choices", "channels", "defaulted", "deadline", "summary"],
+    "properties": {
+        "ask_id": {"type": "integer"},
+        "status": {"enum": ["open", "answered", "timed_out", "cancelled"]},
+        "question": {"type": "string"},
+        "choices": {"type": "array", "items": {"type": "string"}},
+        "channels": {"type": "array", "items": {"type": "string"}},
+        "answer": {"type": ["string", "null"], "description": "The answer given, or the default of a question that timed out"},
+        "answered_by": maybe("string"),
+        "channel": {"type": ["string", "null"], "description": "The channel whose recipient answered (null: the API or the CLI)"},
+        "defaulted": {"type": "boolean", "description": "The answer is the default: nobody answered in time"},
+        "deadline": {"type": "string", "format": "date-time"},
+        "summary": {"type": "string"},
+    }})
 }
 
 /// A delivery row as `/v1/deliveries` lists it (with its event's title).
@@ -220,9 +325,18 @@ pub fn document(channels: &[String]) -> Value {
     let not_found = error_response("No such watcher");
     let unavailable =
         error_response("Watchers could not start in this server (`unavailable`): its log says why");
+    let ask = json!({"$ref": "#/components/schemas/Ask"});
+    let ask_param = json!({"name": "ask_id", "in": "path", "required": true,
+        "schema": {"type": "integer", "minimum": 1, "maximum": i64::MAX}});
+    let ask_wait = query(
+        "wait",
+        "Seconds to wait for the answer (0 to 60, default 0)",
+        json!({"type": "integer", "minimum": 0, "maximum": asks_wait_max()}),
+    );
     let mut defs = serde_json::Map::new();
     let send_input = schema_of::<crate::notification::SendInput>(&mut defs);
     let event_input = schema_of::<crate::notification::EventInput>(&mut defs);
+    let ask_input = schema_of::<crate::ops::asks::AskInput>(&mut defs);
     let post = |summary: &str, body: &str| {
         json!({
             "summary": summary,
@@ -442,8 +556,16 @@ pub fn document(channels: &[String]) -> Value {
             "Status": status_schema(),
             "SendInput": send_input,
             "EventInput": event_input,
+            "AskInput": ask_input,
+            "Ask": ask_schema(),
         }},
     });
+    if let (Some(paths), Value::Object(more)) = (
+        doc["paths"].as_object_mut(),
+        asks_paths(ask, ask_param, ask_wait),
+    ) {
+        paths.extend(more);
+    }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         for (name, schema) in defs {
             schemas.entry(name).or_insert(schema);

@@ -4,7 +4,7 @@
 //! exactly it (a test checks both ways).
 
 use super::error::ApiError;
-use super::{AppState, dashboard, deliveries, metrics, openapi, stream, watchers};
+use super::{AppState, asks, dashboard, deliveries, metrics, openapi, stream, watchers};
 use crate::catalog::Catalog;
 use crate::hub::Overall;
 use crate::notification::{EventKind, RunId};
@@ -49,6 +49,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/watchers/{watcher}/run"),
     ("get", "/v1/status"),
     ("get", "/v1/stream"),
+    ("post", "/v1/asks"),
+    ("get", "/v1/asks"),
+    ("get", "/v1/asks/{ask_id}"),
+    ("post", "/v1/asks/{ask_id}/cancel"),
+    ("get", "/v1/asks/{ask_id}/answer"),
+    ("post", "/v1/asks/{ask_id}/answer"),
 ];
 
 fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
@@ -85,6 +91,12 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("post", "/v1/watchers/{watcher}/run") => post(watchers::run),
         ("get", "/v1/status") => get(watchers::hub_status),
         ("get", "/v1/stream") => get(stream::handler),
+        ("post", "/v1/asks") => post(asks::create),
+        ("get", "/v1/asks") => get(asks::list),
+        ("get", "/v1/asks/{ask_id}") => get(asks::get),
+        ("post", "/v1/asks/{ask_id}/cancel") => post(asks::cancel),
+        ("get", "/v1/asks/{ask_id}/answer") => get(asks::page_get),
+        ("post", "/v1/asks/{ask_id}/answer") => post(asks::answer),
         _ => panic!("ROUTES lists {method} {path} but no handler serves it"),
     }
 }

@@ -4,8 +4,8 @@
 mod clock;
 mod live;
 mod memory;
-pub mod reply_link;
 pub mod pg_signals;
+pub mod reply_link;
 mod report;
 pub mod retention;
 mod route;

@@ -81,30 +81,35 @@ pub fn url(base: &str, key: &[u8], ask: AskId, channel: &ChannelId) -> String {
     )
 }
 
-/// `channel`'s copy of a question: the notification with its reply link
-/// (when there is a base to point to) and how to answer.
+/// `channel`'s copy of a question: the notification with how to answer and
+/// its reply link (when there is a base to point to). The link goes in the
+/// body, which every channel sends (a webhook's default body has no link
+/// field, and chat apps make a bare URL tappable), not in `link`, which
+/// several channels would show a second time.
 pub fn render(n: &Notification, link: Option<String>) -> Notification {
     let Some(q) = &n.question else {
         return n.clone();
     };
     let mut out = n.clone();
-    let how = match (q.choices.is_empty(), link.is_some()) {
-        (false, true) => format!("Answer {} — tap the link.", q.choices.join(" / ")),
-        (false, false) => format!("Answer {}.", q.choices.join(" / ")),
-        (true, true) => "Tap the link to answer.".to_string(),
-        (true, false) => String::new(),
+    let mut how = match q.choices.is_empty() {
+        false => format!("Answer {}", q.choices.join(" / ")),
+        true => "Answer".to_string(),
     };
-    if !how.is_empty() {
-        let sep = if out.format == Format::Html {
-            "<br><br>"
-        } else {
-            "\n\n"
-        };
-        out.body = format!("{}{sep}{how}", out.body);
+    match &link {
+        Some(link) if out.format == Format::Html => {
+            how = format!("<a href=\"{}\">{how}</a>", link.replace('&', "&amp;"));
+        }
+        Some(link) if out.format == Format::Markdown => how = format!("[{how}]({link})"),
+        Some(link) => how = format!("{how}: {link}"),
+        None if q.choices.is_empty() => return out,
+        None => {}
     }
-    if let Some(link) = link {
-        out.link = Some(link);
-    }
+    let sep = if out.format == Format::Html {
+        "<br><br>"
+    } else {
+        "\n\n"
+    };
+    out.body = format!("{}{sep}{how}", out.body);
     out
 }
 
@@ -140,12 +145,16 @@ mod tests {
             ask_id: AskId(1),
             choices: vec!["yes".into(), "no".into()],
         });
-        let r = render(&n, Some("http://h/v1/asks/1/answer?channel=a&token=t".into()));
-        assert_eq!(r.body, "Deploy?\n\nAnswer yes / no — tap the link.");
-        assert_eq!(
-            r.link.as_deref(),
-            Some("http://h/v1/asks/1/answer?channel=a&token=t")
+        let r = render(
+            &n,
+            Some("http://h/v1/asks/1/answer?channel=a&token=t".into()),
         );
+        assert_eq!(
+            r.body,
+            "Deploy?\n\nAnswer yes / no: http://h/v1/asks/1/answer?channel=a&token=t"
+        );
+        assert_eq!(r.link, None);
+        assert_eq!(render(&n, None).body, "Deploy?\n\nAnswer yes / no");
         let plain = Notification::new("t", "b");
         assert_eq!(render(&plain, Some("x".into())), plain);
     }

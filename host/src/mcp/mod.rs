@@ -2,6 +2,7 @@
 //! channels resource, over stdio (`mcp-push mcp`) or streamable HTTP (`/mcp` on
 //! `mcp-push serve`).
 
+mod ask_tools;
 mod framing;
 mod guide;
 pub(crate) mod tools;
@@ -169,7 +170,7 @@ impl ServerHandler for McpServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let shared = &self.shared;
         let args = request.arguments.unwrap_or_default();
@@ -194,6 +195,9 @@ impl ServerHandler for McpServer {
             tools::HUB_STATUS => {
                 watch_tools::hub_status(&shared.hub, shared.started_at, args).await
             }
+            tools::ASK_USER => ask_tools::ask_user(&shared.hub, args, &context).await,
+            tools::ASK_STATUS => ask_tools::ask_status(&shared.hub, args).await,
+            tools::ASK_CANCEL => ask_tools::ask_cancel(&shared.hub, args).await,
             tools::WATCH_CREATE
             | tools::WATCH_LIST
             | tools::WATCH_GET

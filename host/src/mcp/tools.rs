@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub use crate::ops::names::{
-    GET_DELIVERIES, GET_RUN, HUB_STATUS, LIST_CHANNELS, LIST_RUNS, NAMES, NOTIFY_EVENT,
-    NOTIFY_SEND, WATCH_CREATE, WATCH_DELETE, WATCH_GET, WATCH_LIST, WATCH_PAUSE, WATCH_RESUME,
-    WATCH_RUN, WATCH_UPDATE,
+    ASK_CANCEL, ASK_STATUS, ASK_USER, GET_DELIVERIES, GET_RUN, HUB_STATUS, LIST_CHANNELS,
+    LIST_RUNS, NAMES, NOTIFY_EVENT, NOTIFY_SEND, WATCH_CREATE, WATCH_DELETE, WATCH_GET, WATCH_LIST,
+    WATCH_PAUSE, WATCH_RESUME, WATCH_RUN, WATCH_UPDATE,
 };
 
 pub fn definitions() -> Vec<Tool> {
@@ -89,7 +89,8 @@ pub fn definitions() -> Vec<Tool> {
         .with_title("Get deliveries")
         .with_annotations(reading()),
     ];
-    tools.extend(super::watch_tools::definitions(empty));
+    tools.extend(super::watch_tools::definitions(empty.clone()));
+    tools.extend(super::ask_tools::definitions(empty));
     tools
 }
 

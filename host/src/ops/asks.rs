@@ -5,12 +5,10 @@
 //! answer counts, so two hubs cannot both decide one question.
 
 use super::OpError;
-use crate::hub::{Hub, Live, Submission};
+use crate::hub::{Hub, Live, Submission, Submitted};
 use crate::model::AskId;
-use crate::notification::{
-    ChannelId, MAX_RUN_ID, Notification, Priority, QuestionRef, RunId,
-};
-use crate::store::{Answer, Answering, Ask, AskState, NewAsk, Question, Source};
+use crate::notification::{ChannelId, MAX_RUN_ID, Notification, Priority, QuestionRef, RunId};
+use crate::store::{Answer, Answering, Ask, AskState, EventId, NewAsk, Question, Source};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -168,7 +166,10 @@ fn choice_of(choices: &[String], text: &str) -> Option<String> {
     {
         return Some(choices[n - 1].clone());
     }
-    choices.iter().find(|c| c.eq_ignore_ascii_case(text)).cloned()
+    choices
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(text))
+        .cloned()
 }
 
 /// How a question stands, as every front end shows it.
@@ -241,9 +242,14 @@ impl AskView {
     }
 }
 
-/// Store the question and send it to its channels. Returns it as stored;
-/// its deliveries are the hub's worker's (or the caller's) to send.
-pub async fn ask(hub: &Arc<Hub>, asking: &Asking, source: Source) -> Result<Ask, OpError> {
+/// Store the question and send it to its channels. Returns it as stored,
+/// and the event that asks it: its deliveries are the hub's worker's (or,
+/// in a process without one, the caller's) to send.
+pub async fn ask(
+    hub: &Arc<Hub>,
+    asking: &Asking,
+    source: Source,
+) -> Result<(Ask, Option<EventId>), OpError> {
     let now = hub.clock().now();
     let new = NewAsk {
         question: asking.question.clone(),
@@ -269,9 +275,12 @@ pub async fn ask(hub: &Arc<Hub>, asking: &Asking, source: Source) -> Result<Ask,
     let mut sub = Submission::new(n, source);
     sub.only = q.channels.iter().map(|c| c.to_string()).collect();
     sub.idempotency_key = Some(format!("ask-{}", ask.id));
-    hub.submit(sub).await?;
+    let event = match hub.submit(sub).await? {
+        Submitted::Logged { appended, .. } => Some(appended.event_id),
+        Submitted::Skipped { .. } => None,
+    };
     hub.publish(live(&ask));
-    Ok(ask)
+    Ok((ask, event))
 }
 
 fn live(ask: &Ask) -> Live {
@@ -334,8 +343,14 @@ pub struct Reply {
 
 /// Take an answer: the first one in time decides the question and is told
 /// to its channels; a later one is recorded (an event held from delivery)
-/// and changes nothing. A choice question takes only its choices.
-pub async fn answer(hub: &Arc<Hub>, id: AskId, reply: Reply) -> Result<Answering, OpError> {
+/// and changes nothing. A choice question takes only its choices. Returns
+/// the event that records it too (its deliveries tell the channels asked
+/// that the question is decided).
+pub async fn answer(
+    hub: &Arc<Hub>,
+    id: AskId,
+    reply: Reply,
+) -> Result<(Answering, Option<EventId>), OpError> {
     let current = status(hub, id).await?;
     let q = &current.question;
     let text = reply.text.trim();
@@ -351,7 +366,10 @@ pub async fn answer(hub: &Arc<Hub>, id: AskId, reply: Reply) -> Result<Answering
         choice_of(&q.choices, text).ok_or_else(|| {
             OpError::invalid(
                 "answer",
-                format!("{text:?} is not one of the choices ({})", q.choices.join(", ")),
+                format!(
+                    "{text:?} is not one of the choices ({})",
+                    q.choices.join(", ")
+                ),
             )
         })?
     };
@@ -387,7 +405,10 @@ pub async fn answer(hub: &Arc<Hub>, id: AskId, reply: Reply) -> Result<Answering
         .map(|c| format!(" on {c}"))
         .unwrap_or_default();
     let mut n = Notification::new(
-        format!("Answered: {}", crate::notification::preview(&q.question, 80)),
+        format!(
+            "Answered: {}",
+            crate::notification::preview(&q.question, 80)
+        ),
         format!("{:?} — by {}{on}.", answer.text, answer.by),
     );
     n.tags = vec!["reply".into()];
@@ -402,10 +423,15 @@ pub async fn answer(hub: &Arc<Hub>, id: AskId, reply: Reply) -> Result<Answering
             ask.state
         ));
     }
-    if let Err(e) = hub.submit(sub).await {
-        tracing::warn!("the answer to question {id} is recorded, but not its event: {e}");
-    }
-    Ok(answering)
+    let event = match hub.submit(sub).await {
+        Ok(Submitted::Logged { appended, .. }) => Some(appended.event_id),
+        Ok(Submitted::Skipped { .. }) => None,
+        Err(e) => {
+            tracing::warn!("the answer to question {id} is recorded, but not its event: {e}");
+            None
+        }
+    };
+    Ok((answering, event))
 }
 
 /// `ask-N`'s id from a path or argument.

@@ -17,7 +17,10 @@ pub const WATCH_RESUME: &str = "watch_resume";
 pub const WATCH_DELETE: &str = "watch_delete";
 pub const WATCH_RUN: &str = "watch_run";
 pub const HUB_STATUS: &str = "hub_status";
-pub const NAMES: [&str; 15] = [
+pub const ASK_USER: &str = "ask_user";
+pub const ASK_STATUS: &str = "ask_status";
+pub const ASK_CANCEL: &str = "ask_cancel";
+pub const NAMES: [&str; 18] = [
     NOTIFY_SEND,
     NOTIFY_EVENT,
     LIST_CHANNELS,
@@ -33,4 +36,7 @@ pub const NAMES: [&str; 15] = [
     WATCH_DELETE,
     WATCH_RUN,
     HUB_STATUS,
+    ASK_USER,
+    ASK_STATUS,
+    ASK_CANCEL,
 ];

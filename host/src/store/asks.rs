@@ -142,8 +142,7 @@ pub(crate) fn answer_json(a: &Answer) -> String {
 
 pub(crate) fn parse_answer(text: Option<String>) -> Result<Option<Answer>, StoreError> {
     text.map(|t| {
-        serde_json::from_str(&t)
-            .map_err(|e| StoreError::BadData(format!("an answer's JSON: {e}")))
+        serde_json::from_str(&t).map_err(|e| StoreError::BadData(format!("an answer's JSON: {e}")))
     })
     .transpose()
 }

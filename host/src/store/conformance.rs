@@ -1237,7 +1237,12 @@ pub fn a_question_is_decided_by_its_first_answer_only(b: &dyn Backend) {
     assert_eq!(asked.answer, None);
     assert_eq!(asked.question, question(&["ops", "phone"]).question);
     assert_eq!(
-        store.open_asks(10).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(),
+        store
+            .open_asks(10)
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect::<Vec<_>>(),
         [asked.id, other.id]
     );
 
@@ -1274,7 +1279,12 @@ pub fn a_question_is_decided_by_its_first_answer_only(b: &dyn Backend) {
     let again = b.open();
     assert_eq!(again.ask(asked.id).unwrap(), Some(decided));
     assert_eq!(
-        again.open_asks(10).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(),
+        again
+            .open_asks(10)
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect::<Vec<_>>(),
         [other.id]
     );
 }
@@ -1295,7 +1305,9 @@ pub fn a_question_closes_once_and_every_hub_shares_the_reply_key(b: &dyn Backend
         .unwrap();
     assert_eq!(still, closed);
     assert_eq!(
-        store.close_ask(AskId(9_999), AskState::Cancelled, UnixMillis(1)).unwrap(),
+        store
+            .close_ask(AskId(9_999), AskState::Cancelled, UnixMillis(1))
+            .unwrap(),
         None
     );
     // An answered question is not closed by a timeout that comes after.
@@ -1312,5 +1324,9 @@ pub fn a_question_closes_once_and_every_hub_shares_the_reply_key(b: &dyn Backend
     let key = store.reply_key().unwrap();
     assert_eq!(key.len(), 32);
     assert_eq!(store.reply_key().unwrap(), key);
-    assert_eq!(b.open().reply_key().unwrap(), key, "another hub, the same key");
+    assert_eq!(
+        b.open().reply_key().unwrap(),
+        key,
+        "another hub, the same key"
+    );
 }

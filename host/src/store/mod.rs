@@ -80,8 +80,8 @@ mod transfer;
 mod upkeep;
 mod watchers;
 
-pub use asks::{Answer, Answering, Ask, AskState, Asks, NewAsk, Question};
 pub use crate::model::{AskId, DeliveryError, DeliveryId, EventId, UnixMillis, WatcherId};
+pub use asks::{Answer, Answering, Ask, AskState, Asks, NewAsk, Question};
 pub use error::StoreError;
 pub use event_log::{Appended, DeliveryPlan, EventLog, EventQuery, NewEvent, Source, StoredEvent};
 pub use group::{Claimed, GroupCommit, Leased};

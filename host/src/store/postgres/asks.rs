@@ -6,9 +6,7 @@ use super::{Fail, PgStore};
 use crate::store::asks::{
     answer_json, decode_reply_key, new_reply_key, parse_answer, parse_question, question_json,
 };
-use crate::store::{
-    Answer, Answering, Ask, AskId, AskState, Asks, NewAsk, StoreError, UnixMillis,
-};
+use crate::store::{Answer, Answering, Ask, AskId, AskState, Asks, NewAsk, StoreError, UnixMillis};
 use postgres::Row;
 
 const COLUMNS: &str = "id, question, state, answer, deadline, created_at, closed_at";
@@ -44,10 +42,13 @@ impl Asks for PgStore {
 
     fn ask(&self, id: AskId) -> Result<Option<Ask>, StoreError> {
         self.with(|c| {
-            c.query_opt(&format!("SELECT {COLUMNS} FROM asks WHERE id = $1"), &[&id.0])?
-                .as_ref()
-                .map(from_row)
-                .transpose()
+            c.query_opt(
+                &format!("SELECT {COLUMNS} FROM asks WHERE id = $1"),
+                &[&id.0],
+            )?
+            .as_ref()
+            .map(from_row)
+            .transpose()
         })
     }
 
@@ -65,10 +66,13 @@ impl Asks for PgStore {
             if let Some(row) = accepted {
                 return Ok(Some(Answering::Accepted(from_row(&row)?)));
             }
-            c.query_opt(&format!("SELECT {COLUMNS} FROM asks WHERE id = $1"), &[&id.0])?
-                .as_ref()
-                .map(|r| from_row(r).map(Answering::Late))
-                .transpose()
+            c.query_opt(
+                &format!("SELECT {COLUMNS} FROM asks WHERE id = $1"),
+                &[&id.0],
+            )?
+            .as_ref()
+            .map(|r| from_row(r).map(Answering::Late))
+            .transpose()
         })
     }
 
@@ -83,10 +87,13 @@ impl Asks for PgStore {
                 "UPDATE asks SET state = $2, closed_at = $3 WHERE id = $1 AND state = 'open'",
                 &[&id.0, &state.as_str(), &at.0],
             )?;
-            c.query_opt(&format!("SELECT {COLUMNS} FROM asks WHERE id = $1"), &[&id.0])?
-                .as_ref()
-                .map(from_row)
-                .transpose()
+            c.query_opt(
+                &format!("SELECT {COLUMNS} FROM asks WHERE id = $1"),
+                &[&id.0],
+            )?
+            .as_ref()
+            .map(from_row)
+            .transpose()
         })
     }
 
@@ -110,8 +117,10 @@ impl Asks for PgStore {
                  ON CONFLICT (name) DO NOTHING",
                 &[&fresh],
             )?;
-            Ok(c.query_one("SELECT value FROM hub_keys WHERE name = 'reply'", &[])?
-                .try_get(0)?)
+            Ok(
+                c.query_one("SELECT value FROM hub_keys WHERE name = 'reply'", &[])?
+                    .try_get(0)?,
+            )
         })?;
         decode_reply_key(&text)
     }

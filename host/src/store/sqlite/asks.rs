@@ -5,9 +5,7 @@ use super::SqliteStore;
 use crate::store::asks::{
     answer_json, decode_reply_key, new_reply_key, parse_answer, parse_question, question_json,
 };
-use crate::store::{
-    Answer, Answering, Ask, AskId, AskState, Asks, NewAsk, StoreError, UnixMillis,
-};
+use crate::store::{Answer, Answering, Ask, AskId, AskState, Asks, NewAsk, StoreError, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 
 const COLUMNS: &str = "id, question, state, answer, deadline, created_at, closed_at";
@@ -40,8 +38,9 @@ impl Row {
         Ok(Ask {
             id: AskId(self.id),
             question: parse_question(&self.question)?,
-            state: AskState::parse(&self.state)
-                .ok_or_else(|| StoreError::BadData(format!("unknown ask state {:?}", self.state)))?,
+            state: AskState::parse(&self.state).ok_or_else(|| {
+                StoreError::BadData(format!("unknown ask state {:?}", self.state))
+            })?,
             answer: parse_answer(self.answer)?,
             deadline: UnixMillis(self.deadline),
             created_at: UnixMillis(self.created_at),
@@ -64,7 +63,11 @@ impl Asks for SqliteStore {
             "INSERT INTO asks (question, state, deadline, created_at) VALUES (?1, 'open', ?2, ?3)",
         )
         .and_then(|mut s| {
-            s.execute(params![question_json(&new.question), new.deadline.0, new.at.0])
+            s.execute(params![
+                question_json(&new.question),
+                new.deadline.0,
+                new.at.0
+            ])
         })
         .map_err(|e| self.err(e))?;
         let id = AskId(conn.last_insert_rowid());

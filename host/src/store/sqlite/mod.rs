@@ -5,7 +5,9 @@
 
 use super::StoreError;
 use super::retry::RetryPolicy;
-use super::schema::{APPLICATION_ID, CORE_TABLES, MIGRATIONS, REPLY_SOURCE, SOURCE_CHECK, check_version};
+use super::schema::{
+    APPLICATION_ID, CORE_TABLES, MIGRATIONS, REPLY_SOURCE, SOURCE_CHECK, check_version,
+};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 use std::ops::{Deref, DerefMut};
@@ -476,11 +478,14 @@ fn classify(path: &Path, options: &SqliteOptions, e: rusqlite::Error) -> StoreEr
 /// Let `events.source` be `reply` (see [`REPLY_SOURCE`]): the steps of
 /// SQLite's documented procedure, inside the migration's transaction.
 fn allow_reply_source(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
-    let failed = |e: rusqlite::Error| StoreError::BadData(format!("cannot let events come from replies: {e}"));
+    let failed = |e: rusqlite::Error| {
+        StoreError::BadData(format!("cannot let events come from replies: {e}"))
+    };
     let version: i64 = tx
         .query_row("PRAGMA schema_version", [], |r| r.get(0))
         .map_err(failed)?;
-    tx.execute_batch("PRAGMA writable_schema = ON").map_err(failed)?;
+    tx.execute_batch("PRAGMA writable_schema = ON")
+        .map_err(failed)?;
     let changed = tx
         .execute(
             "UPDATE sqlite_schema SET sql = replace(sql, ?1, ?2)

@@ -1,0 +1,415 @@
+//! Asking the user, end to end: `serve` on 127.0.0.1, a webhook mock as the
+//! user's channel, an MCP client (rmcp, the official Rust SDK, over
+//! streamable HTTP) calling `ask_user`, and the person answering through
+//! the reply link the channel received, as a browser would (GET the page,
+//! POST its form). Strangers' links are refused, a second answer is late,
+//! a question nobody answers times out to its default, and a shell script
+//! gates a step on `mcp-push ask`. The reply token never reaches the log,
+//! the event log, the stream or the API's answers.
+
+mod support;
+
+use rmcp::model::{CallToolRequestParams, ProgressNotificationParam, ProgressToken};
+use rmcp::service::NotificationContext;
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::{Mock, Sandbox};
+
+/// `serve` with its whole log kept.
+struct Serve {
+    child: std::process::Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(home: &Sandbox) -> Serve {
+    let mut child = home
+        .command(&["serve", "--listen", "127.0.0.1:0", "-v"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = Arc::new(Mutex::new(String::new()));
+    let addr = loop {
+        let line = lines.next().expect("serve exited").unwrap();
+        log.lock().unwrap().push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut l = kept.lock().unwrap();
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
+    Serve { child, addr, log }
+}
+
+/// Wait (up to 30 s) until `f` gives something.
+fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The reply link in what the webhook received.
+fn reply_link(mock: &Mock) -> Option<String> {
+    let re = regex::Regex::new(
+        r"http://127\.0\.0\.1:\d+/v1/asks/\d+/answer\?channel=[a-z0-9_-]+&token=[A-Za-z0-9_-]+",
+    )
+    .unwrap();
+    mock.requests_to("/hook").iter().find_map(|r| {
+        re.find(&r.json()["content"].as_str().unwrap_or_default().to_string())
+            .map(|m| m.as_str().to_string())
+    })
+}
+
+fn token_of(link: &str) -> String {
+    link.split("token=").nth(1).unwrap().to_string()
+}
+
+/// A client that counts the progress notifications it hears.
+#[derive(Clone, Default)]
+struct Listening {
+    progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+}
+
+impl ClientHandler for Listening {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.progress.lock().unwrap().push(params);
+    }
+}
+
+/// A browser, more or less: plain HTTP requests, answered in full.
+struct Web {
+    rt: tokio::runtime::Runtime,
+    http: reqwest::Client,
+}
+
+struct Got {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    text: String,
+}
+
+impl Got {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
+    }
+}
+
+impl Web {
+    fn new() -> Web {
+        Web {
+            rt: support::mcp_client::rt(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn send(&self, req: reqwest::RequestBuilder) -> Got {
+        self.rt.block_on(async {
+            let r = req.send().await.unwrap();
+            let (status, headers) = (r.status().as_u16(), r.headers().clone());
+            Got {
+                status,
+                headers,
+                text: r.text().await.unwrap(),
+            }
+        })
+    }
+
+    fn get(&self, url: &str) -> Got {
+        self.send(self.http.get(url))
+    }
+
+    fn post_json(&self, url: &str, body: &Value) -> Got {
+        self.send(
+            self.http
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+    }
+
+    fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> Got {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.send(
+            self.http
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body),
+        )
+    }
+}
+
+#[test]
+fn an_agent_asks_and_the_person_answers_through_the_link() {
+    let mock = Mock::start();
+    let home = Sandbox::new().env("WEBHOOK_URL", mock.url("/hook"));
+    let server = serve(&home);
+    let base = format!("http://{}", server.addr);
+    let rt = support::mcp_client::rt();
+    let listening = Listening::default();
+    let heard = listening.progress.clone();
+    let addr = server.addr;
+    // The agent's call, running while the person answers.
+    let call = std::thread::spawn(move || {
+        rt.block_on(async move {
+            let transport = rmcp::transport::StreamableHttpClientTransport::from_uri(format!(
+                "http://{addr}/mcp"
+            ));
+            let client = listening.serve(transport).await.expect("MCP handshake");
+            let mut params = CallToolRequestParams::new("ask_user").with_arguments(
+                json!({"question": "Deploy v2 to production?", "choices": ["yes", "no"],
+                       "timeout_secs": 120})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            );
+            params.meta = Some(rmcp::model::RequestMetaObject::with_progress_token(
+                ProgressToken(rmcp::model::NumberOrString::Number(7)),
+            ));
+            let r = client.call_tool(params).await.expect("ask_user");
+            let _ = client.cancel().await;
+            r
+        })
+    });
+    let link = eventually("the question at the webhook", || reply_link(&mock));
+    let question = &mock.requests_to("/hook")[0].json();
+    assert_eq!(question["title"], "Question");
+    assert!(
+        question["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Deploy v2 to production?\n\nAnswer yes / no: http://"),
+        "{question}"
+    );
+    let token = token_of(&link);
+    let web = Web::new();
+
+    // Opening the page (as a chat app's link preview does) answers nothing.
+    let page = web.get(&link);
+    assert_eq!(page.status, 200);
+    assert_eq!(page.headers["referrer-policy"], "no-referrer");
+    let html = page.text;
+    assert!(html.contains("Deploy v2 to production?"), "{html}");
+    assert!(html.contains(r#"<button type="submit" name="answer" value="yes">yes</button>"#));
+
+    // A stranger: a made-up token, another question's, another channel's.
+    let forged = link.replace(&token, &"A".repeat(43));
+    assert_eq!(web.get(&forged).status, 403);
+    let other_channel = link.replace("channel=webhook", "channel=ops");
+    assert_eq!(web.get(&other_channel).status, 403);
+    let answer_url = format!("{base}/v1/asks/1/answer");
+    let post = |answer: &str, channel: &str, token: &str| {
+        web.post_form(
+            &answer_url,
+            &[("answer", answer), ("channel", channel), ("token", token)],
+        )
+    };
+    assert_eq!(post("no", "webhook", &"B".repeat(43)).status, 403);
+    let still = web.get(&format!("{base}/v1/asks/1")).json();
+    assert_eq!(still["status"], "open", "{still}");
+
+    // Not one of the choices: said, and nothing decided.
+    assert_eq!(post("maybe", "webhook", &token).status, 400);
+    // The person taps "yes".
+    let done = post("yes", "webhook", &token);
+    assert_eq!(done.status, 200);
+    assert!(done.text.contains("Thank you"));
+
+    let result = call.join().unwrap();
+    let s = result.structured_content.clone().unwrap();
+    assert_eq!(s["status"], "answered", "{s}");
+    assert_eq!(s["answer"], "yes");
+    assert_eq!(s["answered_by"], "reply link");
+    assert_eq!(s["channel"], "webhook");
+    assert!(
+        !heard.lock().unwrap().is_empty(),
+        "no progress notification while waiting"
+    );
+
+    // A second tap is late: recorded, and the answer stays.
+    let late = post("no", "webhook", &token);
+    assert_eq!(late.status, 409);
+    let now = web.get(&format!("{base}/v1/asks/1")).json();
+    assert_eq!(now["answer"], "yes", "{now}");
+
+    // The channel hears it was decided; the late answer is not sent.
+    let decided = eventually("the decision at the webhook", || {
+        mock.requests_to("/hook").into_iter().find(|r| {
+            r.json()["title"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Answered")
+        })
+    });
+    assert!(
+        decided.json()["content"]
+            .as_str()
+            .unwrap()
+            .contains("\"yes\" — by reply link on webhook")
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        mock.requests_to("/hook").len(),
+        2,
+        "the late answer was sent"
+    );
+
+    // Both answers are events with source `reply`; the token is nowhere.
+    let events = web.get(&format!("{base}/v1/events?limit=10")).json();
+    let shown = events.to_string();
+    let replies = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["source"] == "reply")
+        .count();
+    assert_eq!(replies, 2, "{events}");
+    assert!(!shown.contains(&token), "the token in the event log");
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.contains("was refused"),
+        "the stranger was not logged: {log}"
+    );
+    assert!(!log.contains(&token), "the token in serve's log");
+}
+
+#[test]
+fn a_question_nobody_answers_times_out_to_its_default() {
+    let mock = Mock::start();
+    let home = Sandbox::new().env("WEBHOOK_URL", mock.url("/hook"));
+    let server = serve(&home);
+    let base = format!("http://{}", server.addr);
+    let web = Web::new();
+    let r = web.post_json(
+        &format!("{base}/v1/asks?wait=10"),
+        &json!({"question": "Retry the flaky step?", "choices": ["yes", "no"],
+                "default": "NO", "timeout_secs": 1}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    assert_eq!(v["status"], "timed_out", "{v}");
+    assert_eq!(v["answer"], "no");
+    assert_eq!(v["defaulted"], true);
+    // An answer after the deadline changes nothing.
+    let late = web.post_json(
+        &format!("{base}/v1/asks/1/answer"),
+        &json!({"answer": "yes", "by": "ops"}),
+    );
+    assert_eq!(late.status, 409, "{}", late.text);
+    // Bad questions are refused with what to fix.
+    for (body, field) in [
+        (json!({"question": " "}), "question"),
+        (
+            json!({"question": "q", "choices": ["a", "A"]}),
+            "choices[1]",
+        ),
+        (
+            json!({"question": "q", "choices": ["a"], "default": "b"}),
+            "default",
+        ),
+        (json!({"question": "q", "timeout_secs": 0}), "timeout_secs"),
+        (json!({"question": "q", "channels": ["nope"]}), "channels"),
+    ] {
+        let r = web.post_json(&format!("{base}/v1/asks"), &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert_eq!(r.json()["error"]["field"], field, "{body}: {}", r.text);
+    }
+    // Cancelled: closed, and a missing one is 404.
+    let open = web.post_json(
+        &format!("{base}/v1/asks"),
+        &json!({"question": "Wait for me?"}),
+    );
+    assert_eq!(open.status, 201, "{}", open.text);
+    let id = open.json()["ask_id"].as_i64().unwrap();
+    let c = web.post_json(&format!("{base}/v1/asks/{id}/cancel"), &json!({}));
+    assert_eq!(c.json()["status"], "cancelled", "{}", c.text);
+    assert_eq!(web.get(&format!("{base}/v1/asks/999")).status, 404);
+}
+
+#[test]
+fn a_shell_script_gates_a_step_on_the_answer() {
+    let mock = Mock::start();
+    let home = Sandbox::new().env("WEBHOOK_URL", mock.url("/hook"));
+    let exe = env!("CARGO_BIN_EXE_mcp-push");
+    let script = format!(
+        r#"if answer=$("{exe}" ask "Deploy v2 to prod?" --choice yes --choice no --timeout 1m); then
+  echo "deploying: $answer"
+else
+  echo "not deploying (exit $?)"
+fi"#
+    );
+    let cmd = home.command(&[]);
+    let env: Vec<(String, String)> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.into(), v?.to_str()?.into())))
+        .collect();
+    let mut bash = std::process::Command::new("bash");
+    bash.env_clear().envs(env).arg("-c").arg(&script);
+    bash.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = bash.spawn().unwrap();
+    eventually("the question at the webhook", || {
+        (!mock.requests_to("/hook").is_empty()).then_some(())
+    });
+    let q = mock.requests_to("/hook")[0].json();
+    // No serve on this store: no link, and the message says how to answer.
+    assert_eq!(q["content"], "Deploy v2 to prod?\n\nAnswer yes / no", "{q}");
+    let answered = home.run(&["answer", "1", "YES", "--by", "alice"]);
+    assert_eq!(answered.code, 0, "{answered:?}");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.trim(), "deploying: yes", "{out:?}");
+    // A second answer is too late.
+    let again = home.run(&["answer", "1", "no"]);
+    assert_eq!(again.code, 1, "{again:?}");
+    assert!(again.stderr.contains("too late"), "{again:?}");
+    // Nobody answers: exit 4, and the default is printed.
+    let t = home.run(&[
+        "ask",
+        "Roll back?",
+        "--choice",
+        "yes",
+        "--choice",
+        "no",
+        "--default",
+        "no",
+        "--timeout",
+        "1s",
+    ]);
+    assert_eq!(t.code, 4, "{t:?}");
+    assert_eq!(t.stdout.trim(), "no", "{t:?}");
+    let bad = home.run(&["ask", "x", "--timeout", "0"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+}
