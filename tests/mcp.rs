@@ -63,7 +63,10 @@ async fn exercise(client: &Client, mock: &Mock) {
             "watch_resume",
             "watch_delete",
             "watch_run",
-            "hub_status"
+            "hub_status",
+            "ask_user",
+            "ask_status",
+            "ask_cancel"
         ]
     );
     let schema = |name: &str| {

@@ -433,6 +433,7 @@ fn the_openapi_document_describes_every_route_and_each_answers() {
                     path.replace("{run_id}", "no-such-run")
                         .replace("{delivery_id}", "999999")
                         .replace("{watcher}", "no-such-watcher")
+                        .replace("{ask_id}", "999999")
                 );
                 let req = match method.as_str() {
                     "get" => api.http.get(url),
@@ -452,7 +453,7 @@ fn the_openapi_document_describes_every_route_and_each_answers() {
                 );
             }
         }
-        assert_eq!(operations, 22);
+        assert_eq!(operations, 28);
         for schema in ["SendInput", "EventInput", "Error"] {
             assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
         }

@@ -67,6 +67,7 @@ async def with_mcp(call, env, url, command):
         if call:
             result = await tool("notify_send", NOTIFY)
             await watch_round(tool)
+            await ask_round(tool)
         return tools, result
 
 
@@ -86,6 +87,7 @@ async def with_fastmcp(call, env, url, command):
         if call:
             result = await tool("notify_send", NOTIFY)
             await watch_round(tool)
+            await ask_round(tool)
         return tools, result
 
 

@@ -53,6 +53,7 @@ if (call && !failed) {
     failed = "notify_send did not deliver";
   }
   if (!failed) failed = await watchRound();
+  if (!failed) failed = await askRound();
 }
 
 // A reminder created, tried without sending, the hub asked how it is, and
@@ -74,6 +75,28 @@ async function watchRound() {
     }
   }
   console.log("watch tools: created, tried, status, deleted");
+  return false;
+}
+// A question nobody answers: ask_user waits (sending progress, which this
+// client hears and resets its timeout on) and times out to its default;
+// ask_status agrees; a second question asked without waiting is cancelled.
+async function askRound() {
+  let progress = 0;
+  const r = await client.callTool(
+    { name: "ask_user", arguments: { question: "client-compat?", choices: ["yes", "no"], default: "no", timeout_secs: 2 } },
+    undefined,
+    { onprogress: () => { progress += 1; }, resetTimeoutOnProgress: true },
+  );
+  const c = r.structuredContent ?? {};
+  if (r.isError || c.status !== "timed_out" || c.answer !== "no") return `ask_user answered ${JSON.stringify(c)}`;
+  if (progress < 1) return "ask_user sent no progress notification while it waited";
+  const s = await client.callTool({ name: "ask_status", arguments: { ask_id: c.ask_id } });
+  if (s.structuredContent?.status !== "timed_out") return `ask_status answered ${JSON.stringify(s.structuredContent)}`;
+  const open = await client.callTool({ name: "ask_user", arguments: { question: "later?", wait: false } });
+  if (open.structuredContent?.status !== "open") return `ask_user (wait: false) answered ${JSON.stringify(open.structuredContent)}`;
+  const x = await client.callTool({ name: "ask_cancel", arguments: { ask_id: open.structuredContent.ask_id } });
+  if (x.structuredContent?.status !== "cancelled") return `ask_cancel answered ${JSON.stringify(x.structuredContent)}`;
+  console.log(`ask tools: timed out to the default (${progress} progress), status, asked without waiting, cancelled`);
   return false;
 }
 await client.close();

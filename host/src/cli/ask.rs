@@ -84,7 +84,7 @@ pub async fn ask(cli: &Cli, args: &AskArgs) -> ExitCode {
         question: args.question.clone(),
         choices: args.choices.clone(),
         default: args.default.clone(),
-        timeout_secs: Some(args.timeout.as_secs()),
+        timeout_secs: Some(args.timeout.as_secs() as f64),
         channels: args.channels.clone(),
         run_id: args.run_id.clone(),
         wait: Some(true),

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 /// How long `?wait=` may hold a request.
-pub const MAX_WAIT_SECS: u64 = 60;
+pub const MAX_WAIT_SECS: u64 = 30;
 
 /// Set by the bearer check on a reply path it let through without a token:
 /// only a reply token can answer then.

@@ -87,12 +87,12 @@ fn state_limits(schemas: &mut serde_json::Map<String, Value>, channels: &[String
     set(
         "AskInput",
         "choices",
-        json!({"maxItems": crate::ops::asks::MAX_CHOICES, "items": {"type": "string", "minLength": 1, "maxLength": crate::ops::asks::MAX_CHOICE}}),
+        json!({"maxItems": crate::ops::asks::MAX_CHOICES, "uniqueItems": true, "items": {"type": "string", "minLength": 1, "maxLength": crate::ops::asks::MAX_CHOICE, "pattern": NOT_BLANK}}),
     );
     set(
         "AskInput",
         "timeout_secs",
-        json!({"minimum": 1, "maximum": crate::ops::asks::MAX_TIMEOUT.as_secs()}),
+        json!({"type": ["integer", "null"], "minimum": 1, "maximum": crate::ops::asks::MAX_TIMEOUT.as_secs()}),
     );
     // The cross-field rule: something to say, in one field or another (an
     // event needs none: its kind alone says something).
@@ -330,7 +330,7 @@ pub fn document(channels: &[String]) -> Value {
         "schema": {"type": "integer", "minimum": 1, "maximum": i64::MAX}});
     let ask_wait = query(
         "wait",
-        "Seconds to wait for the answer (0 to 60, default 0)",
+        "Seconds to wait for the answer (0 to 30, default 0)",
         json!({"type": "integer", "minimum": 0, "maximum": asks_wait_max()}),
     );
     let mut defs = serde_json::Map::new();

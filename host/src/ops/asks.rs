@@ -38,9 +38,9 @@ pub struct AskInput {
     /// What the question answers if nobody does before the timeout; one of
     /// `choices` when there are choices.
     pub default: Option<String>,
-    /// How long to wait for an answer, in seconds (default 600, at most
-    /// 604800).
-    pub timeout_secs: Option<u64>,
+    /// How long to wait for an answer, in whole seconds (default 600, at
+    /// most 604800). A number, so that `60.0` is 60 as JSON has it.
+    pub timeout_secs: Option<f64>,
     /// Ask on these channels only (default: all).
     #[serde(default)]
     pub channels: Vec<String>,
@@ -71,14 +71,13 @@ pub fn check(input: AskInput, hub: &Hub) -> Result<Asking, OpError> {
     }
     let mut choices: Vec<String> = Vec::new();
     for (i, c) in input.choices.iter().enumerate() {
-        let c = c.trim();
-        if c.is_empty() || c.chars().count() > MAX_CHOICE {
+        if c.trim().is_empty() || c.chars().count() > MAX_CHOICE {
             return Err(OpError::invalid(
                 format!("choices[{i}]"),
-                format!("must be 1 to {MAX_CHOICE} characters"),
+                format!("must be 1 to {MAX_CHOICE} characters, not all spaces"),
             ));
         }
-        if choices.iter().any(|x| x.eq_ignore_ascii_case(c)) {
+        if choices.contains(c) {
             return Err(OpError::invalid(
                 format!("choices[{i}]"),
                 format!("{c:?} is offered twice"),
@@ -104,23 +103,31 @@ pub fn check(input: AskInput, hub: &Hub) -> Result<Asking, OpError> {
     };
     let timeout = match input.timeout_secs {
         None => DEFAULT_TIMEOUT,
-        Some(s) if s == 0 || s > MAX_TIMEOUT.as_secs() => {
+        Some(s) if s.fract() != 0.0 || !(1.0..=MAX_TIMEOUT.as_secs_f64()).contains(&s) => {
             return Err(OpError::invalid(
                 "timeout_secs",
-                format!("must be from 1 to {}", MAX_TIMEOUT.as_secs()),
+                format!(
+                    "must be a whole number of seconds from 1 to {}",
+                    MAX_TIMEOUT.as_secs()
+                ),
             ));
         }
-        Some(s) => Duration::from_secs(s),
+        Some(s) => Duration::from_secs(s as u64),
     };
     let channels = hub.channels();
     if channels.is_empty() {
         return Err(OpError::NoChannels);
     }
     let mut asked = Vec::new();
-    for name in &input.channels {
+    for (i, name) in input.channels.iter().enumerate() {
         match channels.iter().find(|c| c.id.as_str() == name) {
             Some(c) if !asked.contains(&c.id) => asked.push(c.id.clone()),
-            Some(_) => {}
+            Some(_) => {
+                return Err(OpError::invalid(
+                    format!("channels[{i}]"),
+                    format!("{name:?} is named twice"),
+                ));
+            }
             None => {
                 return Err(OpError::UnknownChannel {
                     name: name.clone(),
@@ -155,21 +162,21 @@ pub fn check(input: AskInput, hub: &Hub) -> Result<Asking, OpError> {
     })
 }
 
-/// The choice `text` stands for (case and surrounding spaces aside, or its
-/// number counted from 1).
+/// The choice `text` stands for: itself, or one that differs only in case
+/// and surrounding spaces, or its number counted from 1.
 fn choice_of(choices: &[String], text: &str) -> Option<String> {
-    let text = text.trim();
-    if let Ok(n) = text.parse::<usize>()
-        && n >= 1
-        && n <= choices.len()
-        && !choices.iter().any(|c| c == text)
-    {
-        return Some(choices[n - 1].clone());
+    if let Some(c) = choices.iter().find(|c| *c == text) {
+        return Some(c.clone());
     }
-    choices
-        .iter()
-        .find(|c| c.eq_ignore_ascii_case(text))
-        .cloned()
+    let text = text.trim();
+    let same = |c: &&String| c.trim().eq_ignore_ascii_case(text);
+    if let Some(c) = choices.iter().find(same) {
+        return Some(c.clone());
+    }
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=choices.len()).contains(n))
+        .map(|n| choices[n - 1].clone())
 }
 
 /// How a question stands, as every front end shows it.
