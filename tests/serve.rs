@@ -1517,3 +1517,57 @@ fn the_dashboard_lists_watchers_pauses_and_resumes_them_and_names_them_in_the_fe
     });
     drop(server);
 }
+
+#[test]
+fn the_dashboard_shows_an_open_question_and_answers_it() {
+    let mock = Mock::start();
+    let home = hub_home(&mock);
+    let server = start_server(&home, "127.0.0.1:0");
+    rt().block_on(async {
+        let Some(mut browser) = Browser::launch().await else {
+            return;
+        };
+        let api = Api::new(server.addr);
+        let (s, a) = api
+            .post(
+                "/v1/asks",
+                json!({"question": "Ship release 5521?", "choices": ["ship", "hold"]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{a}");
+        browser
+            .call(
+                "Page.navigate",
+                json!({"url": format!("http://{}/", server.addr)}),
+            )
+            .await;
+        browser
+            .wait_in("#asks", &["Ship release 5521?", "ship", "hold"])
+            .await;
+        eventually("the page's stream client", || async {
+            metric(&api.text("/metrics").await, "mcp_push_stream_clients") == 1.0
+        })
+        .await;
+        browser
+            .eval("document.querySelectorAll('#asks button.choice')[1].click()")
+            .await;
+        eventually("the answer", || async {
+            api.get("/v1/asks/1").await.1["status"] == "answered"
+        })
+        .await;
+        let (_, a) = api.get("/v1/asks/1").await;
+        assert_eq!(
+            (a["answer"].as_str(), a["answered_by"].as_str()),
+            (Some("hold"), Some("dashboard")),
+            "{a}"
+        );
+        browser
+            .wait_in("#live", &["hold by dashboard", "answered: hold"])
+            .await;
+        let left = browser
+            .eval("document.querySelectorAll('#asks li').length")
+            .await;
+        assert_eq!(left, 0);
+    });
+    drop(server);
+}

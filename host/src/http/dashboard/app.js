@@ -34,9 +34,14 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
-async function api(path, method) {
+async function api(path, method, payload) {
   const headers = token ? { Authorization: "Bearer " + token } : {};
-  const r = await fetch(path, { method: method || "GET", headers });
+  const init = { method: method || "GET", headers };
+  if (payload !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(payload);
+  }
+  const r = await fetch(path, init);
   const body = await r.json();
   if (!r.ok) throw new Error((body.error && body.error.message) || r.statusText);
   return body;
@@ -281,6 +286,50 @@ async function loadWatchers() {
   $("#no-watchers").hidden = list.length > 0;
 }
 
+// The open questions, each with a button per choice (or a text box): an
+// answer from here is the API's, by "dashboard".
+function askItem(a) {
+  const say = async (answer, controls) => {
+    controls.forEach((c) => (c.disabled = true));
+    try {
+      await api("/v1/asks/" + a.ask_id + "/answer", "POST", { answer, by: "dashboard" });
+    } catch (e) {
+      li.append(el("span", { class: "error" }, " " + e.message));
+    }
+    loadAsks();
+  };
+  let controls;
+  if (a.choices.length) {
+    controls = a.choices.map((c) => el("button", { type: "button", class: "choice" }, c));
+    controls.forEach((b, i) => b.addEventListener("click", () => say(a.choices[i], controls)));
+  } else {
+    const input = el("input", { type: "text", maxlength: "2000", "aria-label": "Your answer" });
+    const send = el("button", { type: "button" }, "answer");
+    controls = [input, send];
+    send.addEventListener("click", () => input.value.trim() && say(input.value, controls));
+  }
+  const li = el(
+    "li",
+    { class: "ask", "data-ask": String(a.ask_id) },
+    el("span", { class: "question" }, a.question),
+    el("span", { class: "muted" }, " (until " + when(a.deadline) + ") "),
+    ...controls
+  );
+  return li;
+}
+
+async function loadAsks() {
+  let list;
+  try {
+    list = (await api("/v1/asks")).asks;
+  } catch (e) {
+    console.warn("asks:", e);
+    return;
+  }
+  $("#asks").replaceChildren(...list.map(askItem));
+  $("#no-asks").hidden = list.length > 0;
+}
+
 let watchersTimer = null;
 function refreshWatchersSoon() {
   if (watchersTimer) return;
@@ -401,6 +450,25 @@ function handle(m) {
         m.error ? " — " + m.error : ""
       );
       break;
+    case "ask":
+      li = el(
+        "li",
+        {},
+        el("span", { class: "time" }, time(m.at)),
+        el("span", { class: "tag" }, "question"),
+        m.question + " — " + m.state.replace("_", " ") + (m.answer ? ": " + m.answer : "")
+      );
+      loadAsks();
+      break;
+    case "reply":
+      li = el(
+        "li",
+        { class: m.accepted ? "" : "failure" },
+        el("span", { class: "time" }, time(m.at)),
+        el("span", { class: "tag" }, "reply"),
+        m.answer + " by " + m.by + (m.channel ? " on " + m.channel : "") + (m.accepted ? "" : " (too late)")
+      );
+      break;
     case "plugin":
       li = el(
         "li",
@@ -485,8 +553,10 @@ async function start() {
   loadChannels();
   loadStats();
   loadWatchers();
+  loadAsks();
   setInterval(loadStats, 60000); // the window slides even when nothing happens
   setInterval(loadWatchers, 30000); // checks that found nothing send no event
+  setInterval(loadAsks, 30000); // a question past its deadline closes without news
   await loadFailures();
   lastId = await firstPageStart();
   connect();
