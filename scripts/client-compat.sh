@@ -454,7 +454,7 @@ sdk_rows() {
     out="$work/logs/$id.out"
     before="$(hits "$id")"
     if in_client "$me" "$out" -- "$@" --call "${target[@]}" && delivered "$id" "$before"; then
-      record "$client" "$v" "$transport" "$e" "yes: list_tools; notify_send delivered; a watcher created, tried, deleted"
+      record "$client" "$v" "$transport" "$e" "yes: list_tools; notify_send delivered; a watcher created, tried, deleted; a question timed out to its default, another cancelled"
     else
       record "$client" "$v" "$transport" "$e" "no: $(why "$out")"
     fi

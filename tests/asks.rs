@@ -80,7 +80,7 @@ fn reply_link(mock: &Mock) -> Option<String> {
     )
     .unwrap();
     mock.requests_to("/hook").iter().find_map(|r| {
-        re.find(&r.json()["content"].as_str().unwrap_or_default().to_string())
+        re.find(r.json()["content"].as_str().unwrap_or_default())
             .map(|m| m.as_str().to_string())
     })
 }
@@ -412,4 +412,85 @@ fi"#
     assert_eq!(t.stdout.trim(), "no", "{t:?}");
     let bad = home.run(&["ask", "x", "--timeout", "0"]);
     assert_eq!(bad.code, 2, "{bad:?}");
+}
+
+#[test]
+fn two_channels_asked_at_once_the_first_answer_wins_and_both_hear_it() {
+    let (ops, phone) = (Mock::start(), Mock::start());
+    let home = Sandbox::new().config(&format!(
+        "[channels.ops]\nplugin = \"webhook\"\nurl = \"{}\"\n\n[channels.phone]\nplugin = \"webhook\"\nurl = \"{}\"\n",
+        ops.url("/hook"),
+        phone.url("/hook")
+    ));
+    let server = serve(&home);
+    let base = format!("http://{}", server.addr);
+    let web = Web::new();
+    let asked = web.post_json(
+        &format!("{base}/v1/asks"),
+        &json!({"question": "Which region?", "choices": ["eu", "us", "ap"]}),
+    );
+    assert_eq!(asked.status, 201, "{}", asked.text);
+    let ops_link = eventually("the question on ops", || reply_link(&ops));
+    let phone_link = eventually("the question on phone", || reply_link(&phone));
+    assert!(ops_link.contains("channel=ops") && phone_link.contains("channel=phone"));
+    assert_ne!(
+        token_of(&ops_link),
+        token_of(&phone_link),
+        "one token per channel"
+    );
+    // One channel's token does not answer as the other.
+    let url = format!("{base}/v1/asks/1/answer");
+    let swapped = web.post_form(
+        &url,
+        &[
+            ("answer", "us"),
+            ("channel", "ops"),
+            ("token", &token_of(&phone_link)),
+        ],
+    );
+    assert_eq!(swapped.status, 403);
+    // The phone answers first (by number), ops a moment later.
+    let first = web.post_form(
+        &url,
+        &[
+            ("answer", "3"),
+            ("channel", "phone"),
+            ("token", &token_of(&phone_link)),
+        ],
+    );
+    assert_eq!(first.status, 200, "{}", first.text);
+    let second = web.post_form(
+        &url,
+        &[
+            ("answer", "eu"),
+            ("channel", "ops"),
+            ("token", &token_of(&ops_link)),
+        ],
+    );
+    assert_eq!(second.status, 409);
+    assert!(second.text.contains("too late"), "{}", second.text);
+    let now = web.get(&format!("{base}/v1/asks/1")).json();
+    assert_eq!(
+        (now["answer"].as_str(), now["channel"].as_str()),
+        (Some("ap"), Some("phone")),
+        "{now}"
+    );
+    for mock in [&ops, &phone] {
+        let decided = eventually("the decision on each channel", || {
+            mock.requests_to("/hook").into_iter().find(|r| {
+                r.json()["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("Answered")
+            })
+        });
+        assert!(
+            decided.json()["content"]
+                .as_str()
+                .unwrap()
+                .contains("\"ap\" — by reply link on phone"),
+            "{}",
+            decided.text()
+        );
+    }
 }

@@ -115,6 +115,24 @@ async def watch_round(tool):
     print("watch tools: created, tried, status, deleted")
 
 
+async def ask_round(tool):
+    """A question nobody answers times out to its default; ask_status agrees;
+    one asked without waiting is cancelled."""
+    q = {"question": "client-compat?", "choices": ["yes", "no"], "default": "no", "timeout_secs": 1}
+    is_error, c = await tool("ask_user", q)
+    c = c or {}
+    if is_error or c.get("status") != "timed_out" or c.get("answer") != "no":
+        sys.exit(f"ask_user answered {json.dumps(c)}")
+    _, s = await tool("ask_status", {"ask_id": c["ask_id"]})
+    if (s or {}).get("status") != "timed_out":
+        sys.exit(f"ask_status answered {json.dumps(s)}")
+    _, o = await tool("ask_user", {"question": "later?", "wait": False})
+    _, x = await tool("ask_cancel", {"ask_id": (o or {}).get("ask_id", 0)})
+    if (x or {}).get("status") != "cancelled":
+        sys.exit(f"ask_cancel answered {json.dumps(x)}")
+    print("ask tools: timed out to the default, status, asked without waiting, cancelled")
+
+
 def main():
     sdk, call, env, url, command = parse(sys.argv[1:])
     run = {"mcp": with_mcp, "fastmcp": with_fastmcp}[sdk]
