@@ -30,6 +30,8 @@ pub struct ChannelEntry {
     pub origin: Origin,
     pub allowed_hosts: Vec<String>,
     pub can_edit: bool,
+    /// Its recipients can answer questions in the chat (buttons).
+    pub can_reply: bool,
     /// Values as found, secrets shown as `***`.
     pub settings: BTreeMap<String, String>,
 }
@@ -78,6 +80,7 @@ impl Catalog {
                     origin: c.origin.clone(),
                     allowed_hosts: c.allow_list().describe(),
                     can_edit: info.can_edit,
+                    can_reply: info.can_reply,
                     settings: c.masked_settings().into_iter().collect(),
                 }
             })

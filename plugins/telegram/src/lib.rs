@@ -704,7 +704,11 @@ mod tests {
         );
         assert_eq!(polled.cursor.as_deref(), Some("503"));
         assert_eq!(polled.ignored.len(), 1, "{:?}", polled.ignored);
-        assert!(polled.ignored[0].contains("chat 999"), "{:?}", polled.ignored);
+        assert!(
+            polled.ignored[0].contains("chat 999"),
+            "{:?}",
+            polled.ignored
+        );
 
         let reqs = h.requests();
         assert_eq!(reqs.len(), 2, "getUpdates, then one confirmation: {reqs:?}");
@@ -716,7 +720,11 @@ mod tests {
         assert_eq!(get["offset"], 500);
         assert_eq!(get["timeout"], 0);
         assert_eq!(get["allowed_updates"], json!(["callback_query", "message"]));
-        assert!(reqs[1].url.ends_with("/answerCallbackQuery"), "{}", reqs[1].url);
+        assert!(
+            reqs[1].url.ends_with("/answerCallbackQuery"),
+            "{}",
+            reqs[1].url
+        );
         assert_eq!(reqs[1].json()["callback_query_id"], "cb-501");
     }
 

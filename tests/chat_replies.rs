@@ -1,0 +1,209 @@
+//! Questions answered in the chat app itself, end to end: `serve` on
+//! 127.0.0.1 with a Telegram channel pointed at a mock of the Bot API
+//! (`tests/mocks/telegram_bot.rs`, built from the Bot API's documentation),
+//! an MCP client (rmcp over streamable HTTP) calling `ask_user`, and the
+//! person pressing a button under the question. The question goes with one
+//! button per choice (and its reply link in the text), the poller reads the
+//! press through `getUpdates` and confirms it, and the tool returns that
+//! choice, answered on the Telegram channel by the user who pressed it. A
+//! button pressed in a chat that is not the channel's is no answer, and is
+//! logged.
+
+mod support;
+
+mod mocks {
+    pub mod telegram_bot;
+}
+
+use mocks::telegram_bot::Bot;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::services::TG_TOKEN;
+use support::{Mock, Sandbox};
+
+/// `serve` with its whole log kept.
+struct Serve {
+    child: std::process::Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(home: &Sandbox) -> Serve {
+    let mut child = home
+        .command(&["serve", "--listen", "127.0.0.1:0", "-v"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = Arc::new(Mutex::new(String::new()));
+    let addr = loop {
+        let line = lines.next().expect("serve exited").unwrap();
+        log.lock().unwrap().push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut l = kept.lock().unwrap();
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
+    Serve { child, addr, log }
+}
+
+/// Wait (up to 30 s) until `f` gives something.
+fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A home whose one channel is a Telegram bot writing to chat 42, at `mock`.
+fn telegram_home(mock: &Mock) -> Sandbox {
+    Sandbox::new()
+        .env("TG_BOT_TOKEN", TG_TOKEN)
+        .env("TG_USER_ID", "42")
+        .env("TG_API_HOST", mock.url(""))
+}
+
+fn get(addr: SocketAddr, path: &str) -> Value {
+    let rt = support::mcp_client::rt();
+    rt.block_on(async {
+        reqwest::get(format!("http://{addr}{path}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
+
+#[test]
+fn a_person_answers_with_a_telegram_button_and_a_stranger_cannot() {
+    let bot = Bot::default();
+    let mock = bot.mock();
+    let home = telegram_home(&mock);
+    let server = serve(&home);
+    let addr = server.addr;
+    // The agent's call, running while the person answers.
+    let call = std::thread::spawn(move || {
+        let rt = support::mcp_client::rt();
+        rt.block_on(async move {
+            let client = support::mcp_client::http_client(addr, None).await;
+            let r = support::mcp_client::call(
+                &client,
+                "ask_user",
+                json!({"question": "Deploy v2 to production?", "choices": ["yes", "no"],
+                       "timeout_secs": 120}),
+            )
+            .await;
+            let _ = client.cancel().await;
+            r
+        })
+    });
+
+    // The question, with a button per choice and the reply link in its text.
+    let question = eventually("the question at the Bot API", || {
+        bot.sent()
+            .into_iter()
+            .find(|m| m.get("reply_markup").is_some())
+    });
+    assert_eq!(
+        question["reply_markup"]["inline_keyboard"],
+        json!([
+            [{"text": "yes", "callback_data": "mcp-push:1:0"}],
+            [{"text": "no", "callback_data": "mcp-push:1:1"}],
+        ]),
+        "{question}"
+    );
+    let text = question["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(
+            "Question\n\nDeploy v2 to production?\n\nAnswer yes / no: http://127.0.0.1:"
+        ),
+        "{text}"
+    );
+    let message_id = question["message_id"].as_i64().unwrap();
+
+    // The poller reads updates as the Bot API documents it.
+    let first = eventually("a getUpdates call", || {
+        mock.requests_to(&format!("/bot{TG_TOKEN}/getUpdates"))
+            .into_iter()
+            .next()
+    });
+    let asked = first.json();
+    assert_eq!(asked["timeout"], 0);
+    assert_eq!(
+        asked["allowed_updates"],
+        json!(["callback_query", "message"])
+    );
+
+    // A stranger presses "yes" under the question in another chat: no answer.
+    let mallory = json!({"id": 999, "is_bot": false, "first_name": "Mallory"});
+    let stranger = bot.press(message_id, 999, mallory, "mcp-push:1:0");
+    eventually("the stranger's press read and confirmed", || {
+        (bot.pending() == 0).then_some(())
+    });
+    let status = get(addr, "/v1/asks/1");
+    assert_eq!(status["status"], "open", "{status}");
+    let confirmed = |id: &str| {
+        mock.requests_to(&format!("/bot{TG_TOKEN}/answerCallbackQuery"))
+            .iter()
+            .any(|r| r.json()["callback_query_id"] == id)
+    };
+    assert!(!confirmed(&stranger), "the stranger's press was taken");
+
+    // Ada presses "no" in the channel's chat: that is the answer.
+    let ada = json!({"id": 42, "is_bot": false, "first_name": "Ada", "username": "ada"});
+    let pressed = bot.press(message_id, 42, ada, "mcp-push:1:1");
+    let result = call.join().unwrap();
+    let s = result.structured_content.clone().unwrap();
+    assert_eq!(s["status"], "answered", "{s}");
+    assert_eq!(s["answer"], "no");
+    assert_eq!(s["answered_by"], "Ada (@ada)");
+    assert_eq!(s["channel"], "telegram");
+    assert!(confirmed(&pressed), "the press was not confirmed");
+
+    // The chat hears it was decided.
+    let decided = eventually("the decision in the chat", || {
+        bot.sent().into_iter().find(|m| {
+            m["text"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Answered")
+        })
+    });
+    assert!(
+        decided["text"]
+            .as_str()
+            .unwrap()
+            .contains("\"no\" — by Ada (@ada) on telegram"),
+        "{decided}"
+    );
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.contains("not an answer") && log.contains("chat 999"),
+        "the stranger was not logged: {log}"
+    );
+    assert!(!log.contains(TG_TOKEN), "the bot token in serve's log");
+}
