@@ -7,7 +7,8 @@
 //! press through `getUpdates` and confirms it, and the tool returns that
 //! choice, answered on the Telegram channel by the user who pressed it. A
 //! button pressed in a chat that is not the channel's is no answer, and is
-//! logged.
+//! logged. A shell script's `mcp-push ask` polls too: a free-text answer
+//! typed in reply to the question decides it.
 
 mod support;
 
@@ -206,4 +207,53 @@ fn a_person_answers_with_a_telegram_button_and_a_stranger_cannot() {
         "the stranger was not logged: {log}"
     );
     assert!(!log.contains(TG_TOKEN), "the bot token in serve's log");
+}
+
+#[test]
+fn a_script_asks_and_a_reply_typed_in_the_chat_answers() {
+    let bot = Bot::default();
+    let mock = bot.mock();
+    let home = telegram_home(&mock);
+    let mut child = home
+        .command(&["ask", "When can we deploy?", "--timeout", "60s", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let question = eventually("the question at the Bot API", || {
+        bot.sent().into_iter().next()
+    });
+    assert_eq!(
+        bot.markups()[0],
+        json!({"force_reply": true, "input_field_placeholder": "Your answer"})
+    );
+    let message_id = question["message_id"].as_i64().unwrap();
+    // Someone else's reply, in another chat, is no answer.
+    let mallory = json!({"id": 999, "is_bot": false, "first_name": "Mallory"});
+    bot.reply_to(message_id, 999, mallory, "right now");
+    eventually("the stranger's reply read", || {
+        (bot.pending() == 0).then_some(())
+    });
+    let ada = json!({"id": 42, "is_bot": false, "first_name": "Ada", "username": "ada"});
+    bot.reply_to(message_id, 42, ada, "after lunch");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["answer"], "after lunch", "{v}");
+    assert_eq!(v["answered_by"], "Ada (@ada)");
+    assert_eq!(v["channel"], "telegram");
+    // This process told the chat it was decided before it ended.
+    assert!(
+        bot.sent().iter().any(|m| m["text"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Answered")),
+        "{:?}",
+        bot.sent()
+    );
+    assert!(
+        stderr.contains("chat 999"),
+        "the stranger was not logged: {stderr}"
+    );
 }

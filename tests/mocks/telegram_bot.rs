@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 struct State {
     /// What `sendMessage` made, in order (`Message` objects).
     sent: Vec<Value>,
+    /// The `reply_markup` each `sendMessage` asked for, in the same order.
+    markups: Vec<Value>,
     /// Updates not confirmed yet.
     updates: Vec<Value>,
     next_update: i64,
@@ -36,6 +38,11 @@ impl Bot {
     /// The messages the bot sent, as Telegram returned them.
     pub fn sent(&self) -> Vec<Value> {
         self.state.lock().unwrap().sent.clone()
+    }
+
+    /// The `reply_markup` each message was sent with (`null`: none).
+    pub fn markups(&self) -> Vec<Value> {
+        self.state.lock().unwrap().markups.clone()
     }
 
     /// Updates played but not confirmed by a `getUpdates` offset past them.
@@ -67,6 +74,28 @@ impl Bot {
         id
     }
 
+    /// `user` types `text` in chat `chat`, in reply to the bot's message
+    /// `message_id`.
+    pub fn reply_to(&self, message_id: i64, chat: i64, user: Value, text: &str) {
+        let mut s = self.state.lock().unwrap();
+        let asked = s
+            .sent
+            .iter()
+            .find(|m| m["message_id"] == message_id)
+            .cloned()
+            .unwrap_or_else(|| panic!("the bot sent no message {message_id}"));
+        s.next_update += 1;
+        let update = json!({
+            "update_id": 900_000 + s.next_update,
+            "message": {
+                "message_id": 5_000 + s.next_update, "from": user, "date": 1_700_000_100,
+                "chat": {"id": chat, "type": "private"}, "text": text,
+                "reply_to_message": asked,
+            },
+        });
+        s.updates.push(update);
+    }
+
     fn answer(&self, r: &Recorded) -> Reply {
         let Some(method) = r.path().strip_prefix(&format!("/bot{TG_TOKEN}/")) else {
             return Reply::json(
@@ -95,10 +124,13 @@ impl Bot {
                     "chat": {"id": 42, "type": "private"},
                     "date": 1_700_000_000, "text": text,
                 });
-                if body.get("reply_markup").is_some() {
+                // A message shows only an inline keyboard (Message.reply_markup);
+                // force_reply acts on the app and is not part of the message.
+                if body["reply_markup"].get("inline_keyboard").is_some() {
                     message["reply_markup"] = body["reply_markup"].clone();
                 }
                 s.sent.push(message.clone());
+                s.markups.push(body["reply_markup"].clone());
                 Reply::ok(json!({"ok": true, "result": message}))
             }
             "getUpdates" => {

@@ -13,7 +13,9 @@
 //! `poll-replies` reads `getUpdates` (`offset` = the cursor, `timeout` 0,
 //! `allowed_updates` `callback_query` and `message`), takes a button pressed
 //! under a message in the configured chat only, confirms it with
-//! `answerCallbackQuery`, and returns the next offset (the highest
+//! `answerCallbackQuery`, takes a message typed in reply to a question
+//! (`reply_to_message`; a free-text question goes with `force_reply`, so the
+//! app opens the reply) from that chat only, and returns the next offset (the highest
 //! `update_id` + 1: getUpdates forgets what is below it). Sources: the Bot
 //! API's "Getting updates", `getUpdates`, `Update`, `CallbackQuery`
 //! (`message` may be an `InaccessibleMessage`, which still has its `chat`),
@@ -190,7 +192,12 @@ impl Replies for Telegram {
             "chat_id": chat, "text": text,
             "link_preview_options": { "is_disabled": true },
         });
-        if !q.choices.is_empty() {
+        if q.choices.is_empty() {
+            // The app opens a reply to the question: a reply is the answer.
+            body["reply_markup"] = json!({
+                "force_reply": true, "input_field_placeholder": "Your answer",
+            });
+        } else {
             // One button per row: choices may be 100 characters long.
             let rows: Vec<Value> = q
                 .choices
@@ -201,7 +208,13 @@ impl Replies for Telegram {
             body["reply_markup"] = json!({ "inline_keyboard": rows });
         }
         let reply = call(&base, "sendMessage", body, None)?;
-        Ok(Asked::maybe(id_at(&reply, "result.message_id")))
+        let id = id_at(&reply, "result.message_id");
+        if let Some(id) = &id {
+            // Which question a reply to this message answers, for a message
+            // without buttons (the reply link in its text says it too).
+            cache::set(&asked_key(id), &q.ask_id, 24 * 3600);
+        }
+        Ok(Asked::maybe(id))
     }
 
     fn poll_replies(settings: &Settings, cursor: Option<&str>) -> Result<Polled, SendError> {
@@ -223,7 +236,11 @@ impl Replies for Telegram {
                 next = Some(next.unwrap_or(id).max(id) + 1);
             }
             let Some(query) = update.get("callback_query") else {
-                // A message: free-text answers are taken through the reply link.
+                match update.get("message").map(|m| typed_answer(m, chat)) {
+                    Some(Ok(Some(reply))) => polled.replies.push(reply),
+                    Some(Err(why)) => polled.ignored.push(why),
+                    _ => {}
+                }
                 continue;
             };
             match answer_of(query, chat) {
@@ -279,17 +296,8 @@ fn answer_of(query: &Value, chat: &str) -> Result<Option<Reply>, String> {
     };
     // An InaccessibleMessage (older than 48 hours) still says its chat.
     let in_chat = &query["message"]["chat"];
-    let same = match in_chat["id"].as_i64() {
-        Some(id) if id.to_string() == chat.trim() => true,
-        // A channel configured as @name.
-        _ => chat.trim().strip_prefix('@').is_some_and(|name| {
-            in_chat["username"]
-                .as_str()
-                .is_some_and(|u| u.eq_ignore_ascii_case(name))
-        }),
-    };
     let from = who(&query["from"]);
-    if !same {
+    if !is_configured(in_chat, chat) {
         return Err(format!(
             "a button of question {ask_id} pressed by {from} in chat {}, not this channel's",
             in_chat["id"]
@@ -312,6 +320,77 @@ fn answer_of(query: &Value, chat: &str) -> Result<Option<Reply>, String> {
         choice: Some(index),
         from,
     }))
+}
+
+/// Where `ask` keeps which question a message asks.
+fn asked_key(message_id: &str) -> String {
+    format!("asked:{message_id}")
+}
+
+/// Whether `chat` (a `Chat` object) is the configured `chat_id`: its id, or
+/// its `@username` for a channel configured by name.
+fn is_configured(chat: &Value, configured: &str) -> bool {
+    let configured = configured.trim();
+    match chat["id"].as_i64() {
+        Some(id) if id.to_string() == configured => true,
+        _ => configured.strip_prefix('@').is_some_and(|name| {
+            chat["username"]
+                .as_str()
+                .is_some_and(|u| u.eq_ignore_ascii_case(name))
+        }),
+    }
+}
+
+/// The answer a message typed in reply to a question gives: `Ok(None)` for
+/// a message that answers no question (the bot's chat goes on), `Err(why)`
+/// for one that replies to a question from another chat.
+fn typed_answer(message: &Value, chat: &str) -> Result<Option<Reply>, String> {
+    let asked = &message["reply_to_message"];
+    let Some(text) = message["text"].as_str().filter(|t| !t.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let Some(ask_id) = question_of(asked) else {
+        return Ok(None);
+    };
+    let from = who(&message["from"]);
+    if !is_configured(&message["chat"], chat) {
+        return Err(format!(
+            "a reply to question {ask_id} by {from} in chat {}, not this channel's",
+            message["chat"]["id"]
+                .as_i64()
+                .map_or("unknown".to_string(), |i| i.to_string())
+        ));
+    }
+    Ok(Some(Reply {
+        ask_id,
+        answer: text.trim().to_string(),
+        choice: None,
+        from,
+    }))
+}
+
+/// The question a message of the bot asks: by its buttons' data, what
+/// `ask` kept, or the reply link in its text.
+fn question_of(asked: &Value) -> Option<String> {
+    let from_buttons = asked["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+        .find_map(|b| {
+            let data = b["callback_data"].as_str()?.strip_prefix(CALLBACK)?;
+            Some(data.split_once(':')?.0.to_string())
+        });
+    from_buttons
+        .or_else(|| {
+            let id = asked["message_id"].as_i64()?;
+            cache::get(&asked_key(&id.to_string()))
+        })
+        .or_else(|| {
+            let after = asked["text"].as_str()?.split("/v1/asks/").nth(1)?;
+            let id: String = after.chars().take_while(char::is_ascii_digit).collect();
+            (!id.is_empty() && after[id.len()..].starts_with("/answer")).then_some(id)
+        })
 }
 
 /// A Telegram user as people know them: "Ada Lovelace (@ada)".
@@ -665,14 +744,6 @@ mod tests {
         );
         let longest = callback_data(&i64::MAX.to_string(), 9);
         assert!(longest.len() <= 64, "{longest}");
-
-        let free = Question {
-            choices: Vec::new(),
-            ..deploy_question()
-        };
-        let h = replying().reply(sent(8));
-        h.ask(&free).unwrap();
-        assert!(h.requests()[0].json().get("reply_markup").is_none());
     }
 
     /// `getUpdates` from the cursor; a button pressed in the configured chat
@@ -736,6 +807,53 @@ mod tests {
         let polled = h.poll_replies(None).unwrap();
         assert!(h.requests()[0].json().get("offset").is_none());
         assert_eq!(polled, Polled::nothing());
+    }
+
+    /// A free-text question opens a reply in the app; a reply typed in the
+    /// configured chat answers the question the replied-to message asks (by
+    /// what `ask` kept, or its reply link), one typed elsewhere does not,
+    /// and a message that replies to nothing is no answer.
+    #[test]
+    fn a_reply_typed_to_a_question_answers_it_in_the_configured_chat_only() {
+        let free = Question {
+            choices: Vec::new(),
+            ..deploy_question()
+        };
+        let h = replying()
+            .reply(sent(7))
+            .reply(Reply::json(200, json!({"ok": true, "result": [
+                {"update_id": 10, "message": {"message_id": 20, "date": 1,
+                    "from": ada(), "chat": {"id": 42, "type": "private"},
+                    "text": " in an hour ",
+                    "reply_to_message": {"message_id": 7, "date": 1,
+                        "chat": {"id": 42, "type": "private"}, "text": "Question"}}},
+                {"update_id": 11, "message": {"message_id": 21, "date": 1,
+                    "from": {"id": 999, "first_name": "Mallory"},
+                    "chat": {"id": 999, "type": "private"}, "text": "now",
+                    "reply_to_message": {"message_id": 3, "date": 1,
+                        "chat": {"id": 999, "type": "private"},
+                        "text": "Deploy?\n\nAnswer: http://h:1/v1/asks/12/answer?channel=tg&token=x"}}},
+                {"update_id": 12, "message": {"message_id": 22, "date": 1,
+                    "from": ada(), "chat": {"id": 42, "type": "private"}, "text": "hi"}},
+            ]})));
+        h.ask(&free).unwrap();
+        assert_eq!(
+            h.requests()[0].json()["reply_markup"],
+            json!({"force_reply": true, "input_field_placeholder": "Your answer"})
+        );
+        let polled = h.poll_replies(None).unwrap();
+        assert_eq!(
+            polled.replies,
+            vec![mcp_push_sdk::replies::Reply {
+                ask_id: "12".into(),
+                answer: "in an hour".into(),
+                choice: None,
+                from: "Ada (@ada)".into(),
+            }]
+        );
+        assert_eq!(polled.ignored.len(), 1, "{:?}", polled.ignored);
+        assert!(polled.ignored[0].contains("question 12 by Mallory in chat 999"));
+        assert_eq!(polled.cursor.as_deref(), Some("13"));
     }
 
     /// A channel configured as `@name` takes buttons pressed in that chat.
