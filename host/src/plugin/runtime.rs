@@ -767,9 +767,11 @@ async fn invoke_keeping_secrets(
         .acquire_owned()
         .await
         .expect("the semaphore is never closed");
-    // Sends keep a spare sandbox ready for the plugin's next send; loading
-    // and parsing URLs do not (a start loads every plugin once).
-    let refill = matches!(call, Call::Send(..)).then(|| Arc::downgrade(prepared));
+    // Sends (and questions, and the polls for their answers, every 2 s
+    // while one is open) keep a spare sandbox ready for the plugin's next
+    // call; loading and parsing URLs do not (a start loads every plugin once).
+    let refill = matches!(call, Call::Send(..) | Call::Ask(..) | Call::PollReplies(..))
+        .then(|| Arc::downgrade(prepared));
     let deadline = host.call.deadline;
     let sandbox = prepared.sandbox(&rt.engine, &rt.stores, host);
     let mut store = sandbox.store;
