@@ -263,3 +263,25 @@ fn a_script_asks_and_a_reply_typed_in_the_chat_answers() {
         "the stranger was not logged: {stderr}"
     );
 }
+
+/// The host finds the optional export itself: of the bundled plugins, the
+/// one that exports `replies` can be answered in the chat, and every other
+/// (built without it) cannot, and still loads.
+#[test]
+fn only_a_plugin_that_exports_replies_can_be_answered_in_the_chat() {
+    let mock = Mock::start();
+    let home = telegram_home(&mock);
+    let run = home.run(&["channels", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let catalog: Value = serde_json::from_str(&run.stdout).unwrap();
+    let plugins = catalog["plugins"].as_array().unwrap();
+    assert!(plugins.len() > 20, "{}", plugins.len());
+    let replying: Vec<&str> = plugins
+        .iter()
+        .filter(|p| p["can_reply"] == true)
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(replying, ["telegram"]);
+    assert!(plugins.iter().all(|p| p["can_reply"].is_boolean()));
+    assert_eq!(catalog["channels"][0]["can_reply"], true, "{catalog}");
+}

@@ -60,6 +60,8 @@ pub struct PluginEntry {
     pub allowed_hosts: Vec<HostPattern>,
     pub schemes: Vec<String>,
     pub can_edit: bool,
+    /// It exports `replies`: its recipients can answer in the chat.
+    pub can_reply: bool,
     pub formats: Vec<String>,
     pub settings: Vec<SettingSpec>,
 }
@@ -124,6 +126,7 @@ impl Catalog {
                     allowed_hosts: i.allowed_hosts.clone(),
                     schemes: i.schemes.clone(),
                     can_edit: i.can_edit,
+                    can_reply: i.can_reply,
                     formats: i.formats.clone(),
                     settings: i.settings.clone(),
                 }
