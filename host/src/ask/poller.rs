@@ -10,11 +10,11 @@ use crate::config::Channel;
 use crate::hub::Hub;
 use crate::notification::ChannelId;
 use crate::ops::asks::{self, Reply};
-use crate::plugin::ChatReply;
+use crate::plugin::{ChatReply, DeliveryError};
 use crate::store::{Answering, Ask};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 /// How often the channels of open questions are asked for answers: a person
@@ -82,6 +82,8 @@ struct State {
     cursors: HashMap<ChannelId, String>,
     /// The last failure of each channel's poll, logged once until it changes.
     failing: HashMap<ChannelId, String>,
+    /// Channels the service told to wait (rate limited), until when.
+    resting: HashMap<ChannelId, Instant>,
     deliver_decided: bool,
 }
 
@@ -113,6 +115,13 @@ impl State {
     }
 
     async fn poll(&mut self, hub: &Arc<Hub>, channel: &Channel) {
+        if self
+            .resting
+            .get(&channel.id)
+            .is_some_and(|until| Instant::now() < *until)
+        {
+            return;
+        }
         let cursor = self.cursors.get(&channel.id).cloned();
         let polled = channel
             .plugin
@@ -126,6 +135,13 @@ impl State {
                 p
             }
             Err(e) => {
+                if let DeliveryError::RateLimited(after) = &e {
+                    // Telegram's flood control says how long; without a
+                    // number, a minute (30 polls a minute is what it refused).
+                    let wait = Duration::from_secs(after.map_or(60, u64::from));
+                    self.resting
+                        .insert(channel.id.clone(), Instant::now() + wait);
+                }
                 let why = e.to_string();
                 if self.failing.get(&channel.id) != Some(&why) {
                     tracing::warn!(channel = %channel.id, "cannot poll for answers given in the chat (the reply link still works): {why}");
