@@ -19,9 +19,12 @@
 //! `update_id` + 1: getUpdates forgets what is below it). Sources: the Bot
 //! API's "Getting updates", `getUpdates`, `Update`, `CallbackQuery`
 //! (`message` may be an `InaccessibleMessage`, which still has its `chat`),
-//! `InlineKeyboardButton` and `answerCallbackQuery`. A bot with a webhook
-//! set cannot be polled (getUpdates answers 409): such a channel is
-//! answered through the reply link.
+//! `InlineKeyboardButton`, `ForceReply` and `answerCallbackQuery`; Apprise's
+//! `detect_bot_owner` (apprise/plugins/telegram.py) for reading `getUpdates`
+//! the way a sender already does (a JSON POST under the bot's URL, the
+//! `chat` and `from` of each update). A bot with a webhook set cannot be
+//! polled (getUpdates answers 409): such a channel is answered through the
+//! reply link.
 //!
 //! Formats (Bot API, "Formatting options"): Markdown is converted to
 //! Telegram's HTML subset and HTML is rewritten into it
