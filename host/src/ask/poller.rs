@@ -102,6 +102,10 @@ impl State {
                 return;
             }
         };
+        // A question past its deadline stays open in the store until someone
+        // looks at it (`ops::asks::status` closes it): it takes no answer.
+        let now = hub.clock().now();
+        let open: Vec<Ask> = open.into_iter().filter(|a| now < a.deadline).collect();
         let asked: Vec<Channel> = hub
             .channels()
             .iter()
