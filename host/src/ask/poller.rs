@@ -1,10 +1,10 @@
 //! The reply poller: one task per process that runs a delivery worker for
 //! questions (`serve`, `mcp`, `mcp-push ask`).
 //!
-//! Cursors are kept in memory, per channel: a process that starts again
-//! begins with what the service still holds (Telegram keeps unconfirmed
-//! updates for 24 hours), and answers to questions already decided are
-//! recorded as late, as any late answer is.
+//! Cursors are kept in memory, per channel and settings: a process that
+//! starts again begins with what the service still holds (Telegram keeps
+//! unconfirmed updates for 24 hours), and answers to questions already
+//! decided are recorded as late, as any late answer is.
 
 use crate::config::Channel;
 use crate::hub::Hub;
@@ -78,8 +78,13 @@ pub fn spawn_poller(hub: Arc<Hub>, deliver_decided: bool) -> Poller {
 
 #[derive(Default)]
 struct State {
-    /// Where each channel's next poll starts.
-    cursors: HashMap<ChannelId, String>,
+    /// Where each channel's next poll starts, by channel and settings: a
+    /// channel reloaded with another bot must not start at the old bot's
+    /// place (Telegram would forget the new bot's updates below it).
+    cursors: HashMap<(ChannelId, u64), String>,
+    /// Hashes settings (secrets among them) for `cursors`' keys only; seeded
+    /// per process, and the hashes never leave this map.
+    seed: std::collections::hash_map::RandomState,
     /// The last failure of each channel's poll, logged once until it changes.
     failing: HashMap<ChannelId, String>,
     /// Channels the service told to wait (rate limited), until when.
@@ -126,7 +131,8 @@ impl State {
         {
             return;
         }
-        let cursor = self.cursors.get(&channel.id).cloned();
+        let place = (channel.id.clone(), self.fingerprint(channel));
+        let cursor = self.cursors.get(&place).cloned();
         let polled = channel
             .plugin
             .poll_replies(channel.id.as_str(), &channel.settings, cursor.as_deref())
@@ -155,7 +161,7 @@ impl State {
             }
         };
         if let Some(next) = polled.cursor {
-            self.cursors.insert(channel.id.clone(), next);
+            self.cursors.insert(place, next);
         }
         for why in &polled.ignored {
             tracing::warn!(channel = %channel.id, "not an answer: {why}");
@@ -163,6 +169,15 @@ impl State {
         for reply in polled.replies {
             self.take_reply(hub, channel, reply).await;
         }
+    }
+
+    fn fingerprint(&self, channel: &Channel) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = self.seed.build_hasher();
+        for s in &channel.settings {
+            (&s.key, &s.value).hash(&mut h);
+        }
+        h.finish()
     }
 
     async fn take_reply(&self, hub: &Arc<Hub>, channel: &Channel, reply: ChatReply) {
