@@ -30,6 +30,8 @@ pub struct ChannelEntry {
     pub origin: Origin,
     pub allowed_hosts: Vec<String>,
     pub can_edit: bool,
+    /// Its recipients can answer questions in the chat (buttons).
+    pub can_reply: bool,
     /// Values as found, secrets shown as `***`.
     pub settings: BTreeMap<String, String>,
 }
@@ -58,6 +60,8 @@ pub struct PluginEntry {
     pub allowed_hosts: Vec<HostPattern>,
     pub schemes: Vec<String>,
     pub can_edit: bool,
+    /// It exports `replies`: its recipients can answer in the chat.
+    pub can_reply: bool,
     pub formats: Vec<String>,
     pub settings: Vec<SettingSpec>,
 }
@@ -78,6 +82,7 @@ impl Catalog {
                     origin: c.origin.clone(),
                     allowed_hosts: c.allow_list().describe(),
                     can_edit: info.can_edit,
+                    can_reply: info.can_reply,
                     settings: c.masked_settings().into_iter().collect(),
                 }
             })
@@ -121,6 +126,7 @@ impl Catalog {
                     allowed_hosts: i.allowed_hosts.clone(),
                     schemes: i.schemes.clone(),
                     can_edit: i.can_edit,
+                    can_reply: i.can_reply,
                     formats: i.formats.clone(),
                     settings: i.settings.clone(),
                 }

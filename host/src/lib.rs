@@ -5,6 +5,7 @@
 //! and each instance's [`plugin`] (a sandboxed WebAssembly component) sends it.
 
 pub mod app;
+pub mod ask;
 pub mod catalog;
 pub mod cli;
 pub mod config;

@@ -61,6 +61,7 @@ pub mod log;
 pub mod mail;
 pub mod markdown;
 pub mod priority;
+pub mod replies;
 pub mod reply;
 pub mod secrets;
 mod settings;
@@ -104,8 +105,55 @@ pub trait Channel {
 }
 
 /// Export a type implementing [`Channel`] as the component's `channel` interface.
+///
+/// `export_channel!(Type, replies)` also exports the optional `replies`
+/// interface, for a type implementing [`replies::Replies`]: the host then
+/// asks questions with its `ask` and polls for answers given in the chat.
 #[macro_export]
 macro_rules! export_channel {
+    ($ty:ty, replies) => {
+        $crate::export_channel!($ty);
+
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct __McpPushReplies;
+
+            impl $crate::replies::bindings::exports::mcp_push::channel::replies::Guest
+                for __McpPushReplies
+            {
+                fn ask(
+                    settings: Vec<(String, String)>,
+                    q: $crate::replies::Question,
+                ) -> Result<$crate::replies::Asked, $crate::SendError> {
+                    <$ty as $crate::replies::Replies>::ask(&$crate::Settings::from(settings), &q)
+                }
+
+                fn poll_replies(
+                    settings: Vec<(String, String)>,
+                    cursor: Option<String>,
+                ) -> Result<$crate::replies::Polled, $crate::SendError> {
+                    <$ty as $crate::replies::Replies>::poll_replies(
+                        &$crate::Settings::from(settings),
+                        cursor.as_deref(),
+                    )
+                }
+            }
+
+            $crate::replies::bindings::export!(
+                __McpPushReplies with_types_in $crate::replies::bindings
+            );
+        };
+
+        /// The channel's reply entry points in a native build, for tests.
+        #[cfg(not(target_arch = "wasm32"))]
+        #[doc(hidden)]
+        pub fn __mcp_push_replies() -> $crate::replies::NativeReplies {
+            $crate::replies::NativeReplies {
+                ask: <$ty as $crate::replies::Replies>::ask,
+                poll_replies: <$ty as $crate::replies::Replies>::poll_replies,
+            }
+        }
+    };
     ($ty:ty) => {
         // Only a component has exports; a native build (the author's unit
         // tests) keeps the type and skips symbols no native linker accepts.

@@ -491,6 +491,8 @@ pub struct Harness {
     parse_url: fn(&str) -> Result<crate::Pairs, String>,
     settings: Vec<Given>,
     state: Rc<RefCell<State>>,
+    /// A replying channel's `ask` and `poll_replies` ([`Harness::replying`]).
+    replies: Option<crate::replies::NativeReplies>,
 }
 
 impl Harness {
@@ -513,7 +515,20 @@ impl Harness {
             parse_url: C::parse_url,
             settings: Vec::new(),
             state: Rc::new(RefCell::new(state)),
+            replies: None,
         }
+    }
+
+    /// A harness for a channel that can be asked questions
+    /// ([`crate::replies::Replies`]): [`Harness::new`] plus
+    /// [`Harness::ask`] and [`Harness::poll_replies`].
+    pub fn replying<C: crate::replies::Replies>() -> Harness {
+        let mut h = Harness::new::<C>();
+        h.replies = Some(crate::replies::NativeReplies {
+            ask: C::ask,
+            poll_replies: C::poll_replies,
+        });
+        h
     }
 
     /// The channel's `info()`.
@@ -565,6 +580,31 @@ impl Harness {
     /// as the host does). A required setting left out is a `config` error,
     /// as the host would never configure such a channel.
     pub fn send(&self, msg: &Message) -> Result<Receipt, SendError> {
+        let send = self.send;
+        self.call(|settings| send(settings, msg))
+    }
+
+    /// Run the channel's `ask` as [`Harness::send`] runs `send`.
+    pub fn ask(&self, q: &crate::replies::Question) -> Result<crate::replies::Asked, SendError> {
+        let ask = self.replying_fns().ask;
+        self.call(|settings| ask(settings, q))
+    }
+
+    /// Run the channel's `poll_replies` as [`Harness::send`] runs `send`.
+    pub fn poll_replies(&self, cursor: Option<&str>) -> Result<crate::replies::Polled, SendError> {
+        let poll = self.replying_fns().poll_replies;
+        self.call(|settings| poll(settings, cursor))
+    }
+
+    fn replying_fns(&self) -> &crate::replies::NativeReplies {
+        self.replies
+            .as_ref()
+            .expect("build the harness with Harness::replying to ask or poll")
+    }
+
+    /// One call of the channel with the settings given, as the host makes
+    /// it: a fresh request budget, the allow list of these settings.
+    fn call<T>(&self, f: impl FnOnce(&Settings) -> Result<T, SendError>) -> Result<T, SendError> {
         let mut pairs = Vec::new();
         let mut values = Vec::new();
         for spec in &self.info.settings {
@@ -617,7 +657,7 @@ impl Harness {
             });
         }
         let _installed = Installed::new(&self.state);
-        let result = (self.send)(&Settings::from(pairs), msg);
+        let result = f(&Settings::from(pairs));
         if result.is_ok() {
             // Delivered: the next send is another delivery.
             let mut state = self.state.borrow_mut();

@@ -117,7 +117,11 @@ pub async fn ask(cli: &Cli, args: &AskArgs) -> ExitCode {
     // This process sends its own question (and its retries) while it waits;
     // what is left when it stops stays in the outbox for the next worker.
     let worker = event.map(|e| hub.spawn_worker(ClaimScope::Event(e)));
+    // Answers given in the chat; this process tells the channels asked
+    // that the question is decided (its worker sends the question only).
+    let replies = crate::ask::spawn_poller(hub.clone(), true);
     let decided = asks::wait(&hub, ask.id, |_| {}).await;
+    replies.finish().await;
     if let Some(w) = worker {
         w.finish().await;
     }

@@ -572,6 +572,7 @@ fn describe(p: &Plugin) -> serde_json::Value {
         "schemes": i.schemes,
         "formats": i.formats,
         "can_edit": i.can_edit,
+        "can_reply": i.can_reply,
     })
 }
 
@@ -586,7 +587,7 @@ fn as_text(p: &Plugin) -> String {
     };
     let hosts: Vec<String> = i.allowed_hosts.iter().map(|h| h.to_string()).collect();
     let mut out = format!(
-        "  id             {}\n  name           {}\n  version        {}\n  description    {}\n  built for      mcp-push:channel@{}\n  size           {} (sha256 {})\n  allowed hosts  {}\n  schemes        {}\n  formats        {}\n  can edit       {}\n  settings{}\n",
+        "  id             {}\n  name           {}\n  version        {}\n  description    {}\n  built for      mcp-push:channel@{}\n  size           {} (sha256 {})\n  allowed hosts  {}\n  schemes        {}\n  formats        {}\n  can edit       {}\n  can reply      {}\n  settings{}\n",
         i.id,
         i.name,
         i.version,
@@ -598,6 +599,11 @@ fn as_text(p: &Plugin) -> String {
         none(&i.schemes),
         none(&i.formats),
         if i.can_edit { "yes" } else { "no" },
+        if i.can_reply {
+            "yes (questions with buttons)"
+        } else {
+            "no (reply link only)"
+        },
         if i.settings.is_empty() {
             "       none"
         } else {

@@ -51,6 +51,8 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
     );
     let hub = Arc::new(app.hub(store));
     let worker = hub.spawn_worker(ClaimScope::All);
+    // Answers given in the chat, for channels that can take them.
+    let replies = crate::ask::spawn_poller(hub.clone(), false);
     let _retention =
         crate::hub::retention::spawn(hub.store().clone(), app.retention, hub.clock().clone());
     // Kept for the server's life: dropping it stops the watchers' task.
@@ -66,6 +68,7 @@ pub async fn mcp(cli: &Cli) -> ExitCode {
     // still due later stays in the outbox for the next mcp-push.
     drop(hot_load);
     drop(watching);
+    replies.finish().await;
     worker.finish().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -85,6 +85,8 @@ pub async fn serve(
     let app = Arc::new(app);
     let hub = Arc::new(app.hub(store));
     let worker = hub.spawn_worker(ClaimScope::All);
+    // Answers given in the chat, for channels that can take them.
+    let replies_poller = crate::ask::spawn_poller(hub.clone(), false);
     let _retention =
         crate::hub::retention::spawn(hub.store().clone(), app.retention, hub.clock().clone());
     let watching = app
@@ -150,6 +152,7 @@ pub async fn serve(
     let served = listener::serve(socket, router, limits.fitted_to_descriptors(), shutdown).await;
     // Sends in flight finish (or are cut after the grace) and are recorded;
     // queued ones stay in the outbox.
+    replies_poller.finish().await;
     worker.finish().await;
     served?;
     Ok(())

@@ -166,9 +166,13 @@ impl Hub {
         Ok(self.replies.set_key(key).to_vec())
     }
 
-    /// `channel`'s copy of a question (with its reply link); `None` for a
-    /// notification that asks nothing.
-    async fn question_copy(&self, n: &Notification, channel: &ChannelId) -> Option<Notification> {
+    /// `channel`'s copy of a question (with its reply link) and the link;
+    /// `None` for a notification that asks nothing.
+    async fn question_copy(
+        &self,
+        n: &Notification,
+        channel: &ChannelId,
+    ) -> Option<(Notification, Option<String>)> {
         let q = n.question.as_ref()?;
         let link = match (self.replies.base(), self.reply_key().await) {
             (Some(base), Ok(key)) => Some(reply_link::url(&base, &key, q.ask_id, channel)),
@@ -178,7 +182,7 @@ impl Hub {
             }
             (None, _) => None,
         };
-        Some(reply_link::render(n, link))
+        Some((reply_link::render(n, link.clone()), link))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

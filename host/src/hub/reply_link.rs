@@ -9,7 +9,8 @@
 //! question, not a token that answers it.
 
 use crate::model::AskId;
-use crate::notification::{ChannelId, Format, Notification};
+use crate::notification::{ChannelId, Format, Notification, QuestionRef};
+use crate::plugin::ChatQuestion;
 use hmac::{Hmac, Mac};
 use std::sync::{OnceLock, RwLock};
 
@@ -113,10 +114,22 @@ pub fn render(n: &Notification, link: Option<String>) -> Notification {
     out
 }
 
+/// `channel`'s copy of a question as a channel that can be answered in the
+/// chat gets it: the copy's text (how to answer and the link included, for
+/// whoever cannot press a button), the choices it offers as buttons.
+pub fn chat_question(copy: &Notification, q: &QuestionRef, link: Option<String>) -> ChatQuestion {
+    ChatQuestion {
+        ask_id: q.ask_id.to_string(),
+        title: copy.title.clone(),
+        text: copy.body.clone(),
+        choices: q.choices.clone(),
+        link,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notification::QuestionRef;
 
     fn ch(s: &str) -> ChannelId {
         ChannelId::new(s).unwrap()

@@ -574,17 +574,24 @@ async fn deliver(
         _ => None,
     };
     let question = hub.question_copy(&claim.notification, &claim.channel).await;
-    let result = channel
-        .plugin
-        .send_delivery(
-            channel.id.as_str(),
-            &channel.settings,
-            question.as_ref().unwrap_or(&claim.notification),
-            previous,
-            progress.clone(),
-        )
-        .await
-        .map(|r| r.remote_id);
+    let (plugin, id, settings) = (&channel.plugin, channel.id.as_str(), &channel.settings);
+    let result = match (&question, &claim.notification.question) {
+        // A channel that can be answered in the chat gets the question with
+        // its way to answer (buttons); the reply link stays in the text.
+        (Some((copy, link)), Some(q)) if plugin.can_reply() => {
+            let asked = super::reply_link::chat_question(copy, q, link.clone());
+            plugin
+                .ask_delivery(id, settings, &asked, progress.clone())
+                .await
+        }
+        _ => {
+            let msg = question.as_ref().map_or(&claim.notification, |(c, _)| c);
+            plugin
+                .send_delivery(id, settings, msg, previous, progress.clone())
+                .await
+        }
+    }
+    .map(|r| r.remote_id);
     let elapsed = started.elapsed();
     drop(slot);
     if let Err(DeliveryError::Interrupted) = result {

@@ -24,6 +24,11 @@ pub struct PluginInfo {
     pub allowed_hosts: Vec<HostPattern>,
     pub schemes: Vec<String>,
     pub can_edit: bool,
+    /// Whether its recipients can answer questions in the chat: the
+    /// component exports `replies` (see `wit/replies.wit`). Absent from
+    /// descriptions kept by builds before it: they cannot.
+    #[serde(default)]
+    pub can_reply: bool,
     /// Formats the channel renders beyond plain text (`text`, `markdown`,
     /// `html`); empty when it did not say.
     pub formats: Vec<String>,

@@ -46,7 +46,9 @@ pub use registry::{Held, LoadWarning, Registry};
 pub use runtime::{Plugin, Runtime};
 /// TLS as the plugins' requests have it, for the watchers' own client.
 pub(crate) use tls::client_config as tls_client_config;
-pub use types::{Limits, PluginSource, Receipt, RuntimeOptions, SettingValue};
+pub use types::{
+    ChatQuestion, ChatReply, Limits, PluginSource, Polled, Receipt, RuntimeOptions, SettingValue,
+};
 pub use wit::WIT_VERSION;
 
 /// The channels built into this binary by `build.rs`.

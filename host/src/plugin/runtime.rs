@@ -14,7 +14,10 @@ use super::keeper::{Keeper, Prepared};
 use super::sandbox::{MemoryRefused, SendState, StoreShared};
 use super::secrets::Secrets;
 use super::trailer::Precompiled;
-use super::types::{Limits, PluginSource, Receipt, RuntimeOptions, SettingValue, cap_text};
+use super::types::{
+    ChatQuestion, ChatReply, Limits, PluginSource, Polled, Receipt, RuntimeOptions, SettingValue,
+    cap_text,
+};
 use super::wit::{self, Answer, Bindings, Call};
 use crate::notification::Notification;
 use mcp_push_policy::Shapes;
@@ -520,6 +523,108 @@ impl Plugin {
         previous: Option<String>,
         progress: Arc<Progress>,
     ) -> Result<Receipt, DeliveryError> {
+        let Ready {
+            prepared,
+            args,
+            host,
+        } = self.ready(channel, settings, Some(progress)).await?;
+        let call = Call::Send(&args, msg, previous);
+        let (answer, secrets) = invoke_keeping_secrets(&self.rt, prepared, host, call).await;
+        let returned = returned(secrets);
+        match answer {
+            Ok(Answer::Send(result)) => result,
+            Ok(_) => unreachable!("send answers send"),
+            Err(e) => Err(e),
+        }
+        .map(|r| Receipt {
+            remote_id: r.remote_id.as_deref().map(&returned),
+        })
+        .map_err(|e| e.describe(&returned))
+    }
+
+    /// Whether this channel's recipients can answer questions in the chat
+    /// (the component exports `replies`).
+    pub fn can_reply(&self) -> bool {
+        self.info.can_reply
+    }
+
+    /// Ask `q` as one attempt of a delivery, with the service's way to
+    /// answer it (a plugin that [`Plugin::can_reply`] only).
+    pub async fn ask_delivery(
+        &self,
+        channel: &str,
+        settings: &[SettingValue],
+        q: &ChatQuestion,
+        progress: Arc<Progress>,
+    ) -> Result<Receipt, DeliveryError> {
+        let Ready {
+            prepared,
+            args,
+            host,
+        } = self.ready(channel, settings, Some(progress)).await?;
+        let call = Call::Ask(&args, q);
+        let (answer, secrets) = invoke_keeping_secrets(&self.rt, prepared, host, call).await;
+        let returned = returned(secrets);
+        match answer {
+            Ok(Answer::Ask(result)) => result,
+            Ok(_) => unreachable!("ask answers ask"),
+            Err(e) => Err(e),
+        }
+        .map(|r| Receipt {
+            remote_id: r.remote_id.as_deref().map(&returned),
+        })
+        .map_err(|e| e.describe(&returned))
+    }
+
+    /// The answers given in the chat since `cursor` (a plugin that
+    /// [`Plugin::can_reply`] only). Everything the component hands back is
+    /// masked, as a send's error is.
+    pub async fn poll_replies(
+        &self,
+        channel: &str,
+        settings: &[SettingValue],
+        cursor: Option<&str>,
+    ) -> Result<Polled, DeliveryError> {
+        let Ready {
+            prepared,
+            args,
+            host,
+        } = self.ready(channel, settings, None).await?;
+        let call = Call::PollReplies(&args, cursor);
+        let (answer, secrets) = invoke_keeping_secrets(&self.rt, prepared, host, call).await;
+        let returned = returned(secrets);
+        match answer {
+            Ok(Answer::PollReplies(result)) => result,
+            Ok(_) => unreachable!("poll-replies answers poll-replies"),
+            Err(e) => Err(e),
+        }
+        .map(|p| Polled {
+            replies: p
+                .replies
+                .into_iter()
+                .map(|r| ChatReply {
+                    ask_id: returned(&r.ask_id),
+                    answer: returned(&r.answer),
+                    choice: r.choice,
+                    from: returned(&r.from),
+                })
+                .collect(),
+            cursor: p.cursor.as_deref().map(&returned),
+            ignored: p.ignored.iter().map(|i| returned(i)).collect(),
+        })
+        .map_err(|e| e.describe(&returned))
+    }
+
+    /// What a call with this channel instance's settings needs: the
+    /// compiled component, the settings as the component sees them (secrets
+    /// as placeholders) and the call's host state. `progress`: the delivery
+    /// the call is an attempt of, if it is one.
+    async fn ready(
+        &self,
+        channel: &str,
+        settings: &[SettingValue],
+        progress: Option<Arc<Progress>>,
+    ) -> Result<Ready<'_>, DeliveryError> {
         let prepared = self.prepared().await?;
         let client = match super::proxy::of(settings).map_err(DeliveryError::Config)? {
             Some(proxy) => Some(self.rt.proxied(&proxy).map_err(DeliveryError::Config)?),
@@ -544,31 +649,35 @@ impl Plugin {
             .rt
             .host(channel, self.remembered_allow_list(settings), secrets);
         host.secrets.shapes = self.shapes.clone();
-        host.delivery.progress = progress;
+        host.delivery.progress = progress
+            .unwrap_or_else(|| Arc::new(Progress::new(format!("{channel}-{}", unique_key()), 0)));
         host.cache.kept = self.kept(channel, settings);
         if let Some(client) = client {
             host.http.client = client;
         }
-        // Errors are described with the secrets as the call left them, which
-        // include the parts `secrets.split` made during it.
-        let (answer, secrets) =
-            invoke_keeping_secrets(&self.rt, prepared, host, Call::Send(&args, msg, previous))
-                .await;
-        // Masked and cut here, before anyone stores or prints it.
-        let returned = |text: &str| {
-            let mut text = secrets.describe(text);
-            cap_text(&mut text, MAX_RETURNED);
-            text
-        };
-        match answer {
-            Ok(Answer::Send(result)) => result,
-            Ok(_) => unreachable!("send answers send"),
-            Err(e) => Err(e),
-        }
-        .map(|r| Receipt {
-            remote_id: r.remote_id.as_deref().map(returned),
+        Ok(Ready {
+            prepared,
+            args,
+            host,
         })
-        .map_err(|e| e.describe(returned))
+    }
+}
+
+/// See [`Plugin::ready`].
+struct Ready<'p> {
+    prepared: &'p Arc<Prepared>,
+    args: Vec<(String, String)>,
+    host: HostState,
+}
+
+/// Masks and cuts what a component handed back, before anyone stores or
+/// prints it. Errors are described with the secrets as the call left them,
+/// which include the parts `secrets.split` made during it.
+fn returned(secrets: Secrets) -> impl Fn(&str) -> String {
+    move |text: &str| {
+        let mut text = secrets.describe(text);
+        cap_text(&mut text, MAX_RETURNED);
+        text
     }
 }
 
@@ -658,9 +767,11 @@ async fn invoke_keeping_secrets(
         .acquire_owned()
         .await
         .expect("the semaphore is never closed");
-    // Sends keep a spare sandbox ready for the plugin's next send; loading
-    // and parsing URLs do not (a start loads every plugin once).
-    let refill = matches!(call, Call::Send(..)).then(|| Arc::downgrade(prepared));
+    // Sends (and questions, and the polls for their answers, every 2 s
+    // while one is open) keep a spare sandbox ready for the plugin's next
+    // call; loading and parsing URLs do not (a start loads every plugin once).
+    let refill = matches!(call, Call::Send(..) | Call::Ask(..) | Call::PollReplies(..))
+        .then(|| Arc::downgrade(prepared));
     let deadline = host.call.deadline;
     let sandbox = prepared.sandbox(&rt.engine, &rt.stores, host);
     let mut store = sandbox.store;

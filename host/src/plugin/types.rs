@@ -82,3 +82,36 @@ pub(crate) fn cap_text(text: &mut String, max: usize) {
         text.push('…');
     }
 }
+
+/// A question as a replying channel's `ask` gets it (see `wit/replies.wit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatQuestion {
+    pub ask_id: String,
+    pub title: String,
+    /// The question with how to answer and its reply link, plain text.
+    pub text: String,
+    pub choices: Vec<String>,
+    pub link: Option<String>,
+}
+
+/// An answer given in the chat, as the channel read it (its text already
+/// masked: it came from the component).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatReply {
+    pub ask_id: String,
+    pub answer: String,
+    /// Which of the question's choices (from 0), when the service says.
+    pub choice: Option<u32>,
+    /// Who answered, as the service names them.
+    pub from: String,
+}
+
+/// What one `poll-replies` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Polled {
+    pub replies: Vec<ChatReply>,
+    /// Where the next poll starts; `None`: where this one did.
+    pub cursor: Option<String>,
+    /// Updates the channel passed over, each with why, for the log.
+    pub ignored: Vec<String>,
+}

@@ -15,7 +15,7 @@ pub(crate) use v0_1 as latest;
 use super::error::{DeliveryError, LoadError};
 use super::info::PluginInfo;
 use super::sandbox::SendState;
-use super::types::Receipt;
+use super::types::{ChatQuestion, Polled, Receipt};
 use crate::notification::Notification;
 use mcp_push_policy::Shapes;
 use wasmtime::component::{Component, InstancePre, Linker};
@@ -53,11 +53,12 @@ pub(crate) fn check_exports(engine: &Engine, component: &Component) -> Result<St
 /// components keep loading.
 pub(crate) enum Bindings {
     /// Any 0.1.x: wasmtime matches 0.1.x names to the host's 0.1.0 by semver.
-    /// `shapes` is an optional export.
+    /// `shapes` and `replies` are optional exports.
     V0_1 {
         pre: InstancePre<SendState>,
         channel: v0_1::ChannelIndices,
         shapes: Option<v0_1::ShapesIndices>,
+        replies: Option<v0_1::RepliesIndices>,
     },
 }
 
@@ -66,6 +67,7 @@ pub(crate) enum Instance {
     V0_1 {
         channel: v0_1::Channel,
         shapes: Option<v0_1::ShapesExport>,
+        replies: Option<v0_1::RepliesExport>,
     },
 }
 
@@ -76,6 +78,7 @@ impl Bindings {
             return Ok(Bindings::V0_1 {
                 channel: v0_1::ChannelIndices::new(&pre).map_err(invalid)?,
                 shapes: v0_1::ShapesIndices::new(&pre).ok(),
+                replies: v0_1::RepliesIndices::new(&pre).ok(),
                 pre,
             });
         }
@@ -93,12 +96,17 @@ impl Bindings {
                 pre,
                 channel,
                 shapes,
+                replies,
             } => {
                 let instance = pre.instantiate_async(&mut *store).await?;
                 Ok(Instance::V0_1 {
                     channel: channel.load(&mut *store, &instance)?,
                     shapes: match shapes {
                         Some(s) => Some(s.load(&mut *store, &instance)?),
+                        None => None,
+                    },
+                    replies: match replies {
+                        Some(r) => Some(r.load(&mut *store, &instance)?),
                         None => None,
                     },
                 })
@@ -112,6 +120,10 @@ pub(crate) enum Call<'a> {
     Info,
     ParseUrl(&'a str),
     Send(&'a [(String, String)], &'a Notification, Option<String>),
+    /// A question, to a plugin that can be answered in the chat.
+    Ask(&'a [(String, String)], &'a ChatQuestion),
+    /// The answers given since the cursor.
+    PollReplies(&'a [(String, String)], Option<&'a str>),
 }
 
 /// Its answer, in the host's terms (errors not yet described: see
@@ -120,6 +132,14 @@ pub(crate) enum Answer {
     Info(Result<Box<(PluginInfo, Shapes)>, String>),
     ParseUrl(Result<Vec<(String, String)>, String>),
     Send(Result<Receipt, DeliveryError>),
+    Ask(Result<Receipt, DeliveryError>),
+    PollReplies(Result<Polled, DeliveryError>),
+}
+
+/// What a plugin without the `replies` export answers to `ask` and
+/// `poll-replies` (the host asks only those that have it).
+fn cannot_reply() -> DeliveryError {
+    DeliveryError::Config("this plugin cannot be answered in the chat (no `replies` export)".into())
 }
 
 /// Makes `call` on `instance`, converting to and from its version's types.
@@ -132,6 +152,7 @@ pub(crate) async fn call(
         Instance::V0_1 {
             channel: ch,
             shapes,
+            replies,
         } => match call {
             Call::Info => {
                 let info = ch.call_info(&mut *store).await?;
@@ -139,8 +160,26 @@ pub(crate) async fn call(
                     Some(s) => s.call_shapes(&mut *store).await?,
                     None => Vec::new(),
                 };
-                Answer::Info(v0_1::info(info, shapes).map(Box::new))
+                Answer::Info(v0_1::info(info, shapes, replies.is_some()).map(Box::new))
             }
+            Call::Ask(args, q) => Answer::Ask(match &replies {
+                Some(r) => r
+                    .call_ask(&mut *store, args, &v0_1::question(q))
+                    .await?
+                    .map(|a| Receipt {
+                        remote_id: a.remote_id,
+                    })
+                    .map_err(v0_1::send_error),
+                None => Err(cannot_reply()),
+            }),
+            Call::PollReplies(args, cursor) => Answer::PollReplies(match &replies {
+                Some(r) => r
+                    .call_poll_replies(&mut *store, args, cursor)
+                    .await?
+                    .map(v0_1::polled)
+                    .map_err(v0_1::send_error),
+                None => Err(cannot_reply()),
+            }),
             Call::ParseUrl(url) => Answer::ParseUrl(ch.call_parse_url(&mut *store, url).await?),
             Call::Send(args, msg, previous) => {
                 let msg = v0_1::message(msg, previous);

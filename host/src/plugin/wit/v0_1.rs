@@ -11,16 +11,19 @@ use crate::plugin::capability::{self as cap, HostState};
 use crate::plugin::error::DeliveryError;
 use crate::plugin::info::{PluginInfo, SettingSpec, secret_by_name, validate};
 use crate::plugin::sandbox::SendState;
+use crate::plugin::types::{ChatQuestion, ChatReply, Polled};
 use mcp_push_policy::Shapes;
 use wasmtime::component::{HasSelf, Linker};
 
-// The world with every export a 0.1 component may have. `shapes` is
-// optional (components built before it export `channel` only), so the host
-// looks the exports up one by one (`ChannelIndices`, `ShapesIndices`) instead
-// of through the world's all-or-nothing `ShapedPluginPre`.
+// The world with every export a 0.1 component may have. `shapes` and
+// `replies` are optional (components built before them export `channel`
+// only, and most channels cannot be answered in the chat), so the host
+// looks the exports up one by one (`ChannelIndices`, `ShapesIndices`,
+// `RepliesIndices`) instead of through the world's all-or-nothing
+// `ReplyingPluginPre`.
 wasmtime::component::bindgen!({
     path: "../wit",
-    world: "shaped-plugin",
+    world: "replying-plugin",
     imports: { default: async },
     exports: { default: async },
 });
@@ -28,13 +31,16 @@ wasmtime::component::bindgen!({
 pub use self::exports::mcp_push::channel::channel::{
     Guest as Channel, GuestIndices as ChannelIndices,
 };
+pub use self::exports::mcp_push::channel::replies::{
+    Guest as RepliesExport, GuestIndices as RepliesIndices,
+};
 pub use self::exports::mcp_push::channel::shapes::{
     Guest as ShapesExport, GuestIndices as ShapesIndices,
 };
 pub use self::mcp_push::channel::{
     cache, console, crypto, delivery, http, log, mail, secrets, signing, types,
 };
-pub use ShapedPlugin as Plugin;
+pub use ReplyingPlugin as Plugin;
 
 /// The WIT package version this module implements.
 pub const WIT_VERSION: &str = "0.1.0";
@@ -85,11 +91,43 @@ pub(crate) fn message(msg: &Notification, previous: Option<String>) -> types::Me
     }
 }
 
+/// A question for a replying channel's `ask`.
+pub(crate) fn question(q: &ChatQuestion) -> exports::mcp_push::channel::replies::Question {
+    exports::mcp_push::channel::replies::Question {
+        ask_id: q.ask_id.clone(),
+        title: q.title.clone(),
+        text: q.text.clone(),
+        choices: q.choices.clone(),
+        link: q.link.clone(),
+    }
+}
+
+/// What a replying channel's `poll-replies` found, in the host's terms
+/// (its texts not yet masked).
+pub(crate) fn polled(p: exports::mcp_push::channel::replies::Polled) -> Polled {
+    Polled {
+        replies: p
+            .replies
+            .into_iter()
+            .map(|r| ChatReply {
+                ask_id: r.ask_id,
+                answer: r.answer,
+                choice: r.choice,
+                from: r.from,
+            })
+            .collect(),
+        cursor: p.cursor,
+        ignored: p.ignored,
+    }
+}
+
 /// The plugin's self-description and its shapes, checked together (an
-/// allowed host may name a public part of a shape).
+/// allowed host may name a public part of a shape). `can_reply`: the
+/// component exports `replies`.
 pub(crate) fn info(
     raw: types::ChannelInfo,
     shapes: Vec<exports::mcp_push::channel::shapes::Shape>,
+    can_reply: bool,
 ) -> Result<(PluginInfo, Shapes), String> {
     let mut settings: Vec<SettingSpec> = raw
         .settings
@@ -142,6 +180,7 @@ pub(crate) fn info(
         allowed_hosts,
         schemes: raw.schemes,
         can_edit: raw.can_edit,
+        can_reply,
         shapes,
     };
     Ok((info, compiled))

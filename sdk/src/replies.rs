@@ -1,0 +1,66 @@
+//! Questions a person answers in the chat itself: what a channel implements
+//! ([`Replies`]) and exports with `export_channel!(Type, replies)` when its
+//! service can hand answers back (buttons, replies). A channel that does not
+//! is asked with its ordinary `send`, and its recipients answer through the
+//! reply link in the text.
+
+pub mod bindings {
+    //! The bindings of the optional `replies` export. A world of their own,
+    //! so that `export_channel!(Type)` keeps exporting `channel` and
+    //! `shapes` only (a component exporting `replies` tells the host it can
+    //! be asked); the two worlds' component sections are merged into one
+    //! component when it is built. Every type they share with the main
+    //! bindings is the main bindings' own.
+    wit_bindgen::generate!({
+        path: "wit",
+        inline: "package mcp-push:sdk-replies;
+                 world replies-export { export mcp-push:channel/replies@0.1.0; }",
+        world: "mcp-push:sdk-replies/replies-export",
+        pub_export_macro: true,
+        default_bindings_module: "mcp_push_sdk::replies::bindings",
+        export_macro_name: "export",
+        additional_derives: [PartialEq],
+        with: {
+            "mcp-push:channel/types@0.1.0": crate::bindings::mcp_push::channel::types,
+        },
+    });
+}
+
+pub use bindings::exports::mcp_push::channel::replies::{Asked, Polled, Question, Reply};
+
+use crate::{Channel, SendError, Settings};
+
+/// A channel whose recipients can answer in the chat (see `wit/replies.wit`).
+pub trait Replies: Channel {
+    /// Send the question with the service's way to answer it (buttons).
+    fn ask(settings: &Settings, q: &Question) -> Result<Asked, SendError>;
+
+    /// The answers given since `cursor`, and where the next poll starts.
+    fn poll_replies(settings: &Settings, cursor: Option<&str>) -> Result<Polled, SendError>;
+}
+
+impl Asked {
+    /// Sent, with the service's id of the message when there is one.
+    pub fn maybe(remote_id: Option<String>) -> Self {
+        Asked { remote_id }
+    }
+}
+
+impl Polled {
+    /// Nothing new; the next poll starts where this one did.
+    pub fn nothing() -> Self {
+        Polled {
+            replies: Vec::new(),
+            cursor: None,
+            ignored: Vec::new(),
+        }
+    }
+}
+
+/// A replying channel's functions in a native build (what
+/// `export_channel!(Type, replies)` gives tests instead of exports).
+#[doc(hidden)]
+pub struct NativeReplies {
+    pub ask: fn(&Settings, &Question) -> Result<Asked, SendError>,
+    pub poll_replies: fn(&Settings, Option<&str>) -> Result<Polled, SendError>,
+}

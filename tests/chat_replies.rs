@@ -1,0 +1,287 @@
+//! Questions answered in the chat app itself, end to end: `serve` on
+//! 127.0.0.1 with a Telegram channel pointed at a mock of the Bot API
+//! (`tests/mocks/telegram_bot.rs`, built from the Bot API's documentation),
+//! an MCP client (rmcp over streamable HTTP) calling `ask_user`, and the
+//! person pressing a button under the question. The question goes with one
+//! button per choice (and its reply link in the text), the poller reads the
+//! press through `getUpdates` and confirms it, and the tool returns that
+//! choice, answered on the Telegram channel by the user who pressed it. A
+//! button pressed in a chat that is not the channel's is no answer, and is
+//! logged. A shell script's `mcp-push ask` polls too: a free-text answer
+//! typed in reply to the question decides it.
+
+mod support;
+
+mod mocks {
+    pub mod telegram_bot;
+}
+
+use mocks::telegram_bot::Bot;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::services::TG_TOKEN;
+use support::{Mock, Sandbox};
+
+/// `serve` with its whole log kept.
+struct Serve {
+    child: std::process::Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(home: &Sandbox) -> Serve {
+    let mut child = home
+        .command(&["serve", "--listen", "127.0.0.1:0", "-v"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = Arc::new(Mutex::new(String::new()));
+    let addr = loop {
+        let line = lines.next().expect("serve exited").unwrap();
+        log.lock().unwrap().push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut l = kept.lock().unwrap();
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
+    Serve { child, addr, log }
+}
+
+/// Wait (up to 30 s) until `f` gives something.
+fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A home whose one channel is a Telegram bot writing to chat 42, at `mock`.
+fn telegram_home(mock: &Mock) -> Sandbox {
+    Sandbox::new()
+        .env("TG_BOT_TOKEN", TG_TOKEN)
+        .env("TG_USER_ID", "42")
+        .env("TG_API_HOST", mock.url(""))
+}
+
+fn get(addr: SocketAddr, path: &str) -> Value {
+    let rt = support::mcp_client::rt();
+    rt.block_on(async {
+        reqwest::get(format!("http://{addr}{path}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
+
+#[test]
+fn a_person_answers_with_a_telegram_button_and_a_stranger_cannot() {
+    let bot = Bot::default();
+    let mock = bot.mock();
+    let home = telegram_home(&mock);
+    let server = serve(&home);
+    let addr = server.addr;
+    // The agent's call, running while the person answers.
+    let call = std::thread::spawn(move || {
+        let rt = support::mcp_client::rt();
+        rt.block_on(async move {
+            let client = support::mcp_client::http_client(addr, None).await;
+            let r = support::mcp_client::call(
+                &client,
+                "ask_user",
+                json!({"question": "Deploy v2 to production?", "choices": ["yes", "no"],
+                       "timeout_secs": 120}),
+            )
+            .await;
+            let _ = client.cancel().await;
+            r
+        })
+    });
+
+    // The question, with a button per choice and the reply link in its text.
+    let question = eventually("the question at the Bot API", || {
+        bot.sent()
+            .into_iter()
+            .find(|m| m.get("reply_markup").is_some())
+    });
+    assert_eq!(
+        question["reply_markup"]["inline_keyboard"],
+        json!([
+            [{"text": "yes", "callback_data": "mcp-push:1:0"}],
+            [{"text": "no", "callback_data": "mcp-push:1:1"}],
+        ]),
+        "{question}"
+    );
+    let text = question["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(
+            "Question\n\nDeploy v2 to production?\n\nAnswer yes / no: http://127.0.0.1:"
+        ),
+        "{text}"
+    );
+    let message_id = question["message_id"].as_i64().unwrap();
+
+    // The poller reads updates as the Bot API documents it.
+    let first = eventually("a getUpdates call", || {
+        mock.requests_to(&format!("/bot{TG_TOKEN}/getUpdates"))
+            .into_iter()
+            .next()
+    });
+    let asked = first.json();
+    assert_eq!(asked["timeout"], 0);
+    assert_eq!(
+        asked["allowed_updates"],
+        json!(["callback_query", "message"])
+    );
+
+    // A stranger presses "yes" under the question in another chat: no answer.
+    let mallory = json!({"id": 999, "is_bot": false, "first_name": "Mallory"});
+    let stranger = bot.press(message_id, 999, mallory, "mcp-push:1:0");
+    // Read and confirmed by the next poll's offset, or (were it taken) the
+    // question decided and the polls over.
+    let status = eventually("the stranger's press read", || {
+        let status = get(addr, "/v1/asks/1");
+        (bot.pending() == 0 || status["status"] != "open").then_some(status)
+    });
+    assert_eq!(status["status"], "open", "a stranger decided: {status}");
+    let confirmed = |id: &str| {
+        mock.requests_to(&format!("/bot{TG_TOKEN}/answerCallbackQuery"))
+            .iter()
+            .any(|r| r.json()["callback_query_id"] == id)
+    };
+    assert!(!confirmed(&stranger), "the stranger's press was taken");
+
+    // Ada presses "no" in the channel's chat: that is the answer.
+    let ada = json!({"id": 42, "is_bot": false, "first_name": "Ada", "username": "ada"});
+    let pressed = bot.press(message_id, 42, ada, "mcp-push:1:1");
+    let result = call.join().unwrap();
+    let s = result.structured_content.clone().unwrap();
+    assert_eq!(s["status"], "answered", "{s}");
+    assert_eq!(s["answer"], "no");
+    assert_eq!(s["answered_by"], "Ada (@ada)");
+    assert_eq!(s["channel"], "telegram");
+    assert!(confirmed(&pressed), "the press was not confirmed");
+
+    // The chat hears it was decided.
+    let decided = eventually("the decision in the chat", || {
+        bot.sent().into_iter().find(|m| {
+            m["text"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Answered")
+        })
+    });
+    assert!(
+        decided["text"]
+            .as_str()
+            .unwrap()
+            .contains("\"no\" — by Ada (@ada) on telegram"),
+        "{decided}"
+    );
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.contains("not an answer") && log.contains("chat 999"),
+        "the stranger was not logged: {log}"
+    );
+    assert!(!log.contains(TG_TOKEN), "the bot token in serve's log");
+}
+
+#[test]
+fn a_script_asks_and_a_reply_typed_in_the_chat_answers() {
+    let bot = Bot::default();
+    let mock = bot.mock();
+    let home = telegram_home(&mock);
+    let mut child = home
+        .command(&["ask", "When can we deploy?", "--timeout", "60s", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let question = eventually("the question at the Bot API", || {
+        bot.sent().into_iter().next()
+    });
+    assert_eq!(
+        bot.markups()[0],
+        json!({"force_reply": true, "input_field_placeholder": "Your answer"})
+    );
+    let message_id = question["message_id"].as_i64().unwrap();
+    // Someone else's reply, in another chat, is no answer.
+    let mallory = json!({"id": 999, "is_bot": false, "first_name": "Mallory"});
+    bot.reply_to(message_id, 999, mallory, "right now");
+    eventually("the stranger's reply read", || {
+        (bot.pending() == 0 || child.try_wait().unwrap().is_some()).then_some(())
+    });
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a stranger's reply decided the question"
+    );
+    let ada = json!({"id": 42, "is_bot": false, "first_name": "Ada", "username": "ada"});
+    bot.reply_to(message_id, 42, ada, "after lunch");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["answer"], "after lunch", "{v}");
+    assert_eq!(v["answered_by"], "Ada (@ada)");
+    assert_eq!(v["channel"], "telegram");
+    // This process told the chat it was decided before it ended.
+    assert!(
+        bot.sent().iter().any(|m| m["text"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Answered")),
+        "{:?}",
+        bot.sent()
+    );
+    assert!(
+        stderr.contains("chat 999"),
+        "the stranger was not logged: {stderr}"
+    );
+}
+
+/// The host finds the optional export itself: of the bundled plugins, the
+/// one that exports `replies` can be answered in the chat, and every other
+/// (built without it) cannot, and still loads.
+#[test]
+fn only_a_plugin_that_exports_replies_can_be_answered_in_the_chat() {
+    let mock = Mock::start();
+    let home = telegram_home(&mock);
+    let run = home.run(&["channels", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let catalog: Value = serde_json::from_str(&run.stdout).unwrap();
+    let plugins = catalog["plugins"].as_array().unwrap();
+    assert!(plugins.len() > 20, "{}", plugins.len());
+    let replying: Vec<&str> = plugins
+        .iter()
+        .filter(|p| p["can_reply"] == true)
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(replying, ["telegram"]);
+    assert!(plugins.iter().all(|p| p["can_reply"].is_boolean()));
+    assert_eq!(catalog["channels"][0]["can_reply"], true, "{catalog}");
+}
