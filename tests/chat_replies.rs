@@ -18,53 +18,16 @@ mod mocks {
 
 use mocks::telegram_bot::Bot;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+
 use std::time::{Duration, Instant};
+use support::mcp_client::{Server, start_server_with};
 use support::services::TG_TOKEN;
 use support::{Mock, Sandbox};
 
-/// `serve` with its whole log kept.
-struct Serve {
-    child: std::process::Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(home: &Sandbox) -> Serve {
-    let mut child = home
-        .command(&["serve", "--listen", "127.0.0.1:0", "-v"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let log = Arc::new(Mutex::new(String::new()));
-    let addr = loop {
-        let line = lines.next().expect("serve exited").unwrap();
-        log.lock().unwrap().push_str(&line);
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().parse().unwrap();
-        }
-    };
-    let kept = log.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            let mut l = kept.lock().unwrap();
-            l.push_str(&line);
-            l.push('\n');
-        }
-    });
-    Serve { child, addr, log }
+/// `serve` on a free loopback port, logging at info, its log kept.
+fn serve(home: &Sandbox) -> Server {
+    start_server_with(home, &["--listen", "127.0.0.1:0", "-v"])
 }
 
 /// Wait (up to 30 s) until `f` gives something.
@@ -87,7 +50,7 @@ fn telegram_home(mock: &Mock) -> Sandbox {
         .env("TG_API_HOST", mock.url(""))
 }
 
-fn get(addr: SocketAddr, path: &str) -> Value {
+fn get(addr: std::net::SocketAddr, path: &str) -> Value {
     let rt = support::mcp_client::rt();
     rt.block_on(async {
         reqwest::get(format!("http://{addr}{path}"))

@@ -48,10 +48,12 @@ pub async fn stdio_client(home: &Sandbox, args: &[&str]) -> (Client, Arc<Mutex<S
     (client, log)
 }
 
-/// `mcp-push serve` on a free loopback port; killed on drop.
+/// `mcp-push serve` on a free loopback port; killed on drop. Its log (stderr)
+/// is kept in `log`.
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    pub log: Arc<Mutex<String>>,
 }
 
 impl Drop for Server {
@@ -62,17 +64,39 @@ impl Drop for Server {
 }
 
 pub fn start_server(home: &Sandbox, listen: &str) -> Server {
+    start_server_with(home, &["--listen", listen])
+}
+
+/// `serve` with these arguments (`--listen` among them).
+pub fn start_server_with(home: &Sandbox, args: &[&str]) -> Server {
+    let mut full = vec!["serve"];
+    full.extend_from_slice(args);
     let mut child = home
-        .command(&["serve", "--listen", listen])
+        .command(&full)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let keep = |log: &Mutex<String>, line: &str| {
+        let mut l = log.lock().unwrap();
+        l.push_str(line);
+        l.push('\n');
+    };
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = super::listening_addr(&mut lines);
+    let addr = super::listening_addr(&mut lines.by_ref().inspect(|line| {
+        if let Ok(line) = line {
+            keep(&log, line);
+        }
+    }));
     // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, addr }
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            keep(&kept, &line);
+        }
+    });
+    Server { child, addr, log }
 }
 
 pub async fn http_client(addr: SocketAddr, token: Option<&str>) -> Client {

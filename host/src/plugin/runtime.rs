@@ -523,17 +523,33 @@ impl Plugin {
         previous: Option<String>,
         progress: Arc<Progress>,
     ) -> Result<Receipt, DeliveryError> {
+        self.attempt(channel, settings, progress, Attempt::Send(msg, previous))
+            .await
+    }
+
+    /// One attempt of a delivery, a send or a question: the component's
+    /// receipt with what it hands back masked.
+    async fn attempt(
+        &self,
+        channel: &str,
+        settings: &[SettingValue],
+        progress: Arc<Progress>,
+        what: Attempt<'_>,
+    ) -> Result<Receipt, DeliveryError> {
         let Ready {
             prepared,
             args,
             host,
         } = self.ready(channel, settings, Some(progress)).await?;
-        let call = Call::Send(&args, msg, previous);
+        let call = match what {
+            Attempt::Send(msg, previous) => Call::Send(&args, msg, previous),
+            Attempt::Ask(q) => Call::Ask(&args, q),
+        };
         let (answer, secrets) = invoke_keeping_secrets(&self.rt, prepared, host, call).await;
         let returned = returned(secrets);
         match answer {
-            Ok(Answer::Send(result)) => result,
-            Ok(_) => unreachable!("send answers send"),
+            Ok(Answer::Send(result) | Answer::Ask(result)) => result,
+            Ok(_) => unreachable!("a send or a question answers with a receipt"),
             Err(e) => Err(e),
         }
         .map(|r| Receipt {
@@ -557,23 +573,8 @@ impl Plugin {
         q: &ChatQuestion,
         progress: Arc<Progress>,
     ) -> Result<Receipt, DeliveryError> {
-        let Ready {
-            prepared,
-            args,
-            host,
-        } = self.ready(channel, settings, Some(progress)).await?;
-        let call = Call::Ask(&args, q);
-        let (answer, secrets) = invoke_keeping_secrets(&self.rt, prepared, host, call).await;
-        let returned = returned(secrets);
-        match answer {
-            Ok(Answer::Ask(result)) => result,
-            Ok(_) => unreachable!("ask answers ask"),
-            Err(e) => Err(e),
-        }
-        .map(|r| Receipt {
-            remote_id: r.remote_id.as_deref().map(&returned),
-        })
-        .map_err(|e| e.describe(&returned))
+        self.attempt(channel, settings, progress, Attempt::Ask(q))
+            .await
     }
 
     /// The answers given in the chat since `cursor` (a plugin that
@@ -664,6 +665,12 @@ impl Plugin {
 }
 
 /// See [`Plugin::ready`].
+/// What one attempt of a delivery asks of the component.
+enum Attempt<'m> {
+    Send(&'m Notification, Option<String>),
+    Ask(&'m ChatQuestion),
+}
+
 struct Ready<'p> {
     prepared: &'p Arc<Prepared>,
     args: Vec<(String, String)>,
