@@ -457,3 +457,48 @@ fn two_channels_asked_at_once_the_first_answer_wins_and_both_hear_it() {
         );
     }
 }
+
+#[test]
+fn a_question_held_by_quiet_hours_past_its_end_is_not_sent() {
+    // A quiet window around now (UTC), whatever the time of the run.
+    let now = chrono::Utc::now();
+    let hhmm = |t: chrono::DateTime<chrono::Utc>| t.format("%H:%M").to_string();
+    let window = format!(
+        "{}-{}",
+        hhmm(now - chrono::Duration::hours(1)),
+        hhmm(now + chrono::Duration::hours(1))
+    );
+    let mock = Mock::start();
+    let home = Sandbox::new().config(&format!(
+        "[channels.phone]\nplugin = \"webhook\"\nurl = \"{}\"\nquiet_hours = \"{window}\"\n\
+         timezone = \"UTC\"\n",
+        mock.url("/hook")
+    ));
+    let server = serve(&home);
+    let base = format!("http://{}", server.addr);
+    let web = Web::new();
+    let r = web.post_json(
+        &format!("{base}/v1/asks?wait=10"),
+        &json!({"question": "Deploy tonight?", "choices": ["yes", "no"],
+                "default": "no", "timeout_secs": 1}),
+    );
+    assert_eq!(r.json()["status"], "timed_out", "{}", r.text);
+    let pending = web.get(&format!("{base}/v1/deliveries?state=pending"));
+    let held = &pending.json()["deliveries"][0];
+    assert_eq!(held["channel"], "phone", "{}", pending.text);
+    let id = held["id"].as_i64().unwrap();
+    // Its turn comes (the window ends; here a retry makes it due now): the
+    // question is over, so the person is not asked it.
+    let retried = web.post_json(&format!("{base}/v1/deliveries/{id}/retry"), &json!({}));
+    assert_eq!(retried.status, 200, "{}", retried.text);
+    let row = eventually("the held question to be closed", || {
+        let list = web.get(&format!("{base}/v1/deliveries"));
+        list.json()["deliveries"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["id"] == id).cloned())
+            .filter(|d| d["state"] == "skipped")
+    });
+    let why = row["last_error"].as_str().unwrap_or_default();
+    assert!(why.contains("question 1 was already timed out"), "{row}");
+    assert!(mock.requests_to("/hook").is_empty(), "the question went out");
+}

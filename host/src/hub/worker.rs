@@ -10,7 +10,7 @@ use super::{Hub, Live, Woken, blocking};
 use crate::notification::{ChannelId, EventKind};
 use crate::plugin::{DeliveryError, Progress};
 use crate::store::{
-    Attempt, Claim, ClaimRequest, ClaimScope, Claimed, DeliveryId, DeliveryState, HubId, Room,
+    AskState, Attempt, Claim, ClaimRequest, ClaimScope, Claimed, DeliveryId, DeliveryState, HubId, Room,
     StoreError, UnixMillis,
 };
 use fair::{Admit, FairRules, Fairness};
@@ -563,6 +563,15 @@ async fn deliver(
         put_back(hub, vec![claim.delivery], hub.clock().now(), Some(note)).await;
         return LookAgain(true);
     };
+    if let Some(q) = &claim.notification.question
+        && let Some(why) = question_closed(hub, q.ask_id).await
+    {
+        // Held by quiet hours or retried past the question's end: the
+        // person would be asked something already decided.
+        drop(slot);
+        lock(fair).abandoned(&claim.channel);
+        return skip(hub, claim.delivery, &why, started.elapsed()).await;
+    }
     let previous = match claim.notification.event.as_ref() {
         Some(e) if e.kind == EventKind::Update && channel.plugin.info().can_edit => {
             let (store, run_id, ch) =
@@ -650,6 +659,41 @@ async fn deliver(
             LookAgain(true)
         }
     }
+}
+
+/// Why question `id` is no longer asked, if it is not: decided, timed out
+/// (its deadline passed, though no one has looked at it since) or
+/// cancelled. A question that cannot be read is asked.
+async fn question_closed(hub: &Hub, id: crate::model::AskId) -> Option<String> {
+    let store = hub.store().clone();
+    let ask = blocking(move || store.ask(id)).await.ok().flatten()?;
+    let now = hub.clock().now();
+    let state = match ask.state {
+        AskState::Open if now < ask.deadline => return None,
+        AskState::Open | AskState::TimedOut => "timed out",
+        AskState::Answered => "answered",
+        AskState::Cancelled => "cancelled",
+    };
+    Some(format!(
+        "not sent: question {id} was already {state} when its turn came"
+    ))
+}
+
+/// Close a delivery unsent, and tell listeners as for an attempt.
+async fn skip(hub: &Hub, id: DeliveryId, why: &str, elapsed: Duration) -> LookAgain {
+    let (store, why) = (hub.store().clone(), why.to_string());
+    let now = hub.clock().now();
+    let closed = blocking(move || {
+        store.record_not_sent(id, DeliveryState::Skipped, &why, now)?;
+        store.delivery(id)
+    })
+    .await;
+    match closed {
+        Ok(Some(d)) => publish_delivery(hub, d, elapsed, false),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(delivery = %id, "cannot close the delivery unsent (it stays in the outbox): {e}"),
+    }
+    LookAgain(true)
 }
 
 /// Record the attempt, trying again while the database refuses it for a
