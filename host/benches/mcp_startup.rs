@@ -47,11 +47,12 @@ fn main() {
     let mut with_channel: Vec<Duration> = (0..runs)
         .map(|_| session(plain, home.path(), &warm, Some(&sink)))
         .collect();
-    let (mut cold_plain, mut cold_packaged) = (Vec::new(), Vec::new());
+    let (mut cold_plain, mut cold_packaged, mut cold_send) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..3 {
         let cache = |kind: &str| home.path().join(format!("cold-{kind}-{i}"));
         cold_plain.push(session(plain, home.path(), &cache("plain"), None));
         cold_packaged.push(session(&packaged, home.path(), &cache("packaged"), None));
+        cold_send.push(one_shot_send(plain, home.path(), &cache("send"), &sink).0);
     }
 
     let curl = Command::new("curl").arg("--version").output().is_ok();
@@ -109,7 +110,7 @@ fn main() {
     );
     let cold = median(&mut cold_plain);
     println!(
-        "  first start, built from source    median {:>7.1} ms  ({:.0}x warm; 3 runs: every bundled plugin compiled)",
+        "  first start, built from source    median {:>7.1} ms  ({:.1}x warm; 3 runs: nothing compiled, described by plugins/described.json)",
         ms(cold),
         ratio(cold, warm_bare)
     );
@@ -125,6 +126,12 @@ fn main() {
         "  mcp-push send  median {:>6.1} ms  peak RSS median {:>5.1} MiB",
         ms(t),
         mib(median(&mut send_rss))
+    );
+    let first = median(&mut cold_send);
+    println!(
+        "  first `send` after building from source  median {:>6.1} ms  ({:.1}x warm; 3 runs: the webhook plugin compiled, no other)",
+        ms(first),
+        ratio(first, t)
     );
     if curl {
         let b = median(&mut base);

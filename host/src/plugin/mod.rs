@@ -19,6 +19,8 @@ mod budget;
 mod cache;
 mod capability;
 mod deadline;
+#[cfg(test)]
+mod described_file;
 mod dir_watch;
 mod engine;
 mod error;
@@ -59,6 +61,12 @@ pub mod bundled {
         pub wasm: &'static [u8],
         /// Hashed at build time, so a start does not hash every bundled plugin.
         pub sha256: &'static str,
+        /// The hash of the sources it was built from (its crate, the SDK,
+        /// the WIT contract).
+        pub source: &'static str,
+        /// What it says about itself, from `plugins/described.json` when
+        /// that was written from the same sources.
+        pub described: Option<&'static str>,
     }
 
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));

@@ -73,7 +73,7 @@ impl Registry {
     pub async fn discover_with(rt: &Runtime, dir: Option<&Path>, trust: &TrustFile) -> Registry {
         let mut reg = Registry::default();
         for b in BUNDLED {
-            match rt.load(b.wasm, Some(b.sha256), PluginSource::Bundled).await {
+            match rt.load_bundled(b).await {
                 Ok(p) => reg.insert(Arc::new(p)),
                 Err(error) => reg.warn(PathBuf::from(format!("<bundled {}>", b.name)), error),
             }

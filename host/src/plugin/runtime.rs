@@ -2,6 +2,7 @@
 
 use super::allow::{AllowList, HostPattern};
 use super::budget::MemoryBudget;
+use super::bundled::Bundled;
 use super::cache::{CompileCache, Described};
 use super::capability::HostState;
 use super::capability::cache::Kept;
@@ -148,7 +149,24 @@ impl Runtime {
         sha256: Option<&str>,
         source: PluginSource,
     ) -> Result<Plugin, LoadError> {
-        let wasm = wasm.into();
+        self.load_with(wasm.into(), sha256, source, None).await
+    }
+
+    /// Load a plugin built into this binary, described by what the build
+    /// kept of it when it has that (see `plugins/described.json`).
+    pub async fn load_bundled(&self, b: &Bundled) -> Result<Plugin, LoadError> {
+        let wasm = Wasm::Bundled(b.wasm);
+        self.load_with(wasm, Some(b.sha256), PluginSource::Bundled, b.described)
+            .await
+    }
+
+    async fn load_with(
+        &self,
+        wasm: Wasm,
+        sha256: Option<&str>,
+        source: PluginSource,
+        kept: Option<&str>,
+    ) -> Result<Plugin, LoadError> {
         check_header(wasm.bytes())?;
         let sha256 = match sha256 {
             Some(h) => h.to_string(),
@@ -161,6 +179,7 @@ impl Runtime {
                 wit_version: d.wit_version.clone(),
                 info: d.info.clone(),
             })
+            .or_else(|| kept.and_then(|k| serde_json::from_str(k).ok()))
             .or_else(|| rt.cache.as_ref().and_then(|c| c.described(&sha256)));
         if let Some(known) = known {
             let secret = |key: &str| known.info.settings.iter().any(|s| s.key == key && s.secret);
@@ -179,7 +198,30 @@ impl Runtime {
                 Err(e) => tracing::debug!("described anew: the kept description fails: {e}"),
             }
         }
-        let (wit_version, prepared) = compile(rt, wasm.bytes(), &sha256)?;
+        let (described, shapes, prepared) = self.describe(wasm.bytes(), &sha256, &source).await?;
+        if let Some(cache) = &rt.cache {
+            cache.remember_described(&sha256, &described);
+        }
+        Ok(self.plugin(
+            described.info,
+            shapes,
+            source,
+            sha256,
+            described.wit_version,
+            wasm,
+            Some(prepared),
+        ))
+    }
+
+    /// Compile and link a component, and ask it what it is.
+    async fn describe(
+        &self,
+        wasm: &[u8],
+        sha256: &str,
+        source: &PluginSource,
+    ) -> Result<(Described, Shapes, Arc<Prepared>), LoadError> {
+        let rt = &self.shared;
+        let (wit_version, prepared) = compile(rt, wasm, sha256)?;
         let prepared = Arc::new(prepared);
         let mut host = rt.host("load", Arc::default(), Secrets::new());
         // A bundled plugin is part of this binary; a file gets a short deadline.
@@ -194,24 +236,17 @@ impl Runtime {
             Err(e) => return Err(LoadError::Trap(e.to_string())),
         };
         let (info, shapes) = *info.map_err(LoadError::BadInfo)?;
-        if let Some(cache) = &rt.cache {
-            cache.remember_described(
-                &sha256,
-                &Described {
-                    wit_version: wit_version.clone(),
-                    info: info.clone(),
-                },
-            );
-        }
-        Ok(self.plugin(
-            info,
-            shapes,
-            source,
-            sha256,
-            wit_version,
-            wasm,
-            Some(prepared),
-        ))
+        let described = Described { wit_version, info };
+        Ok((described, shapes, prepared))
+    }
+
+    /// What a bundled plugin says about itself when it is run now, whatever
+    /// was kept: for the test that keeps `plugins/described.json` true.
+    pub(crate) async fn describe_anew(&self, b: &Bundled) -> Result<Described, LoadError> {
+        let (described, _, _) = self
+            .describe(b.wasm, b.sha256, &PluginSource::Bundled)
+            .await?;
+        Ok(described)
     }
 
     #[allow(clippy::too_many_arguments)]
