@@ -795,8 +795,16 @@ fn watchers_are_managed_over_mcp_and_run_sends_only_when_asked() {
         );
 
         ok(&call(&client, "watch_pause", json!({"watcher": "digest"})).await);
-        let r = call(&client, "hub_status", json!({})).await;
-        let s = ok(&r);
+        // The sink has the request before the outcome is recorded: the
+        // delivery leaves the outbox a moment after.
+        let (r, s) = loop {
+            let r = call(&client, "hub_status", json!({})).await;
+            let s = ok(&r);
+            if s["outbox_depth"] == 0 || std::time::Instant::now() > deadline {
+                break (r, s);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
         assert_eq!(s["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(s["channels"], json!(["ops"]), "{s}");
         let w = &s["watchers"];
