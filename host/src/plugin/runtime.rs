@@ -242,6 +242,7 @@ impl Runtime {
 
     /// What a bundled plugin says about itself when it is run now, whatever
     /// was kept: for the test that keeps `plugins/described.json` true.
+    #[cfg(test)]
     pub(crate) async fn describe_anew(&self, b: &Bundled) -> Result<Described, LoadError> {
         let (described, _, _) = self
             .describe(b.wasm, b.sha256, &PluginSource::Bundled)
