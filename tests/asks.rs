@@ -500,5 +500,8 @@ fn a_question_held_by_quiet_hours_past_its_end_is_not_sent() {
     });
     let why = row["last_error"].as_str().unwrap_or_default();
     assert!(why.contains("question 1 was already timed out"), "{row}");
-    assert!(mock.requests_to("/hook").is_empty(), "the question went out");
+    assert!(
+        mock.requests_to("/hook").is_empty(),
+        "the question went out"
+    );
 }

@@ -5,7 +5,9 @@
 //! the calls point down to it and the harness points up: no module of the
 //! SDK and its harness import each other in a circle.
 
-use crate::bindings::mcp_push::channel::{http as wit_http, log as wit_log, mail as wit_mail};
+use crate::bindings::mcp_push::channel::{
+    desktop as wit_desktop, http as wit_http, log as wit_log, mail as wit_mail,
+};
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn fetch(req: &wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
@@ -45,6 +47,11 @@ pub(crate) fn send_mail(
     email: &wit_mail::Email,
 ) -> Result<(), wit_mail::Error> {
     wit_mail::send(server, email)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn desktop_notify(n: &wit_desktop::Notification) -> Result<u32, wit_desktop::Error> {
+    wit_desktop::notify(n)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -99,6 +106,7 @@ pub(crate) trait StandIn {
         server: &wit_mail::Server,
         email: &wit_mail::Email,
     ) -> Result<(), wit_mail::Error>;
+    fn desktop_notify(&mut self, n: &wit_desktop::Notification) -> Result<u32, wit_desktop::Error>;
     fn delivery_key(&mut self) -> String;
     fn parts_sent(&mut self) -> u32;
     fn set_parts_sent(&mut self, count: u32);
@@ -201,6 +209,12 @@ pub(crate) fn send_mail(
 ) -> Result<(), wit_mail::Error> {
     with(|h| h.send_mail(server, email))
         .unwrap_or_else(|| Err(wit_mail::Error::Unavailable(NO_HOST.into())))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn desktop_notify(n: &wit_desktop::Notification) -> Result<u32, wit_desktop::Error> {
+    with(|h| h.desktop_notify(n))
+        .unwrap_or_else(|| Err(wit_desktop::Error::Unavailable(NO_HOST.into())))
 }
 
 // Without a harness, a send is the first attempt of a delivery of its own,

@@ -53,6 +53,7 @@ pub mod bindings {
 pub mod cache;
 pub mod crypto;
 pub mod delivery;
+pub mod desktop;
 pub mod encode;
 mod host;
 pub mod http;

@@ -30,6 +30,7 @@
 //! assert_eq!(h.on_the_wire()[0].header("authorization"), Some("Bearer tok-123"));
 //! ```
 
+use crate::bindings::mcp_push::channel::desktop as wit_desktop;
 use crate::bindings::mcp_push::channel::http as wit;
 use crate::bindings::mcp_push::channel::mail as wit_mail;
 use crate::{Channel, ChannelInfo, Format, Message, Priority, Receipt, SendError, Settings};
@@ -210,6 +211,7 @@ struct State {
     on_the_wire: Vec<Sent>,
     denied: Vec<String>,
     mails: Vec<SentMail>,
+    desktop: Vec<crate::desktop::Notification>,
     logs: Vec<String>,
     console: Vec<String>,
     spent: usize,
@@ -439,6 +441,23 @@ impl crate::host::StandIn for State {
             email: email.clone(),
         });
         Ok(())
+    }
+
+    fn desktop_notify(&mut self, n: &wit_desktop::Notification) -> Result<u32, wit_desktop::Error> {
+        let service = crate::desktop::SERVICE.to_ascii_lowercase();
+        if !self.allow.allows(&service, 443) {
+            let why = format!(
+                "{} is not one of the channel's allowed hosts ({})",
+                crate::desktop::SERVICE,
+                self.allow.describe().join(", ")
+            );
+            return Err(wit_desktop::Error::Denied(self.deny(why)));
+        }
+        if let Err(why) = self.spend() {
+            return Err(wit_desktop::Error::Denied(self.deny(why)));
+        }
+        self.desktop.push(n.clone());
+        Ok(self.desktop.len() as u32)
     }
 
     fn delivery_key(&mut self) -> String {
@@ -712,6 +731,11 @@ impl Harness {
     /// E-mails submitted through the `mail` import.
     pub fn mails(&self) -> Vec<SentMail> {
         self.state.borrow().mails.clone()
+    }
+
+    /// Notifications shown through the `desktop` import (the first has id 1).
+    pub fn desktop_notifications(&self) -> Vec<crate::desktop::Notification> {
+        self.state.borrow().desktop.clone()
     }
 
     /// Lines the channel logged (`[Level] message`).

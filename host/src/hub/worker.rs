@@ -10,8 +10,8 @@ use super::{Hub, Live, Woken, blocking};
 use crate::notification::{ChannelId, EventKind};
 use crate::plugin::{DeliveryError, Progress};
 use crate::store::{
-    AskState, Attempt, Claim, ClaimRequest, ClaimScope, Claimed, DeliveryId, DeliveryState, HubId, Room,
-    StoreError, UnixMillis,
+    AskState, Attempt, Claim, ClaimRequest, ClaimScope, Claimed, DeliveryId, DeliveryState, HubId,
+    Room, StoreError, UnixMillis,
 };
 use fair::{Admit, FairRules, Fairness};
 use std::collections::{BTreeMap, HashSet};
@@ -691,7 +691,9 @@ async fn skip(hub: &Hub, id: DeliveryId, why: &str, elapsed: Duration) -> LookAg
     match closed {
         Ok(Some(d)) => publish_delivery(hub, d, elapsed, false),
         Ok(None) => {}
-        Err(e) => tracing::warn!(delivery = %id, "cannot close the delivery unsent (it stays in the outbox): {e}"),
+        Err(e) => {
+            tracing::warn!(delivery = %id, "cannot close the delivery unsent (it stays in the outbox): {e}")
+        }
     }
     LookAgain(true)
 }

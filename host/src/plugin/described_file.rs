@@ -46,7 +46,11 @@ async fn the_kept_descriptions_are_what_the_bundled_plugins_say() {
         });
         let text = serde_json::to_string_pretty(&file).unwrap() + "\n";
         std::fs::write(&path, text).unwrap();
-        eprintln!("wrote {} ({} stale: {stale:?})", path.display(), stale.len());
+        eprintln!(
+            "wrote {} ({} stale: {stale:?})",
+            path.display(),
+            stale.len()
+        );
         return;
     }
     panic!(

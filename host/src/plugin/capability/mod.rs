@@ -1,5 +1,5 @@
 //! The host capabilities a component imports (`http`, `mail`, `secrets`,
-//! `console`, `crypto`, `log`, `delivery`, `cache`), each in its own module,
+//! `console`, `crypto`, `log`, `delivery`, `cache`, `desktop`), each in its own module,
 //! written on the host's own types and owning its part of a call's state.
 //! No WIT type is named here: each WIT version (see `plugin::wit`) converts
 //! its types to these and delegates.
@@ -9,6 +9,7 @@ pub(crate) mod console;
 pub(crate) mod context;
 pub(crate) mod crypto;
 pub(crate) mod delivery;
+pub(crate) mod desktop;
 pub(crate) mod http;
 pub(crate) mod log;
 pub(crate) mod mail;

@@ -38,7 +38,7 @@ pub use self::exports::mcp_push::channel::shapes::{
     Guest as ShapesExport, GuestIndices as ShapesIndices,
 };
 pub use self::mcp_push::channel::{
-    cache, console, crypto, delivery, http, log, mail, secrets, signing, types,
+    cache, console, crypto, delivery, desktop, http, log, mail, secrets, signing, types,
 };
 pub use ReplyingPlugin as Plugin;
 
@@ -242,6 +242,30 @@ impl http::Host for HostState {
             Err(cap::http::Error::Timeout) => Err(http::Error::Timeout),
             Err(cap::http::Error::Transport(m)) => Err(http::Error::Transport(m)),
         }
+    }
+}
+
+impl desktop::Host for HostState {
+    async fn notify(&mut self, n: desktop::Notification) -> Result<u32, desktop::Error> {
+        let n = cap::desktop::Notification {
+            app_name: n.app_name,
+            summary: n.summary,
+            body: n.body,
+            urgency: match n.urgency {
+                desktop::Urgency::Low => cap::desktop::Urgency::Low,
+                desktop::Urgency::Normal => cap::desktop::Urgency::Normal,
+                desktop::Urgency::Critical => cap::desktop::Urgency::Critical,
+            },
+            expire_timeout_ms: n.expire_timeout_ms,
+            replaces: n.replaces,
+        };
+        cap::desktop::notify(&mut self.call, n)
+            .await
+            .map_err(|e| match e {
+                cap::desktop::Error::Denied(m) => desktop::Error::Denied(m),
+                cap::desktop::Error::Unavailable(m) => desktop::Error::Unavailable(m),
+                cap::desktop::Error::Timeout => desktop::Error::Timeout,
+            })
     }
 }
 
