@@ -13,6 +13,7 @@
 mod support;
 
 mod mocks {
+    pub mod ntfy;
     pub mod telegram_bot;
 }
 
@@ -48,6 +49,19 @@ fn telegram_home(mock: &Mock) -> Sandbox {
         .env("TG_BOT_TOKEN", TG_TOKEN)
         .env("TG_USER_ID", "42")
         .env("TG_API_HOST", mock.url(""))
+}
+
+/// An HTTP request as a phone makes it: `(status, body)`.
+fn request(method: &str, url: &str, headers: &[(String, String)], body: &str) -> (u16, String) {
+    let rt = support::mcp_client::rt();
+    rt.block_on(async {
+        let mut req = reqwest::Client::new().request(method.parse().unwrap(), url);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let r = req.body(body.to_string()).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    })
 }
 
 fn get(addr: std::net::SocketAddr, path: &str) -> Value {
@@ -247,4 +261,121 @@ fn only_a_plugin_that_exports_replies_can_be_answered_in_the_chat() {
     assert_eq!(replying, ["telegram"]);
     assert!(plugins.iter().all(|p| p["can_reply"].is_boolean()));
     assert_eq!(catalog["channels"][0]["can_reply"], true, "{catalog}");
+}
+
+/// The ntfy app taps an `http` action: the request the action describes
+/// (docs.ntfy.sh/publish, "Send HTTP request": `method`, `url`, `headers`,
+/// `body`), nothing more.
+fn tap(action: &Value) -> (u16, String) {
+    let headers: Vec<(String, String)> = action["headers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    request(
+        action["method"].as_str().unwrap_or("POST"),
+        action["url"].as_str().unwrap(),
+        &headers,
+        action["body"].as_str().unwrap_or_default(),
+    )
+}
+
+/// A question asked over REST goes to ntfy with an `http` action per
+/// choice that posts the answer to the reply link; tapping one (as the app
+/// does) answers the question on the ntfy channel, and the same action
+/// with a forged token is refused and decides nothing.
+#[test]
+fn a_person_answers_with_an_ntfy_action_button_and_a_forged_one_fails() {
+    let mock = Mock::service(mocks::ntfy::api());
+    let home = Sandbox::new()
+        .env("NTFY_TOPIC", "ops")
+        .env("NTFY_URL", mock.url(""))
+        .env("NTFY_TOKEN", "tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2");
+    let server = serve(&home);
+    let base = format!("http://{}", server.addr);
+    let asked = request(
+        "POST",
+        &format!("{base}/v1/asks"),
+        &[("content-type".into(), "application/json".into())],
+        &json!({"question": "Deploy v2 to production?", "choices": ["yes", "no"],
+                "timeout_secs": 120})
+        .to_string(),
+    );
+    assert_eq!(asked.0, 201, "{asked:?}");
+    let id = serde_json::from_str::<Value>(&asked.1).unwrap()["ask_id"].clone();
+
+    // The question at ntfy, its actions as the server parsed them.
+    let published = eventually("the question at ntfy", || {
+        mock.requests_to("/ops")
+            .into_iter()
+            .find(|r| r.header("actions").is_some())
+    });
+    assert_eq!(published.header("title"), Some("Question"));
+    assert!(
+        published
+            .text()
+            .starts_with("Deploy v2 to production?\n\nAnswer yes / no: http://127.0.0.1:"),
+        "{}",
+        published.text()
+    );
+    let actions = mocks::ntfy::actions(published.header("actions").unwrap()).unwrap();
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    let link = actions[0]["url"].as_str().unwrap().to_string();
+    let shape = regex::Regex::new(&format!(
+        r"^{base}/v1/asks/{id}/answer\?channel=ntfy&token=[A-Za-z0-9_-]+$"
+    ))
+    .unwrap();
+    assert!(shape.is_match(&link), "{link}");
+    for (action, choice) in actions.iter().zip(["yes", "no"]) {
+        assert_eq!(action["action"], "http");
+        assert_eq!(action["label"], choice);
+        assert_eq!(action["url"], link.as_str());
+        assert_eq!(action["method"], "POST");
+        assert_eq!(
+            action["headers"],
+            json!({"Content-Type": "application/x-www-form-urlencoded"})
+        );
+        assert_eq!(action["body"], format!("answer={choice}"));
+        assert_eq!(action["clear"], true);
+    }
+    assert_eq!(published.header("click"), Some(link.as_str()));
+
+    // A forged button: the same action, another token. Refused; still open.
+    let token = link.split("token=").nth(1).unwrap();
+    let mut forged = actions[1].clone();
+    forged["url"] = json!(link.replace(token, &"A".repeat(43)));
+    assert_eq!(tap(&forged).0, 403);
+    let status = get(server.addr, &format!("/v1/asks/{id}"));
+    assert_eq!(
+        status["status"], "open",
+        "a forged action decided: {status}"
+    );
+
+    // The person taps "no" on the phone.
+    let (code, page) = tap(&actions[1]);
+    assert_eq!(code, 200, "{page}");
+    let s = get(server.addr, &format!("/v1/asks/{id}"));
+    assert_eq!(s["status"], "answered", "{s}");
+    assert_eq!(s["answer"], "no");
+    assert_eq!(s["channel"], "ntfy");
+    assert_eq!(s["answered_by"], "reply link");
+
+    // The topic hears it was decided; the token never reaches the log.
+    let decided = eventually("the decision at ntfy", || {
+        mock.requests_to("/ops")
+            .into_iter()
+            .find(|r| r.header("title").is_some_and(|t| t.starts_with("Answered")))
+    });
+    assert!(
+        decided.text().contains("\"no\" — by reply link on ntfy"),
+        "{}",
+        decided.text()
+    );
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.contains("was refused"),
+        "the forgery was not logged: {log}"
+    );
+    assert!(!log.contains(token), "the reply token in serve's log");
 }
