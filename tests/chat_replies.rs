@@ -13,6 +13,7 @@
 mod support;
 
 mod mocks {
+    pub mod matrix_homeserver;
     pub mod ntfy;
     pub mod telegram_bot;
 }
@@ -23,7 +24,7 @@ use std::process::Stdio;
 
 use std::time::{Duration, Instant};
 use support::mcp_client::{Server, start_server_with};
-use support::services::TG_TOKEN;
+use support::services::{MATRIX_TOKEN, TG_TOKEN};
 use support::{Mock, Sandbox};
 
 /// `serve` on a free loopback port, logging at info, its log kept.
@@ -378,4 +379,117 @@ fn a_person_answers_with_an_ntfy_action_button_and_a_forged_one_fails() {
         "the forgery was not logged: {log}"
     );
     assert!(!log.contains(token), "the reply token in serve's log");
+}
+
+/// The agent's `ask_user` call over MCP, on a thread of its own.
+fn ask_over_mcp(
+    addr: std::net::SocketAddr,
+    args: Value,
+) -> std::thread::JoinHandle<rmcp::model::CallToolResult> {
+    std::thread::spawn(move || {
+        let rt = support::mcp_client::rt();
+        rt.block_on(async move {
+            let client = support::mcp_client::http_client(addr, None).await;
+            let r = support::mcp_client::call(&client, "ask_user", args).await;
+            let _ = client.cancel().await;
+            r
+        })
+    })
+}
+
+/// A question in a Matrix room is answered by a reply to it: the bot's own
+/// reply and a message that replies to nothing are not answers, nor is a
+/// reply in the room's history to an earlier run's question of the same
+/// id; a reply from Ada with a choice's number is, as Ada.
+#[test]
+fn a_person_answers_with_a_matrix_reply_and_nothing_else_does() {
+    use mocks::matrix_homeserver::{BOT, Homeserver};
+    const ROOM: &str = "!room:example.org";
+    let hs = Homeserver::default();
+    let mock = hs.mock();
+    // History: an earlier run's question 1, answered "yes" by Ada.
+    let old = hs.post(
+        ROOM,
+        BOT,
+        json!({"msgtype": "m.text", "body": "Question\n\nRestart?", "org.mcp-push.ask": "1"}),
+    );
+    hs.reply_to(ROOM, &old, "@ada:example.org", "yes");
+    let home = Sandbox::new()
+        .env("MATRIX_HOMESERVER", mock.url(""))
+        .env("MATRIX_ACCESS_TOKEN", MATRIX_TOKEN)
+        .env("MATRIX_ROOM_ID", ROOM);
+    let server = serve(&home);
+    let call = ask_over_mcp(
+        server.addr,
+        json!({"question": "Deploy v2 to production?", "choices": ["yes", "no"],
+               "timeout_secs": 120}),
+    );
+
+    // The question names itself and lists the choices by number.
+    let question = eventually("the question in the room", || {
+        hs.sent()
+            .into_iter()
+            .find(|e| e["content"]["org.mcp-push.ask"] == "1" && e["event_id"] != old.as_str())
+    });
+    let body = question["content"]["body"].as_str().unwrap();
+    assert!(
+        body.starts_with(
+            "Question\n\nDeploy v2 to production?\n\nAnswer yes / no: http://127.0.0.1:"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.ends_with("Or reply to this message with a choice or its number:\n1. yes\n2. no"),
+        "{body}"
+    );
+    let asked = question["event_id"].as_str().unwrap().to_string();
+
+    // The bot itself replies, and Ada writes without replying: no answer.
+    hs.reply_to(ROOM, &asked, BOT, "yes");
+    hs.post(
+        ROOM,
+        "@ada:example.org",
+        json!({"msgtype": "m.text", "body": "no"}),
+    );
+    let played = hs.len();
+    // A sync from past them means the one that returned them was handled.
+    eventually("the room read past them", || {
+        hs.syncs()
+            .iter()
+            .any(|since| {
+                since
+                    .as_deref()
+                    .and_then(|s| s.strip_prefix('s')?.parse::<usize>().ok())
+                    .is_some_and(|n| n >= played)
+            })
+            .then_some(())
+    });
+    let status = get(server.addr, "/v1/asks/1");
+    assert_eq!(status["status"], "open", "decided by no answer: {status}");
+    let first = hs.syncs()[0].clone();
+    assert_eq!(first, None, "the first sync starts from the room's latest");
+
+    // Ada replies with the second choice's number.
+    hs.reply_to(ROOM, &asked, "@ada:example.org", "2");
+    let result = call.join().unwrap();
+    let s = result.structured_content.clone().unwrap();
+    assert_eq!(s["status"], "answered", "{s}");
+    assert_eq!(s["answer"], "no");
+    assert_eq!(s["answered_by"], "@ada:example.org");
+    assert_eq!(s["channel"], "matrix");
+
+    // The room hears it was decided.
+    eventually("the decision in the room", || {
+        hs.sent().into_iter().find(|e| {
+            e["content"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("\"no\" — by @ada:example.org on matrix")
+        })
+    });
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        !log.contains(MATRIX_TOKEN),
+        "the access token in serve's log"
+    );
 }
