@@ -9,6 +9,15 @@
 //! button pressed in a chat that is not the channel's is no answer, and is
 //! logged. A shell script's `mcp-push ask` polls too: a free-text answer
 //! typed in reply to the question decides it.
+//!
+//! ntfy (`tests/mocks/ntfy.rs`, which parses the `Actions` header as ntfy's
+//! docs define it): the question goes with an `http` action per choice, and
+//! the test taps one as the ntfy app would, posting the choice to the reply
+//! link; a forged one is refused. Matrix (`tests/mocks/matrix_homeserver.rs`,
+//! from the client-server spec): a reply to the question in the room is the
+//! answer, as its sender; the bot's own reply, a message that replies to
+//! nothing and a reply in the room's history to an earlier run's question
+//! of the same id are not.
 
 mod support;
 
@@ -243,8 +252,8 @@ fn a_script_asks_and_a_reply_typed_in_the_chat_answers() {
 }
 
 /// The host finds the optional export itself: of the bundled plugins, the
-/// one that exports `replies` can be answered in the chat, and every other
-/// (built without it) cannot, and still loads.
+/// ones that export `replies` (Matrix, ntfy, Telegram) can be answered in
+/// the chat, and every other (built without it) cannot, and still loads.
 #[test]
 fn only_a_plugin_that_exports_replies_can_be_answered_in_the_chat() {
     let mock = Mock::start();
@@ -254,12 +263,13 @@ fn only_a_plugin_that_exports_replies_can_be_answered_in_the_chat() {
     let catalog: Value = serde_json::from_str(&run.stdout).unwrap();
     let plugins = catalog["plugins"].as_array().unwrap();
     assert!(plugins.len() > 20, "{}", plugins.len());
-    let replying: Vec<&str> = plugins
+    let mut replying: Vec<&str> = plugins
         .iter()
         .filter(|p| p["can_reply"] == true)
         .map(|p| p["id"].as_str().unwrap())
         .collect();
-    assert_eq!(replying, ["telegram"]);
+    replying.sort_unstable();
+    assert_eq!(replying, ["matrix", "ntfy", "telegram"]);
     assert!(plugins.iter().all(|p| p["can_reply"].is_boolean()));
     assert_eq!(catalog["channels"][0]["can_reply"], true, "{catalog}");
 }
@@ -452,19 +462,18 @@ fn a_person_answers_with_a_matrix_reply_and_nothing_else_does() {
         json!({"msgtype": "m.text", "body": "no"}),
     );
     let played = hs.len();
-    // A sync from past them means the one that returned them was handled.
-    eventually("the room read past them", || {
-        hs.syncs()
-            .iter()
-            .any(|since| {
-                since
-                    .as_deref()
-                    .and_then(|s| s.strip_prefix('s')?.parse::<usize>().ok())
-                    .is_some_and(|n| n >= played)
-            })
-            .then_some(())
+    // A sync from past them means the one that returned them was handled
+    // (or, were one taken, the question decided and the polls over).
+    let status = eventually("the room read past them", || {
+        let read = hs.syncs().iter().any(|since| {
+            since
+                .as_deref()
+                .and_then(|s| s.strip_prefix('s')?.parse::<usize>().ok())
+                .is_some_and(|n| n >= played)
+        });
+        let status = get(server.addr, "/v1/asks/1");
+        (read || status["status"] != "open").then_some(status)
     });
-    let status = get(server.addr, "/v1/asks/1");
     assert_eq!(status["status"], "open", "decided by no answer: {status}");
     let first = hs.syncs()[0].clone();
     assert_eq!(first, None, "the first sync starts from the room's latest");
