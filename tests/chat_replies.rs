@@ -9,10 +9,21 @@
 //! button pressed in a chat that is not the channel's is no answer, and is
 //! logged. A shell script's `mcp-push ask` polls too: a free-text answer
 //! typed in reply to the question decides it.
+//!
+//! ntfy (`tests/mocks/ntfy.rs`, which parses the `Actions` header as ntfy's
+//! docs define it): the question goes with an `http` action per choice, and
+//! the test taps one as the ntfy app would, posting the choice to the reply
+//! link; a forged one is refused. Matrix (`tests/mocks/matrix_homeserver.rs`,
+//! from the client-server spec): a reply to the question in the room is the
+//! answer, as its sender; the bot's own reply, a message that replies to
+//! nothing and a reply in the room's history to an earlier run's question
+//! of the same id are not.
 
 mod support;
 
 mod mocks {
+    pub mod matrix_homeserver;
+    pub mod ntfy;
     pub mod telegram_bot;
 }
 
@@ -22,7 +33,7 @@ use std::process::Stdio;
 
 use std::time::{Duration, Instant};
 use support::mcp_client::{Server, start_server_with};
-use support::services::TG_TOKEN;
+use support::services::{MATRIX_TOKEN, TG_TOKEN};
 use support::{Mock, Sandbox};
 
 /// `serve` on a free loopback port, logging at info, its log kept.
@@ -48,6 +59,19 @@ fn telegram_home(mock: &Mock) -> Sandbox {
         .env("TG_BOT_TOKEN", TG_TOKEN)
         .env("TG_USER_ID", "42")
         .env("TG_API_HOST", mock.url(""))
+}
+
+/// An HTTP request as a phone makes it: `(status, body)`.
+fn request(method: &str, url: &str, headers: &[(String, String)], body: &str) -> (u16, String) {
+    let rt = support::mcp_client::rt();
+    rt.block_on(async {
+        let mut req = reqwest::Client::new().request(method.parse().unwrap(), url);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let r = req.body(body.to_string()).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    })
 }
 
 fn get(addr: std::net::SocketAddr, path: &str) -> Value {
@@ -228,8 +252,8 @@ fn a_script_asks_and_a_reply_typed_in_the_chat_answers() {
 }
 
 /// The host finds the optional export itself: of the bundled plugins, the
-/// one that exports `replies` can be answered in the chat, and every other
-/// (built without it) cannot, and still loads.
+/// ones that export `replies` (Matrix, ntfy, Telegram) can be answered in
+/// the chat, and every other (built without it) cannot, and still loads.
 #[test]
 fn only_a_plugin_that_exports_replies_can_be_answered_in_the_chat() {
     let mock = Mock::start();
@@ -239,12 +263,242 @@ fn only_a_plugin_that_exports_replies_can_be_answered_in_the_chat() {
     let catalog: Value = serde_json::from_str(&run.stdout).unwrap();
     let plugins = catalog["plugins"].as_array().unwrap();
     assert!(plugins.len() > 20, "{}", plugins.len());
-    let replying: Vec<&str> = plugins
+    let mut replying: Vec<&str> = plugins
         .iter()
         .filter(|p| p["can_reply"] == true)
         .map(|p| p["id"].as_str().unwrap())
         .collect();
-    assert_eq!(replying, ["telegram"]);
+    replying.sort_unstable();
+    assert_eq!(replying, ["matrix", "ntfy", "telegram"]);
     assert!(plugins.iter().all(|p| p["can_reply"].is_boolean()));
     assert_eq!(catalog["channels"][0]["can_reply"], true, "{catalog}");
+}
+
+/// The ntfy app taps an `http` action: the request the action describes
+/// (docs.ntfy.sh/publish, "Send HTTP request": `method`, `url`, `headers`,
+/// `body`), nothing more.
+fn tap(action: &Value) -> (u16, String) {
+    let headers: Vec<(String, String)> = action["headers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    request(
+        action["method"].as_str().unwrap_or("POST"),
+        action["url"].as_str().unwrap(),
+        &headers,
+        action["body"].as_str().unwrap_or_default(),
+    )
+}
+
+/// A question asked over REST goes to ntfy with an `http` action per
+/// choice that posts the answer to the reply link; tapping one (as the app
+/// does) answers the question on the ntfy channel, and the same action
+/// with a forged token is refused and decides nothing.
+#[test]
+fn a_person_answers_with_an_ntfy_action_button_and_a_forged_one_fails() {
+    let mock = Mock::service(mocks::ntfy::api());
+    let home = Sandbox::new()
+        .env("NTFY_TOPIC", "ops")
+        .env("NTFY_URL", mock.url(""))
+        .env("NTFY_TOKEN", "tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2");
+    let server = serve(&home);
+    let base = format!("http://{}", server.addr);
+    let asked = request(
+        "POST",
+        &format!("{base}/v1/asks"),
+        &[("content-type".into(), "application/json".into())],
+        &json!({"question": "Deploy v2 to production?", "choices": ["yes", "no"],
+                "timeout_secs": 120})
+        .to_string(),
+    );
+    assert_eq!(asked.0, 201, "{asked:?}");
+    let id = serde_json::from_str::<Value>(&asked.1).unwrap()["ask_id"].clone();
+
+    // The question at ntfy, its actions as the server parsed them.
+    let published = eventually("the question at ntfy", || {
+        mock.requests_to("/ops")
+            .into_iter()
+            .find(|r| r.header("actions").is_some())
+    });
+    assert_eq!(published.header("title"), Some("Question"));
+    assert!(
+        published
+            .text()
+            .starts_with("Deploy v2 to production?\n\nAnswer yes / no: http://127.0.0.1:"),
+        "{}",
+        published.text()
+    );
+    let actions = mocks::ntfy::actions(published.header("actions").unwrap()).unwrap();
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    let link = actions[0]["url"].as_str().unwrap().to_string();
+    let shape = regex::Regex::new(&format!(
+        r"^{base}/v1/asks/{id}/answer\?channel=ntfy&token=[A-Za-z0-9_-]+$"
+    ))
+    .unwrap();
+    assert!(shape.is_match(&link), "{link}");
+    for (action, choice) in actions.iter().zip(["yes", "no"]) {
+        assert_eq!(action["action"], "http");
+        assert_eq!(action["label"], choice);
+        assert_eq!(action["url"], link.as_str());
+        assert_eq!(action["method"], "POST");
+        assert_eq!(
+            action["headers"],
+            json!({"Content-Type": "application/x-www-form-urlencoded"})
+        );
+        assert_eq!(action["body"], format!("answer={choice}"));
+        assert_eq!(action["clear"], true);
+    }
+    assert_eq!(published.header("click"), Some(link.as_str()));
+
+    // A forged button: the same action, another token. Refused; still open.
+    let token = link.split("token=").nth(1).unwrap();
+    let mut forged = actions[1].clone();
+    forged["url"] = json!(link.replace(token, &"A".repeat(43)));
+    assert_eq!(tap(&forged).0, 403);
+    let status = get(server.addr, &format!("/v1/asks/{id}"));
+    assert_eq!(
+        status["status"], "open",
+        "a forged action decided: {status}"
+    );
+
+    // The person taps "no" on the phone.
+    let (code, page) = tap(&actions[1]);
+    assert_eq!(code, 200, "{page}");
+    let s = get(server.addr, &format!("/v1/asks/{id}"));
+    assert_eq!(s["status"], "answered", "{s}");
+    assert_eq!(s["answer"], "no");
+    assert_eq!(s["channel"], "ntfy");
+    assert_eq!(s["answered_by"], "reply link");
+
+    // The topic hears it was decided; the token never reaches the log.
+    let decided = eventually("the decision at ntfy", || {
+        mock.requests_to("/ops")
+            .into_iter()
+            .find(|r| r.header("title").is_some_and(|t| t.starts_with("Answered")))
+    });
+    assert!(
+        decided.text().contains("\"no\" — by reply link on ntfy"),
+        "{}",
+        decided.text()
+    );
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.contains("was refused"),
+        "the forgery was not logged: {log}"
+    );
+    assert!(!log.contains(token), "the reply token in serve's log");
+}
+
+/// The agent's `ask_user` call over MCP, on a thread of its own.
+fn ask_over_mcp(
+    addr: std::net::SocketAddr,
+    args: Value,
+) -> std::thread::JoinHandle<rmcp::model::CallToolResult> {
+    std::thread::spawn(move || {
+        let rt = support::mcp_client::rt();
+        rt.block_on(async move {
+            let client = support::mcp_client::http_client(addr, None).await;
+            let r = support::mcp_client::call(&client, "ask_user", args).await;
+            let _ = client.cancel().await;
+            r
+        })
+    })
+}
+
+/// A question in a Matrix room is answered by a reply to it: the bot's own
+/// reply and a message that replies to nothing are not answers, nor is a
+/// reply in the room's history to an earlier run's question of the same
+/// id; a reply from Ada with a choice's number is, as Ada.
+#[test]
+fn a_person_answers_with_a_matrix_reply_and_nothing_else_does() {
+    use mocks::matrix_homeserver::{BOT, Homeserver};
+    const ROOM: &str = "!room:example.org";
+    let hs = Homeserver::default();
+    let mock = hs.mock();
+    // History: an earlier run's question 1, answered "yes" by Ada.
+    let old = hs.post(
+        ROOM,
+        BOT,
+        json!({"msgtype": "m.text", "body": "Question\n\nRestart?", "org.mcp-push.ask": "1"}),
+    );
+    hs.reply_to(ROOM, &old, "@ada:example.org", "yes");
+    let home = Sandbox::new()
+        .env("MATRIX_HOMESERVER", mock.url(""))
+        .env("MATRIX_ACCESS_TOKEN", MATRIX_TOKEN)
+        .env("MATRIX_ROOM_ID", ROOM);
+    let server = serve(&home);
+    let call = ask_over_mcp(
+        server.addr,
+        json!({"question": "Deploy v2 to production?", "choices": ["yes", "no"],
+               "timeout_secs": 120}),
+    );
+
+    // The question names itself and lists the choices by number.
+    let question = eventually("the question in the room", || {
+        hs.sent()
+            .into_iter()
+            .find(|e| e["content"]["org.mcp-push.ask"] == "1" && e["event_id"] != old.as_str())
+    });
+    let body = question["content"]["body"].as_str().unwrap();
+    assert!(
+        body.starts_with(
+            "Question\n\nDeploy v2 to production?\n\nAnswer yes / no: http://127.0.0.1:"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.ends_with("Or reply to this message with a choice or its number:\n1. yes\n2. no"),
+        "{body}"
+    );
+    let asked = question["event_id"].as_str().unwrap().to_string();
+
+    // The bot itself replies, and Ada writes without replying: no answer.
+    hs.reply_to(ROOM, &asked, BOT, "yes");
+    hs.post(
+        ROOM,
+        "@ada:example.org",
+        json!({"msgtype": "m.text", "body": "no"}),
+    );
+    let played = hs.len();
+    // A sync from past them means the one that returned them was handled
+    // (or, were one taken, the question decided and the polls over).
+    let status = eventually("the room read past them", || {
+        let read = hs.syncs().iter().any(|since| {
+            since
+                .as_deref()
+                .and_then(|s| s.strip_prefix('s')?.parse::<usize>().ok())
+                .is_some_and(|n| n >= played)
+        });
+        let status = get(server.addr, "/v1/asks/1");
+        (read || status["status"] != "open").then_some(status)
+    });
+    assert_eq!(status["status"], "open", "decided by no answer: {status}");
+    let first = hs.syncs()[0].clone();
+    assert_eq!(first, None, "the first sync starts from the room's latest");
+
+    // Ada replies with the second choice's number.
+    hs.reply_to(ROOM, &asked, "@ada:example.org", "2");
+    let result = call.join().unwrap();
+    let s = result.structured_content.clone().unwrap();
+    assert_eq!(s["status"], "answered", "{s}");
+    assert_eq!(s["answer"], "no");
+    assert_eq!(s["answered_by"], "@ada:example.org");
+    assert_eq!(s["channel"], "matrix");
+
+    // The room hears it was decided.
+    eventually("the decision in the room", || {
+        hs.sent().into_iter().find(|e| {
+            e["content"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("\"no\" — by @ada:example.org on matrix")
+        })
+    });
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        !log.contains(MATRIX_TOKEN),
+        "the access token in serve's log"
+    );
 }

@@ -57,10 +57,40 @@ impl Polled {
     }
 }
 
+/// What a person wrote in a reply, without the quote of the message it
+/// answers that chat clients put first: the leading lines that start with
+/// `>` and the blank line after them (Matrix's reply fallback, client-server
+/// API "Rich replies": `> <@alice:example.org> original text`, then an empty
+/// line, then the reply; e-mail's quoted lines alike). Trimmed.
+pub fn without_quote(body: &str) -> &str {
+    let mut rest = body.trim_start_matches(['\r', '\n']);
+    while rest.starts_with('>') {
+        rest = rest.split_once('\n').map_or("", |(_, after)| after);
+    }
+    rest.trim()
+}
+
 /// A replying channel's functions in a native build (what
 /// `export_channel!(Type, replies)` gives tests instead of exports).
 #[doc(hidden)]
 pub struct NativeReplies {
     pub ask: fn(&Settings, &Question) -> Result<Asked, SendError>,
     pub poll_replies: fn(&Settings, Option<&str>) -> Result<Polled, SendError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_quote;
+
+    #[test]
+    fn a_reply_loses_the_quote_of_what_it_answers() {
+        let fallback = "> <@bot:example.org> Question\n> \n> Deploy?\n\n 2 ";
+        assert_eq!(without_quote(fallback), "2");
+        assert_eq!(without_quote("> only a quote"), "");
+        assert_eq!(
+            without_quote("no quote\n> later lines stay"),
+            "no quote\n> later lines stay"
+        );
+        assert_eq!(without_quote("  yes\n"), "yes");
+    }
 }

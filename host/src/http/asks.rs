@@ -330,9 +330,13 @@ pub async fn page_get(
 
 /// `POST /v1/asks/{ask_id}/answer`: the reply page's form (with its
 /// token), or the API (JSON `{"answer": …, "by": …}` with the bearer token).
+/// A form posted to the reply link itself (`?channel=…&token=…`, as an
+/// ntfy `http` action button does with the body `answer=…`) takes the
+/// link's channel and token for those the form leaves out.
 pub async fn answer(
     State(state): State<AppState>,
     p: Result<Path<String>, PathRejection>,
+    Query(link): Query<HashMap<String, String>>,
     without_bearer: Option<Extension<WithoutBearer>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -344,7 +348,13 @@ pub async fn answer(
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if form {
         let bytes = body.map_err(|e| ApiError::invalid("", e.body_text()))?;
-        let fields: HashMap<String, String> = form_urlencoded::parse(&bytes).into_owned().collect();
+        let mut fields: HashMap<String, String> =
+            form_urlencoded::parse(&bytes).into_owned().collect();
+        for key in ["channel", "token"] {
+            if let (false, Some(v)) = (fields.contains_key(key), link.get(key)) {
+                fields.insert(key.to_string(), v.clone());
+            }
+        }
         return Ok(form_answer(&state, id, &fields).await);
     }
     if without_bearer.is_some() {

@@ -8,10 +8,15 @@
 //! replacements with `m.relates_to` `rel_type: m.replace` and `m.new_content`);
 //! Apprise's `matrix[s]://` plugin for the one-line form. Not in qinglong's
 //! notify.py: `MATRIX_*` are mcp-push's own names.
+//!
+//! Questions are answered by replying to them in the room (see
+//! [`replies`]).
 
 use mcp_push_sdk::prelude::*;
 use mcp_push_sdk::reply::text_of;
 use mcp_push_sdk::serde_json::Value;
+
+mod replies;
 
 struct Matrix;
 
@@ -66,13 +71,6 @@ impl Channel for Matrix {
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
-        // Matrix's idempotency key: a retry whose first attempt did reach
-        // the homeserver (the answer was lost) is not posted twice.
-        let txn = format!("mcp-push-{}", delivery::key());
-        let url = format!(
-            "{}/_matrix/client/v3/rooms",
-            settings.base_url("homeserver", "")?
-        );
         let content = content(msg);
         let event = match msg.previous.as_deref() {
             None => content,
@@ -88,20 +86,7 @@ impl Channel for Matrix {
                 edit
             }
         };
-        let reply = Request::put(url)
-            .segment(settings.require("room_id")?)
-            .segment("send")
-            .segment("m.room.message")
-            .segment(&txn)
-            .bearer(settings.require("access_token")?)
-            .json(&event)
-            .send()?
-            .check(
-                &Check::field("event_id")
-                    .message("error")
-                    .message("errcode")
-                    .retry_after_ms("retry_after_ms"),
-            )?;
+        let reply = put_message(settings, &event)?;
         // Every edit points at the first event, so the first id is kept.
         let id = match msg.previous.as_deref() {
             Some(original) => Some(original.to_string()),
@@ -109,6 +94,39 @@ impl Channel for Matrix {
         };
         Ok(Receipt::maybe(id))
     }
+}
+
+/// `PUT /rooms/{roomId}/send/m.room.message/{txnId}`: the event's reply.
+fn put_message(settings: &Settings, event: &Value) -> Result<Value, SendError> {
+    // Matrix's idempotency key: a retry whose first attempt did reach the
+    // homeserver (the answer was lost) is not posted twice.
+    let txn = format!("mcp-push-{}", delivery::key());
+    Request::put(format!("{}/rooms", client_api(settings)?))
+        .segment(settings.require("room_id")?)
+        .segment("send")
+        .segment("m.room.message")
+        .segment(&txn)
+        .bearer(settings.require("access_token")?)
+        .json(event)
+        .send()?
+        .check(&checked("event_id"))
+}
+
+/// `{homeserver}/_matrix/client/v3`.
+fn client_api(settings: &Settings) -> Result<String, SendError> {
+    Ok(format!(
+        "{}/_matrix/client/v3",
+        settings.base_url("homeserver", "")?
+    ))
+}
+
+/// A success has `field`; a refusal says `error` and `errcode`, a rate
+/// limit `retry_after_ms`.
+fn checked(field: &str) -> Check<'_> {
+    Check::field(field)
+        .message("error")
+        .message("errcode")
+        .retry_after_ms("retry_after_ms")
 }
 
 /// An `m.text` event's content: plain text, plus HTML when the message is HTML.
@@ -123,7 +141,7 @@ fn content(msg: &Message) -> Value {
     c
 }
 
-export_channel!(Matrix);
+export_channel!(Matrix, replies);
 
 #[cfg(test)]
 mod tests {
