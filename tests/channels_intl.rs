@@ -8,8 +8,8 @@
 //! SendGrid, Mailgun, LaMetric and Notica.
 //! Nextcloud Talk, Revolt, Guilded, Flock, Ryver, SimplePush, Join, Pushy
 //! and OneSignal. SMS: Twilio, Vonage, Plivo, Sinch, ClickSend, BulkSMS,
-//! MessageBird and Tencent Cloud SMS (its mock checks the TC3 signature it
-//! receives).
+//! MessageBird, Tencent Cloud SMS and Aliyun SMS (their mocks check the TC3
+//! and RPC signatures they receive).
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -62,6 +62,7 @@ mod mocks {
     pub mod webex;
     pub mod zulip;
     // SMS and voice
+    pub mod aliyun_sms;
     pub mod bulksms;
     pub mod clicksend;
     pub mod messagebird;
@@ -3203,4 +3204,69 @@ fn tencent_sms_delivers_with_its_environment_names() {
         "{run:?}"
     );
     assert!(!run.all_output().contains(KEY));
+}
+
+// Aliyun SMS
+
+fn aliyun_sms_home(mock: &Mock, secret: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", mocks::aliyun_sms::ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
+        .env("ALIYUN_SMS_BRAND", "阿里云短信测试")
+        .env("ALIYUN_SMS_TEMPLATE_CODE", mocks::aliyun_sms::TEMPLATE)
+        .env("ALIYUN_SMS_TO", to)
+        .env("ALIYUN_SMS_API_URL", mock.url(""))
+}
+
+/// The names Aliyun's SDKs read (`ALIBABA_CLOUD_ACCESS_KEY_ID`,
+/// `ALIBABA_CLOUD_ACCESS_KEY_SECRET`) and mcp-push's `ALIYUN_SMS_*`: a
+/// SendSms the mock accepts only with the RPC signature it recomputes from
+/// the form it received, so the host's HMAC-SHA1 keyed by the secret and
+/// `&` (the secret never in the component) signed the bytes on the wire;
+/// a wrong secret is `SignatureDoesNotMatch`, a bad number a refusal in
+/// Aliyun's words, flow control kept for later; the secret in no output.
+#[test]
+fn aliyun_sms_delivers_with_its_environment_names() {
+    use mocks::aliyun_sms::SECRET;
+    let mock = Mock::service(mocks::aliyun_sms::api());
+    let to = "13800138000; +86 139 0013 9000";
+    send_ok(
+        &aliyun_sms_home(&mock, SECRET, to),
+        &["send", "部署", "完成"],
+        &[SECRET],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(
+        r.form("PhoneNumbers").as_deref(),
+        Some("13800138000,8613900139000")
+    );
+    assert_eq!(r.form("SignName").as_deref(), Some("阿里云短信测试"));
+    assert_eq!(
+        r.form("TemplateParam").as_deref(),
+        Some(r#"{"content":"部署\n\n完成"}"#)
+    );
+    let run = aliyun_sms_home(&mock, "WrongAccessKeySecret000000000000", to)
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "aliyun-sms").contains("rejected: SignatureDoesNotMatch"),
+        "{run:?}"
+    );
+    assert!(
+        !run.all_output()
+            .contains("WrongAccessKeySecret000000000000")
+    );
+    let run = aliyun_sms_home(&mock, SECRET, "10012345678").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "aliyun-sms").contains("rejected: isv.MOBILE_NUMBER_ILLEGAL"),
+        "{run:?}"
+    );
+    let run = aliyun_sms_home(&mock, SECRET, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "aliyun-sms").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(SECRET));
 }

@@ -267,6 +267,12 @@ _CHANNELS = {
          "TENCENT_SMS_TEMPLATE_PARAMS", "TENCENT_SMS_PARAM_MAX", "TENCENTCLOUD_REGION",
          "TENCENT_SMS_API_URL"),
     ),
+    "aliyun-sms": (
+        "Aliyun SMS",
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIYUN_SMS_BRAND",
+         "ALIYUN_SMS_TEMPLATE_CODE", "ALIYUN_SMS_TO", "ALIYUN_SMS_TEMPLATE_PARAM",
+         "ALIYUN_SMS_PARAM_MAX", "ALIYUN_SMS_API_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its

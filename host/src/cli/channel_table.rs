@@ -52,7 +52,7 @@ impl Kind {
             | "simplepush" => Kind::Push,
             "opsgenie" | "pagerduty" | "signl4" | "splunk-oncall" => Kind::Incident,
             "bulksms" | "clicksend" | "messagebird" | "plivo" | "sinch" | "tencent-sms"
-            | "twilio" | "vonage" => Kind::Sms,
+            | "twilio" | "vonage" | "aliyun-sms" => Kind::Sms,
             "email" | "mailgun" | "postmark" | "resend" | "sendgrid" => Kind::Email,
             "mastodon" | "misskey" => Kind::Social,
             "apprise-api" | "console" | "webhook" => Kind::Generic,
