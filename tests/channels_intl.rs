@@ -7,9 +7,9 @@
 //! Pushsafer, SIGNL4, Splunk On-Call, Resend, Postmark; Mastodon, Misskey,
 //! SendGrid, Mailgun, LaMetric and Notica.
 //! Nextcloud Talk, Revolt, Guilded, Flock, Ryver, SimplePush, Join, Pushy
-//! and OneSignal. SMS: Twilio, Vonage, Plivo, Sinch, ClickSend, BulkSMS,
-//! MessageBird, Tencent Cloud SMS and Aliyun SMS (their mocks check the TC3
-//! and RPC signatures they receive).
+//! and OneSignal; KOOK and Pushjet. SMS: Twilio, Vonage, Plivo, Sinch,
+//! ClickSend, BulkSMS, MessageBird, Tencent Cloud SMS and Aliyun SMS (their
+//! mocks check the TC3 and RPC signatures they receive).
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -32,6 +32,7 @@ mod mocks {
     pub mod guilded;
     pub mod home_assistant;
     pub mod join;
+    pub mod kook;
     pub mod lametric;
     pub mod mailgun;
     pub mod mastodon;
@@ -46,6 +47,7 @@ mod mocks {
     pub mod postmark;
     pub mod prowl;
     pub mod pushbullet;
+    pub mod pushjet;
     pub mod pushover;
     pub mod pushsafer;
     pub mod pushy;
@@ -3269,4 +3271,88 @@ fn aliyun_sms_delivers_with_its_environment_names() {
         "{run:?}"
     );
     assert!(!run.all_output().contains(SECRET));
+}
+
+// --- KOOK ----------------------------------------------------------------
+
+fn kook_home(mock: &Mock, token: &str) -> Sandbox {
+    Sandbox::new()
+        .env("KOOK_BOT_TOKEN", token)
+        .env("KOOK_CHANNEL_ID", mocks::kook::CHANNEL)
+        .env("KOOK_API_URL", mock.url("/api/v3"))
+}
+
+/// mcp-push's `KOOK_*` names: text to a channel with the bot token, the
+/// token in no output; another token is KOOK's 401, a 429 waits for its
+/// `X-Rate-Limit-Reset`.
+#[test]
+fn kook_delivers_with_its_environment_names() {
+    use mocks::kook::TOKEN;
+    let mock = Mock::service(mocks::kook::api());
+    send_ok(
+        &kook_home(&mock, TOKEN),
+        &["send", "构建", "通过"],
+        &[TOKEN],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), "/api/v3/message/create");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"type": 1, "target_id": mocks::kook::CHANNEL, "content": "构建\n\n通过"})
+    );
+    let run = kook_home(&mock, "1/wrong-token-value").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "kook").contains("rejected: code 401: 你的用户凭证不正确"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrong-token-value"));
+    let run = kook_home(&mock, TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "kook").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+// --- Pushjet -------------------------------------------------------------
+
+/// mcp-push's `PUSHJET_URL`/`PUSHJET_SECRET`: the server's form, the secret
+/// in no output; another secret is the server's `Service not found`.
+#[test]
+fn pushjet_delivers_with_its_environment_names() {
+    use mocks::pushjet::SECRET;
+    let mock = Mock::service(mocks::pushjet::api(false));
+    let home = |secret: &str| {
+        Sandbox::new()
+            .env("PUSHJET_URL", mock.url(""))
+            .env("PUSHJET_SECRET", secret)
+    };
+    send_ok(&home(SECRET), &["send", "Backup", "done"], &[SECRET]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.form("message").as_deref(), Some("done"));
+    assert_eq!(r.form("title").as_deref(), Some("Backup"));
+    assert_eq!(r.form("level").as_deref(), Some("3"));
+    let other = "Zz8qVkDa3Zx1PmN7tWcR2yLb9HgE5uF0";
+    let run = home(other).run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "pushjet").contains("rejected: HTTP 404: Service not found"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(other));
+}
+
+/// Apprise's `pjet://user:password@HOST:PORT/SECRET`: a server behind a
+/// login.
+#[test]
+fn pushjet_one_line_url() {
+    use mocks::pushjet::{SECRET, USER};
+    let mock = Mock::service(mocks::pushjet::api(true));
+    let home = Sandbox::new().config(&format!(
+        "[channels.pj]\nurl = \"pjet://{}:{}@{}/{SECRET}\"\n",
+        USER.0, USER.1, mock.addr
+    ));
+    send_ok(&home, &["send", "T", "B"], &[SECRET, USER.1]);
+    assert_eq!(mock.requests()[0].form("secret").as_deref(), Some(SECRET));
 }

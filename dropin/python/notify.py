@@ -226,6 +226,11 @@ _CHANNELS = {
          "ONESIGNAL_SUBSCRIPTION_IDS", "ONESIGNAL_EXTERNAL_IDS", "ONESIGNAL_SEGMENTS",
          "ONESIGNAL_API_URL"),
     ),
+    "kook": ("KOOK", ("KOOK_BOT_TOKEN", "KOOK_CHANNEL_ID", "KOOK_USER_ID", "KOOK_API_URL")),
+    "pushjet": (
+        "Pushjet",
+        ("PUSHJET_URL", "PUSHJET_SECRET", "PUSHJET_LEVEL", "PUSHJET_USERNAME", "PUSHJET_PASSWORD"),
+    ),
     # SMS and voice
     "twilio": (
         "Twilio",
