@@ -7,9 +7,11 @@
 //! Pushsafer, SIGNL4, Splunk On-Call, Resend, Postmark; Mastodon, Misskey,
 //! SendGrid, Mailgun, LaMetric and Notica.
 //! Nextcloud Talk, Revolt, Guilded, Flock, Ryver, SimplePush, Join, Pushy
-//! and OneSignal; KOOK and Pushjet. SMS: Twilio, Vonage, Plivo, Sinch,
-//! ClickSend, BulkSMS, MessageBird, Tencent Cloud SMS and Aliyun SMS (their
-//! mocks check the TC3 and RPC signatures they receive).
+//! and OneSignal; KOOK and Pushjet; the apps of DingTalk (work notices),
+//! Feishu/Lark and WeChat Official Accounts (their access tokens kept).
+//! SMS: Twilio, Vonage, Plivo, Sinch, ClickSend, BulkSMS, MessageBird,
+//! Tencent Cloud SMS and Aliyun SMS (their mocks check the TC3 and RPC
+//! signatures they receive).
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -25,7 +27,9 @@ mod support;
 /// The service APIs these tests run against, each built from its docs.
 mod mocks {
     pub mod apprise_api;
+    pub mod dingtalk_notice;
     pub mod discord;
+    pub mod feishu_app;
     pub mod flock;
     pub mod google_chat;
     pub mod gotify;
@@ -62,6 +66,7 @@ mod mocks {
     pub mod splunk_oncall;
     pub mod teams;
     pub mod webex;
+    pub mod wechat_oa;
     pub mod zulip;
     // SMS and voice
     pub mod aliyun_sms;
@@ -3355,4 +3360,150 @@ fn pushjet_one_line_url() {
     ));
     send_ok(&home, &["send", "T", "B"], &[SECRET, USER.1]);
     assert_eq!(mock.requests()[0].form("secret").as_deref(), Some(SECRET));
+}
+
+// --- DingTalk work notice --------------------------------------------------
+
+fn dingtalk_notice_home(mock: &Mock, secret: &str) -> Sandbox {
+    Sandbox::new()
+        .env("DINGTALK_APP_KEY", mocks::dingtalk_notice::KEY)
+        .env("DINGTALK_APP_SECRET", secret)
+        .env(
+            "DINGTALK_AGENT_ID",
+            mocks::dingtalk_notice::AGENT.to_string(),
+        )
+        .env("DINGTALK_USERID_LIST", "manager4220,zhangsan")
+        .env("DINGTALK_API_URL", mock.url(""))
+}
+
+/// mcp-push's `DINGTALK_*` names: a token from `gettoken`, then the notice
+/// with it; the key and secret in no output; a wrong secret is DingTalk's
+/// 40089, too fast its 90018, kept for later.
+#[test]
+fn dingtalk_notice_delivers_with_its_environment_names() {
+    use mocks::dingtalk_notice::{KEY, SECRET};
+    let mock = Mock::service(mocks::dingtalk_notice::api());
+    send_ok(
+        &dingtalk_notice_home(&mock, SECRET),
+        &["send", "构建", "通过"],
+        &[KEY, SECRET],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    assert_eq!(
+        reqs[1].json(),
+        serde_json::json!({"agent_id": mocks::dingtalk_notice::AGENT,
+                           "userid_list": "manager4220,zhangsan",
+                           "msg": {"msgtype": "text", "text": {"content": "构建\n\n通过"}}})
+    );
+    let run = dingtalk_notice_home(&mock, "wrong-app-secret-value")
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "dingtalk-notice").contains("rejected: errcode 40089"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrong-app-secret-value"));
+    let run = dingtalk_notice_home(&mock, SECRET).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "dingtalk-notice").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+// --- Feishu / Lark app -----------------------------------------------------
+
+fn feishu_app_home(mock: &Mock, secret: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("FEISHU_APP_ID", mocks::feishu_app::APP_ID)
+        .env("FEISHU_APP_SECRET", secret)
+        .env("FEISHU_RECEIVE_ID", to)
+        .env("FEISHU_API_URL", mock.url(""))
+}
+
+/// mcp-push's `FEISHU_*` names: the tenant token, then the message to a
+/// chat (its kind read from `oc_`), the secret in no output; a wrong
+/// secret is Feishu's 10014, a chat the bot is not in its 230002.
+#[test]
+fn feishu_app_delivers_with_its_environment_names() {
+    use mocks::feishu_app::{CHAT, SECRET};
+    let mock = Mock::service(mocks::feishu_app::api());
+    send_ok(
+        &feishu_app_home(&mock, SECRET, CHAT),
+        &["send", "构建", "通过"],
+        &[SECRET],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    assert_eq!(reqs[1].query("receive_id_type").as_deref(), Some("chat_id"));
+    assert_eq!(reqs[1].json()["content"], r#"{"text":"构建\n\n通过"}"#);
+    let run = feishu_app_home(&mock, "wrong-app-secret-value", CHAT)
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "feishu-app").contains("rejected: code 10014: app secret invalid"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrong-app-secret-value"));
+    let run = feishu_app_home(&mock, SECRET, "oc_other").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "feishu-app").contains("rejected: code 230002"),
+        "{run:?}"
+    );
+}
+
+// --- WeChat Official Account -----------------------------------------------
+
+fn wechat_oa_home(mock: &Mock, secret: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("WECHAT_OA_APP_ID", mocks::wechat_oa::APP_ID)
+        .env("WECHAT_OA_APP_SECRET", secret)
+        .env("WECHAT_OA_TEMPLATE_ID", mocks::wechat_oa::TEMPLATE)
+        .env("WECHAT_OA_TO", to)
+        .env("WECHAT_OA_API_URL", mock.url(""))
+}
+
+/// mcp-push's `WECHAT_OA_*` names: a token, then one template message per
+/// follower, the secret in no output; a wrong secret is WeChat's 40125, an
+/// openid that does not follow its 40003, the daily quota kept for later.
+#[test]
+fn wechat_oa_delivers_with_its_environment_names() {
+    use mocks::wechat_oa::{FOLLOWERS, SECRET};
+    let mock = Mock::service(mocks::wechat_oa::api());
+    let to = FOLLOWERS.join(";");
+    send_ok(
+        &wechat_oa_home(&mock, SECRET, &to),
+        &["send", "部署", "完成"],
+        &[SECRET],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 3, "{reqs:?}");
+    assert_eq!(
+        reqs[1].json()["data"],
+        serde_json::json!({"title": {"value": "部署"}, "content": {"value": "完成"}})
+    );
+    assert_eq!(reqs[2].json()["touser"], FOLLOWERS[1]);
+    let run = wechat_oa_home(&mock, "wrong-app-secret-value", &to)
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "wechat-oa").contains("rejected: errcode 40125: invalid appsecret"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrong-app-secret-value"));
+    let run =
+        wechat_oa_home(&mock, SECRET, "oNotAFollower").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "wechat-oa").contains("rejected: errcode 40003: invalid openid"),
+        "{run:?}"
+    );
+    let run = wechat_oa_home(&mock, SECRET, &to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "wechat-oa").contains("retrying  rate limited"),
+        "{run:?}"
+    );
 }

@@ -231,6 +231,21 @@ _CHANNELS = {
         "Pushjet",
         ("PUSHJET_URL", "PUSHJET_SECRET", "PUSHJET_LEVEL", "PUSHJET_USERNAME", "PUSHJET_PASSWORD"),
     ),
+    "dingtalk-notice": (
+        "DingTalk work notice",
+        ("DINGTALK_APP_KEY", "DINGTALK_APP_SECRET", "DINGTALK_AGENT_ID", "DINGTALK_USERID_LIST",
+         "DINGTALK_DEPT_ID_LIST", "DINGTALK_TO_ALL_USER", "DINGTALK_API_URL"),
+    ),
+    "feishu-app": (
+        "Feishu / Lark app",
+        ("FEISHU_APP_ID", "FEISHU_APP_SECRET", "FEISHU_RECEIVE_ID", "FEISHU_RECEIVE_ID_TYPE",
+         "FEISHU_API_URL"),
+    ),
+    "wechat-oa": (
+        "WeChat Official Account",
+        ("WECHAT_OA_APP_ID", "WECHAT_OA_APP_SECRET", "WECHAT_OA_TEMPLATE_ID", "WECHAT_OA_TO",
+         "WECHAT_OA_TEMPLATE_DATA", "WECHAT_OA_API_URL"),
+    ),
     # SMS and voice
     "twilio": (
         "Twilio",

@@ -46,7 +46,8 @@ impl Kind {
             | "nextcloud-talk" | "revolt" | "ryver" | "kook" => Kind::TeamChat,
             "aibotk" | "chronocat" | "dingtalk" | "feishu" | "gocqhttp" | "igot" | "lark"
             | "openilink" | "pushdeer" | "pushme" | "pushplus" | "qmsg" | "serverchan"
-            | "wecom-app" | "wecom-bot" | "weplus" | "wxpusher" | "wxpusher-spt" => Kind::China,
+            | "wecom-app" | "wecom-bot" | "weplus" | "wxpusher" | "wxpusher-spt"
+            | "dingtalk-notice" | "feishu-app" | "wechat-oa" => Kind::China,
             "bark" | "gotify" | "home-assistant" | "lametric" | "notica" | "ntfy" | "prowl"
             | "pushbullet" | "pushover" | "pushsafer" | "join" | "onesignal" | "pushy"
             | "simplepush" | "pushjet" => Kind::Push,
