@@ -7,9 +7,11 @@
 //! Pushsafer, SIGNL4, Splunk On-Call, Resend, Postmark; Mastodon, Misskey,
 //! SendGrid, Mailgun, LaMetric and Notica.
 //! Nextcloud Talk, Revolt, Guilded, Flock, Ryver, SimplePush, Join, Pushy
-//! and OneSignal. SMS: Twilio, Vonage, Plivo, Sinch, ClickSend, BulkSMS,
-//! MessageBird and Tencent Cloud SMS (its mock checks the TC3 signature it
-//! receives).
+//! and OneSignal; KOOK and Pushjet; the apps of DingTalk (work notices),
+//! Feishu/Lark and WeChat Official Accounts (their access tokens kept).
+//! SMS: Twilio, Vonage, Plivo, Sinch, ClickSend, BulkSMS, MessageBird,
+//! Tencent Cloud SMS and Aliyun SMS (their mocks check the TC3 and RPC
+//! signatures they receive).
 //!
 //! What a channel puts in a request (formats, splitting, cuts) and how it
 //! reads each documented reply is tested beside the channel, with the SDK's
@@ -25,13 +27,16 @@ mod support;
 /// The service APIs these tests run against, each built from its docs.
 mod mocks {
     pub mod apprise_api;
+    pub mod dingtalk_notice;
     pub mod discord;
+    pub mod feishu_app;
     pub mod flock;
     pub mod google_chat;
     pub mod gotify;
     pub mod guilded;
     pub mod home_assistant;
     pub mod join;
+    pub mod kook;
     pub mod lametric;
     pub mod mailgun;
     pub mod mastodon;
@@ -46,6 +51,7 @@ mod mocks {
     pub mod postmark;
     pub mod prowl;
     pub mod pushbullet;
+    pub mod pushjet;
     pub mod pushover;
     pub mod pushsafer;
     pub mod pushy;
@@ -60,8 +66,10 @@ mod mocks {
     pub mod splunk_oncall;
     pub mod teams;
     pub mod webex;
+    pub mod wechat_oa;
     pub mod zulip;
     // SMS and voice
+    pub mod aliyun_sms;
     pub mod bulksms;
     pub mod clicksend;
     pub mod messagebird;
@@ -3203,4 +3211,299 @@ fn tencent_sms_delivers_with_its_environment_names() {
         "{run:?}"
     );
     assert!(!run.all_output().contains(KEY));
+}
+
+// Aliyun SMS
+
+fn aliyun_sms_home(mock: &Mock, secret: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", mocks::aliyun_sms::ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
+        .env("ALIYUN_SMS_BRAND", "阿里云短信测试")
+        .env("ALIYUN_SMS_TEMPLATE_CODE", mocks::aliyun_sms::TEMPLATE)
+        .env("ALIYUN_SMS_TO", to)
+        .env("ALIYUN_SMS_API_URL", mock.url(""))
+}
+
+/// The names Aliyun's SDKs read (`ALIBABA_CLOUD_ACCESS_KEY_ID`,
+/// `ALIBABA_CLOUD_ACCESS_KEY_SECRET`) and mcp-push's `ALIYUN_SMS_*`: a
+/// SendSms the mock accepts only with the RPC signature it recomputes from
+/// the form it received, so the host's HMAC-SHA1 keyed by the secret and
+/// `&` (the secret never in the component) signed the bytes on the wire;
+/// a wrong secret is `SignatureDoesNotMatch`, a bad number a refusal in
+/// Aliyun's words, flow control kept for later; the secret in no output.
+#[test]
+fn aliyun_sms_delivers_with_its_environment_names() {
+    use mocks::aliyun_sms::SECRET;
+    let mock = Mock::service(mocks::aliyun_sms::api());
+    let to = "13800138000; +86 139 0013 9000";
+    send_ok(
+        &aliyun_sms_home(&mock, SECRET, to),
+        &["send", "部署", "完成"],
+        &[SECRET],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(
+        r.form("PhoneNumbers").as_deref(),
+        Some("13800138000,8613900139000")
+    );
+    assert_eq!(r.form("SignName").as_deref(), Some("阿里云短信测试"));
+    assert_eq!(
+        r.form("TemplateParam").as_deref(),
+        Some(r#"{"content":"部署\n\n完成"}"#)
+    );
+    let run = aliyun_sms_home(&mock, "WrongAccessKeySecret000000000000", to)
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "aliyun-sms").contains("rejected: SignatureDoesNotMatch"),
+        "{run:?}"
+    );
+    assert!(
+        !run.all_output()
+            .contains("WrongAccessKeySecret000000000000")
+    );
+    let run = aliyun_sms_home(&mock, SECRET, "10012345678").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "aliyun-sms").contains("rejected: isv.MOBILE_NUMBER_ILLEGAL"),
+        "{run:?}"
+    );
+    let run = aliyun_sms_home(&mock, SECRET, to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "aliyun-sms").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(SECRET));
+}
+
+// --- KOOK ----------------------------------------------------------------
+
+fn kook_home(mock: &Mock, token: &str) -> Sandbox {
+    Sandbox::new()
+        .env("KOOK_BOT_TOKEN", token)
+        .env("KOOK_CHANNEL_ID", mocks::kook::CHANNEL)
+        .env("KOOK_API_URL", mock.url("/api/v3"))
+}
+
+/// mcp-push's `KOOK_*` names: text to a channel with the bot token, the
+/// token in no output; another token is KOOK's 401, a 429 waits for its
+/// `X-Rate-Limit-Reset`.
+#[test]
+fn kook_delivers_with_its_environment_names() {
+    use mocks::kook::TOKEN;
+    let mock = Mock::service(mocks::kook::api());
+    send_ok(
+        &kook_home(&mock, TOKEN),
+        &["send", "构建", "通过"],
+        &[TOKEN],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(r.path(), "/api/v3/message/create");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"type": 1, "target_id": mocks::kook::CHANNEL, "content": "构建\n\n通过"})
+    );
+    let run = kook_home(&mock, "1/wrong-token-value").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "kook").contains("rejected: code 401: 你的用户凭证不正确"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrong-token-value"));
+    let run = kook_home(&mock, TOKEN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "kook").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+// --- Pushjet -------------------------------------------------------------
+
+/// mcp-push's `PUSHJET_URL`/`PUSHJET_SECRET`: the server's form, the secret
+/// in no output; another secret is the server's `Service not found`.
+#[test]
+fn pushjet_delivers_with_its_environment_names() {
+    use mocks::pushjet::SECRET;
+    let mock = Mock::service(mocks::pushjet::api(false));
+    let home = |secret: &str| {
+        Sandbox::new()
+            .env("PUSHJET_URL", mock.url(""))
+            .env("PUSHJET_SECRET", secret)
+    };
+    send_ok(&home(SECRET), &["send", "Backup", "done"], &[SECRET]);
+    let r = &mock.requests()[0];
+    assert_eq!(r.form("message").as_deref(), Some("done"));
+    assert_eq!(r.form("title").as_deref(), Some("Backup"));
+    assert_eq!(r.form("level").as_deref(), Some("3"));
+    let other = "Zz8qVkDa3Zx1PmN7tWcR2yLb9HgE5uF0";
+    let run = home(other).run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "pushjet").contains("rejected: HTTP 404: Service not found"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(other));
+}
+
+/// Apprise's `pjet://user:password@HOST:PORT/SECRET`: a server behind a
+/// login.
+#[test]
+fn pushjet_one_line_url() {
+    use mocks::pushjet::{SECRET, USER};
+    let mock = Mock::service(mocks::pushjet::api(true));
+    let home = Sandbox::new().config(&format!(
+        "[channels.pj]\nurl = \"pjet://{}:{}@{}/{SECRET}\"\n",
+        USER.0, USER.1, mock.addr
+    ));
+    send_ok(&home, &["send", "T", "B"], &[SECRET, USER.1]);
+    assert_eq!(mock.requests()[0].form("secret").as_deref(), Some(SECRET));
+}
+
+// --- DingTalk work notice --------------------------------------------------
+
+fn dingtalk_notice_home(mock: &Mock, secret: &str) -> Sandbox {
+    Sandbox::new()
+        .env("DINGTALK_APP_KEY", mocks::dingtalk_notice::KEY)
+        .env("DINGTALK_APP_SECRET", secret)
+        .env(
+            "DINGTALK_AGENT_ID",
+            mocks::dingtalk_notice::AGENT.to_string(),
+        )
+        .env("DINGTALK_USERID_LIST", "manager4220,zhangsan")
+        .env("DINGTALK_API_URL", mock.url(""))
+}
+
+/// mcp-push's `DINGTALK_*` names: a token from `gettoken`, then the notice
+/// with it; the key and secret in no output; a wrong secret is DingTalk's
+/// 40089, too fast its 90018, kept for later.
+#[test]
+fn dingtalk_notice_delivers_with_its_environment_names() {
+    use mocks::dingtalk_notice::{KEY, SECRET};
+    let mock = Mock::service(mocks::dingtalk_notice::api());
+    send_ok(
+        &dingtalk_notice_home(&mock, SECRET),
+        &["send", "构建", "通过"],
+        &[KEY, SECRET],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    assert_eq!(
+        reqs[1].json(),
+        serde_json::json!({"agent_id": mocks::dingtalk_notice::AGENT,
+                           "userid_list": "manager4220,zhangsan",
+                           "msg": {"msgtype": "text", "text": {"content": "构建\n\n通过"}}})
+    );
+    let run = dingtalk_notice_home(&mock, "wrong-app-secret-value")
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "dingtalk-notice").contains("rejected: errcode 40089"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrong-app-secret-value"));
+    let run = dingtalk_notice_home(&mock, SECRET).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "dingtalk-notice").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+// --- Feishu / Lark app -----------------------------------------------------
+
+fn feishu_app_home(mock: &Mock, secret: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("FEISHU_APP_ID", mocks::feishu_app::APP_ID)
+        .env("FEISHU_APP_SECRET", secret)
+        .env("FEISHU_RECEIVE_ID", to)
+        .env("FEISHU_API_URL", mock.url(""))
+}
+
+/// mcp-push's `FEISHU_*` names: the tenant token, then the message to a
+/// chat (its kind read from `oc_`), the secret in no output; a wrong
+/// secret is Feishu's 10014, a chat the bot is not in its 230002.
+#[test]
+fn feishu_app_delivers_with_its_environment_names() {
+    use mocks::feishu_app::{CHAT, SECRET};
+    let mock = Mock::service(mocks::feishu_app::api());
+    send_ok(
+        &feishu_app_home(&mock, SECRET, CHAT),
+        &["send", "构建", "通过"],
+        &[SECRET],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    assert_eq!(reqs[1].query("receive_id_type").as_deref(), Some("chat_id"));
+    assert_eq!(reqs[1].json()["content"], r#"{"text":"构建\n\n通过"}"#);
+    let run = feishu_app_home(&mock, "wrong-app-secret-value", CHAT)
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "feishu-app").contains("rejected: code 10014: app secret invalid"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrong-app-secret-value"));
+    let run = feishu_app_home(&mock, SECRET, "oc_other").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "feishu-app").contains("rejected: code 230002"),
+        "{run:?}"
+    );
+}
+
+// --- WeChat Official Account -----------------------------------------------
+
+fn wechat_oa_home(mock: &Mock, secret: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("WECHAT_OA_APP_ID", mocks::wechat_oa::APP_ID)
+        .env("WECHAT_OA_APP_SECRET", secret)
+        .env("WECHAT_OA_TEMPLATE_ID", mocks::wechat_oa::TEMPLATE)
+        .env("WECHAT_OA_TO", to)
+        .env("WECHAT_OA_API_URL", mock.url(""))
+}
+
+/// mcp-push's `WECHAT_OA_*` names: a token, then one template message per
+/// follower, the secret in no output; a wrong secret is WeChat's 40125, an
+/// openid that does not follow its 40003, the daily quota kept for later.
+#[test]
+fn wechat_oa_delivers_with_its_environment_names() {
+    use mocks::wechat_oa::{FOLLOWERS, SECRET};
+    let mock = Mock::service(mocks::wechat_oa::api());
+    let to = FOLLOWERS.join(";");
+    send_ok(
+        &wechat_oa_home(&mock, SECRET, &to),
+        &["send", "部署", "完成"],
+        &[SECRET],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 3, "{reqs:?}");
+    assert_eq!(
+        reqs[1].json()["data"],
+        serde_json::json!({"title": {"value": "部署"}, "content": {"value": "完成"}})
+    );
+    assert_eq!(reqs[2].json()["touser"], FOLLOWERS[1]);
+    let run = wechat_oa_home(&mock, "wrong-app-secret-value", &to)
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "wechat-oa").contains("rejected: errcode 40125: invalid appsecret"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrong-app-secret-value"));
+    let run =
+        wechat_oa_home(&mock, SECRET, "oNotAFollower").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "wechat-oa").contains("rejected: errcode 40003: invalid openid"),
+        "{run:?}"
+    );
+    let run = wechat_oa_home(&mock, SECRET, &to).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "wechat-oa").contains("retrying  rate limited"),
+        "{run:?}"
+    );
 }

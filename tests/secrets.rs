@@ -101,6 +101,11 @@ fn no_oracle_gives_a_component_the_value_behind_its_placeholder() {
         ("histogram", ""),
         ("hmac-length", ""),
         ("aws4-length", ""),
+        ("aliyun-length", ""),
+        (
+            "aliyun-dictionary",
+            &format!("admin,hunter2,{SECRET},letmein") as &str,
+        ),
         (
             "hmac-dictionary",
             &format!("admin,hunter2,{SECRET},letmein") as &str,
@@ -139,6 +144,25 @@ fn a_component_signs_with_a_prefixed_secret_it_never_sees() {
     assert!(
         out.contains(&format!("recovered hex:{}", hex(&expected))),
         "the signing key made with the real secret: {out}"
+    );
+    assert!(!out.contains(SECRET), "{out}");
+}
+
+/// Aliyun's RPC signature keys HMAC-SHA1 with the secret and `&`: the
+/// component gets that MAC, computed with the secret it never saw, and
+/// nothing more (the length and dictionary attempts on the same key are in
+/// the test above).
+#[test]
+fn a_component_signs_with_a_secret_and_aliyuns_suffix() {
+    use mcp_push_policy::sign::{Hash, hmac};
+    let expected: String = hmac(Hash::Sha1, format!("{SECRET}&").as_bytes(), b"GET&%2F&x")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let out = snoop("aliyun", "");
+    assert!(
+        out.contains(&format!("recovered hex:{}", hex(&expected))),
+        "the MAC made with the real secret: {out}"
     );
     assert!(!out.contains(SECRET), "{out}");
 }

@@ -11,9 +11,13 @@
 //! a decimal timestamp, a newline, then the secret and nothing after it; or
 //! one of the fixed prefixes request-signing schemes put before the secret
 //! to make their first key (AWS Signature V4's `AWS4`, Tencent Cloud TC3's
-//! `TC3`), the secret and nothing after it. A fixed prefix is no chosen
-//! text: the MAC is still one the component could compute only by knowing
-//! the secret.
+//! `TC3`), the secret and nothing after it; or the secret and one of the
+//! fixed suffixes a scheme puts after it (Aliyun's RPC signature, version
+//! 1.0: `AccessKeySecret + "&"`), nothing before it. A fixed prefix or
+//! suffix is no chosen text: the MAC is still one the component could
+//! compute only by knowing the secret, and since the component cannot add
+//! to the key after the suffix, no zero padding can line two keys up to
+//! measure the secret's length.
 
 use crate::secrets::Secrets;
 
@@ -46,6 +50,12 @@ pub fn hmac(hash: Hash, key: &[u8], msg: &[u8]) -> Vec<u8> {
 /// Tencent Cloud's TC3-HMAC-SHA256 (`HMAC("TC3" + secret, date)`).
 pub const SECRET_PREFIXES: [&[u8]; 2] = [b"AWS4", b"TC3"];
 
+/// What a signing scheme puts after the secret to make its key: Aliyun's
+/// RPC signature (version 1.0, `HMAC-SHA1(AccessKeySecret + "&",
+/// StringToSign)`; the `&` stands for the empty token secret of OAuth 1.0,
+/// where the scheme comes from).
+pub const SECRET_SUFFIXES: [&[u8]; 1] = [b"&"];
+
 /// The key and message to compute the MAC over (secrets put in), or why the
 /// host refuses.
 pub fn mac_input(secrets: &Secrets, key: &[u8], msg: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String> {
@@ -69,22 +79,28 @@ pub fn mac_input(secrets: &Secrets, key: &[u8], msg: &[u8]) -> Result<(Vec<u8>, 
     let prefixed = SECRET_PREFIXES
         .iter()
         .any(|p| key.strip_prefix(*p) == Some(secret.as_bytes()));
+    let suffixed = SECRET_SUFFIXES
+        .iter()
+        .any(|s| key.strip_suffix(*s) == Some(secret.as_bytes()));
     let feishu = key
         .strip_suffix(secret.as_bytes())
         .and_then(|p| p.strip_suffix(b"\n"))
         .is_some_and(|ts| (1..=20).contains(&ts.len()) && ts.iter().all(u8::is_ascii_digit));
-    if !whole && !feishu && !prefixed {
+    let affixed = prefixed || suffixed;
+    if !whole && !feishu && !affixed {
         return Err(
             "a MAC key is a secret by itself (or a timestamp, a newline and the \
-             secret; or AWS4 or TC3 and the secret)"
+             secret; or AWS4 or TC3 and the secret; or the secret and &)"
                 .into(),
         );
     }
     if in_msg.iter().any(|p| p != secret) {
         return Err("the message of a MAC may hold only the key's own secret".into());
     }
-    if (feishu || prefixed) && !in_msg.is_empty() {
-        return Err("a timestamped or prefixed MAC key takes a message without secrets".into());
+    if (feishu || affixed) && !in_msg.is_empty() {
+        return Err(
+            "a timestamped, prefixed or suffixed MAC key takes a message without secrets".into(),
+        );
     }
     Ok((secrets.fill_bytes(key), secrets.fill_bytes(msg)))
 }
@@ -119,6 +135,13 @@ mod tests {
             ok(format!("TC3{a}"), "2019-02-25".into()).unwrap().0,
             b"TC3secret-a"
         );
+        // Aliyun's RPC signature: key = secret + "&", plain message.
+        assert_eq!(
+            ok(format!("{a}&"), "GET&%2F&Action%3DSendSms".into())
+                .unwrap()
+                .0,
+            b"secret-a&"
+        );
         // No secrets: plain.
         assert!(ok("k".into(), "m".into()).is_ok());
         // Oracles.
@@ -138,6 +161,18 @@ mod tests {
             (format!("aws4{a}"), String::new()),
             (format!("TC3{a}"), a.clone()),
             (format!("AWS4{a}"), b.clone()),
+            // Only `&`, right after the whole secret, and nothing after it:
+            // no zero padding or second `&` to measure the secret with.
+            (format!("{a}&\0"), String::new()),
+            (format!("{a}&&"), String::new()),
+            (format!("{a}&x"), String::new()),
+            (format!("&{a}"), String::new()),
+            (format!("x{a}&"), String::new()),
+            (format!("{a}{b}&"), String::new()),
+            (format!("TC3{a}&"), String::new()),
+            (format!("{a}%26"), String::new()),
+            (format!("{a}&"), a.clone()),
+            (format!("{a}&"), format!("GET&{b}")),
         ] {
             assert!(ok(k.clone(), m.clone()).is_err(), "{k:?} / {m:?}");
         }

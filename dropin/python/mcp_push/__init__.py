@@ -226,6 +226,26 @@ _CHANNELS = {
          "ONESIGNAL_SUBSCRIPTION_IDS", "ONESIGNAL_EXTERNAL_IDS", "ONESIGNAL_SEGMENTS",
          "ONESIGNAL_API_URL"),
     ),
+    "kook": ("KOOK", ("KOOK_BOT_TOKEN", "KOOK_CHANNEL_ID", "KOOK_USER_ID", "KOOK_API_URL")),
+    "pushjet": (
+        "Pushjet",
+        ("PUSHJET_URL", "PUSHJET_SECRET", "PUSHJET_LEVEL", "PUSHJET_USERNAME", "PUSHJET_PASSWORD"),
+    ),
+    "dingtalk-notice": (
+        "DingTalk work notice",
+        ("DINGTALK_APP_KEY", "DINGTALK_APP_SECRET", "DINGTALK_AGENT_ID", "DINGTALK_USERID_LIST",
+         "DINGTALK_DEPT_ID_LIST", "DINGTALK_TO_ALL_USER", "DINGTALK_API_URL"),
+    ),
+    "feishu-app": (
+        "Feishu / Lark app",
+        ("FEISHU_APP_ID", "FEISHU_APP_SECRET", "FEISHU_RECEIVE_ID", "FEISHU_RECEIVE_ID_TYPE",
+         "FEISHU_API_URL"),
+    ),
+    "wechat-oa": (
+        "WeChat Official Account",
+        ("WECHAT_OA_APP_ID", "WECHAT_OA_APP_SECRET", "WECHAT_OA_TEMPLATE_ID", "WECHAT_OA_TO",
+         "WECHAT_OA_TEMPLATE_DATA", "WECHAT_OA_API_URL"),
+    ),
     # SMS and voice
     "twilio": (
         "Twilio",
@@ -266,6 +286,12 @@ _CHANNELS = {
          "TENCENT_SMS_TEMPLATE_ID", "TENCENT_SMS_BRAND", "TENCENT_SMS_TO",
          "TENCENT_SMS_TEMPLATE_PARAMS", "TENCENT_SMS_PARAM_MAX", "TENCENTCLOUD_REGION",
          "TENCENT_SMS_API_URL"),
+    ),
+    "aliyun-sms": (
+        "Aliyun SMS",
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIYUN_SMS_BRAND",
+         "ALIYUN_SMS_TEMPLATE_CODE", "ALIYUN_SMS_TO", "ALIYUN_SMS_TEMPLATE_PARAM",
+         "ALIYUN_SMS_PARAM_MAX", "ALIYUN_SMS_API_URL"),
     ),
 }
 

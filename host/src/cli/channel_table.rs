@@ -43,16 +43,17 @@ impl Kind {
         match id {
             "discord" | "google-chat" | "matrix" | "mattermost" | "rocketchat" | "slack"
             | "synology-chat" | "teams" | "telegram" | "webex" | "zulip" | "flock" | "guilded"
-            | "nextcloud-talk" | "revolt" | "ryver" => Kind::TeamChat,
+            | "nextcloud-talk" | "revolt" | "ryver" | "kook" => Kind::TeamChat,
             "aibotk" | "chronocat" | "dingtalk" | "feishu" | "gocqhttp" | "igot" | "lark"
             | "openilink" | "pushdeer" | "pushme" | "pushplus" | "qmsg" | "serverchan"
-            | "wecom-app" | "wecom-bot" | "weplus" | "wxpusher" | "wxpusher-spt" => Kind::China,
+            | "wecom-app" | "wecom-bot" | "weplus" | "wxpusher" | "wxpusher-spt"
+            | "dingtalk-notice" | "feishu-app" | "wechat-oa" => Kind::China,
             "bark" | "gotify" | "home-assistant" | "lametric" | "notica" | "ntfy" | "prowl"
             | "pushbullet" | "pushover" | "pushsafer" | "join" | "onesignal" | "pushy"
-            | "simplepush" => Kind::Push,
+            | "simplepush" | "pushjet" => Kind::Push,
             "opsgenie" | "pagerduty" | "signl4" | "splunk-oncall" => Kind::Incident,
             "bulksms" | "clicksend" | "messagebird" | "plivo" | "sinch" | "tencent-sms"
-            | "twilio" | "vonage" => Kind::Sms,
+            | "twilio" | "vonage" | "aliyun-sms" => Kind::Sms,
             "email" | "mailgun" | "postmark" | "resend" | "sendgrid" => Kind::Email,
             "mastodon" | "misskey" => Kind::Social,
             "apprise-api" | "console" | "webhook" => Kind::Generic,

@@ -12,7 +12,6 @@
 //! for the fifth field, where they differ from notify.py (see below).
 
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::reply::lookup;
 
 struct WeComApp;
 
@@ -87,15 +86,8 @@ impl Channel for WeComApp {
                 .query(&[("corpid", corp_id), ("corpsecret", corp_secret)])
                 .send()?
                 .check(&check)?;
-            let token = id_at(&reply, "access_token")
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| SendError::Unavailable("gettoken gave no access_token".into()))?;
-            let ttl = lookup(&reply, "expires_in")
-                .and_then(|v| v.as_u64())
-                .unwrap_or(7200);
-            Ok((token, ttl.min(u32::MAX.into()) as u32))
+            cache::token_from(&reply, "access_token", "expires_in", 7200)
         };
-        let mut token = cache::get_or_fetch(TOKEN, get_token)?;
         let send = format!("{origin}/cgi-bin/message/send");
         let text = msg.text_with_link();
         // The fifth field as qinglong's notify.js and config.sample.sh read it
@@ -132,26 +124,9 @@ impl Channel for WeComApp {
         };
         // One request for the token, and one more if a kept one went stale.
         delivery::send_parts(&bodies, 2, |body| {
-            let post = |token: &str| {
-                Request::post(&send)
-                    .query(&[("access_token", token)])
-                    .json(body)
-                    .send()
-            };
-            let reply = post(&token)?;
-            let stale = reply
-                .json()
-                .ok()
-                .and_then(|v| lookup(&v, "errcode").and_then(|c| c.as_i64()))
-                .is_some_and(|c| STALE_TOKEN.contains(&c));
-            if !stale {
-                return reply.check(&check).map(drop);
-            }
-            // Revoked or expired before its time (another client asked for
-            // a new one): get a fresh token and send again once.
-            cache::forget(TOKEN);
-            token = cache::get_or_fetch(TOKEN, get_token)?;
-            post(&token)?.check(&check).map(drop)
+            cache::post_with_access_token(TOKEN, &send, body, get_token, &STALE_TOKEN)?
+                .check(&check)
+                .map(drop)
         })?;
         Ok(Receipt::none())
     }

@@ -77,6 +77,36 @@ impl Channel for Snoop {
                     .count();
                 format!("len={}", 64 - same)
             }
+            // The same behind Aliyun's `&` suffix: zeros after it, or a
+            // second `&`, against the key the scheme allows.
+            "aliyun-length" => {
+                let base = hmac(Hash::Sha1, format!("{token}&").as_bytes(), b"m");
+                let same = (1..64)
+                    .take_while(|k| {
+                        let key = format!("{token}&{}", "\0".repeat(*k));
+                        hmac(Hash::Sha1, key.as_bytes(), b"m") == base
+                    })
+                    .count();
+                format!("len={}", 64 - same)
+            }
+            // The secret in the message of its own `&` key: a hash of it.
+            "aliyun-dictionary" => {
+                let theirs = hmac(Hash::Sha1, format!("{token}&").as_bytes(), token.as_bytes());
+                settings
+                    .get_or("guesses", "")
+                    .split(',')
+                    .find(|g| {
+                        let key = format!("{g}&");
+                        hmac(Hash::Sha1, key.as_bytes(), g.as_bytes()) == theirs
+                    })
+                    .unwrap_or_default()
+                    .to_string()
+            }
+            // What it may do: Aliyun's RPC signature with the secret (hex).
+            "aliyun" => hmac(Hash::Sha1, format!("{token}&").as_bytes(), b"GET&%2F&x")
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
             // What it may do: sign with the secret behind the prefix (hex).
             "sigv4" => sigv4_signing_key(token, "20120215", "us-east-1", "iam")
                 .iter()
