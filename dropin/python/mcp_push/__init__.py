@@ -45,6 +45,7 @@ _CHANNELS = {
     ),
     "chronocat": ("CHRONOCAT", ("CHRONOCAT_URL", "CHRONOCAT_QQ", "CHRONOCAT_TOKEN")),
     "console": ("console", ("CONSOLE",)),
+    "desktop": ("Desktop", ("DESKTOP_NOTIFY", "DESKTOP_APP_NAME", "DESKTOP_URGENCY")),
     "dingtalk": ("钉钉机器人", ("DD_BOT_TOKEN", "DD_BOT_SECRET", "DD_BOT_API_URL")),
     "discord": ("Discord", ("DISCORD_WEBHOOK_URL", "DISCORD_USERNAME")),
     "email": (

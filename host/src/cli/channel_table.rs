@@ -56,7 +56,7 @@ impl Kind {
             | "twilio" | "vonage" | "aliyun-sms" => Kind::Sms,
             "email" | "mailgun" | "postmark" | "resend" | "sendgrid" => Kind::Email,
             "mastodon" | "misskey" => Kind::Social,
-            "apprise-api" | "console" | "webhook" => Kind::Generic,
+            "apprise-api" | "console" | "desktop" | "webhook" => Kind::Generic,
             _ => Kind::Other,
         }
     }
