@@ -9,6 +9,7 @@
 //! Nextcloud Talk, Revolt, Guilded, Flock, Ryver, SimplePush, Join, Pushy
 //! and OneSignal; KOOK and Pushjet; the apps of DingTalk (work notices),
 //! Feishu/Lark and WeChat Official Accounts (their access tokens kept).
+//! Amazon SES (its mock checks the SigV4 signature it receives).
 //! SMS: Twilio, Vonage, Plivo, Sinch, ClickSend, BulkSMS, MessageBird,
 //! Tencent Cloud SMS and Aliyun SMS (their mocks check the TC3 and RPC
 //! signatures they receive).
@@ -70,10 +71,12 @@ mod mocks {
     pub mod zulip;
     // SMS and voice
     pub mod aliyun_sms;
+    pub mod aws_sigv4;
     pub mod bulksms;
     pub mod clicksend;
     pub mod messagebird;
     pub mod plivo;
+    pub mod ses;
     pub mod sinch;
     pub mod tencent_sms;
     pub mod twilio;
@@ -3507,3 +3510,101 @@ fn wechat_oa_delivers_with_its_environment_names() {
         "{run:?}"
     );
 }
+
+// --- Amazon SES -----------------------------------------------------------
+
+fn ses_home(mock: &Mock, secret: &str, from: &str) -> Sandbox {
+    Sandbox::new()
+        .env("SES_ACCESS_KEY_ID", mocks::aws_sigv4::ID)
+        .env("SES_SECRET_ACCESS_KEY", secret)
+        .env("SES_REGION", "eu-west-1")
+        .env("SES_FROM", from)
+        .env("SES_TO", "ops@example.com; dev@example.com")
+        .env("SES_API_URL", mock.url(""))
+}
+
+/// mcp-push's `SES_*` names: a v2 SendEmail the mock accepts only with a
+/// SigV4 signature it recomputes from what it received, so the host's HMAC
+/// keyed by the secret access key (never in the component) signed the bytes
+/// on the wire; a wrong secret is `SignatureDoesNotMatch`, an unverified
+/// sender `MessageRejected`, `TooManyRequestsException` kept for later;
+/// neither key in any output.
+#[test]
+fn ses_delivers_with_its_environment_names() {
+    use mocks::aws_sigv4::{ID, SECRET};
+    let mock = Mock::service(mocks::ses::api());
+    send_ok(
+        &ses_home(&mock, SECRET, "CI <ci@example.com>"),
+        &["send", "Backup", "done"],
+        &[ID, SECRET],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(
+        r.json(),
+        serde_json::json!({
+            "FromEmailAddress": "CI <ci@example.com>",
+            "Destination": {"ToAddresses": ["ops@example.com", "dev@example.com"]},
+            "Content": {"Simple": {"Subject": {"Data": "Backup", "Charset": "UTF-8"},
+                                   "Body": {"Text": {"Data": "done", "Charset": "UTF-8"}}}},
+        })
+    );
+    let wrong = "WrongSecretAccessKey/0000000000000000000";
+    for (secret, from, line) in [
+        (
+            wrong,
+            "ci@example.com",
+            "rejected: SignatureDoesNotMatch: The request signature",
+        ),
+        (
+            SECRET,
+            "me@gmail.com",
+            "rejected: MessageRejected: Email address is not verified.",
+        ),
+    ] {
+        let run = ses_home(&mock, secret, from).run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(failure_of(&run, "ses").contains(line), "{run:?}");
+        assert!(!run.all_output().contains(secret));
+        assert!(!run.all_output().contains(ID));
+    }
+    let run =
+        ses_home(&mock, SECRET, "ci@example.com").run(&["send", "--wait", "0", "a storm", "B"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "ses").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `ses://FROM/ACCESS_KEY_ID/SECRET_ACCESS_KEY/REGION/TO?name=`,
+/// the secret's `/` kept; HTML goes as `Html`.
+#[test]
+fn ses_one_line_url() {
+    use mocks::aws_sigv4::{ID, SECRET};
+    let mock = Mock::service(mocks::ses::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.mail]\nurl = \"ses://ci@example.com/{ID}/{SECRET}/us-east-2/ops@example.com?name=CI%20Bot\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(
+        &home,
+        &["send", "--format", "html", "Report", "<b>3</b> failures"],
+        &[ID, SECRET],
+    );
+    let b = mock.requests()[0].json();
+    assert_eq!(b["FromEmailAddress"], "CI Bot <ci@example.com>");
+    assert_eq!(
+        b["Destination"]["ToAddresses"],
+        serde_json::json!(["ops@example.com"])
+    );
+    assert_eq!(
+        b["Content"]["Simple"]["Body"]["Html"]["Data"],
+        "<b>3</b> failures"
+    );
+    assert!(
+        mock.requests()[0]
+            .header("authorization")
+            .is_some_and(|a| a.contains("/us-east-2/ses/aws4_request"))
+    );
+}
+

@@ -54,7 +54,7 @@ impl Kind {
             "opsgenie" | "pagerduty" | "signl4" | "splunk-oncall" => Kind::Incident,
             "bulksms" | "clicksend" | "messagebird" | "plivo" | "sinch" | "tencent-sms"
             | "twilio" | "vonage" | "aliyun-sms" => Kind::Sms,
-            "email" | "mailgun" | "postmark" | "resend" | "sendgrid" => Kind::Email,
+            "email" | "mailgun" | "postmark" | "resend" | "sendgrid" | "ses" => Kind::Email,
             "mastodon" | "misskey" => Kind::Social,
             "apprise-api" | "console" | "desktop" | "webhook" => Kind::Generic,
             _ => Kind::Other,
