@@ -9,7 +9,7 @@
 //! Nextcloud Talk, Revolt, Guilded, Flock, Ryver, SimplePush, Join, Pushy
 //! and OneSignal; KOOK and Pushjet; the apps of DingTalk (work notices),
 //! Feishu/Lark and WeChat Official Accounts (their access tokens kept).
-//! Amazon SES (its mock checks the SigV4 signature it receives).
+//! Amazon SES and SNS (their mocks check the SigV4 signatures they receive).
 //! SMS: Twilio, Vonage, Plivo, Sinch, ClickSend, BulkSMS, MessageBird,
 //! Tencent Cloud SMS and Aliyun SMS (their mocks check the TC3 and RPC
 //! signatures they receive).
@@ -78,6 +78,7 @@ mod mocks {
     pub mod plivo;
     pub mod ses;
     pub mod sinch;
+    pub mod sns;
     pub mod tencent_sms;
     pub mod twilio;
     pub mod vonage;
@@ -3606,5 +3607,91 @@ fn ses_one_line_url() {
             .header("authorization")
             .is_some_and(|a| a.contains("/us-east-2/ses/aws4_request"))
     );
+}
+
+// --- Amazon SNS -----------------------------------------------------------
+
+fn sns_home(mock: &Mock, secret: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("SNS_ACCESS_KEY_ID", mocks::aws_sigv4::ID)
+        .env("SNS_SECRET_ACCESS_KEY", secret)
+        .env("SNS_REGION", "us-east-1")
+        .env("SNS_TO", to)
+        .env("SNS_API_URL", mock.url(""))
+}
+
+/// mcp-push's `SNS_*` names: a Publish to a topic ARN and one to a phone,
+/// the mock accepting only SigV4 signatures it recomputes from what it
+/// received; a wrong secret is `SignatureDoesNotMatch`, an unknown topic
+/// `NotFound`, a bad number `InvalidParameter`, `Throttling` kept for
+/// later; neither key in any output.
+#[test]
+fn sns_delivers_with_its_environment_names() {
+    use mocks::aws_sigv4::{ID, SECRET};
+    use mocks::sns::ARN;
+    let mock = Mock::service(mocks::sns::api());
+    send_ok(
+        &sns_home(&mock, SECRET, &format!("{ARN}; +1 202 555 0143")),
+        &["send", "Deploy", "v2 is live"],
+        &[ID, SECRET],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].form("TopicArn").as_deref(), Some(ARN));
+    assert_eq!(reqs[0].form("Subject").as_deref(), Some("Deploy"));
+    assert_eq!(reqs[0].form("Message").as_deref(), Some("v2 is live"));
+    assert_eq!(reqs[1].form("PhoneNumber").as_deref(), Some("+12025550143"));
+    assert_eq!(
+        reqs[1].form("Message").as_deref(),
+        Some("Deploy\n\nv2 is live")
+    );
+    let wrong = "WrongSecretAccessKey/0000000000000000000";
+    for (secret, to, line) in [
+        (
+            wrong,
+            ARN,
+            "rejected: SignatureDoesNotMatch: The request signature",
+        ),
+        (
+            SECRET,
+            "arn:aws:sns:us-east-1:123456789012:gone",
+            "rejected: NotFound: Topic does not exist",
+        ),
+        (
+            SECRET,
+            "+15550001234",
+            "rejected: InvalidParameter: Invalid parameter: PhoneNumber",
+        ),
+    ] {
+        let run = sns_home(&mock, secret, to).run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(failure_of(&run, "sns").contains(line), "{run:?}");
+        assert!(!run.all_output().contains(secret));
+        assert!(!run.all_output().contains(ID));
+    }
+    let run = sns_home(&mock, SECRET, ARN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "sns").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `sns://ACCESS_KEY_ID/SECRET_ACCESS_KEY/REGION/#topic`, the
+/// secret's `/` kept: CreateTopic for the name, then Publish to its ARN.
+#[test]
+fn sns_one_line_url() {
+    use mocks::aws_sigv4::{ID, SECRET};
+    let mock = Mock::service(mocks::sns::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.alerts]\nurl = \"sns://{ID}/{SECRET}/us-east-1/%23ci-alerts\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "Deploy", "done"], &[ID, SECRET]);
+    let reqs = mock.requests();
+    assert_eq!(reqs[0].form("Action").as_deref(), Some("CreateTopic"));
+    assert_eq!(reqs[0].form("Name").as_deref(), Some("ci-alerts"));
+    assert_eq!(reqs[1].form("Action").as_deref(), Some("Publish"));
+    assert_eq!(reqs[1].form("TopicArn").as_deref(), Some(mocks::sns::ARN));
 }
 

@@ -299,6 +299,10 @@ _CHANNELS = {
         ("SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY", "SES_REGION", "SES_FROM", "SES_TO",
          "SES_CC", "SES_BCC", "SES_REPLY_TO", "SES_API_URL"),
     ),
+    "sns": (
+        "Amazon SNS",
+        ("SNS_ACCESS_KEY_ID", "SNS_SECRET_ACCESS_KEY", "SNS_REGION", "SNS_TO", "SNS_API_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its

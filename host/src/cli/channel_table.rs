@@ -53,7 +53,7 @@ impl Kind {
             | "simplepush" | "pushjet" => Kind::Push,
             "opsgenie" | "pagerduty" | "signl4" | "splunk-oncall" => Kind::Incident,
             "bulksms" | "clicksend" | "messagebird" | "plivo" | "sinch" | "tencent-sms"
-            | "twilio" | "vonage" | "aliyun-sms" => Kind::Sms,
+            | "twilio" | "vonage" | "aliyun-sms" | "sns" => Kind::Sms,
             "email" | "mailgun" | "postmark" | "resend" | "sendgrid" | "ses" => Kind::Email,
             "mastodon" | "misskey" => Kind::Social,
             "apprise-api" | "console" | "desktop" | "webhook" => Kind::Generic,
