@@ -9,7 +9,8 @@
 //! Nextcloud Talk, Revolt, Guilded, Flock, Ryver, SimplePush, Join, Pushy
 //! and OneSignal; KOOK and Pushjet; the apps of DingTalk (work notices),
 //! Feishu/Lark and WeChat Official Accounts (their access tokens kept).
-//! Amazon SES and SNS (their mocks check the SigV4 signatures they receive).
+//! Amazon SES and SNS (their mocks check the SigV4 signatures they receive);
+//! Grafana OnCall (a run's end resolves its alert group).
 //! SMS: Twilio, Vonage, Plivo, Sinch, ClickSend, BulkSMS, MessageBird,
 //! Tencent Cloud SMS and Aliyun SMS (their mocks check the TC3 and RPC
 //! signatures they receive).
@@ -34,6 +35,7 @@ mod mocks {
     pub mod flock;
     pub mod google_chat;
     pub mod gotify;
+    pub mod grafana_oncall;
     pub mod guilded;
     pub mod home_assistant;
     pub mod join;
@@ -3695,3 +3697,54 @@ fn sns_one_line_url() {
     assert_eq!(reqs[1].form("TopicArn").as_deref(), Some(mocks::sns::ARN));
 }
 
+// --- Grafana OnCall -------------------------------------------------------
+
+/// mcp-push's `GRAFANA_ONCALL_URL` (the integration URL, a secret kept out
+/// of the output): the documented fields; an unknown token refused, a 429
+/// kept for later.
+#[test]
+fn grafana_oncall_delivers_with_its_environment_names() {
+    use mocks::grafana_oncall::TOKEN;
+    let mock = Mock::service(mocks::grafana_oncall::api());
+    let home = |token: &str| {
+        Sandbox::new().env(
+            "GRAFANA_ONCALL_URL",
+            mock.url(&format!("/integrations/v1/formatted_webhook/{token}/")),
+        )
+    };
+    send_ok(
+        &home(TOKEN),
+        &[
+            "send",
+            "--link",
+            "https://ci.example.com/7",
+            "Backup failed",
+            "disk full",
+        ],
+        &[TOKEN],
+    );
+    let alert = mock.requests()[0].json();
+    assert_eq!(alert["title"], "Backup failed");
+    assert_eq!(alert["message"], "disk full");
+    assert_eq!(alert["state"], "alerting");
+    assert_eq!(
+        alert["link_to_upstream_details"],
+        "https://ci.example.com/7"
+    );
+    assert!(alert["alert_uid"].as_str().is_some_and(|u| !u.is_empty()));
+    let wrong = "WrongIntegrationToken000";
+    let run = home(wrong).run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "grafana-oncall").contains("rejected: HTTP 403"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(wrong));
+    let run = home(TOKEN).run(&["send", "--wait", "0", "a storm", "B"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "grafana-oncall").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(TOKEN));
+}

@@ -303,6 +303,7 @@ _CHANNELS = {
         "Amazon SNS",
         ("SNS_ACCESS_KEY_ID", "SNS_SECRET_ACCESS_KEY", "SNS_REGION", "SNS_TO", "SNS_API_URL"),
     ),
+    "grafana-oncall": ("Grafana OnCall", ("GRAFANA_ONCALL_URL", "GRAFANA_ONCALL_IMAGE_URL")),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its
