@@ -9,6 +9,8 @@
 //! Nextcloud Talk, Revolt, Guilded, Flock, Ryver, SimplePush, Join, Pushy
 //! and OneSignal; KOOK and Pushjet; the apps of DingTalk (work notices),
 //! Feishu/Lark and WeChat Official Accounts (their access tokens kept).
+//! Amazon SES and SNS (their mocks check the SigV4 signatures they receive);
+//! Grafana OnCall (a run's end resolves its alert group).
 //! SMS: Twilio, Vonage, Plivo, Sinch, ClickSend, BulkSMS, MessageBird,
 //! Tencent Cloud SMS and Aliyun SMS (their mocks check the TC3 and RPC
 //! signatures they receive).
@@ -33,6 +35,7 @@ mod mocks {
     pub mod flock;
     pub mod google_chat;
     pub mod gotify;
+    pub mod grafana_oncall;
     pub mod guilded;
     pub mod home_assistant;
     pub mod join;
@@ -70,11 +73,14 @@ mod mocks {
     pub mod zulip;
     // SMS and voice
     pub mod aliyun_sms;
+    pub mod aws_sigv4;
     pub mod bulksms;
     pub mod clicksend;
     pub mod messagebird;
     pub mod plivo;
+    pub mod ses;
     pub mod sinch;
+    pub mod sns;
     pub mod tencent_sms;
     pub mod twilio;
     pub mod vonage;
@@ -3506,4 +3512,239 @@ fn wechat_oa_delivers_with_its_environment_names() {
         failure_of(&run, "wechat-oa").contains("retrying  rate limited"),
         "{run:?}"
     );
+}
+
+// --- Amazon SES -----------------------------------------------------------
+
+fn ses_home(mock: &Mock, secret: &str, from: &str) -> Sandbox {
+    Sandbox::new()
+        .env("SES_ACCESS_KEY_ID", mocks::aws_sigv4::ID)
+        .env("SES_SECRET_ACCESS_KEY", secret)
+        .env("SES_REGION", "eu-west-1")
+        .env("SES_FROM", from)
+        .env("SES_TO", "ops@example.com; dev@example.com")
+        .env("SES_API_URL", mock.url(""))
+}
+
+/// mcp-push's `SES_*` names: a v2 SendEmail the mock accepts only with a
+/// SigV4 signature it recomputes from what it received, so the host's HMAC
+/// keyed by the secret access key (never in the component) signed the bytes
+/// on the wire; a wrong secret is `SignatureDoesNotMatch`, an unverified
+/// sender `MessageRejected`, `TooManyRequestsException` kept for later;
+/// neither key in any output.
+#[test]
+fn ses_delivers_with_its_environment_names() {
+    use mocks::aws_sigv4::{ID, SECRET};
+    let mock = Mock::service(mocks::ses::api());
+    send_ok(
+        &ses_home(&mock, SECRET, "CI <ci@example.com>"),
+        &["send", "Backup", "done"],
+        &[ID, SECRET],
+    );
+    let r = &mock.requests()[0];
+    assert_eq!(
+        r.json(),
+        serde_json::json!({
+            "FromEmailAddress": "CI <ci@example.com>",
+            "Destination": {"ToAddresses": ["ops@example.com", "dev@example.com"]},
+            "Content": {"Simple": {"Subject": {"Data": "Backup", "Charset": "UTF-8"},
+                                   "Body": {"Text": {"Data": "done", "Charset": "UTF-8"}}}},
+        })
+    );
+    let wrong = "WrongSecretAccessKey/0000000000000000000";
+    for (secret, from, line) in [
+        (
+            wrong,
+            "ci@example.com",
+            "rejected: SignatureDoesNotMatch: The request signature",
+        ),
+        (
+            SECRET,
+            "me@gmail.com",
+            "rejected: MessageRejected: Email address is not verified.",
+        ),
+    ] {
+        let run = ses_home(&mock, secret, from).run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(failure_of(&run, "ses").contains(line), "{run:?}");
+        assert!(!run.all_output().contains(secret));
+        assert!(!run.all_output().contains(ID));
+    }
+    let run =
+        ses_home(&mock, SECRET, "ci@example.com").run(&["send", "--wait", "0", "a storm", "B"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "ses").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `ses://FROM/ACCESS_KEY_ID/SECRET_ACCESS_KEY/REGION/TO?name=`,
+/// the secret's `/` kept; HTML goes as `Html`.
+#[test]
+fn ses_one_line_url() {
+    use mocks::aws_sigv4::{ID, SECRET};
+    let mock = Mock::service(mocks::ses::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.mail]\nurl = \"ses://ci@example.com/{ID}/{SECRET}/us-east-2/ops@example.com?name=CI%20Bot\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(
+        &home,
+        &["send", "--format", "html", "Report", "<b>3</b> failures"],
+        &[ID, SECRET],
+    );
+    let b = mock.requests()[0].json();
+    assert_eq!(b["FromEmailAddress"], "CI Bot <ci@example.com>");
+    assert_eq!(
+        b["Destination"]["ToAddresses"],
+        serde_json::json!(["ops@example.com"])
+    );
+    assert_eq!(
+        b["Content"]["Simple"]["Body"]["Html"]["Data"],
+        "<b>3</b> failures"
+    );
+    assert!(
+        mock.requests()[0]
+            .header("authorization")
+            .is_some_and(|a| a.contains("/us-east-2/ses/aws4_request"))
+    );
+}
+
+// --- Amazon SNS -----------------------------------------------------------
+
+fn sns_home(mock: &Mock, secret: &str, to: &str) -> Sandbox {
+    Sandbox::new()
+        .env("SNS_ACCESS_KEY_ID", mocks::aws_sigv4::ID)
+        .env("SNS_SECRET_ACCESS_KEY", secret)
+        .env("SNS_REGION", "us-east-1")
+        .env("SNS_TO", to)
+        .env("SNS_API_URL", mock.url(""))
+}
+
+/// mcp-push's `SNS_*` names: a Publish to a topic ARN and one to a phone,
+/// the mock accepting only SigV4 signatures it recomputes from what it
+/// received; a wrong secret is `SignatureDoesNotMatch`, an unknown topic
+/// `NotFound`, a bad number `InvalidParameter`, `Throttling` kept for
+/// later; neither key in any output.
+#[test]
+fn sns_delivers_with_its_environment_names() {
+    use mocks::aws_sigv4::{ID, SECRET};
+    use mocks::sns::ARN;
+    let mock = Mock::service(mocks::sns::api());
+    send_ok(
+        &sns_home(&mock, SECRET, &format!("{ARN}; +1 202 555 0143")),
+        &["send", "Deploy", "v2 is live"],
+        &[ID, SECRET],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].form("TopicArn").as_deref(), Some(ARN));
+    assert_eq!(reqs[0].form("Subject").as_deref(), Some("Deploy"));
+    assert_eq!(reqs[0].form("Message").as_deref(), Some("v2 is live"));
+    assert_eq!(reqs[1].form("PhoneNumber").as_deref(), Some("+12025550143"));
+    assert_eq!(
+        reqs[1].form("Message").as_deref(),
+        Some("Deploy\n\nv2 is live")
+    );
+    let wrong = "WrongSecretAccessKey/0000000000000000000";
+    for (secret, to, line) in [
+        (
+            wrong,
+            ARN,
+            "rejected: SignatureDoesNotMatch: The request signature",
+        ),
+        (
+            SECRET,
+            "arn:aws:sns:us-east-1:123456789012:gone",
+            "rejected: NotFound: Topic does not exist",
+        ),
+        (
+            SECRET,
+            "+15550001234",
+            "rejected: InvalidParameter: Invalid parameter: PhoneNumber",
+        ),
+    ] {
+        let run = sns_home(&mock, secret, to).run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(failure_of(&run, "sns").contains(line), "{run:?}");
+        assert!(!run.all_output().contains(secret));
+        assert!(!run.all_output().contains(ID));
+    }
+    let run = sns_home(&mock, SECRET, ARN).run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "sns").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `sns://ACCESS_KEY_ID/SECRET_ACCESS_KEY/REGION/#topic`, the
+/// secret's `/` kept: CreateTopic for the name, then Publish to its ARN.
+#[test]
+fn sns_one_line_url() {
+    use mocks::aws_sigv4::{ID, SECRET};
+    let mock = Mock::service(mocks::sns::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.alerts]\nurl = \"sns://{ID}/{SECRET}/us-east-1/%23ci-alerts\"\napi_url = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "Deploy", "done"], &[ID, SECRET]);
+    let reqs = mock.requests();
+    assert_eq!(reqs[0].form("Action").as_deref(), Some("CreateTopic"));
+    assert_eq!(reqs[0].form("Name").as_deref(), Some("ci-alerts"));
+    assert_eq!(reqs[1].form("Action").as_deref(), Some("Publish"));
+    assert_eq!(reqs[1].form("TopicArn").as_deref(), Some(mocks::sns::ARN));
+}
+
+// --- Grafana OnCall -------------------------------------------------------
+
+/// mcp-push's `GRAFANA_ONCALL_URL` (the integration URL, a secret kept out
+/// of the output): the documented fields; an unknown token refused, a 429
+/// kept for later.
+#[test]
+fn grafana_oncall_delivers_with_its_environment_names() {
+    use mocks::grafana_oncall::TOKEN;
+    let mock = Mock::service(mocks::grafana_oncall::api());
+    let home = |token: &str| {
+        Sandbox::new().env(
+            "GRAFANA_ONCALL_URL",
+            mock.url(&format!("/integrations/v1/formatted_webhook/{token}/")),
+        )
+    };
+    send_ok(
+        &home(TOKEN),
+        &[
+            "send",
+            "--link",
+            "https://ci.example.com/7",
+            "Backup failed",
+            "disk full",
+        ],
+        &[TOKEN],
+    );
+    let alert = mock.requests()[0].json();
+    assert_eq!(alert["title"], "Backup failed");
+    assert_eq!(alert["message"], "disk full");
+    assert_eq!(alert["state"], "alerting");
+    assert_eq!(
+        alert["link_to_upstream_details"],
+        "https://ci.example.com/7"
+    );
+    assert!(alert["alert_uid"].as_str().is_some_and(|u| !u.is_empty()));
+    let wrong = "WrongIntegrationToken000";
+    let run = home(wrong).run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "grafana-oncall").contains("rejected: HTTP 403"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(wrong));
+    let run = home(TOKEN).run(&["send", "--wait", "0", "a storm", "B"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "grafana-oncall").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(TOKEN));
 }

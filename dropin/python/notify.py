@@ -294,6 +294,16 @@ _CHANNELS = {
          "ALIYUN_SMS_TEMPLATE_CODE", "ALIYUN_SMS_TO", "ALIYUN_SMS_TEMPLATE_PARAM",
          "ALIYUN_SMS_PARAM_MAX", "ALIYUN_SMS_API_URL"),
     ),
+    "ses": (
+        "Amazon SES",
+        ("SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY", "SES_REGION", "SES_FROM", "SES_TO",
+         "SES_CC", "SES_BCC", "SES_REPLY_TO", "SES_API_URL"),
+    ),
+    "sns": (
+        "Amazon SNS",
+        ("SNS_ACCESS_KEY_ID", "SNS_SECRET_ACCESS_KEY", "SNS_REGION", "SNS_TO", "SNS_API_URL"),
+    ),
+    "grafana-oncall": ("Grafana OnCall", ("GRAFANA_ONCALL_URL", "GRAFANA_ONCALL_IMAGE_URL")),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its

@@ -50,6 +50,7 @@ pub mod bindings {
     });
 }
 
+pub mod aws;
 pub mod cache;
 pub mod crypto;
 pub mod delivery;

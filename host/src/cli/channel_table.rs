@@ -51,10 +51,12 @@ impl Kind {
             "bark" | "gotify" | "home-assistant" | "lametric" | "notica" | "ntfy" | "prowl"
             | "pushbullet" | "pushover" | "pushsafer" | "join" | "onesignal" | "pushy"
             | "simplepush" | "pushjet" => Kind::Push,
-            "opsgenie" | "pagerduty" | "signl4" | "splunk-oncall" => Kind::Incident,
+            "opsgenie" | "pagerduty" | "signl4" | "splunk-oncall" | "grafana-oncall" => {
+                Kind::Incident
+            }
             "bulksms" | "clicksend" | "messagebird" | "plivo" | "sinch" | "tencent-sms"
-            | "twilio" | "vonage" | "aliyun-sms" => Kind::Sms,
-            "email" | "mailgun" | "postmark" | "resend" | "sendgrid" => Kind::Email,
+            | "twilio" | "vonage" | "aliyun-sms" | "sns" => Kind::Sms,
+            "email" | "mailgun" | "postmark" | "resend" | "sendgrid" | "ses" => Kind::Email,
             "mastodon" | "misskey" => Kind::Social,
             "apprise-api" | "console" | "desktop" | "webhook" => Kind::Generic,
             _ => Kind::Other,
