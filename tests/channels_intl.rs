@@ -29,6 +29,7 @@ mod support;
 /// The service APIs these tests run against, each built from its docs.
 mod mocks {
     pub mod apprise_api;
+    pub mod bluesky;
     pub mod dingtalk_notice;
     pub mod discord;
     pub mod feishu_app;
@@ -3747,4 +3748,99 @@ fn grafana_oncall_delivers_with_its_environment_names() {
         "{run:?}"
     );
     assert!(!run.all_output().contains(TOKEN));
+}
+
+// --- Bluesky -------------------------------------------------------------
+
+fn bluesky_home(mock: &Mock, password: &str) -> Sandbox {
+    Sandbox::new()
+        .env("BLUESKY_HANDLE", "ada")
+        .env("BLUESKY_APP_PASSWORD", password)
+        .env("BLUESKY_SERVICE", mock.url(""))
+}
+
+/// mcp-push's `BLUESKY_*` names: one login (the handle completed with
+/// `.bsky.social`), then the post with the title folded in and the link as
+/// a facet; the app password in no output. A wrong password is the
+/// service's 401; an expired access token logs in again once; a 429 waits
+/// for `ratelimit-reset`; a text over 300 characters is cut, not refused.
+#[test]
+fn bluesky_delivers_with_its_environment_names() {
+    use mocks::bluesky::{APP_PASSWORD, DID};
+    let mock = Mock::service(mocks::bluesky::api());
+    let home = bluesky_home(&mock, APP_PASSWORD);
+    send_ok(
+        &home,
+        &[
+            "send",
+            "--link",
+            "https://ci.example/42",
+            "Deploy done",
+            "v2 is live",
+        ],
+        &[APP_PASSWORD],
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs[0].path(), "/xrpc/com.atproto.server.createSession");
+    assert_eq!(reqs[0].json()["identifier"], "ada.bsky.social");
+    let post = reqs[1].json();
+    assert_eq!(post["repo"], DID);
+    let text = post["record"]["text"].as_str().unwrap();
+    assert_eq!(text, "Deploy done\n\nv2 is live\n\nhttps://ci.example/42");
+    assert_eq!(
+        post["record"]["facets"][0]["features"][0]["uri"],
+        "https://ci.example/42"
+    );
+    // Cut to the limit rather than refused.
+    send_ok(&home, &["send", "T", &"y".repeat(500)], &[APP_PASSWORD]);
+    // An expired access token is taken for a new one, once.
+    let fresh = Mock::service(mocks::bluesky::api());
+    send_ok(
+        &bluesky_home(&fresh, APP_PASSWORD),
+        &["send", "T", "please expire"],
+        &[APP_PASSWORD],
+    );
+    let paths: Vec<String> = fresh
+        .requests()
+        .iter()
+        .map(|r| r.path().to_string())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/xrpc/com.atproto.server.createSession",
+            "/xrpc/com.atproto.repo.createRecord",
+            "/xrpc/com.atproto.server.createSession",
+            "/xrpc/com.atproto.repo.createRecord"
+        ]
+    );
+
+    let run = bluesky_home(&mock, "wrong-app-password").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "bluesky")
+            .contains("rejected: AuthenticationRequired: Invalid identifier or password"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("wrong-app-password"));
+    let run = home.run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "bluesky").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `bluesky://HANDLE@APP_PASSWORD` form.
+#[test]
+fn bluesky_takes_apprises_url() {
+    use mocks::bluesky::APP_PASSWORD;
+    let mock = Mock::service(mocks::bluesky::api());
+    let home = Sandbox::new().config(&format!(
+        "from_env = false\n[channels.sky]\nurl = \"bluesky://ada.bsky.social@{APP_PASSWORD}\"\n\
+         service = \"{}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[APP_PASSWORD]);
+    assert_eq!(mock.requests().len(), 2);
 }

@@ -44,6 +44,7 @@ _CHANNELS = {
          "BARK_LEVEL", "BARK_URL"),
     ),
     "chronocat": ("CHRONOCAT", ("CHRONOCAT_URL", "CHRONOCAT_QQ", "CHRONOCAT_TOKEN")),
+    "bluesky": ("Bluesky", ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "BLUESKY_SERVICE")),
     "console": ("console", ("CONSOLE",)),
     "desktop": ("Desktop", ("DESKTOP_NOTIFY", "DESKTOP_APP_NAME", "DESKTOP_URGENCY")),
     "dingtalk": ("钉钉机器人", ("DD_BOT_TOKEN", "DD_BOT_SECRET", "DD_BOT_API_URL")),

@@ -57,7 +57,7 @@ impl Kind {
             "bulksms" | "clicksend" | "messagebird" | "plivo" | "sinch" | "tencent-sms"
             | "twilio" | "vonage" | "aliyun-sms" | "sns" => Kind::Sms,
             "email" | "mailgun" | "postmark" | "resend" | "sendgrid" | "ses" => Kind::Email,
-            "mastodon" | "misskey" => Kind::Social,
+            "bluesky" | "mastodon" | "misskey" => Kind::Social,
             "apprise-api" | "console" | "desktop" | "webhook" => Kind::Generic,
             _ => Kind::Other,
         }
