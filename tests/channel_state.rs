@@ -131,11 +131,7 @@ fn a_server_fetches_the_wecom_token_once_for_many_messages() {
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         assert!(answer.contains("\"sent\""), "{answer}");
     }
-    let paths: Vec<String> = mock
-        .requests()
-        .iter()
-        .map(|r| r.path().to_string())
-        .collect();
+    let paths = mock.paths();
     assert_eq!(
         paths,
         [

@@ -1931,9 +1931,7 @@ fn nextcloud_talk_delivers_with_its_environment_names() {
     );
     let reqs = mock.requests();
     assert_eq!(
-        reqs.iter()
-            .map(|r| r.path().to_string())
-            .collect::<Vec<_>>(),
+        mock.paths(),
         [format!("{PREFIX}abc123"), format!("{PREFIX}def456")]
     );
     assert_eq!(
@@ -2008,9 +2006,7 @@ fn revolt_delivers_with_its_environment_names() {
     );
     let reqs = mock.requests();
     assert_eq!(
-        reqs.iter()
-            .map(|r| r.path().to_string())
-            .collect::<Vec<_>>(),
+        mock.paths(),
         CHANNELS
             .iter()
             .map(|c| format!("/channels/{c}/messages"))
@@ -3800,11 +3796,7 @@ fn bluesky_delivers_with_its_environment_names() {
         &["send", "T", "please expire"],
         &[APP_PASSWORD],
     );
-    let paths: Vec<String> = fresh
-        .requests()
-        .iter()
-        .map(|r| r.path().to_string())
-        .collect();
+    let paths = fresh.paths();
     assert_eq!(
         paths,
         [

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod hook;
+pub(crate) mod html;
 pub mod http;
 pub mod hub;
 pub mod mcp;

@@ -101,6 +101,14 @@ impl Mock {
         self.requests.lock().unwrap().clone()
     }
 
+    /// The path of each request, in order.
+    pub fn paths(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|r| r.path().to_string())
+            .collect()
+    }
+
     pub fn requests_to(&self, path_prefix: &str) -> Vec<Recorded> {
         self.requests()
             .into_iter()

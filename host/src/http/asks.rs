@@ -12,6 +12,7 @@
 use super::AppState;
 use super::error::ApiError;
 use super::rest::{number, object_body, params};
+use crate::html::escape;
 use crate::hub::reply_link;
 use crate::model::AskId;
 use crate::notification::ChannelId;
@@ -220,21 +221,6 @@ fn page(status: StatusCode, title: &str, inner: String) -> Response {
         Html(html),
     )
         .into_response()
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn not_yours(id: AskId) -> Response {

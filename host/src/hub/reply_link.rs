@@ -92,24 +92,25 @@ pub fn render(n: &Notification, link: Option<String>) -> Notification {
         return n.clone();
     };
     let mut out = n.clone();
+    let html = out.format == Format::Html;
     let mut how = match q.choices.is_empty() {
         false => format!("Answer {}", q.choices.join(" / ")),
         true => "Answer".to_string(),
     };
+    // The choices are the asker's text, not markup.
+    if html {
+        how = crate::html::escape(&how);
+    }
     match &link {
-        Some(link) if out.format == Format::Html => {
-            how = format!("<a href=\"{}\">{how}</a>", link.replace('&', "&amp;"));
+        Some(link) if html => {
+            how = format!("<a href=\"{}\">{how}</a>", crate::html::escape(link));
         }
         Some(link) if out.format == Format::Markdown => how = format!("[{how}]({link})"),
         Some(link) => how = format!("{how}: {link}"),
         None if q.choices.is_empty() => return out,
         None => {}
     }
-    let sep = if out.format == Format::Html {
-        "<br><br>"
-    } else {
-        "\n\n"
-    };
+    let sep = if html { "<br><br>" } else { "\n\n" };
     out.body = format!("{}{sep}{how}", out.body);
     out
 }
@@ -170,5 +171,25 @@ mod tests {
         assert_eq!(render(&n, None).body, "Deploy?\n\nAnswer yes / no");
         let plain = Notification::new("t", "b");
         assert_eq!(render(&plain, Some("x".into())), plain);
+    }
+
+    #[test]
+    fn in_html_the_choices_and_the_link_are_text() {
+        let mut n = Notification::new("Question", "<b>Deploy?</b>");
+        n.format = Format::Html;
+        n.question = Some(QuestionRef {
+            ask_id: AskId(1),
+            choices: vec!["<script>x</script>".into(), "no".into()],
+        });
+        let r = render(&n, Some("http://h/a?channel=a&token=\"t".into()));
+        assert_eq!(
+            r.body,
+            "<b>Deploy?</b><br><br><a href=\"http://h/a?channel=a&amp;token=&quot;t\">Answer \
+             &lt;script&gt;x&lt;/script&gt; / no</a>"
+        );
+        assert_eq!(
+            render(&n, None).body,
+            "<b>Deploy?</b><br><br>Answer &lt;script&gt;x&lt;/script&gt; / no"
+        );
     }
 }

@@ -60,7 +60,7 @@ async fn show(call: &mut CallContext, n: Notification) -> Result<u32, Error> {
     let (app_name, summary) = (masked(&n.app_name), masked(&n.summary));
     // The body may be read as markup (the spec's `body-markup`): plain text
     // is escaped so that it shows as written.
-    let body = escape(&masked(&n.body));
+    let body = crate::html::escape(&masked(&n.body));
     let urgency: u8 = match n.urgency {
         Urgency::Low => 0,
         Urgency::Normal => 1,
@@ -111,11 +111,4 @@ async fn show(call: &mut CallContext, n: Notification) -> Result<u32, Error> {
         Ok(result) => result,
         Err(_) => Err(Error::Timeout),
     }
-}
-
-/// `&`, `<` and `>` as the markup servers read them.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
