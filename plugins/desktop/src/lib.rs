@@ -1,7 +1,7 @@
 //! Desktop notifications on the machine mcp-push runs on (`DESKTOP_NOTIFY`,
-//! Apprise's `dbus://`, `kde://`, `qt://`, `glib://` and `gnome://`): the
-//! notification pops up where the agent runs, for people who run their
-//! agents on their own machine.
+//! Apprise's `dbus://`, `kde://`, `qt://`, `glib://`, `gnome://`,
+//! `macosx://` and `windows://`): the notification pops up where the agent
+//! runs, for people who run their agents on their own machine.
 //!
 //! Sources: the Desktop Notifications Specification (specifications.freedesktop.org,
 //! "notification-spec" 1.2: `org.freedesktop.Notifications.Notify` with
@@ -14,16 +14,18 @@
 //! notification API, which talks to the same service; here it is an alias.
 //! Not in qinglong's notify.py: `DESKTOP_*` are mcp-push's own names.
 //!
-//! Linux (and any system with a freedesktop notification service on its
-//! session bus) only: macOS and Windows have no such bus, and a send there
-//! says so.
+//! The host shows it with what the system has (the freedesktop service on
+//! Linux, `display notification` on macOS, a toast on Windows), so every
+//! scheme means "this machine's desktop"; urgency and replacing in place
+//! are what the freedesktop service does, and the others do what they can
+//! (an urgent one makes a sound on macOS and stays longer on Windows).
 
 use mcp_push_sdk::desktop::{self, Notification, Urgency};
 use mcp_push_sdk::prelude::*;
 
 struct Desktop;
 
-const SCHEMES: &[&str] = &["dbus", "kde", "qt", "glib", "gnome"];
+const SCHEMES: &[&str] = &["dbus", "kde", "qt", "glib", "gnome", "macosx", "windows"];
 
 /// The spec leaves lengths to the server; a notification is read at a
 /// glance, and GNOME shows a few lines of it.
@@ -36,7 +38,7 @@ impl Channel for Desktop {
             "desktop",
             "Desktop",
             env!("CARGO_PKG_VERSION"),
-            "Shows a notification on this machine's desktop (freedesktop notifications over D-Bus)",
+            "Shows a notification on this machine's desktop (D-Bus on Linux, macOS, Windows)",
         )
         .formats(&["text"])
         .can_edit()
@@ -61,8 +63,8 @@ impl Channel for Desktop {
         .schemes(SCHEMES)
     }
 
-    /// `dbus://` (or `kde://`, `qt://`, `glib://`, `gnome://`) with
-    /// `?urgency=`.
+    /// `dbus://` (or `kde://`, `qt://`, `glib://`, `gnome://`, `macosx://`,
+    /// `windows://`) with `?urgency=`.
     fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
         let u = OneLine::parse(url, SCHEMES)?;
         Pairs::new()
@@ -151,6 +153,8 @@ mod tests {
                 ("urgency".to_string(), "high".to_string())
             ]
         );
-        assert!(Desktop::parse_url("kde://").is_ok());
+        for url in ["kde://", "macosx://", "windows://"] {
+            assert!(Desktop::parse_url(url).is_ok(), "{url}");
+        }
     }
 }

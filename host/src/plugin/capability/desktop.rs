@@ -1,25 +1,43 @@
 //! The `desktop` capability: a notification on the desktop of the machine
-//! the host runs on, through the freedesktop notification service on the
-//! D-Bus session bus (zbus). Under the rules of `http.fetch`: the channel
-//! must list the service among its allowed hosts, each call spends one of
+//! the host runs on. Under the rules of `http.fetch`: the channel must list
+//! the notification service among its allowed hosts, each call spends one of
 //! the send's requests and ends by its deadline. Secrets are masked, never
 //! filled in: a notification is on screen for anyone to read.
+//!
+//! What shows it depends on the system (the one `cfg` switch is here):
+//! the freedesktop notification service on the D-Bus session bus (Linux and
+//! the BSDs), `osascript`'s `display notification` on macOS, a toast through
+//! Windows PowerShell on Windows. The allowed host that gates all three is
+//! the freedesktop name, which stands for "the desktop's notification
+//! service" so that one plugin (and what its user approved) works everywhere.
 
 use super::context::CallContext;
-use std::collections::HashMap;
 use std::time::Instant;
-use zbus::zvariant::Value;
 
-/// The well-known name, and interface, of the notification service.
+mod command;
+mod freedesktop;
+mod macos;
+mod windows;
+
+#[cfg(not(any(target_os = "macos", windows)))]
+use freedesktop::show as show_here;
+#[cfg(target_os = "macos")]
+use macos::show as show_here;
+#[cfg(windows)]
+use windows::show as show_here;
+
+/// The well-known name of the freedesktop notification service, and the
+/// allowed host that lets a channel show notifications on any system.
 pub(crate) const SERVICE: &str = "org.freedesktop.Notifications";
-const PATH: &str = "/org/freedesktop/Notifications";
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Urgency {
     Low,
     Normal,
     Critical,
 }
 
+#[derive(Debug, Clone)]
 pub(crate) struct Notification {
     pub app_name: String,
     pub summary: String,
@@ -57,58 +75,80 @@ async fn show(call: &mut CallContext, n: Notification) -> Result<u32, Error> {
         return Err(Error::Timeout);
     }
     let masked = |text: &str| call.secrets.describe(text);
-    let (app_name, summary) = (masked(&n.app_name), masked(&n.summary));
-    // The body may be read as markup (the spec's `body-markup`): plain text
-    // is escaped so that it shows as written.
-    let body = crate::html::escape(&masked(&n.body));
-    let urgency: u8 = match n.urgency {
-        Urgency::Low => 0,
-        Urgency::Normal => 1,
-        Urgency::Critical => 2,
+    let n = Notification {
+        app_name: masked(&n.app_name),
+        summary: masked(&n.summary),
+        body: masked(&n.body),
+        ..n
     };
-    let hints: HashMap<&str, Value<'_>> = HashMap::from([("urgency", Value::U8(urgency))]);
-    let expire: i32 = n
-        .expire_timeout_ms
-        .map_or(-1, |ms| ms.min(i32::MAX as u32) as i32);
-    let sent = async {
-        let conn = zbus::Connection::session().await.map_err(|e| {
-            Error::Unavailable(format!(
-                "no D-Bus session bus to show desktop notifications on ({e}); mcp-push must run \
-                 in a desktop session (DBUS_SESSION_BUS_ADDRESS)"
-            ))
-        })?;
-        let actions: Vec<&str> = Vec::new();
-        let reply = conn
-            .call_method(
-                Some(SERVICE),
-                PATH,
-                Some(SERVICE),
-                "Notify",
-                &(
-                    app_name.as_str(),
-                    n.replaces.unwrap_or(0),
-                    "",
-                    summary.as_str(),
-                    body.as_str(),
-                    actions,
-                    hints,
-                    expire,
-                ),
-            )
-            .await
-            .map_err(|e| {
-                Error::Unavailable(format!(
-                    "the desktop's notification service ({SERVICE}) did not take it: {e}"
-                ))
-            })?;
-        reply.body().deserialize::<u32>().map_err(|e| {
-            Error::Unavailable(format!(
-                "the desktop's notification service answered oddly: {e}"
-            ))
-        })
-    };
-    match tokio::time::timeout(remaining, sent).await {
+    match tokio::time::timeout(remaining, show_here(&n)).await {
         Ok(result) => result,
         Err(_) => Err(Error::Timeout),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    //! A stand-in for `osascript` / `powershell.exe`: a shell script that
+    //! records its arguments, standard input and environment, complains and
+    //! exits as told, so the system-specific paths run here for real.
+
+    use super::{Notification, Urgency};
+    use std::collections::HashMap;
+    use std::ffi::OsStr;
+    use std::path::PathBuf;
+
+    pub(super) struct Fake {
+        dir: tempfile::TempDir,
+        program: PathBuf,
+    }
+
+    impl Fake {
+        pub fn program(&self) -> &OsStr {
+            self.program.as_os_str()
+        }
+
+        /// The arguments of the last run, and what it read.
+        pub fn seen(&self) -> (Vec<String>, String) {
+            let read = |name: &str| std::fs::read(self.dir.path().join(name)).unwrap();
+            let args = String::from_utf8(read("args")).unwrap();
+            let args = args.split_terminator('\0').map(String::from).collect();
+            (args, String::from_utf8(read("stdin")).unwrap())
+        }
+
+        pub fn env(&self) -> HashMap<String, String> {
+            let env = std::fs::read(self.dir.path().join("env")).unwrap();
+            String::from_utf8(env)
+                .unwrap()
+                .split_terminator('\0')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        }
+    }
+
+    pub(super) fn fake_program(status: i32, complaint: &str) -> Fake {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let program = dir.path().join("show");
+        let script = format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done > '{d}/args'\n\
+             cat > '{d}/stdin'\nenv -0 > '{d}/env'\nprintf '%s' '{complaint}' >&2\nexit {status}\n"
+        );
+        std::fs::write(&program, script).unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Fake { dir, program }
+    }
+
+    pub(super) fn notification(summary: &str, body: &str) -> Notification {
+        Notification {
+            app_name: "mcp-push".into(),
+            summary: summary.into(),
+            body: body.into(),
+            urgency: Urgency::Normal,
+            expire_timeout_ms: None,
+            replaces: None,
+        }
     }
 }
