@@ -116,6 +116,11 @@ mod tests {
             (args, String::from_utf8(read("stdin")).unwrap())
         }
 
+        pub fn pid(&self) -> u32 {
+            let pid = std::fs::read_to_string(self.dir.path().join("pid")).unwrap();
+            pid.trim().parse().unwrap()
+        }
+
         pub fn env(&self) -> HashMap<String, String> {
             let env = std::fs::read(self.dir.path().join("env")).unwrap();
             String::from_utf8(env)
@@ -128,7 +133,6 @@ mod tests {
     }
 
     pub(super) fn fake_program(status: i32, complaint: &str) -> Fake {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
         let program = dir.path().join("show");
@@ -136,8 +140,32 @@ mod tests {
             "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done > '{d}/args'\n\
              cat > '{d}/stdin'\nenv -0 > '{d}/env'\nprintf '%s' '{complaint}' >&2\nexit {status}\n"
         );
-        std::fs::write(&program, script).unwrap();
-        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        install(&program, &script);
+        Fake { dir, program }
+    }
+
+    /// Written by another process: a file this test process had open for
+    /// writing could be inherited by a child another test forks at that
+    /// moment, and running it would then fail with "text file busy".
+    fn install(program: &std::path::Path, script: &str) {
+        use std::io::Write;
+        let mut sh = std::process::Command::new("sh")
+            .args(["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh"])
+            .arg(program)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        sh.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        assert!(sh.wait().unwrap().success());
+    }
+
+    /// A stand-in that never finishes (it sleeps), writing its pid first.
+    pub(super) fn hanging_program() -> Fake {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let program = dir.path().join("show");
+        let script = format!("#!/bin/sh\necho $$ > '{d}/pid'\nexec sleep 30\n");
+        install(&program, &script);
         Fake { dir, program }
     }
 

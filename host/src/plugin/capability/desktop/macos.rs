@@ -96,4 +96,26 @@ mod tests {
         };
         assert!(why.contains("cannot run /nonexistent/osascript"), "{why}");
     }
+
+    #[tokio::test]
+    async fn a_hung_osascript_is_killed_when_the_deadline_drops_the_call() {
+        let fake = super::super::tests::hanging_program();
+        let n = notification("t", "b");
+        let cut = tokio::time::timeout(
+            std::time::Duration::from_millis(500),
+            show_with(fake.program(), &n),
+        );
+        assert!(cut.await.is_err(), "the fake should still be running");
+        let pid = fake.pid();
+        // kill_on_drop: gone within moments, not left behind per send.
+        for _ in 0..100 {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Killed and reaped, or killed and waiting for its reaper (Z).
+            if state.is_empty() || state.split(' ').nth(2) == Some("Z") {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("osascript stand-in {pid} still runs after its call was dropped");
+    }
 }
