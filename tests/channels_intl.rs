@@ -49,6 +49,7 @@ mod mocks {
     pub mod nextcloud_talk;
     pub mod notica;
     pub mod ntfy;
+    pub mod office365;
     pub mod onesignal;
     pub mod opsgenie;
     pub mod pagerduty;
@@ -1713,6 +1714,102 @@ fn sendgrid_one_line_url() {
         "{run:?}"
     );
     assert!(!run.all_output().contains(KEY));
+}
+
+// --- Office 365 ----------------------------------------------------------
+
+fn o365_home(mock: &Mock, secret: &str, from: &str, body_to: &str) -> Sandbox {
+    use mocks::office365::{CLIENT_ID, TENANT};
+    Sandbox::new()
+        .env("O365_TENANT", TENANT)
+        .env("O365_CLIENT_ID", CLIENT_ID)
+        .env("O365_CLIENT_SECRET", secret)
+        .env("O365_FROM", from)
+        .env("O365_TO", body_to)
+        .env("O365_LOGIN_URL", mock.url(""))
+        .env("O365_GRAPH_URL", mock.url(""))
+}
+
+/// mcp-push's `O365_*` names: one client-credentials token (the secret in
+/// the form to the token endpoint only), then a `sendMail` per recipient
+/// with it; a wrong secret is Azure AD's AADSTS7000215, a settings error
+/// that says to check it; an unknown mailbox is Graph's 404; a throttled
+/// mail waits.
+#[test]
+fn office365_delivers_with_a_client_credentials_token() {
+    use mocks::office365::{MAILBOX, SECRET, TENANT};
+    let mock = Mock::service(mocks::office365::api());
+    let home = o365_home(&mock, SECRET, MAILBOX, "ada@example.org;bob@example.org");
+    send_ok(&home, &["send", "Deploy", "done"], &[SECRET]);
+    let reqs = mock.requests();
+    let paths: Vec<&str> = reqs.iter().map(|r| r.path()).collect();
+    assert_eq!(
+        paths,
+        [
+            format!("/{TENANT}/oauth2/v2.0/token").as_str(),
+            "/v1.0/users/ops%40contoso.com/sendMail",
+            "/v1.0/users/ops%40contoso.com/sendMail",
+        ]
+    );
+    assert_eq!(
+        reqs[1].json(),
+        serde_json::json!({"message": {
+            "subject": "Deploy",
+            "body": {"contentType": "Text", "content": "done"},
+            "toRecipients": [{"emailAddress": {"address": "ada@example.org"}}],
+        }})
+    );
+    assert_eq!(
+        reqs[2].json()["message"]["toRecipients"][0]["emailAddress"]["address"],
+        "bob@example.org"
+    );
+
+    let run = o365_home(&mock, "not-the-secret-value", MAILBOX, "ada@example.org")
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let line = failure_of(&run, "office365");
+    assert!(
+        line.contains("AADSTS7000215") && line.contains("check them"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("not-the-secret-value"));
+
+    let run = o365_home(&mock, SECRET, "someone@contoso.com", "ada@example.org")
+        .run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        failure_of(&run, "office365")
+            .contains("The requested user 'someone@contoso.com' is invalid"),
+        "{run:?}"
+    );
+
+    let run = o365_home(&mock, SECRET, MAILBOX, "ada@example.org")
+        .run(&["send", "--wait", "0", "T", "a storm"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "office365").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+}
+
+/// Apprise's `o365://SOURCE/TENANT/CLIENT_ID/SECRET/TO`, the secret a
+/// secret setting (kept out of the output).
+#[test]
+fn office365_one_line_url() {
+    use mocks::office365::{CLIENT_ID, SECRET, TENANT};
+    let mock = Mock::service(mocks::office365::api());
+    let home = Sandbox::new().config(&format!(
+        "[channels.mail]\nurl = \"o365://ops@contoso.com/{TENANT}/{CLIENT_ID}/{SECRET}/ada@example.org\"\n\
+         login_url = \"{0}\"\ngraph_url = \"{0}\"\n",
+        mock.url("")
+    ));
+    send_ok(&home, &["send", "T", "B"], &[SECRET]);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs[1].json()["message"]["toRecipients"][0]["emailAddress"]["address"],
+        "ada@example.org"
+    );
 }
 
 // --- Mailgun -------------------------------------------------------------

@@ -185,6 +185,11 @@ _CHANNELS = {
         ("SENDGRID_API_KEY", "SENDGRID_FROM", "SENDGRID_FROM_NAME", "SENDGRID_TO", "SENDGRID_CC",
          "SENDGRID_BCC", "SENDGRID_API_URL"),
     ),
+    "office365": (
+        "Office 365",
+        ("O365_TENANT", "O365_CLIENT_ID", "O365_CLIENT_SECRET", "O365_FROM", "O365_TO", "O365_CC",
+         "O365_BCC", "O365_LOGIN_URL", "O365_GRAPH_URL"),
+    ),
     "mailgun": (
         "Mailgun",
         ("MAILGUN_API_KEY", "MAILGUN_DOMAIN", "MAILGUN_FROM", "MAILGUN_TO", "MAILGUN_CC",

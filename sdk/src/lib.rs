@@ -62,6 +62,7 @@ mod info;
 pub mod log;
 pub mod mail;
 pub mod markdown;
+pub mod oauth2;
 pub mod priority;
 pub mod replies;
 pub mod reply;

@@ -56,7 +56,9 @@ impl Kind {
             }
             "bulksms" | "clicksend" | "messagebird" | "plivo" | "sinch" | "tencent-sms"
             | "twilio" | "vonage" | "aliyun-sms" | "sns" => Kind::Sms,
-            "email" | "mailgun" | "postmark" | "resend" | "sendgrid" | "ses" => Kind::Email,
+            "email" | "mailgun" | "office365" | "postmark" | "resend" | "sendgrid" | "ses" => {
+                Kind::Email
+            }
             "bluesky" | "mastodon" | "misskey" => Kind::Social,
             "apprise-api" | "console" | "desktop" | "webhook" => Kind::Generic,
             _ => Kind::Other,

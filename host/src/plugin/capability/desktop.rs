@@ -155,7 +155,11 @@ mod tests {
             .stdin(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        sh.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        sh.stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
         assert!(sh.wait().unwrap().success());
     }
 
