@@ -760,8 +760,7 @@ fn a_person_answers_a_discord_bot_by_replying_and_nothing_else_does() {
     let sent = mock
         .requests_to(&format!("/api/v10/channels/{CHANNEL}/messages"))
         .into_iter()
-        .filter(|r| r.method == "POST")
-        .last()
+        .rfind(|r| r.method == "POST")
         .unwrap();
     assert_eq!(
         sent.header("authorization"),
