@@ -12,8 +12,9 @@
 //! it: `conversations.replies?channel=…&ts=<question ts>`.
 //!
 //! `poll-replies` reads the threads of the questions it keeps, at most
-//! [`THREADS_PER_POLL`] per poll, taking turns when more are kept (a call has
-//! 8 requests, and `auth.test` may take one), each from `oldest` = the newest
+//! [`THREADS_PER_POLL`] per poll (a call has 8 requests, and `auth.test` may
+//! take one): the newest question's every time, the others' taking turns
+//! (with 40 kept, each is read every tenth poll), each from `oldest` = the newest
 //! reply it read in that thread (the question's own `ts` at first; `oldest`
 //! is exclusive by default). Each thread's place is kept in the cache with
 //! the question, so a thread not read in one poll loses nothing; the cursor
@@ -120,9 +121,14 @@ impl Replies for Slack {
         let me = whoami(&bot)?;
         let mut polled = Polled::nothing();
         let mut newest: Option<String> = None;
-        let turns = kept.asked.len().min(THREADS_PER_POLL);
-        for k in 0..turns {
-            let i = (kept.turn + k) % kept.asked.len();
+        // The newest question every poll (the one most likely still open),
+        // the others in turns.
+        let rest = kept.asked.len() - 1;
+        let others = rest.min(THREADS_PER_POLL - 1);
+        let picks: Vec<usize> = std::iter::once(0)
+            .chain((0..others).map(|k| 1 + (kept.turn + k) % rest))
+            .collect();
+        for i in picks {
             let thread = &kept.asked[i];
             let oldest = thread.seen.clone().unwrap_or_else(|| thread.ts.clone());
             let read = bot.get(
@@ -167,9 +173,9 @@ impl Replies for Slack {
         }
         // Deleted questions go; the next poll starts where this one stopped.
         kept.asked.retain(|t| t.seen.as_deref() != Some(""));
-        kept.turn = match kept.asked.len() {
+        kept.turn = match kept.asked.len().saturating_sub(1) {
             0 => 0,
-            n => (kept.turn + turns) % n,
+            n => (kept.turn + others) % n,
         };
         kept.save();
         polled.cursor = newest;

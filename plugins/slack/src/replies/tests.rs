@@ -149,7 +149,8 @@ fn a_thread_reply_answers_and_the_bots_own_do_not() {
     assert_eq!(h.requests().len(), 4);
 }
 
-/// More questions than a poll reads: they take turns, none is starved.
+/// More questions than a poll reads: the newest every time, the others
+/// take turns, none is starved.
 #[test]
 fn threads_take_turns_when_many_questions_are_kept() {
     let mut h = bot();
@@ -172,6 +173,9 @@ fn threads_take_turns_when_many_questions_are_kept() {
         .map(|r| r.query("ts").unwrap())
         .collect();
     assert_eq!(read.len(), 2 * THREADS_PER_POLL);
+    // The newest question is read in every poll, first.
+    assert_eq!(read[0], "1700000006.000100");
+    assert_eq!(read[THREADS_PER_POLL], "1700000006.000100");
     for i in 0..7 {
         let ts = format!("17000000{i:02}.000100");
         assert!(read.contains(&ts), "{ts} never read: {read:?}");
