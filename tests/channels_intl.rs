@@ -32,6 +32,7 @@ mod mocks {
     pub mod bluesky;
     pub mod dingtalk_notice;
     pub mod discord;
+    pub mod discord_bot;
     pub mod feishu_app;
     pub mod flock;
     pub mod google_chat;
@@ -68,6 +69,7 @@ mod mocks {
     pub mod signl4;
     pub mod simplepush;
     pub mod slack;
+    pub mod slack_web_api;
     pub mod splunk_oncall;
     pub mod teams;
     pub mod webex;
@@ -207,7 +209,148 @@ fn slack_delivers_to_its_webhook() {
     assert_eq!(reqs[0].json()["text"], "*Deploy*\ndone");
 }
 
+/// A bot token: `chat.postMessage` to the configured channel, the Web API's
+/// `ok: false` errors as the method pages name them (HTTP 200 all), its
+/// 429 with `Retry-After`; Apprise's bot URL works as it is.
+#[test]
+fn slack_bot_delivers_with_chat_post_message() {
+    use mocks::slack_web_api::{SLACK_BOT_TOKEN, Workspace};
+    let ws = Workspace::default();
+    let mock = ws.mock();
+    let home = |token: &str, channel: &str| {
+        Sandbox::new()
+            .env("SLACK_BOT_TOKEN", token)
+            .env("SLACK_CHANNEL", channel)
+            .env("SLACK_API_URL", mock.url("/api"))
+    };
+    send_ok(
+        &home(SLACK_BOT_TOKEN, "#ops"),
+        &["send", "Deploy", "done"],
+        &[SLACK_BOT_TOKEN],
+    );
+    assert_eq!(ws.posted()[0]["text"], "*Deploy*\ndone");
+    let req = &mock.requests()[0];
+    assert_eq!(req.path(), "/api/chat.postMessage");
+    assert_eq!(
+        req.header("authorization"),
+        Some(format!("Bearer {SLACK_BOT_TOKEN}").as_str())
+    );
+    assert_eq!(req.json()["channel"], "#ops");
+    for (token, channel, why) in [
+        (
+            SLACK_BOT_TOKEN,
+            "#elsewhere",
+            "rejected: Slack: not_in_channel",
+        ),
+        (
+            SLACK_BOT_TOKEN,
+            "#nowhere",
+            "rejected: Slack: channel_not_found",
+        ),
+        (
+            "xoxb-0-0-wrong",
+            "#ops",
+            "Slack refused the bot token: invalid_auth",
+        ),
+    ] {
+        let run = home(token, channel).run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(failure_of(&run, "slack").contains(why), "{why}: {run:?}");
+        assert!(!run.all_output().contains(token));
+    }
+    ws.limit_next(30);
+    let run = home(SLACK_BOT_TOKEN, "#ops").run(&["send", "--wait", "0", "T", "B"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        failure_of(&run, "slack").contains("retrying  rate limited"),
+        "{run:?}"
+    );
+    // `slack://[BOTNAME@]xoxb-…/#CHANNEL`, as Apprise writes it.
+    let home = Sandbox::new().config(&format!(
+        "[channels.sl]\nurl = \"slack://{SLACK_BOT_TOKEN}/#ops\"\napi_url = \"{}\"\n",
+        mock.url("/api")
+    ));
+    send_ok(&home, &["send", "From", "the URL"], &[SLACK_BOT_TOKEN]);
+    assert_eq!(ws.posted().last().unwrap()["text"], "*From*\nthe URL");
+}
+
 // --- Discord --------------------------------------------------------------
+
+/// A bot: Create Message with `Authorization: Bot TOKEN`, the message's id
+/// kept, an edit a PATCH of it; Discord's error JSON mapped.
+#[test]
+fn discord_bot_delivers_and_edits_a_runs_message() {
+    use mocks::discord_bot::{CHANNEL, DISCORD_BOT_TOKEN, Guild};
+    let g = Guild::default();
+    let mock = g.mock();
+    let home = |token: &str, channel: &str| {
+        Sandbox::new()
+            .env("DISCORD_BOT_TOKEN", token)
+            .env("DISCORD_CHANNEL_ID", channel)
+            .env("DISCORD_API_URL", mock.url("/api/v10"))
+    };
+    send_ok(
+        &home(DISCORD_BOT_TOKEN, CHANNEL),
+        &["send", "Build", "passed"],
+        &[DISCORD_BOT_TOKEN],
+    );
+    let req = &mock.requests()[0];
+    assert_eq!(req.path(), format!("/api/v10/channels/{CHANNEL}/messages"));
+    assert_eq!(
+        req.header("authorization"),
+        Some(format!("Bot {DISCORD_BOT_TOKEN}").as_str())
+    );
+    assert_eq!(g.posted()[0]["content"], "**Build**\npassed");
+    for (token, channel, why) in [
+        (
+            DISCORD_BOT_TOKEN,
+            "1100000000000000007",
+            "rejected: HTTP 404: Unknown Channel",
+        ),
+        ("wrong.bot.token", CHANNEL, "Discord refused the bot token"),
+    ] {
+        let run = home(token, channel).run(&["send", "--wait", "0", "T", "B"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            failure_of(&run, "discord-bot").contains(why),
+            "{why}: {run:?}"
+        );
+        assert!(!run.all_output().contains(token));
+    }
+
+    let plugins = Plugins::load();
+    let api = mock.url("/api/v10");
+    let settings = [
+        ("bot_token", DISCORD_BOT_TOKEN),
+        ("channel_id", CHANNEL),
+        ("api_url", api.as_str()),
+    ];
+    let first = plugins
+        .send(
+            "discord-bot",
+            &settings,
+            &Notification::new("Run", "start"),
+            None,
+        )
+        .unwrap();
+    let id = first.remote_id.unwrap();
+    let edit = plugins
+        .send(
+            "discord-bot",
+            &settings,
+            &Notification::new("Run", "end"),
+            Some(&id),
+        )
+        .unwrap();
+    assert_eq!(edit.remote_id.as_deref(), Some(id.as_str()));
+    let last = mock.requests().pop().unwrap();
+    assert_eq!(last.method, "PATCH");
+    assert_eq!(
+        last.path(),
+        format!("/api/v10/channels/{CHANNEL}/messages/{id}")
+    );
+    assert_eq!(g.posted().last().unwrap()["content"], "**Run**\nend");
+}
 
 /// Webhooks: POST `/api/webhooks/ID/TOKEN?wait=true` answers the message,
 /// whose id the host keeps; PATCH `.../messages/ID` edits it.

@@ -18,12 +18,26 @@
 //! answer, as its sender; the bot's own reply, a message that replies to
 //! nothing and a reply in the room's history to an earlier run's question
 //! of the same id are not.
+//!
+//! Slack with a bot token (`tests/mocks/slack_web_api.rs`, from the Web
+//! API's method pages): the question goes by `chat.postMessage` with a link
+//! button, and a reply in its thread (`conversations.replies`) is the
+//! answer; the bot's own reply, a message outside the thread and an earlier
+//! run's answer in another thread are not. Slack with a webhook reads
+//! nothing: its question is answered through the reply link, and nothing
+//! is polled. Discord's bot (`tests/mocks/discord_bot.rs`, from Discord's
+//! developer docs): the question waits out a 429, goes with a link button,
+//! and a reply to it is the answer; a reply whose text the bot may not read
+//! (the Message Content intent) is logged with why.
 
 mod support;
 
 mod mocks {
+    pub mod discord_bot;
     pub mod matrix_homeserver;
     pub mod ntfy;
+    pub mod slack;
+    pub mod slack_web_api;
     pub mod telegram_bot;
 }
 
@@ -252,7 +266,7 @@ fn a_script_asks_and_a_reply_typed_in_the_chat_answers() {
 }
 
 /// The host finds the optional export itself: of the bundled plugins, the
-/// ones that export `replies` (Matrix, ntfy, Telegram) can be answered in
+/// ones that export `replies` (Discord's bot, Matrix, ntfy, Slack, Telegram) can be answered in
 /// the chat, and every other (built without it) cannot, and still loads.
 #[test]
 fn only_a_plugin_that_exports_replies_can_be_answered_in_the_chat() {
@@ -269,7 +283,10 @@ fn only_a_plugin_that_exports_replies_can_be_answered_in_the_chat() {
         .map(|p| p["id"].as_str().unwrap())
         .collect();
     replying.sort_unstable();
-    assert_eq!(replying, ["matrix", "ntfy", "telegram"]);
+    assert_eq!(
+        replying,
+        ["discord-bot", "matrix", "ntfy", "slack", "telegram"]
+    );
     assert!(plugins.iter().all(|p| p["can_reply"].is_boolean()));
     assert_eq!(catalog["channels"][0]["can_reply"], true, "{catalog}");
 }
@@ -500,5 +517,325 @@ fn a_person_answers_with_a_matrix_reply_and_nothing_else_does() {
     assert!(
         !log.contains(MATRIX_TOKEN),
         "the access token in serve's log"
+    );
+}
+
+/// `POST /v1/asks` as a script on the same machine calls it: the ask id.
+fn ask_over_rest(addr: std::net::SocketAddr, args: Value) -> Value {
+    let asked = request(
+        "POST",
+        &format!("http://{addr}/v1/asks"),
+        &[("content-type".into(), "application/json".into())],
+        &args.to_string(),
+    );
+    assert_eq!(asked.0, 201, "{asked:?}");
+    serde_json::from_str::<Value>(&asked.1).unwrap()["ask_id"].clone()
+}
+
+/// A question in a Slack channel with a bot token is answered by a reply
+/// in its thread, as its sender; the bot's own reply, a message outside
+/// the thread and replies in an earlier run's question's thread (history,
+/// and one written now) are not answers, and that thread is never read.
+#[test]
+fn a_person_answers_in_a_slack_thread_and_nothing_else_does() {
+    use mocks::slack_web_api::{BOT_USER, OPS, SLACK_BOT_TOKEN, Workspace};
+    let ws = Workspace::default();
+    let mock = ws.mock();
+    // History: an earlier run's question 1, answered "yes" in its thread.
+    let old = ws.say(OPS.0, BOT_USER, "*Question*\nRestart?", None);
+    ws.say(OPS.0, "U0ADA", "yes", Some(&old));
+    let home = Sandbox::new()
+        .env("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN)
+        .env("SLACK_CHANNEL", "#ops")
+        .env("SLACK_API_URL", mock.url("/api"));
+    let server = serve(&home);
+    let call = ask_over_mcp(
+        server.addr,
+        json!({"question": "Deploy v2 to production?", "choices": ["yes", "no"],
+               "timeout_secs": 120}),
+    );
+
+    // chat.postMessage with the bot token, the choices numbered, a link button.
+    let question = eventually("the question in the channel", || {
+        ws.posted().into_iter().find(|m| m["ts"] != old.as_str())
+    });
+    let posted = mock.requests_to("/api/chat.postMessage");
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].method, "POST");
+    assert_eq!(
+        posted[0].header("authorization"),
+        Some(format!("Bearer {SLACK_BOT_TOKEN}").as_str())
+    );
+    let body = posted[0].json();
+    assert_eq!(body["channel"], "#ops");
+    let text = body["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(
+            "*Question*\nDeploy v2 to production?\n\nAnswer yes / no: http://127.0.0.1:"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "\n\nOr reply in this message's thread with a choice or its number:\n1. yes\n2. no"
+        ),
+        "{text}"
+    );
+    assert_eq!(body["blocks"][0]["text"]["text"], text);
+    let button = &body["blocks"][1]["elements"][0];
+    assert_eq!(button["type"], "button");
+    assert_eq!(
+        button["text"],
+        json!({"type": "plain_text", "text": "Answer"})
+    );
+    let link = regex::Regex::new(&format!(
+        r"^http://{}/v1/asks/1/answer\?channel=slack&token=[A-Za-z0-9_-]+$",
+        server.addr
+    ))
+    .unwrap();
+    assert!(link.is_match(button["url"].as_str().unwrap()), "{button}");
+    let ts = question["ts"].as_str().unwrap().to_string();
+
+    // The bot replies in the thread, Ada writes outside it and in the old
+    // question's thread: no answer.
+    ws.say(OPS.0, "U0ADA", "no", None);
+    ws.say(OPS.0, "U0ADA", "no", Some(&old));
+    let own = ws.say(OPS.0, BOT_USER, "yes", Some(&ts));
+    let status = eventually("the thread read past them", || {
+        let read = ws
+            .reads()
+            .iter()
+            .any(|(t, oldest)| *t == ts && *oldest >= own);
+        let status = get(server.addr, "/v1/asks/1");
+        (read || status["status"] != "open").then_some(status)
+    });
+    assert_eq!(status["status"], "open", "decided by no answer: {status}");
+    let reads = ws.reads();
+    assert!(reads.iter().all(|(t, _)| *t == ts), "{reads:?}");
+    assert_eq!(
+        reads[0],
+        (ts.clone(), ts.clone()),
+        "the first read starts at the question"
+    );
+
+    // Ada replies in the thread with the second choice's number.
+    ws.say(OPS.0, "U0ADA", "2", Some(&ts));
+    let result = call.join().unwrap();
+    let s = result.structured_content.clone().unwrap();
+    assert_eq!(s["status"], "answered", "{s}");
+    assert_eq!(s["answer"], "no");
+    assert_eq!(s["answered_by"], "U0ADA");
+    assert_eq!(s["channel"], "slack");
+
+    // The channel hears it was decided.
+    eventually("the decision in the channel", || {
+        ws.posted().into_iter().find(|m| {
+            m["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("\"no\" — by U0ADA on slack")
+        })
+    });
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        !log.contains(SLACK_BOT_TOKEN),
+        "the bot token in serve's log"
+    );
+}
+
+/// A Slack channel with a webhook reads nothing: its question goes as a
+/// send would send it, with the reply link in the text, the link answers
+/// it, and no poll ever makes a request.
+#[test]
+fn a_slack_webhook_question_is_answered_by_its_link_and_nothing_is_polled() {
+    let mock = Mock::service(mocks::slack::api());
+    let home = Sandbox::new().env("SLACK_WEBHOOK_URL", mock.url("/services/T000/B000/XXXX"));
+    let server = serve(&home);
+    let id = ask_over_rest(
+        server.addr,
+        json!({"question": "Deploy v2 to production?", "choices": ["yes", "no"],
+               "timeout_secs": 120}),
+    );
+    let posted = eventually("the question at the webhook", || {
+        mock.requests().into_iter().next()
+    });
+    let text = posted.json()["text"].as_str().unwrap().to_string();
+    let link = text
+        .strip_prefix("*Question*\nDeploy v2 to production?\n\nAnswer yes / no: ")
+        .unwrap_or_else(|| panic!("{text}"))
+        .replace("&amp;", "&");
+    assert!(
+        link.starts_with(&format!(
+            "http://{}/v1/asks/{id}/answer?channel=slack&token=",
+            server.addr
+        )),
+        "{link}"
+    );
+    // Two poll rounds and more: not one request.
+    std::thread::sleep(super_poll_wait());
+    assert_eq!(mock.requests().len(), 1, "{:?}", mock.paths());
+
+    let (code, page) = request(
+        "POST",
+        &link,
+        &[(
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        )],
+        "answer=no",
+    );
+    assert_eq!(code, 200, "{page}");
+    let s = get(server.addr, &format!("/v1/asks/{id}"));
+    assert_eq!(s["status"], "answered", "{s}");
+    assert_eq!(s["answer"], "no");
+    assert_eq!(s["answered_by"], "reply link");
+    assert_eq!(s["channel"], "slack");
+    eventually("the decision at the webhook", || {
+        mock.requests().into_iter().find(|r| {
+            r.json()["text"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("*Answered")
+        })
+    });
+    assert!(
+        mock.paths().iter().all(|p| p == "/services/T000/B000/XXXX"),
+        "{:?}",
+        mock.paths()
+    );
+}
+
+/// Longer than two of the poller's rounds (every 2 seconds).
+fn super_poll_wait() -> Duration {
+    Duration::from_millis(4500)
+}
+
+/// A question to a Discord bot waits out a 429 as Discord says, goes with
+/// a link button, and a reply to it is the answer, as its author. The
+/// bot's own reply, a message that replies to nothing, a reply to another
+/// message and an earlier run's answer in the history are not; a reply the
+/// bot may not read (no Message Content intent, no mention) is logged with
+/// why.
+#[test]
+fn a_person_answers_a_discord_bot_by_replying_and_nothing_else_does() {
+    use mocks::discord_bot::{CHANNEL, DISCORD_BOT_TOKEN, Guild, bot_user, user};
+    let g = Guild::default();
+    let mock = g.mock();
+    // History: an earlier run's question 1, answered "yes" by Ada.
+    let old = g.say(
+        CHANNEL,
+        bot_user(),
+        "**Question**\nRestart?\n\nAnswer yes / no: http://127.0.0.1:9/v1/asks/1/answer?channel=discord-bot&token=x",
+        None,
+        false,
+    );
+    let ada = user("501", "ada", Some("Ada"));
+    let eve = user("503", "eve", None);
+    g.say(CHANNEL, ada.clone(), "yes", Some(&old), true);
+    let chatter = g.say(CHANNEL, eve.clone(), "lunch?", None, false);
+    g.limit_next(1.5);
+    let home = Sandbox::new()
+        .env("DISCORD_BOT_TOKEN", DISCORD_BOT_TOKEN)
+        .env("DISCORD_CHANNEL_ID", CHANNEL)
+        .env("DISCORD_API_URL", mock.url("/api/v10"));
+    let server = serve(&home);
+    let call = ask_over_mcp(
+        server.addr,
+        json!({"question": "Deploy v2 to production?", "choices": ["yes", "no"],
+               "timeout_secs": 120}),
+    );
+
+    // Refused once (429, retry_after 1.5 s), sent when Discord said.
+    let question = eventually("the question in the channel", || {
+        g.posted().into_iter().find(|m| m["id"] != old.as_str())
+    });
+    let creates = g.creates();
+    assert_eq!(creates.len(), 2, "{creates:?}");
+    assert_eq!((creates[0].0, creates[1].0), (429, 200));
+    assert!(
+        creates[1].1 - creates[0].1 >= Duration::from_millis(1500),
+        "sent again after {:?}",
+        creates[1].1 - creates[0].1
+    );
+    let sent = mock
+        .requests_to(&format!("/api/v10/channels/{CHANNEL}/messages"))
+        .into_iter()
+        .rfind(|r| r.method == "POST")
+        .unwrap();
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bot {DISCORD_BOT_TOKEN}").as_str())
+    );
+    let body = sent.json();
+    let content = body["content"].as_str().unwrap();
+    assert!(
+        content.starts_with(
+            "**Question**\nDeploy v2 to production?\n\nAnswer yes / no: http://127.0.0.1:"
+        ),
+        "{content}"
+    );
+    assert!(
+        content.ends_with("Or reply to this message with a choice or its number:\n1. yes\n2. no"),
+        "{content}"
+    );
+    assert_eq!(body["allowed_mentions"], json!({"parse": []}));
+    let button = &body["components"][0]["components"][0];
+    assert_eq!(
+        (button["type"].clone(), button["style"].clone()),
+        (json!(2), json!(5))
+    );
+    assert_eq!(button["label"], "Answer");
+    let link = regex::Regex::new(&format!(
+        r"^http://{}/v1/asks/1/answer\?channel=discord-bot&token=[A-Za-z0-9_-]+$",
+        server.addr
+    ))
+    .unwrap();
+    assert!(link.is_match(button["url"].as_str().unwrap()), "{button}");
+    let q = question["id"].as_str().unwrap().to_string();
+
+    // The bot replies to itself, Eve writes without replying and replies to
+    // a message that asks nothing, Ada replies with the mention off: her
+    // text is hidden from the bot.
+    g.say(CHANNEL, bot_user(), "yes", Some(&q), false);
+    g.say(CHANNEL, eve.clone(), "no", None, false);
+    g.say(CHANNEL, eve, "no", Some(&chatter), true);
+    let hidden = g.say(CHANNEL, ada.clone(), "yes", Some(&q), false);
+    let status = eventually("the channel read past them", || {
+        let read = g.reads().iter().any(|after| {
+            after
+                .as_deref()
+                .is_some_and(|a| a.parse::<u64>().unwrap() >= hidden.parse::<u64>().unwrap())
+        });
+        let status = get(server.addr, "/v1/asks/1");
+        (read || status["status"] != "open").then_some(status)
+    });
+    assert_eq!(status["status"], "open", "decided by no answer: {status}");
+    assert_eq!(g.reads()[0], None, "the first read starts from the latest");
+
+    // Ada replies again, the mention on: readable, the answer.
+    g.say(CHANNEL, ada, "2", Some(&q), true);
+    let result = call.join().unwrap();
+    let s = result.structured_content.clone().unwrap();
+    assert_eq!(s["status"], "answered", "{s}");
+    assert_eq!(s["answer"], "no");
+    assert_eq!(s["answered_by"], "Ada (@ada)");
+    assert_eq!(s["channel"], "discord-bot");
+
+    eventually("the decision in the channel", || {
+        g.posted().into_iter().find(|m| {
+            m["content"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("\"no\" — by Ada (@ada) on discord-bot")
+        })
+    });
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.contains("Message Content intent"),
+        "the hidden reply was not logged: {log}"
+    );
+    assert!(
+        !log.contains(DISCORD_BOT_TOKEN),
+        "the bot token in serve's log"
     );
 }

@@ -49,6 +49,9 @@ _CHANNELS = {
     "desktop": ("Desktop", ("DESKTOP_NOTIFY", "DESKTOP_APP_NAME", "DESKTOP_URGENCY")),
     "dingtalk": ("钉钉机器人", ("DD_BOT_TOKEN", "DD_BOT_SECRET", "DD_BOT_API_URL")),
     "discord": ("Discord", ("DISCORD_WEBHOOK_URL", "DISCORD_USERNAME")),
+    "discord-bot": (
+        "Discord (bot)", ("DISCORD_BOT_TOKEN", "DISCORD_CHANNEL_ID", "DISCORD_API_URL"),
+    ),
     "email": (
         "SMTP 邮件",
         ("SMTP_SERVER", "SMTP_SSL", "SMTP_EMAIL", "SMTP_PASSWORD", "SMTP_NAME",
@@ -117,7 +120,9 @@ _CHANNELS = {
     ),
     "serverchan": ("serverJ", ("PUSH_KEY", "SERVERCHAN_API_URL")),
     "signl4": ("SIGNL4", ("SIGNL4_TEAM_SECRET", "SIGNL4_API_URL")),
-    "slack": ("Slack", ("SLACK_WEBHOOK_URL",)),
+    "slack": (
+        "Slack", ("SLACK_WEBHOOK_URL", "SLACK_BOT_TOKEN", "SLACK_CHANNEL", "SLACK_API_URL"),
+    ),
     "splunk-oncall": (
         "Splunk On-Call",
         ("SPLUNK_ONCALL_API_KEY", "SPLUNK_ONCALL_ROUTING_KEY", "SPLUNK_ONCALL_ENTITY_ID",

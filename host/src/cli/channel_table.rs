@@ -41,9 +41,9 @@ impl Kind {
     /// not bundle is `Other`.
     fn of(id: &str) -> Kind {
         match id {
-            "discord" | "google-chat" | "matrix" | "mattermost" | "rocketchat" | "slack"
-            | "synology-chat" | "teams" | "telegram" | "webex" | "zulip" | "flock" | "guilded"
-            | "nextcloud-talk" | "revolt" | "ryver" | "kook" => Kind::TeamChat,
+            "discord" | "discord-bot" | "google-chat" | "matrix" | "mattermost" | "rocketchat"
+            | "slack" | "synology-chat" | "teams" | "telegram" | "webex" | "zulip" | "flock"
+            | "guilded" | "nextcloud-talk" | "revolt" | "ryver" | "kook" => Kind::TeamChat,
             "aibotk" | "chronocat" | "dingtalk" | "feishu" | "gocqhttp" | "igot" | "lark"
             | "openilink" | "pushdeer" | "pushme" | "pushplus" | "qmsg" | "serverchan"
             | "wecom-app" | "wecom-bot" | "weplus" | "wxpusher" | "wxpusher-spt"
