@@ -168,7 +168,7 @@ fn a_component_signs_with_a_private_key_it_never_sees_and_learns_nothing_else() 
         let out = snoop(mode, "");
         let got = recovered(&out);
         assert!(
-            got.starts_with("refused: Config(") && got.contains(why),
+            got.starts_with("refused: SendError::Config(") && got.contains(why),
             "{mode}: {got}"
         );
         assert_not_recovered(mode, &out, &[SECRET.to_string()]);
@@ -178,7 +178,7 @@ fn a_component_signs_with_a_private_key_it_never_sees_and_learns_nothing_else() 
         if mode == "keys-notpem" {
             // Nothing in it depends on the value: the fixed text, exactly.
             let fixed = format!("signing: {}", mcp_push_policy::keys::UNUSABLE);
-            assert_eq!(got, format!("refused: Config({fixed:?})"));
+            assert_eq!(got, format!("refused: SendError::Config({fixed:?})"));
         }
     }
     let out = snoop("keys-es256", "");

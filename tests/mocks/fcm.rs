@@ -21,8 +21,8 @@
 //! `unregistered-device`), QUOTA_EXCEEDED 429 with `Retry-After` (a title
 //! holding "quota"), UNAVAILABLE 503 (a title holding "unavailable"),
 //! INVALID_ARGUMENT 400 (a malformed message), and 401 UNAUTHENTICATED
-//! without a detail for a token it does not take (here: the first token it
-//! issued, once a title says "expire", as if it had expired early).
+//! without a detail for a token it does not take (here: the token presented
+//! with the first title that says "expire", as if it had expired early).
 //! `Mock::service(mocks::fcm::api())` serves it.
 
 #![allow(dead_code)]
@@ -124,8 +124,8 @@ fn fcm_error(status: u16, rpc_status: &str, code: Option<&str>, message: &str) -
 }
 
 pub fn api() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
-    // Tokens issued, and whether the first has "expired".
-    let issued: Mutex<(u32, bool)> = Mutex::new((0, false));
+    // Tokens issued, and the ones it no longer takes.
+    let issued: Mutex<(u32, Vec<String>)> = Mutex::new((0, Vec::new()));
     move |r: &Recorded| {
         let send_path = format!("/v1/projects/{PROJECT}/messages:send");
         match (r.method.as_str(), r.path()) {
@@ -167,10 +167,12 @@ pub fn api() -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
                         .strip_prefix("ya29.mock-")
                         .and_then(|n| n.parse::<u32>().ok())
                         .is_some_and(|n| (1..=state.0).contains(&n));
-                    if title.contains("expire") && token == "ya29.mock-1" {
-                        state.1 = true;
+                    // "expire": the token presented first is taken as one
+                    // that expired early; a new one is taken.
+                    if known && title.contains("expire") && state.1.is_empty() {
+                        state.1.push(token.to_string());
                     }
-                    if !known || (state.1 && token == "ya29.mock-1") {
+                    if !known || state.1.iter().any(|t| t == token) {
                         return fcm_error(
                             401,
                             "UNAUTHENTICATED",
