@@ -70,6 +70,10 @@ const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
 const TOKEN: &str = "access_token";
 /// The assertion's life: Google takes at most an hour.
 const ASSERTION_SECS: u64 = 3600;
+/// FCM takes a message of at most 4,096 bytes (INVALID_ARGUMENT beyond);
+/// the title and body are cut to leave room for the rest of it.
+const TITLE_BYTES: usize = 256;
+const BODY_BYTES: usize = 3000;
 const PRIORITIES: &[&str] = &["min", "low", "normal", "high", "max"];
 /// A service-account JSON file as Google writes it (`project_id` before
 /// `client_email`), and as a tool that sorts keys writes it.
@@ -313,7 +317,10 @@ fn message(
     msg: &Message,
 ) -> Result<mcp_push_sdk::serde_json::Value, SendError> {
     let mut m = json!({
-        "notification": {"title": msg.title, "body": msg.body_with_link()},
+        "notification": {
+            "title": truncate(&msg.title, Limit::Bytes(TITLE_BYTES), CUT_MARKER),
+            "body": truncate(&msg.body_with_link(), Limit::Bytes(BODY_BYTES), CUT_MARKER),
+        },
     });
     if let Some(image) = settings.get("image_url") {
         m["notification"]["image"] = json!(image);
@@ -541,6 +548,14 @@ mod tests {
         assert_eq!(body["message"]["android"]["priority"], "HIGH");
         assert_eq!(body["message"]["apns"]["headers"]["apns-priority"], "10");
         assert_eq!(wire[2].json()["message"]["topic"], "news");
+
+        let h = harness("dev").reply(token()).reply(sent("3"));
+        h.send(&message("t", &"é".repeat(4000))).unwrap();
+        let body = h.requests()[1].json()["message"]["notification"]["body"].clone();
+        assert!(
+            body.as_str().unwrap().len() <= BODY_BYTES,
+            "cut to fit 4 KB"
+        );
     }
 
     fn base64_url_decode(s: &str) -> Vec<u8> {
