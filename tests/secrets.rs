@@ -49,8 +49,9 @@ fn snoop(mode: &str, guesses: &str) -> String {
         .config(&format!(
             "from_env = false\n\
              [channels.snoop]\nplugin = \"snoop\"\nmode = \"{mode}\"\nurl = \"{}\"\n\
-             token = \"{SECRET}\"\nguesses = \"{guesses}\"\n",
-            mock.url("/x")
+             token = \"{SECRET}\"\nguesses = \"{guesses}\"\npem_file = \"{}\"\n",
+            mock.url("/x"),
+            keys_dir().join("ec.pem").display()
         ))
         .env("MCP_PUSH_LOG", "trace");
     home.install(&snoop_wasm(), "snoop.wasm");
@@ -121,6 +122,83 @@ fn no_oracle_gives_a_component_the_value_behind_its_placeholder() {
                 "{mode}: {out}"
             );
         }
+    }
+}
+
+/// The test keys (tests/keys).
+fn keys_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/keys")
+}
+
+/// What the snoop component reported, decoded from its hex.
+fn recovered(out: &str) -> String {
+    let at = out
+        .find("recovered hex:")
+        .expect("the snoop component reported")
+        + 14;
+    let hex: String = out[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    String::from_utf8(bytes).unwrap()
+}
+
+/// The `keys` import signs with a private key held as a secret (given as a
+/// file, `pem_file`): only with exactly one secret's placeholder as the key
+/// and no secret in the message; a secret that is no private key gets the
+/// same fixed error whatever it holds; and the one thing that depends on
+/// the key, the signature, verifies against its public key (ES256 in JWS
+/// form, r || s).
+#[test]
+fn a_component_signs_with_a_private_key_it_never_sees_and_learns_nothing_else() {
+    use ring::signature::{ECDSA_P256_SHA256_FIXED, KeyPair, UnparsedPublicKey};
+    use rustls_pki_types::{PrivatePkcs8KeyDer, pem::PemObject};
+    let pem = std::fs::read_to_string(keys_dir().join("ec.pem")).unwrap();
+    let pem_lines: Vec<&str> = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    for (mode, why) in [
+        ("keys-prefix", "exactly one secret"),
+        ("keys-suffix", "exactly one secret"),
+        ("keys-two", "exactly one secret"),
+        ("keys-msg", "holds a secret"),
+        ("keys-notpem", mcp_push_policy::keys::UNUSABLE),
+    ] {
+        let out = snoop(mode, "");
+        let got = recovered(&out);
+        assert!(
+            got.starts_with("refused: SendError::Config(") && got.contains(why),
+            "{mode}: {got}"
+        );
+        assert_not_recovered(mode, &out, &[SECRET.to_string()]);
+        for line in &pem_lines {
+            assert!(!out.contains(line), "{mode}: a line of the key shown");
+        }
+        if mode == "keys-notpem" {
+            // Nothing in it depends on the value: the fixed text, exactly.
+            let fixed = format!("signing: {}", mcp_push_policy::keys::UNUSABLE);
+            assert_eq!(got, format!("refused: SendError::Config({fixed:?})"));
+        }
+    }
+    let out = snoop("keys-es256", "");
+    let hex = recovered(&out);
+    let sig: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    assert_eq!(sig.len(), 64, "JWS form (r || s), not DER: {hex}");
+    let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).unwrap();
+    let pair = ring::signature::EcdsaKeyPair::from_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        der.secret_pkcs8_der(),
+        &ring::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, pair.public_key().as_ref())
+        .verify(b"header.claims", &sig)
+        .expect("the signature verifies against the key's public key");
+    for line in &pem_lines {
+        assert!(!out.contains(line), "a line of the key shown");
     }
 }
 

@@ -315,6 +315,11 @@ _CHANNELS = {
         ("SNS_ACCESS_KEY_ID", "SNS_SECRET_ACCESS_KEY", "SNS_REGION", "SNS_TO", "SNS_API_URL"),
     ),
     "grafana-oncall": ("Grafana OnCall", ("GRAFANA_ONCALL_URL", "GRAFANA_ONCALL_IMAGE_URL")),
+    "fcm": (
+        "Firebase Cloud Messaging",
+        ("FCM_KEY", "FCM_TARGETS", "FCM_PROJECT", "FCM_PRIORITY", "FCM_DATA", "FCM_IMAGE_URL",
+         "FCM_COLOR", "FCM_API_URL", "FCM_OAUTH_URL"),
+    ),
 }
 
 # notify.py's per-channel functions and the channel each sends to. Its

@@ -6,12 +6,13 @@
 //! same rules: a channel tested natively behaves as it will inside mcp-push.
 //! The rule behind every function here: nothing the host hands back to a
 //! component depends on a secret's value, except a reply from an allowed host,
-//! a MAC keyed by the secret, and the parts of a value its plugin declared
-//! public (see [`shape`]).
+//! a MAC or a signature keyed by the secret (see [`sign`], [`keys`]), and
+//! the parts of a value its plugin declared public (see [`shape`]).
 
 pub mod allow;
 pub mod budget;
 pub mod declare;
+pub mod keys;
 pub mod masks;
 pub mod secrets;
 pub mod shape;

@@ -6,7 +6,7 @@
 //! SDK and its harness import each other in a circle.
 
 use crate::bindings::mcp_push::channel::{
-    desktop as wit_desktop, http as wit_http, log as wit_log, mail as wit_mail,
+    desktop as wit_desktop, http as wit_http, keys as wit_keys, log as wit_log, mail as wit_mail,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -52,6 +52,11 @@ pub(crate) fn send_mail(
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn desktop_notify(n: &wit_desktop::Notification) -> Result<u32, wit_desktop::Error> {
     wit_desktop::notify(n)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn sign(alg: wit_keys::Algorithm, key: &str, msg: &[u8]) -> Result<Vec<u8>, String> {
+    wit_keys::sign(alg, key, msg)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -107,6 +112,7 @@ pub(crate) trait StandIn {
         email: &wit_mail::Email,
     ) -> Result<(), wit_mail::Error>;
     fn desktop_notify(&mut self, n: &wit_desktop::Notification) -> Result<u32, wit_desktop::Error>;
+    fn sign(&mut self, alg: wit_keys::Algorithm, key: &str, msg: &[u8]) -> Result<Vec<u8>, String>;
     fn delivery_key(&mut self) -> String;
     fn parts_sent(&mut self) -> u32;
     fn set_parts_sent(&mut self, count: u32);
@@ -215,6 +221,28 @@ pub(crate) fn send_mail(
 pub(crate) fn desktop_notify(n: &wit_desktop::Notification) -> Result<u32, wit_desktop::Error> {
     with(|h| h.desktop_notify(n))
         .unwrap_or_else(|| Err(wit_desktop::Error::Unavailable(NO_HOST.into())))
+}
+
+/// With a harness, under the host's rules; without one, `key` is the PEM
+/// itself, so signing code can be unit-tested.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn sign(alg: wit_keys::Algorithm, key: &str, msg: &[u8]) -> Result<Vec<u8>, String> {
+    with(|h| h.sign(alg, key, msg)).unwrap_or_else(|| native_sign(alg, key, msg))
+}
+
+/// A signature computed here, with the key as given (the host's computation).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn native_sign(
+    alg: wit_keys::Algorithm,
+    key: &str,
+    msg: &[u8],
+) -> Result<Vec<u8>, String> {
+    use mcp_push_policy::keys::{Algorithm, sign};
+    let alg = match alg {
+        wit_keys::Algorithm::Rs256 => Algorithm::Rs256,
+        wit_keys::Algorithm::Es256 => Algorithm::Es256,
+    };
+    sign(alg, key, msg).map_err(|e| format!("{} ({})", mcp_push_policy::keys::UNUSABLE, e.reason))
 }
 
 // Without a harness, a send is the first attempt of a delivery of its own,

@@ -59,6 +59,7 @@ pub mod encode;
 mod host;
 pub mod http;
 mod info;
+pub mod keys;
 pub mod log;
 pub mod mail;
 pub mod markdown;

@@ -460,6 +460,24 @@ impl crate::host::StandIn for State {
         Ok(self.desktop.len() as u32)
     }
 
+    /// As the host: only a lone secret's placeholder as the key and no
+    /// secret in the message (see `mcp_push_policy::keys`); a refusal noted.
+    fn sign(
+        &mut self,
+        alg: crate::keys::Algorithm,
+        key: &str,
+        msg: &[u8],
+    ) -> Result<Vec<u8>, String> {
+        match mcp_push_policy::keys::sign_input(&self.secrets, key, msg) {
+            Ok(value) => crate::host::native_sign(alg, &value, msg)
+                .map_err(|_| mcp_push_policy::keys::UNUSABLE.to_string()),
+            Err(why) => {
+                self.deny(format!("sign ({alg:?}) refused: {why}"));
+                Err(why)
+            }
+        }
+    }
+
     fn delivery_key(&mut self) -> String {
         format!("harness-delivery-{}", self.delivery)
     }

@@ -50,7 +50,7 @@ impl Kind {
             | "dingtalk-notice" | "feishu-app" | "wechat-oa" => Kind::China,
             "bark" | "gotify" | "home-assistant" | "lametric" | "notica" | "ntfy" | "prowl"
             | "pushbullet" | "pushover" | "pushsafer" | "join" | "onesignal" | "pushy"
-            | "simplepush" | "pushjet" => Kind::Push,
+            | "simplepush" | "pushjet" | "fcm" => Kind::Push,
             "opsgenie" | "pagerduty" | "signl4" | "splunk-oncall" | "grafana-oncall" => {
                 Kind::Incident
             }

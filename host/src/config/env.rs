@@ -60,12 +60,20 @@ pub(super) fn channels(
             .settings
             .iter()
             .filter_map(|s| {
-                let v = s
-                    .env
-                    .iter()
-                    .filter(|name| registry.may_read_env(plugin, name))
-                    .find_map(|name| env.get(name))?;
-                Some((s.key.clone(), v.to_string()))
+                let readable = || {
+                    s.env
+                        .iter()
+                        .filter(|name| registry.may_read_env(plugin, name))
+                };
+                if let Some(v) = readable().find_map(|name| env.get(name)) {
+                    return Some((s.key.clone(), v.to_string()));
+                }
+                // A secret's value from a file: `FCM_KEY_FILE` for `FCM_KEY`
+                // (see `from_file`), under the same permission as the name.
+                let path = readable()
+                    .filter(|_| s.secret)
+                    .find_map(|name| env.get(&format!("{name}_FILE")))?;
+                Some((super::from_file::key_for(s), path.to_string()))
             })
             .collect();
         let refused = refused_names(registry, plugin, env);

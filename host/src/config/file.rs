@@ -392,6 +392,13 @@ async fn channel(
             proxy = Some(value);
             continue;
         }
+        // A secret setting's value from a file (`key_file = "/path"`).
+        if let Some(spec) = super::from_file::setting_of(info, &key) {
+            let key = super::from_file::key_for(spec);
+            settings.retain(|(k, _)| *k != key && *k != spec.key);
+            settings.push((key, value));
+            continue;
+        }
         let spec = info
             .settings
             .iter()
@@ -407,7 +414,8 @@ async fn channel(
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
-        settings.retain(|(k, _)| *k != spec.key);
+        let file_key = super::from_file::key_for(spec);
+        settings.retain(|(k, _)| *k != spec.key && *k != file_key);
         settings.push((spec.key.clone(), value));
     }
     let mut settings = complete(name, info, settings)?;

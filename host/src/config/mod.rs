@@ -4,6 +4,7 @@
 mod env;
 mod excerpt;
 mod file;
+mod from_file;
 mod paths;
 mod rules;
 
@@ -210,8 +211,9 @@ fn awaiting_approval<'r>(registry: &'r Registry, table: &toml::Table) -> Option<
 fn complete(
     channel: &str,
     info: &PluginInfo,
-    mut values: Vec<(String, String)>,
+    values: Vec<(String, String)>,
 ) -> Result<Vec<SettingValue>, ConfigError> {
+    let mut values = from_file::read_into(channel, info, values)?;
     let mut out = Vec::new();
     for spec in &info.settings {
         let found = values

@@ -1,5 +1,5 @@
 //! The host capabilities a component imports (`http`, `mail`, `secrets`,
-//! `console`, `crypto`, `log`, `delivery`, `cache`, `desktop`), each in its own module,
+//! `console`, `crypto`, `log`, `delivery`, `cache`, `desktop`, `keys`), each in its own module,
 //! written on the host's own types and owning its part of a call's state.
 //! No WIT type is named here: each WIT version (see `plugin::wit`) converts
 //! its types to these and delegates.
@@ -11,6 +11,7 @@ pub(crate) mod crypto;
 pub(crate) mod delivery;
 pub(crate) mod desktop;
 pub(crate) mod http;
+pub(crate) mod keys;
 pub(crate) mod log;
 pub(crate) mod mail;
 pub(crate) mod secrets;
@@ -34,6 +35,7 @@ pub(crate) struct HostState {
     pub log: log::LogState,
     pub delivery: delivery::DeliveryState,
     pub cache: cache::CacheState,
+    pub keys: keys::KeysState,
 }
 
 impl HostState {
@@ -63,6 +65,7 @@ impl HostState {
             log: Default::default(),
             delivery: Default::default(),
             cache: Default::default(),
+            keys: Default::default(),
         }
     }
 }

@@ -38,7 +38,7 @@ pub use self::exports::mcp_push::channel::shapes::{
     Guest as ShapesExport, GuestIndices as ShapesIndices,
 };
 pub use self::mcp_push::channel::{
-    cache, console, crypto, delivery, desktop, http, log, mail, secrets, signing, types,
+    cache, console, crypto, delivery, desktop, http, keys, log, mail, secrets, signing, types,
 };
 pub use ReplyingPlugin as Plugin;
 
@@ -319,6 +319,21 @@ impl signing::Host for HostState {
             signing::Hash::Sha512 => cap::crypto::Hash::Sha512,
         };
         cap::crypto::hmac(&self.call, hash, key, msg)
+    }
+}
+
+impl keys::Host for HostState {
+    async fn sign(
+        &mut self,
+        alg: keys::Algorithm,
+        key: String,
+        msg: Vec<u8>,
+    ) -> Result<Vec<u8>, String> {
+        let alg = match alg {
+            keys::Algorithm::Rs256 => cap::keys::Algorithm::Rs256,
+            keys::Algorithm::Es256 => cap::keys::Algorithm::Es256,
+        };
+        cap::keys::sign(&self.call, &mut self.keys, alg, key, msg)
     }
 }
 

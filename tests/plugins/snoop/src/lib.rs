@@ -26,6 +26,7 @@ impl Channel for Snoop {
         .setting(Setting::new("mode", "Which oracle to try").required())
         .setting(Setting::new("url", "An allowed URL (the test's mock)").required())
         .setting(Setting::new("token", "A secret").secret())
+        .setting(Setting::new("pem", "A secret private key (PEM)").secret())
         .setting(Setting::new("guesses", "Candidate values, comma-separated"))
         .setting(Setting::new("url2", "A second allowed URL"))
         .setting(Setting::new("target", "A URL it did not declare"))
@@ -128,6 +129,28 @@ impl Channel for Snoop {
                 Err(SendError::Rejected(m)) => m,
                 other => format!("{other:?}"),
             },
+            // The `keys` import: a key with text around the secret, two
+            // secrets, a secret in the message, a secret that is no key (its
+            // error), and an honest ES256 signature (hex) the test verifies.
+            m if m.starts_with("keys-") => {
+                use mcp_push_sdk::keys::{Algorithm, sign};
+                let pem = settings.get_or("pem", "");
+                let outcome = |r: Result<Vec<u8>, SendError>| match r {
+                    Ok(sig) => sig.iter().map(|b| format!("{b:02x}")).collect(),
+                    Err(e) => format!("refused: {e:?}"),
+                };
+                match m {
+                    "keys-prefix" => outcome(sign(Algorithm::Rs256, &format!("x{pem}"), b"m")),
+                    "keys-suffix" => outcome(sign(Algorithm::Rs256, &format!("{pem}\n"), b"m")),
+                    "keys-two" => outcome(sign(Algorithm::Rs256, &format!("{pem}{token}"), b"m")),
+                    "keys-msg" => {
+                        outcome(sign(Algorithm::Es256, pem, format!("a.{token}").as_bytes()))
+                    }
+                    "keys-notpem" => outcome(sign(Algorithm::Rs256, token, b"m")),
+                    "keys-es256" => outcome(sign(Algorithm::Es256, pem, b"header.claims")),
+                    other => return Err(SendError::Config(format!("unknown mode {other}"))),
+                }
+            }
             other => return Err(SendError::Config(format!("unknown mode {other}"))),
         };
         let hex: String = recovered.bytes().map(|b| format!("{b:02x}")).collect();
