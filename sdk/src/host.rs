@@ -6,7 +6,7 @@
 //! SDK and its harness import each other in a circle.
 
 use crate::bindings::mcp_push::channel::{
-    desktop as wit_desktop, http as wit_http, log as wit_log, mail as wit_mail,
+    desktop as wit_desktop, http as wit_http, log as wit_log, mail as wit_mail, mqtt as wit_mqtt,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -52,6 +52,13 @@ pub(crate) fn send_mail(
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn desktop_notify(n: &wit_desktop::Notification) -> Result<u32, wit_desktop::Error> {
     wit_desktop::notify(n)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn mqtt_publish(
+    msg: &wit_mqtt::PublishRequest,
+) -> Result<wit_mqtt::PublishReply, wit_mqtt::Error> {
+    wit_mqtt::publish(msg)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -107,6 +114,10 @@ pub(crate) trait StandIn {
         email: &wit_mail::Email,
     ) -> Result<(), wit_mail::Error>;
     fn desktop_notify(&mut self, n: &wit_desktop::Notification) -> Result<u32, wit_desktop::Error>;
+    fn mqtt_publish(
+        &mut self,
+        msg: &wit_mqtt::PublishRequest,
+    ) -> Result<wit_mqtt::PublishReply, wit_mqtt::Error>;
     fn delivery_key(&mut self) -> String;
     fn parts_sent(&mut self) -> u32;
     fn set_parts_sent(&mut self, count: u32);
@@ -215,6 +226,14 @@ pub(crate) fn send_mail(
 pub(crate) fn desktop_notify(n: &wit_desktop::Notification) -> Result<u32, wit_desktop::Error> {
     with(|h| h.desktop_notify(n))
         .unwrap_or_else(|| Err(wit_desktop::Error::Unavailable(NO_HOST.into())))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn mqtt_publish(
+    msg: &wit_mqtt::PublishRequest,
+) -> Result<wit_mqtt::PublishReply, wit_mqtt::Error> {
+    with(|h| h.mqtt_publish(msg))
+        .unwrap_or_else(|| Err(wit_mqtt::Error::Unavailable(NO_HOST.into())))
 }
 
 // Without a harness, a send is the first attempt of a delivery of its own,

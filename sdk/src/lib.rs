@@ -61,6 +61,7 @@ pub mod http;
 mod info;
 pub mod log;
 pub mod mail;
+pub mod mqtt;
 pub mod markdown;
 pub mod priority;
 pub mod replies;

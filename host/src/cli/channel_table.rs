@@ -58,7 +58,7 @@ impl Kind {
             | "twilio" | "vonage" | "aliyun-sms" | "sns" => Kind::Sms,
             "email" | "mailgun" | "postmark" | "resend" | "sendgrid" | "ses" => Kind::Email,
             "bluesky" | "mastodon" | "misskey" => Kind::Social,
-            "apprise-api" | "console" | "desktop" | "webhook" => Kind::Generic,
+            "apprise-api" | "console" | "desktop" | "mqtt" | "webhook" => Kind::Generic,
             _ => Kind::Other,
         }
     }

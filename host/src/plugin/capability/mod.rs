@@ -1,5 +1,5 @@
 //! The host capabilities a component imports (`http`, `mail`, `secrets`,
-//! `console`, `crypto`, `log`, `delivery`, `cache`, `desktop`), each in its own module,
+//! `console`, `crypto`, `log`, `delivery`, `cache`, `desktop`, `mqtt`), each in its own module,
 //! written on the host's own types and owning its part of a call's state.
 //! No WIT type is named here: each WIT version (see `plugin::wit`) converts
 //! its types to these and delegates.
@@ -13,6 +13,7 @@ pub(crate) mod desktop;
 pub(crate) mod http;
 pub(crate) mod log;
 pub(crate) mod mail;
+pub(crate) mod mqtt;
 pub(crate) mod secrets;
 
 use crate::plugin::allow::AllowList;
