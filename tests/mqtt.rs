@@ -48,7 +48,10 @@ fn a_send_arrives_on_every_topic_acknowledged_and_retained() {
     }
     // The broker acknowledged each publish: the receipt names the packets.
     let rows = deliveries(&home);
-    assert!(rows.contains("home/alerts#") && rows.contains("ops/builds#"), "{rows}");
+    assert!(
+        rows.contains("home/alerts#") && rows.contains("ops/builds#"),
+        "{rows}"
+    );
     // Retained: a subscriber that comes later still gets it, flagged.
     let late = broker.subscribe("home/#").wait_for(1);
     assert_eq!(late.len(), 1, "{late:?}");
@@ -69,7 +72,10 @@ fn version_5_exactly_once_over_tls_without_retain() {
         .env("MQTT_VERSION", "v5")
         .env("MQTT_CLIENT_ID", "mcp-push-test")
         // The test CA, trusted through the standard variable, as for HTTPS.
-        .env("SSL_CERT_FILE", broker.ca_file.as_ref().unwrap().display().to_string());
+        .env(
+            "SSL_CERT_FILE",
+            broker.ca_file.as_ref().unwrap().display().to_string(),
+        );
     send_ok(&home, &["send", "Nightly", "all green"], &[]);
     let got = sub.wait_for(1);
     assert_eq!(got.len(), 1, "{got:?}\n{}", broker.log());
@@ -88,7 +94,10 @@ fn version_5_exactly_once_over_tls_without_retain() {
     let untrusted = self::home(&format!("mqtts://127.0.0.1:{}", broker.tls_port), "alerts");
     let run = untrusted.run(&["send", "--wait", "0", "t", "b"]);
     let line = failure_of(&run, "mqtt");
-    assert!(line.contains("retrying") && line.contains("certificate"), "{run:?}");
+    assert!(
+        line.contains("retrying") && line.contains("certificate"),
+        "{run:?}"
+    );
     assert_eq!(sub.got().len(), 1);
 }
 
@@ -141,7 +150,9 @@ fn a_broker_that_is_down_is_retried() {
     };
     let url = broker.url();
     drop(broker);
-    let home = home(&url, "alerts").env("MQTT_PASSWORD", PASSWORD).env("MQTT_USER", "hub");
+    let home = home(&url, "alerts")
+        .env("MQTT_PASSWORD", PASSWORD)
+        .env("MQTT_USER", "hub");
     let run = home.run(&["send", "-vv", "--wait", "0", "t", "b"]);
     let line = failure_of(&run, "mqtt");
     assert!(
@@ -198,4 +209,19 @@ fn a_secret_in_the_topic_or_payload_arrives_masked() {
         ("leak/<secret:token>", "token=<secret:token>")
     );
     assert!(!broker.log().contains(token));
+}
+
+#[test]
+fn a_long_message_goes_out_whole() {
+    let Some(broker) = Mosquitto::start(Options::default()) else {
+        return;
+    };
+    let sub = broker.subscribe("#");
+    let home = home(&broker.url(), "logs").env("MQTT_QOS", "1");
+    // Past rumqttc's default packet cap of 10 KiB.
+    let body = "build log line\n".repeat(3000);
+    send_ok(&home, &["send", "Build log", &body], &[]);
+    let got = sub.wait_for(1);
+    assert_eq!(got.len(), 1, "{}", broker.log());
+    assert_eq!(got[0].payload, format!("Build log\n\n{body}"));
 }

@@ -277,9 +277,18 @@ mod tests {
         assert_eq!(origin_of("smtp.qq.com"), Some(("smtp.qq.com".into(), None)));
         assert_eq!(origin_of("[::1]:25"), Some(("::1".into(), Some(25))));
         // A broker without a port is on its scheme's: not the web's.
-        assert_eq!(origin_of("mqtt://b.lan"), Some(("b.lan".into(), Some(1883))));
-        assert_eq!(origin_of("mqtts://b.lan"), Some(("b.lan".into(), Some(8883))));
-        assert_eq!(origin_of("mqtt://b.lan:1884"), Some(("b.lan".into(), Some(1884))));
+        assert_eq!(
+            origin_of("mqtt://b.lan"),
+            Some(("b.lan".into(), Some(1883)))
+        );
+        assert_eq!(
+            origin_of("mqtts://b.lan"),
+            Some(("b.lan".into(), Some(8883)))
+        );
+        assert_eq!(
+            origin_of("mqtt://b.lan:1884"),
+            Some(("b.lan".into(), Some(1884)))
+        );
         let l = list(&["setting:url"], "smtp.qq.com");
         assert!(l.allows("smtp.qq.com", 465) && !l.allows("smtp.qq.com", 2525));
     }

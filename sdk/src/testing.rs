@@ -491,7 +491,8 @@ impl crate::host::StandIn for State {
         if let Ok(text) = std::str::from_utf8(&msg.payload) {
             sent.payload = self.secrets.describe(text).into_bytes();
         }
-        let packet_id = (msg.qos != wit_mqtt::Qos::AtMostOnce).then_some(self.published.len() as u16 + 1);
+        let packet_id =
+            (msg.qos != wit_mqtt::Qos::AtMostOnce).then_some(self.published.len() as u16 + 1);
         self.published.push(sent);
         Ok(wit_mqtt::PublishReply { packet_id })
     }

@@ -126,9 +126,7 @@ impl Mosquitto {
             port,
             tls_port,
             ca_file: ca.as_ref().map(|c| c.ca_file.clone()),
-            login: options
-                .login
-                .map(|(u, p)| (u.to_string(), p.to_string())),
+            login: options.login.map(|(u, p)| (u.to_string(), p.to_string())),
             log,
             _ca: ca,
             _dir: dir,
@@ -165,11 +163,8 @@ impl Mosquitto {
     /// A subscriber to `filter` (QoS 2, so it gets each message at the QoS
     /// it was published with), subscribed when this returns.
     pub fn subscribe(&self, filter: &str) -> Subscriber {
-        let mut opts = MqttOptions::new(
-            format!("test-sub-{}", free_port()),
-            "127.0.0.1",
-            self.port,
-        );
+        let mut opts =
+            MqttOptions::new(format!("test-sub-{}", free_port()), "127.0.0.1", self.port);
         opts.set_keep_alive(Duration::from_secs(30));
         if let Some((user, password)) = &self.login {
             opts.set_credentials(user, password);

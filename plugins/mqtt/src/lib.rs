@@ -270,7 +270,10 @@ mod tests {
             "Deploy done\n\nv2.0.1 is live\n\nhttps://ci.example/42"
         );
         let b = &sent[0].broker;
-        assert_eq!((b.host.as_str(), b.port, b.scheme), ("broker.lan", 1883, Scheme::Mqtt));
+        assert_eq!(
+            (b.host.as_str(), b.port, b.scheme),
+            ("broker.lan", 1883, Scheme::Mqtt)
+        );
         assert_eq!((sent[0].qos, sent[0].retain), (Qos::AtLeastOnce, true));
         assert_eq!((b.protocol, b.keepalive_secs), (Protocol::V311, 30));
         assert_eq!((b.username.as_deref(), b.keep_session), (None, false));
@@ -287,7 +290,10 @@ mod tests {
             .setting("session", "true");
         h.send(&message("t", "b")).unwrap();
         let b = &h.published()[0].broker;
-        assert_eq!((b.scheme, b.port, b.protocol), (Scheme::Mqtts, 8884, Protocol::V5));
+        assert_eq!(
+            (b.scheme, b.port, b.protocol),
+            (Scheme::Mqtts, 8884, Protocol::V5)
+        );
         assert_eq!(b.username.as_deref(), Some("hub"));
         assert_eq!(b.password.as_deref(), Some("s3cret-pass-word"));
         assert_eq!((b.client_id.as_str(), b.keep_session), ("agent-1", true));
@@ -297,12 +303,22 @@ mod tests {
     fn a_refusal_is_typed_and_an_unlisted_broker_denied() {
         let h = harness();
         h.refuse_mqtt(Error::Rejected("bad username or password".into()));
-        assert!(matches!(h.send(&message("t", "b")), Err(SendError::Rejected(_))));
+        assert!(matches!(
+            h.send(&message("t", "b")),
+            Err(SendError::Rejected(_))
+        ));
         h.refuse_mqtt(Error::Unavailable("connection refused".into()));
-        assert!(matches!(h.send(&message("t", "b")), Err(SendError::Unavailable(_))));
+        assert!(matches!(
+            h.send(&message("t", "b")),
+            Err(SendError::Unavailable(_))
+        ));
         let h = harness().setting("broker", "mqtt://broker.lan:1884");
         h.send(&message("t", "b")).unwrap();
-        assert_eq!(h.published()[0].broker.port, 1884, "the declared port is the setting's");
+        assert_eq!(
+            h.published()[0].broker.port,
+            1884,
+            "the declared port is the setting's"
+        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub(crate) struct Publish {
     pub retain: bool,
 }
 
+#[derive(Debug)]
 pub(crate) struct Reply {
     /// The acknowledged packet identifier; `None` at QoS 0.
     pub packet_id: Option<u16>,
@@ -87,7 +88,9 @@ pub(crate) async fn publish(call: &mut CallContext, msg: Publish) -> Result<Repl
     ));
     let result = exchange(call, msg).await;
     match &result {
-        Ok(r) => tracing::debug!(channel = %call.channel, "{shown} -> published (packet {:?})", r.packet_id),
+        Ok(r) => {
+            tracing::debug!(channel = %call.channel, "{shown} -> published (packet {:?})", r.packet_id)
+        }
         Err(e) => tracing::debug!(channel = %call.channel, "{shown} -> {e:?}"),
     }
     result
@@ -202,14 +205,18 @@ fn unreachable(e: &dyn std::error::Error) -> Error {
 mod v311 {
     use super::{Error, Outbound, Qos, Reply};
     use rumqttc::{
-        AsyncClient, ConnectReturnCode, ConnectionError, Event, MqttOptions, Outgoing, Packet,
-        QoS, StateError,
+        AsyncClient, ConnectReturnCode, ConnectionError, Event, MqttOptions, Outgoing, Packet, QoS,
+        StateError,
     };
 
     pub(super) async fn publish(out: Outbound) -> Result<Reply, Error> {
         let mut opts = MqttOptions::new(out.client_id, out.host, out.port);
+        // rumqttc caps a packet at 10 KiB by default; this one is as long
+        // as its message (the broker has its own limit and says so).
+        let packet = out.payload.len() + out.topic.len() + 64;
         opts.set_keep_alive(out.keepalive)
-            .set_clean_session(!out.keep_session);
+            .set_clean_session(!out.keep_session)
+            .set_max_packet_size(16 * 1024, packet);
         if let Some((user, password)) = out.credentials {
             opts.set_credentials(user, password);
         }
@@ -236,11 +243,9 @@ mod v311 {
                 Event::Incoming(Packet::PubAck(a)) if out.qos == Qos::AtLeastOnce => Some(Reply {
                     packet_id: Some(a.pkid),
                 }),
-                Event::Incoming(Packet::PubComp(c)) if out.qos == Qos::ExactlyOnce => {
-                    Some(Reply {
-                        packet_id: Some(c.pkid),
-                    })
-                }
+                Event::Incoming(Packet::PubComp(c)) if out.qos == Qos::ExactlyOnce => Some(Reply {
+                    packet_id: Some(c.pkid),
+                }),
                 Event::Outgoing(Outgoing::Disconnect) => return done.ok_or_else(lost),
                 _ => None,
             };
@@ -275,9 +280,9 @@ mod v311 {
                 ConnectReturnCode::RefusedProtocolVersion => Error::Rejected(
                     "the broker does not speak MQTT 3.1.1 (CONNACK 1): try version=v5".into(),
                 ),
-                ConnectReturnCode::BadClientId => Error::Rejected(
-                    "the broker refused the client id (CONNACK 2)".into(),
-                ),
+                ConnectReturnCode::BadClientId => {
+                    Error::Rejected("the broker refused the client id (CONNACK 2)".into())
+                }
                 ConnectReturnCode::ServiceUnavailable => {
                     Error::Unavailable("the broker is unavailable (CONNACK 3)".into())
                 }
@@ -297,12 +302,12 @@ mod v311 {
 /// acknowledgement.
 mod v5 {
     use super::{Error, Outbound, Qos, Reply};
+    use rumqttc::Outgoing;
     use rumqttc::v5::mqttbytes::QoS;
     use rumqttc::v5::mqttbytes::v5::{
         ConnectReturnCode, Packet, PubAckReason, PubCompReason, PubRecReason,
     };
     use rumqttc::v5::{AsyncClient, ConnectionError, Event, MqttOptions, StateError};
-    use rumqttc::Outgoing;
 
     pub(super) async fn publish(out: Outbound) -> Result<Reply, Error> {
         let mut opts = MqttOptions::new(out.client_id, out.host, out.port);
