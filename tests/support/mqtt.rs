@@ -165,7 +165,9 @@ impl Mosquitto {
     pub fn subscribe(&self, filter: &str) -> Subscriber {
         let mut opts =
             MqttOptions::new(format!("test-sub-{}", free_port()), "127.0.0.1", self.port);
-        opts.set_keep_alive(Duration::from_secs(30));
+        // rumqttc's default cap (10 KiB) would drop a long message.
+        opts.set_keep_alive(Duration::from_secs(30))
+            .set_max_packet_size(1 << 20, 1 << 20);
         if let Some((user, password)) = &self.login {
             opts.set_credentials(user, password);
         }
