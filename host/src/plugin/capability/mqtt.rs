@@ -23,6 +23,8 @@ pub(crate) enum Protocol {
     V5,
 }
 
+/// The specification's names for the three levels (and the WIT's).
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Qos {
     AtMostOnce,
