@@ -69,6 +69,11 @@ _CHANNELS = {
         ("MATTERMOST_WEBHOOK_URL", "MATTERMOST_CHANNEL", "MATTERMOST_USERNAME",
          "MATTERMOST_ICON_URL"),
     ),
+    "mqtt": (
+        "MQTT",
+        ("MQTT_BROKER", "MQTT_TOPIC", "MQTT_USER", "MQTT_PASSWORD", "MQTT_QOS",
+         "MQTT_VERSION", "MQTT_CLIENT_ID", "MQTT_SESSION", "MQTT_RETAIN"),
+    ),
     "ntfy": (
         "ntfy",
         ("NTFY_TOPIC", "NTFY_URL", "NTFY_PRIORITY", "NTFY_TOKEN", "NTFY_USERNAME",

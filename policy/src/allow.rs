@@ -200,7 +200,14 @@ pub fn origin_of(value: &str) -> Option<(String, Option<u16>)> {
     let value = value.trim();
     if value.contains("://") {
         let url = url::Url::parse(value).ok()?;
-        return Some((normalize(url.host_str()?), url.port_or_known_default()));
+        // MQTT's schemes are not among the url crate's special ones; their
+        // ports are IANA's `mqtt` and `secure-mqtt`.
+        let port = url.port_or_known_default().or(match url.scheme() {
+            "mqtt" => Some(1883),
+            "mqtts" => Some(8883),
+            _ => None,
+        });
+        return Some((normalize(url.host_str()?), port));
     }
     let authority = value.split(['/', '?', '#']).next()?;
     let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
@@ -269,6 +276,19 @@ mod tests {
         );
         assert_eq!(origin_of("smtp.qq.com"), Some(("smtp.qq.com".into(), None)));
         assert_eq!(origin_of("[::1]:25"), Some(("::1".into(), Some(25))));
+        // A broker without a port is on its scheme's: not the web's.
+        assert_eq!(
+            origin_of("mqtt://b.lan"),
+            Some(("b.lan".into(), Some(1883)))
+        );
+        assert_eq!(
+            origin_of("mqtts://b.lan"),
+            Some(("b.lan".into(), Some(8883)))
+        );
+        assert_eq!(
+            origin_of("mqtt://b.lan:1884"),
+            Some(("b.lan".into(), Some(1884)))
+        );
         let l = list(&["setting:url"], "smtp.qq.com");
         assert!(l.allows("smtp.qq.com", 465) && !l.allows("smtp.qq.com", 2525));
     }

@@ -7,6 +7,7 @@
 
 use crate::bindings::mcp_push::channel::{
     desktop as wit_desktop, http as wit_http, keys as wit_keys, log as wit_log, mail as wit_mail,
+    mqtt as wit_mqtt,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -57,6 +58,13 @@ pub(crate) fn desktop_notify(n: &wit_desktop::Notification) -> Result<u32, wit_d
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn sign(alg: wit_keys::Algorithm, key: &str, msg: &[u8]) -> Result<Vec<u8>, String> {
     wit_keys::sign(alg, key, msg)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn mqtt_publish(
+    msg: &wit_mqtt::PublishRequest,
+) -> Result<wit_mqtt::PublishReply, wit_mqtt::Error> {
+    wit_mqtt::publish(msg)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -113,6 +121,10 @@ pub(crate) trait StandIn {
     ) -> Result<(), wit_mail::Error>;
     fn desktop_notify(&mut self, n: &wit_desktop::Notification) -> Result<u32, wit_desktop::Error>;
     fn sign(&mut self, alg: wit_keys::Algorithm, key: &str, msg: &[u8]) -> Result<Vec<u8>, String>;
+    fn mqtt_publish(
+        &mut self,
+        msg: &wit_mqtt::PublishRequest,
+    ) -> Result<wit_mqtt::PublishReply, wit_mqtt::Error>;
     fn delivery_key(&mut self) -> String;
     fn parts_sent(&mut self) -> u32;
     fn set_parts_sent(&mut self, count: u32);
@@ -243,6 +255,14 @@ pub(crate) fn native_sign(
         wit_keys::Algorithm::Es256 => Algorithm::Es256,
     };
     sign(alg, key, msg).map_err(|e| format!("{} ({})", mcp_push_policy::keys::UNUSABLE, e.reason))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn mqtt_publish(
+    msg: &wit_mqtt::PublishRequest,
+) -> Result<wit_mqtt::PublishReply, wit_mqtt::Error> {
+    with(|h| h.mqtt_publish(msg))
+        .unwrap_or_else(|| Err(wit_mqtt::Error::Unavailable(NO_HOST.into())))
 }
 
 // Without a harness, a send is the first attempt of a delivery of its own,

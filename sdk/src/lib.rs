@@ -63,6 +63,7 @@ pub mod keys;
 pub mod log;
 pub mod mail;
 pub mod markdown;
+pub mod mqtt;
 pub mod oauth2;
 pub mod priority;
 pub mod replies;

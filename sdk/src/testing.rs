@@ -33,6 +33,7 @@
 use crate::bindings::mcp_push::channel::desktop as wit_desktop;
 use crate::bindings::mcp_push::channel::http as wit;
 use crate::bindings::mcp_push::channel::mail as wit_mail;
+use crate::bindings::mcp_push::channel::mqtt as wit_mqtt;
 use crate::{Channel, ChannelInfo, Format, Message, Priority, Receipt, SendError, Settings};
 use mcp_push_policy::{AllowList, HostPattern, Secrets, Shapes};
 use std::cell::RefCell;
@@ -212,6 +213,8 @@ struct State {
     denied: Vec<String>,
     mails: Vec<SentMail>,
     desktop: Vec<crate::desktop::Notification>,
+    published: Vec<crate::mqtt::PublishRequest>,
+    mqtt_refusals: std::collections::VecDeque<wit_mqtt::Error>,
     logs: Vec<String>,
     console: Vec<String>,
     spent: usize,
@@ -476,6 +479,40 @@ impl crate::host::StandIn for State {
                 Err(why)
             }
         }
+    }
+
+    /// As the host does: the broker must be allowed, the call spends a
+    /// request, the login is filled in and the topic and payload are masked.
+    fn mqtt_publish(
+        &mut self,
+        msg: &wit_mqtt::PublishRequest,
+    ) -> Result<wit_mqtt::PublishReply, wit_mqtt::Error> {
+        let host = self.fill(&msg.broker.host).to_ascii_lowercase();
+        if !self.allow.allows(&host, msg.broker.port) {
+            let why = format!(
+                "MQTT broker {host}:{} is not one of the channel's allowed hosts ({})",
+                msg.broker.port,
+                self.allow.describe().join(", ")
+            );
+            return Err(wit_mqtt::Error::Denied(self.deny(why)));
+        }
+        if let Err(why) = self.spend() {
+            return Err(wit_mqtt::Error::Denied(self.deny(why)));
+        }
+        if let Some(refusal) = self.mqtt_refusals.pop_front() {
+            return Err(refusal);
+        }
+        let mut sent = msg.clone();
+        sent.broker.username = msg.broker.username.as_deref().map(|u| self.fill(u));
+        sent.broker.password = msg.broker.password.as_deref().map(|p| self.fill(p));
+        sent.topic = self.secrets.describe(&msg.topic);
+        if let Ok(text) = std::str::from_utf8(&msg.payload) {
+            sent.payload = self.secrets.describe(text).into_bytes();
+        }
+        let packet_id =
+            (msg.qos != wit_mqtt::Qos::AtMostOnce).then_some(self.published.len() as u16 + 1);
+        self.published.push(sent);
+        Ok(wit_mqtt::PublishReply { packet_id })
     }
 
     fn delivery_key(&mut self) -> String {
@@ -754,6 +791,18 @@ impl Harness {
     /// Notifications shown through the `desktop` import (the first has id 1).
     pub fn desktop_notifications(&self) -> Vec<crate::desktop::Notification> {
         self.state.borrow().desktop.clone()
+    }
+
+    /// Messages published through the `mqtt` import, as the broker got
+    /// them: the login filled in, secrets in the topic and payload masked.
+    pub fn published(&self) -> Vec<crate::mqtt::PublishRequest> {
+        self.state.borrow().published.clone()
+    }
+
+    /// The next publish (after the allow and budget checks) fails with
+    /// `error`, as a broker's refusal or an outage would.
+    pub fn refuse_mqtt(&self, error: crate::bindings::mcp_push::channel::mqtt::Error) {
+        self.state.borrow_mut().mqtt_refusals.push_back(error);
     }
 
     /// Lines the channel logged (`[Level] message`).

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub mod mcp_client;
+pub mod mqtt;
 pub mod postgres;
 pub mod services;
 pub mod sink;

@@ -13,6 +13,10 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs
 pub struct TestCa {
     /// The CA's certificate, for `SSL_CERT_FILE`.
     pub ca_file: PathBuf,
+    /// The server's certificate and key as PEM files, for servers run as
+    /// programs (mosquitto).
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
     leaf: CertificateDer<'static>,
     key: Vec<u8>,
     pub dir: tempfile::TempDir,
@@ -37,8 +41,13 @@ impl TestCa {
         let dir = tempfile::tempdir().unwrap();
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, ca.pem()).unwrap();
+        let (cert_file, key_file) = (dir.path().join("server.pem"), dir.path().join("server.key"));
+        std::fs::write(&cert_file, leaf.pem()).unwrap();
+        std::fs::write(&key_file, leaf_key.serialize_pem()).unwrap();
         TestCa {
             ca_file,
+            cert_file,
+            key_file,
             leaf: CertificateDer::from(leaf.der().to_vec()),
             key: leaf_key.serialize_der(),
             dir,

@@ -60,7 +60,7 @@ impl Kind {
                 Kind::Email
             }
             "bluesky" | "mastodon" | "misskey" => Kind::Social,
-            "apprise-api" | "console" | "desktop" | "webhook" => Kind::Generic,
+            "apprise-api" | "console" | "desktop" | "mqtt" | "webhook" => Kind::Generic,
             _ => Kind::Other,
         }
     }

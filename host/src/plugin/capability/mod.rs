@@ -1,5 +1,5 @@
 //! The host capabilities a component imports (`http`, `mail`, `secrets`,
-//! `console`, `crypto`, `log`, `delivery`, `cache`, `desktop`, `keys`), each in its own module,
+//! `console`, `crypto`, `log`, `delivery`, `cache`, `desktop`, `keys`, `mqtt`), each in its own module,
 //! written on the host's own types and owning its part of a call's state.
 //! No WIT type is named here: each WIT version (see `plugin::wit`) converts
 //! its types to these and delegates.
@@ -14,6 +14,7 @@ pub(crate) mod http;
 pub(crate) mod keys;
 pub(crate) mod log;
 pub(crate) mod mail;
+pub(crate) mod mqtt;
 pub(crate) mod secrets;
 
 use crate::plugin::allow::AllowList;

@@ -38,7 +38,8 @@ pub use self::exports::mcp_push::channel::shapes::{
     Guest as ShapesExport, GuestIndices as ShapesIndices,
 };
 pub use self::mcp_push::channel::{
-    cache, console, crypto, delivery, desktop, http, keys, log, mail, secrets, signing, types,
+    cache, console, crypto, delivery, desktop, http, keys, log, mail, mqtt, secrets, signing,
+    types,
 };
 pub use ReplyingPlugin as Plugin;
 
@@ -266,6 +267,53 @@ impl desktop::Host for HostState {
                 cap::desktop::Error::Unavailable(m) => desktop::Error::Unavailable(m),
                 cap::desktop::Error::Timeout => desktop::Error::Timeout,
             })
+    }
+}
+
+impl mqtt::Host for HostState {
+    async fn publish(
+        &mut self,
+        msg: mqtt::PublishRequest,
+    ) -> Result<mqtt::PublishReply, mqtt::Error> {
+        let b = msg.broker;
+        let msg = cap::mqtt::Publish {
+            broker: cap::mqtt::Broker {
+                scheme: match b.scheme {
+                    mqtt::Scheme::Mqtt => cap::mqtt::Scheme::Mqtt,
+                    mqtt::Scheme::Mqtts => cap::mqtt::Scheme::Mqtts,
+                },
+                host: b.host,
+                port: b.port,
+                protocol: match b.protocol {
+                    mqtt::Protocol::V311 => cap::mqtt::Protocol::V311,
+                    mqtt::Protocol::V5 => cap::mqtt::Protocol::V5,
+                },
+                client_id: b.client_id,
+                keep_session: b.keep_session,
+                keepalive_secs: b.keepalive_secs,
+                username: b.username,
+                password: b.password,
+            },
+            topic: msg.topic,
+            payload: msg.payload,
+            qos: match msg.qos {
+                mqtt::Qos::AtMostOnce => cap::mqtt::Qos::AtMostOnce,
+                mqtt::Qos::AtLeastOnce => cap::mqtt::Qos::AtLeastOnce,
+                mqtt::Qos::ExactlyOnce => cap::mqtt::Qos::ExactlyOnce,
+            },
+            retain: msg.retain,
+        };
+        match cap::mqtt::publish(&mut self.call, msg).await {
+            Ok(r) => Ok(mqtt::PublishReply {
+                packet_id: r.packet_id,
+            }),
+            Err(e) => Err(match e {
+                cap::mqtt::Error::Denied(m) => mqtt::Error::Denied(m),
+                cap::mqtt::Error::Rejected(m) => mqtt::Error::Rejected(m),
+                cap::mqtt::Error::Unavailable(m) => mqtt::Error::Unavailable(m),
+                cap::mqtt::Error::Timeout => mqtt::Error::Timeout,
+            }),
+        }
     }
 }
 
