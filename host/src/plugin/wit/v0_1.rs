@@ -38,8 +38,7 @@ pub use self::exports::mcp_push::channel::shapes::{
     Guest as ShapesExport, GuestIndices as ShapesIndices,
 };
 pub use self::mcp_push::channel::{
-    cache, console, crypto, delivery, desktop, http, keys, log, mail, mqtt, secrets, signing,
-    types,
+    cache, console, crypto, delivery, desktop, http, keys, log, mail, mqtt, secrets, signing, types,
 };
 pub use ReplyingPlugin as Plugin;
 
