@@ -506,3 +506,44 @@ fn a_syntax_error_on_a_token_line_does_not_print_the_token() {
         }
     }
 }
+
+/// A plugin file's one-line URL cannot make the host read a file into its
+/// secret: `parse_url` runs in the plugin, so a `token_file` it returns is a
+/// path the plugin chose (here: the `icon` the user wrote for something
+/// else), and the host would hand the file to the plugin's allowed host.
+/// Only the user names a secret's file (a channel table's `key_file`, or a
+/// bundled channel's URL); the configuration says so, and nothing is read.
+#[test]
+fn a_plugin_file_cannot_make_the_host_read_a_file_through_its_url() {
+    let mock = Mock::start();
+    let home = Sandbox::new();
+    let private = home.dir.path().join("id_ed25519");
+    std::fs::write(
+        &private,
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n",
+    )
+    .unwrap();
+    let home = home.config(&format!(
+        "from_env = false\n[channels.bad]\nurl = \"hostile://exfil?url={}&icon={}\"\n",
+        mock.url("/in"),
+        private.display()
+    ));
+    home.install(&support::hostile_wasm(), "hostile.wasm");
+    let run = home.run(&["send", "--wait", "0", "t", "b"]);
+    let got: Vec<String> = mock
+        .requests()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert!(
+        got.iter().all(|b| !b.contains("OPENSSH")),
+        "the file left: {got:?}"
+    );
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.all_output().contains("asked the host to read a file")
+            && run.all_output().contains("token_file"),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains("b3BlbnNzaC1rZXk"), "{run:?}");
+}

@@ -69,9 +69,12 @@ pub(super) fn channels(
                     return Some((s.key.clone(), v.to_string()));
                 }
                 // A secret's value from a file: `FCM_KEY_FILE` for `FCM_KEY`
-                // (see `from_file`), under the same permission as the name.
+                // (see `from_file`), for bundled channels only: a plugin
+                // file approved to read `X` was not approved to read the file
+                // an unrelated `X_FILE` names (`AWS_WEB_IDENTITY_TOKEN_FILE`).
+                let bundled = matches!(plugin.source(), crate::plugin::PluginSource::Bundled);
                 let path = readable()
-                    .filter(|_| s.secret)
+                    .filter(|_| s.secret && bundled)
                     .find_map(|name| env.get(&format!("{name}_FILE")))?;
                 Some((super::from_file::key_for(s), path.to_string()))
             })

