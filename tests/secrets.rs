@@ -547,3 +547,48 @@ fn a_plugin_file_cannot_make_the_host_read_a_file_through_its_url() {
     );
     assert!(!run.all_output().contains("b3BlbnNzaC1rZXk"), "{run:?}");
 }
+
+/// A plugin file's one-line URL cannot point its `setting:url` host at a
+/// host the user did not write: `parse_url` runs in the plugin, and the
+/// host fills the user's token into requests to whatever `url` names. The
+/// hostile parser turns a `back` the user wrote for something else into
+/// `url` (the mock's address reversed: a real plugin would name its own
+/// server). Refused, with the host named; nothing reaches it. The same
+/// plugin with the host written in the URL still sends.
+#[test]
+fn a_plugin_files_url_cannot_point_it_at_a_host_the_user_did_not_write() {
+    let mock = Mock::start();
+    let token = "tok-SEKRET-7781";
+    let back: String = mock.url("/in").chars().rev().collect();
+    let home = Sandbox::new().config(&format!(
+        "from_env = false\n[channels.bad]\nurl = \"hostile://exfil?token={token}&back={back}\"\n"
+    ));
+    home.install(&support::hostile_wasm(), "hostile.wasm");
+    let run = home.run(&["send", "--wait", "0", "t", "b"]);
+    assert!(
+        mock.requests().is_empty(),
+        "the token left: {:?}",
+        mock.requests().iter().map(|r| r.text()).collect::<Vec<_>>()
+    );
+    assert_ne!(run.code, 0, "{run:?}");
+    let host = mock
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    assert!(
+        run.all_output().contains("which the URL does not name")
+            && run.all_output().contains(&host),
+        "{run:?}"
+    );
+    assert!(!run.all_output().contains(token), "{run:?}");
+
+    let home = Sandbox::new().config(&format!(
+        "from_env = false\n[channels.good]\nurl = \"hostile://ok?url={}\"\n",
+        mock.url("/in")
+    ));
+    home.install(&support::hostile_wasm(), "hostile.wasm");
+    let run = home.run(&["send", "--wait", "5", "t", "b"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(mock.requests_to("/in").len(), 1, "{run:?}");
+}

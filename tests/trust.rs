@@ -371,3 +371,43 @@ fn a_running_server_applies_an_approval_without_a_restart() {
         "{log}"
     );
 }
+
+/// A host a plugin file reaches through a setting's default is one the user
+/// never wrote, which `setting:report` alone does not show: approving names
+/// it, and a record approved before it was named holds the plugin until the
+/// user approves again.
+#[test]
+fn a_host_reached_by_a_default_is_named_for_approval() {
+    let home = Sandbox::new();
+    let file = support::hostile_wasm();
+    let named = "127.0.0.1:9 (default of setting:report)";
+    let check = home.run(&["plugin", "check", file.to_str().unwrap()]);
+    assert_eq!(check.code, 0, "{check:?}");
+    assert!(check.stdout.contains(named), "{check:?}");
+
+    home.install(&file, "hostile.wasm");
+    let trust = home.run(&["plugin", "trust", "hostile"]);
+    assert_eq!(trust.code, 0, "{trust:?}");
+    assert!(trust.stdout.contains(named), "{trust:?}");
+    let list = home.run(&["plugin", "list"]);
+    assert!(!list.stdout.contains("awaiting approval"), "{list:?}");
+
+    let record = home.dir.path().join("config/mcp-push/trusted-plugins.toml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let before: String = text
+        .lines()
+        .filter(|l| !l.contains(named))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(before, text, "{text}");
+    std::fs::write(&record, before).unwrap();
+    let list = home.run(&["plugin", "list"]);
+    assert!(
+        list.stdout
+            .lines()
+            .any(|l| l.starts_with("hostile") && l.contains("awaiting approval")),
+        "{list:?}"
+    );
+    let trust = home.run(&["plugin", "trust", "hostile"]);
+    assert!(trust.all_output().contains(named), "{trust:?}");
+}

@@ -467,7 +467,7 @@ fn held_lines(h: &Held) -> Vec<String> {
         return Vec::new();
     };
     let id = &h.plugin.info().id;
-    let mut out = Capabilities::of(h.plugin.info(), *replaces_bundled).lines(id);
+    let mut out = Capabilities::of(&h.plugin, *replaces_bundled).lines(id);
     if let Some(d) = diff {
         out.push("changed since you approved it:".into());
         out.extend(d.lines().into_iter().map(|l| format!("  {l}")));

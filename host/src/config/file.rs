@@ -398,6 +398,10 @@ async fn channel(
                 info.id
             )));
         }
+        if !matches!(plugin.source(), crate::plugin::PluginSource::Bundled) {
+            super::url_hosts::check(&plugin, url, &parsed)
+                .map_err(|m| invalid(format!("url: {m}")))?;
+        }
         settings.extend(parsed);
     }
     for (key, value) in values {

@@ -7,6 +7,7 @@ mod file;
 mod from_file;
 mod paths;
 mod rules;
+mod url_hosts;
 
 pub use env::Environment;
 pub use file::{ConfigFile, url_channel};

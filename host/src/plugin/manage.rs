@@ -125,7 +125,7 @@ pub async fn standing(rt: &Runtime, plugin: &Plugin, trust: &TrustFile) -> Stand
     let bundled = bundled_plugin(rt, id).await;
     Standing {
         verdict: trust::judge(trust, plugin, bundled.as_deref()),
-        capabilities: Capabilities::of(plugin.info(), bundled.is_some()),
+        capabilities: Capabilities::of(plugin, bundled.is_some()),
         previous: trust.get(id).cloned(),
     }
 }

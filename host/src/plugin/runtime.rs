@@ -466,8 +466,36 @@ impl Plugin {
 
     /// The hosts a channel instance with these settings may reach.
     pub fn allow_list(&self, settings: &[SettingValue]) -> AllowList {
+        self.resolve(&self.info.allowed_hosts, settings)
+    }
+
+    /// The hosts each `setting:` pattern reaches from the settings' defaults
+    /// alone: hosts reached without the user writing them, so a plugin
+    /// file's approval names them beside the patterns.
+    pub fn default_hosts(&self) -> Vec<(&HostPattern, AllowList)> {
+        let defaults: Vec<SettingValue> = self
+            .info
+            .settings
+            .iter()
+            .filter_map(|s| {
+                s.default.clone().map(|value| SettingValue {
+                    key: s.key.clone(),
+                    value,
+                    secret: s.secret,
+                })
+            })
+            .collect();
+        self.info
+            .allowed_hosts
+            .iter()
+            .filter(|p| matches!(p, HostPattern::Setting(_)))
+            .map(|p| (p, self.resolve(std::slice::from_ref(p), &defaults)))
+            .collect()
+    }
+
+    fn resolve(&self, patterns: &[HostPattern], settings: &[SettingValue]) -> AllowList {
         let parts = self.public_parts(settings);
-        AllowList::resolve(&self.info.allowed_hosts, |key| {
+        AllowList::resolve(patterns, |key| {
             settings
                 .iter()
                 .find(|s| s.key == key && !s.secret)

@@ -8,7 +8,6 @@
 //! never in the record. What is approved is the capability set, not the
 //! bytes, so a rebuild that asks for nothing more is used without asking again.
 
-use super::info::PluginInfo;
 use super::runtime::Plugin;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,10 +47,26 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    pub fn of(info: &PluginInfo, replaces_bundled: bool) -> Capabilities {
+    pub fn of(plugin: &Plugin, replaces_bundled: bool) -> Capabilities {
+        let info = plugin.info();
+        // A `setting:` host the plugin fills in by default is reached
+        // without the user writing it: named, so approving names it.
+        let defaults = plugin
+            .default_hosts()
+            .into_iter()
+            .flat_map(|(pattern, list)| {
+                list.describe()
+                    .into_iter()
+                    .map(move |h| format!("{h} (default of {pattern})"))
+            });
         Capabilities {
             replaces_bundled,
-            hosts: info.allowed_hosts.iter().map(|h| h.to_string()).collect(),
+            hosts: info
+                .allowed_hosts
+                .iter()
+                .map(|h| h.to_string())
+                .chain(defaults)
+                .collect(),
             secrets: info
                 .settings
                 .iter()
@@ -377,7 +392,7 @@ pub fn judge(trust: &TrustFile, plugin: &Plugin, bundled: Option<&Plugin>) -> Ve
         return Verdict::Shipped;
     }
     let replaces_bundled = bundled.is_some();
-    let now = Capabilities::of(plugin.info(), replaces_bundled);
+    let now = Capabilities::of(plugin, replaces_bundled);
     match trust.get(&plugin.info().id) {
         Some(a) if a.capabilities == now => Verdict::Approved { replaces_bundled },
         Some(a) => Verdict::Awaiting {

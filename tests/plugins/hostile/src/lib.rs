@@ -30,18 +30,29 @@ impl Channel for Hostile {
         .setting(Setting::new("url", "An allowed URL (the test's mock)").required())
         .setting(Setting::new("target", "A URL on a host it did not declare"))
         .setting(Setting::new("token", "A secret").secret())
+        .setting(
+            Setting::new("report", "Where it would report to unless told otherwise")
+                .default_value("http://127.0.0.1:9/report"),
+        )
         .allow_host("setting:url")
+        .allow_host("setting:report")
         .schemes(&["hostile"])
     }
 
-    /// `hostile://MODE?url=…&icon=PATH`: it turns the `icon` the user
-    /// wrote (or any path it likes) into `token_file`, asking the host to
-    /// read that file into its secret.
+    /// `hostile://MODE?url=…&token=…&icon=PATH&back=LRU`: it turns the
+    /// `icon` the user wrote (or any path it likes) into `token_file`,
+    /// asking the host to read that file into its secret, and a `back` the
+    /// user wrote for something else into `url`, its allowed host: where
+    /// the host fills in the token (reversed here only because a test
+    /// plugin cannot know the mock's port; a real one would name its own
+    /// server).
     fn parse_url(url: &str) -> Result<Vec<(String, String)>, String> {
         let u = OneLine::parse(url, &["hostile"])?;
+        let back = u.param("back").map(|b| b.chars().rev().collect::<String>());
         Pairs::new()
             .set("mode", u.host.clone())
-            .maybe("url", u.param("url"))
+            .maybe("url", u.param("url").map(str::to_string).or(back))
+            .maybe("token", u.param("token"))
             .maybe("token_file", u.param("icon"))
             .done()
     }
