@@ -48,6 +48,44 @@ pub fn subject(msg: &crate::Message, max_chars: usize) -> String {
     plain.headline(max_chars)
 }
 
+/// An e-mail's recipients from the settings `to`, `cc` and `bcc` (each
+/// `,` or `;`-separated): `to` is `default_to` when empty; an address is
+/// kept once, case aside (its first place wins: a `cc` already in `to` is
+/// dropped, a `bcc` already in either too), as SendGrid's API demands and
+/// every service would otherwise deliver twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipients<'s> {
+    pub to: Vec<&'s str>,
+    pub cc: Vec<&'s str>,
+    pub bcc: Vec<&'s str>,
+}
+
+impl<'s> Recipients<'s> {
+    pub fn of(settings: &'s crate::Settings, default_to: &'s str) -> Recipients<'s> {
+        let mut seen: Vec<String> = Vec::new();
+        let mut to = once(settings.list("to", &[',', ';']), &mut seen);
+        if to.is_empty() {
+            to = once(vec![default_to], &mut seen);
+        }
+        let cc = once(settings.list("cc", &[',', ';']), &mut seen);
+        let bcc = once(settings.list("bcc", &[',', ';']), &mut seen);
+        Recipients { to, cc, bcc }
+    }
+}
+
+/// `list` without the addresses in `seen` or twice in it (case aside).
+fn once<'s>(mut list: Vec<&'s str>, seen: &mut Vec<String>) -> Vec<&'s str> {
+    list.retain(|a| {
+        let lower = address_of(a).to_ascii_lowercase();
+        let new = !seen.contains(&lower);
+        if new {
+            seen.push(lower);
+        }
+        new
+    });
+    list
+}
+
 /// The sender (`from`) and the recipients (`to`, `,` or `;`-separated; the
 /// sender's address when none is given) of an e-mail API channel, at most
 /// `max` recipients, each an address.
@@ -91,6 +129,32 @@ impl Mailbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recipients_keep_each_address_once_in_its_first_place() {
+        let settings = crate::Settings::from(vec![
+            (
+                "to".to_string(),
+                "ada@example.org; Bob <BOB@example.org>, ada@EXAMPLE.org".to_string(),
+            ),
+            (
+                "cc".to_string(),
+                "bob@example.org,lead@example.org".to_string(),
+            ),
+            (
+                "bcc".to_string(),
+                "LEAD@example.org;audit@example.org".to_string(),
+            ),
+        ]);
+        let r = Recipients::of(&settings, "from@example.org");
+        assert_eq!(r.to, ["ada@example.org", "Bob <BOB@example.org>"]);
+        assert_eq!(r.cc, ["lead@example.org"]);
+        assert_eq!(r.bcc, ["audit@example.org"]);
+        let settings =
+            crate::Settings::from(vec![("cc".to_string(), "me@example.org".to_string())]);
+        let r = Recipients::of(&settings, "ME@example.org");
+        assert_eq!((r.to, r.cc), (vec!["ME@example.org"], vec![]));
+    }
 
     fn settings(pairs: &[(&str, &str)]) -> crate::Settings {
         crate::Settings::from(

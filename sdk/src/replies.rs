@@ -70,6 +70,21 @@ pub fn without_quote(body: &str) -> &str {
     rest.trim()
 }
 
+/// How to answer in the chat, for the end of a question's text: `Or reply
+/// {place} with your answer.` for a free-text question, or `Or reply {place}
+/// with a choice or its number:` and the numbered choices, each through
+/// `escape` (the service's markup). Starts with a blank line.
+pub fn how_to_answer(choices: &[String], place: &str, escape: impl Fn(&str) -> String) -> String {
+    if choices.is_empty() {
+        return format!("\n\nOr reply {place} with your answer.");
+    }
+    let mut text = format!("\n\nOr reply {place} with a choice or its number:");
+    for (i, choice) in choices.iter().enumerate() {
+        text.push_str(&format!("\n{}. {}", i + 1, escape(choice)));
+    }
+    text
+}
+
 /// A replying channel's functions in a native build (what
 /// `export_channel!(Type, replies)` gives tests instead of exports).
 #[doc(hidden)]
@@ -80,7 +95,20 @@ pub struct NativeReplies {
 
 #[cfg(test)]
 mod tests {
-    use super::without_quote;
+    use super::{how_to_answer, without_quote};
+
+    #[test]
+    fn how_to_answer_numbers_the_choices_through_the_services_markup() {
+        let choices = ["ship it".to_string(), "<wait>".to_string()];
+        assert_eq!(
+            how_to_answer(&choices, "in the thread", |c| c.replace('<', "&lt;")),
+            "\n\nOr reply in the thread with a choice or its number:\n1. ship it\n2. &lt;wait>"
+        );
+        assert_eq!(
+            how_to_answer(&[], "to this message", str::to_string),
+            "\n\nOr reply to this message with your answer."
+        );
+    }
 
     #[test]
     fn a_reply_loses_the_quote_of_what_it_answers() {

@@ -31,7 +31,7 @@
 
 use super::{Api, DiscordBot, LIMIT};
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::replies::{Asked, Polled, Question, Replies, Reply};
+use mcp_push_sdk::replies::{Asked, Polled, Question, Replies, Reply, how_to_answer};
 use mcp_push_sdk::serde_json::Value;
 
 /// Messages read per poll (Get Channel Messages' most).
@@ -140,14 +140,11 @@ impl Replies for DiscordBot {
 /// it), then how to answer by a reply.
 fn question_text(q: &Question) -> String {
     let mut text = heading(&Bold::Markdown.title(&q.title), &q.text, "\n");
-    if q.choices.is_empty() {
-        text.push_str("\n\nOr reply to this message with your answer.");
-    } else {
-        text.push_str("\n\nOr reply to this message with a choice or its number:");
-        for (i, choice) in q.choices.iter().enumerate() {
-            text.push_str(&format!("\n{}. {choice}", i + 1));
-        }
-    }
+    text.push_str(&how_to_answer(
+        &q.choices,
+        "to this message",
+        str::to_string,
+    ));
     text
 }
 

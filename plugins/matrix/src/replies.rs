@@ -40,7 +40,9 @@
 
 use super::{Matrix, checked, client_api, put_message};
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::replies::{Asked, Polled, Question, Replies, Reply, without_quote};
+use mcp_push_sdk::replies::{
+    Asked, Polled, Question, Replies, Reply, how_to_answer, without_quote,
+};
 use mcp_push_sdk::serde_json::Value;
 
 /// The content field naming the question an event asks.
@@ -136,14 +138,11 @@ impl Replies for Matrix {
 /// by a reply.
 fn question_text(q: &Question) -> String {
     let mut text = join_title(&q.title, &q.text, "\n\n");
-    if q.choices.is_empty() {
-        text.push_str("\n\nOr reply to this message with your answer.");
-    } else {
-        text.push_str("\n\nOr reply to this message with a choice or its number:");
-        for (i, choice) in q.choices.iter().enumerate() {
-            text.push_str(&format!("\n{}. {choice}", i + 1));
-        }
-    }
+    text.push_str(&how_to_answer(
+        &q.choices,
+        "to this message",
+        str::to_string,
+    ));
     text
 }
 

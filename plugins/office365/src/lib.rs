@@ -27,6 +27,7 @@
 //! so that each copy goes out once (Apprise copies them into every mail);
 //! a retry skips the recipients already sent to.
 
+use mcp_push_sdk::mail::Recipients;
 use mcp_push_sdk::oauth2::ClientCredentials;
 use mcp_push_sdk::prelude::*;
 
@@ -162,14 +163,11 @@ impl Channel for Office365 {
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let from = settings.require("from")?;
-        let mut to = settings.list("to", &[',', ';']);
-        if to.is_empty() {
-            if !looks_like_address(from) {
-                return Err(SendError::Config(
-                    "no recipient: set `to` (the sender is an object id, not an address)".into(),
-                ));
-            }
-            to.push(from);
+        let Recipients { to, cc, bcc } = Recipients::of(settings, from);
+        if to == [from] && !looks_like_address(from) {
+            return Err(SendError::Config(
+                "no recipient: set `to` (the sender is an object id, not an address)".into(),
+            ));
         }
         let tenant = settings.require("tenant")?;
         let token_url = format!(
@@ -194,10 +192,6 @@ impl Channel for Office365 {
         } else {
             ("Text", truncate(&msg.body_with_link(), BODY, CUT_MARKER))
         };
-        let (cc, bcc) = (
-            settings.list("cc", &[',', ';']),
-            settings.list("bcc", &[',', ';']),
-        );
         let indexed: Vec<(usize, &str)> = to.iter().copied().enumerate().collect();
         // One token request besides the mails, at most.
         mcp_push_sdk::delivery::send_parts(&indexed, 1, |(i, address)| {
@@ -360,6 +354,23 @@ mod tests {
             "bob@example.org"
         );
         assert!(second["message"].get("ccRecipients").is_none());
+    }
+
+    /// An address written twice (case aside, or in `to` and `cc`) gets one
+    /// mail, not two.
+    #[test]
+    fn an_address_written_twice_gets_one_mail() {
+        let h = harness()
+            .setting("to", "ada@example.org;ADA@example.org")
+            .setting("cc", "Ada@Example.org,lead@example.org")
+            .reply(token())
+            .reply(Reply::text(202, ""));
+        h.send(&message("Build done", "v2 is live")).unwrap();
+        let reqs = h.requests();
+        assert_eq!(reqs.len(), 2, "{reqs:?}");
+        let cc = &reqs[1].json()["message"]["ccRecipients"];
+        assert_eq!(cc.as_array().map(Vec::len), Some(1), "{cc}");
+        assert_eq!(cc[0]["emailAddress"]["address"], "lead@example.org");
     }
 
     #[test]

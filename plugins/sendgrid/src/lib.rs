@@ -27,6 +27,7 @@
 //! `?template=` (a dynamic template) is not read: this channel sends the
 //! message itself.
 
+use mcp_push_sdk::mail::Recipients;
 use mcp_push_sdk::prelude::*;
 
 struct SendGrid;
@@ -106,17 +107,8 @@ impl Channel for SendGrid {
 
     fn send(settings: &Settings, msg: &Message) -> Result<Receipt, SendError> {
         let from = settings.require("from")?;
-        let mut to = settings.list("to", &[',', ';']);
-        if to.is_empty() {
-            to.push(from);
-        }
-        dedupe(&mut to);
-        let mut cc = settings.list("cc", &[',', ';']);
-        cc.retain(|a| !to.contains(a));
-        dedupe(&mut cc);
-        let mut bcc = settings.list("bcc", &[',', ';']);
-        bcc.retain(|a| !to.contains(a) && !cc.contains(a));
-        dedupe(&mut bcc);
+        // SendGrid refuses an address twice in one personalization.
+        let Recipients { to, cc, bcc } = Recipients::of(settings, from);
         let mut personalizations: Vec<mcp_push_sdk::serde_json::Value> = to
             .iter()
             .map(|a| json!({ "to": [{ "email": a }] }))
@@ -165,17 +157,6 @@ impl Channel for SendGrid {
 
 fn addresses(list: &[&str]) -> mcp_push_sdk::serde_json::Value {
     list.iter().map(|a| json!({ "email": a })).collect()
-}
-
-/// The first of each address (compared without case), in order.
-fn dedupe(list: &mut Vec<&str>) {
-    let mut seen: Vec<String> = Vec::new();
-    list.retain(|a| {
-        let lower = a.to_ascii_lowercase();
-        let new = !seen.contains(&lower);
-        seen.push(lower);
-        new
-    });
 }
 
 export_channel!(SendGrid);

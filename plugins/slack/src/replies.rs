@@ -53,7 +53,7 @@
 
 use super::{Bot, Mode, Slack, mrkdwn, post_to_hook};
 use mcp_push_sdk::prelude::*;
-use mcp_push_sdk::replies::{Asked, Polled, Question, Replies, Reply};
+use mcp_push_sdk::replies::{Asked, Polled, Question, Replies, Reply, how_to_answer};
 use mcp_push_sdk::serde_json::Value;
 
 /// Threads read in one poll.
@@ -188,14 +188,11 @@ impl Replies for Slack {
 fn question_text(q: &Question) -> String {
     let title = Bold::Mrkdwn.title_escaped(&q.title, mrkdwn::escape);
     let mut text = heading(&title, &mrkdwn::escape(&q.text), "\n");
-    if q.choices.is_empty() {
-        text.push_str("\n\nOr reply in this message's thread with your answer.");
-    } else {
-        text.push_str("\n\nOr reply in this message's thread with a choice or its number:");
-        for (i, choice) in q.choices.iter().enumerate() {
-            text.push_str(&format!("\n{}. {}", i + 1, mrkdwn::escape(choice)));
-        }
-    }
+    text.push_str(&how_to_answer(
+        &q.choices,
+        "in this message's thread",
+        mrkdwn::escape,
+    ));
     text
 }
 
