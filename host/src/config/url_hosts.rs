@@ -49,7 +49,7 @@ pub(super) fn check(plugin: &Plugin, url: &str, parsed: &[(String, String)]) -> 
         .collect();
     let fixed = AllowList::resolve(&fixed, |_| None);
     let defaults = plugin.default_hosts();
-    let written = words(url);
+    let written = Written::of(url);
     for pattern in &info.allowed_hosts {
         let HostPattern::Setting(key) = pattern else {
             continue;
@@ -61,9 +61,10 @@ pub(super) fn check(plugin: &Plugin, url: &str, parsed: &[(String, String)]) -> 
             Some(p) => list.allows(&host, p),
             None => list.allows(&host, 443),
         };
-        let in_url = written.contains(&host)
-            && port.is_none_or(|p| is_default_port(p) || written.contains(&p.to_string()));
-        if reach(&fixed) || defaults.iter().any(|(_, list)| reach(list)) || in_url {
+        if reach(&fixed)
+            || defaults.iter().any(|(_, list)| reach(list))
+            || written.names(&host, port)
+        {
             continue;
         }
         let base = key.split_once('.').map_or(key.as_str(), |(b, _)| b);
@@ -73,7 +74,7 @@ pub(super) fn check(plugin: &Plugin, url: &str, parsed: &[(String, String)]) -> 
              `{base} = \"…\"` in the channel's table",
             info.id,
             match port {
-                Some(p) if !is_default_port(p) => format!("{host}:{p}"),
+                Some(p) if p != 80 && p != 443 => format!("{host}:{p}"),
                 _ => host.clone(),
             }
         ));
@@ -81,21 +82,44 @@ pub(super) fn check(plugin: &Plugin, url: &str, parsed: &[(String, String)]) -> 
     Ok(())
 }
 
-fn is_default_port(port: u16) -> bool {
-    [80, 443, 25, 465, 587].contains(&port)
+/// The URL the user wrote, decoded, and the host names, addresses and
+/// numbers in it.
+struct Written {
+    text: String,
+    words: BTreeSet<String>,
 }
 
-/// The host names, addresses and numbers written in `url`, lower-cased, as
-/// `origin_of` writes them: the URL percent-decoded, split at every ASCII
-/// character a host name cannot hold (so `a.b` is not found inside `xa.bc`),
-/// bracketed IPv6 addresses whole, and Unicode names also in their ASCII form.
-fn words(url: &str) -> BTreeSet<String> {
-    let decoded = percent_encoding::percent_decode_str(url)
-        .decode_utf8_lossy()
-        .to_lowercase();
+impl Written {
+    fn of(url: &str) -> Written {
+        let text = percent_encoding::percent_decode_str(url)
+            .decode_utf8_lossy()
+            .to_lowercase();
+        let words = words(&text);
+        Written { text, words }
+    }
+
+    /// Whether `host` (as `origin_of` writes it) is written here, whole,
+    /// and `port` with it unless it is HTTP's or HTTPS's: a number
+    /// elsewhere in the URL (`/room/22`) does not open that port.
+    fn names(&self, host: &str, port: Option<u16>) -> bool {
+        self.words.contains(host)
+            && port.is_none_or(|p| {
+                p == 80
+                    || p == 443
+                    || self.text.contains(&format!("{host}:{p}"))
+                    || self.text.contains(&format!("[{host}]:{p}"))
+            })
+    }
+}
+
+/// The host names, addresses and numbers in `text` (decoded, lower-case):
+/// split at every ASCII character a host name cannot hold (so `a.b` is not
+/// found inside `xa.bc`), bracketed IPv6 addresses whole, and Unicode names
+/// also in their ASCII form.
+fn words(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for word in decoded
-        .split(|c: char| c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+    for word in
+        text.split(|c: char| c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
     {
         let word = word.trim_end_matches('.');
         if word.is_empty() {
@@ -108,7 +132,7 @@ fn words(url: &str) -> BTreeSet<String> {
         }
         out.insert(word.to_string());
     }
-    let mut rest = decoded.as_str();
+    let mut rest = text;
     while let Some((_, after)) = rest.split_once('[') {
         let Some((inside, after)) = after.split_once(']') else {
             break;
@@ -121,17 +145,25 @@ fn words(url: &str) -> BTreeSet<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::words;
+    use super::Written;
 
     #[test]
-    fn words_are_whole_host_names_ports_and_addresses() {
-        let w = words("json://user:p%40ss@Hook.Example.com:8443/a.b?to=%5B%3A%3A1%5D&x=xa.bc");
-        for expected in ["hook.example.com", "8443", "::1", "xa.bc", "user"] {
-            assert!(w.contains(expected), "{expected} in {w:?}");
-        }
-        assert!(!w.contains("a.bc"), "{w:?}");
-        assert!(!w.contains("example.com"), "{w:?}");
-        let w = words("x://bücher.example/");
-        assert!(w.contains("xn--bcher-kva.example"), "{w:?}");
+    fn a_host_is_written_whole_with_its_port() {
+        let w = Written::of(
+            "json://user:p%40ss@Hook.Example.com:8443/a.b/22?to=%5B%3A%3A1%5D:9000&x=xa.bc",
+        );
+        assert!(w.names("hook.example.com", Some(8443)));
+        assert!(w.names("hook.example.com", Some(443)));
+        assert!(w.names("hook.example.com", None));
+        assert!(w.names("::1", Some(9000)));
+        assert!(w.names("xa.bc", Some(80)));
+        // Not whole, or not this host's port.
+        assert!(!w.names("example.com", Some(443)));
+        assert!(!w.names("a.bc", Some(443)));
+        assert!(!w.names("hook.example.com", Some(22)));
+        assert!(!w.names("hook.example.com", Some(25)));
+        assert!(!w.names("evil.example", Some(443)));
+        let w = Written::of("x://bücher.example/");
+        assert!(w.names("xn--bcher-kva.example", Some(443)));
     }
 }
