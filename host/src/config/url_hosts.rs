@@ -28,19 +28,6 @@ pub(super) fn check(plugin: &Plugin, url: &str, parsed: &[(String, String)]) -> 
             })
         })
         .collect();
-    let parts = plugin.public_parts(&values);
-    let value = |key: &str| {
-        values
-            .iter()
-            .find(|s| s.key == key && !s.secret)
-            .map(|s| s.value.as_str())
-            .or_else(|| {
-                parts
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, v)| v.as_str())
-            })
-    };
     let fixed: Vec<HostPattern> = info
         .allowed_hosts
         .iter()
@@ -50,11 +37,8 @@ pub(super) fn check(plugin: &Plugin, url: &str, parsed: &[(String, String)]) -> 
     let fixed = AllowList::resolve(&fixed, |_| None);
     let defaults = plugin.default_hosts();
     let written = Written::of(url);
-    for pattern in &info.allowed_hosts {
-        let HostPattern::Setting(key) = pattern else {
-            continue;
-        };
-        let Some((host, port)) = value(key).and_then(origin_of) else {
+    for (key, value) in plugin.setting_hosts(&values) {
+        let Some((host, port)) = origin_of(&value) else {
             continue;
         };
         let reach = |list: &AllowList| match port {

@@ -495,18 +495,23 @@ impl Plugin {
 
     fn resolve(&self, patterns: &[HostPattern], settings: &[SettingValue]) -> AllowList {
         let parts = self.public_parts(settings);
-        AllowList::resolve(patterns, |key| {
-            settings
-                .iter()
-                .find(|s| s.key == key && !s.secret)
-                .map(|s| s.value.as_str())
-                .or_else(|| {
-                    parts
-                        .iter()
-                        .find(|(k, _)| k == key)
-                        .map(|(_, v)| v.as_str())
-                })
-        })
+        AllowList::resolve(patterns, |key| setting_value(settings, &parts, key))
+    }
+
+    /// What each `setting:KEY` allowed host names in these settings: the
+    /// pattern's key and the value it takes its origin from.
+    pub fn setting_hosts(&self, settings: &[SettingValue]) -> Vec<(String, String)> {
+        let parts = self.public_parts(settings);
+        self.info
+            .allowed_hosts
+            .iter()
+            .filter_map(|p| match p {
+                HostPattern::Setting(key) => {
+                    setting_value(settings, &parts, key).map(|v| (key.clone(), v.to_string()))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// The parts of secret settings' values that the plugin's shapes declare
@@ -822,6 +827,26 @@ async fn invoke(
     call: Call<'_>,
 ) -> Result<Answer, DeliveryError> {
     invoke_keeping_secrets(rt, prepared, host, call).await.0
+}
+
+/// The value a `setting:KEY` allowed host takes its origin from: a setting
+/// not marked secret, or a part of a secret's value its shape declares
+/// public (`KEY.PART`, from `parts`).
+fn setting_value<'s>(
+    settings: &'s [SettingValue],
+    parts: &'s [(String, String)],
+    key: &str,
+) -> Option<&'s str> {
+    settings
+        .iter()
+        .find(|s| s.key == key && !s.secret)
+        .map(|s| s.value.as_str())
+        .or_else(|| {
+            parts
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        })
 }
 
 /// [`invoke`], also handing back the call's secrets as it left them.
