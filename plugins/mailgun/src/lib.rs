@@ -25,6 +25,7 @@
 //! goes out once. The reply to a wrong key, a 401 with the plain text
 //! `Forbidden`, is written from memory (the docs' page names 403).
 
+use mcp_push_sdk::mail::{Recipients, address_of};
 use mcp_push_sdk::prelude::*;
 
 struct Mailgun;
@@ -130,16 +131,10 @@ impl Channel for Mailgun {
         }
         let key = settings.require("api_key")?;
         let from = settings.require("from")?;
-        let mut to: Vec<&str> = settings.list("to", &[',', ';']);
-        if to.is_empty() {
-            to.push(address_of(from));
-        }
-        let cc = settings
-            .get("cc")
-            .map(|_| settings.list("cc", &[',', ';']).join(","));
-        let bcc = settings
-            .get("bcc")
-            .map(|_| settings.list("bcc", &[',', ';']).join(","));
+        // An address written twice would get two messages.
+        let Recipients { to, cc, bcc } = Recipients::of(settings, address_of(from));
+        let cc = (!cc.is_empty()).then(|| cc.join(","));
+        let bcc = (!bcc.is_empty()).then(|| bcc.join(","));
         let subject = msg.headline(200);
         let text = msg.body_with_link();
         let url = format!("{base}/v3/{domain}/messages");
@@ -171,14 +166,6 @@ impl Channel for Mailgun {
             Ok(())
         })?;
         Ok(Receipt::none())
-    }
-}
-
-/// The address in `Name <address>`, or the whole text.
-fn address_of(from: &str) -> &str {
-    match (from.rfind('<'), from.rfind('>')) {
-        (Some(a), Some(b)) if a < b => from[a + 1..b].trim(),
-        _ => from.trim(),
     }
 }
 
@@ -283,6 +270,21 @@ mod tests {
             mcp_push_sdk::encode::base64(format!("api:{KEY}").as_bytes())
         );
         assert_eq!(wire.header("authorization"), Some(basic.as_str()));
+    }
+
+    /// An address written twice (case aside, or in `to` and `cc`) gets one
+    /// message, not two.
+    #[test]
+    fn an_address_written_twice_gets_one_message() {
+        let h = harness()
+            .setting("to", "ops@example.com; OPS@example.com")
+            .setting("cc", "Ops@Example.com")
+            .reply(queued(1));
+        h.send(&message("Deploy", "v2 is live")).unwrap();
+        let reqs = h.requests();
+        assert_eq!(reqs.len(), 1, "{reqs:?}");
+        assert_eq!(reqs[0].form("to").as_deref(), Some("ops@example.com"));
+        assert_eq!(reqs[0].form("cc"), None);
     }
 
     #[test]
