@@ -40,6 +40,7 @@ macro_rules! conformance_suite {
             rate_limit_waits_and_rejection_fails_at_once,
             runs_follow_their_events_even_out_of_order,
             group_commit_writes_every_event_once,
+            a_writer_turn_writes_as_the_calls_apart_do,
             pending_deliveries_can_be_skipped_or_coalesced,
             a_late_failure_does_not_reopen_a_finished_delivery,
             a_runs_deliveries_to_one_channel_go_out_in_order,
@@ -374,6 +375,108 @@ pub fn group_commit_writes_every_event_once(b: &dyn Backend) {
         )
         .unwrap();
     assert_eq!(due.len(), 100, "25 distinct keys per worker");
+}
+
+/// A backend that writes a writer turn in one transaction
+/// ([`EventLog::write_turn`]) answers as the calls apart would: every
+/// event written, only the rows asked for leased, each outcome recorded
+/// or refused on its own.
+pub fn a_writer_turn_writes_as_the_calls_apart_do(b: &dyn Backend) {
+    let store = b.open();
+    let earlier = store.append(send("earlier", &["ops"], None)).unwrap();
+    let claimed = store
+        .claim_due(
+            UnixMillis(1_000),
+            10,
+            Duration::from_secs(600),
+            hub(1),
+            ClaimScope::All,
+        )
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let attempts = [
+        Attempt {
+            delivery: earlier.deliveries[0].1,
+            result: Ok(Some("msg-7".into())),
+            parts_sent: 0,
+            at: UnixMillis(1_500),
+        },
+        Attempt {
+            delivery: DeliveryId(9_999),
+            result: Ok(None),
+            parts_sent: 0,
+            at: UnixMillis(1_500),
+        },
+    ];
+    let events = [
+        send("new", &["ops", "team"], None),
+        send("another", &["ops"], None),
+    ];
+    // Lease the first new event's `ops` row only, as a caller holding room
+    // in `ops` alone would.
+    let lease = |appended: &[Appended]| {
+        let (_, ops) = appended[0].deliveries[0].clone();
+        Some(ClaimRequest {
+            now: UnixMillis(2_000),
+            limit: 1,
+            lease: Duration::from_secs(600),
+            owner: hub(2),
+            scope: ClaimScope::Deliveries(vec![ops].into()),
+            room: Room::default(),
+            only: None,
+        })
+    };
+    let turn = TurnWrites {
+        events: &events,
+        lease: &lease,
+        attempts: &attempts,
+    };
+    let Some(written) = store.write_turn(turn) else {
+        return; // This backend makes the calls apart.
+    };
+    let written = written.unwrap();
+    assert_eq!(written.appended.len(), 2);
+    let new = &written.appended[0];
+    assert_eq!(
+        written
+            .leased
+            .iter()
+            .map(|c| c.delivery)
+            .collect::<Vec<_>>(),
+        [new.deliveries[0].1]
+    );
+    assert_eq!(written.recorded.len(), 2);
+    let sent = written.recorded[0].as_ref().unwrap();
+    assert_eq!(
+        (sent.state, sent.remote_id.as_deref()),
+        (DeliveryState::Sent, Some("msg-7"))
+    );
+    assert!(
+        matches!(
+            written.recorded[1],
+            Err(StoreError::NoSuchDelivery(DeliveryId(9_999)))
+        ),
+        "{:?}",
+        written.recorded[1]
+    );
+    // What is left to claim: the rows not leased, none twice.
+    let rest = store
+        .claim_due(
+            UnixMillis(3_000),
+            10,
+            Duration::from_secs(600),
+            hub(3),
+            ClaimScope::All,
+        )
+        .unwrap();
+    let mut rest: Vec<_> = rest.iter().map(|c| c.delivery).collect();
+    rest.sort();
+    assert_eq!(
+        rest,
+        [new.deliveries[1].1, written.appended[1].deliveries[0].1]
+    );
+    let earlier = store.delivery(earlier.deliveries[0].1).unwrap().unwrap();
+    assert_eq!(earlier.state, DeliveryState::Sent);
 }
 
 pub fn pending_deliveries_can_be_skipped_or_coalesced(b: &dyn Backend) {

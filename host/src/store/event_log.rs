@@ -1,7 +1,9 @@
 //! The event log: every notification that came in, with where it came from,
 //! in the order it was written, before anything is sent.
 
-use super::{DeliveryId, EventId, StoreError, UnixMillis, WatcherId};
+use super::{
+    Attempt, Claim, ClaimRequest, Delivery, DeliveryId, EventId, StoreError, UnixMillis, WatcherId,
+};
 use crate::notification::{ChannelId, EventKind, Notification, RunId};
 use std::fmt;
 use std::time::Duration;
@@ -123,4 +125,31 @@ pub trait EventLog {
     /// next starts (every smaller id is readable by then: appends commit in
     /// id order).
     fn last_event_id(&self) -> Result<Option<EventId>, StoreError>;
+
+    /// A writer turn's appends, the leases asked of their rows and the
+    /// outcomes of earlier sends, in one transaction: one commit, and one
+    /// fsync, where the calls apart make three. The events and the leases
+    /// are all written or none is (on `Err` the caller makes the calls
+    /// apart, which gives each event its own answer); each attempt is
+    /// answered on its own. `None` from a backend that does not combine
+    /// them.
+    fn write_turn(&self, _turn: TurnWrites<'_>) -> Option<Result<TurnWritten, StoreError>> {
+        None
+    }
+}
+
+/// What one turn of the store's writer writes (see [`EventLog::write_turn`]).
+pub struct TurnWrites<'a> {
+    pub events: &'a [NewEvent],
+    /// Which of the new events' rows to lease, asked once they are written.
+    pub lease: &'a dyn Fn(&[Appended]) -> Option<ClaimRequest>,
+    pub attempts: &'a [Attempt],
+}
+
+/// What a turn wrote: every event, what was leased, one answer per attempt.
+#[derive(Debug)]
+pub struct TurnWritten {
+    pub appended: Vec<Appended>,
+    pub leased: Vec<Claim>,
+    pub recorded: Vec<Result<Delivery, StoreError>>,
 }

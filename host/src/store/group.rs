@@ -7,7 +7,7 @@
 
 use super::{
     Appended, Attempt, Claim, ClaimRequest, ClaimScope, Delivery, NewEvent, Room, Store,
-    StoreError, Target, UnixMillis,
+    StoreError, Target, TurnWrites, TurnWritten, UnixMillis,
 };
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -161,12 +161,43 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
                 Job::Claim(c, r) => claims.push((c, r)),
             }
         }
-        if !events.is_empty() {
-            let results = append_all(&*store, events);
-            answer_appends(&*store, appended, results);
-        }
+        // The appends, their leases and the outcomes in one transaction
+        // where the backend can; apart where it cannot, or where that failed
+        // for one event's sake (each event then gets its own answer).
+        let together = match events.is_empty() {
+            true => None,
+            false => write_together(&*store, &events, &appended, &attempts),
+        };
+        let results = match together {
+            Some(Written::Together(w)) => {
+                answer_appends(
+                    &*store,
+                    appended,
+                    w.appended.into_iter().map(Ok).collect(),
+                    Some(w.leased),
+                );
+                Some(w.recorded)
+            }
+            Some(Written::Refused(e)) => {
+                let results = events.iter().map(|_| Err(e.database_wide_copy())).collect();
+                answer_appends(&*store, appended, results, None);
+                Some(
+                    attempts
+                        .iter()
+                        .map(|_| Err(e.database_wide_copy()))
+                        .collect(),
+                )
+            }
+            None => {
+                if !events.is_empty() {
+                    let results = append_all(&*store, events);
+                    answer_appends(&*store, appended, results, None);
+                }
+                None
+            }
+        };
         if !attempts.is_empty() {
-            let results = store.record(&attempts);
+            let results = results.unwrap_or_else(|| store.record(&attempts));
             for (reply, result) in recorded.into_iter().zip(results) {
                 let _ = reply.send(result);
             }
@@ -183,6 +214,44 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
             });
             let _ = reply.send(claimed);
         }
+    }
+}
+
+/// What [`write_together`] did.
+enum Written {
+    Together(TurnWritten),
+    /// The database refused the whole turn (locked, damaged): every event
+    /// and attempt gets this answer, as each would apart.
+    Refused(StoreError),
+}
+
+/// The turn in one transaction ([`EventLog::write_turn`](super::EventLog::write_turn)),
+/// or `None` for the calls apart: the backend does not combine, or one
+/// event failed the transaction.
+fn write_together(
+    store: &dyn Store,
+    events: &[NewEvent],
+    replies: &[AppendReply],
+    attempts: &[Attempt],
+) -> Option<Written> {
+    let lease =
+        |appended: &[Appended]| {
+            lease_request(replies.iter().zip(appended).filter_map(
+                |(reply, appended)| match reply {
+                    AppendReply::Claim(request, _) => Some((request, appended)),
+                    AppendReply::Plain(_) => None,
+                },
+            ))
+        };
+    let turn = TurnWrites {
+        events,
+        lease: &lease,
+        attempts,
+    };
+    match store.write_turn(turn)? {
+        Ok(written) => Some(Written::Together(written)),
+        Err(e) if e.is_database_wide() => Some(Written::Refused(e)),
+        Err(_) => None,
     }
 }
 
@@ -206,6 +275,7 @@ fn answer_appends(
     store: &dyn Store,
     replies: Vec<AppendReply>,
     results: Vec<Result<Appended, StoreError>>,
+    leased: Option<Vec<Claim>>,
 ) {
     let mut leasing = Vec::new();
     for (reply, result) in replies.into_iter().zip(results) {
@@ -228,7 +298,10 @@ fn answer_appends(
     if leasing.is_empty() {
         return;
     }
-    let mut claims = lease(store, &leasing);
+    let mut claims = match leased {
+        Some(claims) => claims,
+        None => lease(store, &leasing),
+    };
     for Leasing {
         request,
         reply,
@@ -266,15 +339,26 @@ fn answer_appends(
 /// durable whatever happens here: a claim that fails leaves their
 /// deliveries to the worker (and a failed read, the callers to read them).
 fn lease(store: &dyn Store, leasing: &[Leasing]) -> Vec<Claim> {
+    let request = lease_request(leasing.iter().map(|l| (&l.request, &l.appended)));
+    match request {
+        Some(request) => store.claim(&request).unwrap_or_default(),
+        None => Vec::new(),
+    }
+}
+
+/// The claim that leases what each caller asked of its new event's rows
+/// (`None` when there is nothing to lease).
+fn lease_request<'a>(
+    asked: impl Iterator<Item = (&'a ClaimRequest, &'a Appended)>,
+) -> Option<ClaimRequest> {
     let mut ids = Vec::new();
     let mut room = Room {
         per_channel: Some(0),
         channels: Vec::new(),
     };
-    for Leasing {
-        request, appended, ..
-    } in leasing
-    {
+    let mut last = None;
+    for (request, appended) in asked {
+        last = Some(request);
         if appended.duplicate_of.is_some() {
             continue;
         }
@@ -291,20 +375,16 @@ fn lease(store: &dyn Store, leasing: &[Leasing]) -> Vec<Claim> {
             }
         }
     }
-    let Some(Leasing { request: last, .. }) = leasing.last() else {
-        return Vec::new();
-    };
     if ids.is_empty() {
-        return Vec::new();
+        return None;
     }
-    let request = ClaimRequest {
+    Some(ClaimRequest {
         limit: ids.len(),
         scope: ClaimScope::Deliveries(ids.into()),
         room,
         only: None,
-        ..last.clone()
-    };
-    store.claim(&request).unwrap_or_default()
+        ..last?.clone()
+    })
 }
 
 fn append_all(store: &dyn Store, events: Vec<NewEvent>) -> Vec<Result<Appended, StoreError>> {

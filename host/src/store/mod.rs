@@ -83,7 +83,10 @@ mod watchers;
 pub use crate::model::{AskId, DeliveryError, DeliveryId, EventId, UnixMillis, WatcherId};
 pub use asks::{Answer, Answering, Ask, AskState, Asks, NewAsk, Question};
 pub use error::StoreError;
-pub use event_log::{Appended, DeliveryPlan, EventLog, EventQuery, NewEvent, Source, StoredEvent};
+pub use event_log::{
+    Appended, DeliveryPlan, EventLog, EventQuery, NewEvent, Source, StoredEvent, TurnWrites,
+    TurnWritten,
+};
 pub use group::{Claimed, GroupCommit, Leased};
 pub use location::Location;
 pub use outbox::{

@@ -6,6 +6,7 @@ use super::{SqliteStore, outbox, runs};
 use crate::notification::{ChannelId, Notification};
 use crate::store::{
     Appended, DeliveryId, EventId, EventLog, EventQuery, NewEvent, StoreError, StoredEvent,
+    TurnWrites, TurnWritten,
 };
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
@@ -22,6 +23,31 @@ impl EventLog for SqliteStore {
         }
         tx.commit().map_err(|e| self.err(e))?;
         Ok(out)
+    }
+
+    fn write_turn(&self, turn: TurnWrites<'_>) -> Option<Result<TurnWritten, StoreError>> {
+        Some((|| {
+            self.still_ours()?;
+            let mut conn = self.lock();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| self.err(e))?;
+            let mut appended = Vec::with_capacity(turn.events.len());
+            for ev in turn.events {
+                appended.push(append_one(&tx, ev).map_err(|e| self.err(e))?);
+            }
+            let leased = match (turn.lease)(&appended) {
+                Some(request) => self.claim_in(&tx, &request)?,
+                None => Vec::new(),
+            };
+            let recorded = self.record_in(&tx, turn.attempts);
+            tx.commit().map_err(|e| self.err(e))?;
+            Ok(TurnWritten {
+                appended,
+                leased,
+                recorded,
+            })
+        })())
     }
 
     fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {

@@ -99,124 +99,12 @@ impl enqueue::EnqueueDb for Rows<'_, '_> {
 
 impl Outbox for SqliteStore {
     fn claim(&self, request: &ClaimRequest) -> Result<Vec<Claim>, StoreError> {
-        let ClaimRequest {
-            now,
-            limit,
-            lease,
-            owner,
-            ref scope,
-            ref room,
-            ref only,
-        } = *request;
         self.still_ours()?;
         let mut conn = self.fast();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
-        let lease_until = now.plus(lease);
-        // One text per scope, each planned for its own filter: the
-        // connections keep the query planner stable (QPSG), so a plan may
-        // not rest on a parameter being NULL.
-        let (scope_sql, only_event, only_ids) = match scope {
-            ClaimScope::All => ("", None, None),
-            ClaimScope::Event(id) => ("AND d.event_id = ?3", Some(id.0), None),
-            ClaimScope::Deliveries(ids) => (
-                "AND d.id IN (SELECT value FROM json_each(?4))",
-                None,
-                Some(
-                    serde_json::to_string(&ids.iter().map(|d| d.0).collect::<Vec<_>>())
-                        .unwrap_or_default(),
-                ),
-            ),
-        };
-        let room_json = serde_json::to_string(
-            &room
-                .channels
-                .iter()
-                .map(|(c, n)| (c.as_str(), *n))
-                .collect::<std::collections::BTreeMap<_, _>>(),
-        )
-        .unwrap_or_else(|_| "{}".into());
-        let per_channel = room.per_channel.map(|n| n as i64);
-        let only = only.as_ref().map(|channels| {
-            serde_json::to_string(&channels.iter().map(ChannelId::as_str).collect::<Vec<_>>())
-                .unwrap_or_default()
-        });
-        let claims = (|| {
-            let mut claims = Vec::new();
-            {
-                // A run's rows to one channel go in order: a row waits while
-                // an earlier one (retrying, held, or in flight) is pending;
-                // but a start, end or error never waits behind an update that
-                // coalescing holds back (one waited 53 s): only an update in
-                // flight keeps it.
-                // The window counts each channel's rows among the first
-                // `limit` due, so it never sorts more than those.
-                let mut stmt = tx.prepare_cached(&format!(
-                    "WITH due AS (
-                        SELECT d.id, d.event_id, d.channel, d.attempts, e.notification,
-                               e.created_at, d.parts_sent, d.next_attempt_at
-                        FROM deliveries d JOIN events e ON e.id = d.event_id
-                        WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
-                          AND (d.lease_until IS NULL OR d.lease_until <= ?1)
-                          {scope_sql}
-                          AND (d.run_id IS NULL OR NOT EXISTS (
-                               SELECT 1 FROM deliveries p
-                               WHERE p.run_id = d.run_id AND p.channel = d.channel
-                                 AND p.state = 'pending' AND p.id < d.id
-                                 AND NOT (d.kind IS NOT 'update' AND p.kind = 'update'
-                                          AND (p.lease_until IS NULL OR p.lease_until <= ?1))))
-                          AND d.channel NOT IN (SELECT key FROM json_each(?5) WHERE value = 0)
-                          AND (?7 IS NULL OR d.channel IN (SELECT value FROM json_each(?7)))
-                        ORDER BY d.next_attempt_at, d.id LIMIT ?2
-                     )
-                     SELECT id, event_id, channel, attempts, notification, created_at, parts_sent
-                     FROM (SELECT *, ROW_NUMBER() OVER (
-                                PARTITION BY channel ORDER BY next_attempt_at, id) AS nth
-                           FROM due)
-                     WHERE nth <= COALESCE((SELECT value FROM json_each(?5) WHERE key = channel),
-                                           ?6, ?2)
-                     ORDER BY next_attempt_at, id"
-                ))?;
-                let rows = stmt.query_map(
-                    params![
-                        now.0,
-                        limit as i64,
-                        only_event,
-                        only_ids,
-                        room_json,
-                        per_channel,
-                        only
-                    ],
-                    |r| {
-                        let c: String = r.get(2)?;
-                        let (id, created): (i64, i64) = (r.get(0)?, r.get(5)?);
-                        Ok(Claim {
-                            key: enqueue::claim_key(created, id),
-                            parts_sent: r.get(6)?,
-                            delivery: DeliveryId(id),
-                            event_id: EventId(r.get(1)?),
-                            channel: ChannelId::new(&c).map_err(|_| bad("channel", &c))?,
-                            attempts: r.get(3)?,
-                            lease_until,
-                            notification: parse_notification(&r.get::<_, String>(4)?)?,
-                        })
-                    },
-                )?;
-                for c in rows {
-                    claims.push(c?);
-                }
-            }
-            let mut lease_stmt = tx.prepare_cached(
-                "UPDATE deliveries SET lease_until = ?2, lease_owner = ?3, updated_at = ?4
-                 WHERE id = ?1",
-            )?;
-            for c in &claims {
-                lease_stmt.execute(params![c.delivery.0, lease_until.0, owner.raw(), now.0])?;
-            }
-            Ok(claims)
-        })()
-        .map_err(|e| self.err(e))?;
+        let claims = self.claim_in(&tx, request)?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(claims)
     }
@@ -382,27 +270,7 @@ impl Outbox for SqliteStore {
                     .collect();
             }
         };
-        let out: Vec<Result<Delivery, StoreError>> = attempts
-            .iter()
-            .map(|a| {
-                match &a.result {
-                    Ok(remote) => record_sent_tx(self, &tx, a.delivery, remote.as_deref(), a.at)?,
-                    Err(e) => {
-                        record_failure_tx(self, &tx, a.delivery, e, a.at)?;
-                        if a.parts_sent > 0 {
-                            tx.prepare_cached(
-                                "UPDATE deliveries SET parts_sent = ?2 WHERE id = ?1",
-                            )
-                            .and_then(|mut s| s.execute(params![a.delivery.0, a.parts_sent]))
-                            .map_err(|e| self.err(e))?;
-                        }
-                    }
-                }
-                load_delivery(&tx, a.delivery)
-                    .map_err(|e| self.err(e))?
-                    .ok_or(StoreError::NoSuchDelivery(a.delivery))
-            })
-            .collect();
+        let out = self.record_in(&tx, attempts);
         match tx.commit() {
             Ok(()) => out,
             Err(e) => {
@@ -615,6 +483,159 @@ pub(super) fn process_alive(pid: u32) -> bool {
         proc.join(pid.to_string()).exists()
     } else {
         true
+    }
+}
+
+impl SqliteStore {
+    /// [`Outbox::claim`] inside an open write transaction.
+    pub(super) fn claim_in(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        request: &ClaimRequest,
+    ) -> Result<Vec<Claim>, StoreError> {
+        let ClaimRequest {
+            now,
+            limit,
+            lease,
+            owner,
+            ref scope,
+            ref room,
+            ref only,
+        } = *request;
+        let lease_until = now.plus(lease);
+        // One text per scope, each planned for its own filter: the
+        // connections keep the query planner stable (QPSG), so a plan may
+        // not rest on a parameter being NULL.
+        let (scope_sql, only_event, only_ids) = match scope {
+            ClaimScope::All => ("", None, None),
+            ClaimScope::Event(id) => ("AND d.event_id = ?3", Some(id.0), None),
+            ClaimScope::Deliveries(ids) => (
+                "AND d.id IN (SELECT value FROM json_each(?4))",
+                None,
+                Some(
+                    serde_json::to_string(&ids.iter().map(|d| d.0).collect::<Vec<_>>())
+                        .unwrap_or_default(),
+                ),
+            ),
+        };
+        let room_json = serde_json::to_string(
+            &room
+                .channels
+                .iter()
+                .map(|(c, n)| (c.as_str(), *n))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+        .unwrap_or_else(|_| "{}".into());
+        let per_channel = room.per_channel.map(|n| n as i64);
+        let only = only.as_ref().map(|channels| {
+            serde_json::to_string(&channels.iter().map(ChannelId::as_str).collect::<Vec<_>>())
+                .unwrap_or_default()
+        });
+        (|| {
+            let mut claims = Vec::new();
+            {
+                // A run's rows to one channel go in order: a row waits while
+                // an earlier one (retrying, held, or in flight) is pending;
+                // but a start, end or error never waits behind an update that
+                // coalescing holds back (one waited 53 s): only an update in
+                // flight keeps it.
+                // The window counts each channel's rows among the first
+                // `limit` due, so it never sorts more than those.
+                let mut stmt = tx.prepare_cached(&format!(
+                    "WITH due AS (
+                        SELECT d.id, d.event_id, d.channel, d.attempts, e.notification,
+                               e.created_at, d.parts_sent, d.next_attempt_at
+                        FROM deliveries d JOIN events e ON e.id = d.event_id
+                        WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+                          AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+                          {scope_sql}
+                          AND (d.run_id IS NULL OR NOT EXISTS (
+                               SELECT 1 FROM deliveries p
+                               WHERE p.run_id = d.run_id AND p.channel = d.channel
+                                 AND p.state = 'pending' AND p.id < d.id
+                                 AND NOT (d.kind IS NOT 'update' AND p.kind = 'update'
+                                          AND (p.lease_until IS NULL OR p.lease_until <= ?1))))
+                          AND d.channel NOT IN (SELECT key FROM json_each(?5) WHERE value = 0)
+                          AND (?7 IS NULL OR d.channel IN (SELECT value FROM json_each(?7)))
+                        ORDER BY d.next_attempt_at, d.id LIMIT ?2
+                     )
+                     SELECT id, event_id, channel, attempts, notification, created_at, parts_sent
+                     FROM (SELECT *, ROW_NUMBER() OVER (
+                                PARTITION BY channel ORDER BY next_attempt_at, id) AS nth
+                           FROM due)
+                     WHERE nth <= COALESCE((SELECT value FROM json_each(?5) WHERE key = channel),
+                                           ?6, ?2)
+                     ORDER BY next_attempt_at, id"
+                ))?;
+                let rows = stmt.query_map(
+                    params![
+                        now.0,
+                        limit as i64,
+                        only_event,
+                        only_ids,
+                        room_json,
+                        per_channel,
+                        only
+                    ],
+                    |r| {
+                        let c: String = r.get(2)?;
+                        let (id, created): (i64, i64) = (r.get(0)?, r.get(5)?);
+                        Ok(Claim {
+                            key: enqueue::claim_key(created, id),
+                            parts_sent: r.get(6)?,
+                            delivery: DeliveryId(id),
+                            event_id: EventId(r.get(1)?),
+                            channel: ChannelId::new(&c).map_err(|_| bad("channel", &c))?,
+                            attempts: r.get(3)?,
+                            lease_until,
+                            notification: parse_notification(&r.get::<_, String>(4)?)?,
+                        })
+                    },
+                )?;
+                for c in rows {
+                    claims.push(c?);
+                }
+            }
+            let mut lease_stmt = tx.prepare_cached(
+                "UPDATE deliveries SET lease_until = ?2, lease_owner = ?3, updated_at = ?4
+                 WHERE id = ?1",
+            )?;
+            for c in &claims {
+                lease_stmt.execute(params![c.delivery.0, lease_until.0, owner.raw(), now.0])?;
+            }
+            Ok(claims)
+        })()
+        .map_err(|e| self.err(e))
+    }
+
+    /// [`Outbox::record`] inside an open write transaction: one answer per
+    /// attempt; a failed one leaves the others standing.
+    pub(super) fn record_in(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        attempts: &[Attempt],
+    ) -> Vec<Result<Delivery, StoreError>> {
+        attempts
+            .iter()
+            .map(|a| {
+                match &a.result {
+                    Ok(remote) => record_sent_tx(self, tx, a.delivery, remote.as_deref(), a.at)?,
+                    Err(e) => {
+                        record_failure_tx(self, tx, a.delivery, e, a.at)?;
+                        if a.parts_sent > 0 {
+                            tx.prepare_cached(
+                                "UPDATE deliveries SET parts_sent = ?2 WHERE id = ?1",
+                            )
+                            .and_then(|mut s| s.execute(params![a.delivery.0, a.parts_sent]))
+                            .map_err(|e| self.err(e))?;
+                        }
+                    }
+                }
+                load_delivery(tx, a.delivery)
+                    .map_err(|e| self.err(e))?
+                    .ok_or(StoreError::NoSuchDelivery(a.delivery))
+            })
+            .collect()
     }
 }
 
