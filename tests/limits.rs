@@ -375,7 +375,8 @@ fn a_looping_channel_holds_only_its_share_and_good_deliveries_all_go_out_first()
         "looping: {total} deliveries, {pending} pending, {leased} leased, {attempts} attempts ended"
     );
     assert_eq!((total, pending, attempts), (notifications as u64, total, 0));
-    // Counts: the looping channel holds at most a quarter of the 64 slots.
+    // Counts: the looping channel holds at most its share of the 64 slots,
+    // half of them with two channels configured.
     // A claim leases a batch for a moment before the rows past the share are
     // given back, so one look can catch a few extra: the sends that hold a
     // slot are leased in every look (the looping ones last 60 s), so they are
@@ -391,7 +392,7 @@ fn a_looping_channel_holds_only_its_share_and_good_deliveries_all_go_out_first()
         .min()
         .unwrap();
     eprintln!("looping: {leased} leased in the first look, at the fewest {held} over ten looks");
-    assert!(held <= 16, "{held} looping deliveries held at once");
+    assert!(held <= 32, "{held} looping deliveries held at once");
 }
 
 // --- 5. describing plugin files -------------------------------------------

@@ -106,6 +106,7 @@ impl Hub {
         clock: Clock,
         options: WorkerOptions,
     ) -> Self {
+        let slots = worker::Slots::new(options.concurrency, channels.len());
         Hub {
             channels: RwLock::new(Arc::new(channels)),
             route,
@@ -115,7 +116,7 @@ impl Hub {
             waiters: Waiters::default(),
             wake: Box::new(LocalWakeup::default()),
             clock,
-            slots: worker::Slots::new(options.concurrency),
+            slots,
             options,
             in_flight: Default::default(),
             replies: Default::default(),
@@ -143,6 +144,7 @@ impl Hub {
     /// Swap in a new set of channels (plugins reloaded); sends already running
     /// keep the channel they started with.
     pub fn set_channels(&self, channels: Vec<Channel>) {
+        self.slots.share_among(channels.len());
         *self.channels.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(channels);
         self.wake.wake();
     }

@@ -88,6 +88,8 @@ impl InFlight {
 /// The send slots and each channel's share of them, shared by the worker
 /// and by waiting callers that send their own notification (`Hub::send`).
 pub(super) struct Slots {
+    /// How many there are.
+    n: usize,
     free: Arc<Semaphore>,
     fair: Mutex<Fairness>,
     /// Whether the worker's last claim left rows waiting for room in a
@@ -103,15 +105,22 @@ pub(super) struct Slots {
 }
 
 impl Slots {
-    pub(super) fn new(concurrency: usize) -> Self {
+    /// `concurrency` slots shared by `channels` configured channels.
+    pub(super) fn new(concurrency: usize, channels: usize) -> Self {
         let n = concurrency.max(1);
         Slots {
+            n,
             free: Arc::new(Semaphore::new(n)),
-            fair: Mutex::new(Fairness::new(FairRules::for_slots(n))),
+            fair: Mutex::new(Fairness::new(FairRules::for_slots(n, channels))),
             worker_waits: AtomicBool::new(false),
             own: TaskTracker::new(),
             sent_own: AtomicBool::new(false),
         }
+    }
+
+    /// The channels were reloaded: share the slots among this many.
+    pub(super) fn share_among(&self, channels: usize) {
+        lock(&self.fair).set_rules(FairRules::for_slots(self.n, channels));
     }
 
     /// Whether the worker has rows waiting for room in a channel's share.
