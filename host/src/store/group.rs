@@ -3,7 +3,9 @@
 //! durable, so write-ahead holds; the sync cost is shared by the batch.
 //!
 //! Appends (new events) and records (send outcomes) both go through here, so
-//! a busy hub makes a few large transactions instead of many small ones.
+//! a busy hub makes a few large transactions instead of many small ones; on
+//! a backend that can (SQLite), a turn's appends, the leases its callers ask
+//! of them and its outcomes are one transaction.
 
 use super::{
     Appended, Attempt, Claim, ClaimRequest, ClaimScope, Delivery, NewEvent, Room, Store,
@@ -161,43 +163,9 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
                 Job::Claim(c, r) => claims.push((c, r)),
             }
         }
-        // The appends, their leases and the outcomes in one transaction
-        // where the backend can; apart where it cannot, or where that failed
-        // for one event's sake (each event then gets its own answer).
-        let together = match events.is_empty() {
-            true => None,
-            false => write_together(&*store, &events, &appended, &attempts),
-        };
-        let results = match together {
-            Some(Written::Together(w)) => {
-                answer_appends(
-                    &*store,
-                    appended,
-                    w.appended.into_iter().map(Ok).collect(),
-                    Some(w.leased),
-                );
-                Some(w.recorded)
-            }
-            Some(Written::Refused(e)) => {
-                let results = events.iter().map(|_| Err(e.database_wide_copy())).collect();
-                answer_appends(&*store, appended, results, None);
-                Some(
-                    attempts
-                        .iter()
-                        .map(|_| Err(e.database_wide_copy()))
-                        .collect(),
-                )
-            }
-            None => {
-                if !events.is_empty() {
-                    let results = append_all(&*store, events);
-                    answer_appends(&*store, appended, results, None);
-                }
-                None
-            }
-        };
+        let recorded_together = append(&*store, events, appended, &attempts);
         if !attempts.is_empty() {
-            let results = results.unwrap_or_else(|| store.record(&attempts));
+            let results = recorded_together.unwrap_or_else(|| store.record(&attempts));
             for (reply, result) in recorded.into_iter().zip(results) {
                 let _ = reply.send(result);
             }
@@ -213,6 +181,43 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
                 Claimed { claims, next_due }
             });
             let _ = reply.send(claimed);
+        }
+    }
+}
+
+/// Write the turn's events and answer their callers: with the outcomes and
+/// the leases in one transaction where the backend can (then the outcomes'
+/// answers are returned), apart where it cannot, or where that failed for
+/// one event's sake (each event then gets its own answer).
+fn append(
+    store: &dyn Store,
+    events: Vec<NewEvent>,
+    appended: Vec<AppendReply>,
+    attempts: &[Attempt],
+) -> Option<Vec<Result<Delivery, StoreError>>> {
+    if events.is_empty() {
+        return None;
+    }
+    match write_together(store, &events, &appended, attempts) {
+        Some(Written::Together(w)) => {
+            let results = w.appended.into_iter().map(Ok).collect();
+            answer_appends(store, appended, results, Some(w.leased));
+            Some(w.recorded)
+        }
+        Some(Written::Refused(e)) => {
+            let results = events.iter().map(|_| Err(e.database_wide_copy())).collect();
+            answer_appends(store, appended, results, None);
+            Some(
+                attempts
+                    .iter()
+                    .map(|_| Err(e.database_wide_copy()))
+                    .collect(),
+            )
+        }
+        None => {
+            let results = append_all(store, events);
+            answer_appends(store, appended, results, None);
+            None
         }
     }
 }
