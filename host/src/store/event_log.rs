@@ -128,11 +128,11 @@ pub trait EventLog {
 
     /// A writer turn's appends, the leases asked of their rows and the
     /// outcomes of earlier sends, in one transaction: one commit where the
-    /// calls apart make three (the append's fsync covers the other two). The events and the leases
-    /// are all written or none is (on `Err` the caller makes the calls
-    /// apart, which gives each event its own answer); each attempt is
-    /// answered on its own. `None` from a backend that does not combine
-    /// them.
+    /// calls apart make three (the append's fsync covers the other two).
+    /// The events and the leases are all written or none is (on `Err` the
+    /// caller makes the calls apart, which gives each event its own
+    /// answer); each attempt is answered on its own. `None` from a backend
+    /// that does not combine them.
     fn write_turn(&self, _turn: TurnWrites<'_>) -> Option<Result<TurnWritten, StoreError>> {
         None
     }

@@ -12,42 +12,16 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 impl EventLog for SqliteStore {
     fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
-        self.still_ours()?;
-        let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(events.len());
-        for ev in &events {
-            out.push(append_one(&tx, ev).map_err(|e| self.err(e))?);
-        }
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(out)
+        let turn = TurnWrites {
+            events: &events,
+            lease: &|_| None,
+            attempts: &[],
+        };
+        Ok(self.turn(turn)?.appended)
     }
 
     fn write_turn(&self, turn: TurnWrites<'_>) -> Option<Result<TurnWritten, StoreError>> {
-        Some((|| {
-            self.still_ours()?;
-            let mut conn = self.lock();
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| self.err(e))?;
-            let mut appended = Vec::with_capacity(turn.events.len());
-            for ev in turn.events {
-                appended.push(append_one(&tx, ev).map_err(|e| self.err(e))?);
-            }
-            let leased = match (turn.lease)(&appended) {
-                Some(request) => self.claim_in(&tx, &request)?,
-                None => Vec::new(),
-            };
-            let recorded = self.record_in(&tx, turn.attempts);
-            tx.commit().map_err(|e| self.err(e))?;
-            Ok(TurnWritten {
-                appended,
-                leased,
-                recorded,
-            })
-        })())
+        Some(self.turn(turn))
     }
 
     fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
@@ -87,6 +61,33 @@ impl EventLog for SqliteStore {
         )
         .and_then(|rows| rows.collect())
         .map_err(|e| self.err(e))
+    }
+}
+
+impl SqliteStore {
+    /// The events, the lease asked of their rows and the outcomes, in one
+    /// transaction synchronous as configured (an append's).
+    fn turn(&self, turn: TurnWrites<'_>) -> Result<TurnWritten, StoreError> {
+        self.still_ours()?;
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let mut appended = Vec::with_capacity(turn.events.len());
+        for ev in turn.events {
+            appended.push(append_one(&tx, ev).map_err(|e| self.err(e))?);
+        }
+        let leased = match (turn.lease)(&appended) {
+            Some(request) => self.claim_in(&tx, &request)?,
+            None => Vec::new(),
+        };
+        let recorded = self.record_in(&tx, turn.attempts);
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(TurnWritten {
+            appended,
+            leased,
+            recorded,
+        })
     }
 }
 
