@@ -41,6 +41,7 @@ macro_rules! conformance_suite {
             runs_follow_their_events_even_out_of_order,
             group_commit_writes_every_event_once,
             a_writer_turn_writes_as_the_calls_apart_do,
+            a_turns_lease_takes_and_carries_what_a_claim_would,
             pending_deliveries_can_be_skipped_or_coalesced,
             a_late_failure_does_not_reopen_a_finished_delivery,
             a_runs_deliveries_to_one_channel_go_out_in_order,
@@ -477,6 +478,99 @@ pub fn a_writer_turn_writes_as_the_calls_apart_do(b: &dyn Backend) {
     );
     let earlier = store.delivery(earlier.deliveries[0].1).unwrap().unwrap();
     assert_eq!(earlier.state, DeliveryState::Sent);
+}
+
+/// A turn leases its own new rows by the claim's rules (a run's order, the
+/// room, the channels, what is due), and each lease carries what the claim
+/// query would: the notification as logged, the key, the counts.
+pub fn a_turns_lease_takes_and_carries_what_a_claim_would(b: &dyn Backend) {
+    let store = b.open();
+    let lease = Duration::from_secs(600);
+    // The run's start went out before the turn.
+    store
+        .append(planned(EventKind::Start, 1_000, None))
+        .unwrap();
+    let c = store
+        .claim_due(UnixMillis(1_000), 10, lease, hub(1), ClaimScope::All)
+        .unwrap();
+    store
+        .record_sent(c[0].delivery, Some("m1"), UnixMillis(1_000))
+        .unwrap();
+    let mut first = send("first", &["ops", "team", "held"], None);
+    first.deliveries[2].not_before = Some(UnixMillis(100_000_000));
+    let events = [
+        planned(EventKind::End, 6_000, None),
+        planned(EventKind::Error, 6_000, None),
+        first,
+        send("second", &["ops"], None),
+    ];
+    let every_row = |appended: &[Appended]| -> Arc<[DeliveryId]> {
+        appended
+            .iter()
+            .flat_map(|a| a.deliveries.iter().map(|(_, id)| *id))
+            .collect()
+    };
+    let request = |scope: Arc<[DeliveryId]>| ClaimRequest {
+        now: UnixMillis(6_000),
+        limit: 100,
+        lease,
+        owner: hub(2),
+        scope: ClaimScope::Deliveries(scope),
+        room: Room {
+            per_channel: None,
+            channels: vec![(ch("ops"), 1)],
+        },
+        only: Some(vec![ch("slack"), ch("ops"), ch("held")].into()),
+    };
+    let lease_all = |appended: &[Appended]| Some(request(every_row(appended)));
+    let turn = TurnWrites {
+        events: &events,
+        lease: &lease_all,
+        attempts: &[],
+    };
+    let Some(written) = store.write_turn(turn) else {
+        return; // This backend makes the calls apart.
+    };
+    let written = written.unwrap();
+    let a = &written.appended;
+    let ids = |claims: &[Claim]| claims.iter().map(|c| c.delivery).collect::<Vec<_>>();
+    // The end and the first `ops` row; not the error (behind the end in
+    // flight), `team` (another hub's), the held row, the second `ops` row
+    // (room for one).
+    assert_eq!(
+        ids(&written.leased),
+        [a[0].deliveries[0].1, a[2].deliveries[0].1]
+    );
+    assert!(
+        written.leased[0]
+            .notification
+            .body
+            .contains("Duration: 5.0s"),
+        "{}",
+        written.leased[0].notification.body
+    );
+    // Once the leases run out, the claim query takes the same rows, and
+    let later = UnixMillis(6_000).plus(lease);
+    // each claim carries the same (in the order of their rows: the query
+    // sorts by when each fell due).
+    let mut again = store
+        .claim(&ClaimRequest {
+            now: later,
+            owner: hub(3),
+            ..request(ids(&written.leased).into())
+        })
+        .unwrap();
+    again.sort_by_key(|c| c.delivery);
+    let lease_until = later.plus(lease);
+    let same: Vec<Claim> = written
+        .leased
+        .iter()
+        .map(|c| Claim {
+            lease_until,
+            ..c.clone()
+        })
+        .collect();
+    assert_eq!(again, same);
 }
 
 pub fn pending_deliveries_can_be_skipped_or_coalesced(b: &dyn Backend) {

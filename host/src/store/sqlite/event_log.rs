@@ -74,11 +74,21 @@ impl SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
         let mut appended = Vec::with_capacity(turn.events.len());
+        let mut written = Vec::with_capacity(turn.events.len());
         for ev in turn.events {
-            appended.push(append_one(&tx, ev).map_err(|e| self.err(e))?);
+            let (done, notification) = append_one(&tx, ev).map_err(|e| self.err(e))?;
+            if let Some(notification) = notification {
+                written.push(outbox::Written {
+                    event_id: done.event_id,
+                    created_at: ev.received_at,
+                    notification,
+                    deliveries: done.deliveries.clone(),
+                });
+            }
+            appended.push(done);
         }
         let leased = match (turn.lease)(&appended) {
-            Some(request) => self.claim_in(&tx, &request)?,
+            Some(request) => self.lease_written_in(&tx, &request, &written)?,
             None => Vec::new(),
         };
         let recorded = self.record_in(&tx, turn.attempts);
@@ -92,12 +102,16 @@ impl SqliteStore {
 }
 
 /// Write one event inside an open transaction: the event and what follows
-/// from it (its run's state, its delivery rows), all or nothing.
-fn append_one(tx: &rusqlite::Transaction<'_>, ev: &NewEvent) -> rusqlite::Result<Appended> {
+/// from it (its run's state, its delivery rows), all or nothing. With the
+/// notification as logged (`None` for a repeat: nothing was written).
+fn append_one(
+    tx: &rusqlite::Transaction<'_>,
+    ev: &NewEvent,
+) -> rusqlite::Result<(Appended, Option<Notification>)> {
     if let Some(key) = &ev.idempotency_key
         && let Some(first) = first_with_key(tx, key)?
     {
-        return Ok(first);
+        return Ok((first, None));
     }
     let notification = runs::advance(tx, ev)?;
     let event_id = insert_event(tx, ev, &notification)?;
@@ -106,11 +120,12 @@ fn append_one(tx: &rusqlite::Transaction<'_>, ev: &NewEvent) -> rusqlite::Result
         let id = outbox::enqueue(tx, event_id, ev, plan)?;
         deliveries.push((plan.channel.clone(), id));
     }
-    Ok(Appended {
+    let appended = Appended {
         event_id: EventId(event_id),
         deliveries,
         duplicate_of: None,
-    })
+    };
+    Ok((appended, Some(notification)))
 }
 
 /// Rule: a repeated idempotency key is not a new event. The first event

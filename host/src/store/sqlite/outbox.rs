@@ -4,7 +4,7 @@
 use super::SqliteStore;
 use super::rows::{DELIVERY_COLUMNS, bad, delivery_from_row, parse_notification};
 use crate::model::DeliveryError;
-use crate::notification::{ChannelId, EventKind, RunId};
+use crate::notification::{ChannelId, EventKind, Notification, RunId};
 use crate::store::enqueue;
 use crate::store::retry::Decision;
 use crate::store::{
@@ -486,7 +486,93 @@ pub(super) fn process_alive(pid: u32) -> bool {
     }
 }
 
+/// Whether row `d` may be leased at time `?1`: pending, due, not leased,
+/// and first in its run. A run's rows to one channel go in order: a row
+/// waits while an earlier one (retrying, held, or in flight) is pending; but
+/// a start, end or error never waits behind an update that coalescing holds
+/// back (one waited 53 s): only an update in flight keeps it.
+const CLAIMABLE: &str = "d.state = 'pending' AND d.next_attempt_at <= ?1
+    AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+    AND (d.run_id IS NULL OR NOT EXISTS (
+         SELECT 1 FROM deliveries p
+         WHERE p.run_id = d.run_id AND p.channel = d.channel
+           AND p.state = 'pending' AND p.id < d.id
+           AND NOT (d.kind IS NOT 'update' AND p.kind = 'update'
+                    AND (p.lease_until IS NULL OR p.lease_until <= ?1))))";
+
+/// An event the open transaction wrote, with what a claim of its rows
+/// carries (the notification as logged, the time its key is made of).
+pub(super) struct Written {
+    pub event_id: EventId,
+    pub created_at: UnixMillis,
+    pub notification: Notification,
+    pub deliveries: Vec<(ChannelId, DeliveryId)>,
+}
+
 impl SqliteStore {
+    /// [`Outbox::claim`] of rows the open transaction just wrote, asked by
+    /// id (what a waiting caller leases of its own event): each row is
+    /// leased by its id where [`CLAIMABLE`] holds, and its claim is made of
+    /// what the transaction already holds. The claim query would find the
+    /// same rows, but joins, ranks and parses the notification back; for a
+    /// lone notification that was a seventh of its CPU. Any other request
+    /// goes to [`SqliteStore::claim_in`].
+    pub(super) fn lease_written_in(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        request: &ClaimRequest,
+        written: &[Written],
+    ) -> Result<Vec<Claim>, StoreError> {
+        let ClaimScope::Deliveries(ids) = &request.scope else {
+            return self.claim_in(tx, request);
+        };
+        let rows: Option<Vec<_>> = ids
+            .iter()
+            .map(|id| {
+                written.iter().find_map(|w| {
+                    let (channel, _) = w.deliveries.iter().find(|(_, d)| d == id)?;
+                    Some((w, channel, *id))
+                })
+            })
+            .collect();
+        // The query's LIMIT counts rows before the room is applied; with
+        // room for every row asked the two cannot differ.
+        let (Some(rows), true) = (rows, request.limit >= ids.len()) else {
+            return self.claim_in(tx, request);
+        };
+        let lease_until = request.now.plus(request.lease);
+        (|| {
+            let mut lease = tx.prepare_cached(&format!(
+                "UPDATE deliveries AS d SET lease_until = ?3, lease_owner = ?4, updated_at = ?1
+                 WHERE d.id = ?2 AND {CLAIMABLE}"
+            ))?;
+            let mut claims: Vec<Claim> = Vec::new();
+            for (w, channel, id) in rows {
+                let taken = claims.iter().filter(|c| &c.channel == channel).count();
+                let room = request.room.of(channel).is_none_or(|n| taken < n);
+                let only = request.only.as_ref().is_none_or(|o| o.contains(channel));
+                if !(room && only) {
+                    continue;
+                }
+                let params = params![request.now.0, id.0, lease_until.0, request.owner.raw()];
+                if lease.execute(params)? == 1 {
+                    claims.push(Claim {
+                        delivery: id,
+                        event_id: w.event_id,
+                        channel: channel.clone(),
+                        attempts: 0,
+                        lease_until,
+                        notification: w.notification.clone(),
+                        key: enqueue::claim_key(w.created_at.0, id.0),
+                        parts_sent: 0,
+                    });
+                }
+            }
+            Ok(claims)
+        })()
+        .map_err(|e| self.err(e))
+    }
+
     /// [`Outbox::claim`] inside an open write transaction.
     pub(super) fn claim_in(
         &self,
@@ -534,11 +620,6 @@ impl SqliteStore {
         (|| {
             let mut claims = Vec::new();
             {
-                // A run's rows to one channel go in order: a row waits while
-                // an earlier one (retrying, held, or in flight) is pending;
-                // but a start, end or error never waits behind an update that
-                // coalescing holds back (one waited 53 s): only an update in
-                // flight keeps it.
                 // The window counts each channel's rows among the first
                 // `limit` due, so it never sorts more than those.
                 let mut stmt = tx.prepare_cached(&format!(
@@ -546,15 +627,8 @@ impl SqliteStore {
                         SELECT d.id, d.event_id, d.channel, d.attempts, e.notification,
                                e.created_at, d.parts_sent, d.next_attempt_at
                         FROM deliveries d JOIN events e ON e.id = d.event_id
-                        WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
-                          AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+                        WHERE {CLAIMABLE}
                           {scope_sql}
-                          AND (d.run_id IS NULL OR NOT EXISTS (
-                               SELECT 1 FROM deliveries p
-                               WHERE p.run_id = d.run_id AND p.channel = d.channel
-                                 AND p.state = 'pending' AND p.id < d.id
-                                 AND NOT (d.kind IS NOT 'update' AND p.kind = 'update'
-                                          AND (p.lease_until IS NULL OR p.lease_until <= ?1))))
                           AND d.channel NOT IN (SELECT key FROM json_each(?5) WHERE value = 0)
                           AND (?7 IS NULL OR d.channel IN (SELECT value FROM json_each(?7)))
                         ORDER BY d.next_attempt_at, d.id LIMIT ?2
