@@ -4,9 +4,10 @@
 //! the same run and interleaved round by round, the baseline: the same
 //! client library (reqwest, keep-alive) posting straight to the same sink.
 //! Prints each round's rates and their ratio for 1 client (one request at a
-//! time), 16 and 64 clients; the server's resident memory after 10k and
-//! 100k notifications and once the load has stopped; and the conditions
-//! (cores, load average).
+//! time), 16 and 64 clients; the server's resident memory (all of it and
+//! its own, without the executable's pages) after 10k and 100k
+//! notifications and once the load has stopped; and the conditions (cores,
+//! load average).
 //!
 //! `MCP_PUSH_BENCH_SCALE=N` multiplies every count (default 1: under two
 //! minutes on the 2-core development machine). `MCP_PUSH_BENCH_BIN=PATH`
@@ -120,11 +121,13 @@ fn main() {
             );
         }
         if let [(_, small, _), (_, large, _)] = at[..] {
+            let growth = |small: u64, large: u64| (large as f64 / small as f64 - 1.0) * 100.0;
             println!(
-                "  {} notifications vs {}: {:+.1}%",
+                "  {} notifications vs {}: {:+.1}% (its own: {:+.1}%)",
                 at[1].0,
                 at[0].0,
-                (large as f64 / small as f64 - 1.0) * 100.0
+                growth(small.total, large.total),
+                growth(small.anon, large.anon)
             );
         }
         for (s, rss) in &idle {
@@ -262,18 +265,39 @@ async fn run(http: &reqwest::Client, target: &Target, clients: usize, n: usize) 
     n as f64 / started.elapsed().as_secs_f64()
 }
 
-/// VmRSS of a process, in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
+/// A process's resident memory, in KiB: all of it (VmRSS), and the part
+/// that is its own (RssAnon: heap, stacks, the guests' memories). The rest
+/// is the executable's pages, and how many of those are mapped depends on
+/// how the kernel holds the file in its page cache: the same build measured
+/// 10 MiB apart freshly copied and after `drop_caches`.
+#[derive(Clone, Copy)]
+struct Rss {
+    total: u64,
+    anon: u64,
 }
 
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
+fn rss_kib(pid: u32) -> Rss {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    Rss {
+        total: field("VmRSS:"),
+        anon: field("RssAnon:"),
+    }
+}
+
+fn mib(rss: Rss) -> String {
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    format!(
+        "{:.1} MiB (its own, RssAnon: {:.1} MiB)",
+        mib(rss.total),
+        mib(rss.anon)
+    )
 }
 
 fn loadavg() -> String {

@@ -487,15 +487,7 @@ pub fn a_turns_lease_takes_and_carries_what_a_claim_would(b: &dyn Backend) {
     let store = b.open();
     let lease = Duration::from_secs(600);
     // The run's start went out before the turn.
-    store
-        .append(planned(EventKind::Start, 1_000, None))
-        .unwrap();
-    let c = store
-        .claim_due(UnixMillis(1_000), 10, lease, hub(1), ClaimScope::All)
-        .unwrap();
-    store
-        .record_sent(c[0].delivery, Some("m1"), UnixMillis(1_000))
-        .unwrap();
+    append_sent(&*store, planned(EventKind::Start, 1_000, None));
     let mut first = send("first", &["ops", "team", "held"], None);
     first.deliveries[2].not_before = Some(UnixMillis(100_000_000));
     let events = [
@@ -634,6 +626,17 @@ fn planned(kind: EventKind, at: i64, interval: Option<u64>) -> NewEvent {
     ev
 }
 
+/// Append `ev` and send it: claimed and recorded sent at its own time.
+fn append_sent(store: &dyn Store, ev: NewEvent) -> Appended {
+    let at = ev.received_at;
+    let appended = store.append(ev).unwrap();
+    let c = store
+        .claim_due(at, 10, Duration::from_secs(60), hub(1), ClaimScope::All)
+        .unwrap();
+    store.record_sent(c[0].delivery, None, at).unwrap();
+    appended
+}
+
 pub fn a_runs_deliveries_to_one_channel_go_out_in_order(b: &dyn Backend) {
     let store = b.open();
     store
@@ -670,26 +673,10 @@ pub fn a_runs_deliveries_to_one_channel_go_out_in_order(b: &dyn Backend) {
 pub fn updates_are_coalesced_latest_wins_and_the_end_supersedes_them(b: &dyn Backend) {
     let store = b.open();
     let minute = Some(60);
-    store
-        .append(planned(EventKind::Start, 1_000, None))
-        .unwrap();
+    append_sent(&*store, planned(EventKind::Start, 1_000, None));
     let lease = Duration::from_secs(60);
-    let c = store
-        .claim_due(UnixMillis(1_000), 10, lease, hub(1), ClaimScope::All)
-        .unwrap();
-    store
-        .record_sent(c[0].delivery, Some("m1"), UnixMillis(1_000))
-        .unwrap();
     // The first update goes at once; it is sent.
-    let u1 = store
-        .append(planned(EventKind::Update, 2_000, minute))
-        .unwrap();
-    let c = store
-        .claim_due(UnixMillis(2_000), 10, lease, hub(1), ClaimScope::All)
-        .unwrap();
-    store
-        .record_sent(c[0].delivery, None, UnixMillis(2_000))
-        .unwrap();
+    let u1 = append_sent(&*store, planned(EventKind::Update, 2_000, minute));
     // The next two wait a minute after it; the later replaces the earlier.
     let u2 = store
         .append(planned(EventKind::Update, 3_000, minute))
@@ -737,15 +724,7 @@ pub fn a_start_never_waits_behind_a_held_update(b: &dyn Backend) {
     let minute = Some(60);
     let lease = Duration::from_secs(60);
     // An update opened the run and went; the next one is held for a minute.
-    store
-        .append(planned(EventKind::Update, 1_000, minute))
-        .unwrap();
-    let c = store
-        .claim_due(UnixMillis(1_000), 10, lease, hub(1), ClaimScope::All)
-        .unwrap();
-    store
-        .record_sent(c[0].delivery, None, UnixMillis(1_000))
-        .unwrap();
+    append_sent(&*store, planned(EventKind::Update, 1_000, minute));
     let held = store
         .append(planned(EventKind::Update, 2_000, minute))
         .unwrap();
