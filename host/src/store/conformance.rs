@@ -525,37 +525,29 @@ pub fn a_turns_lease_takes_and_carries_what_a_claim_would(b: &dyn Backend) {
     };
     let written = written.unwrap();
     let a = &written.appended;
+    // In the order of their rows (the claim query sorts by when each fell due).
+    let mut leased = written.leased;
+    leased.sort_by_key(|c| c.delivery);
     let ids = |claims: &[Claim]| claims.iter().map(|c| c.delivery).collect::<Vec<_>>();
     // The end and the first `ops` row; not the error (behind the end in
     // flight), `team` (another hub's), the held row, the second `ops` row
     // (room for one).
-    assert_eq!(
-        ids(&written.leased),
-        [a[0].deliveries[0].1, a[2].deliveries[0].1]
-    );
-    assert!(
-        written.leased[0]
-            .notification
-            .body
-            .contains("Duration: 5.0s"),
-        "{}",
-        written.leased[0].notification.body
-    );
+    assert_eq!(ids(&leased), [a[0].deliveries[0].1, a[2].deliveries[0].1]);
+    let end = &leased[0].notification.body;
+    assert!(end.contains("Duration: 5.0s"), "{end}");
     // Once the leases run out, the claim query takes the same rows, and
+    // each claim carries the same.
     let later = UnixMillis(6_000).plus(lease);
-    // each claim carries the same (in the order of their rows: the query
-    // sorts by when each fell due).
     let mut again = store
         .claim(&ClaimRequest {
             now: later,
             owner: hub(3),
-            ..request(ids(&written.leased).into())
+            ..request(ids(&leased).into())
         })
         .unwrap();
     again.sort_by_key(|c| c.delivery);
     let lease_until = later.plus(lease);
-    let same: Vec<Claim> = written
-        .leased
+    let same: Vec<Claim> = leased
         .iter()
         .map(|c| Claim {
             lease_until,

@@ -142,7 +142,7 @@ pub trait EventLog {
 pub struct TurnWrites<'a> {
     pub events: &'a [NewEvent],
     /// Which of the new events' rows to lease, asked once they are written.
-    pub lease: &'a dyn Fn(&[Appended]) -> Option<ClaimRequest>,
+    pub lease: &'a (dyn Fn(&[Appended]) -> Option<ClaimRequest> + Sync),
     pub attempts: &'a [Attempt],
 }
 

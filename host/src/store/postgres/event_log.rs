@@ -8,6 +8,7 @@ use super::{Fail, PgStore, Tx, outbox, runs};
 const APPEND_LOCK: i64 = 0x6170_6e64;
 use crate::store::{
     Appended, DeliveryId, EventId, EventLog, EventQuery, NewEvent, StoreError, StoredEvent,
+    TurnWrites, TurnWritten,
 };
 
 impl EventLog for PgStore {
@@ -16,6 +17,30 @@ impl EventLog for PgStore {
             lock_appends(tx)?;
             events.iter().map(|ev| append_one(tx, ev)).collect()
         })
+    }
+
+    /// One transaction for the turn: each transaction here is a network
+    /// round trip and a commit (an fsync on the server), so the appends, the
+    /// lease and the outcomes together cost one where they cost three.
+    fn write_turn(&self, turn: TurnWrites<'_>) -> Option<Result<TurnWritten, StoreError>> {
+        Some(self.tx(|tx| {
+            lock_appends(tx)?;
+            let appended = turn
+                .events
+                .iter()
+                .map(|ev| append_one(tx, ev))
+                .collect::<Result<Vec<_>, _>>()?;
+            let leased = match (turn.lease)(&appended) {
+                Some(request) => outbox::claim_in(tx, &request)?,
+                None => Vec::new(),
+            };
+            let recorded = outbox::record_in(self, tx, turn.attempts)?;
+            Ok(TurnWritten {
+                appended,
+                leased,
+                recorded,
+            })
+        }))
     }
 
     fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {

@@ -150,74 +150,8 @@ ORDER BY l.next_attempt_at, l.id";
 
 impl Outbox for PgStore {
     fn claim(&self, request: &ClaimRequest) -> Result<Vec<Claim>, StoreError> {
-        let ClaimRequest {
-            now,
-            limit,
-            lease,
-            owner: hub,
-            ref scope,
-            ref room,
-            ref only,
-        } = *request;
-        let lease_until = now.plus(lease);
-        let only: Option<Vec<&str>> = only
-            .as_ref()
-            .map(|channels| channels.iter().map(ChannelId::as_str).collect());
-        let (only_event, only_ids) = match scope {
-            ClaimScope::All => (None, None),
-            ClaimScope::Event(id) => (Some(id.0), None),
-            ClaimScope::Deliveries(ids) => {
-                (None, Some(ids.iter().map(|d| d.0).collect::<Vec<_>>()))
-            }
-        };
-        let closed: Vec<&str> = room
-            .channels
-            .iter()
-            .filter(|(_, n)| *n == 0)
-            .map(|(c, _)| c.as_str())
-            .collect();
-        let (names, sizes): (Vec<&str>, Vec<i64>) = room
-            .channels
-            .iter()
-            .map(|(c, n)| (c.as_str(), *n as i64))
-            .unzip();
-        let per_channel = room.per_channel.map(|n| n as i64);
-        let limit = limit as i64;
-        self.tx(|tx| {
-            tx.query(
-                CLAIM,
-                &[
-                    &now.0,
-                    &limit,
-                    &only_event,
-                    &only_ids,
-                    &closed,
-                    &names,
-                    &sizes,
-                    &per_channel,
-                    &lease_until.0,
-                    &owner(hub),
-                    &only,
-                ],
-            )?
-            .iter()
-            .map(|r| {
-                let (id, created): (i64, i64) = (r.try_get(0)?, r.try_get(5)?);
-                Ok(Claim {
-                    key: enqueue::claim_key(created, id),
-                    parts_sent: super::rows::count(r.try_get(6)?),
-                    delivery: DeliveryId(id),
-                    event_id: EventId(r.try_get(1)?),
-                    channel: channel(r.try_get(2)?)?,
-                    attempts: super::rows::count(r.try_get(3)?),
-                    lease_until,
-                    notification: parse_notification(r.try_get(4)?)?,
-                })
-            })
-            .collect()
-        })
+        self.tx(|tx| claim_in(tx, request))
     }
-
     /// Hubs share this store from several machines, where a process id
     /// tells nothing about the hub that took a lease: only leases whose time
     /// ran out are freed (a claim takes those anyway; freeing them here
@@ -341,17 +275,7 @@ impl Outbox for PgStore {
     /// a failed statement aborts the transaction on PostgreSQL, so then
     /// every attempt gets that error and none is recorded.
     fn record(&self, attempts: &[Attempt]) -> Vec<Result<Delivery, StoreError>> {
-        let done = self.tx(|tx| {
-            let mut out = Vec::with_capacity(attempts.len());
-            for a in attempts {
-                out.push(match record_one(self, tx, a) {
-                    Ok(d) => Ok(d),
-                    Err(Fail::Store(e)) => Err(e),
-                    Err(db) => return Err(db),
-                });
-            }
-            Ok(out)
-        });
+        let done = self.tx(|tx| record_in(self, tx, attempts));
         match done {
             Ok(out) => out,
             Err(e) => attempts
@@ -516,6 +440,25 @@ impl Outbox for PgStore {
 }
 
 /// One attempt of a batch, and the row as it then stands.
+/// [`Outbox::record`] inside an open transaction: one answer per attempt;
+/// one the store refuses leaves the others standing, and a database error
+/// fails them all.
+pub(super) fn record_in(
+    store: &PgStore,
+    tx: &mut Tx<'_, '_>,
+    attempts: &[Attempt],
+) -> Result<Vec<Result<Delivery, StoreError>>, Fail> {
+    let mut out = Vec::with_capacity(attempts.len());
+    for a in attempts {
+        out.push(match record_one(store, tx, a) {
+            Ok(d) => Ok(d),
+            Err(Fail::Store(e)) => Err(e),
+            Err(db) => return Err(db),
+        });
+    }
+    Ok(out)
+}
+
 fn record_one(store: &PgStore, tx: &mut Tx<'_, '_>, a: &Attempt) -> Result<Delivery, Fail> {
     match &a.result {
         Ok(remote) => record_sent_on(tx, a.delivery, remote.as_deref(), a.at)?,
@@ -530,6 +473,72 @@ fn record_one(store: &PgStore, tx: &mut Tx<'_, '_>, a: &Attempt) -> Result<Deliv
         }
     }
     load_delivery(tx, a.delivery)?.ok_or_else(|| StoreError::NoSuchDelivery(a.delivery).into())
+}
+
+/// [`Outbox::claim`] inside an open transaction.
+pub(super) fn claim_in(tx: &mut Tx<'_, '_>, request: &ClaimRequest) -> Result<Vec<Claim>, Fail> {
+    let ClaimRequest {
+        now,
+        limit,
+        lease,
+        owner: hub,
+        ref scope,
+        ref room,
+        ref only,
+    } = *request;
+    let lease_until = now.plus(lease);
+    let only: Option<Vec<&str>> = only
+        .as_ref()
+        .map(|channels| channels.iter().map(ChannelId::as_str).collect());
+    let (only_event, only_ids) = match scope {
+        ClaimScope::All => (None, None),
+        ClaimScope::Event(id) => (Some(id.0), None),
+        ClaimScope::Deliveries(ids) => (None, Some(ids.iter().map(|d| d.0).collect::<Vec<_>>())),
+    };
+    let closed: Vec<&str> = room
+        .channels
+        .iter()
+        .filter(|(_, n)| *n == 0)
+        .map(|(c, _)| c.as_str())
+        .collect();
+    let (names, sizes): (Vec<&str>, Vec<i64>) = room
+        .channels
+        .iter()
+        .map(|(c, n)| (c.as_str(), *n as i64))
+        .unzip();
+    let per_channel = room.per_channel.map(|n| n as i64);
+    let limit = limit as i64;
+    tx.query(
+        CLAIM,
+        &[
+            &now.0,
+            &limit,
+            &only_event,
+            &only_ids,
+            &closed,
+            &names,
+            &sizes,
+            &per_channel,
+            &lease_until.0,
+            &owner(hub),
+            &only,
+        ],
+    )?
+    .iter()
+    .map(|r| {
+        let (id, created): (i64, i64) = (r.try_get(0)?, r.try_get(5)?);
+        Ok(Claim {
+            key: enqueue::claim_key(created, id),
+            parts_sent: super::rows::count(r.try_get(6)?),
+            delivery: DeliveryId(id),
+            event_id: EventId(r.try_get(1)?),
+            channel: channel(r.try_get(2)?)?,
+            attempts: super::rows::count(r.try_get(3)?),
+            lease_until,
+            notification: parse_notification(r.try_get(4)?)?,
+        })
+    })
+    .collect()
 }
 
 fn record_sent_on(
