@@ -4,8 +4,8 @@
 //!
 //! Appends (new events) and records (send outcomes) both go through here, so
 //! a busy hub makes a few large transactions instead of many small ones; on
-//! a backend that can (SQLite), a turn's appends, the leases its callers ask
-//! of them and its outcomes are one transaction.
+//! a backend that can (both do), a turn's appends, the leases its callers
+//! ask of them and its outcomes are one transaction.
 
 use super::{
     Appended, Attempt, Claim, ClaimRequest, ClaimScope, Delivery, NewEvent, Room, Store,
