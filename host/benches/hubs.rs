@@ -55,6 +55,10 @@ impl Setup {
     }
 }
 
+/// How long the server is given to take in the counts of the hubs'
+/// connections once they closed.
+const STATS_SETTLE: Duration = Duration::from_millis(500);
+
 /// One round's figures.
 struct Figures {
     accepted_per_s: f64,
@@ -228,15 +232,20 @@ async fn one_round(setup: Setup, db: &Database, n: usize) -> Figures {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let delivered = started.elapsed();
+    for h in running.iter_mut() {
+        h.stop();
+    }
+    // A busy backend reports its counts at most once a second, an idle one
+    // after ten: read before the hubs' connections closed, a round of a
+    // second or two showed almost none of its commits. A backend reports
+    // all it has as it exits.
+    tokio::time::sleep(STATS_SETTLE).await;
     let commits = url.as_deref().zip(commits_before).map(|(u, before)| {
         let after = counters(u);
         let c = (after.0 - before.0) as f64;
         let w = (after.1 - before.1) as f64;
         (c / delivered.as_secs_f64(), c / n as f64, w / n as f64)
     });
-    for h in running.iter_mut() {
-        h.stop();
-    }
     let mut l = std::mem::take(&mut *latencies.lock().unwrap());
     l.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
