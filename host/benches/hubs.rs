@@ -5,9 +5,11 @@
 //! SQLite (one hub, the baseline), then PostgreSQL with 1, 2 and 3 hubs.
 //! For each: notifications accepted per second (all acknowledged), delivered
 //! per second (all at the sink), the acknowledgement's latency p50/p99, and
-//! what bounds them: PostgreSQL's commits per second, commits and WAL
-//! flushes per notification (from `pg_stat_database` and `pg_stat_wal`), beside the server's bare commit rate (one
-//! client, one-row transactions) measured in the same run. Then the
+//! what bounds them: PostgreSQL's commits per second, and per notification
+//! its commits and WAL flushes (from `pg_stat_database` and `pg_stat_wal`,
+//! read once the hubs stopped) and the transactions that wrote (transaction
+//! ids drawn), beside the server's bare commit rate (one client, one-row
+//! transactions) measured in the same run. Then the
 //! conditions: cores, load average, PostgreSQL's version and durability.
 //!
 //! PostgreSQL is a cluster of the bench's own (`scripts/test-postgres.sh`,
@@ -65,9 +67,19 @@ struct Figures {
     delivered_per_s: f64,
     p50_ms: f64,
     p99_ms: f64,
-    /// PostgreSQL only: (commits per second, commits per notification,
-    /// WAL flushes per notification).
-    commits: Option<(f64, f64, f64)>,
+    /// PostgreSQL only.
+    db: Option<DbFigures>,
+}
+
+/// What a round cost PostgreSQL.
+#[derive(Clone, Copy)]
+struct DbFigures {
+    commits_per_s: f64,
+    /// Per notification: transactions committed (reads too), those that
+    /// wrote (each draws a transaction id), and WAL flushes.
+    commits: f64,
+    writes: f64,
+    flushes: f64,
 }
 
 fn main() {
@@ -100,11 +112,11 @@ fn main() {
                 f.delivered_per_s,
                 f.p50_ms,
                 f.p99_ms,
-                f.commits
-                    .map(|(c, e, w)| format!(
-                        "  {c:.0} commits/s, {e:.1} commits and {w:.2} WAL flushes per notification"
-                    ))
-                    .unwrap_or_default()
+                f.db.map(|d| format!(
+                    "  {:.0} commits/s; per notification {:.1} commits, {:.2} writing, {:.2} WAL flushes",
+                    d.commits_per_s, d.commits, d.writes, d.flushes
+                ))
+                .unwrap_or_default()
             );
             results[i].1.push(f);
         }
@@ -123,7 +135,7 @@ fn main() {
          one webhook channel to a loopback sink; medians of {ROUNDS} rounds"
     );
     println!(
-        "{:<22} {:>10} {:>10} {:>8} {:>9} {:>9} {:>10} {:>8} {:>8}",
+        "{:<22} {:>10} {:>10} {:>8} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8}",
         "",
         "accepted/s",
         "vs SQLite",
@@ -132,35 +144,32 @@ fn main() {
         "ack p99",
         "commits/s",
         "commits",
+        "writing",
         "flushes"
     );
-    println!("{:>101}", "(per notification)");
+    println!("{:>110}", "(per notification)");
     for (setup, figures) in &results {
         let pick = |f: &dyn Fn(&Figures) -> f64| {
             let mut v: Vec<f64> = figures.iter().map(f).collect();
             median(&mut v)
         };
         let accepted = pick(&|f| f.accepted_per_s);
-        let commits = figures[0]
-            .commits
-            .map(|_| {
-                let c = pick(&|f| f.commits.unwrap().0);
-                let e = pick(&|f| f.commits.unwrap().1);
-                let w = pick(&|f| f.commits.unwrap().2);
-                (format!("{c:.0}"), format!("{e:.1}"), format!("{w:.2}"))
-            })
-            .unwrap_or(("-".into(), "-".into(), "-".into()));
+        let db = |of: fn(&DbFigures) -> f64, places: usize| match figures[0].db {
+            Some(_) => format!("{:.*}", places, pick(&|f| f.db.as_ref().map_or(0.0, of))),
+            None => "-".into(),
+        };
         println!(
-            "{:<22} {:>10.0} {:>9.2}x {:>8.0} {:>6.1} ms {:>6.1} ms {:>10} {:>8} {:>8}",
+            "{:<22} {:>10.0} {:>9.2}x {:>8.0} {:>6.1} ms {:>6.1} ms {:>10} {:>8} {:>8} {:>8}",
             setup.name(),
             accepted,
             accepted / base,
             pick(&|f| f.delivered_per_s),
             pick(&|f| f.p50_ms),
             pick(&|f| f.p99_ms),
-            commits.0,
-            commits.1,
-            commits.2,
+            db(|d| d.commits_per_s, 0),
+            db(|d| d.commits, 1),
+            db(|d| d.writes, 2),
+            db(|d| d.flushes, 2),
         );
     }
     println!(
@@ -240,11 +249,17 @@ async fn one_round(setup: Setup, db: &Database, n: usize) -> Figures {
     // second or two showed almost none of its commits. A backend reports
     // all it has as it exits.
     tokio::time::sleep(STATS_SETTLE).await;
-    let commits = url.as_deref().zip(commits_before).map(|(u, before)| {
+    let db = url.as_deref().zip(commits_before).map(|(u, before)| {
         let after = counters(u);
-        let c = (after.0 - before.0) as f64;
-        let w = (after.1 - before.1) as f64;
-        (c / delivered.as_secs_f64(), c / n as f64, w / n as f64)
+        let commits = (after.commits - before.commits) as f64;
+        // Less the transaction id `counters` itself drew.
+        let writes = (after.xid - before.xid - 1) as f64;
+        DbFigures {
+            commits_per_s: commits / delivered.as_secs_f64(),
+            commits: commits / n as f64,
+            writes: writes / n as f64,
+            flushes: (after.flushes - before.flushes) as f64 / n as f64,
+        }
     });
     let mut l = std::mem::take(&mut *latencies.lock().unwrap());
     l.sort();
@@ -254,14 +269,22 @@ async fn one_round(setup: Setup, db: &Database, n: usize) -> Figures {
         delivered_per_s: n as f64 / delivered.as_secs_f64(),
         p50_ms: ms(l[l.len() / 2]),
         p99_ms: ms(l[l.len() * 99 / 100]),
-        commits,
+        db,
     }
 }
 
-/// Transactions committed so far in the database `url` names, and the
-/// server's WAL flushes (what a durable commit waits for; the whole
-/// cluster's, and the bench is its only user).
-fn counters(url: &str) -> (i64, i64) {
+/// PostgreSQL's counts so far (the bench is the cluster's only user).
+struct Counters {
+    /// Transactions committed in the database `url` names.
+    commits: i64,
+    /// The server's WAL flushes: what a durable commit waits for.
+    flushes: i64,
+    /// The next transaction id: one is drawn by each transaction that
+    /// writes (and by the query that reads it), in every database.
+    xid: i64,
+}
+
+fn counters(url: &str) -> Counters {
     let url = url.to_string();
     std::thread::spawn(move || {
         let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
@@ -269,11 +292,16 @@ fn counters(url: &str) -> (i64, i64) {
             .query_one(
                 "SELECT (SELECT xact_commit FROM pg_stat_database
                          WHERE datname = current_database()),
-                        (SELECT wal_sync FROM pg_stat_wal)",
+                        (SELECT wal_sync FROM pg_stat_wal),
+                        txid_current()",
                 &[],
             )
             .unwrap();
-        (r.get(0), r.get(1))
+        Counters {
+            commits: r.get(0),
+            flushes: r.get(1),
+            xid: r.get(2),
+        }
     })
     .join()
     .unwrap()
