@@ -152,6 +152,7 @@ impl Outbox for PgStore {
     fn claim(&self, request: &ClaimRequest) -> Result<Vec<Claim>, StoreError> {
         self.tx(|tx| claim_in(tx, request))
     }
+
     /// Hubs share this store from several machines, where a process id
     /// tells nothing about the hub that took a lease: only leases whose time
     /// ran out are freed (a claim takes those anyway; freeing them here
@@ -439,7 +440,6 @@ impl Outbox for PgStore {
     }
 }
 
-/// One attempt of a batch, and the row as it then stands.
 /// [`Outbox::record`] inside an open transaction: one answer per attempt;
 /// one the store refuses leaves the others standing, and a database error
 /// fails them all.
@@ -459,6 +459,7 @@ pub(super) fn record_in(
     Ok(out)
 }
 
+/// One attempt of a batch, and the row as it then stands.
 fn record_one(store: &PgStore, tx: &mut Tx<'_, '_>, a: &Attempt) -> Result<Delivery, Fail> {
     match &a.result {
         Ok(remote) => record_sent_on(tx, a.delivery, remote.as_deref(), a.at)?,

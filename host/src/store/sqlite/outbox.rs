@@ -535,8 +535,8 @@ impl SqliteStore {
                 })
             })
             .collect();
-        // The query's LIMIT counts rows before the room is applied; with
-        // room for every row asked the two cannot differ.
+        // The query's LIMIT counts rows before the room applies; with a
+        // limit that covers every row asked it never binds, and the two agree.
         let (Some(rows), true) = (rows, request.limit >= ids.len()) else {
             return self.claim_in(tx, request);
         };
