@@ -198,7 +198,7 @@ async fn one_round(setup: Setup, db: &Database, n: usize) -> Figures {
         .unwrap_or_else(|| home.dir.path().join("hub.db").display().to_string());
     let mut running: Vec<Hub> = (0..hubs).map(|_| Hub::start(&home, &location)).collect();
     let bases: Arc<Vec<String>> = Arc::new(running.iter().map(Hub::base).collect());
-    let commits_before = url.as_deref().map(counters);
+    let counts_before = url.as_deref().map(counters);
 
     let next = Arc::new(AtomicUsize::new(0));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(n)));
@@ -249,7 +249,7 @@ async fn one_round(setup: Setup, db: &Database, n: usize) -> Figures {
     // second or two showed almost none of its commits. A backend reports
     // all it has as it exits.
     tokio::time::sleep(STATS_SETTLE).await;
-    let db = url.as_deref().zip(commits_before).map(|(u, before)| {
+    let db = url.as_deref().zip(counts_before).map(|(u, before)| {
         let after = counters(u);
         let commits = (after.commits - before.commits) as f64;
         // Less the transaction id `counters` itself drew.

@@ -74,21 +74,25 @@ impl SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
         let mut appended = Vec::with_capacity(turn.events.len());
-        let mut written = Vec::with_capacity(turn.events.len());
+        let mut logged = Vec::with_capacity(turn.events.len());
         for ev in turn.events {
             let (done, notification) = append_one(&tx, ev).map_err(|e| self.err(e))?;
-            if let Some(notification) = notification {
-                written.push(outbox::Written {
-                    event_id: done.event_id,
-                    created_at: ev.received_at,
-                    notification,
-                    deliveries: done.deliveries.clone(),
-                });
-            }
             appended.push(done);
+            logged.push(notification);
         }
         let leased = match (turn.lease)(&appended) {
-            Some(request) => self.lease_written_in(&tx, &request, &written)?,
+            Some(request) => {
+                let written: Vec<_> = (appended.iter().zip(&logged).zip(turn.events))
+                    .filter_map(|((appended, notification), ev)| {
+                        Some(outbox::Written {
+                            appended,
+                            created_at: ev.received_at,
+                            notification: notification.as_ref()?,
+                        })
+                    })
+                    .collect();
+                self.lease_written_in(&tx, &request, &written)?
+            }
             None => Vec::new(),
         };
         let recorded = self.record_in(&tx, turn.attempts);

@@ -8,8 +8,8 @@ use crate::notification::{ChannelId, EventKind, Notification, RunId};
 use crate::store::enqueue;
 use crate::store::retry::Decision;
 use crate::store::{
-    Attempt, ChannelCounts, Claim, ClaimRequest, ClaimScope, Delivery, DeliveryId, DeliveryPlan,
-    DeliveryState, EventId, HubId, NewEvent, Outbox, StoreError, Target, UnixMillis,
+    Appended, Attempt, ChannelCounts, Claim, ClaimRequest, ClaimScope, Delivery, DeliveryId,
+    DeliveryPlan, DeliveryState, EventId, HubId, NewEvent, Outbox, StoreError, Target, UnixMillis,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -502,11 +502,10 @@ const CLAIMABLE: &str = "d.state = 'pending' AND d.next_attempt_at <= ?1
 
 /// An event the open transaction wrote, with what a claim of its rows
 /// carries (the notification as logged, the time its key is made of).
-pub(super) struct Written {
-    pub event_id: EventId,
+pub(super) struct Written<'a> {
+    pub appended: &'a Appended,
     pub created_at: UnixMillis,
-    pub notification: Notification,
-    pub deliveries: Vec<(ChannelId, DeliveryId)>,
+    pub notification: &'a Notification,
 }
 
 impl SqliteStore {
@@ -521,7 +520,7 @@ impl SqliteStore {
         &self,
         tx: &rusqlite::Transaction<'_>,
         request: &ClaimRequest,
-        written: &[Written],
+        written: &[Written<'_>],
     ) -> Result<Vec<Claim>, StoreError> {
         let ClaimScope::Deliveries(ids) = &request.scope else {
             return self.claim_in(tx, request);
@@ -530,7 +529,7 @@ impl SqliteStore {
             .iter()
             .map(|id| {
                 written.iter().find_map(|w| {
-                    let (channel, _) = w.deliveries.iter().find(|(_, d)| d == id)?;
+                    let (channel, _) = w.appended.deliveries.iter().find(|(_, d)| d == id)?;
                     Some((w, channel, *id))
                 })
             })
@@ -558,7 +557,7 @@ impl SqliteStore {
                 if lease.execute(params)? == 1 {
                     claims.push(Claim {
                         delivery: id,
-                        event_id: w.event_id,
+                        event_id: w.appended.event_id,
                         channel: channel.clone(),
                         attempts: 0,
                         lease_until,
