@@ -28,11 +28,19 @@ fn main() {
 
     let shared = shared_sources(&root);
     let described = described_file(&root.join("plugins").join(DESCRIBED));
-    let mut code = String::from("pub static BUNDLED: &[Bundled] = &[\n");
+    // The components are one block of bytes and the kept descriptions one
+    // text, each sliced per plugin. A start reads every plugin's name, hash
+    // and description but no component; had each component its own constant,
+    // those small ones would lie beside it, and the kernel maps a large block
+    // of the executable around each read: 8 MiB of a one-shot's resident
+    // memory for the 31 plugins.
+    let mut components = Vec::new();
+    let mut all_described = String::new();
+    let mut entries = String::new();
     for ((dir, _), wasm) in plugins.iter().zip(&wasm_files) {
         let bytes = fs::read(wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
-        let copy = out.join(format!("{dir}.wasm"));
-        fs::write(&copy, &bytes).unwrap();
+        let (start, end) = (components.len(), components.len() + bytes.len());
+        components.extend_from_slice(&bytes);
         let source = source_key(&root.join("plugins").join(dir), &shared);
         // Only a description of these very sources: a stale one is left
         // out, and that plugin is described by running it, as before.
@@ -40,17 +48,28 @@ fn main() {
             .get(dir)
             .filter(|e| e["source"] == source.as_str())
             .map(|e| {
-                let path = out.join(format!("{dir}.described.json"));
-                fs::write(&path, e["described"].to_string()).unwrap();
-                format!("Some(include_str!({:?}))", path.display().to_string())
+                let start = all_described.len();
+                all_described.push_str(&e["described"].to_string());
+                let end = all_described.len();
+                format!("Some(DESCRIPTIONS.split_at({end}).0.split_at({start}).1)")
             })
             .unwrap_or_else(|| "None".into());
-        code.push_str(&format!(
-            "    Bundled {{ name: {dir:?}, wasm: include_bytes!({:?}), sha256: {:?}, source: {source:?}, described: {kept} }},\n",
-            copy.display().to_string(),
+        entries.push_str(&format!(
+            "    Bundled {{ name: {dir:?}, wasm: COMPONENTS.split_at({end}).0.split_at({start}).1, sha256: {:?}, source: {source:?}, described: {kept} }},\n",
             hex::encode(Sha256::digest(&bytes)),
         ));
     }
+    let components_path = out.join("components.bin");
+    fs::write(&components_path, &components).unwrap();
+    let described_path = out.join("descriptions.json");
+    fs::write(&described_path, &all_described).unwrap();
+    let mut code = format!(
+        "const COMPONENTS: &[u8] = include_bytes!({:?});\nconst DESCRIPTIONS: &str = include_str!({:?});\n",
+        components_path.display().to_string(),
+        described_path.display().to_string()
+    );
+    code.push_str("pub static BUNDLED: &[Bundled] = &[\n");
+    code.push_str(&entries);
     code.push_str("];\n");
     fs::write(out.join("bundled.rs"), code).unwrap();
 }

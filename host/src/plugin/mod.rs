@@ -70,4 +70,25 @@ pub mod bundled {
     }
 
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+
+    #[cfg(test)]
+    mod tests {
+        use super::BUNDLED;
+
+        /// A start reads every plugin's name, hash and description but no
+        /// component: the components lie back to back, so that what is read
+        /// does not lie beside each of them (see `build.rs`).
+        #[test]
+        fn the_components_are_one_block() {
+            for pair in BUNDLED.windows(2) {
+                assert_eq!(
+                    pair[0].wasm.as_ptr_range().end,
+                    pair[1].wasm.as_ptr(),
+                    "{} and {}",
+                    pair[0].name,
+                    pair[1].name
+                );
+            }
+        }
+    }
 }
