@@ -121,6 +121,7 @@ pub(crate) const EXIT_USAGE: u8 = 2;
 pub(crate) const EXIT_QUEUED: u8 = 3;
 
 pub fn main() -> ExitCode {
+    crate::store::configure_process();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let rt = match tokio::runtime::Builder::new_multi_thread()

@@ -4,6 +4,7 @@
 use crate::notification::{ChannelId, EventKind, RunId};
 use crate::store::{DeliveryId, DeliveryState, EventId, Source, UnixMillis, WatcherId};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 use tokio::sync::broadcast;
 
 /// How much of an event's message live listeners get.
@@ -141,21 +142,57 @@ pub trait LiveBus: Send + Sync {
 /// How many live messages a slow listener may fall behind before it misses some.
 const LIVE_BACKLOG: usize = 4_096;
 
-/// The in-process bus.
-pub struct LocalLive(broadcast::Sender<Live>);
-
-impl Default for LocalLive {
-    fn default() -> Self {
-        LocalLive(broadcast::channel(LIVE_BACKLOG).0)
-    }
-}
+/// The in-process bus. Its channel is made for the first listener: the
+/// backlog's slots are 600 KiB written at once, which a one-shot command
+/// (nobody listening) would carry for nothing, and a message with nobody
+/// listening is dropped either way.
+#[derive(Default)]
+pub struct LocalLive(OnceLock<broadcast::Sender<Live>>);
 
 impl LiveBus for LocalLive {
     fn publish(&self, msg: Live) {
-        let _ = self.0.send(msg);
+        if let Some(tx) = self.0.get() {
+            let _ = tx.send(msg);
+        }
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Live> {
-        self.0.subscribe()
+        self.0
+            .get_or_init(|| broadcast::channel(LIVE_BACKLOG).0)
+            .subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugin_news(id: &str) -> Live {
+        Live::Plugin {
+            action: PluginAction::Loaded,
+            plugin: id.into(),
+            version: None,
+            detail: None,
+            at: UnixMillis(0),
+        }
+    }
+
+    #[test]
+    fn a_listener_hears_what_is_published_after_it_came_and_nothing_before() {
+        let bus = LocalLive::default();
+        bus.publish(plugin_news("before"));
+        let mut first = bus.subscribe();
+        bus.publish(plugin_news("after"));
+        let mut second = bus.subscribe();
+        bus.publish(plugin_news("last"));
+        let id = |m: Live| match m {
+            Live::Plugin { plugin, .. } => plugin,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(id(first.try_recv().unwrap()), "after");
+        assert_eq!(id(first.try_recv().unwrap()), "last");
+        assert!(first.try_recv().is_err());
+        assert_eq!(id(second.try_recv().unwrap()), "last");
+        assert!(second.try_recv().is_err());
     }
 }

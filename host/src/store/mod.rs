@@ -100,8 +100,8 @@ pub use retry::{Decision, RetryPolicy};
 pub use run::{RunState, apply as apply_run_event};
 pub use runs::{Run, RunStatus, Runs};
 pub use sqlite::{
-    BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, SqliteOptions, SqliteStore, default_db_path,
-    resolve_db_path,
+    BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, SqliteOptions, SqliteStore, configure_process,
+    default_db_path, resolve_db_path,
 };
 pub use transfer::{Copied, TransferError, sqlite_to_postgres};
 pub use upkeep::{Activity, Pruned, Retention, StoreSize, Upkeep};
