@@ -124,10 +124,7 @@ pub fn main() -> ExitCode {
     crate::store::configure_process();
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
@@ -138,6 +135,23 @@ pub fn main() -> ExitCode {
         rt.shutdown_timeout(std::time::Duration::from_millis(100));
     }
     code
+}
+
+/// The async runtime: one worker for every two cores (at least one), unless
+/// `TOKIO_WORKER_THREADS` sets the count. Beside the workers, the store's
+/// writer thread is busy whenever they are; and with a worker per core, each
+/// hand-off of a lone request (to the writer and back, to the network and
+/// back) woke the other worker as well. On 2 cores, one worker against two:
+/// one client waiting for delivery +21 to +28%, 16 clients +10%, 64 clients
+/// +2 to +4% (README, `serve_http`).
+fn runtime() -> tokio::runtime::Builder {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        builder.worker_threads((cores / 2).max(1));
+    }
+    builder
 }
 
 async fn run(cli: Cli) -> ExitCode {
