@@ -48,10 +48,10 @@ fn main() {
             .get(dir)
             .filter(|e| e["source"] == source.as_str())
             .map(|e| {
-                let start = all_described.len();
+                let from = all_described.len();
                 all_described.push_str(&e["described"].to_string());
-                let end = all_described.len();
-                format!("Some(DESCRIPTIONS.split_at({end}).0.split_at({start}).1)")
+                let to = all_described.len();
+                format!("Some(DESCRIPTIONS.split_at({to}).0.split_at({from}).1)")
             })
             .unwrap_or_else(|| "None".into());
         entries.push_str(&format!(

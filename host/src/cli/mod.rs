@@ -121,7 +121,8 @@ pub(crate) const EXIT_USAGE: u8 = 2;
 pub(crate) const EXIT_QUEUED: u8 = 3;
 
 pub fn main() -> ExitCode {
-    crate::store::configure_process();
+    // SAFETY: the process has no other thread yet.
+    unsafe { crate::store::configure_process() };
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let rt = match runtime().build() {

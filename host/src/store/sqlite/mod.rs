@@ -39,15 +39,20 @@ pub fn resolve_db_path(flag: Option<PathBuf>) -> Option<PathBuf> {
     .or_else(default_db_path)
 }
 
-/// Process-wide SQLite settings; call before any other thread starts, and
-/// before any connection opens (SQLite refuses them after, harmlessly).
+/// Process-wide SQLite settings, for a process before it opens a connection
+/// (SQLite refuses them after, harmlessly).
 ///
 /// Page caches grow page by page instead of starting with a block of 20
 /// pages: every cache, one per connection and one per temporary b-tree a
 /// query sorts or numbers rows in, allocated and wrote 86 KiB at once.
-pub fn configure_process() {
-    // SAFETY: sqlite3_config is not thread-safe; the caller runs this before
-    // any other thread exists. A null buffer with no lines is valid.
+///
+/// # Safety
+///
+/// No other thread may be using SQLite meanwhile (`sqlite3_config` is not
+/// thread-safe): call it before the process starts any.
+pub unsafe fn configure_process() {
+    // SAFETY: the caller keeps other threads out; a null buffer with no
+    // lines is a valid argument.
     unsafe {
         rusqlite::ffi::sqlite3_config(
             rusqlite::ffi::SQLITE_CONFIG_PAGECACHE,
