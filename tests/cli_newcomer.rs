@@ -305,3 +305,32 @@ fn send_takes_apprise_style_title_body_and_urls() {
     assert!(run.stderr.contains("not a one-line URL"), "{}", run.stderr);
     assert_eq!(mock.requests().len(), 4);
 }
+
+// --- the runtime's worker count ---------------------------------------------
+
+/// A bad `TOKIO_WORKER_THREADS` is a usage error that names the variable,
+/// not tokio's panic; a good one is used.
+#[test]
+fn a_bad_worker_count_is_a_usage_error_not_a_panic() {
+    let mock = Mock::start();
+    for bad in ["abc", "0", "-1", ""] {
+        let run = webhook_home(&mock)
+            .env("TOKIO_WORKER_THREADS", bad)
+            .run(&["send", "hi"]);
+        assert_eq!(run.code, 2, "{bad:?}: {run:?}");
+        assert!(
+            run.stderr.contains("TOKIO_WORKER_THREADS"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("whole number"), "{}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    assert!(mock.requests().is_empty());
+
+    let run = webhook_home(&mock)
+        .env("TOKIO_WORKER_THREADS", "3")
+        .run(&["send", "hi"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(mock.requests().len(), 1);
+}

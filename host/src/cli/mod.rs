@@ -125,7 +125,11 @@ pub fn main() -> ExitCode {
     unsafe { crate::store::configure_process() };
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let rt = match runtime().build() {
+    let mut builder = match runtime() {
+        Ok(builder) => builder,
+        Err(e) => return fail(&e),
+    };
+    let rt = match builder.build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
@@ -145,14 +149,29 @@ pub fn main() -> ExitCode {
 /// back) woke the other worker as well. On 2 cores, one worker against two:
 /// one client waiting for delivery +21 to +28%, 16 clients +10%, 64 clients
 /// +2 to +4% (README, `serve_http`).
-fn runtime() -> tokio::runtime::Builder {
+///
+/// The count is read here rather than by tokio, which panics on a bad value.
+fn runtime() -> Result<tokio::runtime::Builder, String> {
+    let workers = match std::env::var_os("TOKIO_WORKER_THREADS") {
+        Some(value) => worker_count(&value.to_string_lossy())?,
+        None => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            (cores / 2).max(1)
+        }
+    };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all();
-    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        builder.worker_threads((cores / 2).max(1));
+    builder.enable_all().worker_threads(workers);
+    Ok(builder)
+}
+
+fn worker_count(value: &str) -> Result<usize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "TOKIO_WORKER_THREADS must be a whole number above 0, not {value:?}; \
+             unset it to use one worker for every two cores"
+        )),
     }
-    builder
 }
 
 async fn run(cli: Cli) -> ExitCode {

@@ -12,7 +12,7 @@ use super::engine::{self, CONCURRENT_SENDS, EpochTicker};
 use super::error::{DeliveryError, LoadError};
 use super::info::PluginInfo;
 use super::keeper::{Keeper, Prepared};
-use super::sandbox::{MemoryRefused, SendState, StoreShared};
+use super::sandbox::{MemoryRefused, OffTheWorkers, SendState, StoreShared};
 use super::secrets::Secrets;
 use super::trailer::Precompiled;
 use super::types::{
@@ -881,20 +881,24 @@ async fn invoke_keeping_secrets(
     store.set_epoch_deadline(1);
     store.data_mut().begin_call();
     let instance = sandbox.instance;
-    let run = async {
-        let instance = match instance {
-            Some(instance) => instance,
-            None => prepared.pre.instantiate(&mut store).await?,
-        };
-        wit::call(instance, &mut store, call).await
-    };
+    let slow = store.data().slow_flag();
     // The epoch callback stops a running guest at the deadline; this outer
     // one covers time spent in host calls (fetches), with a little slack so
     // that the guest's own interrupt is the usual way out of a busy loop.
     let deadlines = &rt.stores.deadlines;
-    let outcome = deadlines
-        .within(deadline + Duration::from_millis(250), run)
-        .await;
+    let outcome = {
+        let run = std::pin::pin!(async {
+            let instance = match instance {
+                Some(instance) => instance,
+                None => prepared.pre.instantiate(&mut store).await?,
+            };
+            wit::call(instance, &mut store, call).await
+        });
+        let run = OffTheWorkers::new(run, slow);
+        deadlines
+            .within(deadline + Duration::from_millis(250), run)
+            .await
+    };
     let answer = match outcome {
         Ok(Ok(answer)) => Ok(answer),
         // Whatever else happened, the shutdown cut-off ended it: the delivery

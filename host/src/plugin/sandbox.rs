@@ -5,7 +5,11 @@
 use super::budget::MemoryBudget;
 use super::capability::HostState;
 use super::deadline::Deadlines;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::ResourceTable;
@@ -27,6 +31,8 @@ pub(crate) struct SendState {
     ticks: u32,
     /// The slow lane this call holds while it runs, once it is slow.
     lane: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+    /// Set once the call has run past [`FAST_TICKS`] (see [`OffTheWorkers`]).
+    slow: Arc<AtomicBool>,
 }
 
 impl SendState {
@@ -34,6 +40,52 @@ impl SendState {
     pub fn begin_call(&mut self) {
         self.ticks = 0;
         *self.lane.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.slow.store(false, Ordering::Relaxed);
+    }
+
+    /// Set while the current call is slow, for [`OffTheWorkers`].
+    pub fn slow_flag(&self) -> Arc<AtomicBool> {
+        self.slow.clone()
+    }
+}
+
+/// Polls a call's guest code on the runtime's worker, and a slow guest's off
+/// it: the worker's other tasks move to another thread for the poll
+/// (`block_in_place`), so the hub's own work goes on beside the guest's
+/// tick, with the system's scheduler sharing the cores between them. The
+/// slow lanes bound how many such guests compute at once; but with as few
+/// workers as lanes (one worker for two cores, or `TOKIO_WORKER_THREADS=1`)
+/// a looping guest held the only worker for 10 ms at a time, and every
+/// hand-off of a REST request waited behind it: 300 requests took 125 s.
+pub(crate) struct OffTheWorkers<'a, F> {
+    run: Pin<&'a mut F>,
+    slow: Arc<AtomicBool>,
+    multi_thread: bool,
+}
+
+impl<'a, F> OffTheWorkers<'a, F> {
+    pub fn new(run: Pin<&'a mut F>, slow: Arc<AtomicBool>) -> Self {
+        // `block_in_place` needs a worker to move the other tasks to.
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        OffTheWorkers {
+            run,
+            slow,
+            multi_thread,
+        }
+    }
+}
+
+impl<F: Future> Future for OffTheWorkers<'_, F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        if this.multi_thread && this.slow.load(Ordering::Relaxed) {
+            tokio::task::block_in_place(|| this.run.as_mut().poll(cx))
+        } else {
+            this.run.as_mut().poll(cx)
+        }
     }
 }
 
@@ -184,6 +236,7 @@ pub(crate) fn new_store(
             slow_lanes: shared.slow_lanes.clone(),
             ticks: 0,
             lane: Arc::default(),
+            slow: Arc::default(),
         },
     );
     store.limiter(|s| &mut s.limiter);
@@ -202,6 +255,7 @@ pub(crate) fn new_store(
         if state.ticks <= FAST_TICKS {
             return Ok(UpdateDeadline::Yield(1));
         }
+        state.slow.store(true, Ordering::Relaxed);
         // A slow guest gives its lane back (the semaphore is fair: a waiting
         // guest gets it next) and waits for a lane again, not using a thread
         // meanwhile.
