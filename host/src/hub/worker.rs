@@ -498,6 +498,7 @@ async fn rest(
                 if tasks.is_empty() && hub.slots.own.is_empty() {
                     let own = hub.slots.sent_own.swap(false, Ordering::AcqRel);
                     if std::mem::take(sent) || own {
+                        hub.store().release_memory();
                         super::memory::give_back();
                     }
                 }

@@ -30,6 +30,11 @@ pub trait Upkeep {
     /// retention existed reuses its free space but never returns it). Takes
     /// the store whole for a while: an operator's command, not a routine.
     fn compact(&self) -> Result<(), StoreError>;
+
+    /// Hand back what the backend caches in memory, as the hub goes idle
+    /// (never waiting for a connection another thread holds). Nothing by
+    /// default: a backend whose caches live elsewhere keeps none here.
+    fn release_memory(&self) {}
 }
 
 /// How long the store keeps what is done: `[store]` in the config file.

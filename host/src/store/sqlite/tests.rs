@@ -286,3 +286,43 @@ fn the_one_write_connection_commits_appends_full_and_the_rest_normal() {
     assert_eq!(claimed.len(), 1);
     assert_eq!(mode(&store.lock()), full);
 }
+
+/// Bytes a connection's page cache holds.
+fn cache_used(conn: &rusqlite::Connection) -> i32 {
+    let (mut current, mut highest) = (0, 0);
+    // SAFETY: the handle is live for the borrow; the call only reads counters.
+    unsafe {
+        rusqlite::ffi::sqlite3_db_status(
+            conn.handle(),
+            rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
+            &mut current,
+            &mut highest,
+            0,
+        );
+    }
+    current
+}
+
+/// Going idle hands the connections' page caches back, and the store works
+/// on from the file.
+#[test]
+fn release_memory_empties_the_page_caches_and_the_store_works_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let events: Vec<_> = (0..300)
+        .map(|i| send(&format!("e{i}"), &["ops"], None))
+        .collect();
+    store.append_batch(events).unwrap();
+    store.size().unwrap();
+    store.activity(UnixMillis(0)).unwrap();
+    let held =
+        || cache_used(&store.conn.lock().unwrap().conn) + cache_used(&store.read.lock().unwrap());
+    let before = held();
+    assert!(before > 100 << 10, "{before} bytes cached");
+    store.release_memory();
+    let after = held();
+    assert!(after < before / 4, "{before} bytes cached, {after} after");
+
+    store.append(send("after", &["ops"], None)).unwrap();
+    assert_eq!(store.activity(UnixMillis(0)).unwrap().events_since, 301);
+}

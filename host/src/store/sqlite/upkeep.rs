@@ -36,6 +36,17 @@ impl Upkeep for SqliteStore {
         .map_err(|e| self.err(e))
     }
 
+    /// Each connection's page cache (up to 2 MiB) is dropped, to be read
+    /// again from the file system's cache when work comes back.
+    fn release_memory(&self) {
+        if let Ok(writer) = self.conn.try_lock() {
+            let _ = writer.conn.release_memory();
+        }
+        if let Ok(read) = self.read.try_lock() {
+            let _ = read.release_memory();
+        }
+    }
+
     fn compact(&self) -> Result<(), StoreError> {
         self.still_ours()?;
         let conn = self.lock();
