@@ -110,7 +110,11 @@ impl Hub {
         Hub {
             channels: RwLock::new(Arc::new(channels)),
             route,
-            writer: GroupCommit::new(store.clone(), 512),
+            writer: GroupCommit::with_idle_hook(
+                store.clone(),
+                512,
+                Some(memory::give_back_this_thread),
+            ),
             store,
             live: Box::new(LocalLive::default()),
             waiters: Waiters::default(),

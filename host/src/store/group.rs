@@ -12,8 +12,9 @@ use super::{
     StoreError, Target, TurnWrites, TurnWritten, UnixMillis,
 };
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 enum Job {
@@ -57,10 +58,18 @@ pub struct GroupCommit {
 impl GroupCommit {
     /// `max_batch` bounds how many writes share one transaction.
     pub fn new(store: Arc<dyn Store>, max_batch: usize) -> Self {
+        Self::with_idle_hook(store, max_batch, None)
+    }
+
+    /// [`GroupCommit::new`], calling `idle` on the writer thread once it has
+    /// had nothing to write for [`IDLE_AFTER`] since it last wrote: the hub
+    /// gives back what the thread's allocator keeps, which only the thread
+    /// itself can.
+    pub fn with_idle_hook(store: Arc<dyn Store>, max_batch: usize, idle: Option<fn()>) -> Self {
         let (tx, rx) = mpsc::channel::<Job>();
         let writer = std::thread::Builder::new()
             .name("mcp-push-store-writer".into())
-            .spawn(move || write_loop(store, rx, max_batch.max(1)))
+            .spawn(move || write_loop(store, rx, max_batch.max(1), idle))
             .expect("cannot start the store writer thread");
         GroupCommit {
             tx: Some(tx),
@@ -132,8 +141,30 @@ impl Drop for GroupCommit {
     }
 }
 
-fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize) {
-    while let Ok(first) = rx.recv() {
+/// How long the writer waits with nothing to write before its idle hook.
+const IDLE_AFTER: Duration = Duration::from_secs(1);
+
+fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize, idle: Option<fn()>) {
+    // Waiting without a timeout once the hook has run: an idle hub's writer
+    // never wakes.
+    let mut wrote = false;
+    loop {
+        let next = match (wrote, idle) {
+            (true, Some(_)) => rx.recv_timeout(IDLE_AFTER),
+            _ => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        let first = match next {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Timeout) => {
+                wrote = false;
+                if let Some(idle) = idle {
+                    idle();
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        wrote = true;
         let mut jobs = vec![first];
         while jobs.len() < max_batch {
             match rx.try_recv() {

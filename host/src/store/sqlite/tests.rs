@@ -157,6 +157,41 @@ fn group_commit_reports_a_locked_database_to_every_caller() {
     group.append_blocking(send("a", &["ops"], None)).unwrap();
 }
 
+/// The writer's idle hook runs once after a burst of writes, on the writer
+/// thread, and not again until it has written again.
+#[test]
+fn group_commit_calls_its_idle_hook_once_after_writing() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    static ON_WRITER: AtomicUsize = AtomicUsize::new(0);
+    fn hook() {
+        CALLS.fetch_add(1, Ordering::SeqCst);
+        if std::thread::current().name() == Some("mcp-push-store-writer") {
+            ON_WRITER.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(open(&dir));
+    let group = GroupCommit::with_idle_hook(store, 16, Some(hook));
+    let after_idle = || std::thread::sleep(Duration::from_millis(2_500));
+    after_idle();
+    assert_eq!(CALLS.load(Ordering::SeqCst), 0, "nothing written yet");
+    for i in 0..3 {
+        group
+            .append_blocking(send(&format!("e{i}"), &["ops"], None))
+            .unwrap();
+    }
+    after_idle();
+    assert_eq!(CALLS.load(Ordering::SeqCst), 1);
+    after_idle();
+    assert_eq!(CALLS.load(Ordering::SeqCst), 1, "idle, the writer sleeps");
+    group
+        .append_blocking(send("again", &["ops"], None))
+        .unwrap();
+    drop(group);
+    assert_eq!(ON_WRITER.load(Ordering::SeqCst), 1);
+}
+
 #[test]
 fn leases_of_a_dead_owner_can_be_released_alone() {
     let dir = tempfile::tempdir().unwrap();
