@@ -894,7 +894,7 @@ async fn invoke_keeping_secrets(
             };
             wit::call(instance, &mut store, call).await
         });
-        let run = OffTheWorkers::new(run, slow);
+        let run = OffTheWorkers { run, slow };
         deadlines
             .within(deadline + Duration::from_millis(250), run)
             .await

@@ -58,22 +58,15 @@ impl SendState {
 /// a looping guest held the only worker for 10 ms at a time, and every
 /// hand-off of a REST request waited behind it: 300 requests took 125 s.
 pub(crate) struct OffTheWorkers<'a, F> {
-    run: Pin<&'a mut F>,
-    slow: Arc<AtomicBool>,
-    multi_thread: bool,
+    pub run: Pin<&'a mut F>,
+    pub slow: Arc<AtomicBool>,
 }
 
-impl<'a, F> OffTheWorkers<'a, F> {
-    pub fn new(run: Pin<&'a mut F>, slow: Arc<AtomicBool>) -> Self {
-        // `block_in_place` needs a worker to move the other tasks to.
-        let multi_thread = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        OffTheWorkers {
-            run,
-            slow,
-            multi_thread,
-        }
-    }
+/// `block_in_place` needs a worker to move the other tasks to: not on a
+/// current-thread runtime, which polls the guest as before.
+fn on_multi_thread_runtime() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
 impl<F: Future> Future for OffTheWorkers<'_, F> {
@@ -81,7 +74,8 @@ impl<F: Future> Future for OffTheWorkers<'_, F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
-        if this.multi_thread && this.slow.load(Ordering::Relaxed) {
+        // A fast guest (every send of a well-behaved channel) pays one load.
+        if this.slow.load(Ordering::Relaxed) && on_multi_thread_runtime() {
             tokio::task::block_in_place(|| this.run.as_mut().poll(cx))
         } else {
             this.run.as_mut().poll(cx)
