@@ -256,6 +256,7 @@ async fn library_app(sink: &Sink) -> (tempfile::TempDir, mcp_push::app::App) {
         plugins_dir: None,
         cache_dir: Some(support::shared_cache_dir()),
         db: Some(dir.path().join("hub.db")),
+        ..Default::default()
     })
     .await
     .unwrap();

@@ -519,6 +519,7 @@ fn quiet_hours_hold_a_message_until_the_window_ends_and_urgent_passes() {
             plugins_dir: None,
             cache_dir: Some(support::shared_cache_dir()),
             db: Some(dir.path().join("hub.db")),
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -6,7 +6,7 @@ mod support;
 
 use mcp_push::notification::Notification;
 use mcp_push::plugin::{
-    DeliveryError, Limits, PluginSource, Runtime, RuntimeOptions, SettingValue,
+    Compiler, DeliveryError, Limits, PluginSource, Runtime, RuntimeOptions, SettingValue,
 };
 use std::time::{Duration, Instant};
 use support::{Mock, Run, Sandbox, hostile_wasm, shared_cache_dir};
@@ -206,6 +206,7 @@ async fn every_send_runs_in_a_store_no_call_used_before() {
             ..Limits::default()
         },
         cache_dir: Some(shared_cache_dir()),
+        ..Default::default()
     })
     .unwrap();
     let path = hostile_wasm();
@@ -277,4 +278,82 @@ async fn every_send_runs_in_a_store_no_call_used_before() {
         let receipt = receipt.unwrap().unwrap();
         assert_eq!(receipt.remote_id.as_deref(), Some("call 1"));
     }
+}
+
+/// One-shot commands compile with Winch, servers with Cranelift: the
+/// sandbox is the engine's, and each compiler's code must keep it. A loop
+/// ends at the deadline (the epoch checks are in the compiled code), a
+/// memory bomb traps at the limit, a fetch to an undeclared host is refused,
+/// and the next send still runs in a fresh store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn either_compiler_keeps_the_sandbox() {
+    let mock = Mock::start();
+    let path = hostile_wasm();
+    let wasm = std::fs::read(&path).unwrap();
+    for compiler in [Compiler::Optimizing, Compiler::Baseline] {
+        let runtime = Runtime::new(RuntimeOptions {
+            limits: Limits {
+                memory_bytes: 16 << 20,
+                deadline: Duration::from_secs(1),
+                ..Limits::default()
+            },
+            cache_dir: Some(shared_cache_dir()),
+            compiler,
+        })
+        .unwrap();
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(runtime.compiler(), compiler, "Winch compiles for x86_64");
+        let plugin = runtime
+            .load(&wasm, None, PluginSource::File(path.clone()))
+            .await
+            .unwrap();
+        let settings = |mode: &str| {
+            vec![
+                SettingValue {
+                    key: "mode".into(),
+                    value: mode.into(),
+                    secret: false,
+                },
+                SettingValue {
+                    key: "url".into(),
+                    value: mock.url("/x"),
+                    secret: false,
+                },
+                SettingValue {
+                    key: "target".into(),
+                    value: mock.undeclared_url("/stolen"),
+                    secret: false,
+                },
+            ]
+        };
+        let msg = Notification::new("T", "B");
+        let started = Instant::now();
+        let looped = plugin.send("c", &settings("loop"), &msg, None).await;
+        let took = started.elapsed();
+        assert!(
+            matches!(looped, Err(DeliveryError::Timeout(_))),
+            "{compiler:?}: {looped:?}"
+        );
+        assert!(
+            took < Duration::from_secs(5),
+            "{compiler:?}: loop ran {took:?}"
+        );
+        let bomb = plugin.send("c", &settings("membomb"), &msg, None).await;
+        assert!(
+            matches!(&bomb, Err(DeliveryError::Crashed(m)) if m.contains("out of memory")),
+            "{compiler:?}: {bomb:?}"
+        );
+        let stolen = plugin.send("c", &settings("undeclared"), &msg, None).await;
+        assert!(
+            matches!(&stolen, Err(e) if e.to_string().contains("is not an allowed host")),
+            "{compiler:?}: {stolen:?}"
+        );
+        let receipt = plugin.send("c", &settings("count"), &msg, None).await;
+        assert_eq!(
+            receipt.unwrap().remote_id.as_deref(),
+            Some("call 1"),
+            "{compiler:?}"
+        );
+    }
+    assert!(mock.requests_to("/stolen").is_empty());
 }

@@ -117,6 +117,7 @@ impl Bench {
             plugins_dir: None,
             cache_dir: Some(support::shared_cache_dir()),
             db: Some(dir.join("hub.db")),
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -153,6 +153,7 @@ async fn per_send(addr: SocketAddr) {
             ..Limits::default()
         },
         cache_dir: None,
+        ..Default::default()
     })
     .unwrap();
     let bundled = mcp_push::plugin::bundled::BUNDLED

@@ -362,6 +362,7 @@ fn main() {
             plugins_dir: None,
             cache_dir: Some(support::shared_cache_dir()),
             db: Some(dir.path().join("hub.db")),
+            ..Default::default()
         })
         .await
         .unwrap();

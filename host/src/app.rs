@@ -7,7 +7,7 @@
 
 use crate::config::{Config, ConfigFile, Environment, Paths};
 use crate::hub::{Clock, Hub, Live, PluginAction, Route, WorkerOptions, lease_for};
-use crate::plugin::{Limits, Registry, Runtime, RuntimeOptions};
+use crate::plugin::{Compiler, Limits, Registry, Runtime, RuntimeOptions};
 use crate::store::{
     BRIEF_CHECKPOINT_PAGES, CHECKPOINT_PAGES, Location, PgOptions, PgStore, Retention, RetryPolicy,
     SqliteOptions, SqliteStore, Store, UnixMillis,
@@ -29,6 +29,9 @@ pub struct AppOptions {
     /// The event store: a SQLite file or a `postgres://` URL (`--db`, else
     /// `MCP_PUSH_DB`, else the platform data dir's file).
     pub db: Option<PathBuf>,
+    /// How plugins not yet compiled are compiled: optimized for a server,
+    /// quickly for a command that sends once.
+    pub compiler: Compiler,
 }
 
 /// The plugins found and the channels configured from them, at one moment.
@@ -65,6 +68,7 @@ impl App {
         let runtime = Runtime::new(RuntimeOptions {
             cache_dir: paths.cache_dir.clone(),
             limits,
+            compiler: options.compiler,
         })
         .map_err(|e| format!("cannot start the plugin runtime: {e:#}"))?;
         let registry = Registry::discover(&runtime, paths.plugins_dir.as_deref()).await;

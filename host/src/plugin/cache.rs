@@ -5,6 +5,7 @@
 //! describe themselves, so a start does not wait for them again.
 
 use super::info::PluginInfo;
+use super::types::Compiler;
 use serde::{Deserialize, Serialize};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ const MAX_REMEMBERED: usize = 1024;
 pub(crate) struct CompileCache {
     dir: PathBuf,
     engine_key: String,
+    compiler: Compiler,
     /// This build of mcp-push: a description is checked by the host that
     /// reads it (ids, settings, hosts), and another build may check otherwise.
     build_key: String,
@@ -31,9 +33,12 @@ pub(crate) struct Described {
 }
 
 impl CompileCache {
-    pub fn new(dir: &Path, engine: &Engine) -> Self {
+    pub fn new(dir: &Path, engine: &Engine, compiler: Compiler) -> Self {
         let mut h = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
+        // wasmtime's hash tells the compilers apart already; a file is
+        // never loaded by the other's engine, whatever a later wasmtime does.
+        format!("{compiler:?}").hash(&mut h);
         let engine_key = format!("{:016x}", h.finish());
         let mut h = DefaultHasher::new();
         env!("CARGO_PKG_VERSION").hash(&mut h);
@@ -49,6 +54,7 @@ impl CompileCache {
         CompileCache {
             dir: dir.to_path_buf(),
             engine_key,
+            compiler,
             build_key: format!("{:016x}", h.finish()),
         }
     }
@@ -115,8 +121,9 @@ impl CompileCache {
         let started = std::time::Instant::now();
         let component = Component::new(engine, wasm)?;
         tracing::debug!(
-            "compiled {} in {} ms",
+            "compiled {} with {} in {} ms",
             &sha256[..12],
+            self.compiler.name(),
             started.elapsed().as_millis()
         );
         if let Err(e) = self.store(&path, &component) {

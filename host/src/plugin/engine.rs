@@ -1,11 +1,13 @@
 //! The one wasmtime `Engine` and the thread that drives its epochs.
 
 use super::deadline::Deadlines;
-use super::types::Limits;
+use super::types::{Compiler, Limits};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy,
+};
 
 /// How often the epoch advances: the granularity of deadlines, and how long a
 /// busy guest may hold a worker thread before it yields.
@@ -33,8 +35,27 @@ const SLOTS: u32 = CONCURRENT_SENDS + MAX_SPARES;
 /// Bytes of each memory slot kept mapped between sends.
 const KEEP_RESIDENT: usize = 2 << 20;
 
-pub(crate) fn build(limits: &Limits) -> wasmtime::Result<Engine> {
+/// The engine, compiling with `compiler` (Cranelift where Winch cannot
+/// compile for this machine), and the compiler it has. Components compiled
+/// by one compiler are not loaded by an engine of the other: the compile
+/// cache keys its files by the engine's compatibility hash, which tells them
+/// apart.
+pub(crate) fn build(limits: &Limits, compiler: Compiler) -> wasmtime::Result<(Engine, Compiler)> {
+    if compiler == Compiler::Baseline {
+        match build_with(limits, Strategy::Winch) {
+            Ok(engine) => return Ok((engine, Compiler::Baseline)),
+            Err(e) => tracing::debug!("Winch unavailable here ({e}); compiling with Cranelift"),
+        }
+    }
+    Ok((
+        build_with(limits, Strategy::Cranelift)?,
+        Compiler::Optimizing,
+    ))
+}
+
+fn build_with(limits: &Limits, strategy: Strategy) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
+    config.strategy(strategy);
     config.epoch_interruption(true);
     config.wasm_component_model(true);
 
@@ -127,6 +148,39 @@ mod tests {
             assert!(Instant::now() < until, "timed out waiting for {what}");
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    /// A one-shot command's cache files (Winch) and a server's (Cranelift)
+    /// lie in one directory: neither engine may take the other's code.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_two_compilers_engines_are_told_apart() {
+        let limits = Limits::default();
+        let (optimizing, o) = build(&limits, Compiler::Optimizing).unwrap();
+        let (baseline, b) = build(&limits, Compiler::Baseline).unwrap();
+        assert_eq!((o, b), (Compiler::Optimizing, Compiler::Baseline));
+        let hash = |engine: &Engine| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            engine.precompile_compatibility_hash().hash(&mut h);
+            h.finish()
+        };
+        assert_ne!(hash(&optimizing), hash(&baseline));
+        let webhook = crate::plugin::bundled::BUNDLED
+            .iter()
+            .find(|b| b.name == "webhook")
+            .unwrap();
+        let compiled = wasmtime::component::Component::new(&baseline, webhook.wasm)
+            .unwrap()
+            .serialize()
+            .unwrap();
+        // SAFETY: bytes `serialize` just wrote; the point is that they are refused.
+        let taken = unsafe { wasmtime::component::Component::deserialize(&optimizing, &compiled) };
+        assert!(taken.is_err(), "Cranelift's engine loaded Winch's code");
+        // SAFETY: as above, for the engine that wrote them.
+        assert!(
+            unsafe { wasmtime::component::Component::deserialize(&baseline, &compiled) }.is_ok()
+        );
     }
 
     #[test]

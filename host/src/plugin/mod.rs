@@ -49,7 +49,8 @@ pub use runtime::{Plugin, Runtime};
 /// TLS as the plugins' requests have it, for the watchers' own client.
 pub(crate) use tls::client_config as tls_client_config;
 pub use types::{
-    ChatQuestion, ChatReply, Limits, PluginSource, Polled, Receipt, RuntimeOptions, SettingValue,
+    ChatQuestion, ChatReply, Compiler, Limits, PluginSource, Polled, Receipt, RuntimeOptions,
+    SettingValue,
 };
 pub use wit::WIT_VERSION;
 

@@ -16,8 +16,8 @@ use super::sandbox::{MemoryRefused, OffTheWorkers, SendState, StoreShared};
 use super::secrets::Secrets;
 use super::trailer::Precompiled;
 use super::types::{
-    ChatQuestion, ChatReply, Limits, PluginSource, Polled, Receipt, RuntimeOptions, SettingValue,
-    cap_text,
+    ChatQuestion, ChatReply, Compiler, Limits, PluginSource, Polled, Receipt, RuntimeOptions,
+    SettingValue, cap_text,
 };
 use super::wit::{self, Answer, Bindings, Call};
 use crate::notification::Notification;
@@ -46,6 +46,7 @@ pub struct Runtime {
 
 struct Shared {
     engine: Engine,
+    compiler: Compiler,
     linker: Linker<SendState>,
     client: reqwest::Client,
     /// Clients for channels behind a proxy, by proxy URL (a handful at most).
@@ -62,7 +63,13 @@ impl Runtime {
     pub fn new(options: RuntimeOptions) -> anyhow::Result<Self> {
         // reqwest is built without a default TLS provider; ring is ours.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let engine = engine::build(&options.limits)?;
+        // An executable that carries its channels compiled carries
+        // Cranelift's code, which only a Cranelift engine loads.
+        let compiler = match Precompiled::this() {
+            Some(_) => Compiler::Optimizing,
+            None => options.compiler,
+        };
+        let (engine, compiler) = engine::build(&options.limits, compiler)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wit::add_to_linker(&mut linker)?;
@@ -70,7 +77,7 @@ impl Runtime {
         let cache = options
             .cache_dir
             .as_deref()
-            .map(|d| CompileCache::new(d, &engine));
+            .map(|d| CompileCache::new(d, &engine, compiler));
         let deadlines = Arc::new(Deadlines::default());
         let ticker = EpochTicker::start(&engine, deadlines.clone());
         let stores = StoreShared {
@@ -87,6 +94,7 @@ impl Runtime {
         Ok(Runtime {
             shared: Arc::new(Shared {
                 engine,
+                compiler,
                 linker,
                 client,
                 proxied: Default::default(),
@@ -102,6 +110,12 @@ impl Runtime {
 
     pub fn limits(&self) -> &Limits {
         &self.shared.limits
+    }
+
+    /// The compiler of this runtime's engine (Cranelift when the executable
+    /// carries its channels compiled, or Winch cannot run here).
+    pub fn compiler(&self) -> Compiler {
+        self.shared.compiler
     }
 
     /// Guest memory held by every call now, and the most ever held at once
