@@ -129,7 +129,7 @@ fn main() {
     );
     let first = median(&mut cold_send);
     println!(
-        "  first `send` after building from source  median {:>6.1} ms  ({:.1}x warm; 3 runs: the webhook plugin compiled, no other)",
+        "  first `send` after building from source  median {:>6.1} ms  ({:.1}x warm; 3 runs: the webhook plugin compiled by Winch, no other)",
         ms(first),
         ratio(first, t)
     );
