@@ -124,10 +124,13 @@ fn a_first_start_compiles_only_the_plugins_it_calls() {
     assert_eq!(compiles(&first.stderr), (0, 0), "{}", first.stderr);
     assert!(first.stdout.contains("webhook"), "{first:?}");
 
-    // The first send compiles the one plugin it calls, no other.
+    // The first send compiles the one plugin it calls, no other, with the
+    // quick compiler: it sends once and exits.
     let send = run(&["send", "lazy", "one plugin"]);
     assert_eq!(send.code, 0, "{send:?}");
     assert_eq!(compiles(&send.stderr), (1, 0), "{}", send.stderr);
+    #[cfg(target_arch = "x86_64")]
+    assert!(send.stderr.contains(" with Winch in "), "{}", send.stderr);
     // The next reads it back from the compile cache.
     let again = run(&["send", "lazy", "again"]);
     assert_eq!(again.code, 0, "{again:?}");
@@ -135,6 +138,55 @@ fn a_first_start_compiles_only_the_plugins_it_calls() {
     assert_eq!(mock.requests_to("/hook").len(), 2);
     let second = run(&["channels"]);
     assert_eq!((second.code, &second.stdout), (0, &first.stdout));
+
+    // A server compiles it again, with the optimizing compiler, into a file
+    // of its own; the one-shot's stays for the next one-shot.
+    let served = mcp_send(&home, &cache);
+    assert_eq!(compiles(&served), (1, 0), "{served}");
+    assert!(served.contains(" with Cranelift in "), "{served}");
+    assert_eq!(mock.requests_to("/hook").len(), 3);
+    let kept = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("cwasm".as_ref()))
+        .count();
+    assert_eq!(kept, 2, "one compiled copy per compiler");
+    let third = run(&["send", "lazy", "third"]);
+    assert_eq!(compiles(&third.stderr), (0, 1), "{}", third.stderr);
+}
+
+/// `mcp-push mcp` with `cache`, one `notify_send` over stdio; its stderr.
+fn mcp_send(home: &Sandbox, cache: &std::path::Path) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let mut child = home
+        .command(&["mcp"])
+        .env("MCP_PUSH_CACHE_DIR", cache)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut answers = BufReader::new(child.stdout.take().unwrap()).lines();
+    let requests = [
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "1"}}}),
+        serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "notify_send", "arguments": {"title": "served", "content": "by mcp"}}}),
+    ];
+    for request in &requests {
+        writeln!(stdin, "{request}").unwrap();
+        stdin.flush().unwrap();
+        if request.get("id").is_some() {
+            let answer = answers.next().expect("an answer").unwrap();
+            assert!(!answer.contains("\"isError\":true"), "{answer}");
+        }
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// `plugin precompile` writes the executable that packages ship: its first

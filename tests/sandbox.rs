@@ -39,6 +39,18 @@ fn send_with(mode: &str, mock: &Mock, url_path: &str, extra: &str) -> Run {
     run
 }
 
+/// The hostile plugin's settings, none of them secret.
+fn hostile_settings(pairs: &[(&str, &str)]) -> Vec<SettingValue> {
+    pairs
+        .iter()
+        .map(|(key, value)| SettingValue {
+            key: (*key).into(),
+            value: (*value).into(),
+            secret: false,
+        })
+        .collect()
+}
+
 fn bad_line(run: &Run) -> String {
     run.stdout
         .lines()
@@ -219,20 +231,7 @@ async fn every_send_runs_in_a_store_no_call_used_before() {
         .await
         .unwrap();
     assert!(!plugin.spare_ready(), "loading makes no spare");
-    let settings = |mode: &str| {
-        vec![
-            SettingValue {
-                key: "mode".into(),
-                value: mode.into(),
-                secret: false,
-            },
-            SettingValue {
-                key: "url".into(),
-                value: mock.url("/x"),
-                secret: false,
-            },
-        ]
-    };
+    let settings = |mode: &str| hostile_settings(&[("mode", mode), ("url", &mock.url("/x"))]);
     let msg = Notification::new("T", "B");
     let wait_for_spare = async || {
         let until = Instant::now() + Duration::from_secs(10);
@@ -307,25 +306,9 @@ async fn either_compiler_keeps_the_sandbox() {
             .load(&wasm, None, PluginSource::File(path.clone()))
             .await
             .unwrap();
-        let settings = |mode: &str| {
-            vec![
-                SettingValue {
-                    key: "mode".into(),
-                    value: mode.into(),
-                    secret: false,
-                },
-                SettingValue {
-                    key: "url".into(),
-                    value: mock.url("/x"),
-                    secret: false,
-                },
-                SettingValue {
-                    key: "target".into(),
-                    value: mock.undeclared_url("/stolen"),
-                    secret: false,
-                },
-            ]
-        };
+        let (url, target) = (mock.url("/x"), mock.undeclared_url("/stolen"));
+        let settings =
+            |mode: &str| hostile_settings(&[("mode", mode), ("url", &url), ("target", &target)]);
         let msg = Notification::new("T", "B");
         let started = Instant::now();
         let looped = plugin.send("c", &settings("loop"), &msg, None).await;
