@@ -56,6 +56,13 @@ pub(crate) fn build(limits: &Limits, compiler: Compiler) -> wasmtime::Result<(En
 fn build_with(limits: &Limits, strategy: Strategy) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.strategy(strategy);
+    if strategy == Strategy::Winch {
+        // Winch compiles the functions; Cranelift, still, the trampolines
+        // into them, a quarter of a first send's compile. Optimizing those
+        // few instructions gains nothing for a command that sends once: a
+        // first `send` 0.7 ms faster, 2 ms less CPU.
+        config.cranelift_opt_level(wasmtime::OptLevel::None);
+    }
     config.epoch_interruption(true);
     config.wasm_component_model(true);
 
