@@ -119,7 +119,7 @@ impl Command {
     /// A server sends many times and keeps its compiled plugins; a command
     /// that sends once and exits, on a first run with nothing compiled yet,
     /// would otherwise spend most of its time in the optimizing compiler
-    /// (a first `send` 132 ms against 40 with Winch, warm 10.5 either way).
+    /// (a first `send` 132 ms against 37 with Winch, warm 10.5 either way).
     fn compiler(&self) -> Compiler {
         match self {
             Command::Mcp | Command::Serve(_) => Compiler::Optimizing,
