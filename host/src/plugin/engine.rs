@@ -41,7 +41,9 @@ const KEEP_RESIDENT: usize = 2 << 20;
 /// cache keys its files by the engine's compatibility hash, which tells them
 /// apart.
 pub(crate) fn build(limits: &Limits, compiler: Compiler) -> wasmtime::Result<(Engine, Compiler)> {
-    if compiler == Compiler::Baseline {
+    // Winch's other back ends are unfinished (an instruction they lack fails
+    // the compile, and with it the send): x86_64 only, where it is Tier 1.
+    if compiler == Compiler::Baseline && cfg!(target_arch = "x86_64") {
         match build_with(limits, Strategy::Winch) {
             Ok(engine) => return Ok((engine, Compiler::Baseline)),
             Err(e) => tracing::debug!("Winch unavailable here ({e}); compiling with Cranelift"),
