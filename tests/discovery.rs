@@ -4,6 +4,7 @@
 
 mod support;
 
+use support::mcp_client::{call, stdio_client};
 use support::{Mock, Sandbox, hostile_wasm, webhook_wasm};
 
 #[test]
@@ -114,11 +115,8 @@ fn a_first_start_compiles_only_the_plugins_it_calls() {
         .env("MCP_PUSH_LOG", "mcp_push=debug")
         .env("WEBHOOK_URL", mock.url("/hook"));
     let cache = home.dir.path().join("own-cache");
-    let run = |args: &[&str]| {
-        let mut cmd = home.command(args);
-        cmd.env("MCP_PUSH_CACHE_DIR", &cache);
-        support::run(cmd)
-    };
+    let home = home.env("MCP_PUSH_CACHE_DIR", cache.display().to_string());
+    let run = |args: &[&str]| home.run(args);
     let first = run(&["channels"]);
     assert_eq!(first.code, 0, "{first:?}");
     assert_eq!(compiles(&first.stderr), (0, 0), "{}", first.stderr);
@@ -141,7 +139,7 @@ fn a_first_start_compiles_only_the_plugins_it_calls() {
 
     // A server compiles it again, with the optimizing compiler, into a file
     // of its own; the one-shot's stays for the next one-shot.
-    let served = mcp_send(&home, &cache);
+    let served = mcp_send(&home);
     assert_eq!(compiles(&served), (1, 0), "{served}");
     assert!(served.contains(" with Cranelift in "), "{served}");
     assert_eq!(mock.requests_to("/hook").len(), 3);
@@ -154,39 +152,22 @@ fn a_first_start_compiles_only_the_plugins_it_calls() {
     assert_eq!(compiles(&third.stderr), (0, 1), "{}", third.stderr);
 }
 
-/// `mcp-push mcp` with `cache`, one `notify_send` over stdio; its stderr.
-fn mcp_send(home: &Sandbox, cache: &std::path::Path) -> String {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::Stdio;
-    let mut child = home
-        .command(&["mcp"])
-        .env("MCP_PUSH_CACHE_DIR", cache)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut answers = BufReader::new(child.stdout.take().unwrap()).lines();
-    let requests = [
-        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "raw", "version": "1"}}}),
-        serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-        serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
-            "name": "notify_send", "arguments": {"title": "served", "content": "by mcp"}}}),
-    ];
-    for request in &requests {
-        writeln!(stdin, "{request}").unwrap();
-        stdin.flush().unwrap();
-        if request.get("id").is_some() {
-            let answer = answers.next().expect("an answer").unwrap();
-            assert!(!answer.contains("\"isError\":true"), "{answer}");
+/// One `notify_send` to `mcp-push mcp` over stdio (rmcp's client); the
+/// server's log, whole once it has exited.
+fn mcp_send(home: &Sandbox) -> String {
+    support::mcp_client::rt().block_on(async {
+        let (client, log) = stdio_client(home, &[]).await;
+        let args = serde_json::json!({"title": "served", "content": "by mcp"});
+        let sent = call(&client, "notify_send", args).await;
+        assert_ne!(sent.is_error, Some(true), "{sent:?}");
+        client.cancel().await.unwrap();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while log.lock().unwrap().is_empty() && std::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-    }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stderr).into_owned()
+        let log = log.lock().unwrap().clone();
+        log
+    })
 }
 
 /// `plugin precompile` writes the executable that packages ship: its first

@@ -38,7 +38,7 @@ impl CompileCache {
         engine.precompile_compatibility_hash().hash(&mut h);
         // wasmtime's hash tells the compilers apart already; a file is
         // never loaded by the other's engine, whatever a later wasmtime does.
-        format!("{compiler:?}").hash(&mut h);
+        compiler.hash(&mut h);
         let engine_key = format!("{:016x}", h.finish());
         let mut h = DefaultHasher::new();
         env!("CARGO_PKG_VERSION").hash(&mut h);

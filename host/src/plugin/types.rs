@@ -47,7 +47,7 @@ pub struct RuntimeOptions {
 /// The sandbox is the engine's and the same for both (memory limits,
 /// epoch deadlines, the allowed hosts); only compile time and code speed
 /// differ.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Compiler {
     /// Cranelift: optimized code, for a process that sends many times
     /// (`serve`, `mcp`): the webhook plugin in about 115 ms on 2 cores.

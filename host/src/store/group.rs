@@ -149,21 +149,18 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Job>, max_batch: usize, idle: 
     // never wakes.
     let mut wrote = false;
     loop {
-        let next = match (wrote, idle) {
-            (true, Some(_)) => rx.recv_timeout(IDLE_AFTER),
-            _ => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-        };
-        let first = match next {
-            Ok(job) => job,
-            Err(RecvTimeoutError::Timeout) => {
-                wrote = false;
-                if let Some(idle) = idle {
-                    idle();
+        let next = match idle.filter(|_| wrote) {
+            Some(hook) => match rx.recv_timeout(IDLE_AFTER) {
+                Err(RecvTimeoutError::Timeout) => {
+                    wrote = false;
+                    hook();
+                    continue;
                 }
-                continue;
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
+                next => next.ok(),
+            },
+            None => rx.recv().ok(),
         };
+        let Some(first) = next else { break };
         wrote = true;
         let mut jobs = vec![first];
         while jobs.len() < max_batch {
