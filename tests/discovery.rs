@@ -165,8 +165,7 @@ fn mcp_send(home: &Sandbox) -> String {
         while log.lock().unwrap().is_empty() && std::time::Instant::now() < until {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        let log = log.lock().unwrap().clone();
-        log
+        log.lock().unwrap().clone()
     })
 }
 
