@@ -8,6 +8,8 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 /// The events a prune may take: out of the window (older than the cutoff,
 /// or past the newest `keep_events`), no delivery pending, no run running.
+/// What a dry run counts, on the reads' connection; a prune finds its
+/// batches with `by_age` and `by_count`, which an index serves.
 const CANDIDATES: &str = "
     FROM events e
     WHERE ((?1 IS NOT NULL AND e.created_at < ?1)
@@ -18,6 +20,36 @@ const CANDIDATES: &str = "
       AND (e.run_id IS NULL
            OR NOT EXISTS (SELECT 1 FROM runs r
                           WHERE r.run_id = e.run_id AND r.status = 'running'))";
+
+/// What makes an event forgettable besides its age or place: no delivery of
+/// it still pending, and no run of it still running.
+const SETTLED: &str = "
+    NOT EXISTS (SELECT 1 FROM deliveries d
+                WHERE d.event_id = e.id AND d.state = 'pending')
+    AND (e.run_id IS NULL
+         OR NOT EXISTS (SELECT 1 FROM runs r
+                        WHERE r.run_id = e.run_id AND r.status = 'running'))";
+
+/// A batch of the events older than the window (?1), oldest first, through
+/// `events_created`. The `OR` of `CANDIDATES` fits no index: every pass read
+/// the whole events table (and probed the deliveries for each row) inside
+/// the writer's transaction, holding every append behind it, even with
+/// nothing to forget.
+pub(super) fn by_age() -> String {
+    format!(
+        "SELECT e.id FROM events e WHERE e.created_at < ?1 AND {SETTLED} ORDER BY e.created_at LIMIT ?2"
+    )
+}
+
+/// A batch of the events past the newest ?1 (less one), oldest first,
+/// found by id.
+pub(super) fn by_count() -> String {
+    format!(
+        "SELECT e.id FROM events e
+         WHERE e.id < (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?1) AND {SETTLED}
+         ORDER BY e.id LIMIT ?2"
+    )
+}
 
 /// Finished runs whose events are all gone.
 const ORPHAN_RUNS: &str = "
@@ -69,10 +101,21 @@ impl SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
         let pruned = (|| {
-            let ids: Vec<i64> = tx
-                .prepare(&format!("SELECT e.id {CANDIDATES} ORDER BY e.id LIMIT ?3"))?
-                .query_map(params![cutoff, keep_events, limit as i64], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+            let batch = |sql: String, bound: i64| -> rusqlite::Result<Vec<i64>> {
+                tx.prepare_cached(&sql)?
+                    .query_map(params![bound, limit as i64], |r| r.get(0))?
+                    .collect()
+            };
+            let mut ids = match cutoff {
+                Some(cutoff) => batch(by_age(), cutoff)?,
+                None => Vec::new(),
+            };
+            if let Some(keep) = keep_events.filter(|_| ids.len() < limit) {
+                ids.extend(batch(by_count(), keep)?);
+                ids.sort_unstable();
+                ids.dedup();
+                ids.truncate(limit);
+            }
             let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
             let deliveries = tx.execute(
                 "DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?1))",
