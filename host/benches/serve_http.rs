@@ -6,11 +6,12 @@
 //! Prints each round's rates and their ratio for 1 client (one request at a
 //! time), 16 and 64 clients; the server's resident memory (all of it and
 //! its own, without the executable's pages) after 10k and 100k
-//! notifications and once the load has stopped; and the conditions (cores,
-//! load average).
+//! notifications and from 1 to 200 s after the load has stopped and its
+//! clients hung up; and the conditions (cores, load average).
 //!
-//! `MCP_PUSH_BENCH_SCALE=N` multiplies every count (default 1: under two
-//! minutes on the 2-core development machine). `MCP_PUSH_BENCH_BIN=PATH`
+//! `MCP_PUSH_BENCH_SCALE=N` multiplies every count (default 1: about five
+//! minutes on the 2-core development machine, three and a half of them the
+//! idle server's wait). `MCP_PUSH_BENCH_BIN=PATH`
 //! runs another build of `mcp-push` (an older one, to compare).
 
 #[path = "../../tests/support/mod.rs"]
@@ -32,9 +33,11 @@ const ROUND_REQUESTS: [(usize, usize); 3] = [(1, 1_000), (16, 4_000), (64, 4_000
 const ROUNDS: usize = 5;
 /// The memory figures: resident size after this many notifications.
 const RSS_AT: [usize; 2] = [10_000, 100_000];
-/// Looks at the resident size after the load stops, in seconds from its end
-/// (tokio's idle blocking threads exit after 10 s).
-const IDLE_AT: [u64; 3] = [1, 5, 15];
+/// Looks at the resident size after the load stops, in seconds from its end:
+/// tokio's idle blocking threads exit after 10 s; serve's first retention
+/// pass runs 30 s after its start; the channels' HTTP client closes a
+/// connection idle for 90 s, looking every 90 s (so by 180 s).
+const IDLE_AT: [u64; 5] = [1, 5, 15, 100, 200];
 
 /// One side of a round: the URL posted to and the body.
 #[derive(Clone)]
@@ -99,13 +102,17 @@ fn main() {
         let start_rss = rss_kib(pid);
         let mut done = 0;
         let mut at = Vec::new();
+        // The load's clients connect anew and hang up when it stops, so the
+        // idle figures are the server's with its connections closed.
+        let load = reqwest::Client::new();
         for n in RSS_AT.map(scaled) {
             let t = Instant::now();
-            run(&http, &notify, 64, n - done).await;
+            run(&load, &notify, 64, n - done).await;
             let took = t.elapsed();
             at.push((n, rss_kib(pid), (n - done) as f64 / took.as_secs_f64()));
             done = n;
         }
+        drop(load);
         let mut idle = Vec::new();
         let stopped = Instant::now();
         for s in IDLE_AT {
