@@ -51,11 +51,16 @@ pub(super) fn by_count() -> String {
     )
 }
 
-/// Finished runs whose events are all gone.
-const ORPHAN_RUNS: &str = "
-    FROM runs r
-    WHERE r.status <> 'running'
-      AND NOT EXISTS (SELECT 1 FROM events e WHERE e.run_id = r.run_id)";
+/// The runs of a batch's events (a JSON array of ids), read before they go.
+pub(super) const RUNS_OF_BATCH: &str = "SELECT DISTINCT run_id FROM events
+    WHERE id IN (SELECT value FROM json_each(?1)) AND run_id IS NOT NULL";
+
+/// Of those runs (a JSON array), the finished ones left without events. Only
+/// a batch's runs can have lost their last event: a sweep of every run read
+/// the whole runs table in the writer's transaction on every pass.
+pub(super) const FORGET_RUNS: &str = "DELETE FROM runs
+    WHERE run_id IN (SELECT value FROM json_each(?1)) AND status <> 'running'
+      AND NOT EXISTS (SELECT 1 FROM events e WHERE e.run_id = runs.run_id)";
 
 impl SqliteStore {
     pub(super) fn prune_rows(
@@ -117,6 +122,10 @@ impl SqliteStore {
                 ids.truncate(limit);
             }
             let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+            let runs_of_batch: Vec<String> = tx
+                .prepare_cached(RUNS_OF_BATCH)?
+                .query_map([&ids], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
             let deliveries = tx.execute(
                 "DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?1))",
                 [&ids],
@@ -126,10 +135,8 @@ impl SqliteStore {
                 [&ids],
             )? as u64;
             let runs = tx.execute(
-                &format!(
-                    "DELETE FROM runs WHERE run_id IN (SELECT r.run_id {ORPHAN_RUNS} LIMIT ?1)"
-                ),
-                params![limit as i64],
+                FORGET_RUNS,
+                [serde_json::to_string(&runs_of_batch).unwrap_or_else(|_| "[]".into())],
             )? as u64;
             Ok::<_, rusqlite::Error>(Pruned {
                 events,

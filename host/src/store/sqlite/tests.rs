@@ -362,21 +362,26 @@ fn release_memory_empties_the_page_caches_and_the_store_works_on() {
     assert_eq!(store.activity(UnixMillis(0)).unwrap().events_since, 301);
 }
 
-/// A retention pass finds its batch through an index: before, its one query
-/// read every event (and probed its deliveries) inside the writer's
-/// transaction, every ten minutes, whether or not anything was old enough.
+/// A retention pass finds its batch, and the runs it leaves empty, through
+/// indexes: before, its queries read every event (probing its deliveries)
+/// and every run inside the writer's transaction, every ten minutes, whether
+/// or not anything was old enough.
 #[test]
 fn retention_finds_old_events_without_reading_the_table() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let conn = store.reader();
     let plan = |sql: String| -> Vec<String> {
-        conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .unwrap()
-            .query_map(rusqlite::params![1_i64, 500_i64], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        for i in 1..=stmt.parameter_count() {
+            stmt.raw_bind_parameter(i, 1_i64).unwrap();
+        }
+        let mut rows = stmt.raw_query();
+        let mut steps = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            steps.push(row.get::<_, String>(3).unwrap());
+        }
+        steps
     };
     let by_age = plan(super::prune::by_age());
     assert!(
@@ -396,5 +401,14 @@ fn retention_finds_old_events_without_reading_the_table() {
     // count: `SCAN events`, bounded by it.)
     for step in by_age.iter().chain(&by_count) {
         assert!(!step.starts_with("SCAN e ") && step != "SCAN e", "{step}");
+    }
+    for sql in [super::prune::RUNS_OF_BATCH, super::prune::FORGET_RUNS] {
+        let steps = plan(sql.into());
+        assert!(
+            steps
+                .iter()
+                .all(|s| !s.starts_with("SCAN ") || s.starts_with("SCAN json_each")),
+            "{steps:?}"
+        );
     }
 }
