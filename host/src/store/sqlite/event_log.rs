@@ -40,28 +40,49 @@ impl EventLog for SqliteStore {
     }
 
     fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        let since = q.since.map_or(0, |e| e.0);
+        let limit = q.limit as i64;
+        let run = q.run_id.as_ref().map(|r| r.0.as_str());
+        let kind = q.kind.map(|k| k.as_str());
+        let watcher = q.watcher.map(|w| w.0);
+        let mut args: Vec<(&str, &dyn rusqlite::ToSql)> =
+            vec![(":since", &since), (":limit", &limit)];
+        if let Some(run) = &run {
+            args.push((":run", run));
+        }
+        if let Some(kind) = &kind {
+            args.push((":kind", kind));
+        }
+        if let Some(watcher) = &watcher {
+            args.push((":watcher", watcher));
+        }
         let conn = self.reader();
         let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events
-                 WHERE id > ?1 AND (?2 IS NULL OR run_id = ?2) AND (?3 IS NULL OR kind = ?3)
-                   AND (?5 IS NULL OR watcher_id = ?5)
-                 ORDER BY id LIMIT ?4"
-            ))
+            .prepare_cached(&events_sql(q))
             .map_err(|e| self.err(e))?;
-        stmt.query_map(
-            params![
-                q.since.map(|e| e.0).unwrap_or(0),
-                q.run_id.as_ref().map(|r| r.0.as_str()),
-                q.kind.map(|k| k.as_str()),
-                q.limit as i64,
-                q.watcher.map(|w| w.0),
-            ],
-            event_from_row,
-        )
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.err(e))
+        stmt.query_map(args.as_slice(), event_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
     }
+}
+
+/// The events after `:since` that match the query's filters, each filter in
+/// the SQL only when asked for: `(?2 IS NULL OR run_id = ?2)` fits no index,
+/// and a run's events (`runs show`, the MCP tool's run status) were found by
+/// reading every event after `since`, where `events_run` finds them.
+pub(super) fn events_sql(q: &EventQuery) -> String {
+    let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id > :since");
+    if q.run_id.is_some() {
+        sql.push_str(" AND run_id = :run");
+    }
+    if q.kind.is_some() {
+        sql.push_str(" AND kind = :kind");
+    }
+    if q.watcher.is_some() {
+        sql.push_str(" AND watcher_id = :watcher");
+    }
+    sql.push_str(" ORDER BY id LIMIT :limit");
+    sql
 }
 
 impl SqliteStore {

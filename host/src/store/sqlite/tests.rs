@@ -4,7 +4,7 @@
 use super::*;
 use crate::store::conformance::{Backend, hub, send};
 use crate::store::prelude::*;
-use crate::store::{ClaimScope, DeliveryState, GroupCommit, HubId, UnixMillis};
+use crate::store::{ClaimScope, DeliveryState, EventQuery, GroupCommit, HubId, UnixMillis};
 use std::sync::Arc;
 
 /// A temporary directory; each open is a new connection to its `hub.db`.
@@ -411,4 +411,39 @@ fn retention_finds_old_events_without_reading_the_table() {
             "{steps:?}"
         );
     }
+}
+
+/// A run's events, and a watcher's, are read through their indexes, not by
+/// reading every event after `since`.
+#[test]
+fn a_runs_events_are_found_through_their_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let conn = store.reader();
+    let plan = |q: EventQuery| -> Vec<String> {
+        let sql = super::event_log::events_sql(&q);
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        for i in 1..=stmt.parameter_count() {
+            stmt.raw_bind_parameter(i, 1_i64).unwrap();
+        }
+        let mut rows = stmt.raw_query();
+        let mut steps = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            steps.push(row.get::<_, String>(3).unwrap());
+        }
+        steps
+    };
+    let run = plan(EventQuery {
+        run_id: Some(crate::notification::RunId("deploy".into())),
+        ..Default::default()
+    });
+    assert!(run.iter().any(|s| s.contains("events_run")), "{run:?}");
+    let watcher = plan(EventQuery {
+        watcher: Some(crate::model::WatcherId(1)),
+        ..Default::default()
+    });
+    assert!(
+        watcher.iter().any(|s| s.contains("events_watcher")),
+        "{watcher:?}"
+    );
 }
