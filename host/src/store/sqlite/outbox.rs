@@ -402,17 +402,11 @@ impl Outbox for SqliteStore {
     ) -> Result<Vec<Delivery>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE ?1 IS NULL OR d.state = ?1
-                 ORDER BY d.id DESC LIMIT ?2"
-            ))
+            .prepare_cached(&list_deliveries_sql(state))
             .map_err(|e| self.err(e))?;
-        stmt.query_map(
-            params![state.map(|s| s.as_str()), limit as i64],
-            delivery_from_row,
-        )
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.err(e))
+        stmt.query_map([limit as i64], delivery_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
     }
 
     fn delivery_counts(&self, since: UnixMillis) -> Result<Vec<ChannelCounts>, StoreError> {
@@ -810,4 +804,15 @@ fn load_delivery(conn: &Connection, id: DeliveryId) -> rusqlite::Result<Option<D
     ))?
     .query_row([id.0], delivery_from_row)
     .optional()
+}
+
+/// The newest deliveries, of one state when asked. The state is written into
+/// the SQL (one of a few fixed words): `?1 IS NULL OR d.state = ?1` fits no
+/// index, and the failed ones (`deliveries --state failed`) were looked for
+/// among every delivery, where `deliveries_failed` holds just them.
+pub(super) fn list_deliveries_sql(state: Option<DeliveryState>) -> String {
+    let only = state.map_or(String::new(), |s| {
+        format!("WHERE d.state = '{}'", s.as_str())
+    });
+    format!("SELECT {DELIVERY_COLUMNS} FROM deliveries d {only} ORDER BY d.id DESC LIMIT ?1")
 }

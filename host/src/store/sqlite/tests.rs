@@ -362,6 +362,20 @@ fn release_memory_empties_the_page_caches_and_the_store_works_on() {
     assert_eq!(store.activity(UnixMillis(0)).unwrap().events_since, 301);
 }
 
+/// The steps of SQLite's plan for `sql`, every parameter bound to 1.
+fn query_plan(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    for i in 1..=stmt.parameter_count() {
+        stmt.raw_bind_parameter(i, 1_i64).unwrap();
+    }
+    let mut rows = stmt.raw_query();
+    let mut steps = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        steps.push(row.get::<_, String>(3).unwrap());
+    }
+    steps
+}
+
 /// A retention pass finds its batch, and the runs it leaves empty, through
 /// indexes: before, its queries read every event (probing its deliveries)
 /// and every run inside the writer's transaction, every ten minutes, whether
@@ -371,18 +385,7 @@ fn retention_finds_old_events_without_reading_the_table() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let conn = store.reader();
-    let plan = |sql: String| -> Vec<String> {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        for i in 1..=stmt.parameter_count() {
-            stmt.raw_bind_parameter(i, 1_i64).unwrap();
-        }
-        let mut rows = stmt.raw_query();
-        let mut steps = Vec::new();
-        while let Some(row) = rows.next().unwrap() {
-            steps.push(row.get::<_, String>(3).unwrap());
-        }
-        steps
-    };
+    let plan = |sql: String| query_plan(&conn, &sql);
     let by_age = plan(super::prune::by_age());
     assert!(
         by_age
@@ -420,19 +423,7 @@ fn a_runs_events_are_found_through_their_index() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let conn = store.reader();
-    let plan = |q: EventQuery| -> Vec<String> {
-        let sql = super::event_log::events_sql(&q);
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        for i in 1..=stmt.parameter_count() {
-            stmt.raw_bind_parameter(i, 1_i64).unwrap();
-        }
-        let mut rows = stmt.raw_query();
-        let mut steps = Vec::new();
-        while let Some(row) = rows.next().unwrap() {
-            steps.push(row.get::<_, String>(3).unwrap());
-        }
-        steps
-    };
+    let plan = |q: EventQuery| query_plan(&conn, &super::event_log::events_sql(&q));
     let run = plan(EventQuery {
         run_id: Some(crate::notification::RunId("deploy".into())),
         ..Default::default()
@@ -445,5 +436,19 @@ fn a_runs_events_are_found_through_their_index() {
     assert!(
         watcher.iter().any(|s| s.contains("events_watcher")),
         "{watcher:?}"
+    );
+}
+
+/// The failed deliveries are listed from their partial index.
+#[test]
+fn failed_deliveries_are_listed_from_their_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let conn = store.reader();
+    let sql = super::outbox::list_deliveries_sql(Some(DeliveryState::Failed));
+    let steps = query_plan(&conn, &sql);
+    assert!(
+        steps.iter().any(|s| s.contains("deliveries_failed")),
+        "{steps:?}"
     );
 }
