@@ -152,6 +152,29 @@ fn a_first_start_compiles_only_the_plugins_it_calls() {
     assert_eq!(compiles(&third.stderr), (0, 1), "{}", third.stderr);
 }
 
+/// A one-shot starts compiling the plugin it will call before it opens the
+/// store, whose fsyncs need no CPU: a send that then finds its store held by
+/// another process has compiled it all the same (a first send after install
+/// was 3.3 ms faster, 41.5 against 44.8 ms).
+#[test]
+fn a_send_compiles_its_plugin_while_it_opens_the_store() {
+    let mock = Mock::start();
+    let home = Sandbox::new()
+        .env("MCP_PUSH_LOG", "mcp_push=debug")
+        .env("WEBHOOK_URL", mock.url("/hook"));
+    let cache = home.dir.path().join("own-cache");
+    let home = home.env("MCP_PUSH_CACHE_DIR", cache.display().to_string());
+    let db = home.dir.path().join("held.db");
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let run = home.run(&["send", "--db", db.to_str().unwrap(), "held", "store"]);
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("locked by another process"), "{run:?}");
+    assert_eq!(compiles(&run.stderr), (1, 0), "{}", run.stderr);
+    assert!(mock.requests_to("/hook").is_empty());
+}
+
 /// One `notify_send` to `mcp-push mcp` over stdio (rmcp's client); the
 /// server's log, whole once it has exited.
 fn mcp_send(home: &Sandbox) -> String {

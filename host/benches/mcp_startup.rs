@@ -12,10 +12,12 @@
 //!   same sink: what the agent waits for at the end of each turn.
 //!
 //! Runs: `MCP_PUSH_BENCH_RUNS` (default 30) for warm figures, 3 for cold.
+//! `MCP_PUSH_BENCH_BIN=PATH` runs another build of `mcp-push` (an older one,
+//! to compare).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -25,7 +27,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(30);
     let home = tempfile::tempdir().unwrap();
-    let plain = Path::new(env!("CARGO_BIN_EXE_mcp-push"));
+    let plain = std::env::var_os("MCP_PUSH_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mcp-push")));
+    let plain = plain.as_path();
     let warm = home.path().join("warm");
     let sink = sink();
 
@@ -52,7 +57,10 @@ fn main() {
         let cache = |kind: &str| home.path().join(format!("cold-{kind}-{i}"));
         cold_plain.push(session(plain, home.path(), &cache("plain"), None));
         cold_packaged.push(session(&packaged, home.path(), &cache("packaged"), None));
-        cold_send.push(one_shot_send(plain, home.path(), &cache("send"), &sink).0);
+        // A first send after install: no compiled plugin and no store yet.
+        let new_home = home.path().join(format!("cold-home-{i}"));
+        std::fs::create_dir(&new_home).unwrap();
+        cold_send.push(one_shot_send(plain, &new_home, &cache("send"), &sink).0);
     }
 
     let curl = Command::new("curl").arg("--version").output().is_ok();
@@ -129,7 +137,7 @@ fn main() {
     );
     let first = median(&mut cold_send);
     println!(
-        "  first `send` after building from source  median {:>6.1} ms  ({:.1}x warm; 3 runs: the webhook plugin compiled by Winch, no other)",
+        "  first `send` after building from source  median {:>6.1} ms  ({:.1}x warm; 3 runs: no store yet, the webhook plugin compiled by Winch, no other)",
         ms(first),
         ratio(first, t)
     );

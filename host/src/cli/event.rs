@@ -59,9 +59,14 @@ pub async fn run(cli: &Cli, args: &EventArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(&e.to_string()),
     };
-    let (app, store) = match super::load_with_store(cli).await {
-        Ok(loaded) => loaded,
+    let app = match super::load(cli).await {
+        Ok(app) => app,
         Err(code) => return code,
+    };
+    super::targets::warm_up(&app, None, &only);
+    let store = match app.open_store_brief() {
+        Ok(store) => store,
+        Err(e) => return fail(&e),
     };
     let run_id = msg.event.as_ref().map(|e| e.run_id.clone());
     let sub = Submission {

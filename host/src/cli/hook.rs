@@ -104,6 +104,7 @@ async fn handle(cli: &Cli, args: &HookArgs) -> Result<(), String> {
         return Ok(());
     }
     let app = App::load(&options).await?;
+    super::targets::warm_up(&app, None, &args.channels);
     let store = app.open_store_brief()?;
     let along = Along::start(&app, store.clone(), ALONG).await;
     let mut problems = Vec::new();

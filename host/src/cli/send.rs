@@ -80,8 +80,8 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
         Ok(k) => k,
         Err(e) => return fail(&format!("--idempotency-key: {}", e.message)),
     };
-    let (app, store) = match super::load_with_store(cli).await {
-        Ok(loaded) => loaded,
+    let app = match super::load(cli).await {
+        Ok(app) => app,
         Err(code) => return code,
     };
     if !words.urls.is_empty() && !args.channels.is_empty() {
@@ -91,6 +91,11 @@ pub async fn run(cli: &Cli, args: &SendArgs) -> ExitCode {
     }
     let targets = match super::targets::channels(&app, &words.urls).await {
         Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    super::targets::warm_up(&app, targets.as_deref(), &args.channels);
+    let store = match app.open_store_brief() {
+        Ok(store) => store,
         Err(e) => return fail(&e),
     };
     let msg = Notification {

@@ -1,6 +1,7 @@
 //! `send`'s one-line URLs (`mcp-push send -t T -b B json://host/path`, as
 //! apprise takes them): channels made for this one command, in place of the
-//! configured ones.
+//! configured ones; and the plugins a one-shot command will call, started
+//! compiling early.
 
 use crate::app::App;
 use crate::config::{Channel, url_channel};
@@ -22,6 +23,20 @@ pub async fn channels(app: &App, urls: &[String]) -> Result<Option<Vec<Channel>>
         out.push(channel);
     }
     Ok(Some(out))
+}
+
+/// Start compiling the plugins the send will call (the URLs' channels, else
+/// the configured ones, those `--channel` names if any) while the store
+/// opens and the notification is written: a first send after install
+/// compiles its plugin, and the store's fsyncs need no CPU.
+pub fn warm_up(app: &App, targets: Option<&[Channel]>, only: &[String]) {
+    let loaded = app.loaded();
+    let channels = targets.unwrap_or(&loaded.config.channels);
+    for channel in channels {
+        if only.is_empty() || only.iter().any(|n| n == channel.id.as_str()) {
+            channel.plugin.warm_up();
+        }
+    }
 }
 
 fn name(url: &str, taken: &[Channel]) -> String {
