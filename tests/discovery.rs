@@ -111,11 +111,7 @@ fn compiles(stderr: &str) -> (usize, usize) {
 #[test]
 fn a_first_start_compiles_only_the_plugins_it_calls() {
     let mock = Mock::start();
-    let home = Sandbox::new()
-        .env("MCP_PUSH_LOG", "mcp_push=debug")
-        .env("WEBHOOK_URL", mock.url("/hook"));
-    let cache = home.dir.path().join("own-cache");
-    let home = home.env("MCP_PUSH_CACHE_DIR", cache.display().to_string());
+    let (home, cache) = logged_home(&mock);
     let run = |args: &[&str]| home.run(args);
     let first = run(&["channels"]);
     assert_eq!(first.code, 0, "{first:?}");
@@ -143,11 +139,7 @@ fn a_first_start_compiles_only_the_plugins_it_calls() {
     assert_eq!(compiles(&served), (1, 0), "{served}");
     assert!(served.contains(" with Cranelift in "), "{served}");
     assert_eq!(mock.requests_to("/hook").len(), 3);
-    let kept = std::fs::read_dir(&cache)
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension() == Some("cwasm".as_ref()))
-        .count();
-    assert_eq!(kept, 2, "one compiled copy per compiler");
+    assert_eq!(compiled_files(&cache), 2, "one compiled copy per compiler");
     let third = run(&["send", "lazy", "third"]);
     assert_eq!(compiles(&third.stderr), (0, 1), "{}", third.stderr);
 }
@@ -159,11 +151,7 @@ fn a_first_start_compiles_only_the_plugins_it_calls() {
 #[test]
 fn a_send_compiles_its_plugin_while_it_opens_the_store() {
     let mock = Mock::start();
-    let home = Sandbox::new()
-        .env("MCP_PUSH_LOG", "mcp_push=debug")
-        .env("WEBHOOK_URL", mock.url("/hook"));
-    let cache = home.dir.path().join("own-cache");
-    let home = home.env("MCP_PUSH_CACHE_DIR", cache.display().to_string());
+    let (home, cache) = logged_home(&mock);
     let db = home.dir.path().join("held.db");
     let holder = rusqlite::Connection::open(&db).unwrap();
     holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
@@ -172,7 +160,28 @@ fn a_send_compiles_its_plugin_while_it_opens_the_store() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("locked by another process"), "{run:?}");
     assert_eq!(compiles(&run.stderr), (1, 0), "{}", run.stderr);
+    assert_eq!(compiled_files(&cache), 1, "kept for the next send");
     assert!(mock.requests_to("/hook").is_empty());
+}
+
+/// A sandbox that logs at debug level (each compile and cache load says so),
+/// its webhook channel pointing at `mock`, with a compile cache of its own;
+/// and where that cache is.
+fn logged_home(mock: &Mock) -> (Sandbox, std::path::PathBuf) {
+    let home = Sandbox::new()
+        .env("MCP_PUSH_LOG", "mcp_push=debug")
+        .env("WEBHOOK_URL", mock.url("/hook"));
+    let cache = home.dir.path().join("own-cache");
+    let home = home.env("MCP_PUSH_CACHE_DIR", cache.display().to_string());
+    (home, cache)
+}
+
+/// How many compiled components the cache holds.
+fn compiled_files(cache: &std::path::Path) -> usize {
+    std::fs::read_dir(cache)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("cwasm".as_ref()))
+        .count()
 }
 
 /// One `notify_send` to `mcp-push mcp` over stdio (rmcp's client); the
