@@ -100,11 +100,6 @@ impl CompileCache {
         self.dir.join(format!("{short}-{}.cwasm", self.engine_key))
     }
 
-    /// Whether the cache holds the compiled component with this hash.
-    pub fn has(&self, sha256: &str) -> bool {
-        self.path(sha256).exists()
-    }
-
     /// The component, from the cache when it holds it, else compiled (and
     /// stored for next time; a cache that cannot be written is only a warning).
     pub fn load(&self, engine: &Engine, wasm: &[u8], sha256: &str) -> wasmtime::Result<Component> {

@@ -354,13 +354,6 @@ fn component_of(rt: &Shared, wasm: &[u8], sha256: &str) -> Result<Component, Loa
     })
 }
 
-/// Whether the component must be compiled before its first call: neither
-/// this executable nor the compile cache holds it.
-fn must_compile(rt: &Shared, sha256: &str) -> bool {
-    !Precompiled::this().is_some_and(|p| p.carries(sha256))
-        && !rt.cache.as_ref().is_some_and(|c| c.has(sha256))
-}
-
 /// Compile (or take from where [`component`] finds it) and link a component:
 /// what its calls need, and the WIT version it was built for.
 fn compile(rt: &Shared, wasm: &[u8], sha256: &str) -> Result<(String, Prepared), LoadError> {
@@ -470,11 +463,8 @@ impl Plugin {
     /// Start compiling (or loading) the component in the background, so the
     /// call that follows finds it ready or under way: a one-shot command
     /// starts it before it opens the store and writes the notification.
-    /// A component that is only to be loaded (this executable or the
-    /// compile cache has it) is left to its call: loading it early saved
-    /// nothing measurable and raised a warm send's peak memory by 3.7 MiB.
     pub fn warm_up(self: &Arc<Self>) {
-        if self.prepared.initialized() || !must_compile(&self.rt, &self.sha256) {
+        if self.prepared.initialized() {
             return;
         }
         let me = self.clone();

@@ -104,11 +104,6 @@ impl Precompiled {
         self.index.entries.iter().find(|e| e.sha256 == sha256)
     }
 
-    /// Whether this executable carries the compiled component with this hash.
-    pub fn carries(&self, sha256: &str) -> bool {
-        self.entry(sha256).is_some()
-    }
-
     /// What the component with this hash said about itself.
     pub fn described(&self, sha256: &str) -> Option<&Described> {
         self.entry(sha256).map(|e| &e.described)

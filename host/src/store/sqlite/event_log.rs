@@ -68,7 +68,7 @@ impl EventLog for SqliteStore {
 
 /// The events after `:since` that match the query's filters, each filter in
 /// the SQL only when asked for: `(?2 IS NULL OR run_id = ?2)` fits no index,
-/// and a run's events (`runs show`, the MCP tool's run status) were found by
+/// and a run's events (`runs show`, a run's detail over REST and MCP) were found by
 /// reading every event after `since`, where `events_run` finds them.
 pub(super) fn events_sql(q: &EventQuery) -> String {
     let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id > :since");
