@@ -201,23 +201,34 @@ fn mcp_send(home: &Sandbox) -> String {
     })
 }
 
-/// `plugin precompile` writes the executable that packages ship: its first
-/// start, with an empty cache, compiles nothing and writes nothing to the
-/// cache. A damaged trailer is set aside with a warning, and that executable
-/// still works by compiling.
+/// `plugin precompile` writes the executable that packages ship, or (with
+/// `--in-place`, the README's install from source) makes the installed one
+/// that executable: its first start, with an empty cache, compiles nothing
+/// and writes nothing to the cache. A damaged trailer is set aside with a
+/// warning, and that executable still works by compiling.
 #[test]
 fn a_precompiled_executable_compiles_nothing_on_its_first_start() {
     let mock = Mock::start();
     let home = Sandbox::new()
         .env("MCP_PUSH_LOG", "mcp_push=debug")
         .env("WEBHOOK_URL", mock.url("/hook"));
+    // As `cargo install` leaves it: a plain build in a directory of its own.
     let exe = home.dir.path().join("mcp-push");
-    let made = home.run(&["plugin", "precompile", "--out", exe.to_str().unwrap()]);
+    std::fs::copy(env!("CARGO_BIN_EXE_mcp-push"), &exe).unwrap();
+    let plain = std::fs::metadata(&exe).unwrap().len();
+    let both =
+        support::run(home.command_of(&exe, &["plugin", "precompile", "--in-place", "--out", "x"]));
+    assert_eq!(both.code, 2, "{both:?}");
+    assert!(both.stderr.contains("cannot be used with"), "{both:?}");
+    let made = support::run(home.command_of(&exe, &["plugin", "precompile", "--in-place"]));
     assert_eq!(made.code, 0, "{made:?}");
     assert!(
-        made.stdout.contains("bundled channels compiled"),
+        made.stdout
+            .contains("bundled channels compiled for this machine"),
         "{made:?}"
     );
+    assert!(std::fs::metadata(&exe).unwrap().len() > plain);
+    assert!(!home.dir.path().join("mcp-push.partial").exists());
 
     let fresh = home.dir.path().join("fresh-cache");
     let first = |exe: &std::path::Path, cache: &std::path::Path| {

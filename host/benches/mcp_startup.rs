@@ -4,10 +4,12 @@
 //! - `mcp-push mcp`, from spawning it to the answer of `tools/list` over stdio
 //!   (initialize, initialized, tools/list): warm, and first start after
 //!   installing (empty cache) for the plain build and for the executable
-//!   that `plugin precompile` writes (what packages ship);
+//!   that `plugin precompile` writes (what packages ship, and what the
+//!   README's install from source makes of the installed one);
 //! - a one-shot `mcp-push send` to a webhook on a loopback sink, wall time and
 //!   peak RSS, next to `curl` posting the same request (the baseline, in the
-//!   same run, interleaved), when curl is installed;
+//!   same run, interleaved), when curl is installed; and the first `send`
+//!   after installing (no cache, no store) of each executable;
 //! - an agent hook (`mcp-push hook claude-code` given a turn's `Stop`) to the
 //!   same sink: what the agent waits for at the end of each turn.
 //!
@@ -52,7 +54,8 @@ fn main() {
     let mut with_channel: Vec<Duration> = (0..runs)
         .map(|_| session(plain, home.path(), &warm, Some(&sink)))
         .collect();
-    let (mut cold_plain, mut cold_packaged, mut cold_send) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut cold_plain, mut cold_packaged) = (Vec::new(), Vec::new());
+    let (mut cold_send, mut cold_send_packaged) = (Vec::new(), Vec::new());
     for i in 0..3 {
         let cache = |kind: &str| home.path().join(format!("cold-{kind}-{i}"));
         cold_plain.push(session(plain, home.path(), &cache("plain"), None));
@@ -61,11 +64,16 @@ fn main() {
         let new_home = home.path().join(format!("cold-home-{i}"));
         std::fs::create_dir(&new_home).unwrap();
         cold_send.push(one_shot_send(plain, &new_home, &cache("send"), &sink).0);
+        let new_home = home.path().join(format!("cold-home-packaged-{i}"));
+        std::fs::create_dir(&new_home).unwrap();
+        let first = one_shot_send(&packaged, &new_home, &cache("send-packaged"), &sink);
+        cold_send_packaged.push(first.0);
     }
 
     let curl = Command::new("curl").arg("--version").output().is_ok();
     let (mut send, mut send_rss, mut base, mut base_rss) = (vec![], vec![], vec![], vec![]);
     let (mut hook, mut hook_rss) = (vec![], vec![]);
+    let (mut send_packaged, mut send_packaged_rss) = (vec![], vec![]);
     let stop = home.path().join("stop.json");
     std::fs::write(
         &stop,
@@ -77,6 +85,9 @@ fn main() {
         let (t, rss) = one_shot_send(plain, home.path(), &warm, &sink);
         send.push(t);
         send_rss.push(rss);
+        let (t, rss) = one_shot_send(&packaged, home.path(), &warm, &sink);
+        send_packaged.push(t);
+        send_packaged_rss.push(rss);
         let (t, rss) = one_shot(
             plain,
             &["hook", "claude-code"],
@@ -140,6 +151,18 @@ fn main() {
         "  first `send` after building from source  median {:>6.1} ms  ({:.1}x warm; 3 runs: no store yet, the webhook plugin compiled by Winch, no other)",
         ms(first),
         ratio(first, t)
+    );
+    let t_packaged = median(&mut send_packaged);
+    println!(
+        "  precompiled executable: warm median {:>6.1} ms  peak RSS median {:>5.1} MiB",
+        ms(t_packaged),
+        mib(median(&mut send_packaged_rss))
+    );
+    let first = median(&mut cold_send_packaged);
+    println!(
+        "  first `send` of the precompiled executable  median {:>6.1} ms  ({:.1}x its warm; 3 runs: no store yet, nothing compiled)",
+        ms(first),
+        ratio(first, t_packaged)
     );
     if curl {
         let b = median(&mut base);

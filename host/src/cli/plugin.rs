@@ -32,15 +32,20 @@ enum PluginCommand {
     /// List the plugins: bundled, and installed in the plugins directory
     List(ListArgs),
     /// Write a copy of this executable carrying every bundled channel
-    /// compiled for this machine, so its first start compiles nothing (for packaging)
+    /// compiled for this machine, so its first start compiles nothing (for
+    /// packaging; or --in-place, after `cargo install`)
     Precompile(PrecompileArgs),
 }
 
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("to").required(true).args(["out", "in_place"])))]
 struct PrecompileArgs {
     /// Where to write the executable
     #[arg(long, value_name = "FILE")]
-    out: PathBuf,
+    out: Option<PathBuf>,
+    /// Replace this executable itself (run it again after each `cargo install`)
+    #[arg(long)]
+    in_place: bool,
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
@@ -111,14 +116,30 @@ pub async fn run(cli: &Cli, args: &PluginArgs) -> ExitCode {
 }
 
 async fn precompile(cli: &Cli, args: &PrecompileArgs) -> ExitCode {
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => match std::env::current_exe() {
+            Ok(exe) => exe,
+            Err(e) => return fail(&format!("cannot find this executable to replace it: {e}")),
+        },
+    };
     // Through the compile cache: compiled once, whether for this or for a start.
     let rt = match runtime(&paths(cli)) {
         Ok(rt) => rt,
         Err(e) => return fail(&e),
     };
-    match crate::plugin::precompiled::write_executable(&rt, &args.out).await {
+    match crate::plugin::precompiled::write_executable(&rt, &out).await {
         Ok(w) if args.json => {
             outln!("{}", json!(w));
+            ExitCode::SUCCESS
+        }
+        Ok(w) if args.in_place => {
+            outln!(
+                "replaced {} ({:.1} MB) with itself and {} bundled channels compiled for this machine: its first start compiles nothing",
+                w.path.display(),
+                w.bytes as f64 / 1e6,
+                w.plugins
+            );
             ExitCode::SUCCESS
         }
         Ok(w) => {
@@ -129,6 +150,11 @@ async fn precompile(cli: &Cli, args: &PrecompileArgs) -> ExitCode {
                 w.plugins
             );
             ExitCode::SUCCESS
+        }
+        Err(e @ crate::plugin::precompiled::PrecompileError::Io { .. }) if args.in_place => {
+            fail(&format!(
+                "cannot replace this executable: {e}; run this as the owner of its directory, or write a copy with --out FILE"
+            ))
         }
         Err(e) => fail(&e.to_string()),
     }

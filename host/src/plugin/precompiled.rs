@@ -54,7 +54,9 @@ pub enum PrecompileError {
 }
 
 /// Write a copy of the running executable to `out`, followed by every bundled
-/// plugin compiled for this engine and described.
+/// plugin compiled for this engine and described. `out` may be the running
+/// executable itself: the copy is written beside it and renamed over it (the
+/// running process keeps the file it started from), with its permissions.
 pub async fn write_executable(rt: &Runtime, out: &Path) -> Result<Written, PrecompileError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -100,6 +102,13 @@ pub async fn write_executable(rt: &Runtime, out: &Path) -> Result<Written, Preco
     })
     .expect("an index serializes");
     let base = original.len() as u64;
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        let itself = out.canonicalize().is_ok_and(|out| out == exe);
+        let kept = itself.then(|| std::fs::metadata(&exe).ok()).flatten();
+        kept.map_or(0o755, |m| m.permissions().mode())
+    };
     let tmp = out.with_extension("partial");
     let written = (|| {
         let mut file = std::fs::File::create(&tmp)?;
@@ -113,7 +122,7 @@ pub async fn write_executable(rt: &Runtime, out: &Path) -> Result<Written, Preco
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o755))?;
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }
         std::fs::rename(&tmp, out)
     })();
