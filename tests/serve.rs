@@ -899,6 +899,56 @@ fn metrics_count_events_deliveries_latency_and_stream_clients() {
     });
 }
 
+/// The store's writer waits for its next write by spinning while writes
+/// come close together (a lone client's event, then its outcome): once they
+/// stop, it sleeps. A writer that kept spinning would use a core for nothing
+/// (100 ticks of CPU a second).
+#[test]
+fn the_store_writer_sleeps_once_the_writes_stop() {
+    let mock = Mock::start();
+    let home = Sandbox::new().env("WEBHOOK_URL", mock.url("/hook"));
+    let server = start_server(&home, "127.0.0.1:0");
+    let pid = server.child.id();
+    rt().block_on(async {
+        let api = Api::new(server.addr);
+        for i in 0..200 {
+            let (s, r) = api
+                .post(
+                    "/v1/notify",
+                    json!({"title": "one at a time", "content": i.to_string()}),
+                )
+                .await;
+            assert_eq!(s, 200, "{r}");
+        }
+    });
+    assert_eq!(mock.requests_to("/hook").len(), 200);
+    let writer = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .map(|t| t.unwrap().path())
+        .find(|t| {
+            std::fs::read_to_string(t.join("comm")).is_ok_and(|c| c.starts_with("mcp-push-store"))
+        })
+        .expect("the store's writer thread");
+    let cpu_ticks = || {
+        let stat = std::fs::read_to_string(writer.join("stat")).unwrap();
+        let fields: Vec<u64> = stat[stat.rfind(')').unwrap() + 2..]
+            .split(' ')
+            .skip(11)
+            .take(2)
+            .map(|f| f.parse().unwrap())
+            .collect();
+        fields[0] + fields[1]
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let before = cpu_ticks();
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks() - before;
+    assert!(
+        used <= 10,
+        "the idle writer used {used} ticks of CPU in a second"
+    );
+}
+
 #[test]
 fn sigterm_lets_the_send_in_flight_finish_and_a_restart_sends_nothing_twice() {
     let mock = Mock::start();
