@@ -133,22 +133,17 @@ async fn precompile(cli: &Cli, args: &PrecompileArgs) -> ExitCode {
             outln!("{}", json!(w));
             ExitCode::SUCCESS
         }
-        Ok(w) if args.in_place => {
-            outln!(
-                "replaced {} ({:.1} MB) with itself and {} bundled channels compiled for this machine: its first start compiles nothing",
-                w.path.display(),
-                w.bytes as f64 / 1e6,
-                w.plugins
-            );
-            ExitCode::SUCCESS
-        }
         Ok(w) => {
-            outln!(
-                "wrote {} ({:.1} MB): this executable and {} bundled channels compiled for this machine",
-                w.path.display(),
-                w.bytes as f64 / 1e6,
-                w.plugins
-            );
+            let (path, mb, n) = (w.path.display(), w.bytes as f64 / 1e6, w.plugins);
+            if args.in_place {
+                outln!(
+                    "replaced {path} ({mb:.1} MB) with itself and {n} bundled channels compiled for this machine: its first start compiles nothing"
+                );
+            } else {
+                outln!(
+                    "wrote {path} ({mb:.1} MB): this executable and {n} bundled channels compiled for this machine"
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e @ crate::plugin::precompiled::PrecompileError::Io { .. }) if args.in_place => {
