@@ -116,19 +116,12 @@ pub async fn run(cli: &Cli, args: &PluginArgs) -> ExitCode {
 }
 
 async fn precompile(cli: &Cli, args: &PrecompileArgs) -> ExitCode {
-    let out = match &args.out {
-        Some(out) => out.clone(),
-        None => match std::env::current_exe() {
-            Ok(exe) => exe,
-            Err(e) => return fail(&format!("cannot find this executable to replace it: {e}")),
-        },
-    };
     // Through the compile cache: compiled once, whether for this or for a start.
     let rt = match runtime(&paths(cli)) {
         Ok(rt) => rt,
         Err(e) => return fail(&e),
     };
-    match crate::plugin::precompiled::write_executable(&rt, &out).await {
+    match crate::plugin::precompiled::write_executable(&rt, args.out.as_deref()).await {
         Ok(w) if args.json => {
             outln!("{}", json!(w));
             ExitCode::SUCCESS

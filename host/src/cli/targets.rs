@@ -32,10 +32,9 @@ pub async fn channels(app: &App, urls: &[String]) -> Result<Option<Vec<Channel>>
 pub fn warm_up(app: &App, targets: Option<&[Channel]>, only: &[String]) {
     let loaded = app.loaded();
     let channels = targets.unwrap_or(&loaded.config.channels);
-    for channel in channels {
-        if only.is_empty() || only.iter().any(|n| n == channel.id.as_str()) {
-            channel.plugin.warm_up();
-        }
+    // An unknown name warms nothing: the send says what is wrong.
+    for channel in crate::hub::select(channels, only).unwrap_or_default() {
+        channel.plugin.warm_up();
     }
 }
 

@@ -16,7 +16,7 @@ mod worker;
 pub use clock::Clock;
 pub use live::{Live, LiveBus, LocalLive, MESSAGE_PREVIEW, PluginAction, ToolPhase};
 pub use report::{Outcome, Overall, Report};
-pub use route::{Route, plan, quiet_until};
+pub use route::{Route, plan, quiet_until, select};
 pub use wake::{LocalWakeup, Wakeup, Woken};
 pub use worker::{WorkerOptions, lease_for};
 
@@ -226,7 +226,7 @@ impl Hub {
         if channels.is_empty() {
             return Err(HubError::NoChannels);
         }
-        let targets = self.route.select(&channels, &sub.only)?;
+        let targets = select(&channels, &sub.only)?;
         if let Some(reason) = self.route.skip_reason(&sub.notification) {
             return Ok(Prepared::Skipped(reason));
         }

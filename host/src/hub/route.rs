@@ -19,28 +19,24 @@ impl Route {
             .contains(&msg.title)
             .then(|| format!("the title {:?} is listed in SKIP_PUSH_TITLE", msg.title))
     }
+}
 
-    /// All channels, or the named ones (each name must exist).
-    pub fn select<'a>(
-        &self,
-        channels: &'a [Channel],
-        only: &[String],
-    ) -> Result<Vec<&'a Channel>, HubError> {
-        if only.is_empty() {
-            return Ok(channels.iter().collect());
-        }
-        only.iter()
-            .map(|name| {
-                channels
-                    .iter()
-                    .find(|c| c.id.as_str() == name)
-                    .ok_or_else(|| HubError::UnknownChannel {
-                        name: name.clone(),
-                        known: channels.iter().map(|c| c.id.to_string()).collect(),
-                    })
-            })
-            .collect()
+/// All channels, or the named ones (each name must exist).
+pub fn select<'a>(channels: &'a [Channel], only: &[String]) -> Result<Vec<&'a Channel>, HubError> {
+    if only.is_empty() {
+        return Ok(channels.iter().collect());
     }
+    only.iter()
+        .map(|name| {
+            channels
+                .iter()
+                .find(|c| c.id.as_str() == name)
+                .ok_or_else(|| HubError::UnknownChannel {
+                    name: name.clone(),
+                    known: channels.iter().map(|c| c.id.to_string()).collect(),
+                })
+        })
+        .collect()
 }
 
 /// What one channel's rules make of a notification at `now`.

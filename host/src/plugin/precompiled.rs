@@ -54,15 +54,20 @@ pub enum PrecompileError {
 }
 
 /// Write a copy of the running executable to `out`, followed by every bundled
-/// plugin compiled for this engine and described. `out` may be the running
-/// executable itself: the copy is written beside it and renamed over it (the
-/// running process keeps the file it started from), with its permissions.
-pub async fn write_executable(rt: &Runtime, out: &Path) -> Result<Written, PrecompileError> {
+/// plugin compiled for this engine and described; to the running executable
+/// itself when `out` is `None` (or names it): the copy is written beside it
+/// and renamed over it (the running process keeps the file it started from),
+/// with its permissions.
+pub async fn write_executable(
+    rt: &Runtime,
+    out: Option<&Path>,
+) -> Result<Written, PrecompileError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |error| PrecompileError::Io { path, error }
     };
     let exe = std::env::current_exe().map_err(io(Path::new("the running executable")))?;
+    let out = out.map_or_else(|| exe.clone(), Path::to_path_buf);
     let mut original = std::fs::read(&exe).map_err(io(&exe))?;
     // Precompiling a precompiled copy replaces its trailer.
     if let Some(found) = Precompiled::read(&exe).ok().flatten() {
@@ -124,17 +129,17 @@ pub async fn write_executable(rt: &Runtime, out: &Path) -> Result<Written, Preco
             use std::os::unix::fs::PermissionsExt;
             file.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }
-        std::fs::rename(&tmp, out)
+        std::fs::rename(&tmp, &out)
     })();
     if let Err(error) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(PrecompileError::Io {
-            path: out.to_path_buf(),
+            path: out.clone(),
             error,
         });
     }
     Ok(Written {
-        path: out.to_path_buf(),
+        path: out,
         plugins: BUNDLED.len(),
         bytes: base + code.len() as u64 + index.len() as u64 + TRAILER as u64,
     })

@@ -8,6 +8,7 @@ use crate::store::{
     Appended, DeliveryId, EventId, EventLog, EventQuery, NewEvent, StoreError, StoredEvent,
     TurnWrites, TurnWritten,
 };
+use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 impl EventLog for SqliteStore {
@@ -42,23 +43,17 @@ impl EventLog for SqliteStore {
     fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
         let since = q.since.map_or(0, |e| e.0);
         let limit = q.limit as i64;
-        let run = q.run_id.as_ref().map(|r| r.0.as_str());
-        let kind = q.kind.map(|k| k.as_str());
-        let watcher = q.watcher.map(|w| w.0);
+        let filters = filters(q);
         let mut args: Vec<(&str, &dyn rusqlite::ToSql)> =
             vec![(":since", &since), (":limit", &limit)];
-        if let Some(run) = &run {
-            args.push((":run", run));
-        }
-        if let Some(kind) = &kind {
-            args.push((":kind", kind));
-        }
-        if let Some(watcher) = &watcher {
-            args.push((":watcher", watcher));
-        }
+        args.extend(
+            filters
+                .iter()
+                .map(|(_, name, v)| (*name, v as &dyn rusqlite::ToSql)),
+        );
         let conn = self.reader();
         let mut stmt = conn
-            .prepare_cached(&events_sql(q))
+            .prepare_cached(&events_sql(&filters))
             .map_err(|e| self.err(e))?;
         stmt.query_map(args.as_slice(), event_from_row)
             .and_then(|rows| rows.collect())
@@ -66,20 +61,32 @@ impl EventLog for SqliteStore {
     }
 }
 
+/// A filter on events: column, parameter, value.
+pub(super) type Filter = (&'static str, &'static str, Value);
+
+/// The filters the query asks for.
+pub(super) fn filters(q: &EventQuery) -> Vec<Filter> {
+    let mut f = Vec::new();
+    if let Some(run) = &q.run_id {
+        f.push(("run_id", ":run", Value::Text(run.0.clone())));
+    }
+    if let Some(kind) = q.kind {
+        f.push(("kind", ":kind", Value::Text(kind.as_str().into())));
+    }
+    if let Some(watcher) = q.watcher {
+        f.push(("watcher_id", ":watcher", Value::Integer(watcher.0)));
+    }
+    f
+}
+
 /// The events after `:since` that match the query's filters, each filter in
 /// the SQL only when asked for: `(?2 IS NULL OR run_id = ?2)` fits no index,
 /// and a run's events (`runs show`, a run's detail over REST and MCP) were found by
 /// reading every event after `since`, where `events_run` finds them.
-pub(super) fn events_sql(q: &EventQuery) -> String {
+pub(super) fn events_sql(filters: &[Filter]) -> String {
     let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id > :since");
-    if q.run_id.is_some() {
-        sql.push_str(" AND run_id = :run");
-    }
-    if q.kind.is_some() {
-        sql.push_str(" AND kind = :kind");
-    }
-    if q.watcher.is_some() {
-        sql.push_str(" AND watcher_id = :watcher");
+    for (column, name, _) in filters {
+        sql.push_str(&format!(" AND {column} = {name}"));
     }
     sql.push_str(" ORDER BY id LIMIT :limit");
     sql

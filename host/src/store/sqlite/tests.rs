@@ -422,8 +422,9 @@ fn retention_finds_old_events_without_reading_the_table() {
 fn a_runs_events_are_found_through_their_index() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
+    use super::event_log::{events_sql, filters};
     let conn = store.reader();
-    let plan = |q: EventQuery| query_plan(&conn, &super::event_log::events_sql(&q));
+    let plan = |q: EventQuery| query_plan(&conn, &events_sql(&filters(&q)));
     let run = plan(EventQuery {
         run_id: Some(crate::notification::RunId("deploy".into())),
         ..Default::default()
