@@ -7,6 +7,7 @@
 //! a backend that can (both do), a turn's appends, the leases its callers
 //! ask of them and its outcomes are one transaction.
 
+use super::reply_wait::ReplyWait;
 use super::{
     Appended, Attempt, Claim, ClaimRequest, ClaimScope, Delivery, NewEvent, Room, Store,
     StoreError, Target, TurnWrites, TurnWritten, UnixMillis,
@@ -53,6 +54,7 @@ pub struct Leased {
 pub struct GroupCommit {
     tx: Option<Sender<Job>>,
     writer: Option<JoinHandle<()>>,
+    replies: ReplyWait,
 }
 
 impl GroupCommit {
@@ -74,6 +76,7 @@ impl GroupCommit {
         GroupCommit {
             tx: Some(tx),
             writer: Some(writer),
+            replies: ReplyWait::default(),
         }
     }
 
@@ -89,7 +92,10 @@ impl GroupCommit {
     pub async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Append(Box::new(event), reply))?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        self.replies
+            .answer(answer)
+            .await
+            .ok_or(StoreError::WriterGone)?
     }
 
     /// Blocks until the event is committed (for callers outside an async runtime).
@@ -111,14 +117,20 @@ impl GroupCommit {
     ) -> Result<Leased, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::AppendClaim(Box::new(event), claim, reply))?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        self.replies
+            .answer(answer)
+            .await
+            .ok_or(StoreError::WriterGone)?
     }
 
     /// Resolves once the outcome is committed, with the delivery as it now stands.
     pub async fn record(&self, attempt: Attempt) -> Result<Delivery, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Record(attempt, reply))?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        self.replies
+            .answer(answer)
+            .await
+            .ok_or(StoreError::WriterGone)?
     }
 }
 
@@ -128,7 +140,10 @@ impl GroupCommit {
     pub async fn claim(&self, request: ClaimRequest) -> Result<Claimed, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Claim(request, reply))?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        self.replies
+            .answer(answer)
+            .await
+            .ok_or(StoreError::WriterGone)?
     }
 }
 

@@ -71,6 +71,7 @@ mod group;
 mod location;
 mod outbox;
 mod postgres;
+mod reply_wait;
 mod retry;
 mod run;
 mod runs;
