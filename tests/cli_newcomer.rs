@@ -334,3 +334,28 @@ fn a_bad_worker_count_is_a_usage_error_not_a_panic() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(mock.requests().len(), 1);
 }
+
+/// So is a bad `MCP_PUSH_PIN_THREADS` (1 or 0); a good one is used.
+#[test]
+fn a_bad_thread_placement_is_a_usage_error() {
+    let mock = Mock::start();
+    for bad in ["yes", "2", ""] {
+        let run = webhook_home(&mock)
+            .env("MCP_PUSH_PIN_THREADS", bad)
+            .run(&["send", "hi"]);
+        assert_eq!(run.code, 2, "{bad:?}: {run:?}");
+        assert!(
+            run.stderr.contains("MCP_PUSH_PIN_THREADS must be 1"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(mock.requests().is_empty());
+    for good in ["0", "1"] {
+        let run = webhook_home(&mock)
+            .env("MCP_PUSH_PIN_THREADS", good)
+            .run(&["send", "hi"]);
+        assert_eq!(run.code, 0, "{good:?}: {run:?}");
+    }
+    assert_eq!(mock.requests().len(), 2);
+}

@@ -949,6 +949,92 @@ fn the_store_writer_sleeps_once_the_writes_stop() {
     );
 }
 
+/// The cores a thread (or, for `/proc/self`, this process) may run on, from
+/// its `Cpus_allowed_list` ("0-1", "0,2-3").
+fn allowed_cpus(task: &std::path::Path) -> Vec<usize> {
+    let status = std::fs::read_to_string(task.join("status")).unwrap();
+    let list = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap()
+        .trim();
+    list.split(',')
+        .flat_map(|part| match part.split_once('-') {
+            Some((a, b)) => (a.parse().unwrap()..=b.parse().unwrap()).collect::<Vec<usize>>(),
+            None => vec![part.parse().unwrap()],
+        })
+        .collect()
+}
+
+/// serve's threads by name (`comm`, at most 15 bytes) and allowed cores.
+fn threads_cpus(pid: u32) -> Vec<(String, Vec<usize>)> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .map(|t| t.unwrap().path())
+        .map(|t| {
+            let comm = std::fs::read_to_string(t.join("comm")).unwrap();
+            (comm.trim().to_string(), allowed_cpus(&t))
+        })
+        .collect()
+}
+
+/// The store's writer and the runtime's worker hand each notification back
+/// and forth without sleeping; on one core the one that waits holds the
+/// core the other needs, so the writer gets a core of its own (the last the
+/// process may use) and the worker the others; `MCP_PUSH_PIN_THREADS=0`
+/// leaves both to the scheduler.
+#[test]
+fn the_store_writer_and_the_worker_run_on_different_cores() {
+    let cpus = allowed_cpus(std::path::Path::new("/proc/self"));
+    if cpus.len() < 2 {
+        eprintln!("skipped: this process may use one core ({cpus:?}), where nothing moves");
+        return;
+    }
+    let mock = Mock::start();
+    for pin in [None, Some("0")] {
+        let mut home = Sandbox::new().env("WEBHOOK_URL", mock.url("/hook"));
+        if let Some(pin) = pin {
+            home = home.env("MCP_PUSH_PIN_THREADS", pin);
+        }
+        let server = start_server(&home, "127.0.0.1:0");
+        rt().block_on(async {
+            let api = Api::new(server.addr);
+            let (s, r) = api
+                .post("/v1/notify", json!({"title": "placed", "content": "hi"}))
+                .await;
+            assert_eq!(s, 200, "{r}");
+        });
+        let threads = threads_cpus(server.child.id());
+        let writer = threads
+            .iter()
+            .find(|(name, _)| name.starts_with("mcp-push-store"))
+            .map(|(_, cpus)| cpus.clone())
+            .expect("the store's writer thread");
+        let workers: Vec<&Vec<usize>> = threads
+            .iter()
+            .filter(|(name, _)| name == "tokio-rt-worker")
+            .map(|(_, cpus)| cpus)
+            .collect();
+        let last = *cpus.last().unwrap();
+        let rest = &cpus[..cpus.len() - 1];
+        match pin {
+            None => {
+                assert_eq!(writer, vec![last], "{threads:?}");
+                // The workers moved; blocking threads (the same name) stay.
+                assert!(workers.iter().any(|w| w[..] == *rest), "{threads:?}");
+                assert!(
+                    workers.iter().all(|w| w[..] == *rest || **w == cpus),
+                    "{threads:?}"
+                );
+            }
+            Some(_) => {
+                assert_eq!(writer, cpus, "{threads:?}");
+                assert!(workers.iter().all(|w| **w == cpus), "{threads:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn sigterm_lets_the_send_in_flight_finish_and_a_restart_sends_nothing_twice() {
     let mock = Mock::start();

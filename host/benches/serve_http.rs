@@ -11,7 +11,8 @@
 //!
 //! `MCP_PUSH_BENCH_SCALE=N` multiplies every count (default 1: about five
 //! minutes on the 2-core development machine, three and a half of them the
-//! idle server's wait). `MCP_PUSH_BENCH_BIN=PATH`
+//! idle server's wait). `MCP_PUSH_BENCH_NO_MEMORY=1` leaves out the memory
+//! figures (and that wait). `MCP_PUSH_BENCH_BIN=PATH`
 //! runs another build of `mcp-push` (an older one, to compare).
 
 #[path = "../../tests/support/mod.rs"]
@@ -98,86 +99,10 @@ fn main() {
              sink; {cores} cores, load average {load_before} at the start"
         );
 
-        // Memory first, on a fresh server: the figures are after N notifications.
-        let start_rss = rss_kib(pid);
-        let mut done = 0;
-        let mut at = Vec::new();
-        // The load's clients connect anew and hang up when it stops, so the
-        // idle figures are the server's with its connections closed.
-        let load = reqwest::Client::new();
-        for n in RSS_AT.map(scaled) {
-            let t = Instant::now();
-            run(&load, &notify, 64, n - done).await;
-            let took = t.elapsed();
-            at.push((n, rss_kib(pid), (n - done) as f64 / took.as_secs_f64()));
-            done = n;
+        if std::env::var_os("MCP_PUSH_BENCH_NO_MEMORY").is_none() {
+            memory(&notify, pid).await;
         }
-        drop(load);
-        let mut idle = Vec::new();
-        let stopped = Instant::now();
-        for s in IDLE_AT {
-            tokio::time::sleep_until((stopped + Duration::from_secs(s)).into()).await;
-            idle.push((s, rss_kib(pid)));
-        }
-        println!("resident memory of serve (VmRSS), 64 clients:");
-        println!("  after start and 400 warm-up requests: {}", mib(start_rss));
-        for (n, rss, rate) in &at {
-            println!(
-                "  after {n:>7} notifications: {}  ({rate:.0}/s delivered on the way)",
-                mib(*rss)
-            );
-        }
-        if let [(_, small, _), (_, large, _)] = at[..] {
-            let growth = |small: u64, large: u64| (large as f64 / small as f64 - 1.0) * 100.0;
-            println!(
-                "  {} notifications vs {}: {:+.1}% (its own: {:+.1}%)",
-                at[1].0,
-                at[0].0,
-                growth(small.total, large.total),
-                growth(small.anon, large.anon)
-            );
-        }
-        for (s, rss) in &idle {
-            println!("  {s:>2} s after the load stopped: {}", mib(*rss));
-        }
-
-        for (clients, n) in ROUND_REQUESTS {
-            let n = scaled(n);
-            println!(
-                "{clients} client{} ({n} requests per side and round, {ROUNDS} rounds):",
-                if clients == 1 {
-                    ", one request at a time"
-                } else {
-                    "s"
-                }
-            );
-            let mut ratios = Vec::new();
-            for round in 0..ROUNDS {
-                // Alternate which side goes first, so neither always gets
-                // the machine just after the other's load.
-                let (d, m) = if round % 2 == 0 {
-                    let d = run(&http, &direct, clients, n).await;
-                    (d, run(&http, &notify, clients, n).await)
-                } else {
-                    let m = run(&http, &notify, clients, n).await;
-                    (run(&http, &direct, clients, n).await, m)
-                };
-                ratios.push(m / d);
-                println!(
-                    "  round {}: direct {d:>8.0}/s  mcp-push {m:>8.0}/s  ratio {:.3} \
-                     (mcp-push takes {:.2}x the direct time)",
-                    round + 1,
-                    m / d,
-                    d / m
-                );
-            }
-            ratios.sort_by(f64::total_cmp);
-            let median = ratios[ratios.len() / 2];
-            println!(
-                "  median ratio {median:.3}: mcp-push takes {:.2}x the time of a direct post",
-                1.0 / median
-            );
-        }
+        throughput(&http, &direct, &notify).await;
         println!(
             "load average {} at the end; the sink got {} requests",
             loadavg(),
@@ -185,6 +110,96 @@ fn main() {
         );
     });
     drop(server);
+}
+
+/// Memory first, on a fresh server: the figures are after N notifications.
+async fn memory(notify: &Target, pid: u32) {
+    let start_rss = rss_kib(pid);
+    let mut done = 0;
+    let mut at = Vec::new();
+    // The load's clients connect anew and hang up when it stops, so the
+    // idle figures are the server's with its connections closed.
+    let load = reqwest::Client::new();
+    for n in RSS_AT.map(scaled) {
+        let t = Instant::now();
+        run(&load, notify, 64, n - done).await;
+        let took = t.elapsed();
+        at.push((n, rss_kib(pid), (n - done) as f64 / took.as_secs_f64()));
+        done = n;
+    }
+    drop(load);
+    let mut idle = Vec::new();
+    let stopped = Instant::now();
+    for s in IDLE_AT {
+        tokio::time::sleep_until((stopped + Duration::from_secs(s)).into()).await;
+        idle.push((s, rss_kib(pid)));
+    }
+    println!("resident memory of serve (VmRSS), 64 clients:");
+    println!("  after start and 400 warm-up requests: {}", mib(start_rss));
+    for (n, rss, rate) in &at {
+        println!(
+            "  after {n:>7} notifications: {}  ({rate:.0}/s delivered on the way)",
+            mib(*rss)
+        );
+    }
+    if let [(_, small, _), (_, large, _)] = at[..] {
+        let growth = |small: u64, large: u64| (large as f64 / small as f64 - 1.0) * 100.0;
+        println!(
+            "  {} notifications vs {}: {:+.1}% (its own: {:+.1}%)",
+            at[1].0,
+            at[0].0,
+            growth(small.total, large.total),
+            growth(small.anon, large.anon)
+        );
+    }
+    for (s, rss) in &idle {
+        println!("  {s:>2} s after the load stopped: {}", mib(*rss));
+    }
+}
+
+/// Each number of clients' rounds, against the direct baseline.
+async fn throughput(http: &reqwest::Client, direct: &Target, notify: &Target) {
+    for (clients, n) in ROUND_REQUESTS {
+        let n = scaled(n);
+        println!(
+            "{clients} client{} ({n} requests per side and round, {ROUNDS} rounds):",
+            if clients == 1 {
+                ", one request at a time"
+            } else {
+                "s"
+            }
+        );
+        let (mut ratios, mut rates) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            // Alternate which side goes first, so neither always gets
+            // the machine just after the other's load.
+            let (d, m) = if round % 2 == 0 {
+                let d = run(http, direct, clients, n).await;
+                (d, run(http, notify, clients, n).await)
+            } else {
+                let m = run(http, notify, clients, n).await;
+                (run(http, direct, clients, n).await, m)
+            };
+            ratios.push(m / d);
+            rates.push(m);
+            println!(
+                "  round {}: direct {d:>8.0}/s  mcp-push {m:>8.0}/s  ratio {:.3} \
+                     (mcp-push takes {:.2}x the direct time)",
+                round + 1,
+                m / d,
+                d / m
+            );
+        }
+        ratios.sort_by(f64::total_cmp);
+        rates.sort_by(f64::total_cmp);
+        let median = ratios[ratios.len() / 2];
+        println!(
+            "  median ratio {median:.3}: mcp-push takes {:.2}x the time of a direct post; \
+                 median mcp-push rate {:.0}/s",
+            1.0 / median,
+            rates[rates.len() / 2]
+        );
+    }
 }
 
 /// `mcp-push serve` on a free loopback port, in a private home, with one

@@ -173,9 +173,29 @@ fn runtime() -> Result<tokio::runtime::Builder, String> {
             (cores / 2).max(1)
         }
     };
+    let pin = match std::env::var_os("MCP_PUSH_PIN_THREADS") {
+        Some(value) => pin_threads(&value.to_string_lossy())?,
+        None => true,
+    };
+    crate::hub::placement::plan(pin);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all().worker_threads(workers);
+    builder
+        .enable_all()
+        .worker_threads(workers)
+        .on_thread_start(crate::hub::placement::thread_starts)
+        .on_thread_park(crate::hub::placement::worker_parks);
     Ok(builder)
+}
+
+fn pin_threads(value: &str) -> Result<bool, String> {
+    match value.trim() {
+        "1" => Ok(true),
+        "0" => Ok(false),
+        _ => Err(format!(
+            "MCP_PUSH_PIN_THREADS must be 1 (the store's writer on a core of its own, the \
+             default) or 0 (every thread where the scheduler puts it), not {value:?}"
+        )),
+    }
 }
 
 fn worker_count(value: &str) -> Result<usize, String> {

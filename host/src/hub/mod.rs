@@ -5,6 +5,7 @@ mod clock;
 mod live;
 mod memory;
 pub mod pg_signals;
+pub mod placement;
 pub mod reply_link;
 mod report;
 pub mod retention;
@@ -24,7 +25,7 @@ use crate::config::Channel;
 use crate::notification::{ChannelId, Notification};
 use crate::store::{
     Appended, ClaimRequest, ClaimScope, Delivery, EventId, GroupCommit, HubId, Leased, NewEvent,
-    Source, Store, StoreError, Target, UnixMillis,
+    Source, Store, StoreError, Target, UnixMillis, WriterHooks,
 };
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -110,10 +111,13 @@ impl Hub {
         Hub {
             channels: RwLock::new(Arc::new(channels)),
             route,
-            writer: GroupCommit::with_idle_hook(
+            writer: GroupCommit::with_hooks(
                 store.clone(),
                 512,
-                Some(memory::give_back_this_thread),
+                WriterHooks {
+                    start: Some(placement::writer_starts),
+                    idle: Some(memory::give_back_this_thread),
+                },
             ),
             store,
             live: Box::new(LocalLive::default()),

@@ -51,6 +51,17 @@ pub struct Leased {
     pub rows: Vec<Delivery>,
 }
 
+/// What the writer thread calls, beside writing: things only that thread
+/// can do for itself.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WriterHooks {
+    /// As it starts (the hub moves it to its own core).
+    pub start: Option<fn()>,
+    /// Once it has had nothing to write for [`IDLE_AFTER`] since it last
+    /// wrote (the hub gives back what the thread's allocator keeps).
+    pub idle: Option<fn()>,
+}
+
 pub struct GroupCommit {
     tx: Option<Sender<Job>>,
     writer: Option<JoinHandle<()>>,
@@ -60,18 +71,21 @@ pub struct GroupCommit {
 impl GroupCommit {
     /// `max_batch` bounds how many writes share one transaction.
     pub fn new(store: Arc<dyn Store>, max_batch: usize) -> Self {
-        Self::with_idle_hook(store, max_batch, None)
+        Self::with_hooks(store, max_batch, WriterHooks::default())
     }
 
-    /// [`GroupCommit::new`], calling `idle` on the writer thread once it has
-    /// had nothing to write for [`IDLE_AFTER`] since it last wrote: the hub
-    /// gives back what the thread's allocator keeps, which only the thread
-    /// itself can.
-    pub fn with_idle_hook(store: Arc<dyn Store>, max_batch: usize, idle: Option<fn()>) -> Self {
+    /// [`GroupCommit::new`], with calls on the writer thread (see
+    /// [`WriterHooks`]).
+    pub fn with_hooks(store: Arc<dyn Store>, max_batch: usize, hooks: WriterHooks) -> Self {
         let (tx, rx) = mpsc::channel::<Job>();
         let writer = std::thread::Builder::new()
             .name("mcp-push-store-writer".into())
-            .spawn(move || write_loop(store, rx, max_batch.max(1), idle))
+            .spawn(move || {
+                if let Some(start) = hooks.start {
+                    start();
+                }
+                write_loop(store, rx, max_batch.max(1), hooks.idle)
+            })
             .expect("cannot start the store writer thread");
         GroupCommit {
             tx: Some(tx),

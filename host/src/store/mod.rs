@@ -88,7 +88,7 @@ pub use event_log::{
     Appended, DeliveryPlan, EventLog, EventQuery, NewEvent, Source, StoredEvent, TurnWrites,
     TurnWritten,
 };
-pub use group::{Claimed, GroupCommit, Leased};
+pub use group::{Claimed, GroupCommit, Leased, WriterHooks};
 pub use location::Location;
 pub use outbox::{
     Attempt, ChannelCounts, Claim, ClaimRequest, ClaimScope, Delivery, DeliveryState, HubId,

@@ -144,11 +144,13 @@ mod tests {
                 first < SPIN + Duration::from_millis(5),
                 "looked for a slow answer for {first:?} of CPU, past SPIN ({SPIN:?})"
             );
-            // Now known to be slow: ten more answers, slept on at once
-            // (looked for, they would cost ten times SPIN).
+            // Now known to be slow: ten more answers, 40 ms apart, slept on
+            // at once (looked for, they would cost ten times SPIN). Their
+            // threads are started first: starting one costs this thread CPU.
+            let answers: Vec<_> = (1..=10).map(|i| answered_after(slow * i)).collect();
             let cpu = thread_cpu();
-            for _ in 0..10 {
-                assert_eq!(wait.answer(answered_after(slow)).await, Some(7));
+            for answer in answers {
+                assert_eq!(wait.answer(answer).await, Some(7));
             }
             let next = thread_cpu() - cpu;
             assert!(

@@ -172,7 +172,11 @@ fn group_commit_calls_its_idle_hook_once_after_writing() {
     }
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(open(&dir));
-    let group = GroupCommit::with_idle_hook(store, 16, Some(hook));
+    let hooks = crate::store::WriterHooks {
+        idle: Some(hook),
+        ..Default::default()
+    };
+    let group = GroupCommit::with_hooks(store, 16, hooks);
     let after_idle = || std::thread::sleep(Duration::from_millis(2_500));
     after_idle();
     assert_eq!(CALLS.load(Ordering::SeqCst), 0, "nothing written yet");
