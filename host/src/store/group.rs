@@ -102,14 +102,23 @@ impl GroupCommit {
             .map_err(|_| StoreError::WriterGone)
     }
 
-    /// Resolves once the event is committed.
-    pub async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
+    /// Hand the writer the job `make` builds around its answer's sender, and
+    /// wait for the answer.
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job,
+    ) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Append(Box::new(event), reply))?;
+        self.submit(make(reply))?;
         self.replies
             .answer(answer)
             .await
             .ok_or(StoreError::WriterGone)?
+    }
+
+    /// Resolves once the event is committed.
+    pub async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
+        self.ask(|reply| Job::Append(Box::new(event), reply)).await
     }
 
     /// Blocks until the event is committed (for callers outside an async runtime).
@@ -129,22 +138,13 @@ impl GroupCommit {
         event: NewEvent,
         claim: ClaimRequest,
     ) -> Result<Leased, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.submit(Job::AppendClaim(Box::new(event), claim, reply))?;
-        self.replies
-            .answer(answer)
+        self.ask(|reply| Job::AppendClaim(Box::new(event), claim, reply))
             .await
-            .ok_or(StoreError::WriterGone)?
     }
 
     /// Resolves once the outcome is committed, with the delivery as it now stands.
     pub async fn record(&self, attempt: Attempt) -> Result<Delivery, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.submit(Job::Record(attempt, reply))?;
-        self.replies
-            .answer(answer)
-            .await
-            .ok_or(StoreError::WriterGone)?
+        self.ask(|reply| Job::Record(attempt, reply)).await
     }
 }
 
@@ -152,12 +152,7 @@ impl GroupCommit {
     /// Claims go through the writer too: one thread writing means no
     /// connection ever sleeps in SQLite's busy handler waiting for another.
     pub async fn claim(&self, request: ClaimRequest) -> Result<Claimed, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.submit(Job::Claim(request, reply))?;
-        self.replies
-            .answer(answer)
-            .await
-            .ok_or(StoreError::WriterGone)?
+        self.ask(|reply| Job::Claim(request, reply)).await
     }
 }
 
