@@ -922,12 +922,10 @@ fn the_store_writer_sleeps_once_the_writes_stop() {
         }
     });
     assert_eq!(mock.requests_to("/hook").len(), 200);
-    let writer = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .unwrap()
-        .map(|t| t.unwrap().path())
-        .find(|t| {
-            std::fs::read_to_string(t.join("comm")).is_ok_and(|c| c.starts_with("mcp-push-store"))
-        })
+    let writer = threads(pid)
+        .into_iter()
+        .find(|(name, _)| name.starts_with("mcp-push-store"))
+        .map(|(_, task)| task)
         .expect("the store's writer thread");
     let cpu_ticks = || {
         let stat = std::fs::read_to_string(writer.join("stat")).unwrap();
@@ -966,15 +964,23 @@ fn allowed_cpus(task: &std::path::Path) -> Vec<usize> {
         .collect()
 }
 
-/// serve's threads by name (`comm`, at most 15 bytes) and allowed cores.
-fn threads_cpus(pid: u32) -> Vec<(String, Vec<usize>)> {
+/// A process's threads: name (`comm`, at most 15 bytes) and `/proc` directory.
+fn threads(pid: u32) -> Vec<(String, std::path::PathBuf)> {
     std::fs::read_dir(format!("/proc/{pid}/task"))
         .unwrap()
         .map(|t| t.unwrap().path())
-        .map(|t| {
-            let comm = std::fs::read_to_string(t.join("comm")).unwrap();
-            (comm.trim().to_string(), allowed_cpus(&t))
+        .filter_map(|t| {
+            let comm = std::fs::read_to_string(t.join("comm")).ok()?;
+            Some((comm.trim().to_string(), t))
         })
+        .collect()
+}
+
+/// serve's threads by name and allowed cores.
+fn threads_cpus(pid: u32) -> Vec<(String, Vec<usize>)> {
+    threads(pid)
+        .into_iter()
+        .map(|(name, task)| (name, allowed_cpus(&task)))
         .collect()
 }
 
